@@ -1,0 +1,633 @@
+//! The client and its builder.
+
+use std::fmt;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use bytes::Bytes;
+use progenitor_client::{ClientInfo as _, ResponseValue};
+use reqwest::header::{HeaderMap, HeaderValue};
+use reqwest::StatusCode;
+
+use crate::error::{snippet, ApiError, ApiFailure, DecodeFailure, Error, Result};
+use crate::raw;
+use crate::resources::{Assets, VideoAgents, Videos, Webhooks};
+use crate::retry::RetryPolicy;
+
+/// The production API.
+pub const DEFAULT_BASE_URL: &str = "https://api.heygen.com";
+/// Environment variable read for the API key.
+pub const API_KEY_ENV: &str = "HEYGEN_API_KEY";
+/// Environment variable read for the base URL.
+pub const BASE_URL_ENV: &str = "HEYGEN_BASE_URL";
+
+/// A HeyGen API client.
+///
+/// Cheap to clone (the connection pool and configuration are shared), `Send` and `Sync`.
+/// Operations are grouped by resource: [`Client::video_agents`], [`Client::videos`],
+/// [`Client::assets`], [`Client::webhooks`].
+///
+/// ```no_run
+/// # async fn run() -> Result<(), heygen_api::Error> {
+/// let client = heygen_api::Client::builder().api_key("my-key").build()?;
+/// let video = client.videos().get("vid_123").await?;
+/// println!("{:?} {:?}", video.status, video.video_url);
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct Client {
+    raw: Arc<raw::Client>,
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("base_url", &self.base_url())
+            .field("config", &self.raw.inner().config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Client {
+    /// A builder with the defaults: API key from `HEYGEN_API_KEY`, base URL from
+    /// `HEYGEN_BASE_URL` or [`DEFAULT_BASE_URL`].
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder::default()
+    }
+
+    /// A client configured from the environment (`HEYGEN_API_KEY`, `HEYGEN_BASE_URL`).
+    ///
+    /// # Errors
+    /// [`Error::InvalidRequest`] when no API key is set.
+    pub fn from_env() -> Result<Self> {
+        ClientBuilder::default().build()
+    }
+
+    /// The base URL requests go to.
+    pub fn base_url(&self) -> &str {
+        self.raw.baseurl()
+    }
+
+    /// Video Agent sessions: prompt to video.
+    pub fn video_agents(&self) -> VideoAgents<'_> {
+        VideoAgents::new(self)
+    }
+
+    /// Rendered videos.
+    pub fn videos(&self) -> Videos<'_> {
+        Videos::new(self)
+    }
+
+    /// Uploaded assets.
+    pub fn assets(&self) -> Assets<'_> {
+        Assets::new(self)
+    }
+
+    /// Webhook endpoints and delivered events.
+    pub fn webhooks(&self) -> Webhooks<'_> {
+        Webhooks::new(self)
+    }
+
+    /// The generated client, for operations the handwritten layer does not wrap. It shares this
+    /// client's connection pool, authentication, timeouts and retries; its methods return
+    /// progenitor's types rather than [`Error`].
+    pub fn raw(&self) -> &raw::Client {
+        &self.raw
+    }
+
+    pub(crate) fn http(&self) -> &reqwest::Client {
+        self.raw.client()
+    }
+
+    pub(crate) fn config(&self) -> &Config {
+        &self.raw.inner().config
+    }
+
+    pub(crate) fn raw_config(&self) -> Arc<Config> {
+        Arc::clone(&self.raw.inner().config)
+    }
+
+    /// A generated client that records what happens to one call in `call`.
+    pub(crate) fn raw_for_call(&self, call: &Arc<CallContext>) -> raw::Client {
+        let shared = Shared {
+            config: Arc::clone(&self.raw.inner().config),
+            call: Some(Arc::clone(call)),
+        };
+        raw::Client::new_with_client(self.raw.baseurl(), self.raw.client().clone(), shared)
+    }
+}
+
+/// Builds a [`Client`]. Setters never fail; [`ClientBuilder::build`] reports problems.
+#[must_use]
+#[derive(Clone)]
+pub struct ClientBuilder {
+    credential: Option<Credential>,
+    base_url: Option<String>,
+    connect_timeout: Duration,
+    read_timeout: Duration,
+    write_timeout: Duration,
+    upload_timeout: Duration,
+    retry: RetryPolicy,
+    auto_idempotency: bool,
+    user_agent: Option<String>,
+    http: Option<reqwest::Client>,
+}
+
+#[derive(Clone)]
+enum Credential {
+    ApiKey(String),
+    Bearer(String),
+}
+
+impl fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let credential = match &self.credential {
+            Some(Credential::ApiKey(_)) => "api key (redacted)",
+            Some(Credential::Bearer(_)) => "bearer token (redacted)",
+            None => "from environment",
+        };
+        f.debug_struct("ClientBuilder")
+            .field("credential", &credential)
+            .field("base_url", &self.base_url)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("read_timeout", &self.read_timeout)
+            .field("write_timeout", &self.write_timeout)
+            .field("upload_timeout", &self.upload_timeout)
+            .field("retry", &self.retry)
+            .field("auto_idempotency", &self.auto_idempotency)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for ClientBuilder {
+    fn default() -> Self {
+        ClientBuilder {
+            credential: None,
+            base_url: None,
+            connect_timeout: Duration::from_secs(10),
+            read_timeout: Duration::from_secs(30),
+            write_timeout: Duration::from_secs(120),
+            upload_timeout: Duration::from_secs(600),
+            retry: RetryPolicy::default(),
+            auto_idempotency: true,
+            user_agent: None,
+            http: None,
+        }
+    }
+}
+
+impl ClientBuilder {
+    /// Authenticates with an API key (sent as `x-api-key`). Overrides `HEYGEN_API_KEY`.
+    pub fn api_key(mut self, key: impl Into<String>) -> Self {
+        self.credential = Some(Credential::ApiKey(key.into()));
+        self
+    }
+
+    /// Authenticates with an OAuth bearer token instead of an API key. Usage is then billed
+    /// against the web plan.
+    pub fn bearer_token(mut self, token: impl Into<String>) -> Self {
+        self.credential = Some(Credential::Bearer(token.into()));
+        self
+    }
+
+    /// Sends requests to another base URL (a proxy, the simulator). Overrides
+    /// `HEYGEN_BASE_URL`.
+    pub fn base_url(mut self, url: impl Into<String>) -> Self {
+        self.base_url = Some(url.into());
+        self
+    }
+
+    /// Time allowed to establish a connection (default 10 s).
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// Time allowed for a read (`GET`) request (default 30 s).
+    pub fn read_timeout(mut self, timeout: Duration) -> Self {
+        self.read_timeout = timeout;
+        self
+    }
+
+    /// Time allowed for a write (`POST`, `PATCH`, `DELETE`) request (default 120 s).
+    pub fn write_timeout(mut self, timeout: Duration) -> Self {
+        self.write_timeout = timeout;
+        self
+    }
+
+    /// Time allowed for an upload or download (default 10 min).
+    pub fn upload_timeout(mut self, timeout: Duration) -> Self {
+        self.upload_timeout = timeout;
+        self
+    }
+
+    /// How failed requests are retried (default: 2 retries, see [`RetryPolicy`]).
+    pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
+        self.retry = policy;
+        self
+    }
+
+    /// Whether every `POST` gets an automatically generated `Idempotency-Key` (default on).
+    /// The key is reused across the retries of one call, which makes retrying a create safe.
+    /// Without a key, a `POST` is retried only on 429.
+    pub fn auto_idempotency_key(mut self, enabled: bool) -> Self {
+        self.auto_idempotency = enabled;
+        self
+    }
+
+    /// Appends a product token to the `User-Agent` (`heygen-api-rust/<version> <yours>`).
+    pub fn user_agent(mut self, product: impl Into<String>) -> Self {
+        self.user_agent = Some(product.into());
+        self
+    }
+
+    /// Uses a preconfigured `reqwest::Client` (proxies, custom TLS). Authentication, the user
+    /// agent and the connect timeout are then added per request instead of as client defaults.
+    pub fn http_client(mut self, client: reqwest::Client) -> Self {
+        self.http = Some(client);
+        self
+    }
+
+    /// Builds the client.
+    ///
+    /// # Errors
+    /// [`Error::InvalidRequest`] when no credential is given or set in `HEYGEN_API_KEY`, the
+    /// credential is not a valid header value, or the base URL is not an absolute http(s) URL;
+    /// [`Error::Transport`] when the HTTP client cannot be created.
+    pub fn build(self) -> Result<Client> {
+        let credential = match self.credential {
+            Some(credential) => credential,
+            None => match std::env::var(API_KEY_ENV) {
+                Ok(key) if !key.trim().is_empty() => Credential::ApiKey(key),
+                _ => {
+                    return Err(Error::invalid(
+                        "api_key",
+                        format!(
+                            "is missing: pass ClientBuilder::api_key or set {API_KEY_ENV}"
+                        ),
+                    ))
+                }
+            },
+        };
+        let base_url = match self.base_url {
+            Some(url) => url,
+            None => std::env::var(BASE_URL_ENV)
+                .ok()
+                .filter(|u| !u.trim().is_empty())
+                .unwrap_or_else(|| DEFAULT_BASE_URL.to_string()),
+        };
+        crate::files::check_http_url("base_url", &base_url).map_err(Error::InvalidRequest)?;
+        let base_url = base_url.trim_end_matches('/').to_string();
+
+        let mut auth = HeaderMap::new();
+        let (name, value, field) = match &credential {
+            Credential::ApiKey(key) => ("x-api-key", key.trim().to_string(), "api_key"),
+            Credential::Bearer(token) => (
+                "authorization",
+                format!("Bearer {}", token.trim()),
+                "bearer_token",
+            ),
+        };
+        if value.is_empty() || value == "Bearer " {
+            return Err(Error::invalid(field, "must not be empty"));
+        }
+        let mut value = HeaderValue::from_str(&value)
+            .map_err(|_| Error::invalid(field, "contains characters not allowed in a header"))?;
+        value.set_sensitive(true);
+        auth.insert(name, value);
+
+        let user_agent = match &self.user_agent {
+            Some(product) => format!("{} {product}", default_user_agent()),
+            None => default_user_agent(),
+        };
+        let user_agent = HeaderValue::from_str(&user_agent)
+            .map_err(|_| Error::invalid("user_agent", "contains characters not allowed in a header"))?;
+
+        let config = Config {
+            retry: self.retry,
+            read_timeout: self.read_timeout,
+            write_timeout: self.write_timeout,
+            upload_timeout: self.upload_timeout,
+            auto_idempotency: self.auto_idempotency,
+            per_request_headers: None,
+        };
+        let (http, config) = match self.http {
+            Some(http) => {
+                let mut headers = auth;
+                headers.insert(reqwest::header::USER_AGENT, user_agent);
+                let config = Config {
+                    per_request_headers: Some(headers),
+                    ..config
+                };
+                (http, config)
+            }
+            None => {
+                install_crypto_provider();
+                let http = reqwest::Client::builder()
+                    .default_headers(auth)
+                    .user_agent(user_agent)
+                    .connect_timeout(self.connect_timeout)
+                    .build()
+                    .map_err(|source| Error::Transport {
+                        operation: "build_client",
+                        source,
+                    })?;
+                (http, config)
+            }
+        };
+        let shared = Shared {
+            config: Arc::new(config),
+            call: None,
+        };
+        Ok(Client {
+            raw: Arc::new(raw::Client::new_with_client(&base_url, http, shared)),
+        })
+    }
+}
+
+/// `heygen-api-rust/<version>`.
+pub fn default_user_agent() -> String {
+    concat!("heygen-api-rust/", env!("CARGO_PKG_VERSION")).to_string()
+}
+
+#[cfg(feature = "rustls")]
+fn install_crypto_provider() {
+    // reqwest is built without a bundled provider; use ring unless the application chose one.
+    if rustls::crypto::CryptoProvider::get_default().is_none() {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    }
+}
+
+#[cfg(not(feature = "rustls"))]
+fn install_crypto_provider() {}
+
+/// Configuration shared by every copy of a client. Opaque.
+#[derive(Clone)]
+pub struct Shared {
+    pub(crate) config: Arc<Config>,
+    pub(crate) call: Option<Arc<CallContext>>,
+}
+
+impl fmt::Debug for Shared {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Shared")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+pub(crate) struct Config {
+    pub(crate) retry: RetryPolicy,
+    pub(crate) read_timeout: Duration,
+    pub(crate) write_timeout: Duration,
+    pub(crate) upload_timeout: Duration,
+    pub(crate) auto_idempotency: bool,
+    /// Authentication and user agent, when the caller supplied their own reqwest client.
+    pub(crate) per_request_headers: Option<HeaderMap>,
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("retry", &self.retry)
+            .field("read_timeout", &self.read_timeout)
+            .field("write_timeout", &self.write_timeout)
+            .field("upload_timeout", &self.upload_timeout)
+            .field("auto_idempotency", &self.auto_idempotency)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Per-call options.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct CallOptions {
+    /// A caller-chosen `Idempotency-Key`.
+    pub(crate) idempotency_key: Option<String>,
+    /// Timeout for each attempt, overriding the class default.
+    pub(crate) timeout: Option<Duration>,
+}
+
+/// What the hooks saw of one call: options going in, the last response coming out.
+#[derive(Debug, Default)]
+pub(crate) struct CallContext {
+    pub(crate) options: CallOptions,
+    pub(crate) record: Mutex<CallRecord>,
+}
+
+#[derive(Debug, Default, Clone)]
+pub(crate) struct CallRecord {
+    pub(crate) attempts: u32,
+    pub(crate) status: Option<StatusCode>,
+    pub(crate) headers: Option<HeaderMap>,
+    pub(crate) error_body: Option<Bytes>,
+}
+
+impl CallContext {
+    pub(crate) fn new(options: CallOptions) -> Arc<Self> {
+        Arc::new(CallContext {
+            options,
+            record: Mutex::new(CallRecord::default()),
+        })
+    }
+
+    pub(crate) fn snapshot(&self) -> CallRecord {
+        match self.record.lock() {
+            Ok(record) => record.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    pub(crate) fn update(&self, f: impl FnOnce(&mut CallRecord)) {
+        match self.record.lock() {
+            Ok(mut record) => f(&mut record),
+            Err(poisoned) => f(&mut poisoned.into_inner()),
+        }
+    }
+}
+
+pub(crate) type RawResult<T> =
+    std::result::Result<ResponseValue<T>, progenitor_client::Error<raw::types::ErrorEnvelope>>;
+
+/// Runs one generated operation with a fresh call context and maps its outcome.
+macro_rules! call {
+    ($client:expr, $operation:literal, $options:expr, |$raw:ident| $body:expr) => {{
+        let context = $crate::client::CallContext::new($options);
+        let $raw = $client.raw_for_call(&context);
+        let result = $body.await;
+        $crate::client::finish($operation, result, &context).await
+    }};
+}
+pub(crate) use call;
+
+/// Turns a generated result into the crate's result.
+pub(crate) async fn finish<T>(
+    operation: &'static str,
+    result: RawResult<T>,
+    context: &CallContext,
+) -> Result<T> {
+    use progenitor_client::Error as P;
+    let error = match result {
+        Ok(value) => return Ok(value.into_inner()),
+        Err(error) => error,
+    };
+    Err(match error {
+        P::ErrorResponse(value) => {
+            let status = value.status();
+            let headers = value.headers().clone();
+            api_failure(operation, status, &headers, value.into_inner().error, None)
+        }
+        P::InvalidResponsePayload(body, source) => {
+            let record = context.snapshot();
+            let status = record.status.unwrap_or(StatusCode::OK);
+            let headers = record.headers.unwrap_or_default();
+            if status.is_client_error() || status.is_server_error() {
+                api_failure(
+                    operation,
+                    status,
+                    &headers,
+                    ApiError::from_status(status),
+                    Some(snippet(&body)),
+                )
+            } else {
+                Error::Decode(Box::new(DecodeFailure {
+                    operation,
+                    status,
+                    snippet: snippet(&body),
+                    request_id: request_id(&headers),
+                    source,
+                }))
+            }
+        }
+        P::UnexpectedResponse(response) => unexpected(operation, response).await,
+        P::CommunicationError(source)
+        | P::ResponseBodyError(source)
+        | P::InvalidUpgrade(source) => transport(operation, source),
+        P::InvalidRequest(reason) | P::Custom(reason) => Error::invalid("request", reason),
+    })
+}
+
+pub(crate) fn transport(operation: &'static str, source: reqwest::Error) -> Error {
+    if source.is_timeout() {
+        Error::Timeout { operation, source }
+    } else {
+        Error::Transport { operation, source }
+    }
+}
+
+/// Maps a response whose status the spec does not list.
+pub(crate) async fn unexpected(operation: &'static str, response: reqwest::Response) -> Error {
+    let status = response.status();
+    let headers = response.headers().clone();
+    let body = match response.bytes().await {
+        Ok(body) => body,
+        Err(source) => return transport(operation, source),
+    };
+    error_from_parts(operation, status, &headers, &body)
+}
+
+/// Maps a non-success status and body to an error, parsing HeyGen's envelope when present.
+pub(crate) fn error_from_parts(
+    operation: &'static str,
+    status: StatusCode,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Error {
+    #[derive(serde::Deserialize)]
+    struct Envelope {
+        error: ApiError,
+    }
+    if status.is_client_error() || status.is_server_error() {
+        match serde_json::from_slice::<Envelope>(body) {
+            Ok(envelope) => api_failure(operation, status, headers, envelope.error, None),
+            Err(_) => api_failure(
+                operation,
+                status,
+                headers,
+                ApiError::from_status(status),
+                Some(snippet(body)),
+            ),
+        }
+    } else {
+        let source = <serde_json::Error as serde::de::Error>::custom(format!(
+            "unexpected HTTP status {status}"
+        ));
+        Error::Decode(Box::new(DecodeFailure {
+            operation,
+            status,
+            snippet: snippet(body),
+            request_id: request_id(headers),
+            source,
+        }))
+    }
+}
+
+fn api_failure(
+    operation: &'static str,
+    status: StatusCode,
+    headers: &HeaderMap,
+    error: ApiError,
+    body_snippet: Option<String>,
+) -> Error {
+    Error::Api(Box::new(ApiFailure {
+        operation,
+        status,
+        error,
+        request_id: request_id(headers),
+        retry_after: crate::retry::retry_after(headers, std::time::SystemTime::now()),
+        body_snippet,
+    }))
+}
+
+pub(crate) fn request_id(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn client_is_send_sync_and_clone() {
+        fn check<T: Send + Sync + Clone + 'static>() {}
+        check::<Client>();
+    }
+
+    #[test]
+    fn debug_never_shows_the_key() {
+        let builder = Client::builder()
+            .api_key("sk_super_secret_value")
+            .base_url("http://127.0.0.1:1");
+        assert!(!format!("{builder:?}").contains("sk_super_secret_value"));
+        let client = builder.build().unwrap();
+        let shown = format!("{client:?}");
+        assert!(!shown.contains("sk_super_secret_value"), "{shown}");
+        assert!(shown.contains("127.0.0.1"));
+    }
+
+    #[test]
+    fn build_reports_bad_settings() {
+        let e = Client::builder()
+            .api_key("k")
+            .base_url("not a url")
+            .build()
+            .unwrap_err();
+        assert_eq!(e.invalid_request().unwrap().field, "base_url");
+        let e = Client::builder().api_key("  ").build().unwrap_err();
+        assert_eq!(e.invalid_request().unwrap().field, "api_key");
+        let e = Client::builder().api_key("bad\nkey").build().unwrap_err();
+        assert!(!e.to_string().contains("bad\nkey"));
+    }
+
+    #[test]
+    fn trailing_slashes_are_dropped_from_the_base_url() {
+        let client = Client::builder()
+            .api_key("k")
+            .base_url("http://127.0.0.1:9/")
+            .build()
+            .unwrap();
+        assert_eq!(client.base_url(), "http://127.0.0.1:9");
+    }
+}

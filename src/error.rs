@@ -1,0 +1,411 @@
+//! The crate's one error type.
+//!
+//! [`Error`] says which layer failed: HeyGen answered with an error ([`Error::Api`]), the
+//! connection failed ([`Error::Transport`]), a deadline passed ([`Error::Timeout`]), a body could
+//! not be decoded ([`Error::Decode`]), or the request was refused before anything was sent
+//! ([`Error::InvalidRequest`]). Each variant's `Display` describes its own layer only; the
+//! underlying cause is reachable through [`std::error::Error::source`], so error reporters print
+//! each cause once.
+
+use std::fmt;
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::types::open_enum;
+
+/// Longest body excerpt kept in an error, in bytes.
+pub(crate) const SNIPPET_LIMIT: usize = 512;
+
+/// A specialized `Result` for this crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can go wrong when talking to HeyGen.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Error {
+    /// HeyGen answered with an HTTP error status (4xx/5xx).
+    Api(Box<ApiFailure>),
+    /// The request could not be sent or the response could not be read (DNS, TLS, connection
+    /// reset, body cut short).
+    Transport {
+        /// The operation that failed.
+        operation: &'static str,
+        /// The underlying HTTP error.
+        source: reqwest::Error,
+    },
+    /// The request did not finish within its timeout. A timed-out `POST` without an
+    /// `Idempotency-Key` may still have been accepted by the server.
+    Timeout {
+        /// The operation that timed out.
+        operation: &'static str,
+        /// The underlying HTTP error.
+        source: reqwest::Error,
+    },
+    /// A response arrived but its body could not be decoded.
+    Decode(Box<DecodeFailure>),
+    /// The request was refused before anything was sent.
+    InvalidRequest(InvalidRequest),
+    /// A local file could not be read or written.
+    Io {
+        /// What was being done, e.g. `reading /tmp/a.png`.
+        context: String,
+        /// The underlying I/O error.
+        source: std::io::Error,
+    },
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Api(failure) => fmt::Display::fmt(failure, f),
+            Error::Transport { operation, .. } => {
+                write!(f, "{operation}: the request could not be completed")
+            }
+            Error::Timeout { operation, .. } => write!(f, "{operation}: the request timed out"),
+            Error::Decode(failure) => fmt::Display::fmt(failure, f),
+            Error::InvalidRequest(invalid) => fmt::Display::fmt(invalid, f),
+            Error::Io { context, .. } => write!(f, "I/O error while {context}"),
+        }
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Error::Api(_) | Error::InvalidRequest(_) => None,
+            Error::Transport { source, .. } | Error::Timeout { source, .. } => Some(source),
+            Error::Decode(failure) => Some(&failure.source),
+            Error::Io { source, .. } => Some(source),
+        }
+    }
+}
+
+impl Error {
+    /// The HTTP status of the response that caused the error, if there was one.
+    pub fn status(&self) -> Option<StatusCode> {
+        match self {
+            Error::Api(failure) => Some(failure.status),
+            Error::Decode(failure) => Some(failure.status),
+            Error::Transport { source, .. } | Error::Timeout { source, .. } => source.status(),
+            Error::InvalidRequest(_) | Error::Io { .. } => None,
+        }
+    }
+
+    /// HeyGen's error body (`code`, `message`, `param`, `doc_url`), for API errors.
+    pub fn api_error(&self) -> Option<&ApiError> {
+        match self {
+            Error::Api(failure) => Some(&failure.error),
+            _ => None,
+        }
+    }
+
+    /// The `X-Request-Id` of the failed response, when HeyGen sent one. Quote it to support.
+    pub fn request_id(&self) -> Option<&str> {
+        match self {
+            Error::Api(failure) => failure.request_id.as_deref(),
+            Error::Decode(failure) => failure.request_id.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// How long the server asked to wait (`Retry-After`), for rate-limited responses.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            Error::Api(failure) => failure.retry_after,
+            _ => None,
+        }
+    }
+
+    /// The client-side validation failure, when nothing was sent.
+    pub fn invalid_request(&self) -> Option<&InvalidRequest> {
+        match self {
+            Error::InvalidRequest(invalid) => Some(invalid),
+            _ => None,
+        }
+    }
+
+    /// Whether trying the same call again later may succeed: rate limits (429), request
+    /// timeouts (408), a request still in progress (409 `request_in_progress`), server errors
+    /// (500, 502, 503, 504), and transport failures. Timeouts count as retryable only for reads:
+    /// a timed-out write may have been accepted.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Error::Api(failure) => {
+                matches!(failure.status.as_u16(), 408 | 429 | 500 | 502 | 503 | 504)
+                    || failure.error.code == ErrorCode::RequestInProgress
+            }
+            Error::Transport { .. } => true,
+            Error::Timeout { operation, .. } => {
+                operation.starts_with("get_") || operation.starts_with("list_")
+            }
+            Error::Decode(_) | Error::InvalidRequest(_) | Error::Io { .. } => false,
+        }
+    }
+
+    pub(crate) fn invalid(field: &'static str, reason: impl Into<String>) -> Self {
+        Error::InvalidRequest(InvalidRequest {
+            field,
+            reason: reason.into(),
+        })
+    }
+}
+
+/// An HTTP error answer from HeyGen.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct ApiFailure {
+    /// The operation that failed (its `operationId` in `openapi.yaml`).
+    pub operation: &'static str,
+    /// HTTP status.
+    pub status: StatusCode,
+    /// HeyGen's error body. When the body was not HeyGen's JSON envelope (an HTML page from a
+    /// proxy, an empty body), the code is derived from the status and
+    /// [`ApiFailure::body_snippet`] keeps the start of the body.
+    pub error: ApiError,
+    /// The `X-Request-Id` response header.
+    pub request_id: Option<String>,
+    /// The `Retry-After` response header, parsed (seconds or HTTP-date).
+    pub retry_after: Option<Duration>,
+    /// The start of a body that was not HeyGen's error envelope (at most 512 bytes).
+    pub body_snippet: Option<String>,
+}
+
+impl fmt::Display for ApiFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}: HeyGen answered {} {}: {}",
+            self.operation,
+            self.status.as_u16(),
+            self.error.code,
+            self.error.message
+        )?;
+        if let Some(param) = &self.error.param {
+            write!(f, " (param `{param}`)")?;
+        }
+        if let Some(id) = &self.request_id {
+            write!(f, " [request id {id}]")?;
+        }
+        Ok(())
+    }
+}
+
+/// A response body that could not be decoded.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct DecodeFailure {
+    /// The operation whose response failed to decode.
+    pub operation: &'static str,
+    /// HTTP status of the response.
+    pub status: StatusCode,
+    /// The start of the body (at most 512 bytes, lossily converted to UTF-8).
+    pub snippet: String,
+    /// The `X-Request-Id` response header.
+    pub request_id: Option<String>,
+    /// The JSON error.
+    pub source: serde_json::Error,
+}
+
+impl fmt::Display for DecodeFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}: the {} response body could not be decoded (body starts with {:?})",
+            self.operation,
+            self.status.as_u16(),
+            self.snippet
+        )
+    }
+}
+
+/// A request refused on the client side; nothing was sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct InvalidRequest {
+    /// The offending field, e.g. `prompt` or `files`.
+    pub field: &'static str,
+    /// Why it was refused.
+    pub reason: String,
+}
+
+impl fmt::Display for InvalidRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "invalid request: `{}` {} (nothing was sent)",
+            self.field, self.reason
+        )
+    }
+}
+
+/// HeyGen's error body: `{"error": {"code", "message", "param", "doc_url"}}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[non_exhaustive]
+pub struct ApiError {
+    /// Machine-readable error code.
+    pub code: ErrorCode,
+    /// Human-readable error message.
+    #[serde(default)]
+    pub message: String,
+    /// Which request field caused the error. Only present for validation errors.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub param: Option<String>,
+    /// Link to the error's documentation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub doc_url: Option<String>,
+}
+
+impl ApiError {
+    /// An error body with the given code and message.
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        ApiError {
+            code,
+            message: message.into(),
+            param: None,
+            doc_url: None,
+        }
+    }
+
+    /// Sets the offending request field.
+    pub fn with_param(mut self, param: impl Into<String>) -> Self {
+        self.param = Some(param.into());
+        self
+    }
+
+    /// The error HeyGen's own tooling assumes when a response is not a JSON error envelope.
+    pub(crate) fn from_status(status: StatusCode) -> Self {
+        let code = match status.as_u16() {
+            400 => ErrorCode::ValidationError,
+            401 => ErrorCode::Unauthorized,
+            402 => ErrorCode::InsufficientCredit,
+            403 => ErrorCode::Forbidden,
+            404 => ErrorCode::NotFound,
+            409 => ErrorCode::Conflict,
+            413 => ErrorCode::PayloadTooLarge,
+            429 => ErrorCode::RateLimitExceeded,
+            500..=599 => ErrorCode::UnclassifiedServerError,
+            _ => ErrorCode::UnclassifiedClientError,
+        };
+        let reason = status.canonical_reason().unwrap_or("error");
+        ApiError::new(
+            code,
+            format!("HTTP {} {reason} without a HeyGen error body", status.as_u16()),
+        )
+    }
+}
+
+open_enum! {
+    /// A HeyGen error code. Codes this version does not know are kept in
+    /// [`ErrorCode::Unknown`].
+    ErrorCode {
+        /// 400: a parameter is invalid; see `param`.
+        InvalidParameter = "invalid_parameter",
+        /// 400: validation failed (also used when a 400 carries no HeyGen body).
+        ValidationError = "validation_error",
+        /// 400: a URL given as input could not be downloaded.
+        DownloadFailed = "download_failed",
+        /// 401: the API key is invalid, expired, or missing.
+        Unauthorized = "unauthorized",
+        /// 401: authentication failed (the spelling used in HeyGen's OpenAPI examples).
+        AuthenticationFailed = "authentication_failed",
+        /// 402: not enough credits.
+        InsufficientCredit = "insufficient_credit",
+        /// A usage quota was exceeded.
+        QuotaExceeded = "quota_exceeded",
+        /// 403: the key lacks permission.
+        Forbidden = "forbidden",
+        /// 403: access to the resource is denied.
+        ResourceAccessDenied = "resource_access_denied",
+        /// 404: the resource does not exist.
+        NotFound = "not_found",
+        /// 409: a request with the same `Idempotency-Key` is still in flight.
+        RequestInProgress = "request_in_progress",
+        /// 409: the request conflicts with the resource's state.
+        Conflict = "conflict",
+        /// 413: the body is too large.
+        PayloadTooLarge = "payload_too_large",
+        /// 429: too many requests or concurrent jobs.
+        RateLimitExceeded = "rate_limit_exceeded",
+        /// A resource limit was exceeded.
+        ResourceLimitExceeded = "resource_limit_exceeded",
+        /// 5xx: HeyGen failed.
+        InternalError = "internal_error",
+        /// A 5xx without a HeyGen error body.
+        UnclassifiedServerError = "unclassified_server_error",
+        /// A 4xx without a HeyGen error body.
+        UnclassifiedClientError = "unclassified_client_error",
+    }
+}
+
+/// Cuts a body to at most [`SNIPPET_LIMIT`] bytes of (lossy) UTF-8.
+pub(crate) fn snippet(body: &[u8]) -> String {
+    let cut = &body[..body.len().min(SNIPPET_LIMIT)];
+    let mut text = String::from_utf8_lossy(cut).into_owned();
+    if body.len() > SNIPPET_LIMIT {
+        text.push('…');
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn assert_send_sync<T: Send + Sync>() {}
+
+    #[test]
+    fn error_is_send_sync_and_small() {
+        assert_send_sync::<Error>();
+        assert!(std::mem::size_of::<Error>() <= 64, "{}", std::mem::size_of::<Error>());
+    }
+
+    #[test]
+    fn unknown_codes_are_kept() {
+        let e: ApiError =
+            serde_json::from_str(r#"{"code":"brand_new_code","message":"m"}"#).unwrap();
+        assert_eq!(e.code, ErrorCode::Unknown("brand_new_code".into()));
+        assert_eq!(e.code.to_string(), "brand_new_code");
+        let e: ApiError = serde_json::from_str(r#"{"code":"not_found","message":"m","param":null}"#)
+            .unwrap();
+        assert_eq!(e.code, ErrorCode::NotFound);
+    }
+
+    #[test]
+    fn fallback_codes_follow_the_status() {
+        assert_eq!(
+            ApiError::from_status(StatusCode::BAD_GATEWAY).code,
+            ErrorCode::UnclassifiedServerError
+        );
+        assert_eq!(
+            ApiError::from_status(StatusCode::UNAUTHORIZED).code,
+            ErrorCode::Unauthorized
+        );
+        assert_eq!(
+            ApiError::from_status(StatusCode::IM_A_TEAPOT).code,
+            ErrorCode::UnclassifiedClientError
+        );
+    }
+
+    #[test]
+    fn snippets_are_bounded() {
+        let body = vec![b'x'; 10_000];
+        let s = snippet(&body);
+        assert!(s.len() <= SNIPPET_LIMIT + '…'.len_utf8());
+        assert!(s.ends_with('…'));
+        assert_eq!(snippet(b"short"), "short");
+    }
+
+    #[test]
+    fn invalid_request_names_the_field() {
+        let e = Error::invalid("prompt", "must not be empty");
+        assert_eq!(
+            e.to_string(),
+            "invalid request: `prompt` must not be empty (nothing was sent)"
+        );
+        assert!(std::error::Error::source(&e).is_none());
+        assert!(!e.is_retryable());
+    }
+}

@@ -1,0 +1,241 @@
+//! The hooks the generated client calls around every request: timeouts, idempotency keys,
+//! retries and tracing live here, once, for every operation.
+
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use progenitor_client::{ClientHooks, ClientInfo, OperationInfo};
+use reqwest::header::{HeaderName, HeaderValue};
+use reqwest::{Method, Request, Response, StatusCode};
+use tracing::Instrument as _;
+
+use crate::client::{CallContext, Config, Shared};
+use crate::raw;
+use crate::retry::{is_idempotent, retry_after, should_retry_status};
+
+/// Header carrying the idempotency key.
+pub(crate) const IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("idempotency-key");
+/// Longest body excerpt logged at DEBUG.
+const LOG_BODY_LIMIT: usize = 1024;
+
+impl ClientHooks<Shared> for raw::Client {
+    async fn pre<E>(
+        &self,
+        request: &mut Request,
+        _info: &OperationInfo,
+    ) -> Result<(), progenitor_client::Error<E>> {
+        prepare(self.inner(), request);
+        Ok(())
+    }
+
+    async fn exec(&self, request: Request, info: &OperationInfo) -> reqwest::Result<Response> {
+        execute(self.client(), self.inner(), request, info.operation_id).await
+    }
+}
+
+/// Sets what every request needs before it is sent.
+pub(crate) fn prepare(shared: &Shared, request: &mut Request) {
+    let config = &shared.config;
+    let call = shared.call.as_deref();
+    // The generator adds the spec's `info.version` as `api-version`; HeyGen does not use it.
+    request.headers_mut().remove("api-version");
+    if let Some(headers) = &config.per_request_headers {
+        for (name, value) in headers {
+            request.headers_mut().insert(name, value.clone());
+        }
+    }
+    if let Some(timeout) = call.and_then(|c| c.options.timeout) {
+        *request.timeout_mut() = Some(timeout);
+    } else if request.timeout().is_none() {
+        let timeout = if request.method() == Method::GET || request.method() == Method::HEAD {
+            config.read_timeout
+        } else {
+            config.write_timeout
+        };
+        *request.timeout_mut() = Some(timeout);
+    }
+    if request.method() == Method::POST && !request.headers().contains_key(IDEMPOTENCY_KEY) {
+        let key = match call.and_then(|c| c.options.idempotency_key.clone()) {
+            Some(key) => Some(key),
+            None if config.auto_idempotency => Some(uuid::Uuid::new_v4().to_string()),
+            None => None,
+        };
+        if let Some(value) = key.and_then(|k| HeaderValue::from_str(&k).ok()) {
+            request.headers_mut().insert(IDEMPOTENCY_KEY, value);
+        }
+    }
+}
+
+/// Sends a request, retrying as the policy allows. The same request — including its
+/// `Idempotency-Key` — is sent on every attempt.
+pub(crate) async fn execute(
+    http: &reqwest::Client,
+    shared: &Shared,
+    request: Request,
+    operation: &'static str,
+) -> reqwest::Result<Response> {
+    let span = tracing::debug_span!(
+        "heygen_api.request",
+        operation,
+        method = %request.method(),
+        attempts = tracing::field::Empty,
+        status = tracing::field::Empty,
+        request_id = tracing::field::Empty,
+    );
+    run(http, &shared.config, shared.call.as_deref(), request, operation)
+        .instrument(span)
+        .await
+}
+
+async fn run(
+    http: &reqwest::Client,
+    config: &Config,
+    call: Option<&CallContext>,
+    mut request: Request,
+    operation: &'static str,
+) -> reqwest::Result<Response> {
+    let safe = is_idempotent(request.method(), request.headers().contains_key(IDEMPOTENCY_KEY));
+    let policy = &config.retry;
+    let started = Instant::now();
+    let mut retry = 0u32;
+    loop {
+        let attempt = retry + 1;
+        let spare = if retry < policy.get_max_retries() {
+            request.try_clone()
+        } else {
+            None
+        };
+        if tracing::enabled!(tracing::Level::DEBUG) {
+            if let Some(body) = request.body().and_then(|b| b.as_bytes()) {
+                tracing::debug!(body = %excerpt(body), "request body");
+            }
+        }
+        let outcome = http.execute(request).await;
+        if let Some(call) = call {
+            call.update(|r| r.attempts = attempt);
+        }
+        let span = tracing::Span::current();
+        span.record("attempts", attempt);
+
+        let (wait, outcome) = match outcome {
+            Ok(response) => {
+                let status = response.status();
+                span.record("status", status.as_u16());
+                if let Some(id) = crate::client::request_id(response.headers()) {
+                    span.record("request_id", id.as_str());
+                }
+                let (response, error_body) =
+                    if status.is_client_error() || status.is_server_error() {
+                        let (response, body) = buffer(response).await?;
+                        (response, Some(body))
+                    } else if tracing::enabled!(tracing::Level::DEBUG) {
+                        (buffer(response).await?.0, None)
+                    } else {
+                        (response, None)
+                    };
+                let in_progress = status == StatusCode::CONFLICT
+                    && error_body.as_deref().is_some_and(is_in_progress);
+                if let Some(call) = call {
+                    call.update(|r| {
+                        r.status = Some(status);
+                        r.headers = Some(response.headers().clone());
+                        r.error_body = error_body;
+                    });
+                }
+                let wait = should_retry_status(status, safe, in_progress).then(|| {
+                    let asked = retry_after(response.headers(), std::time::SystemTime::now());
+                    (policy.delay(retry, asked), format!("HTTP {}", status.as_u16()))
+                });
+                (wait, Ok(response))
+            }
+            Err(error) => {
+                // Never repeat a write that may have been accepted, unless it carries a key.
+                let wait = (safe && !error.is_builder())
+                    .then(|| (policy.delay(retry, None), transport_reason(&error)));
+                (wait, Err(error))
+            }
+        };
+
+        match (wait, spare) {
+            (Some((wait, reason)), Some(next)) => {
+                tracing::debug!(
+                    operation,
+                    attempt,
+                    wait_ms = wait.as_millis() as u64,
+                    reason = reason.as_str(),
+                    "retrying"
+                );
+                tokio::time::sleep(wait).await;
+                request = next;
+                retry += 1;
+            }
+            _ => {
+                tracing::debug!(
+                    operation,
+                    attempts = attempt,
+                    elapsed_ms = started.elapsed().as_millis() as u64,
+                    ok = outcome.as_ref().is_ok_and(|r| r.status().is_success()),
+                    "request finished"
+                );
+                return outcome;
+            }
+        }
+    }
+}
+
+/// Whether an error body says `request_in_progress` (the same key is still being processed).
+fn is_in_progress(body: &[u8]) -> bool {
+    serde_json::from_slice::<serde_json::Value>(body)
+        .ok()
+        .and_then(|v| {
+            v.pointer("/error/code")
+                .and_then(|c| c.as_str())
+                .map(|c| c == "request_in_progress")
+        })
+        .unwrap_or(false)
+}
+
+fn transport_reason(error: &reqwest::Error) -> String {
+    if error.is_timeout() {
+        "timeout".into()
+    } else if error.is_connect() {
+        "connection failed".into()
+    } else {
+        "transport error".into()
+    }
+}
+
+/// Reads a whole (error or logged) body and hands back an equivalent response.
+async fn buffer(response: Response) -> reqwest::Result<(Response, Bytes)> {
+    let status = response.status();
+    let version = response.version();
+    let headers = response.headers().clone();
+    let body: Bytes = response.bytes().await?;
+    tracing::debug!(status = status.as_u16(), body = %excerpt(&body), "response body");
+    let mut rebuilt = http::Response::new(body.clone());
+    *rebuilt.status_mut() = status;
+    *rebuilt.version_mut() = version;
+    *rebuilt.headers_mut() = headers;
+    Ok((Response::from(rebuilt), body))
+}
+
+fn excerpt(body: &[u8]) -> String {
+    let cut = &body[..body.len().min(LOG_BODY_LIMIT)];
+    let mut text = String::from_utf8_lossy(cut).into_owned();
+    if body.len() > LOG_BODY_LIMIT {
+        text.push_str("…");
+    }
+    text
+}
+
+/// The wait `execute` would use, exposed for code that retries outside the generated client
+/// (uploads, whose streamed bodies cannot be cloned).
+pub(crate) fn upload_wait(config: &Config, retry: u32, response: &Response) -> Option<Duration> {
+    (response.status() == StatusCode::TOO_MANY_REQUESTS && retry < config.retry.get_max_retries())
+        .then(|| {
+            config.retry.delay(
+                retry,
+                retry_after(response.headers(), std::time::SystemTime::now()),
+            )
+        })
+}

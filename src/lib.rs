@@ -1,0 +1,31 @@
+#![doc = include_str!("../README.md")]
+#![deny(missing_docs)]
+#![forbid(unsafe_code)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+mod client;
+pub mod contract;
+mod error;
+pub mod files;
+mod hooks;
+pub mod raw;
+mod requests;
+mod resources;
+mod retry;
+pub mod types;
+
+pub use client::{
+    default_user_agent, Client, ClientBuilder, API_KEY_ENV, BASE_URL_ENV, DEFAULT_BASE_URL,
+};
+pub use error::{ApiError, ApiFailure, DecodeFailure, Error, ErrorCode, InvalidRequest, Result};
+pub use files::FileInput;
+pub use requests::{
+    AgentMode, CreateVideoAgentRequest, Orientation, SendMessageRequest, MAX_FILES,
+    MAX_PROMPT_CHARS,
+};
+pub use resources::{
+    Assets, CreateEndpoint, ListEndpoints, ListEvents, ListSessions, ListStyles, ListVideos,
+    RequestOptions, UpdateEndpoint, VideoAgents, Videos, Webhooks, UPLOAD_LIMIT_BYTES,
+};
+pub use retry::RetryPolicy;
+pub use types::{EventType, Page, SessionStatus, VideoStatus};

@@ -1,0 +1,245 @@
+//! Retry policy: which failures are retried, and how long to wait in between.
+//!
+//! - 429 is retried on any method (the server rejected the request without processing it),
+//!   waiting at least as long as `Retry-After` says, clamped to [`RetryPolicy::max_backoff`].
+//! - 408, 500, 502, 503, 504 and transport failures (connection refused or reset, timeouts) are
+//!   retried only when repeating the request is safe: `GET`/`HEAD`/`PUT`/`DELETE`/`OPTIONS`, or
+//!   a request that carries an `Idempotency-Key`.
+//! - 409 `request_in_progress` (the same key is still being processed) is retried with the same
+//!   key.
+//! - A `POST` without a key that timed out is never retried: it may have been accepted.
+
+use std::time::{Duration, SystemTime};
+
+use rand::Rng as _;
+use reqwest::header::HeaderMap;
+use reqwest::{Method, StatusCode};
+
+/// How failed requests are retried.
+///
+/// ```
+/// use std::time::Duration;
+/// use heygen_api::RetryPolicy;
+///
+/// let policy = RetryPolicy::default()
+///     .max_retries(4)
+///     .initial_backoff(Duration::from_millis(250))
+///     .max_backoff(Duration::from_secs(10));
+/// assert_eq!(policy.get_max_retries(), 4);
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct RetryPolicy {
+    max_retries: u32,
+    initial_backoff: Duration,
+    max_backoff: Duration,
+    multiplier: f64,
+    jitter: bool,
+}
+
+impl Default for RetryPolicy {
+    /// Two retries, 1 s doubling to at most 30 s, with ±25 % jitter (HeyGen's own CLI uses the
+    /// same values).
+    fn default() -> Self {
+        RetryPolicy {
+            max_retries: 2,
+            initial_backoff: Duration::from_secs(1),
+            max_backoff: Duration::from_secs(30),
+            multiplier: 2.0,
+            jitter: true,
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// A policy that never retries.
+    pub fn none() -> Self {
+        RetryPolicy::default().max_retries(0)
+    }
+
+    /// How many times a failed request is repeated (0 disables retries).
+    pub fn max_retries(mut self, retries: u32) -> Self {
+        self.max_retries = retries;
+        self
+    }
+
+    /// The wait before the first retry.
+    pub fn initial_backoff(mut self, wait: Duration) -> Self {
+        self.initial_backoff = wait;
+        self
+    }
+
+    /// The longest wait between attempts; also caps `Retry-After`.
+    pub fn max_backoff(mut self, wait: Duration) -> Self {
+        self.max_backoff = wait;
+        self
+    }
+
+    /// The factor the wait grows by after each attempt (values below 1 count as 1).
+    pub fn multiplier(mut self, factor: f64) -> Self {
+        self.multiplier = factor;
+        self
+    }
+
+    /// Whether waits are randomized by ±25 % so that many clients do not retry in lockstep.
+    pub fn jitter(mut self, enabled: bool) -> Self {
+        self.jitter = enabled;
+        self
+    }
+
+    /// The configured number of retries.
+    pub fn get_max_retries(&self) -> u32 {
+        self.max_retries
+    }
+
+    /// The configured longest wait.
+    pub fn get_max_backoff(&self) -> Duration {
+        self.max_backoff
+    }
+
+    /// The wait before retry number `retry` (0-based), without `Retry-After`.
+    pub(crate) fn backoff(&self, retry: u32) -> Duration {
+        let factor = if self.multiplier.is_finite() {
+            self.multiplier.max(1.0)
+        } else {
+            1.0
+        };
+        let base = self.initial_backoff.as_secs_f64() * factor.powi(retry.min(64) as i32);
+        let jittered = if self.jitter {
+            base * rand::rng().random_range(0.75..=1.25)
+        } else {
+            base
+        };
+        let capped = jittered.min(self.max_backoff.as_secs_f64());
+        Duration::try_from_secs_f64(capped).unwrap_or(self.max_backoff)
+    }
+
+    /// The wait before retry number `retry`, honouring the server's `Retry-After` when it asks
+    /// for longer, always clamped to the policy maximum.
+    pub(crate) fn delay(&self, retry: u32, retry_after: Option<Duration>) -> Duration {
+        let backoff = self.backoff(retry);
+        retry_after
+            .map_or(backoff, |asked| asked.max(backoff))
+            .min(self.max_backoff)
+    }
+}
+
+/// Whether repeating this request cannot create a second effect.
+pub(crate) fn is_idempotent(method: &Method, has_key: bool) -> bool {
+    has_key
+        || matches!(
+            *method,
+            Method::GET | Method::HEAD | Method::PUT | Method::DELETE | Method::OPTIONS
+        )
+}
+
+/// Whether a response with this status should be retried.
+/// `in_progress` says whether a 409 body carried `request_in_progress`.
+pub(crate) fn should_retry_status(status: StatusCode, safe: bool, in_progress: bool) -> bool {
+    match status.as_u16() {
+        429 => true,
+        409 => in_progress,
+        408 | 500 | 502 | 503 | 504 => safe,
+        _ => false,
+    }
+}
+
+/// Parses `Retry-After`: delay-seconds or an HTTP-date.
+pub(crate) fn retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
+    let value = headers.get(reqwest::header::RETRY_AFTER)?.to_str().ok()?.trim();
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    if let Ok(seconds) = value.parse::<f64>() {
+        return Duration::try_from_secs_f64(seconds).ok();
+    }
+    let when = httpdate::parse_http_date(value).ok()?;
+    Some(when.duration_since(now).unwrap_or(Duration::ZERO))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use reqwest::header::HeaderValue;
+
+    fn headers(value: &str) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        map.insert(
+            reqwest::header::RETRY_AFTER,
+            HeaderValue::from_str(value).unwrap(),
+        );
+        map
+    }
+
+    #[test]
+    fn retry_after_accepts_seconds_and_http_dates() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        assert_eq!(retry_after(&headers("7"), now), Some(Duration::from_secs(7)));
+        assert_eq!(
+            retry_after(&headers("1.5"), now),
+            Some(Duration::from_millis(1500))
+        );
+        let later = httpdate::fmt_http_date(now + Duration::from_secs(42));
+        assert_eq!(
+            retry_after(&headers(&later), now),
+            Some(Duration::from_secs(42))
+        );
+        let earlier = httpdate::fmt_http_date(now - Duration::from_secs(42));
+        assert_eq!(retry_after(&headers(&earlier), now), Some(Duration::ZERO));
+        assert_eq!(retry_after(&headers("soon"), now), None);
+        assert_eq!(retry_after(&HeaderMap::new(), now), None);
+    }
+
+    #[test]
+    fn backoff_grows_and_is_capped() {
+        let policy = RetryPolicy::default()
+            .jitter(false)
+            .initial_backoff(Duration::from_secs(1))
+            .max_backoff(Duration::from_secs(5));
+        assert_eq!(policy.backoff(0), Duration::from_secs(1));
+        assert_eq!(policy.backoff(1), Duration::from_secs(2));
+        assert_eq!(policy.backoff(2), Duration::from_secs(4));
+        assert_eq!(policy.backoff(3), Duration::from_secs(5));
+        assert_eq!(policy.backoff(1000), Duration::from_secs(5));
+    }
+
+    #[test]
+    fn jitter_stays_within_a_quarter() {
+        let policy = RetryPolicy::default().initial_backoff(Duration::from_secs(4));
+        for _ in 0..200 {
+            let wait = policy.backoff(0);
+            assert!(wait >= Duration::from_secs(3) && wait <= Duration::from_secs(5));
+        }
+    }
+
+    #[test]
+    fn retry_after_is_honoured_but_clamped() {
+        let policy = RetryPolicy::default()
+            .jitter(false)
+            .max_backoff(Duration::from_secs(30));
+        assert_eq!(
+            policy.delay(0, Some(Duration::from_secs(10))),
+            Duration::from_secs(10)
+        );
+        assert_eq!(
+            policy.delay(0, Some(Duration::from_secs(3600))),
+            Duration::from_secs(30)
+        );
+        // A shorter Retry-After does not undercut the backoff.
+        assert_eq!(policy.delay(2, Some(Duration::ZERO)), Duration::from_secs(4));
+    }
+
+    #[test]
+    fn only_safe_requests_retry_server_errors() {
+        assert!(should_retry_status(StatusCode::TOO_MANY_REQUESTS, false, false));
+        assert!(!should_retry_status(StatusCode::BAD_GATEWAY, false, false));
+        assert!(should_retry_status(StatusCode::BAD_GATEWAY, true, false));
+        assert!(!should_retry_status(StatusCode::NOT_FOUND, true, false));
+        assert!(should_retry_status(StatusCode::CONFLICT, true, true));
+        assert!(!should_retry_status(StatusCode::CONFLICT, true, false));
+        assert!(is_idempotent(&Method::GET, false));
+        assert!(is_idempotent(&Method::DELETE, false));
+        assert!(!is_idempotent(&Method::POST, false));
+        assert!(is_idempotent(&Method::POST, true));
+        assert!(!is_idempotent(&Method::PATCH, false));
+    }
+}

@@ -1,0 +1,303 @@
+//! The API's data types.
+//!
+//! Models are generated from `openapi.yaml`, so every field carries the spec's description.
+//! Values the server controls (statuses, message types, event types, endpoint statuses) are open
+//! enums: a value this version does not know decodes as `Unknown(String)` instead of failing the
+//! whole response.
+
+pub use crate::raw::types::{
+    Asset, CreatedVideoAgentSession, DeletedVideo, EventTypeInfo, RotatedSecret, SentMessage,
+    SessionMessage, SessionResource, StoppedSession, Style, VideoAgentSession,
+    VideoAgentSessionSummary, VideoDetail, WebhookEndpoint, WebhookEventData, WebhookEventRecord,
+    WebhookPayload,
+};
+pub use crate::requests::{AgentMode, Orientation};
+
+/// Defines a string enum that keeps values it does not know in `Unknown(String)`.
+macro_rules! open_enum {
+    (
+        $(#[$meta:meta])*
+        $name:ident {
+            $( $(#[$vmeta:meta])* $variant:ident = $wire:literal, )+
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        #[non_exhaustive]
+        pub enum $name {
+            $( $(#[$vmeta])* $variant, )+
+            /// A value this version of the crate does not know, kept verbatim.
+            Unknown(String),
+        }
+
+        impl $name {
+            /// Every value this version knows, as sent on the wire.
+            pub const KNOWN: &'static [&'static str] = &[$($wire),+];
+
+            /// The value as sent on the wire.
+            pub fn as_str(&self) -> &str {
+                match self {
+                    $( $name::$variant => $wire, )+
+                    $name::Unknown(other) => other.as_str(),
+                }
+            }
+
+            /// Whether this is a value this version of the crate does not know.
+            pub fn is_unknown(&self) -> bool {
+                matches!(self, $name::Unknown(_))
+            }
+        }
+
+        impl ::std::fmt::Display for $name {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl ::std::convert::From<&str> for $name {
+            fn from(value: &str) -> Self {
+                match value {
+                    $( $wire => $name::$variant, )+
+                    other => $name::Unknown(other.to_string()),
+                }
+            }
+        }
+
+        impl ::std::convert::From<String> for $name {
+            fn from(value: String) -> Self {
+                match $name::from(value.as_str()) {
+                    $name::Unknown(_) => $name::Unknown(value),
+                    known => known,
+                }
+            }
+        }
+
+        impl ::std::str::FromStr for $name {
+            type Err = ::std::convert::Infallible;
+            fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+                Ok($name::from(value))
+            }
+        }
+
+        impl ::serde::Serialize for $name {
+            fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+                s.serialize_str(self.as_str())
+            }
+        }
+
+        impl<'de> ::serde::Deserialize<'de> for $name {
+            fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+                let value = <::std::borrow::Cow<'de, str> as ::serde::Deserialize>::deserialize(d)?;
+                Ok($name::from(value.into_owned()))
+            }
+        }
+
+        impl ::schemars::JsonSchema for $name {
+            fn schema_name() -> String {
+                stringify!($name).to_string()
+            }
+            fn json_schema(gen: &mut ::schemars::gen::SchemaGenerator) -> ::schemars::schema::Schema {
+                // Open: any string is accepted; the known values are listed for readers.
+                let mut schema = <String as ::schemars::JsonSchema>::json_schema(gen).into_object();
+                schema.metadata().description = Some(format!(
+                    "One of {:?}, or a value added later.",
+                    $name::KNOWN
+                ));
+                schema.into()
+            }
+        }
+    };
+}
+pub(crate) use open_enum;
+
+open_enum! {
+    /// Status of a Video Agent session. The create response uses a subset
+    /// (`generating`, `thinking`, `completed`, `failed`).
+    SessionStatus {
+        /// The agent is working (scripting, composing scenes, preparing the storyboard).
+        Thinking = "thinking",
+        /// The agent is paused, waiting for your input.
+        WaitingForInput = "waiting_for_input",
+        /// The agent is paused at a review checkpoint (chat mode).
+        Reviewing = "reviewing",
+        /// The storyboard is approved and the video is rendering.
+        Generating = "generating",
+        /// The video is ready.
+        Completed = "completed",
+        /// Something went wrong; the session's messages say what.
+        Failed = "failed",
+    }
+}
+
+impl SessionStatus {
+    /// Whether the session will not change on its own any more.
+    pub fn is_terminal(&self) -> bool {
+        matches!(self, SessionStatus::Completed | SessionStatus::Failed)
+    }
+
+    /// Whether the session is paused until it receives a message.
+    pub fn needs_input(&self) -> bool {
+        matches!(self, SessionStatus::WaitingForInput | SessionStatus::Reviewing)
+    }
+}
+
+open_enum! {
+    /// Status of a rendered video.
+    VideoStatus {
+        /// Queued for processing.
+        Pending = "pending",
+        /// Being generated.
+        Processing = "processing",
+        /// Ready: `video_url` is available.
+        Completed = "completed",
+        /// Failed: see `failure_code` and `failure_message`.
+        Failed = "failed",
+    }
+}
+
+impl VideoStatus {
+    /// Whether the video will not change on its own any more.
+    pub fn is_terminal(&self) -> bool {
+        matches!(self, VideoStatus::Completed | VideoStatus::Failed)
+    }
+}
+
+open_enum! {
+    /// Type of a session message.
+    MessageType {
+        /// Plain text.
+        Text = "text",
+        /// A message referring to resources (`resource_ids`).
+        Resource = "resource",
+        /// An error report.
+        Error = "error",
+    }
+}
+
+open_enum! {
+    /// Status of a webhook endpoint.
+    EndpointStatus {
+        /// Deliveries are made.
+        Enabled = "enabled",
+        /// Deliveries are paused.
+        Disabled = "disabled",
+    }
+}
+
+open_enum! {
+    /// A webhook event type.
+    EventType {
+        /// An avatar video completed.
+        AvatarVideoSuccess = "avatar_video.success",
+        /// An avatar video failed.
+        AvatarVideoFail = "avatar_video.fail",
+        /// An avatar video GIF completed.
+        AvatarVideoGifSuccess = "avatar_video_gif.success",
+        /// An avatar video GIF failed.
+        AvatarVideoGifFail = "avatar_video_gif.fail",
+        /// An avatar video caption completed.
+        AvatarVideoCaptionSuccess = "avatar_video_caption.success",
+        /// An avatar video caption failed.
+        AvatarVideoCaptionFail = "avatar_video_caption.fail",
+        /// A video translation completed.
+        VideoTranslateSuccess = "video_translate.success",
+        /// A video translation failed.
+        VideoTranslateFail = "video_translate.fail",
+        /// A video translation failed validation before starting.
+        VideoTranslatePreflightValidationFailed = "video_translate.preflight.validation_failed",
+        /// A video translation could not download its input.
+        VideoTranslatePreflightDownloadFailed = "video_translate.preflight.download_failed",
+        /// A Video Agent session completed.
+        VideoAgentSuccess = "video_agent.success",
+        /// A Video Agent session failed.
+        VideoAgentFail = "video_agent.fail",
+        /// A personalized video event.
+        PersonalizedVideo = "personalized_video",
+        /// An instant avatar completed.
+        InstantAvatarSuccess = "instant_avatar.success",
+        /// An instant avatar failed.
+        InstantAvatarFail = "instant_avatar.fail",
+        /// A photo avatar generation completed.
+        PhotoAvatarGenerationSuccess = "photo_avatar_generation.success",
+        /// A photo avatar generation failed.
+        PhotoAvatarGenerationFail = "photo_avatar_generation.fail",
+        /// A photo avatar training completed.
+        PhotoAvatarTrainSuccess = "photo_avatar_train.success",
+        /// A photo avatar training failed.
+        PhotoAvatarTrainFail = "photo_avatar_train.fail",
+        /// Adding motion to a photo avatar completed.
+        PhotoAvatarAddMotionSuccess = "photo_avatar_add_motion.success",
+        /// Adding motion to a photo avatar failed.
+        PhotoAvatarAddMotionFail = "photo_avatar_add_motion.fail",
+        /// A proofread creation completed.
+        ProofreadCreationSuccess = "proofread_creation.success",
+        /// A proofread creation failed.
+        ProofreadCreationFail = "proofread_creation.fail",
+        /// A live avatar completed.
+        LiveAvatarSuccess = "live_avatar.success",
+        /// A live avatar failed.
+        LiveAvatarFail = "live_avatar.fail",
+        /// A HyperFrames video completed.
+        HyperframesVideoSuccess = "hyperframes_video.success",
+        /// A HyperFrames video failed.
+        HyperframesVideoFail = "hyperframes_video.fail",
+        /// An AI clipping job completed.
+        AiClippingSuccess = "ai_clipping.success",
+        /// An AI clipping job failed.
+        AiClippingFail = "ai_clipping.fail",
+        /// A batch finished.
+        BatchFinished = "batch.finished",
+    }
+}
+
+/// One page of a list operation.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct Page<T> {
+    /// The items on this page.
+    pub items: Vec<T>,
+    /// Whether more pages are available.
+    pub has_more: bool,
+    /// The cursor for the next page, to pass as `token`.
+    pub next_token: Option<String>,
+}
+
+impl<T> Page<T> {
+    pub(crate) fn new(items: Vec<T>, has_more: Option<bool>, next_token: Option<String>) -> Self {
+        let next_token = next_token.filter(|t| !t.is_empty());
+        Page {
+            has_more: has_more.unwrap_or(next_token.is_some()),
+            items,
+            next_token,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn open_enums_round_trip_known_and_unknown_values() {
+        for raw in SessionStatus::KNOWN {
+            let status: SessionStatus = serde_json::from_value(serde_json::json!(raw)).unwrap();
+            assert!(!status.is_unknown());
+            assert_eq!(serde_json::to_value(&status).unwrap(), serde_json::json!(raw));
+        }
+        let status: SessionStatus = serde_json::from_str("\"queued_for_gpu\"").unwrap();
+        assert_eq!(status, SessionStatus::Unknown("queued_for_gpu".into()));
+        assert_eq!(serde_json::to_string(&status).unwrap(), "\"queued_for_gpu\"");
+        assert!(!status.is_terminal());
+        let video: VideoStatus = "waiting".parse().unwrap();
+        assert!(video.is_unknown());
+        assert_eq!(EventType::from("video_agent.fail"), EventType::VideoAgentFail);
+    }
+
+    #[test]
+    fn pages_without_has_more_follow_the_token() {
+        let page = Page::new(vec![1], None, Some("t".into()));
+        assert!(page.has_more);
+        let page: Page<i32> = Page::new(vec![], Some(true), Some(String::new()));
+        assert_eq!(page.next_token, None);
+    }
+}
