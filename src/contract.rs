@@ -34,6 +34,9 @@ use serde_json::Value;
 /// `openapi.yaml` as the crate was built from it.
 pub const SPEC_YAML: &str = include_str!("../openapi.yaml");
 
+/// The `openapiv3` crate the document is parsed with, re-exported so versions match.
+pub use openapiv3;
+
 const SPEC_JSON: &str = include_str!(concat!(env!("OUT_DIR"), "/openapi.json"));
 
 /// The parsed contract.

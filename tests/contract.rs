@@ -1,0 +1,499 @@
+//! The spec is the contract: it is linted here, and every operation it lists is exercised
+//! against a mock server that checks what the client sends and answers with the spec's own
+//! examples. The list of operations comes from `openapi.yaml`, so an operation added to the
+//! spec without a test here fails the suite.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+
+use heygen_api::contract::openapiv3::{
+    OpenAPI, Parameter, ParameterSchemaOrContent, ReferenceOr, StatusCode,
+};
+use heygen_api::contract::Spec;
+use heygen_api::{
+    Client, CreateVideoAgentRequest, Error, EventType, FileInput, Orientation, SendMessageRequest,
+};
+use httpmock::MockServer;
+use serde_json::{json, Value};
+
+use common::{client, response_example, without_nulls, KEY};
+
+fn spec() -> &'static Spec {
+    Spec::get().expect("the embedded spec parses")
+}
+
+// ---------------------------------------------------------------------------------------------
+// Lint
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn the_yaml_parses_as_openapi_3_0() {
+    let doc: OpenAPI = serde_norway::from_str(heygen_api::contract::SPEC_YAML).expect("valid OpenAPI");
+    assert!(doc.openapi.starts_with("3.0."), "{}", doc.openapi);
+    assert_eq!(spec().yaml(), heygen_api::contract::SPEC_YAML);
+    assert_eq!(&doc, spec().document());
+}
+
+#[test]
+fn operation_ids_are_unique() {
+    let ops = spec().operations();
+    let ids: BTreeSet<_> = ops.iter().map(|o| o.id.as_str()).collect();
+    assert_eq!(ids.len(), ops.len(), "duplicate operationIds in {ops:?}");
+    assert!(ops.iter().all(|o| !o.id.is_empty()));
+}
+
+#[test]
+fn every_operation_has_one_success_schema_and_the_error_envelope() {
+    for (path, method, op) in spec().document().operations() {
+        let id = op.operation_id.as_deref().unwrap_or(path);
+        let successes: Vec<_> = op
+            .responses
+            .responses
+            .keys()
+            .filter(|s| matches!(s, StatusCode::Code(200..=299) | StatusCode::Range(2)))
+            .collect();
+        assert_eq!(successes.len(), 1, "{id}: success responses {successes:?}");
+        assert!(op.responses.default.is_none(), "{id}: `default` breaks the generator");
+        for status in [400, 404, 429, 500, 503] {
+            let schema = spec()
+                .response_schema(id, status)
+                .unwrap_or_else(|e| panic!("{id} {status}: {e}"));
+            let ReferenceOr::Reference { reference } = schema else {
+                panic!("{id} {status}: error schema should reference ErrorEnvelope");
+            };
+            assert_eq!(reference, "#/components/schemas/ErrorEnvelope", "{id} {status}");
+        }
+        if method == "post" {
+            let has_key = op.parameters.iter().any(|p| match p {
+                ReferenceOr::Reference { reference } => reference.ends_with("/IdempotencyKey"),
+                ReferenceOr::Item(p) => p.parameter_data_ref().name == "Idempotency-Key",
+            });
+            assert!(has_key, "{id}: POST without the Idempotency-Key parameter");
+        }
+        let rate_limited = op.responses.responses.get(&StatusCode::Code(429));
+        assert!(rate_limited.is_some(), "{id}: no 429 response with Retry-After");
+    }
+}
+
+#[test]
+fn every_example_validates_against_its_schema() {
+    let doc = spec().document();
+    let mut checked = 0;
+    let components = doc.components.as_ref().expect("components");
+    for (name, schema) in &components.schemas {
+        if let ReferenceOr::Item(item) = schema {
+            if let Some(example) = &item.schema_data.example {
+                spec()
+                    .validate_value(schema, example)
+                    .unwrap_or_else(|e| panic!("schema {name} example: {e}"));
+                checked += 1;
+            }
+            // Property-level examples.
+            if let heygen_api::contract::openapiv3::SchemaKind::Type(
+                heygen_api::contract::openapiv3::Type::Object(object),
+            ) = &item.schema_kind
+            {
+                for (prop, prop_schema) in &object.properties {
+                    if let ReferenceOr::Item(p) = prop_schema {
+                        if let Some(example) = &p.schema_data.example {
+                            let as_ref = ReferenceOr::Item((**p).clone());
+                            spec()
+                                .validate_value(&as_ref, example)
+                                .unwrap_or_else(|e| panic!("{name}.{prop} example: {e}"));
+                            checked += 1;
+                        }
+                    }
+                }
+            }
+        }
+    }
+    for (name, response) in &components.responses {
+        if let ReferenceOr::Item(response) = response {
+            for media in response.content.values() {
+                if let (Some(schema), Some(example)) = (&media.schema, &media.example) {
+                    spec()
+                        .validate_value(schema, example)
+                        .unwrap_or_else(|e| panic!("response {name} example: {e}"));
+                    checked += 1;
+                }
+            }
+        }
+    }
+    for (name, parameter) in &components.parameters {
+        if let ReferenceOr::Item(parameter) = parameter {
+            let data = parameter.parameter_data_ref();
+            if let (ParameterSchemaOrContent::Schema(schema), Some(example)) =
+                (&data.format, &data.example)
+            {
+                spec()
+                    .validate_value(schema, example)
+                    .unwrap_or_else(|e| panic!("parameter {name} example: {e}"));
+                checked += 1;
+            }
+        }
+    }
+    for (path, method, op) in doc.operations() {
+        let id = op.operation_id.as_deref().unwrap_or(path);
+        if let Some(ReferenceOr::Item(body)) = &op.request_body {
+            for media in body.content.values() {
+                if let (Some(schema), Some(example)) = (&media.schema, &media.example) {
+                    spec()
+                        .validate_value(schema, example)
+                        .unwrap_or_else(|e| panic!("{id} request example: {e}"));
+                    checked += 1;
+                }
+            }
+        }
+        for (status, response) in &op.responses.responses {
+            if let ReferenceOr::Item(response) = response {
+                for media in response.content.values() {
+                    if let (Some(schema), Some(example)) = (&media.schema, &media.example) {
+                        spec()
+                            .validate_value(schema, example)
+                            .unwrap_or_else(|e| panic!("{method} {path} {status} example: {e}"));
+                        checked += 1;
+                    }
+                }
+            }
+        }
+    }
+    assert!(checked >= 40, "only {checked} examples checked");
+}
+
+#[test]
+fn list_operations_bound_their_page_size() {
+    for (path, _, op) in spec().document().operations() {
+        for parameter in &op.parameters {
+            let ReferenceOr::Item(Parameter::Query { parameter_data, .. }) = parameter else {
+                continue;
+            };
+            if parameter_data.name != "limit" {
+                continue;
+            }
+            let ParameterSchemaOrContent::Schema(schema) = &parameter_data.format else {
+                panic!("{path}: limit without schema");
+            };
+            assert!(spec().validate_value(schema, &json!(1)).is_ok(), "{path}");
+            assert!(spec().validate_value(schema, &json!(100)).is_ok(), "{path}");
+            assert!(spec().validate_value(schema, &json!(0)).is_err(), "{path}");
+            assert!(spec().validate_value(schema, &json!(101)).is_err(), "{path}");
+        }
+    }
+}
+
+#[test]
+fn handwritten_request_schemas_match_the_spec() {
+    // The handwritten request types replace the generated ones; check that what they
+    // serialize is what the spec accepts, field by field.
+    let full = CreateVideoAgentRequest::new("A demo")
+        .mode(heygen_api::AgentMode::Chat)
+        .avatar_id("av")
+        .voice_id("vo")
+        .style_id("st")
+        .brand_kit_id("bk")
+        .orientation(Orientation::Landscape)
+        .file(FileInput::url("https://example.com/a.png"))
+        .file(FileInput::asset_id("ast_1"))
+        .file(FileInput::base64("image/png", [0x89, b'P', b'N', b'G']))
+        .callback_url("https://example.com/hook")
+        .callback_id("cb")
+        .incognito_mode(true);
+    spec()
+        .validate_request("create_video_agent_session", &serde_json::to_value(&full).unwrap())
+        .unwrap();
+    let message = SendMessageRequest::new("go").avatar_id("a").file(FileInput::asset_id("x"));
+    spec()
+        .validate_request("send_video_agent_message", &serde_json::to_value(&message).unwrap())
+        .unwrap();
+
+    // The JSON Schemas derived from the handwritten types list the same properties as the spec.
+    for (rust, spec_name) in [
+        (
+            serde_json::to_value(schemars::schema_for!(CreateVideoAgentRequest)).unwrap(),
+            "CreateVideoAgentRequest",
+        ),
+        (
+            serde_json::to_value(schemars::schema_for!(SendMessageRequest)).unwrap(),
+            "SendMessageRequest",
+        ),
+    ] {
+        let rust_props: BTreeSet<String> =
+            rust["properties"].as_object().unwrap().keys().cloned().collect();
+        let rust_required: BTreeSet<String> = rust["required"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap().to_string())
+            .collect();
+        let components = spec().document().components.as_ref().unwrap();
+        let ReferenceOr::Item(schema) = &components.schemas[spec_name] else {
+            panic!("{spec_name} is inline");
+        };
+        let heygen_api::contract::openapiv3::SchemaKind::Type(
+            heygen_api::contract::openapiv3::Type::Object(object),
+        ) = &schema.schema_kind
+        else {
+            panic!("{spec_name} is an object");
+        };
+        let spec_props: BTreeSet<String> = object.properties.keys().cloned().collect();
+        let spec_required: BTreeSet<String> = object.required.iter().cloned().collect();
+        assert_eq!(rust_props, spec_props, "{spec_name} properties");
+        assert_eq!(rust_required, spec_required, "{spec_name} required");
+    }
+
+    // The file-input union: the derived schema's variants carry the spec's type tags.
+    let file_schema = serde_json::to_value(schemars::schema_for!(FileInput)).unwrap();
+    let text = file_schema.to_string();
+    for tag in ["\"url\"", "\"asset_id\"", "\"base64\""] {
+        assert!(text.contains(tag), "FileInput schema lacks {tag}: {text}");
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Every operation against a mock server
+// ---------------------------------------------------------------------------------------------
+
+type Call = Box<dyn FnOnce(Client) -> Pin<Box<dyn Future<Output = Result<Value, Error>> + Send>>>;
+
+struct Case {
+    operation: &'static str,
+    method: &'static str,
+    path: &'static str,
+    query: Vec<(&'static str, &'static str)>,
+    /// Where the decoded result sits in the example response (`/data` for most).
+    result_pointer: Option<&'static str>,
+    call: Call,
+}
+
+fn case(
+    operation: &'static str,
+    method: &'static str,
+    path: &'static str,
+    query: Vec<(&'static str, &'static str)>,
+    result_pointer: Option<&'static str>,
+    call: impl FnOnce(Client) -> Pin<Box<dyn Future<Output = Result<Value, Error>> + Send>> + 'static,
+) -> Case {
+    Case {
+        operation,
+        method,
+        path,
+        query,
+        result_pointer,
+        call: Box::new(call),
+    }
+}
+
+fn value<T: serde::Serialize>(t: T) -> Value {
+    serde_json::to_value(t).expect("results serialize")
+}
+
+fn page<T: serde::Serialize>(p: heygen_api::Page<T>) -> Value {
+    json!({"data": value(p.items), "has_more": p.has_more, "next_token": p.next_token})
+}
+
+fn cases() -> Vec<Case> {
+    const GET: &str = "GET";
+    const POST: &str = "POST";
+    const PATCH: &str = "PATCH";
+    const DELETE: &str = "DELETE";
+    vec![
+        case("create_video_agent_session", POST, "/v3/video-agents", vec![], Some("/data"), |c| {
+            Box::pin(async move {
+                let request = CreateVideoAgentRequest::new("A 30-second demo")
+                    .orientation(Orientation::Landscape)
+                    .file(FileInput::url("https://example.com/logo.png"))
+                    .callback_url("https://example.com/hook")
+                    .callback_id("cb-1");
+                c.video_agents().create(request).await.map(value)
+            })
+        }),
+        case("list_video_agent_sessions", GET, "/v3/video-agents", vec![("limit", "5"), ("token", "abc")], Some(""), |c| {
+            Box::pin(async move { c.video_agents().list().limit(5).token("abc").send().await.map(page) })
+        }),
+        case("list_video_agent_styles", GET, "/v3/video-agents/styles", vec![("tag", "cinematic"), ("limit", "2")], Some(""), |c| {
+            Box::pin(async move {
+                c.video_agents().styles().tag("cinematic").limit(2).send().await.map(page)
+            })
+        }),
+        case("get_video_agent_session", GET, "/v3/video-agents/sess_abc123", vec![], Some("/data"), |c| {
+            Box::pin(async move { c.video_agents().get("sess_abc123").await.map(value) })
+        }),
+        case("send_video_agent_message", POST, "/v3/video-agents/sess_abc123", vec![], Some("/data"), |c| {
+            Box::pin(async move {
+                c.video_agents()
+                    .send_message("sess_abc123", "Looks good, render it")
+                    .await
+                    .map(value)
+            })
+        }),
+        case("stop_video_agent_session", POST, "/v3/video-agents/sess_abc123/stop", vec![], Some("/data"), |c| {
+            Box::pin(async move { c.video_agents().stop("sess_abc123").await.map(value) })
+        }),
+        case("list_session_videos", GET, "/v3/video-agents/sess_abc123/videos", vec![], Some(""), |c| {
+            Box::pin(async move { c.video_agents().videos("sess_abc123").await.map(page) })
+        }),
+        case("get_session_resource", GET, "/v3/video-agents/sess_abc123/resources/res_1", vec![], Some("/data"), |c| {
+            Box::pin(async move {
+                c.video_agents().resource("sess_abc123", "res_1").await.map(value)
+            })
+        }),
+        case("list_videos", GET, "/v3/videos", vec![("limit", "10"), ("folder_id", "f1"), ("title", "demo")], Some(""), |c| {
+            Box::pin(async move {
+                c.videos().list().limit(10).folder_id("f1").title("demo").send().await.map(page)
+            })
+        }),
+        case("get_video", GET, "/v3/videos/v_abc123def456", vec![], Some("/data"), |c| {
+            Box::pin(async move { c.videos().get("v_abc123def456").await.map(value) })
+        }),
+        case("delete_video", DELETE, "/v3/videos/v_abc123def456", vec![], Some("/data"), |c| {
+            Box::pin(async move { c.videos().delete("v_abc123def456").await.map(value) })
+        }),
+        case("upload_asset", POST, "/v3/assets", vec![], Some("/data"), |c| {
+            Box::pin(async move {
+                c.assets()
+                    .upload_bytes("logo.png", b"\x89PNG\r\n\x1a\nrest-of-png".to_vec())
+                    .await
+                    .map(value)
+            })
+        }),
+        case("create_webhook_endpoint", POST, "/v3/webhooks/endpoints", vec![], Some("/data"), |c| {
+            Box::pin(async move {
+                c.webhooks()
+                    .create_endpoint("https://yourapp.com/webhooks/heygen")
+                    .events([EventType::VideoAgentSuccess, EventType::VideoAgentFail])
+                    .send()
+                    .await
+                    .map(value)
+            })
+        }),
+        case("list_webhook_endpoints", GET, "/v3/webhooks/endpoints", vec![("limit", "3")], Some(""), |c| {
+            Box::pin(async move { c.webhooks().list_endpoints().limit(3).send().await.map(page) })
+        }),
+        case("update_webhook_endpoint", PATCH, "/v3/webhooks/endpoints/ep_abc123", vec![], Some("/data"), |c| {
+            Box::pin(async move {
+                c.webhooks()
+                    .update_endpoint("ep_abc123")
+                    .events([EventType::VideoAgentSuccess])
+                    .send()
+                    .await
+                    .map(value)
+            })
+        }),
+        case("delete_webhook_endpoint", DELETE, "/v3/webhooks/endpoints/ep_abc123", vec![], None, |c| {
+            Box::pin(async move { c.webhooks().delete_endpoint("ep_abc123").await.map(value) })
+        }),
+        case("rotate_webhook_secret", POST, "/v3/webhooks/endpoints/ep_abc123/rotate-secret", vec![], Some("/data"), |c| {
+            Box::pin(async move { c.webhooks().rotate_secret("ep_abc123").await.map(value) })
+        }),
+        case("list_webhook_event_types", GET, "/v3/webhooks/event-types", vec![], Some(""), |c| {
+            Box::pin(async move { c.webhooks().event_types().await.map(page) })
+        }),
+        case("list_webhook_events", GET, "/v3/webhooks/events", vec![("event_type", "video_agent.success"), ("limit", "7")], Some(""), |c| {
+            Box::pin(async move {
+                c.webhooks()
+                    .events()
+                    .event_type(EventType::VideoAgentSuccess)
+                    .limit(7)
+                    .send()
+                    .await
+                    .map(page)
+            })
+        }),
+    ]
+}
+
+#[test]
+fn every_spec_operation_has_a_contract_case() {
+    let in_spec: BTreeSet<String> = spec().operations().into_iter().map(|o| o.id).collect();
+    let tested: BTreeSet<String> = cases().iter().map(|c| c.operation.to_string()).collect();
+    let untested: Vec<_> = in_spec.difference(&tested).collect();
+    let stale: Vec<_> = tested.difference(&in_spec).collect();
+    assert!(untested.is_empty(), "operations without a contract test: {untested:?}");
+    assert!(stale.is_empty(), "contract tests for operations not in the spec: {stale:?}");
+}
+
+#[tokio::test]
+async fn every_operation_sends_what_the_spec_says_and_decodes_its_example() {
+    let ops = spec().operations();
+    for case in cases() {
+        let op = ops.iter().find(|o| o.id == case.operation).expect("listed in the spec");
+        assert_eq!(op.method, case.method, "{}", case.operation);
+        let example = response_example(case.operation, "200");
+        let server = MockServer::start_async().await;
+        let seen: Arc<Mutex<Vec<String>>> = Arc::default();
+        let problems = Arc::clone(&seen);
+        let operation = case.operation;
+        let method = case.method;
+        let handwritten = op.handwritten;
+        let mock = server
+            .mock_async(|when, then| {
+                let mut when = when.method(case.method).path(case.path).header("x-api-key", KEY);
+                for (name, value) in &case.query {
+                    when = when.query_param(*name, *value);
+                }
+                when.is_true(move |req| {
+                    let mut problems = problems.lock().unwrap();
+                    let headers = req.headers();
+                    if method == "POST" && !headers.contains_key("idempotency-key") {
+                        problems.push("POST without Idempotency-Key".into());
+                    }
+                    if headers.contains_key("api-version") {
+                        problems.push("stray api-version header".into());
+                    }
+                    let agent = headers.get("user-agent").and_then(|v| v.to_str().ok()).unwrap_or("");
+                    if !agent.starts_with("heygen-api-rust/") {
+                        problems.push(format!("user agent {agent:?}"));
+                    }
+                    let body = req.body_ref();
+                    if handwritten {
+                        let content_type = headers
+                            .get("content-type")
+                            .and_then(|v| v.to_str().ok())
+                            .unwrap_or("");
+                        let text = String::from_utf8_lossy(body);
+                        if !content_type.starts_with("multipart/form-data")
+                            || !text.contains("name=\"file\"")
+                            || !text.contains("filename=\"logo.png\"")
+                            || !text.contains("rest-of-png")
+                        {
+                            problems.push(format!("bad multipart body: {content_type} {text}"));
+                        }
+                    } else if !body.is_empty() {
+                        match serde_json::from_slice::<Value>(body) {
+                            Ok(json) => {
+                                if let Err(e) = Spec::get().unwrap().validate_request(operation, &json) {
+                                    problems.push(format!("body {json} violates the spec: {e}"));
+                                }
+                            }
+                            Err(e) => problems.push(format!("body is not JSON: {e}")),
+                        }
+                    }
+                    true
+                });
+                then.status(200)
+                    .header("content-type", "application/json")
+                    .json_body(example.clone());
+            })
+            .await;
+
+        let client = client(&server.base_url());
+        let result = (case.call)(client)
+            .await
+            .unwrap_or_else(|e| panic!("{operation}: {e:?}"));
+        mock.assert_calls_async(1).await;
+        let problems = seen.lock().unwrap().clone();
+        assert!(problems.is_empty(), "{operation}: {problems:?}");
+        if let Some(pointer) = case.result_pointer {
+            let expected = example.pointer(pointer).expect("pointer into example");
+            assert_eq!(
+                without_nulls(&result),
+                without_nulls(expected),
+                "{operation}: decoded result differs from the spec example"
+            );
+        }
+    }
+}
