@@ -9,173 +9,29 @@
 //! generation; the crate implements them by hand. A broken spec stops the build with a message
 //! that names the spec and the problem.
 
-use std::path::{Path, PathBuf};
+#[path = "build/generate.rs"]
+mod generate;
 
-use progenitor::{GenerationSettings, Generator, InterfaceStyle, TagStyle, TypeImpl};
+use std::path::PathBuf;
 
 const SPEC: &str = "openapi.yaml";
-
-/// Schemas replaced by handwritten types: the server-controlled enums (open, with `Unknown`),
-/// the file-input union, the error body, and the validated request bodies.
-const REPLACEMENTS: &[(&str, &str)] = &[
-    ("CreateSessionStatus", "crate::types::SessionStatus"),
-    ("SessionStatus", "crate::types::SessionStatus"),
-    ("VideoStatus", "crate::types::VideoStatus"),
-    ("MessageType", "crate::types::MessageType"),
-    ("WebhookEventType", "crate::types::EventType"),
-    ("EndpointStatus", "crate::types::EndpointStatus"),
-    ("FileInput", "crate::files::FileInput"),
-    ("ApiError", "crate::error::ApiError"),
-    ("CreateVideoAgentRequest", "crate::requests::CreateVideoAgentRequest"),
-    ("SendMessageRequest", "crate::requests::SendMessageRequest"),
-];
 
 fn main() {
     println!("cargo:rerun-if-changed={SPEC}");
     println!("cargo:rerun-if-changed=build.rs");
-    if let Err(problem) = run() {
+    println!("cargo:rerun-if-changed=build/generate.rs");
+    let (Ok(manifest_dir), Ok(out_dir)) = (
+        std::env::var("CARGO_MANIFEST_DIR"),
+        std::env::var("OUT_DIR"),
+    ) else {
+        eprintln!("error: build.rs must run under cargo (CARGO_MANIFEST_DIR and OUT_DIR unset)");
+        std::process::exit(1);
+    };
+    let spec = PathBuf::from(manifest_dir).join(SPEC);
+    if let Err(problem) = generate::run(&spec, &PathBuf::from(out_dir)) {
         // One clear line instead of a panic backtrace.
         println!("cargo:warning={SPEC}: {problem}");
         eprintln!("error: {SPEC}: {problem}");
         std::process::exit(1);
     }
-}
-
-fn run() -> Result<(), String> {
-    let manifest_dir = PathBuf::from(env("CARGO_MANIFEST_DIR")?);
-    let out_dir = PathBuf::from(env("OUT_DIR")?);
-    let text = std::fs::read_to_string(manifest_dir.join(SPEC))
-        .map_err(|e| format!("cannot read the spec: {e}"))?;
-
-    let value: serde_json::Value =
-        serde_norway::from_str(&text).map_err(|e| format!("not valid YAML: {e}"))?;
-    let version = value
-        .get("openapi")
-        .and_then(|v| v.as_str())
-        .ok_or("missing the `openapi` version field")?;
-    if !version.starts_with("3.0.") {
-        return Err(format!(
-            "OpenAPI {version} is not supported; the generator reads 3.0.x only"
-        ));
-    }
-    write(
-        &out_dir.join("openapi.json"),
-        &serde_json::to_string(&value).map_err(|e| e.to_string())?,
-    )?;
-
-    let mut spec: openapiv3::OpenAPI = serde_json::from_value(value)
-        .map_err(|e| format!("not a valid OpenAPI 3.0 document: {e}"))?;
-    check_operation_ids(&spec)?;
-    remove_handwritten(&mut spec);
-
-    let mut settings = GenerationSettings::default();
-    settings
-        .with_interface(InterfaceStyle::Builder)
-        .with_tag(TagStyle::Merged)
-        .with_derive("schemars::JsonSchema")
-        .with_inner_type(quote_path("crate::client::Shared")?);
-    for (schema, replacement) in REPLACEMENTS {
-        settings.with_replacement(schema, replacement, std::iter::empty::<TypeImpl>());
-    }
-
-    let client = generate(&settings, &spec, |g, s| g.generate_tokens(s))?;
-    write(&out_dir.join("codegen.rs"), &client)?;
-    let mocks = generate(&settings, &spec, |g, s| g.httpmock(s, "heygen_api::raw"))?;
-    // The mocks live in the test crates, where `crate::` is not this crate.
-    write(&out_dir.join("httpmock.rs"), &mocks.replace("crate::", "heygen_api::"))?;
-    Ok(())
-}
-
-fn env(name: &str) -> Result<String, String> {
-    std::env::var(name).map_err(|_| format!("environment variable {name} is not set"))
-}
-
-fn quote_path(path: &str) -> Result<proc_macro2::TokenStream, String> {
-    path.parse()
-        .map_err(|e| format!("invalid Rust path {path}: {e}"))
-}
-
-fn write(path: &Path, content: &str) -> Result<(), String> {
-    std::fs::write(path, content).map_err(|e| format!("cannot write {}: {e}", path.display()))
-}
-
-/// Every operation needs a unique operationId: it becomes the method name.
-fn check_operation_ids(spec: &openapiv3::OpenAPI) -> Result<(), String> {
-    let mut seen = std::collections::BTreeMap::new();
-    for (path, method, op) in spec.operations() {
-        let id = op
-            .operation_id
-            .as_deref()
-            .ok_or_else(|| format!("{} {path} has no operationId", method.to_uppercase()))?;
-        if let Some(first) = seen.insert(id.to_string(), format!("{} {path}", method.to_uppercase()))
-        {
-            return Err(format!(
-                "operationId `{id}` is used twice ({first} and {} {path})",
-                method.to_uppercase()
-            ));
-        }
-    }
-    Ok(())
-}
-
-/// Drops the operations that are implemented by hand (`x-heygen-handwritten: true`).
-fn remove_handwritten(spec: &mut openapiv3::OpenAPI) {
-    for item in spec.paths.paths.values_mut() {
-        let openapiv3::ReferenceOr::Item(item) = item else {
-            continue;
-        };
-        for op in [
-            &mut item.get,
-            &mut item.put,
-            &mut item.post,
-            &mut item.delete,
-            &mut item.options,
-            &mut item.head,
-            &mut item.patch,
-            &mut item.trace,
-        ] {
-            let handwritten = op.as_ref().is_some_and(|op| {
-                op.extensions
-                    .get("x-heygen-handwritten")
-                    .and_then(|v| v.as_bool())
-                    .unwrap_or(false)
-            });
-            if handwritten {
-                *op = None;
-            }
-        }
-    }
-}
-
-/// Runs one generator pass and pretty-prints the result. The generator panics on some
-/// unsupported constructs; the panic is caught and reported as a spec problem.
-fn generate(
-    settings: &GenerationSettings,
-    spec: &openapiv3::OpenAPI,
-    pass: impl FnOnce(&mut Generator, &openapiv3::OpenAPI) -> Result<proc_macro2::TokenStream, progenitor::Error>,
-) -> Result<String, String> {
-    let previous_hook = std::panic::take_hook();
-    std::panic::set_hook(Box::new(|_| {}));
-    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        let mut generator = Generator::new(settings);
-        pass(&mut generator, spec)
-    }));
-    std::panic::set_hook(previous_hook);
-    let tokens = match outcome {
-        Ok(Ok(tokens)) => tokens,
-        Ok(Err(e)) => return Err(format!("the generator rejected the spec: {e}")),
-        Err(panic) => {
-            let reason = panic
-                .downcast_ref::<String>()
-                .cloned()
-                .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
-                .unwrap_or_else(|| "unknown reason".into());
-            return Err(format!(
-                "the generator cannot handle the spec ({reason}); common causes: a `default` \
-                 response beside a 2xx, two success schemas in one operation, a non-JSON body"
-            ));
-        }
-    };
-    let file: syn::File = syn::parse2(tokens).map_err(|e| format!("generated code does not parse: {e}"))?;
-    Ok(prettyplease::unparse(&file))
 }

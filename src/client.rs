@@ -262,9 +262,7 @@ impl ClientBuilder {
                 _ => {
                     return Err(Error::invalid(
                         "api_key",
-                        format!(
-                            "is missing: pass ClientBuilder::api_key or set {API_KEY_ENV}"
-                        ),
+                        format!("is missing: pass ClientBuilder::api_key or set {API_KEY_ENV}"),
                     ))
                 }
             },
@@ -300,8 +298,9 @@ impl ClientBuilder {
             Some(product) => format!("{} {product}", default_user_agent()),
             None => default_user_agent(),
         };
-        let user_agent = HeaderValue::from_str(&user_agent)
-            .map_err(|_| Error::invalid("user_agent", "contains characters not allowed in a header"))?;
+        let user_agent = HeaderValue::from_str(&user_agent).map_err(|_| {
+            Error::invalid("user_agent", "contains characters not allowed in a header")
+        })?;
 
         let config = Config {
             retry: self.retry,

@@ -26,9 +26,7 @@
 use std::fmt;
 use std::sync::OnceLock;
 
-use openapiv3::{
-    AdditionalProperties, OpenAPI, Operation, ReferenceOr, Schema, SchemaKind, Type,
-};
+use openapiv3::{AdditionalProperties, OpenAPI, Operation, ReferenceOr, Schema, SchemaKind, Type};
 use serde_json::Value;
 
 /// `openapi.yaml` as the crate was built from it.
@@ -78,7 +76,11 @@ impl fmt::Display for Violations {
             if i > 0 {
                 f.write_str("; ")?;
             }
-            let at = if v.pointer.is_empty() { "/" } else { &v.pointer };
+            let at = if v.pointer.is_empty() {
+                "/"
+            } else {
+                &v.pointer
+            };
             write!(f, "{at}: {}", v.message)?;
         }
         Ok(())
@@ -253,16 +255,18 @@ impl Spec {
             .content
             .get("application/json")
             .and_then(|m| m.schema.as_ref())
-            .ok_or_else(|| {
-                Violations::one(format!("`{operation_id}` {status} has no JSON body"))
-            })
+            .ok_or_else(|| Violations::one(format!("`{operation_id}` {status} has no JSON body")))
     }
 
     /// Checks a value against any schema of (or referenced from) this spec.
     ///
     /// # Errors
     /// The violations found.
-    pub fn validate_value(&self, schema: &ReferenceOr<Schema>, value: &Value) -> Result<(), Violations> {
+    pub fn validate_value(
+        &self,
+        schema: &ReferenceOr<Schema>,
+        value: &Value,
+    ) -> Result<(), Violations> {
         let mut found = Vec::new();
         self.check_ref(schema, value, "", &mut found, 0);
         if found.is_empty() {
@@ -287,7 +291,9 @@ impl Spec {
     ) {
         match schema {
             ReferenceOr::Item(schema) => self.check(schema, value, at, out, depth),
-            ReferenceOr::Reference { reference } => self.check_reference(reference, value, at, out, depth),
+            ReferenceOr::Reference { reference } => {
+                self.check_reference(reference, value, at, out, depth)
+            }
         }
     }
 
@@ -301,7 +307,9 @@ impl Spec {
     ) {
         match schema {
             ReferenceOr::Item(schema) => self.check(schema, value, at, out, depth),
-            ReferenceOr::Reference { reference } => self.check_reference(reference, value, at, out, depth),
+            ReferenceOr::Reference { reference } => {
+                self.check_reference(reference, value, at, out, depth)
+            }
         }
     }
 
@@ -328,7 +336,14 @@ impl Spec {
         found.is_empty()
     }
 
-    fn check(&self, schema: &Schema, value: &Value, at: &str, out: &mut Vec<Violation>, depth: usize) {
+    fn check(
+        &self,
+        schema: &Schema,
+        value: &Value,
+        at: &str,
+        out: &mut Vec<Violation>,
+        depth: usize,
+    ) {
         let data = &schema.schema_data;
         if value.is_null() {
             if data.nullable || matches!(schema.schema_kind, SchemaKind::Any(_)) {
@@ -341,19 +356,29 @@ impl Spec {
                 let Some(s) = value.as_str() else {
                     return push(out, at, format!("expected a string, got {}", kind(value)));
                 };
-                if !t.enumeration.is_empty() && !t.enumeration.iter().any(|e| e.as_deref() == Some(s)) {
+                if !t.enumeration.is_empty()
+                    && !t.enumeration.iter().any(|e| e.as_deref() == Some(s))
+                {
                     let allowed: Vec<_> = t.enumeration.iter().flatten().collect();
                     push(out, at, format!("{s:?} is not one of {allowed:?}"));
                 }
                 let chars = s.chars().count();
                 if let Some(min) = t.min_length {
                     if chars < min {
-                        push(out, at, format!("is {chars} characters; the minimum is {min}"));
+                        push(
+                            out,
+                            at,
+                            format!("is {chars} characters; the minimum is {min}"),
+                        );
                     }
                 }
                 if let Some(max) = t.max_length {
                     if chars > max {
-                        push(out, at, format!("is {chars} characters; the maximum is {max}"));
+                        push(
+                            out,
+                            at,
+                            format!("is {chars} characters; the maximum is {max}"),
+                        );
                     }
                 }
                 if let Some(pattern) = &t.pattern {
@@ -391,7 +416,15 @@ impl Spec {
                 let Some(n) = value.as_f64() else {
                     return push(out, at, format!("expected a number, got {}", kind(value)));
                 };
-                check_range(n, t.minimum, t.maximum, t.exclusive_minimum, t.exclusive_maximum, at, out);
+                check_range(
+                    n,
+                    t.minimum,
+                    t.maximum,
+                    t.exclusive_minimum,
+                    t.exclusive_maximum,
+                    at,
+                    out,
+                );
             }
             SchemaKind::Type(Type::Boolean(_)) => {
                 if !value.is_boolean() {
@@ -429,12 +462,20 @@ impl Spec {
                 };
                 if let Some(min) = t.min_items {
                     if items.len() < min {
-                        push(out, at, format!("has {} items; the minimum is {min}", items.len()));
+                        push(
+                            out,
+                            at,
+                            format!("has {} items; the minimum is {min}", items.len()),
+                        );
                     }
                 }
                 if let Some(max) = t.max_items {
                     if items.len() > max {
-                        push(out, at, format!("has {} items; the maximum is {max}", items.len()));
+                        push(
+                            out,
+                            at,
+                            format!("has {} items; the maximum is {max}", items.len()),
+                        );
                     }
                 }
                 if let Some(schema) = &t.items {
@@ -445,7 +486,9 @@ impl Spec {
             }
             SchemaKind::OneOf { one_of } => {
                 if let Some(discriminator) = &data.discriminator {
-                    let tag = value.get(&discriminator.property_name).and_then(Value::as_str);
+                    let tag = value
+                        .get(&discriminator.property_name)
+                        .and_then(Value::as_str);
                     let Some(tag) = tag else {
                         return push(
                             out,
@@ -454,7 +497,9 @@ impl Spec {
                         );
                     };
                     match discriminator.mapping.get(tag) {
-                        Some(reference) => self.check_reference(reference, value, at, out, depth + 1),
+                        Some(reference) => {
+                            self.check_reference(reference, value, at, out, depth + 1)
+                        }
                         None => push(
                             out,
                             at,
@@ -466,9 +511,16 @@ impl Spec {
                         ),
                     }
                 } else {
-                    let hits = one_of.iter().filter(|s| self.matches(s, value, depth)).count();
+                    let hits = one_of
+                        .iter()
+                        .filter(|s| self.matches(s, value, depth))
+                        .count();
                     if hits != 1 {
-                        push(out, at, format!("matches {hits} of the oneOf schemas; exactly 1 required"));
+                        push(
+                            out,
+                            at,
+                            format!("matches {hits} of the oneOf schemas; exactly 1 required"),
+                        );
                     }
                 }
             }
@@ -544,16 +596,26 @@ mod tests {
     fn validator_catches_each_kind_of_violation() {
         let spec = Spec::get().unwrap();
         let ok = json!({"prompt": "p", "files": [{"type": "url", "url": "https://x"}]});
-        spec.validate_request("create_video_agent_session", &ok).unwrap();
+        spec.validate_request("create_video_agent_session", &ok)
+            .unwrap();
 
         let cases = [
             (json!({}), "missing required property `prompt`"),
             (json!({"prompt": ""}), "minimum is 1"),
             (json!({"prompt": 5}), "expected a string"),
             (json!({"prompt": "p", "mode": "film"}), "is not one of"),
-            (json!({"prompt": "p", "files": [{"type": "disk"}]}), "unknown `type`"),
-            (json!({"prompt": "p", "files": [{"type": "url"}]}), "missing required property `url`"),
-            (json!({"prompt": "p", "incognito_mode": "yes"}), "expected a boolean"),
+            (
+                json!({"prompt": "p", "files": [{"type": "disk"}]}),
+                "unknown `type`",
+            ),
+            (
+                json!({"prompt": "p", "files": [{"type": "url"}]}),
+                "missing required property `url`",
+            ),
+            (
+                json!({"prompt": "p", "incognito_mode": "yes"}),
+                "expected a boolean",
+            ),
         ];
         for (value, expected) in cases {
             let err = spec
@@ -562,9 +624,14 @@ mod tests {
                 .to_string();
             assert!(err.contains(expected), "{value}: {err}");
         }
-        let files: Vec<_> = (0..21).map(|_| json!({"type": "asset_id", "asset_id": "a"})).collect();
+        let files: Vec<_> = (0..21)
+            .map(|_| json!({"type": "asset_id", "asset_id": "a"}))
+            .collect();
         let err = spec
-            .validate_request("create_video_agent_session", &json!({"prompt": "p", "files": files}))
+            .validate_request(
+                "create_video_agent_session",
+                &json!({"prompt": "p", "files": files}),
+            )
             .unwrap_err();
         assert!(err.to_string().contains("maximum is 20"), "{err}");
     }
@@ -577,7 +644,11 @@ mod tests {
         spec.validate_response("get_video", 503, &error).unwrap();
         assert!(spec.validate_response("get_video", 302, &error).is_err());
         let err = spec
-            .validate_response("get_video", 200, &json!({"data": {"id": "v", "status": "done", "duration": "long"}}))
+            .validate_response(
+                "get_video",
+                200,
+                &json!({"data": {"id": "v", "status": "done", "duration": "long"}}),
+            )
             .unwrap_err()
             .to_string();
         assert!(err.contains("/data/status"), "{err}");
@@ -602,10 +673,16 @@ mod tests {
         assert!(spec.validate_value(schema, &json!("abc-123:x.y")).is_ok());
         assert!(spec.validate_value(schema, &json!("has space")).is_err());
         assert!(spec
-            .validate_schema("VideoAgentSession", &json!({"session_id": "s", "status": "thinking", "created_at": 1.5}))
+            .validate_schema(
+                "VideoAgentSession",
+                &json!({"session_id": "s", "status": "thinking", "created_at": 1.5})
+            )
             .is_err());
         assert!(spec
-            .validate_schema("VideoAgentSession", &json!({"session_id": "s", "status": "thinking", "created_at": 1, "progress": 101}))
+            .validate_schema(
+                "VideoAgentSession",
+                &json!({"session_id": "s", "status": "thinking", "created_at": 1, "progress": 101})
+            )
             .is_err());
     }
 }

@@ -292,7 +292,10 @@ impl ApiError {
         let reason = status.canonical_reason().unwrap_or("error");
         ApiError::new(
             code,
-            format!("HTTP {} {reason} without a HeyGen error body", status.as_u16()),
+            format!(
+                "HTTP {} {reason} without a HeyGen error body",
+                status.as_u16()
+            ),
         )
     }
 }
@@ -359,7 +362,11 @@ mod tests {
     #[test]
     fn error_is_send_sync_and_small() {
         assert_send_sync::<Error>();
-        assert!(std::mem::size_of::<Error>() <= 64, "{}", std::mem::size_of::<Error>());
+        assert!(
+            std::mem::size_of::<Error>() <= 64,
+            "{}",
+            std::mem::size_of::<Error>()
+        );
     }
 
     #[test]
@@ -368,8 +375,8 @@ mod tests {
             serde_json::from_str(r#"{"code":"brand_new_code","message":"m"}"#).unwrap();
         assert_eq!(e.code, ErrorCode::Unknown("brand_new_code".into()));
         assert_eq!(e.code.to_string(), "brand_new_code");
-        let e: ApiError = serde_json::from_str(r#"{"code":"not_found","message":"m","param":null}"#)
-            .unwrap();
+        let e: ApiError =
+            serde_json::from_str(r#"{"code":"not_found","message":"m","param":null}"#).unwrap();
         assert_eq!(e.code, ErrorCode::NotFound);
     }
 

@@ -102,9 +102,10 @@ impl fmt::Debug for FileInput {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             FileInput::Url { url } => f.debug_struct("Url").field("url", url).finish(),
-            FileInput::AssetId { asset_id } => {
-                f.debug_struct("AssetId").field("asset_id", asset_id).finish()
-            }
+            FileInput::AssetId { asset_id } => f
+                .debug_struct("AssetId")
+                .field("asset_id", asset_id)
+                .finish(),
             // Inline data can be megabytes: show its size, not its content.
             FileInput::Base64 { media_type, data } => f
                 .debug_struct("Base64")
@@ -166,7 +167,9 @@ mod tests {
         let e = FileInput::url("/relative/a.png").validate().unwrap_err();
         assert!(e.reason.contains("absolute"), "{e}");
         assert!(FileInput::url("ftp://x.test/a").validate().is_err());
-        let e = FileInput::base64("text/plain", b"x").validate().unwrap_err();
+        let e = FileInput::base64("text/plain", b"x")
+            .validate()
+            .unwrap_err();
         assert!(e.reason.contains("not supported"), "{e}");
         let bad = FileInput::Base64 {
             media_type: "image/png".into(),

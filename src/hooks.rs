@@ -82,9 +82,15 @@ pub(crate) async fn execute(
         status = tracing::field::Empty,
         request_id = tracing::field::Empty,
     );
-    run(http, &shared.config, shared.call.as_deref(), request, operation)
-        .instrument(span)
-        .await
+    run(
+        http,
+        &shared.config,
+        shared.call.as_deref(),
+        request,
+        operation,
+    )
+    .instrument(span)
+    .await
 }
 
 async fn run(
@@ -94,7 +100,10 @@ async fn run(
     mut request: Request,
     operation: &'static str,
 ) -> reqwest::Result<Response> {
-    let safe = is_idempotent(request.method(), request.headers().contains_key(IDEMPOTENCY_KEY));
+    let safe = is_idempotent(
+        request.method(),
+        request.headers().contains_key(IDEMPOTENCY_KEY),
+    );
     let policy = &config.retry;
     let started = Instant::now();
     let mut retry = 0u32;
@@ -124,15 +133,15 @@ async fn run(
                 if let Some(id) = crate::client::request_id(response.headers()) {
                     span.record("request_id", id.as_str());
                 }
-                let (response, error_body) =
-                    if status.is_client_error() || status.is_server_error() {
-                        let (response, body) = buffer(response).await?;
-                        (response, Some(body))
-                    } else if tracing::enabled!(tracing::Level::DEBUG) {
-                        (buffer(response).await?.0, None)
-                    } else {
-                        (response, None)
-                    };
+                let (response, error_body) = if status.is_client_error() || status.is_server_error()
+                {
+                    let (response, body) = buffer(response).await?;
+                    (response, Some(body))
+                } else if tracing::enabled!(tracing::Level::DEBUG) {
+                    (buffer(response).await?.0, None)
+                } else {
+                    (response, None)
+                };
                 let in_progress = status == StatusCode::CONFLICT
                     && error_body.as_deref().is_some_and(is_in_progress);
                 if let Some(call) = call {
@@ -144,7 +153,10 @@ async fn run(
                 }
                 let wait = should_retry_status(status, safe, in_progress).then(|| {
                     let asked = retry_after(response.headers(), std::time::SystemTime::now());
-                    (policy.delay(retry, asked), format!("HTTP {}", status.as_u16()))
+                    (
+                        policy.delay(retry, asked),
+                        format!("HTTP {}", status.as_u16()),
+                    )
                 });
                 (wait, Ok(response))
             }

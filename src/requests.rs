@@ -361,7 +361,9 @@ mod tests {
         assert!(multibyte.len() > MAX_PROMPT_CHARS);
         assert!(CreateVideoAgentRequest::new(multibyte).validate().is_ok());
         let too_long = "é".repeat(MAX_PROMPT_CHARS + 1);
-        let e = CreateVideoAgentRequest::new(too_long).validate().unwrap_err();
+        let e = CreateVideoAgentRequest::new(too_long)
+            .validate()
+            .unwrap_err();
         assert_eq!(e.field, "prompt");
         assert!(e.reason.contains("10001"), "{e}");
     }
@@ -369,7 +371,10 @@ mod tests {
     #[test]
     fn blank_prompts_and_too_many_files_are_refused() {
         assert_eq!(
-            CreateVideoAgentRequest::new("").validate().unwrap_err().reason,
+            CreateVideoAgentRequest::new("")
+                .validate()
+                .unwrap_err()
+                .reason,
             "must not be empty"
         );
         assert!(CreateVideoAgentRequest::new(" \n\t ")
@@ -385,7 +390,10 @@ mod tests {
         assert_eq!(e.field, "files");
         assert!(e.reason.contains("21"));
         let twenty = (0..20).map(|i| FileInput::asset_id(format!("a{i}")));
-        assert!(CreateVideoAgentRequest::new("p").files_from(twenty).validate().is_ok());
+        assert!(CreateVideoAgentRequest::new("p")
+            .files_from(twenty)
+            .validate()
+            .is_ok());
     }
 
     #[test]

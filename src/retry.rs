@@ -145,7 +145,11 @@ pub(crate) fn should_retry_status(status: StatusCode, safe: bool, in_progress: b
 
 /// Parses `Retry-After`: delay-seconds or an HTTP-date.
 pub(crate) fn retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
-    let value = headers.get(reqwest::header::RETRY_AFTER)?.to_str().ok()?.trim();
+    let value = headers
+        .get(reqwest::header::RETRY_AFTER)?
+        .to_str()
+        .ok()?
+        .trim();
     if let Ok(seconds) = value.parse::<u64>() {
         return Some(Duration::from_secs(seconds));
     }
@@ -173,7 +177,10 @@ mod tests {
     #[test]
     fn retry_after_accepts_seconds_and_http_dates() {
         let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
-        assert_eq!(retry_after(&headers("7"), now), Some(Duration::from_secs(7)));
+        assert_eq!(
+            retry_after(&headers("7"), now),
+            Some(Duration::from_secs(7))
+        );
         assert_eq!(
             retry_after(&headers("1.5"), now),
             Some(Duration::from_millis(1500))
@@ -225,12 +232,19 @@ mod tests {
             Duration::from_secs(30)
         );
         // A shorter Retry-After does not undercut the backoff.
-        assert_eq!(policy.delay(2, Some(Duration::ZERO)), Duration::from_secs(4));
+        assert_eq!(
+            policy.delay(2, Some(Duration::ZERO)),
+            Duration::from_secs(4)
+        );
     }
 
     #[test]
     fn only_safe_requests_retry_server_errors() {
-        assert!(should_retry_status(StatusCode::TOO_MANY_REQUESTS, false, false));
+        assert!(should_retry_status(
+            StatusCode::TOO_MANY_REQUESTS,
+            false,
+            false
+        ));
         assert!(!should_retry_status(StatusCode::BAD_GATEWAY, false, false));
         assert!(should_retry_status(StatusCode::BAD_GATEWAY, true, false));
         assert!(!should_retry_status(StatusCode::NOT_FOUND, true, false));

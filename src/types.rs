@@ -137,7 +137,10 @@ impl SessionStatus {
 
     /// Whether the session is paused until it receives a message.
     pub fn needs_input(&self) -> bool {
-        matches!(self, SessionStatus::WaitingForInput | SessionStatus::Reviewing)
+        matches!(
+            self,
+            SessionStatus::WaitingForInput | SessionStatus::Reviewing
+        )
     }
 }
 
@@ -282,15 +285,24 @@ mod tests {
         for raw in SessionStatus::KNOWN {
             let status: SessionStatus = serde_json::from_value(serde_json::json!(raw)).unwrap();
             assert!(!status.is_unknown());
-            assert_eq!(serde_json::to_value(&status).unwrap(), serde_json::json!(raw));
+            assert_eq!(
+                serde_json::to_value(&status).unwrap(),
+                serde_json::json!(raw)
+            );
         }
         let status: SessionStatus = serde_json::from_str("\"queued_for_gpu\"").unwrap();
         assert_eq!(status, SessionStatus::Unknown("queued_for_gpu".into()));
-        assert_eq!(serde_json::to_string(&status).unwrap(), "\"queued_for_gpu\"");
+        assert_eq!(
+            serde_json::to_string(&status).unwrap(),
+            "\"queued_for_gpu\""
+        );
         assert!(!status.is_terminal());
         let video: VideoStatus = "waiting".parse().unwrap();
         assert!(video.is_unknown());
-        assert_eq!(EventType::from("video_agent.fail"), EventType::VideoAgentFail);
+        assert_eq!(
+            EventType::from("video_agent.fail"),
+            EventType::VideoAgentFail
+        );
     }
 
     #[test]

@@ -32,7 +32,8 @@ fn spec() -> &'static Spec {
 
 #[test]
 fn the_yaml_parses_as_openapi_3_0() {
-    let doc: OpenAPI = serde_norway::from_str(heygen_api::contract::SPEC_YAML).expect("valid OpenAPI");
+    let doc: OpenAPI =
+        serde_norway::from_str(heygen_api::contract::SPEC_YAML).expect("valid OpenAPI");
     assert!(doc.openapi.starts_with("3.0."), "{}", doc.openapi);
     assert_eq!(spec().yaml(), heygen_api::contract::SPEC_YAML);
     assert_eq!(&doc, spec().document());
@@ -57,7 +58,10 @@ fn every_operation_has_one_success_schema_and_the_error_envelope() {
             .filter(|s| matches!(s, StatusCode::Code(200..=299) | StatusCode::Range(2)))
             .collect();
         assert_eq!(successes.len(), 1, "{id}: success responses {successes:?}");
-        assert!(op.responses.default.is_none(), "{id}: `default` breaks the generator");
+        assert!(
+            op.responses.default.is_none(),
+            "{id}: `default` breaks the generator"
+        );
         for status in [400, 404, 429, 500, 503] {
             let schema = spec()
                 .response_schema(id, status)
@@ -65,7 +69,10 @@ fn every_operation_has_one_success_schema_and_the_error_envelope() {
             let ReferenceOr::Reference { reference } = schema else {
                 panic!("{id} {status}: error schema should reference ErrorEnvelope");
             };
-            assert_eq!(reference, "#/components/schemas/ErrorEnvelope", "{id} {status}");
+            assert_eq!(
+                reference, "#/components/schemas/ErrorEnvelope",
+                "{id} {status}"
+            );
         }
         if method == "post" {
             let has_key = op.parameters.iter().any(|p| match p {
@@ -75,7 +82,10 @@ fn every_operation_has_one_success_schema_and_the_error_envelope() {
             assert!(has_key, "{id}: POST without the Idempotency-Key parameter");
         }
         let rate_limited = op.responses.responses.get(&StatusCode::Code(429));
-        assert!(rate_limited.is_some(), "{id}: no 429 response with Retry-After");
+        assert!(
+            rate_limited.is_some(),
+            "{id}: no 429 response with Retry-After"
+        );
     }
 }
 
@@ -180,7 +190,10 @@ fn list_operations_bound_their_page_size() {
             assert!(spec().validate_value(schema, &json!(1)).is_ok(), "{path}");
             assert!(spec().validate_value(schema, &json!(100)).is_ok(), "{path}");
             assert!(spec().validate_value(schema, &json!(0)).is_err(), "{path}");
-            assert!(spec().validate_value(schema, &json!(101)).is_err(), "{path}");
+            assert!(
+                spec().validate_value(schema, &json!(101)).is_err(),
+                "{path}"
+            );
         }
     }
 }
@@ -203,11 +216,19 @@ fn handwritten_request_schemas_match_the_spec() {
         .callback_id("cb")
         .incognito_mode(true);
     spec()
-        .validate_request("create_video_agent_session", &serde_json::to_value(&full).unwrap())
+        .validate_request(
+            "create_video_agent_session",
+            &serde_json::to_value(&full).unwrap(),
+        )
         .unwrap();
-    let message = SendMessageRequest::new("go").avatar_id("a").file(FileInput::asset_id("x"));
+    let message = SendMessageRequest::new("go")
+        .avatar_id("a")
+        .file(FileInput::asset_id("x"));
     spec()
-        .validate_request("send_video_agent_message", &serde_json::to_value(&message).unwrap())
+        .validate_request(
+            "send_video_agent_message",
+            &serde_json::to_value(&message).unwrap(),
+        )
         .unwrap();
 
     // The JSON Schemas derived from the handwritten types list the same properties as the spec.
@@ -221,8 +242,12 @@ fn handwritten_request_schemas_match_the_spec() {
             "SendMessageRequest",
         ),
     ] {
-        let rust_props: BTreeSet<String> =
-            rust["properties"].as_object().unwrap().keys().cloned().collect();
+        let rust_props: BTreeSet<String> = rust["properties"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .cloned()
+            .collect();
         let rust_required: BTreeSet<String> = rust["required"]
             .as_array()
             .unwrap()
@@ -301,108 +326,256 @@ fn cases() -> Vec<Case> {
     const PATCH: &str = "PATCH";
     const DELETE: &str = "DELETE";
     vec![
-        case("create_video_agent_session", POST, "/v3/video-agents", vec![], Some("/data"), |c| {
-            Box::pin(async move {
-                let request = CreateVideoAgentRequest::new("A 30-second demo")
-                    .orientation(Orientation::Landscape)
-                    .file(FileInput::url("https://example.com/logo.png"))
-                    .callback_url("https://example.com/hook")
-                    .callback_id("cb-1");
-                c.video_agents().create(request).await.map(value)
-            })
-        }),
-        case("list_video_agent_sessions", GET, "/v3/video-agents", vec![("limit", "5"), ("token", "abc")], Some(""), |c| {
-            Box::pin(async move { c.video_agents().list().limit(5).token("abc").send().await.map(page) })
-        }),
-        case("list_video_agent_styles", GET, "/v3/video-agents/styles", vec![("tag", "cinematic"), ("limit", "2")], Some(""), |c| {
-            Box::pin(async move {
-                c.video_agents().styles().tag("cinematic").limit(2).send().await.map(page)
-            })
-        }),
-        case("get_video_agent_session", GET, "/v3/video-agents/sess_abc123", vec![], Some("/data"), |c| {
-            Box::pin(async move { c.video_agents().get("sess_abc123").await.map(value) })
-        }),
-        case("send_video_agent_message", POST, "/v3/video-agents/sess_abc123", vec![], Some("/data"), |c| {
-            Box::pin(async move {
-                c.video_agents()
-                    .send_message("sess_abc123", "Looks good, render it")
-                    .await
-                    .map(value)
-            })
-        }),
-        case("stop_video_agent_session", POST, "/v3/video-agents/sess_abc123/stop", vec![], Some("/data"), |c| {
-            Box::pin(async move { c.video_agents().stop("sess_abc123").await.map(value) })
-        }),
-        case("list_session_videos", GET, "/v3/video-agents/sess_abc123/videos", vec![], Some(""), |c| {
-            Box::pin(async move { c.video_agents().videos("sess_abc123").await.map(page) })
-        }),
-        case("get_session_resource", GET, "/v3/video-agents/sess_abc123/resources/res_1", vec![], Some("/data"), |c| {
-            Box::pin(async move {
-                c.video_agents().resource("sess_abc123", "res_1").await.map(value)
-            })
-        }),
-        case("list_videos", GET, "/v3/videos", vec![("limit", "10"), ("folder_id", "f1"), ("title", "demo")], Some(""), |c| {
-            Box::pin(async move {
-                c.videos().list().limit(10).folder_id("f1").title("demo").send().await.map(page)
-            })
-        }),
-        case("get_video", GET, "/v3/videos/v_abc123def456", vec![], Some("/data"), |c| {
-            Box::pin(async move { c.videos().get("v_abc123def456").await.map(value) })
-        }),
-        case("delete_video", DELETE, "/v3/videos/v_abc123def456", vec![], Some("/data"), |c| {
-            Box::pin(async move { c.videos().delete("v_abc123def456").await.map(value) })
-        }),
-        case("upload_asset", POST, "/v3/assets", vec![], Some("/data"), |c| {
-            Box::pin(async move {
-                c.assets()
-                    .upload_bytes("logo.png", b"\x89PNG\r\n\x1a\nrest-of-png".to_vec())
-                    .await
-                    .map(value)
-            })
-        }),
-        case("create_webhook_endpoint", POST, "/v3/webhooks/endpoints", vec![], Some("/data"), |c| {
-            Box::pin(async move {
-                c.webhooks()
-                    .create_endpoint("https://yourapp.com/webhooks/heygen")
-                    .events([EventType::VideoAgentSuccess, EventType::VideoAgentFail])
-                    .send()
-                    .await
-                    .map(value)
-            })
-        }),
-        case("list_webhook_endpoints", GET, "/v3/webhooks/endpoints", vec![("limit", "3")], Some(""), |c| {
-            Box::pin(async move { c.webhooks().list_endpoints().limit(3).send().await.map(page) })
-        }),
-        case("update_webhook_endpoint", PATCH, "/v3/webhooks/endpoints/ep_abc123", vec![], Some("/data"), |c| {
-            Box::pin(async move {
-                c.webhooks()
-                    .update_endpoint("ep_abc123")
-                    .events([EventType::VideoAgentSuccess])
-                    .send()
-                    .await
-                    .map(value)
-            })
-        }),
-        case("delete_webhook_endpoint", DELETE, "/v3/webhooks/endpoints/ep_abc123", vec![], None, |c| {
-            Box::pin(async move { c.webhooks().delete_endpoint("ep_abc123").await.map(value) })
-        }),
-        case("rotate_webhook_secret", POST, "/v3/webhooks/endpoints/ep_abc123/rotate-secret", vec![], Some("/data"), |c| {
-            Box::pin(async move { c.webhooks().rotate_secret("ep_abc123").await.map(value) })
-        }),
-        case("list_webhook_event_types", GET, "/v3/webhooks/event-types", vec![], Some(""), |c| {
-            Box::pin(async move { c.webhooks().event_types().await.map(page) })
-        }),
-        case("list_webhook_events", GET, "/v3/webhooks/events", vec![("event_type", "video_agent.success"), ("limit", "7")], Some(""), |c| {
-            Box::pin(async move {
-                c.webhooks()
-                    .events()
-                    .event_type(EventType::VideoAgentSuccess)
-                    .limit(7)
-                    .send()
-                    .await
-                    .map(page)
-            })
-        }),
+        case(
+            "create_video_agent_session",
+            POST,
+            "/v3/video-agents",
+            vec![],
+            Some("/data"),
+            |c| {
+                Box::pin(async move {
+                    let request = CreateVideoAgentRequest::new("A 30-second demo")
+                        .orientation(Orientation::Landscape)
+                        .file(FileInput::url("https://example.com/logo.png"))
+                        .callback_url("https://example.com/hook")
+                        .callback_id("cb-1");
+                    c.video_agents().create(request).await.map(value)
+                })
+            },
+        ),
+        case(
+            "list_video_agent_sessions",
+            GET,
+            "/v3/video-agents",
+            vec![("limit", "5"), ("token", "abc")],
+            Some(""),
+            |c| {
+                Box::pin(async move {
+                    c.video_agents()
+                        .list()
+                        .limit(5)
+                        .token("abc")
+                        .send()
+                        .await
+                        .map(page)
+                })
+            },
+        ),
+        case(
+            "list_video_agent_styles",
+            GET,
+            "/v3/video-agents/styles",
+            vec![("tag", "cinematic"), ("limit", "2")],
+            Some(""),
+            |c| {
+                Box::pin(async move {
+                    c.video_agents()
+                        .styles()
+                        .tag("cinematic")
+                        .limit(2)
+                        .send()
+                        .await
+                        .map(page)
+                })
+            },
+        ),
+        case(
+            "get_video_agent_session",
+            GET,
+            "/v3/video-agents/sess_abc123",
+            vec![],
+            Some("/data"),
+            |c| Box::pin(async move { c.video_agents().get("sess_abc123").await.map(value) }),
+        ),
+        case(
+            "send_video_agent_message",
+            POST,
+            "/v3/video-agents/sess_abc123",
+            vec![],
+            Some("/data"),
+            |c| {
+                Box::pin(async move {
+                    c.video_agents()
+                        .send_message("sess_abc123", "Looks good, render it")
+                        .await
+                        .map(value)
+                })
+            },
+        ),
+        case(
+            "stop_video_agent_session",
+            POST,
+            "/v3/video-agents/sess_abc123/stop",
+            vec![],
+            Some("/data"),
+            |c| Box::pin(async move { c.video_agents().stop("sess_abc123").await.map(value) }),
+        ),
+        case(
+            "list_session_videos",
+            GET,
+            "/v3/video-agents/sess_abc123/videos",
+            vec![],
+            Some(""),
+            |c| Box::pin(async move { c.video_agents().videos("sess_abc123").await.map(page) }),
+        ),
+        case(
+            "get_session_resource",
+            GET,
+            "/v3/video-agents/sess_abc123/resources/res_1",
+            vec![],
+            Some("/data"),
+            |c| {
+                Box::pin(async move {
+                    c.video_agents()
+                        .resource("sess_abc123", "res_1")
+                        .await
+                        .map(value)
+                })
+            },
+        ),
+        case(
+            "list_videos",
+            GET,
+            "/v3/videos",
+            vec![("limit", "10"), ("folder_id", "f1"), ("title", "demo")],
+            Some(""),
+            |c| {
+                Box::pin(async move {
+                    c.videos()
+                        .list()
+                        .limit(10)
+                        .folder_id("f1")
+                        .title("demo")
+                        .send()
+                        .await
+                        .map(page)
+                })
+            },
+        ),
+        case(
+            "get_video",
+            GET,
+            "/v3/videos/v_abc123def456",
+            vec![],
+            Some("/data"),
+            |c| Box::pin(async move { c.videos().get("v_abc123def456").await.map(value) }),
+        ),
+        case(
+            "delete_video",
+            DELETE,
+            "/v3/videos/v_abc123def456",
+            vec![],
+            Some("/data"),
+            |c| Box::pin(async move { c.videos().delete("v_abc123def456").await.map(value) }),
+        ),
+        case(
+            "upload_asset",
+            POST,
+            "/v3/assets",
+            vec![],
+            Some("/data"),
+            |c| {
+                Box::pin(async move {
+                    c.assets()
+                        .upload_bytes("logo.png", b"\x89PNG\r\n\x1a\nrest-of-png".to_vec())
+                        .await
+                        .map(value)
+                })
+            },
+        ),
+        case(
+            "create_webhook_endpoint",
+            POST,
+            "/v3/webhooks/endpoints",
+            vec![],
+            Some("/data"),
+            |c| {
+                Box::pin(async move {
+                    c.webhooks()
+                        .create_endpoint("https://yourapp.com/webhooks/heygen")
+                        .events([EventType::VideoAgentSuccess, EventType::VideoAgentFail])
+                        .send()
+                        .await
+                        .map(value)
+                })
+            },
+        ),
+        case(
+            "list_webhook_endpoints",
+            GET,
+            "/v3/webhooks/endpoints",
+            vec![("limit", "3")],
+            Some(""),
+            |c| {
+                Box::pin(async move {
+                    c.webhooks()
+                        .list_endpoints()
+                        .limit(3)
+                        .send()
+                        .await
+                        .map(page)
+                })
+            },
+        ),
+        case(
+            "update_webhook_endpoint",
+            PATCH,
+            "/v3/webhooks/endpoints/ep_abc123",
+            vec![],
+            Some("/data"),
+            |c| {
+                Box::pin(async move {
+                    c.webhooks()
+                        .update_endpoint("ep_abc123")
+                        .events([EventType::VideoAgentSuccess])
+                        .send()
+                        .await
+                        .map(value)
+                })
+            },
+        ),
+        case(
+            "delete_webhook_endpoint",
+            DELETE,
+            "/v3/webhooks/endpoints/ep_abc123",
+            vec![],
+            None,
+            |c| Box::pin(async move { c.webhooks().delete_endpoint("ep_abc123").await.map(value) }),
+        ),
+        case(
+            "rotate_webhook_secret",
+            POST,
+            "/v3/webhooks/endpoints/ep_abc123/rotate-secret",
+            vec![],
+            Some("/data"),
+            |c| Box::pin(async move { c.webhooks().rotate_secret("ep_abc123").await.map(value) }),
+        ),
+        case(
+            "list_webhook_event_types",
+            GET,
+            "/v3/webhooks/event-types",
+            vec![],
+            Some(""),
+            |c| Box::pin(async move { c.webhooks().event_types().await.map(page) }),
+        ),
+        case(
+            "list_webhook_events",
+            GET,
+            "/v3/webhooks/events",
+            vec![("event_type", "video_agent.success"), ("limit", "7")],
+            Some(""),
+            |c| {
+                Box::pin(async move {
+                    c.webhooks()
+                        .events()
+                        .event_type(EventType::VideoAgentSuccess)
+                        .limit(7)
+                        .send()
+                        .await
+                        .map(page)
+                })
+            },
+        ),
     ]
 }
 
@@ -412,15 +585,24 @@ fn every_spec_operation_has_a_contract_case() {
     let tested: BTreeSet<String> = cases().iter().map(|c| c.operation.to_string()).collect();
     let untested: Vec<_> = in_spec.difference(&tested).collect();
     let stale: Vec<_> = tested.difference(&in_spec).collect();
-    assert!(untested.is_empty(), "operations without a contract test: {untested:?}");
-    assert!(stale.is_empty(), "contract tests for operations not in the spec: {stale:?}");
+    assert!(
+        untested.is_empty(),
+        "operations without a contract test: {untested:?}"
+    );
+    assert!(
+        stale.is_empty(),
+        "contract tests for operations not in the spec: {stale:?}"
+    );
 }
 
 #[tokio::test]
 async fn every_operation_sends_what_the_spec_says_and_decodes_its_example() {
     let ops = spec().operations();
     for case in cases() {
-        let op = ops.iter().find(|o| o.id == case.operation).expect("listed in the spec");
+        let op = ops
+            .iter()
+            .find(|o| o.id == case.operation)
+            .expect("listed in the spec");
         assert_eq!(op.method, case.method, "{}", case.operation);
         let example = response_example(case.operation, "200");
         let server = MockServer::start_async().await;
@@ -431,7 +613,10 @@ async fn every_operation_sends_what_the_spec_says_and_decodes_its_example() {
         let handwritten = op.handwritten;
         let mock = server
             .mock_async(|when, then| {
-                let mut when = when.method(case.method).path(case.path).header("x-api-key", KEY);
+                let mut when = when
+                    .method(case.method)
+                    .path(case.path)
+                    .header("x-api-key", KEY);
                 for (name, value) in &case.query {
                     when = when.query_param(*name, *value);
                 }
@@ -444,7 +629,10 @@ async fn every_operation_sends_what_the_spec_says_and_decodes_its_example() {
                     if headers.contains_key("api-version") {
                         problems.push("stray api-version header".into());
                     }
-                    let agent = headers.get("user-agent").and_then(|v| v.to_str().ok()).unwrap_or("");
+                    let agent = headers
+                        .get("user-agent")
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or("");
                     if !agent.starts_with("heygen-api-rust/") {
                         problems.push(format!("user agent {agent:?}"));
                     }
@@ -465,7 +653,9 @@ async fn every_operation_sends_what_the_spec_says_and_decodes_its_example() {
                     } else if !body.is_empty() {
                         match serde_json::from_slice::<Value>(body) {
                             Ok(json) => {
-                                if let Err(e) = Spec::get().unwrap().validate_request(operation, &json) {
+                                if let Err(e) =
+                                    Spec::get().unwrap().validate_request(operation, &json)
+                                {
                                     problems.push(format!("body {json} violates the spec: {e}"));
                                 }
                             }

@@ -50,7 +50,11 @@ impl<'a> Assets<'a> {
     }
 
     /// Uploads bytes under a file name. HeyGen detects the type from the bytes.
-    pub async fn upload_bytes(&self, file_name: impl Into<String>, bytes: impl Into<Bytes>) -> Result<Asset> {
+    pub async fn upload_bytes(
+        &self,
+        file_name: impl Into<String>,
+        bytes: impl Into<Bytes>,
+    ) -> Result<Asset> {
         let bytes = bytes.into();
         check_size(bytes.len() as u64)?;
         if bytes.is_empty() {
@@ -64,15 +68,17 @@ impl<'a> Assets<'a> {
         };
         let options = CallOptions::default();
         // One key for every attempt: a retried upload is the same logical upload.
-        let key = options
-            .idempotency_key
-            .clone()
-            .or_else(|| config.auto_idempotency.then(|| uuid::Uuid::new_v4().to_string()));
+        let key = options.idempotency_key.clone().or_else(|| {
+            config
+                .auto_idempotency
+                .then(|| uuid::Uuid::new_v4().to_string())
+        });
         let url = format!("{}/v3/assets", self.client.base_url());
         let mut retry = 0;
         loop {
-            let part = Part::stream_with_length(reqwest::Body::from(bytes.clone()), bytes.len() as u64)
-                .file_name(file_name.clone());
+            let part =
+                Part::stream_with_length(reqwest::Body::from(bytes.clone()), bytes.len() as u64)
+                    .file_name(file_name.clone());
             let mut builder = self
                 .client
                 .http()
@@ -111,7 +117,10 @@ fn check_size(size: u64) -> Result<()> {
 async fn decode(response: reqwest::Response) -> Result<Asset> {
     let status = response.status();
     let headers = response.headers().clone();
-    let body = response.bytes().await.map_err(|e| transport(OPERATION, e))?;
+    let body = response
+        .bytes()
+        .await
+        .map_err(|e| transport(OPERATION, e))?;
     if !status.is_success() {
         return Err(error_from_parts(OPERATION, status, &headers, &body));
     }

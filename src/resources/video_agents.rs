@@ -24,7 +24,10 @@ impl<'a> VideoAgents<'a> {
     ///
     /// The request is validated first; an invalid one fails with
     /// [`Error::InvalidRequest`] and nothing is sent.
-    pub async fn create(&self, request: CreateVideoAgentRequest) -> Result<CreatedVideoAgentSession> {
+    pub async fn create(
+        &self,
+        request: CreateVideoAgentRequest,
+    ) -> Result<CreatedVideoAgentSession> {
         self.create_with(request, RequestOptions::new()).await
     }
 
@@ -36,10 +39,9 @@ impl<'a> VideoAgents<'a> {
     ) -> Result<CreatedVideoAgentSession> {
         request.validate().map_err(Error::InvalidRequest)?;
         let options = options.into_call()?;
-        let response = call!(self.client, "create_video_agent_session", options, |raw| raw
-            .create_video_agent_session()
-            .body(request)
-            .send())?;
+        let response = call!(self.client, "create_video_agent_session", options, |raw| {
+            raw.create_video_agent_session().body(request).send()
+        })?;
         Ok(response.data)
     }
 
@@ -55,10 +57,12 @@ impl<'a> VideoAgents<'a> {
     /// Gets a session's status, progress, `video_id` and recent messages.
     pub async fn get(&self, session_id: &str) -> Result<VideoAgentSession> {
         check_id("session_id", session_id)?;
-        let response = call!(self.client, "get_video_agent_session", CallOptions::default(), |raw| raw
-            .get_video_agent_session()
-            .session_id(session_id)
-            .send())?;
+        let response = call!(
+            self.client,
+            "get_video_agent_session",
+            CallOptions::default(),
+            |raw| raw.get_video_agent_session().session_id(session_id).send()
+        )?;
         Ok(response.data)
     }
 
@@ -94,21 +98,28 @@ impl<'a> VideoAgents<'a> {
     /// Stops a session at its next checkpoint; partial results are kept.
     pub async fn stop(&self, session_id: &str) -> Result<StoppedSession> {
         check_id("session_id", session_id)?;
-        let response = call!(self.client, "stop_video_agent_session", CallOptions::default(), |raw| raw
-            .stop_video_agent_session()
-            .session_id(session_id)
-            .body(crate::raw::types::StopSessionRequest(serde_json::Map::new()))
-            .send())?;
+        let response = call!(
+            self.client,
+            "stop_video_agent_session",
+            CallOptions::default(),
+            |raw| raw
+                .stop_video_agent_session()
+                .session_id(session_id)
+                .body(crate::raw::types::StopSessionRequest(serde_json::Map::new()))
+                .send()
+        )?;
         Ok(response.data)
     }
 
     /// Lists the videos a session produced, newest first.
     pub async fn videos(&self, session_id: &str) -> Result<Page<VideoDetail>> {
         check_id("session_id", session_id)?;
-        let list = call!(self.client, "list_session_videos", CallOptions::default(), |raw| raw
-            .list_session_videos()
-            .session_id(session_id)
-            .send())?;
+        let list = call!(
+            self.client,
+            "list_session_videos",
+            CallOptions::default(),
+            |raw| raw.list_session_videos().session_id(session_id).send()
+        )?;
         Ok(Page::new(list.data, list.has_more, list.next_token))
     }
 
@@ -116,11 +127,16 @@ impl<'a> VideoAgents<'a> {
     pub async fn resource(&self, session_id: &str, resource_id: &str) -> Result<SessionResource> {
         check_id("session_id", session_id)?;
         check_id("resource_id", resource_id)?;
-        let response = call!(self.client, "get_session_resource", CallOptions::default(), |raw| raw
-            .get_session_resource()
-            .session_id(session_id)
-            .resource_id(resource_id)
-            .send())?;
+        let response = call!(
+            self.client,
+            "get_session_resource",
+            CallOptions::default(),
+            |raw| raw
+                .get_session_resource()
+                .session_id(session_id)
+                .resource_id(resource_id)
+                .send()
+        )?;
         Ok(response.data)
     }
 
@@ -160,16 +176,21 @@ impl ListSessions<'_> {
     /// Fetches the page.
     pub async fn send(self) -> Result<Page<VideoAgentSessionSummary>> {
         let limit = check_limit(self.limit)?;
-        let list = call!(self.client, "list_video_agent_sessions", CallOptions::default(), |raw| {
-            let mut builder = raw.list_video_agent_sessions();
-            if let Some(limit) = limit {
-                builder = builder.limit(limit);
+        let list = call!(
+            self.client,
+            "list_video_agent_sessions",
+            CallOptions::default(),
+            |raw| {
+                let mut builder = raw.list_video_agent_sessions();
+                if let Some(limit) = limit {
+                    builder = builder.limit(limit);
+                }
+                if let Some(token) = &self.token {
+                    builder = builder.token(token.clone());
+                }
+                builder.send()
             }
-            if let Some(token) = &self.token {
-                builder = builder.token(token.clone());
-            }
-            builder.send()
-        })?;
+        )?;
         Ok(Page::new(list.data, list.has_more, list.next_token))
     }
 }
@@ -206,19 +227,24 @@ impl ListStyles<'_> {
     /// Fetches the page.
     pub async fn send(self) -> Result<Page<Style>> {
         let limit = check_limit(self.limit)?;
-        let list = call!(self.client, "list_video_agent_styles", CallOptions::default(), |raw| {
-            let mut builder = raw.list_video_agent_styles();
-            if let Some(limit) = limit {
-                builder = builder.limit(limit);
+        let list = call!(
+            self.client,
+            "list_video_agent_styles",
+            CallOptions::default(),
+            |raw| {
+                let mut builder = raw.list_video_agent_styles();
+                if let Some(limit) = limit {
+                    builder = builder.limit(limit);
+                }
+                if let Some(tag) = &self.tag {
+                    builder = builder.tag(tag.clone());
+                }
+                if let Some(token) = &self.token {
+                    builder = builder.token(token.clone());
+                }
+                builder.send()
             }
-            if let Some(tag) = &self.tag {
-                builder = builder.tag(tag.clone());
-            }
-            if let Some(token) = &self.token {
-                builder = builder.token(token.clone());
-            }
-            builder.send()
-        })?;
+        )?;
         Ok(Page::new(list.data, list.has_more, list.next_token))
     }
 }

@@ -29,10 +29,9 @@ impl<'a> Videos<'a> {
     /// Permanently deletes a video. Deleting it again answers 404.
     pub async fn delete(&self, video_id: &str) -> Result<DeletedVideo> {
         check_id("video_id", video_id)?;
-        let response = call!(self.client, "delete_video", CallOptions::default(), |raw| raw
-            .delete_video()
-            .video_id(video_id)
-            .send())?;
+        let response = call!(self.client, "delete_video", CallOptions::default(), |raw| {
+            raw.delete_video().video_id(video_id).send()
+        })?;
         Ok(response.data)
     }
 

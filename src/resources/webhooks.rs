@@ -8,7 +8,9 @@ use crate::error::{Error, Result};
 use crate::files::check_http_url;
 use crate::raw::types::{CreateWebhookEndpointRequest, UpdateWebhookEndpointRequest};
 use crate::resources::{check_id, check_limit, RequestOptions};
-use crate::types::{EventType, EventTypeInfo, Page, RotatedSecret, WebhookEndpoint, WebhookEventRecord};
+use crate::types::{
+    EventType, EventTypeInfo, Page, RotatedSecret, WebhookEndpoint, WebhookEventRecord,
+};
 
 /// Webhook endpoints and events. Get one with [`Client::webhooks`].
 #[derive(Debug, Clone, Copy)]
@@ -55,28 +57,38 @@ impl<'a> Webhooks<'a> {
     /// Removes an endpoint; deliveries to it stop.
     pub async fn delete_endpoint(&self, endpoint_id: &str) -> Result<()> {
         check_id("endpoint_id", endpoint_id)?;
-        call!(self.client, "delete_webhook_endpoint", CallOptions::default(), |raw| raw
-            .delete_webhook_endpoint()
-            .endpoint_id(endpoint_id)
-            .send())?;
+        call!(
+            self.client,
+            "delete_webhook_endpoint",
+            CallOptions::default(),
+            |raw| raw
+                .delete_webhook_endpoint()
+                .endpoint_id(endpoint_id)
+                .send()
+        )?;
         Ok(())
     }
 
     /// Issues a new signing secret; the old one stops working immediately.
     pub async fn rotate_secret(&self, endpoint_id: &str) -> Result<RotatedSecret> {
         check_id("endpoint_id", endpoint_id)?;
-        let response = call!(self.client, "rotate_webhook_secret", CallOptions::default(), |raw| raw
-            .rotate_webhook_secret()
-            .endpoint_id(endpoint_id)
-            .send())?;
+        let response = call!(
+            self.client,
+            "rotate_webhook_secret",
+            CallOptions::default(),
+            |raw| raw.rotate_webhook_secret().endpoint_id(endpoint_id).send()
+        )?;
         Ok(response.data)
     }
 
     /// Lists the event types an endpoint can subscribe to.
     pub async fn event_types(&self) -> Result<Page<EventTypeInfo>> {
-        let list = call!(self.client, "list_webhook_event_types", CallOptions::default(), |raw| raw
-            .list_webhook_event_types()
-            .send())?;
+        let list = call!(
+            self.client,
+            "list_webhook_event_types",
+            CallOptions::default(),
+            |raw| raw.list_webhook_event_types().send()
+        )?;
         Ok(Page::new(list.data, list.has_more, list.next_token))
     }
 
@@ -169,18 +181,26 @@ impl UpdateEndpoint<'_> {
             check_http_url("url", url).map_err(Error::InvalidRequest)?;
         }
         if self.url.is_none() && self.events.is_none() {
-            return Err(Error::invalid("url", "or events must be set: nothing to update"));
+            return Err(Error::invalid(
+                "url",
+                "or events must be set: nothing to update",
+            ));
         }
         let body = UpdateWebhookEndpointRequest {
             url: self.url,
             events: self.events,
         };
         let endpoint_id = self.endpoint_id;
-        let response = call!(self.client, "update_webhook_endpoint", CallOptions::default(), |raw| raw
-            .update_webhook_endpoint()
-            .endpoint_id(endpoint_id)
-            .body(body)
-            .send())?;
+        let response = call!(
+            self.client,
+            "update_webhook_endpoint",
+            CallOptions::default(),
+            |raw| raw
+                .update_webhook_endpoint()
+                .endpoint_id(endpoint_id)
+                .body(body)
+                .send()
+        )?;
         Ok(response.data)
     }
 }
@@ -210,16 +230,21 @@ impl ListEndpoints<'_> {
     /// Fetches the page.
     pub async fn send(self) -> Result<Page<WebhookEndpoint>> {
         let limit = check_limit(self.limit)?;
-        let list = call!(self.client, "list_webhook_endpoints", CallOptions::default(), |raw| {
-            let mut builder = raw.list_webhook_endpoints();
-            if let Some(limit) = limit {
-                builder = builder.limit(limit);
+        let list = call!(
+            self.client,
+            "list_webhook_endpoints",
+            CallOptions::default(),
+            |raw| {
+                let mut builder = raw.list_webhook_endpoints();
+                if let Some(limit) = limit {
+                    builder = builder.limit(limit);
+                }
+                if let Some(token) = &self.token {
+                    builder = builder.token(token.clone());
+                }
+                builder.send()
             }
-            if let Some(token) = &self.token {
-                builder = builder.token(token.clone());
-            }
-            builder.send()
-        })?;
+        )?;
         Ok(Page::new(list.data, list.has_more, list.next_token))
     }
 }
@@ -263,22 +288,27 @@ impl ListEvents<'_> {
     /// Fetches the page.
     pub async fn send(self) -> Result<Page<WebhookEventRecord>> {
         let limit = check_limit(self.limit)?;
-        let list = call!(self.client, "list_webhook_events", CallOptions::default(), |raw| {
-            let mut builder = raw.list_webhook_events();
-            if let Some(limit) = limit {
-                builder = builder.limit(limit);
+        let list = call!(
+            self.client,
+            "list_webhook_events",
+            CallOptions::default(),
+            |raw| {
+                let mut builder = raw.list_webhook_events();
+                if let Some(limit) = limit {
+                    builder = builder.limit(limit);
+                }
+                if let Some(event_type) = &self.event_type {
+                    builder = builder.event_type(event_type.clone());
+                }
+                if let Some(entity_id) = &self.entity_id {
+                    builder = builder.entity_id(entity_id.clone());
+                }
+                if let Some(token) = &self.token {
+                    builder = builder.token(token.clone());
+                }
+                builder.send()
             }
-            if let Some(event_type) = &self.event_type {
-                builder = builder.event_type(event_type.clone());
-            }
-            if let Some(entity_id) = &self.entity_id {
-                builder = builder.entity_id(entity_id.clone());
-            }
-            if let Some(token) = &self.token {
-                builder = builder.token(token.clone());
-            }
-            builder.send()
-        })?;
+        )?;
         Ok(Page::new(list.data, list.has_more, list.next_token))
     }
 }

@@ -47,7 +47,9 @@ pub fn response_example(operation_id: &str, status: &str) -> Value {
     let response = op
         .responses
         .responses
-        .get(&openapiv3::StatusCode::Code(status.parse().expect("numeric status")))
+        .get(&openapiv3::StatusCode::Code(
+            status.parse().expect("numeric status"),
+        ))
         .and_then(|r| r.as_item())
         .expect("inline response");
     response.content["application/json"]

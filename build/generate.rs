@@ -1,0 +1,162 @@
+//! Spec checks and code generation, shared by `build.rs` and the build-script tests.
+
+use std::path::Path;
+
+use progenitor::{GenerationSettings, Generator, InterfaceStyle, TagStyle, TypeImpl};
+
+/// Schemas replaced by handwritten types: the server-controlled enums (open, with `Unknown`),
+/// the file-input union, the error body, and the validated request bodies.
+const REPLACEMENTS: &[(&str, &str)] = &[
+    ("CreateSessionStatus", "crate::types::SessionStatus"),
+    ("SessionStatus", "crate::types::SessionStatus"),
+    ("VideoStatus", "crate::types::VideoStatus"),
+    ("MessageType", "crate::types::MessageType"),
+    ("WebhookEventType", "crate::types::EventType"),
+    ("EndpointStatus", "crate::types::EndpointStatus"),
+    ("FileInput", "crate::FileInput"),
+    ("ApiError", "crate::ApiError"),
+    ("CreateVideoAgentRequest", "crate::CreateVideoAgentRequest"),
+    ("SendMessageRequest", "crate::SendMessageRequest"),
+];
+
+/// Generates everything from the spec at `spec_path` into `out_dir`.
+pub fn run(spec_path: &Path, out_dir: &Path) -> Result<(), String> {
+    let text =
+        std::fs::read_to_string(spec_path).map_err(|e| format!("cannot read the spec: {e}"))?;
+
+    let value: serde_json::Value =
+        serde_norway::from_str(&text).map_err(|e| format!("not valid YAML: {e}"))?;
+    let version = value
+        .get("openapi")
+        .and_then(|v| v.as_str())
+        .ok_or("missing the `openapi` version field")?;
+    if !version.starts_with("3.0.") {
+        return Err(format!(
+            "OpenAPI {version} is not supported; the generator reads 3.0.x only"
+        ));
+    }
+    write(
+        &out_dir.join("openapi.json"),
+        &serde_json::to_string(&value).map_err(|e| e.to_string())?,
+    )?;
+
+    let mut spec: openapiv3::OpenAPI = serde_json::from_value(value)
+        .map_err(|e| format!("not a valid OpenAPI 3.0 document: {e}"))?;
+    check_operation_ids(&spec)?;
+    remove_handwritten(&mut spec);
+
+    let mut settings = GenerationSettings::default();
+    settings
+        .with_interface(InterfaceStyle::Builder)
+        .with_tag(TagStyle::Merged)
+        .with_derive("schemars::JsonSchema")
+        .with_inner_type(quote_path("crate::client::Shared")?);
+    for (schema, replacement) in REPLACEMENTS {
+        settings.with_replacement(schema, replacement, std::iter::empty::<TypeImpl>());
+    }
+
+    let client = generate(&settings, &spec, |g, s| g.generate_tokens(s))?;
+    write(&out_dir.join("codegen.rs"), &client)?;
+    let mocks = generate(&settings, &spec, |g, s| g.httpmock(s, "heygen_api::raw"))?;
+    // The mocks live in the test crates, where `crate::` is not this crate.
+    write(
+        &out_dir.join("httpmock.rs"),
+        &mocks.replace("crate::", "heygen_api::"),
+    )?;
+    Ok(())
+}
+
+fn quote_path(path: &str) -> Result<proc_macro2::TokenStream, String> {
+    path.parse()
+        .map_err(|e| format!("invalid Rust path {path}: {e}"))
+}
+
+fn write(path: &Path, content: &str) -> Result<(), String> {
+    std::fs::write(path, content).map_err(|e| format!("cannot write {}: {e}", path.display()))
+}
+
+/// Every operation needs a unique operationId: it becomes the method name.
+fn check_operation_ids(spec: &openapiv3::OpenAPI) -> Result<(), String> {
+    let mut seen = std::collections::BTreeMap::new();
+    for (path, method, op) in spec.operations() {
+        let id = op
+            .operation_id
+            .as_deref()
+            .ok_or_else(|| format!("{} {path} has no operationId", method.to_uppercase()))?;
+        if let Some(first) =
+            seen.insert(id.to_string(), format!("{} {path}", method.to_uppercase()))
+        {
+            return Err(format!(
+                "operationId `{id}` is used twice ({first} and {} {path})",
+                method.to_uppercase()
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Drops the operations that are implemented by hand (`x-heygen-handwritten: true`).
+fn remove_handwritten(spec: &mut openapiv3::OpenAPI) {
+    for item in spec.paths.paths.values_mut() {
+        let openapiv3::ReferenceOr::Item(item) = item else {
+            continue;
+        };
+        for op in [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.options,
+            &mut item.head,
+            &mut item.patch,
+            &mut item.trace,
+        ] {
+            let handwritten = op.as_ref().is_some_and(|op| {
+                op.extensions
+                    .get("x-heygen-handwritten")
+                    .and_then(|v| v.as_bool())
+                    .unwrap_or(false)
+            });
+            if handwritten {
+                *op = None;
+            }
+        }
+    }
+}
+
+/// Runs one generator pass and pretty-prints the result. The generator panics on some
+/// unsupported constructs; the panic is caught and reported as a spec problem.
+fn generate(
+    settings: &GenerationSettings,
+    spec: &openapiv3::OpenAPI,
+    pass: impl FnOnce(
+        &mut Generator,
+        &openapiv3::OpenAPI,
+    ) -> Result<proc_macro2::TokenStream, progenitor::Error>,
+) -> Result<String, String> {
+    let previous_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let mut generator = Generator::new(settings);
+        pass(&mut generator, spec)
+    }));
+    std::panic::set_hook(previous_hook);
+    let tokens = match outcome {
+        Ok(Ok(tokens)) => tokens,
+        Ok(Err(e)) => return Err(format!("the generator rejected the spec: {e}")),
+        Err(panic) => {
+            let reason = panic
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_else(|| "unknown reason".into());
+            return Err(format!(
+                "the generator cannot handle the spec ({reason}); common causes: a `default` \
+                 response beside a 2xx, two success schemas in one operation, a non-JSON body"
+            ));
+        }
+    };
+    let file: syn::File =
+        syn::parse2(tokens).map_err(|e| format!("generated code does not parse: {e}"))?;
+    Ok(prettyplease::unparse(&file))
+}
