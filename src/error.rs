@@ -345,9 +345,14 @@ open_enum! {
 
 /// Cuts a body to at most [`SNIPPET_LIMIT`] bytes of (lossy) UTF-8.
 pub(crate) fn snippet(body: &[u8]) -> String {
-    let cut = &body[..body.len().min(SNIPPET_LIMIT)];
+    excerpt(body, SNIPPET_LIMIT)
+}
+
+/// Cuts a body to at most `limit` bytes of (lossy) UTF-8, marking the cut with `…`.
+pub(crate) fn excerpt(body: &[u8], limit: usize) -> String {
+    let cut = &body[..body.len().min(limit)];
     let mut text = String::from_utf8_lossy(cut).into_owned();
-    if body.len() > SNIPPET_LIMIT {
+    if body.len() > limit {
         text.push('…');
     }
     text

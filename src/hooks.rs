@@ -232,12 +232,7 @@ async fn buffer(response: Response) -> reqwest::Result<(Response, Bytes)> {
 }
 
 fn excerpt(body: &[u8]) -> String {
-    let cut = &body[..body.len().min(LOG_BODY_LIMIT)];
-    let mut text = String::from_utf8_lossy(cut).into_owned();
-    if body.len() > LOG_BODY_LIMIT {
-        text.push_str("…");
-    }
-    text
+    crate::error::excerpt(body, LOG_BODY_LIMIT)
 }
 
 /// The wait `execute` would use, exposed for code that retries outside the generated client

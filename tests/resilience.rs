@@ -15,12 +15,15 @@ use serde_json::json;
 
 use common::{builder, client, error_body, KEY};
 
+/// The `Idempotency-Key`s a mock saw, in order.
+type KeyLog = Arc<Mutex<Vec<Option<String>>>>;
+
 /// Collects the `Idempotency-Key` of every request a mock sees.
 fn key_log() -> (
-    Arc<Mutex<Vec<Option<String>>>>,
+    KeyLog,
     impl Fn(&httpmock::HttpMockRequest) -> bool + Send + Sync + 'static,
 ) {
-    let log: Arc<Mutex<Vec<Option<String>>>> = Arc::default();
+    let log: KeyLog = Arc::default();
     let sink = Arc::clone(&log);
     let matcher = move |req: &httpmock::HttpMockRequest| {
         let key = req
