@@ -103,6 +103,11 @@ impl Client {
         &self.raw.inner().config
     }
 
+    /// The HTTP client for presigned URLs: no API key, ever.
+    pub(crate) fn download_http(&self) -> &reqwest::Client {
+        &self.raw.inner().config.download_http
+    }
+
     pub(crate) fn raw_config(&self) -> Arc<Config> {
         Arc::clone(&self.raw.inner().config)
     }
@@ -302,7 +307,21 @@ impl ClientBuilder {
             Error::invalid("user_agent", "contains characters not allowed in a header")
         })?;
 
+        install_crypto_provider();
+        let download_http = match &self.http {
+            Some(http) => http.clone(),
+            None => reqwest::Client::builder()
+                .user_agent(user_agent.clone())
+                .connect_timeout(self.connect_timeout)
+                .read_timeout(self.read_timeout)
+                .build()
+                .map_err(|source| Error::Transport {
+                    operation: "build_client",
+                    source,
+                })?,
+        };
         let config = Config {
+            download_http,
             retry: self.retry,
             read_timeout: self.read_timeout,
             write_timeout: self.write_timeout,
@@ -321,7 +340,6 @@ impl ClientBuilder {
                 (http, config)
             }
             None => {
-                install_crypto_provider();
                 let http = reqwest::Client::builder()
                     .default_headers(auth)
                     .user_agent(user_agent)
@@ -383,6 +401,8 @@ pub(crate) struct Config {
     pub(crate) auto_idempotency: bool,
     /// Authentication and user agent, when the caller supplied their own reqwest client.
     pub(crate) per_request_headers: Option<HeaderMap>,
+    /// Client for downloads from presigned URLs, without authentication headers.
+    pub(crate) download_http: reqwest::Client,
 }
 
 impl fmt::Debug for Config {

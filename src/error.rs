@@ -48,6 +48,24 @@ pub enum Error {
     Decode(Box<DecodeFailure>),
     /// The request was refused before anything was sent.
     InvalidRequest(InvalidRequest),
+    /// A wait ended without a finished video (it failed, needs input, or timed out). The
+    /// outcome says which; see [`WaitOutcome`](crate::WaitOutcome).
+    Wait(Box<crate::wait::WaitOutcome>),
+    /// A download's size differs from its `Content-Length`; the partial file was removed.
+    SizeMismatch {
+        /// Bytes announced by the server.
+        expected: u64,
+        /// Bytes received.
+        received: u64,
+    },
+    /// A list operation handed out a page token it had already given, which would loop
+    /// forever.
+    RepeatedPageToken {
+        /// The list operation.
+        operation: &'static str,
+        /// The repeated token.
+        token: String,
+    },
     /// A local file could not be read or written.
     Io {
         /// What was being done, e.g. `reading /tmp/a.png`.
@@ -67,6 +85,15 @@ impl fmt::Display for Error {
             Error::Timeout { operation, .. } => write!(f, "{operation}: the request timed out"),
             Error::Decode(failure) => fmt::Display::fmt(failure, f),
             Error::InvalidRequest(invalid) => fmt::Display::fmt(invalid, f),
+            Error::Wait(outcome) => write!(f, "no finished video: {outcome}"),
+            Error::SizeMismatch { expected, received } => write!(
+                f,
+                "download incomplete: expected {expected} bytes, received {received}"
+            ),
+            Error::RepeatedPageToken { operation, token } => write!(
+                f,
+                "{operation}: the server repeated the page token {token:?}; stopping instead of looping"
+            ),
             Error::Io { context, .. } => write!(f, "I/O error while {context}"),
         }
     }
@@ -75,7 +102,7 @@ impl fmt::Display for Error {
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            Error::Api(_) | Error::InvalidRequest(_) => None,
+            Error::Api(_) | Error::InvalidRequest(_) | Error::Wait(_) | Error::SizeMismatch { .. } | Error::RepeatedPageToken { .. } => None,
             Error::Transport { source, .. } | Error::Timeout { source, .. } => Some(source),
             Error::Decode(failure) => Some(&failure.source),
             Error::Io { source, .. } => Some(source),
@@ -90,7 +117,11 @@ impl Error {
             Error::Api(failure) => Some(failure.status),
             Error::Decode(failure) => Some(failure.status),
             Error::Transport { source, .. } | Error::Timeout { source, .. } => source.status(),
-            Error::InvalidRequest(_) | Error::Io { .. } => None,
+            Error::InvalidRequest(_)
+            | Error::Io { .. }
+            | Error::Wait(_)
+            | Error::SizeMismatch { .. }
+            | Error::RepeatedPageToken { .. } => None,
         }
     }
 
@@ -141,7 +172,12 @@ impl Error {
             Error::Timeout { operation, .. } => {
                 operation.starts_with("get_") || operation.starts_with("list_")
             }
-            Error::Decode(_) | Error::InvalidRequest(_) | Error::Io { .. } => false,
+            Error::SizeMismatch { .. } => true,
+            Error::Decode(_)
+            | Error::InvalidRequest(_)
+            | Error::Io { .. }
+            | Error::Wait(_)
+            | Error::RepeatedPageToken { .. } => false,
         }
     }
 

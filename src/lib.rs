@@ -5,18 +5,24 @@
 
 mod client;
 pub mod contract;
+mod download;
 mod error;
 pub mod files;
 mod hooks;
+mod pagination;
 pub mod raw;
 mod requests;
 mod resources;
 mod retry;
+mod transfer;
 pub mod types;
+mod wait;
+pub mod webhook;
 
 pub use client::{
     default_user_agent, Client, ClientBuilder, API_KEY_ENV, BASE_URL_ENV, DEFAULT_BASE_URL,
 };
+pub use download::{Download, VideoAsset};
 pub use error::{ApiError, ApiFailure, DecodeFailure, Error, ErrorCode, InvalidRequest, Result};
 pub use files::FileInput;
 pub use requests::{
@@ -27,5 +33,8 @@ pub use resources::{
     Assets, CreateEndpoint, ListEndpoints, ListEvents, ListSessions, ListStyles, ListVideos,
     RequestOptions, UpdateEndpoint, VideoAgents, Videos, Webhooks, UPLOAD_LIMIT_BYTES,
 };
+pub use pagination::ItemStream;
 pub use retry::RetryPolicy;
+pub use transfer::Progress;
+pub use wait::{TimedOut, WaitEvent, WaitOptions, WaitOutcome, WaitPhase, WaitStream, WaitUpdate};
 pub use types::{EventType, Page, SessionStatus, VideoStatus};

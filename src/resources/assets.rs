@@ -2,14 +2,18 @@
 //! multipart bodies) and contract-tested against the spec like every other operation.
 
 use std::path::Path;
+use std::sync::Arc;
 
 use bytes::Bytes;
+use futures_util::StreamExt as _;
+use tokio_util::io::ReaderStream;
 use reqwest::multipart::{Form, Part};
 
-use crate::client::{error_from_parts, request_id, transport, CallOptions, Client, Shared};
+use crate::client::{error_from_parts, request_id, transport, Client, Shared};
 use crate::error::{snippet, DecodeFailure, Error, Result};
 use crate::hooks::{execute, prepare, upload_wait, IDEMPOTENCY_KEY};
 use crate::raw::types::AssetResponse;
+use crate::transfer::{Progress, ProgressFn};
 use crate::types::Asset;
 
 /// Largest file HeyGen accepts: 32 MB.
@@ -32,21 +36,56 @@ impl<'a> Assets<'a> {
         Assets { client }
     }
 
-    /// Uploads a file from disk. The 32 MB limit is checked before anything is sent.
+    /// Uploads a file from disk, streamed (never read into memory whole). The 32 MB limit
+    /// is checked before anything is sent.
     pub async fn upload(&self, path: impl AsRef<Path>) -> Result<Asset> {
-        let path = path.as_ref();
+        self.upload_inner(path.as_ref(), None).await
+    }
+
+    /// [`upload`](Self::upload), reporting progress as bytes are sent.
+    pub async fn upload_with_progress(
+        &self,
+        path: impl AsRef<Path>,
+        progress: impl Fn(Progress) + Send + Sync + 'static,
+    ) -> Result<Asset> {
+        self.upload_inner(path.as_ref(), Some(Arc::new(progress)))
+            .await
+    }
+
+    async fn upload_inner(&self, path: &Path, progress: Option<ProgressFn>) -> Result<Asset> {
         let io = |source| Error::Io {
             context: format!("reading {}", path.display()),
             source,
         };
         let size = tokio::fs::metadata(path).await.map_err(io)?.len();
         check_size(size)?;
-        let bytes = tokio::fs::read(path).await.map_err(io)?;
+        if size == 0 {
+            return Err(Error::invalid("file", format!("{} is empty", path.display())));
+        }
         let name = path
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_else(|| "upload".into());
-        self.upload_bytes(name, bytes).await
+        self.send(|| {
+            let name = name.clone();
+            let progress = progress.clone();
+            async move {
+                // Reopened for every attempt: a retry sends the whole file again.
+                let file = tokio::fs::File::open(path).await.map_err(io)?;
+                let mut sent = 0u64;
+                let stream = ReaderStream::new(file).inspect(move |chunk| {
+                    if let (Ok(chunk), Some(report)) = (chunk, &progress) {
+                        sent += chunk.len() as u64;
+                        report(Progress {
+                            bytes: sent,
+                            total: Some(size),
+                        });
+                    }
+                });
+                Ok(Part::stream_with_length(reqwest::Body::wrap_stream(stream), size).file_name(name))
+            }
+        })
+        .await
     }
 
     /// Uploads bytes under a file name. HeyGen detects the type from the bytes.
@@ -61,31 +100,40 @@ impl<'a> Assets<'a> {
             return Err(Error::invalid("file", "is empty"));
         }
         let file_name = file_name.into();
+        self.send(|| {
+            let part = Part::stream_with_length(reqwest::Body::from(bytes.clone()), bytes.len() as u64)
+                .file_name(file_name.clone());
+            async move { Ok(part) }
+        })
+        .await
+    }
+
+    /// Sends the multipart request, building the file part afresh for every attempt (a
+    /// streamed body cannot be replayed) and retrying rate limits with one idempotency key.
+    async fn send<F, Fut>(&self, make_part: F) -> Result<Asset>
+    where
+        F: Fn() -> Fut,
+        Fut: std::future::Future<Output = Result<Part>>,
+    {
         let config = self.client.config();
         let shared = Shared {
             config: self.client.raw_config(),
             call: None,
         };
-        let options = CallOptions::default();
         // One key for every attempt: a retried upload is the same logical upload.
-        let key = options.idempotency_key.clone().or_else(|| {
-            config
-                .auto_idempotency
-                .then(|| uuid::Uuid::new_v4().to_string())
-        });
+        let key = config
+            .auto_idempotency
+            .then(|| uuid::Uuid::new_v4().to_string());
         let url = format!("{}/v3/assets", self.client.base_url());
         let mut retry = 0;
         loop {
-            let part =
-                Part::stream_with_length(reqwest::Body::from(bytes.clone()), bytes.len() as u64)
-                    .file_name(file_name.clone());
             let mut builder = self
                 .client
                 .http()
                 .post(&url)
                 .header(reqwest::header::ACCEPT, "application/json")
                 .timeout(config.upload_timeout)
-                .multipart(Form::new().part("file", part));
+                .multipart(Form::new().part("file", make_part().await?));
             if let Some(key) = &key {
                 builder = builder.header(IDEMPOTENCY_KEY, key.as_str());
             }

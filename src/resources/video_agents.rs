@@ -1,9 +1,11 @@
 //! `/v3/video-agents`: prompt-to-video sessions.
 
 use crate::client::{call, CallOptions, Client};
+use crate::pagination::{paginate, ItemStream};
 use crate::error::{Error, Result};
 use crate::requests::{CreateVideoAgentRequest, SendMessageRequest};
 use crate::resources::{check_id, check_limit, RequestOptions};
+use crate::wait::{self, Start, WaitOptions, WaitOutcome, WaitStream};
 use crate::types::{
     CreatedVideoAgentSession, Page, SentMessage, SessionResource, StoppedSession, Style,
     VideoAgentSession, VideoAgentSessionSummary, VideoDetail,
@@ -43,6 +45,41 @@ impl<'a> VideoAgents<'a> {
             raw.create_video_agent_session().body(request).send()
         })?;
         Ok(response.data)
+    }
+
+    /// Creates a session and waits for its video: the session is polled until it has a
+    /// `video_id`, then the video until it is done. See [`WaitOptions`] for the schedule and
+    /// [`WaitOutcome`] for the endings.
+    ///
+    /// # Errors
+    /// Validation and API errors from the create call; during the wait, only errors that are not
+    /// retryable (e.g. 401, 404 for the video) end it early.
+    pub async fn create_and_wait(
+        &self,
+        request: CreateVideoAgentRequest,
+        options: WaitOptions,
+    ) -> Result<WaitOutcome> {
+        let created = self.create(request).await?;
+        let start = match created.video_id.filter(|v| !v.is_empty()) {
+            Some(video_id) => Start::Video {
+                session_id: Some(created.session_id),
+                video_id,
+            },
+            None => Start::Session(created.session_id),
+        };
+        wait::run(self.client.clone(), start, options).await
+    }
+
+    /// Waits on an existing session (resumable: any process can wait on a session id).
+    pub async fn wait(&self, session_id: &str, options: WaitOptions) -> Result<WaitOutcome> {
+        check_id("session_id", session_id)?;
+        wait::run(self.client.clone(), Start::Session(session_id.to_string()), options).await
+    }
+
+    /// [`wait`](Self::wait) as a stream: one [`WaitUpdate::Progress`](crate::WaitUpdate::Progress) per poll, then
+    /// one [`WaitUpdate::Done`](crate::WaitUpdate::Done). Dropping the stream stops polling.
+    pub fn wait_stream(&self, session_id: &str, options: WaitOptions) -> WaitStream<'static> {
+        wait::stream(self.client.clone(), Start::Session(session_id.to_string()), options)
     }
 
     /// Lists sessions, newest first (`GET /v3/video-agents`).
@@ -160,7 +197,18 @@ pub struct ListSessions<'a> {
     token: Option<String>,
 }
 
-impl ListSessions<'_> {
+impl<'a> ListSessions<'a> {
+    /// Streams every item of every page, starting at this request's token (if any) and
+    /// following `next_token`; the page size is this request's `limit`.
+    pub fn stream(self) -> ItemStream<'a, VideoAgentSessionSummary> {
+        let first = self.token.clone();
+        paginate("list_video_agent_sessions", first, move |token| {
+            let mut page = self.clone();
+            page.token = token;
+            page.send()
+        })
+    }
+
     /// Page size, 1–100 (default 20).
     pub fn limit(mut self, limit: u32) -> Self {
         self.limit = Some(limit);
@@ -205,7 +253,18 @@ pub struct ListStyles<'a> {
     token: Option<String>,
 }
 
-impl ListStyles<'_> {
+impl<'a> ListStyles<'a> {
+    /// Streams every item of every page, starting at this request's token (if any) and
+    /// following `next_token`; the page size is this request's `limit`.
+    pub fn stream(self) -> ItemStream<'a, Style> {
+        let first = self.token.clone();
+        paginate("list_video_agent_styles", first, move |token| {
+            let mut page = self.clone();
+            page.token = token;
+            page.send()
+        })
+    }
+
     /// Only styles with this tag (e.g. `cinematic`, `retro-tech`).
     pub fn tag(mut self, tag: impl Into<String>) -> Self {
         self.tag = Some(tag.into());

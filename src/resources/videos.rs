@@ -1,9 +1,25 @@
 //! `/v3/videos`: rendered videos.
 
+use std::path::Path;
+use std::sync::Arc;
+
+use tokio::io::AsyncWrite;
+
 use crate::client::{call, CallOptions, Client};
+use crate::download::{self, Download, VideoAsset};
+use crate::transfer::Progress;
+use crate::pagination::{paginate, ItemStream};
 use crate::error::Result;
 use crate::resources::{check_id, check_limit};
 use crate::types::{DeletedVideo, Page, VideoDetail};
+use crate::wait::{self, Start, WaitOptions, WaitOutcome, WaitStream};
+
+fn video_start(video_id: &str) -> Start {
+    Start::Video {
+        session_id: None,
+        video_id: video_id.to_string(),
+    }
+}
 
 /// Rendered videos. Get one with [`Client::videos`].
 #[derive(Debug, Clone, Copy)]
@@ -35,6 +51,54 @@ impl<'a> Videos<'a> {
         Ok(response.data)
     }
 
+    /// Waits until the video is `completed` or `failed` (or the deadline passes).
+    pub async fn wait(&self, video_id: &str, options: WaitOptions) -> Result<WaitOutcome> {
+        check_id("video_id", video_id)?;
+        wait::run(self.client.clone(), video_start(video_id), options).await
+    }
+
+    /// [`wait`](Self::wait) as a stream of updates. Dropping the stream stops polling.
+    pub fn wait_stream(&self, video_id: &str, options: WaitOptions) -> WaitStream<'static> {
+        wait::stream(self.client.clone(), video_start(video_id), options)
+    }
+
+    /// Downloads one of a completed video's files to `path`, streamed, through a temporary
+    /// file renamed into place when complete.
+    pub async fn download(
+        &self,
+        video: &VideoDetail,
+        asset: VideoAsset,
+        path: impl AsRef<Path>,
+    ) -> Result<Download> {
+        let url = download::asset_url(video, asset)?;
+        download::to_path(self.client, url, path.as_ref(), None).await
+    }
+
+    /// [`download`](Self::download), reporting progress as bytes arrive.
+    pub async fn download_with_progress(
+        &self,
+        video: &VideoDetail,
+        asset: VideoAsset,
+        path: impl AsRef<Path>,
+        progress: impl Fn(Progress) + Send + Sync + 'static,
+    ) -> Result<Download> {
+        let url = download::asset_url(video, asset)?;
+        download::to_path(self.client, url, path.as_ref(), Some(Arc::new(progress))).await
+    }
+
+    /// Streams one of a completed video's files into a writer. On a size mismatch the writer
+    /// has received a partial file; the error says so.
+    pub async fn download_to_writer<W: AsyncWrite + Unpin>(
+        &self,
+        video: &VideoDetail,
+        asset: VideoAsset,
+        writer: &mut W,
+    ) -> Result<Download> {
+        let url = download::asset_url(video, asset)?;
+        let bytes = download::to_writer(self.client, url, writer, None).await?;
+        Ok(Download { path: None, bytes })
+    }
+
     /// Lists the account's videos.
     pub fn list(&self) -> ListVideos<'a> {
         ListVideos {
@@ -58,7 +122,18 @@ pub struct ListVideos<'a> {
     title: Option<String>,
 }
 
-impl ListVideos<'_> {
+impl<'a> ListVideos<'a> {
+    /// Streams every item of every page, starting at this request's token (if any) and
+    /// following `next_token`; the page size is this request's `limit`.
+    pub fn stream(self) -> ItemStream<'a, VideoDetail> {
+        let first = self.token.clone();
+        paginate("list_videos", first, move |token| {
+            let mut page = self.clone();
+            page.token = token;
+            page.send()
+        })
+    }
+
     /// Page size, 1–100 (default 10).
     pub fn limit(mut self, limit: u32) -> Self {
         self.limit = Some(limit);

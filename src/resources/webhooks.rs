@@ -4,6 +4,7 @@
 //! the endpoints HeyGen delivers to.
 
 use crate::client::{call, CallOptions, Client};
+use crate::pagination::{paginate, ItemStream};
 use crate::error::{Error, Result};
 use crate::files::check_http_url;
 use crate::raw::types::{CreateWebhookEndpointRequest, UpdateWebhookEndpointRequest};
@@ -214,7 +215,18 @@ pub struct ListEndpoints<'a> {
     token: Option<String>,
 }
 
-impl ListEndpoints<'_> {
+impl<'a> ListEndpoints<'a> {
+    /// Streams every item of every page, starting at this request's token (if any) and
+    /// following `next_token`; the page size is this request's `limit`.
+    pub fn stream(self) -> ItemStream<'a, WebhookEndpoint> {
+        let first = self.token.clone();
+        paginate("list_webhook_endpoints", first, move |token| {
+            let mut page = self.clone();
+            page.token = token;
+            page.send()
+        })
+    }
+
     /// Page size, 1–100 (default 10).
     pub fn limit(mut self, limit: u32) -> Self {
         self.limit = Some(limit);
@@ -260,7 +272,18 @@ pub struct ListEvents<'a> {
     token: Option<String>,
 }
 
-impl ListEvents<'_> {
+impl<'a> ListEvents<'a> {
+    /// Streams every item of every page, starting at this request's token (if any) and
+    /// following `next_token`; the page size is this request's `limit`.
+    pub fn stream(self) -> ItemStream<'a, WebhookEventRecord> {
+        let first = self.token.clone();
+        paginate("list_webhook_events", first, move |token| {
+            let mut page = self.clone();
+            page.token = token;
+            page.send()
+        })
+    }
+
     /// Only events of this type.
     pub fn event_type(mut self, event_type: impl Into<EventType>) -> Self {
         self.event_type = Some(event_type.into().as_str().to_string());

@@ -1,0 +1,607 @@
+//! Waiting for a video: poll until it is done, failed, needs input, or the deadline passes.
+//!
+//! HeyGen documents two phases: poll the session until it has a `video_id`, then poll the video
+//! until it is `completed` or `failed`. The session is not polled again once the video is known
+//! (sessions have been seen answering 404 while their video finishes).
+//!
+//! - Unknown statuses count as still running.
+//! - Retryable failures (429, 5xx, transport, per-request timeouts) do not end the wait; the next
+//!   poll happens on schedule, within the deadline.
+//! - The schedule starts at [`WaitOptions::initial_interval`] and grows by
+//!   [`WaitOptions::backoff_factor`] up to [`WaitOptions::max_interval`] (2 s → 30 s by default,
+//!   ×1.5, ±10 % jitter). The final poll happens just before the deadline, never after it.
+//! - Dropping the future (or the stream) stops polling at once.
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_core::Stream;
+use rand::Rng as _;
+use tokio::time::Instant;
+
+use crate::error::{Error, Result};
+use crate::types::{
+    MessageType, SessionMessage, SessionStatus, VideoAgentSession, VideoDetail, VideoStatus,
+};
+
+/// How long and how often to poll.
+///
+/// ```
+/// use std::time::Duration;
+/// use heygen_api::WaitOptions;
+///
+/// let options = WaitOptions::new()
+///     .deadline(Duration::from_secs(30 * 60))
+///     .on_progress(|event| eprintln!("{} {:?}% after {:?}", event.status, event.progress, event.elapsed));
+/// ```
+#[derive(Clone)]
+#[must_use]
+pub struct WaitOptions {
+    deadline: Duration,
+    initial_interval: Duration,
+    backoff_factor: f64,
+    max_interval: Duration,
+    jitter: f64,
+    on_progress: Option<Arc<dyn Fn(&WaitEvent) + Send + Sync>>,
+}
+
+impl fmt::Debug for WaitOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WaitOptions")
+            .field("deadline", &self.deadline)
+            .field("initial_interval", &self.initial_interval)
+            .field("backoff_factor", &self.backoff_factor)
+            .field("max_interval", &self.max_interval)
+            .field("jitter", &self.jitter)
+            .field("on_progress", &self.on_progress.is_some())
+            .finish()
+    }
+}
+
+impl Default for WaitOptions {
+    fn default() -> Self {
+        WaitOptions {
+            deadline: Duration::from_secs(20 * 60),
+            initial_interval: Duration::from_secs(2),
+            backoff_factor: 1.5,
+            max_interval: Duration::from_secs(30),
+            jitter: 0.1,
+            on_progress: None,
+        }
+    }
+}
+
+impl WaitOptions {
+    /// The defaults: 20-minute deadline, polls every 2 s growing ×1.5 to 30 s, ±10 % jitter.
+    pub fn new() -> Self {
+        WaitOptions::default()
+    }
+
+    /// Gives up after this long (default 20 min).
+    pub fn deadline(mut self, deadline: Duration) -> Self {
+        self.deadline = deadline;
+        self
+    }
+
+    /// The wait before the second poll (default 2 s).
+    pub fn initial_interval(mut self, interval: Duration) -> Self {
+        self.initial_interval = interval;
+        self
+    }
+
+    /// How much the wait grows after each poll (default 1.5; values below 1 count as 1).
+    pub fn backoff_factor(mut self, factor: f64) -> Self {
+        self.backoff_factor = factor;
+        self
+    }
+
+    /// The longest wait between polls (default 30 s).
+    pub fn max_interval(mut self, interval: Duration) -> Self {
+        self.max_interval = interval;
+        self
+    }
+
+    /// Randomizes each wait by up to this fraction either way (default 0.1; clamped to 0–0.5).
+    pub fn jitter(mut self, fraction: f64) -> Self {
+        self.jitter = fraction;
+        self
+    }
+
+    /// Called after every poll.
+    pub fn on_progress(mut self, callback: impl Fn(&WaitEvent) + Send + Sync + 'static) -> Self {
+        self.on_progress = Some(Arc::new(callback));
+        self
+    }
+
+    fn next_interval(&self, current: Duration) -> Duration {
+        let factor = if self.backoff_factor.is_finite() {
+            self.backoff_factor.max(1.0)
+        } else {
+            1.0
+        };
+        let grown = current.as_secs_f64() * factor;
+        Duration::try_from_secs_f64(grown.min(self.max_interval.as_secs_f64()))
+            .unwrap_or(self.max_interval)
+    }
+
+    fn jittered(&self, interval: Duration) -> Duration {
+        let spread = if self.jitter.is_finite() {
+            self.jitter.clamp(0.0, 0.5)
+        } else {
+            0.0
+        };
+        if spread == 0.0 {
+            return interval;
+        }
+        let factor = rand::rng().random_range(1.0 - spread..=1.0 + spread);
+        Duration::try_from_secs_f64(interval.as_secs_f64() * factor).unwrap_or(interval)
+    }
+
+    /// How long before the deadline the final poll happens.
+    fn final_margin(&self) -> Duration {
+        (self.deadline / 20).min(Duration::from_secs(1))
+    }
+}
+
+/// Which resource a poll looked at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum WaitPhase {
+    /// The session, until it has a `video_id`.
+    Session,
+    /// The video, until it is done.
+    Video,
+}
+
+/// What one poll saw.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct WaitEvent {
+    /// Which resource was polled.
+    pub phase: WaitPhase,
+    /// The session, when waiting on one.
+    pub session_id: Option<String>,
+    /// The video, once known.
+    pub video_id: Option<String>,
+    /// The status seen, as sent by HeyGen (empty when the poll failed and will be retried).
+    pub status: String,
+    /// Whether the status differs from the previous poll's.
+    pub changed: bool,
+    /// The session's progress (0–100), when reported.
+    pub progress: Option<i64>,
+    /// How many polls have been made so far, this one included.
+    pub polls: u32,
+    /// Time since the wait started.
+    pub elapsed: Duration,
+    /// The retryable error this poll ended with, if any (the wait goes on).
+    pub error: Option<String>,
+}
+
+/// How a wait ended.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum WaitOutcome {
+    /// The video is ready.
+    Completed {
+        /// The session that produced it, when waiting on a session.
+        session_id: Option<String>,
+        /// The finished video (`video_url` and friends are set).
+        video: Box<VideoDetail>,
+    },
+    /// The video failed to render: see `failure_code` and `failure_message`.
+    VideoFailed {
+        /// The session that produced it, when waiting on a session.
+        session_id: Option<String>,
+        /// The failed video.
+        video: Box<VideoDetail>,
+    },
+    /// The session failed before producing a video; its `error` messages say why.
+    SessionFailed {
+        /// The failed session.
+        session: Box<VideoAgentSession>,
+    },
+    /// The session is paused (`waiting_for_input` or `reviewing`, chat mode) until you send a
+    /// message; then wait on it again.
+    NeedsInput {
+        /// The paused session, with the agent's latest messages.
+        session: Box<VideoAgentSession>,
+    },
+    /// The deadline passed first. The work goes on at HeyGen; wait again to resume.
+    TimedOut(TimedOut),
+}
+
+/// Where a wait stood when its deadline passed.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct TimedOut {
+    /// The session waited on, if any.
+    pub session_id: Option<String>,
+    /// The video, if it was known.
+    pub video_id: Option<String>,
+    /// The last status seen.
+    pub last_status: Option<String>,
+    /// How long the wait lasted.
+    pub elapsed: Duration,
+    /// How many polls were made.
+    pub polls: u32,
+}
+
+impl WaitOutcome {
+    /// The video, for `Completed` and `VideoFailed`.
+    pub fn video(&self) -> Option<&VideoDetail> {
+        match self {
+            WaitOutcome::Completed { video, .. } | WaitOutcome::VideoFailed { video, .. } => {
+                Some(video)
+            }
+            _ => None,
+        }
+    }
+
+    /// Whether the video is ready.
+    pub fn is_completed(&self) -> bool {
+        matches!(self, WaitOutcome::Completed { .. })
+    }
+
+    /// The session's error messages, for `SessionFailed`; its latest messages (newest
+    /// first) for `NeedsInput`.
+    pub fn messages(&self) -> &[SessionMessage] {
+        match self {
+            WaitOutcome::SessionFailed { session } | WaitOutcome::NeedsInput { session } => {
+                &session.messages
+            }
+            _ => &[],
+        }
+    }
+
+    /// The finished video, or [`Error::Wait`] describing why there is none.
+    pub fn into_video(self) -> Result<VideoDetail> {
+        match self {
+            WaitOutcome::Completed { video, .. } => Ok(*video),
+            other => Err(Error::Wait(Box::new(other))),
+        }
+    }
+}
+
+impl fmt::Display for WaitOutcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            WaitOutcome::Completed { video, .. } => write!(f, "video {} completed", video.id),
+            WaitOutcome::VideoFailed { video, .. } => {
+                write!(f, "video {} failed", video.id)?;
+                if let Some(code) = &video.failure_code {
+                    write!(f, " ({code})")?;
+                }
+                if let Some(message) = &video.failure_message {
+                    write!(f, ": {message}")?;
+                }
+                Ok(())
+            }
+            WaitOutcome::SessionFailed { session } => {
+                write!(f, "session {} failed", session.session_id)?;
+                let errors: Vec<&str> = session
+                    .messages
+                    .iter()
+                    .filter(|m| m.type_ == MessageType::Error)
+                    .map(|m| m.content.as_str())
+                    .collect();
+                if !errors.is_empty() {
+                    write!(f, ": {}", errors.join("; "))?;
+                }
+                Ok(())
+            }
+            WaitOutcome::NeedsInput { session } => write!(
+                f,
+                "session {} is {} and needs a message to continue",
+                session.session_id, session.status
+            ),
+            WaitOutcome::TimedOut(t) => {
+                write!(f, "gave up after {:?} and {} polls", t.elapsed, t.polls)?;
+                if let Some(status) = &t.last_status {
+                    write!(f, " (last status {status})")?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+/// One item of a wait stream.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum WaitUpdate {
+    /// A poll happened; the wait goes on.
+    Progress(WaitEvent),
+    /// The wait is over; the stream ends after this item.
+    Done(WaitOutcome),
+}
+
+/// Where the waiter gets its statuses from (the client, or a fake in tests).
+pub(crate) trait Source: Send + Sync {
+    fn session(&self, id: &str) -> impl Future<Output = Result<VideoAgentSession>> + Send;
+    fn video(&self, id: &str) -> impl Future<Output = Result<VideoDetail>> + Send;
+    fn session_videos(&self, id: &str) -> impl Future<Output = Result<Vec<VideoDetail>>> + Send;
+}
+
+impl Source for crate::Client {
+    async fn session(&self, id: &str) -> Result<VideoAgentSession> {
+        self.video_agents().get(id).await
+    }
+    async fn video(&self, id: &str) -> Result<VideoDetail> {
+        self.videos().get(id).await
+    }
+    async fn session_videos(&self, id: &str) -> Result<Vec<VideoDetail>> {
+        Ok(self.video_agents().videos(id).await?.items)
+    }
+}
+
+/// What to wait on first.
+#[derive(Debug, Clone)]
+pub(crate) enum Start {
+    Session(String),
+    Video {
+        session_id: Option<String>,
+        video_id: String,
+    },
+}
+
+enum Phase {
+    Session(String),
+    Video {
+        session_id: Option<String>,
+        video_id: String,
+    },
+}
+
+enum Step {
+    Event(WaitEvent),
+    Done(WaitOutcome),
+}
+
+struct Waiter<S> {
+    source: S,
+    options: WaitOptions,
+    phase: Phase,
+    started: Instant,
+    deadline: Instant,
+    interval: Duration,
+    polls: u32,
+    last_status: Option<String>,
+    /// When the next poll is due (`None`: now).
+    next_poll: Option<Instant>,
+    final_poll_done: bool,
+}
+
+impl<S: Source> Waiter<S> {
+    fn new(source: S, start: Start, options: WaitOptions) -> Self {
+        let started = Instant::now();
+        let phase = match start {
+            Start::Session(id) => Phase::Session(id),
+            Start::Video {
+                session_id,
+                video_id,
+            } => Phase::Video {
+                session_id,
+                video_id,
+            },
+        };
+        Waiter {
+            source,
+            deadline: started + options.deadline,
+            interval: options.initial_interval,
+            options,
+            phase,
+            started,
+            polls: 0,
+            last_status: None,
+            next_poll: None,
+            final_poll_done: false,
+        }
+    }
+
+    fn timed_out(&self) -> WaitOutcome {
+        let (session_id, video_id) = match &self.phase {
+            Phase::Session(id) => (Some(id.clone()), None),
+            Phase::Video {
+                session_id,
+                video_id,
+            } => (session_id.clone(), Some(video_id.clone())),
+        };
+        WaitOutcome::TimedOut(TimedOut {
+            session_id,
+            video_id,
+            last_status: self.last_status.clone(),
+            elapsed: self.started.elapsed(),
+            polls: self.polls,
+        })
+    }
+
+    /// Sleeps until the next poll is due, or reports the timeout.
+    async fn sleep(&mut self) -> Option<WaitOutcome> {
+        let last_call = self.deadline - self.options.final_margin();
+        if let Some(due) = self.next_poll {
+            let now = Instant::now();
+            if self.final_poll_done || now >= self.deadline {
+                return Some(self.timed_out());
+            }
+            let wake = if due >= last_call {
+                self.final_poll_done = true;
+                last_call.max(now)
+            } else {
+                due
+            };
+            tokio::time::sleep_until(wake).await;
+        }
+        None
+    }
+
+    fn schedule(&mut self) {
+        let wait = self.options.jittered(self.interval);
+        self.next_poll = Some(Instant::now() + wait);
+        self.interval = self.options.next_interval(self.interval);
+    }
+
+    async fn step(&mut self) -> Result<Step> {
+        if let Some(outcome) = self.sleep().await {
+            return Ok(Step::Done(outcome));
+        }
+        self.polls += 1;
+        let remaining = self.deadline.saturating_duration_since(Instant::now());
+        match &self.phase {
+            Phase::Session(id) => {
+                let id = id.clone();
+                let polled = tokio::time::timeout(remaining, self.source.session(&id)).await;
+                let session = match polled {
+                    Err(_elapsed) => return Ok(Step::Done(self.timed_out())),
+                    Ok(Err(e)) if e.is_retryable() => return Ok(self.failed_poll(WaitPhase::Session, e)),
+                    Ok(Err(e)) => return Err(e),
+                    Ok(Ok(session)) => session,
+                };
+                let mut event = self.event(WaitPhase::Session, session.status.as_str(), Some(i64::from(session.progress)));
+                if session.status == SessionStatus::Failed {
+                    return Ok(Step::Done(WaitOutcome::SessionFailed {
+                        session: Box::new(session),
+                    }));
+                }
+                if session.status.needs_input() {
+                    return Ok(Step::Done(WaitOutcome::NeedsInput {
+                        session: Box::new(session),
+                    }));
+                }
+                let mut video_id = session.video_id.clone().filter(|v| !v.is_empty());
+                if video_id.is_none() && session.status == SessionStatus::Completed {
+                    // Completed without a video id: ask the session for its videos.
+                    if let Ok(Ok(videos)) =
+                        tokio::time::timeout(remaining, self.source.session_videos(&id)).await
+                    {
+                        video_id = videos.into_iter().next().map(|v| v.id);
+                    }
+                }
+                event.video_id.clone_from(&video_id);
+                match video_id {
+                    Some(video_id) => {
+                        // Switch to the video and poll it right away.
+                        self.phase = Phase::Video {
+                            session_id: Some(id),
+                            video_id,
+                        };
+                        self.next_poll = None;
+                        self.interval = self.options.initial_interval;
+                        self.final_poll_done = false;
+                    }
+                    None => self.schedule(),
+                }
+                Ok(Step::Event(event))
+            }
+            Phase::Video {
+                session_id,
+                video_id,
+            } => {
+                let (session_id, video_id) = (session_id.clone(), video_id.clone());
+                let polled = tokio::time::timeout(remaining, self.source.video(&video_id)).await;
+                let video = match polled {
+                    Err(_elapsed) => return Ok(Step::Done(self.timed_out())),
+                    Ok(Err(e)) if e.is_retryable() => return Ok(self.failed_poll(WaitPhase::Video, e)),
+                    Ok(Err(e)) => return Err(e),
+                    Ok(Ok(video)) => video,
+                };
+                let event = self.event(WaitPhase::Video, video.status.as_str(), None);
+                match video.status {
+                    VideoStatus::Completed => Ok(Step::Done(WaitOutcome::Completed {
+                        session_id,
+                        video: Box::new(video),
+                    })),
+                    VideoStatus::Failed => Ok(Step::Done(WaitOutcome::VideoFailed {
+                        session_id,
+                        video: Box::new(video),
+                    })),
+                    _ => {
+                        self.schedule();
+                        Ok(Step::Event(event))
+                    }
+                }
+            }
+        }
+    }
+
+    fn failed_poll(&mut self, phase: WaitPhase, error: Error) -> Step {
+        tracing::debug!(error = %error, "poll failed; waiting goes on");
+        let mut event = self.event(phase, "", None);
+        event.changed = false;
+        event.error = Some(error.to_string());
+        self.schedule();
+        Step::Event(event)
+    }
+
+    fn event(&mut self, phase: WaitPhase, status: &str, progress: Option<i64>) -> WaitEvent {
+        let changed = !status.is_empty() && self.last_status.as_deref() != Some(status);
+        if !status.is_empty() {
+            self.last_status = Some(status.to_string());
+        }
+        let (session_id, video_id) = match &self.phase {
+            Phase::Session(id) => (Some(id.clone()), None),
+            Phase::Video {
+                session_id,
+                video_id,
+            } => (session_id.clone(), Some(video_id.clone())),
+        };
+        let event = WaitEvent {
+            phase,
+            session_id,
+            video_id,
+            status: status.to_string(),
+            changed,
+            progress,
+            polls: self.polls,
+            elapsed: self.started.elapsed(),
+            error: None,
+        };
+        event
+    }
+}
+
+/// A boxed stream of wait updates.
+pub type WaitStream<'a> = Pin<Box<dyn Stream<Item = Result<WaitUpdate>> + Send + 'a>>;
+
+/// Streams the wait: a `Progress` item per poll, then one `Done` (or an error) and the end.
+pub(crate) fn stream<'a, S: Source + 'a>(
+    source: S,
+    start: Start,
+    options: WaitOptions,
+) -> WaitStream<'a> {
+    let waiter = Waiter::new(source, start, options);
+    Box::pin(futures_util::stream::unfold(
+        Some(waiter),
+        |state| async move {
+            let mut waiter = state?;
+            match waiter.step().await {
+                Ok(Step::Event(event)) => {
+                    if let Some(callback) = &waiter.options.on_progress {
+                        callback(&event);
+                    }
+                    Some((Ok(WaitUpdate::Progress(event)), Some(waiter)))
+                }
+                Ok(Step::Done(outcome)) => Some((Ok(WaitUpdate::Done(outcome)), None)),
+                Err(error) => Some((Err(error), None)),
+            }
+        },
+    ))
+}
+
+/// Runs the wait to its end, reporting progress to the options' callback.
+pub(crate) async fn run<S: Source>(source: S, start: Start, options: WaitOptions) -> Result<WaitOutcome> {
+    use futures_util::StreamExt as _;
+    let mut updates = stream(source, start, options);
+    while let Some(update) = updates.next().await {
+        if let WaitUpdate::Done(outcome) = update? {
+            return Ok(outcome);
+        }
+    }
+    // The stream always ends with `Done` or an error; this is unreachable in practice.
+    Err(Error::invalid("wait", "ended without an outcome"))
+}
+
+#[cfg(test)]
+mod tests;
