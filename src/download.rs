@@ -63,7 +63,7 @@ pub struct Download {
     pub bytes: u64,
 }
 
-pub(crate) fn asset_url<'v>(video: &'v VideoDetail, asset: VideoAsset) -> Result<&'v str> {
+pub(crate) fn asset_url(video: &VideoDetail, asset: VideoAsset) -> Result<&str> {
     asset.url(video).ok_or_else(|| {
         Error::invalid(
             asset.field(),
@@ -90,7 +90,10 @@ pub(crate) async fn to_path(
     let temp = tempfile::Builder::new()
         .prefix(".heygen-download-")
         .tempfile_in(&dir)
-        .map_err(io(format!("creating a temporary file in {}", dir.display())))?;
+        .map_err(io(format!(
+            "creating a temporary file in {}",
+            dir.display()
+        )))?;
     let (file, temp_path) = temp.into_parts();
     let mut file = tokio::fs::File::from_std(file);
     // On any error below, `temp_path` is dropped and the partial file deleted.
@@ -99,12 +102,10 @@ pub(crate) async fn to_path(
         .await
         .map_err(io(format!("writing {}", temp_path.display())))?;
     drop(file);
-    temp_path
-        .persist(path)
-        .map_err(|e| Error::Io {
-            context: format!("moving the download to {}", path.display()),
-            source: e.error,
-        })?;
+    temp_path.persist(path).map_err(|e| Error::Io {
+        context: format!("moving the download to {}", path.display()),
+        source: e.error,
+    })?;
     Ok(Download {
         path: Some(path.to_path_buf()),
         bytes,
@@ -134,7 +135,11 @@ pub(crate) async fn to_writer<W: AsyncWrite + Unpin>(
     }
     let expected = response.content_length();
     let mut received = 0u64;
-    while let Some(chunk) = response.chunk().await.map_err(|e| transport(OPERATION, e))? {
+    while let Some(chunk) = response
+        .chunk()
+        .await
+        .map_err(|e| transport(OPERATION, e))?
+    {
         writer.write_all(&chunk).await.map_err(|source| Error::Io {
             context: "writing the download".into(),
             source,

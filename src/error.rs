@@ -102,7 +102,11 @@ impl fmt::Display for Error {
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            Error::Api(_) | Error::InvalidRequest(_) | Error::Wait(_) | Error::SizeMismatch { .. } | Error::RepeatedPageToken { .. } => None,
+            Error::Api(_)
+            | Error::InvalidRequest(_)
+            | Error::Wait(_)
+            | Error::SizeMismatch { .. }
+            | Error::RepeatedPageToken { .. } => None,
             Error::Transport { source, .. } | Error::Timeout { source, .. } => Some(source),
             Error::Decode(failure) => Some(&failure.source),
             Error::Io { source, .. } => Some(source),

@@ -113,7 +113,10 @@ impl FileInput {
     /// # Errors
     /// [`Error::InvalidRequest`] (field `files`) when the data is not valid base64 or the media
     /// type is not supported.
-    pub fn from_base64(media_type: impl Into<String>, data: impl Into<String>) -> Result<Self, Error> {
+    pub fn from_base64(
+        media_type: impl Into<String>,
+        data: impl Into<String>,
+    ) -> Result<Self, Error> {
         let input = FileInput::Base64 {
             media_type: media_type.into(),
             data: data.into(),
@@ -277,9 +280,15 @@ mod tests {
         wav.extend_from_slice(&[0x10, 0, 0, 0, 1, 0, 1, 0]);
         vec![
             ("image/png", b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec()),
-            ("image/jpeg", vec![0xFF, 0xD8, 0xFF, 0xE0, 0, 0x10, b'J', b'F', b'I', b'F']),
+            (
+                "image/jpeg",
+                vec![0xFF, 0xD8, 0xFF, 0xE0, 0, 0x10, b'J', b'F', b'I', b'F'],
+            ),
             ("video/mp4", mp4),
-            ("video/webm", vec![0x1A, 0x45, 0xDF, 0xA3, 0x9F, 0x42, 0x86, 0x81, 0x01]),
+            (
+                "video/webm",
+                vec![0x1A, 0x45, 0xDF, 0xA3, 0x9F, 0x42, 0x86, 0x81, 0x01],
+            ),
             ("audio/mpeg", b"ID3\x04\0\0\0\0\0\0".to_vec()),
             ("audio/wav", wav),
             ("application/pdf", b"%PDF-1.7\n%".to_vec()),
@@ -303,11 +312,15 @@ mod tests {
         let gif = b"GIF89a\x01\0\x01\0";
         let e = FileInput::from_bytes(gif).unwrap_err().to_string();
         assert!(e.contains("image/gif files are not supported"), "{e}");
-        let e = FileInput::from_bytes(b"just some text").unwrap_err().to_string();
+        let e = FileInput::from_bytes(b"just some text")
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("could not be detected"), "{e}");
         let e = FileInput::from_bytes(b"").unwrap_err().to_string();
         assert!(e.contains("empty"), "{e}");
-        let e = FileInput::from_base64("image/png", "%%%").unwrap_err().to_string();
+        let e = FileInput::from_base64("image/png", "%%%")
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("base64"), "{e}");
         assert!(FileInput::from_base64("image/png", "aGk=").is_ok());
     }

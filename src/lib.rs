@@ -25,6 +25,7 @@ pub use client::{
 pub use download::{Download, VideoAsset};
 pub use error::{ApiError, ApiFailure, DecodeFailure, Error, ErrorCode, InvalidRequest, Result};
 pub use files::FileInput;
+pub use pagination::ItemStream;
 pub use requests::{
     AgentMode, CreateVideoAgentRequest, Orientation, SendMessageRequest, MAX_FILES,
     MAX_PROMPT_CHARS,
@@ -33,8 +34,7 @@ pub use resources::{
     Assets, CreateEndpoint, ListEndpoints, ListEvents, ListSessions, ListStyles, ListVideos,
     RequestOptions, UpdateEndpoint, VideoAgents, Videos, Webhooks, UPLOAD_LIMIT_BYTES,
 };
-pub use pagination::ItemStream;
 pub use retry::RetryPolicy;
 pub use transfer::Progress;
+pub use types::{EventType, Page, SessionStatus, VideoAgentSession, VideoDetail, VideoStatus};
 pub use wait::{TimedOut, WaitEvent, WaitOptions, WaitOutcome, WaitPhase, WaitStream, WaitUpdate};
-pub use types::{EventType, Page, SessionStatus, VideoStatus};

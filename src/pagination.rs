@@ -50,35 +50,38 @@ where
         seen,
         failed: None,
     };
-    Box::pin(futures_util::stream::unfold(state, |mut state| async move {
-        loop {
-            if let Some(item) = state.buffer.pop_front() {
-                return Some((Ok(item), state));
-            }
-            if let Some(error) = state.failed.take() {
-                return Some((Err(error), state));
-            }
-            let token = state.next.take()?;
-            let page = match (state.fetch)(token).await {
-                Ok(page) => page,
-                Err(error) => return Some((Err(error), state)),
-            };
-            state.buffer.extend(page.items);
-            match page.next_token {
-                Some(token) if page.has_more => {
-                    if !state.seen.insert(token.clone()) {
-                        state.failed = Some(Error::RepeatedPageToken {
-                            operation: state.operation,
-                            token,
-                        });
-                        continue;
-                    }
-                    state.next = Some(Some(token));
+    Box::pin(futures_util::stream::unfold(
+        state,
+        |mut state| async move {
+            loop {
+                if let Some(item) = state.buffer.pop_front() {
+                    return Some((Ok(item), state));
                 }
-                _ => state.next = None,
+                if let Some(error) = state.failed.take() {
+                    return Some((Err(error), state));
+                }
+                let token = state.next.take()?;
+                let page = match (state.fetch)(token).await {
+                    Ok(page) => page,
+                    Err(error) => return Some((Err(error), state)),
+                };
+                state.buffer.extend(page.items);
+                match page.next_token {
+                    Some(token) if page.has_more => {
+                        if !state.seen.insert(token.clone()) {
+                            state.failed = Some(Error::RepeatedPageToken {
+                                operation: state.operation,
+                                token,
+                            });
+                            continue;
+                        }
+                        state.next = Some(Some(token));
+                    }
+                    _ => state.next = None,
+                }
             }
-        }
-    }))
+        },
+    ))
 }
 
 #[cfg(test)]
@@ -87,8 +90,12 @@ mod tests {
     use futures_util::StreamExt as _;
     use std::sync::{Arc, Mutex};
 
-    fn pages(script: Vec<(Vec<i32>, bool, Option<&'static str>)>) -> (ItemStream<'static, i32>, Arc<Mutex<Vec<Option<String>>>>) {
-        let asked: Arc<Mutex<Vec<Option<String>>>> = Arc::default();
+    type Asked = Arc<Mutex<Vec<Option<String>>>>;
+
+    fn pages(
+        script: Vec<(Vec<i32>, bool, Option<&'static str>)>,
+    ) -> (ItemStream<'static, i32>, Asked) {
+        let asked: Asked = Arc::default();
         let log = Arc::clone(&asked);
         let script = Arc::new(Mutex::new(VecDeque::from(script)));
         let stream = paginate("list_things", None, move |token| {
@@ -111,7 +118,10 @@ mod tests {
         ]);
         let items: Vec<i32> = stream.map(|r| r.unwrap()).collect().await;
         assert_eq!(items, [1, 2, 3]);
-        assert_eq!(*asked.lock().unwrap(), [None, Some("t1".into()), Some("t2".into())]);
+        assert_eq!(
+            *asked.lock().unwrap(),
+            [None, Some("t1".into()), Some("t2".into())]
+        );
     }
 
     #[tokio::test]
@@ -133,7 +143,10 @@ mod tests {
         assert_eq!(*results[0].as_ref().unwrap(), 1);
         assert_eq!(*results[1].as_ref().unwrap(), 2);
         let error = results[2].as_ref().unwrap_err();
-        assert!(matches!(error, Error::RepeatedPageToken { token, .. } if token == "t1"), "{error}");
+        assert!(
+            matches!(error, Error::RepeatedPageToken { token, .. } if token == "t1"),
+            "{error}"
+        );
         assert!(error.to_string().contains("list_things"));
     }
 }

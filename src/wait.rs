@@ -45,8 +45,11 @@ pub struct WaitOptions {
     backoff_factor: f64,
     max_interval: Duration,
     jitter: f64,
-    on_progress: Option<Arc<dyn Fn(&WaitEvent) + Send + Sync>>,
+    on_progress: Option<ProgressCallback>,
 }
+
+/// A wait progress callback.
+type ProgressCallback = Arc<dyn Fn(&WaitEvent) + Send + Sync>;
 
 impl fmt::Debug for WaitOptions {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -455,11 +458,17 @@ impl<S: Source> Waiter<S> {
                 let polled = tokio::time::timeout(remaining, self.source.session(&id)).await;
                 let session = match polled {
                     Err(_elapsed) => return Ok(Step::Done(self.timed_out())),
-                    Ok(Err(e)) if e.is_retryable() => return Ok(self.failed_poll(WaitPhase::Session, e)),
+                    Ok(Err(e)) if e.is_retryable() => {
+                        return Ok(self.failed_poll(WaitPhase::Session, e))
+                    }
                     Ok(Err(e)) => return Err(e),
                     Ok(Ok(session)) => session,
                 };
-                let mut event = self.event(WaitPhase::Session, session.status.as_str(), Some(i64::from(session.progress)));
+                let mut event = self.event(
+                    WaitPhase::Session,
+                    session.status.as_str(),
+                    Some(i64::from(session.progress)),
+                );
                 if session.status == SessionStatus::Failed {
                     return Ok(Step::Done(WaitOutcome::SessionFailed {
                         session: Box::new(session),
@@ -503,7 +512,9 @@ impl<S: Source> Waiter<S> {
                 let polled = tokio::time::timeout(remaining, self.source.video(&video_id)).await;
                 let video = match polled {
                     Err(_elapsed) => return Ok(Step::Done(self.timed_out())),
-                    Ok(Err(e)) if e.is_retryable() => return Ok(self.failed_poll(WaitPhase::Video, e)),
+                    Ok(Err(e)) if e.is_retryable() => {
+                        return Ok(self.failed_poll(WaitPhase::Video, e))
+                    }
                     Ok(Err(e)) => return Err(e),
                     Ok(Ok(video)) => video,
                 };
@@ -547,7 +558,7 @@ impl<S: Source> Waiter<S> {
                 video_id,
             } => (session_id.clone(), Some(video_id.clone())),
         };
-        let event = WaitEvent {
+        WaitEvent {
             phase,
             session_id,
             video_id,
@@ -557,8 +568,7 @@ impl<S: Source> Waiter<S> {
             polls: self.polls,
             elapsed: self.started.elapsed(),
             error: None,
-        };
-        event
+        }
     }
 }
 
@@ -591,7 +601,11 @@ pub(crate) fn stream<'a, S: Source + 'a>(
 }
 
 /// Runs the wait to its end, reporting progress to the options' callback.
-pub(crate) async fn run<S: Source>(source: S, start: Start, options: WaitOptions) -> Result<WaitOutcome> {
+pub(crate) async fn run<S: Source>(
+    source: S,
+    start: Start,
+    options: WaitOptions,
+) -> Result<WaitOutcome> {
     use futures_util::StreamExt as _;
     let mut updates = stream(source, start, options);
     while let Some(update) = updates.next().await {

@@ -501,7 +501,11 @@ fn parse(body: &[u8]) -> Result<WebhookEvent, WebhookError> {
         .ok_or_else(|| WebhookError::MalformedPayload("not a JSON object".into()))?;
     let event_type = match top.get("event_type").or_else(|| top.get("event")) {
         Some(Value::String(t)) if !t.is_empty() => t.clone(),
-        _ => return Err(WebhookError::MalformedPayload("no `event_type` string".into())),
+        _ => {
+            return Err(WebhookError::MalformedPayload(
+                "no `event_type` string".into(),
+            ))
+        }
     };
     let data = match top.get("event_data") {
         Some(Value::Object(data)) => data.clone(),
@@ -536,7 +540,10 @@ mod tests {
     fn secrets_never_appear_in_debug() {
         let verifier = Verifier::new("whsec_very_secret").add_secret("whsec_other_secret");
         let shown = format!("{verifier:?}");
-        assert!(!shown.contains("very_secret") && !shown.contains("other_secret"), "{shown}");
+        assert!(
+            !shown.contains("very_secret") && !shown.contains("other_secret"),
+            "{shown}"
+        );
     }
 
     #[test]

@@ -6,8 +6,8 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use futures_util::StreamExt as _;
-use tokio_util::io::ReaderStream;
 use reqwest::multipart::{Form, Part};
+use tokio_util::io::ReaderStream;
 
 use crate::client::{error_from_parts, request_id, transport, Client, Shared};
 use crate::error::{snippet, DecodeFailure, Error, Result};
@@ -60,7 +60,10 @@ impl<'a> Assets<'a> {
         let size = tokio::fs::metadata(path).await.map_err(io)?.len();
         check_size(size)?;
         if size == 0 {
-            return Err(Error::invalid("file", format!("{} is empty", path.display())));
+            return Err(Error::invalid(
+                "file",
+                format!("{} is empty", path.display()),
+            ));
         }
         let name = path
             .file_name()
@@ -82,7 +85,10 @@ impl<'a> Assets<'a> {
                         });
                     }
                 });
-                Ok(Part::stream_with_length(reqwest::Body::wrap_stream(stream), size).file_name(name))
+                Ok(
+                    Part::stream_with_length(reqwest::Body::wrap_stream(stream), size)
+                        .file_name(name),
+                )
             }
         })
         .await
@@ -101,8 +107,9 @@ impl<'a> Assets<'a> {
         }
         let file_name = file_name.into();
         self.send(|| {
-            let part = Part::stream_with_length(reqwest::Body::from(bytes.clone()), bytes.len() as u64)
-                .file_name(file_name.clone());
+            let part =
+                Part::stream_with_length(reqwest::Body::from(bytes.clone()), bytes.len() as u64)
+                    .file_name(file_name.clone());
             async move { Ok(part) }
         })
         .await

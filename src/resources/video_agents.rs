@@ -1,15 +1,15 @@
 //! `/v3/video-agents`: prompt-to-video sessions.
 
 use crate::client::{call, CallOptions, Client};
-use crate::pagination::{paginate, ItemStream};
 use crate::error::{Error, Result};
+use crate::pagination::{paginate, ItemStream};
 use crate::requests::{CreateVideoAgentRequest, SendMessageRequest};
 use crate::resources::{check_id, check_limit, RequestOptions};
-use crate::wait::{self, Start, WaitOptions, WaitOutcome, WaitStream};
 use crate::types::{
     CreatedVideoAgentSession, Page, SentMessage, SessionResource, StoppedSession, Style,
     VideoAgentSession, VideoAgentSessionSummary, VideoDetail,
 };
+use crate::wait::{self, Start, WaitOptions, WaitOutcome, WaitStream};
 
 /// Video Agent sessions. Get one with [`Client::video_agents`].
 #[derive(Debug, Clone, Copy)]
@@ -73,13 +73,22 @@ impl<'a> VideoAgents<'a> {
     /// Waits on an existing session (resumable: any process can wait on a session id).
     pub async fn wait(&self, session_id: &str, options: WaitOptions) -> Result<WaitOutcome> {
         check_id("session_id", session_id)?;
-        wait::run(self.client.clone(), Start::Session(session_id.to_string()), options).await
+        wait::run(
+            self.client.clone(),
+            Start::Session(session_id.to_string()),
+            options,
+        )
+        .await
     }
 
     /// [`wait`](Self::wait) as a stream: one [`WaitUpdate::Progress`](crate::WaitUpdate::Progress) per poll, then
     /// one [`WaitUpdate::Done`](crate::WaitUpdate::Done). Dropping the stream stops polling.
     pub fn wait_stream(&self, session_id: &str, options: WaitOptions) -> WaitStream<'static> {
-        wait::stream(self.client.clone(), Start::Session(session_id.to_string()), options)
+        wait::stream(
+            self.client.clone(),
+            Start::Session(session_id.to_string()),
+            options,
+        )
     }
 
     /// Lists sessions, newest first (`GET /v3/video-agents`).

@@ -7,10 +7,10 @@ use tokio::io::AsyncWrite;
 
 use crate::client::{call, CallOptions, Client};
 use crate::download::{self, Download, VideoAsset};
-use crate::transfer::Progress;
-use crate::pagination::{paginate, ItemStream};
 use crate::error::Result;
+use crate::pagination::{paginate, ItemStream};
 use crate::resources::{check_id, check_limit};
+use crate::transfer::Progress;
 use crate::types::{DeletedVideo, Page, VideoDetail};
 use crate::wait::{self, Start, WaitOptions, WaitOutcome, WaitStream};
 

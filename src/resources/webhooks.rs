@@ -4,9 +4,9 @@
 //! the endpoints HeyGen delivers to.
 
 use crate::client::{call, CallOptions, Client};
-use crate::pagination::{paginate, ItemStream};
 use crate::error::{Error, Result};
 use crate::files::check_http_url;
+use crate::pagination::{paginate, ItemStream};
 use crate::raw::types::{CreateWebhookEndpointRequest, UpdateWebhookEndpointRequest};
 use crate::resources::{check_id, check_limit, RequestOptions};
 use crate::types::{

@@ -57,14 +57,23 @@ impl Fake {
         self
     }
     fn count(&self, what: &str) -> usize {
-        self.calls.lock().unwrap().iter().filter(|(w, _)| *w == what).count()
+        self.calls
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(w, _)| *w == what)
+            .count()
     }
     fn times(&self) -> Vec<Instant> {
         self.calls.lock().unwrap().iter().map(|(_, t)| *t).collect()
     }
     fn next<T: Clone>(queue: &Mutex<VecDeque<Result<T>>>) -> Result<T> {
         let mut queue = queue.lock().unwrap();
-        let answer = if queue.len() > 1 { queue.pop_front() } else { queue.front().map(clone_result) };
+        let answer = if queue.len() > 1 {
+            queue.pop_front()
+        } else {
+            queue.front().map(clone_result)
+        };
         answer.unwrap_or_else(|| Err(api_error(404, ErrorCode::NotFound)))
     }
 }
@@ -87,7 +96,10 @@ impl Source for Fake {
         Fake::next(&self.videos)
     }
     async fn session_videos(&self, _id: &str) -> Result<Vec<VideoDetail>> {
-        self.calls.lock().unwrap().push(("session_videos", Instant::now()));
+        self.calls
+            .lock()
+            .unwrap()
+            .push(("session_videos", Instant::now()));
         Ok(vec![Fake::next(&self.videos)?])
     }
 }
@@ -106,21 +118,43 @@ async fn polls_the_session_until_a_video_then_the_video() {
             // Sessions have been seen answering 404 once the video is known: never asked.
             Err(api_error(404, ErrorCode::NotFound)),
         ])
-        .with_videos(vec![video("pending"), video("processing"), video("processing"), video("completed")]);
+        .with_videos(vec![
+            video("pending"),
+            video("processing"),
+            video("processing"),
+            video("completed"),
+        ]);
     let events = Arc::new(Mutex::new(Vec::new()));
     let seen = Arc::clone(&events);
     let options = quiet().on_progress(move |e: &WaitEvent| seen.lock().unwrap().push(e.clone()));
-    let outcome = run(fake.clone(), Start::Session("s1".into()), options).await.unwrap();
-    let WaitOutcome::Completed { session_id, video } = &outcome else { panic!("{outcome}") };
+    let outcome = run(fake.clone(), Start::Session("s1".into()), options)
+        .await
+        .unwrap();
+    let WaitOutcome::Completed { session_id, video } = &outcome else {
+        panic!("{outcome}")
+    };
     assert_eq!(session_id.as_deref(), Some("s1"));
-    assert_eq!(video.video_url.as_deref(), Some("https://files.test/v1.mp4"));
+    assert_eq!(
+        video.video_url.as_deref(),
+        Some("https://files.test/v1.mp4")
+    );
     assert_eq!(fake.count("session"), 3);
     assert_eq!(fake.count("video"), 4);
     let events = events.lock().unwrap();
-    let statuses: Vec<_> = events.iter().map(|e| (e.status.as_str(), e.changed)).collect();
+    let statuses: Vec<_> = events
+        .iter()
+        .map(|e| (e.status.as_str(), e.changed))
+        .collect();
     assert_eq!(
         statuses,
-        [("thinking", true), ("thinking", false), ("generating", true), ("pending", true), ("processing", true), ("processing", false)]
+        [
+            ("thinking", true),
+            ("thinking", false),
+            ("generating", true),
+            ("pending", true),
+            ("processing", true),
+            ("processing", false)
+        ]
     );
     assert_eq!(events[2].video_id.as_deref(), Some("v1"));
     assert_eq!(events.last().unwrap().polls, 6);
@@ -135,43 +169,80 @@ async fn a_twenty_minute_wait_times_out_just_before_its_deadline() {
     let fake = Fake::default().with_videos(vec![video("processing")]);
     let begun = Instant::now();
     let real = std::time::Instant::now();
-    let start = Start::Video { session_id: None, video_id: "v1".into() };
+    let start = Start::Video {
+        session_id: None,
+        video_id: "v1".into(),
+    };
     let outcome = run(fake.clone(), start, WaitOptions::new()).await.unwrap();
-    let WaitOutcome::TimedOut(t) = &outcome else { panic!("{outcome}") };
+    let WaitOutcome::TimedOut(t) = &outcome else {
+        panic!("{outcome}")
+    };
     let deadline = begun + Duration::from_secs(20 * 60);
     let last = *fake.times().last().unwrap();
     assert!(last < deadline, "the final poll came after the deadline");
-    assert!(deadline - last <= Duration::from_secs(1), "the final poll came {:?} early", deadline - last);
+    assert!(
+        deadline - last <= Duration::from_secs(1),
+        "the final poll came {:?} early",
+        deadline - last
+    );
     assert_eq!(t.video_id.as_deref(), Some("v1"));
     assert_eq!(t.last_status.as_deref(), Some("processing"));
     assert_eq!(t.polls as usize, fake.count("video"));
     // 2 s growing to 30 s: about 50 polls instead of 600 at a fixed 2 s.
     assert!((35..=70).contains(&t.polls), "{} polls", t.polls);
     assert!(t.elapsed <= Duration::from_secs(20 * 60));
-    assert!(real.elapsed() < Duration::from_secs(5), "paused time should make this instant");
+    assert!(
+        real.elapsed() < Duration::from_secs(5),
+        "paused time should make this instant"
+    );
 }
 
 #[tokio::test(start_paused = true)]
 async fn a_failed_video_and_a_failed_session_are_distinct_outcomes() {
     let fake = Fake::default().with_videos(vec![video("processing"), video("failed")]);
-    let outcome = run(fake, Start::Video { session_id: None, video_id: "v1".into() }, quiet()).await.unwrap();
-    let WaitOutcome::VideoFailed { video, .. } = &outcome else { panic!("{outcome}") };
+    let outcome = run(
+        fake,
+        Start::Video {
+            session_id: None,
+            video_id: "v1".into(),
+        },
+        quiet(),
+    )
+    .await
+    .unwrap();
+    let WaitOutcome::VideoFailed { video, .. } = &outcome else {
+        panic!("{outcome}")
+    };
     assert_eq!(video.failure_code.as_deref(), Some("rendering_failed"));
     assert!(outcome.to_string().contains("Avatar rendering timed out"));
     assert!(matches!(outcome.clone().into_video(), Err(Error::Wait(_))));
 
-    let fake = Fake::default().with_sessions(vec![session("thinking", None), session("failed", None)]);
-    let outcome = run(fake, Start::Session("s1".into()), quiet()).await.unwrap();
-    assert!(matches!(outcome, WaitOutcome::SessionFailed { .. }), "{outcome}");
-    assert!(outcome.to_string().contains("Avatar not available"), "{outcome}");
+    let fake =
+        Fake::default().with_sessions(vec![session("thinking", None), session("failed", None)]);
+    let outcome = run(fake, Start::Session("s1".into()), quiet())
+        .await
+        .unwrap();
+    assert!(
+        matches!(outcome, WaitOutcome::SessionFailed { .. }),
+        "{outcome}"
+    );
+    assert!(
+        outcome.to_string().contains("Avatar not available"),
+        "{outcome}"
+    );
 }
 
 #[tokio::test(start_paused = true)]
 async fn a_paused_chat_session_needs_input() {
     for status in ["reviewing", "waiting_for_input"] {
-        let fake = Fake::default().with_sessions(vec![session("thinking", None), session(status, None)]);
-        let outcome = run(fake, Start::Session("s1".into()), quiet()).await.unwrap();
-        let WaitOutcome::NeedsInput { session } = &outcome else { panic!("{outcome}") };
+        let fake =
+            Fake::default().with_sessions(vec![session("thinking", None), session(status, None)]);
+        let outcome = run(fake, Start::Session("s1".into()), quiet())
+            .await
+            .unwrap();
+        let WaitOutcome::NeedsInput { session } = &outcome else {
+            panic!("{outcome}")
+        };
         assert_eq!(session.status.as_str(), status);
         assert_eq!(outcome.messages()[0].content, "Which voice do you prefer?");
     }
@@ -180,9 +251,14 @@ async fn a_paused_chat_session_needs_input() {
 #[tokio::test(start_paused = true)]
 async fn unknown_statuses_count_as_running() {
     let fake = Fake::default()
-        .with_sessions(vec![session("pondering", None), session("generating", Some("v1"))])
+        .with_sessions(vec![
+            session("pondering", None),
+            session("generating", Some("v1")),
+        ])
         .with_videos(vec![video("waiting"), video("queued"), video("completed")]);
-    let outcome = run(fake.clone(), Start::Session("s1".into()), quiet()).await.unwrap();
+    let outcome = run(fake.clone(), Start::Session("s1".into()), quiet())
+        .await
+        .unwrap();
     assert!(outcome.is_completed(), "{outcome}");
     assert_eq!(fake.count("video"), 3);
 }
@@ -197,14 +273,34 @@ async fn retryable_errors_do_not_end_the_wait_but_others_do() {
     let events = Arc::new(Mutex::new(Vec::new()));
     let seen = Arc::clone(&events);
     let options = quiet().on_progress(move |e: &WaitEvent| seen.lock().unwrap().push(e.clone()));
-    let outcome = run(fake, Start::Video { session_id: None, video_id: "v1".into() }, options).await.unwrap();
+    let outcome = run(
+        fake,
+        Start::Video {
+            session_id: None,
+            video_id: "v1".into(),
+        },
+        options,
+    )
+    .await
+    .unwrap();
     assert!(outcome.is_completed());
-    let events = events.lock().unwrap();
-    assert_eq!(events.len(), 2);
-    assert!(events.iter().all(|e| e.error.is_some()));
+    {
+        let events = events.lock().unwrap();
+        assert_eq!(events.len(), 2);
+        assert!(events.iter().all(|e| e.error.is_some()));
+    }
 
     let fake = Fake::default().with_videos(vec![Err(api_error(401, ErrorCode::Unauthorized))]);
-    let error = run(fake, Start::Video { session_id: None, video_id: "v1".into() }, quiet()).await.unwrap_err();
+    let error = run(
+        fake,
+        Start::Video {
+            session_id: None,
+            video_id: "v1".into(),
+        },
+        quiet(),
+    )
+    .await
+    .unwrap_err();
     assert_eq!(error.api_error().unwrap().code, ErrorCode::Unauthorized);
 }
 
@@ -213,7 +309,9 @@ async fn a_completed_session_without_a_video_id_asks_for_its_videos() {
     let fake = Fake::default()
         .with_sessions(vec![session("completed", None)])
         .with_videos(vec![video("completed")]);
-    let outcome = run(fake.clone(), Start::Session("s1".into()), quiet()).await.unwrap();
+    let outcome = run(fake.clone(), Start::Session("s1".into()), quiet())
+        .await
+        .unwrap();
     assert!(outcome.is_completed());
     assert_eq!(fake.count("session_videos"), 1);
 }
@@ -221,21 +319,43 @@ async fn a_completed_session_without_a_video_id_asks_for_its_videos() {
 #[tokio::test(start_paused = true)]
 async fn dropping_the_wait_stops_polling() {
     let fake = Fake::default().with_videos(vec![video("processing")]);
-    let start = Start::Video { session_id: None, video_id: "v1".into() };
-    let waited = tokio::time::timeout(Duration::from_secs(60), run(fake.clone(), start, quiet())).await;
-    assert!(waited.is_err(), "the wait should still be running after a minute");
+    let start = Start::Video {
+        session_id: None,
+        video_id: "v1".into(),
+    };
+    let waited =
+        tokio::time::timeout(Duration::from_secs(60), run(fake.clone(), start, quiet())).await;
+    assert!(
+        waited.is_err(),
+        "the wait should still be running after a minute"
+    );
     let polls = fake.count("video");
     assert!(polls > 3);
     tokio::time::sleep(Duration::from_secs(3600)).await;
-    assert_eq!(fake.count("video"), polls, "polling went on after the future was dropped");
+    assert_eq!(
+        fake.count("video"),
+        polls,
+        "polling went on after the future was dropped"
+    );
 }
 
 #[tokio::test(start_paused = true)]
 async fn the_stream_yields_each_poll_then_the_outcome() {
-    let fake = Fake::default().with_videos(vec![video("pending"), video("processing"), video("completed")]);
-    let updates: Vec<_> = stream(fake, Start::Video { session_id: Some("s1".into()), video_id: "v1".into() }, quiet())
-        .collect()
-        .await;
+    let fake = Fake::default().with_videos(vec![
+        video("pending"),
+        video("processing"),
+        video("completed"),
+    ]);
+    let updates: Vec<_> = stream(
+        fake,
+        Start::Video {
+            session_id: Some("s1".into()),
+            video_id: "v1".into(),
+        },
+        quiet(),
+    )
+    .collect()
+    .await;
     assert_eq!(updates.len(), 3);
     let statuses: Vec<_> = updates[..2]
         .iter()
@@ -245,7 +365,10 @@ async fn the_stream_yields_each_poll_then_the_outcome() {
         })
         .collect();
     assert_eq!(statuses, ["pending", "processing"]);
-    assert!(matches!(&updates[2], Ok(WaitUpdate::Done(WaitOutcome::Completed { .. }))));
+    assert!(matches!(
+        &updates[2],
+        Ok(WaitUpdate::Done(WaitOutcome::Completed { .. }))
+    ));
 }
 
 #[test]
@@ -260,5 +383,10 @@ fn intervals_grow_to_the_maximum_and_jitter_is_bounded() {
         let j = options.jittered(Duration::from_secs(10));
         assert!(j >= Duration::from_secs(9) && j <= Duration::from_secs(11));
     }
-    assert_eq!(WaitOptions::new().backoff_factor(0.2).next_interval(Duration::from_secs(3)), Duration::from_secs(3));
+    assert_eq!(
+        WaitOptions::new()
+            .backoff_factor(0.2)
+            .next_interval(Duration::from_secs(3)),
+        Duration::from_secs(3)
+    );
 }

@@ -1,0 +1,430 @@
+//! Uploads, downloads, pagination streams and waits through real HTTP (httpmock).
+
+mod common;
+
+use std::io::{Read, Write};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::StreamExt as _;
+use heygen_api::{
+    CreateVideoAgentRequest, Error, VideoAsset, VideoDetail, WaitOptions, WaitOutcome, WaitUpdate,
+};
+use httpmock::MockServer;
+use serde_json::json;
+
+use common::{client, KEY};
+
+const PNG_HEADER: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR";
+
+fn asset_body() -> serde_json::Value {
+    json!({"data": {"asset_id": "ast_1", "url": "https://files.test/ast_1.png", "mime_type": "image/png", "size_bytes": 100000}})
+}
+
+fn fast_wait() -> WaitOptions {
+    WaitOptions::new()
+        .initial_interval(Duration::from_millis(5))
+        .max_interval(Duration::from_millis(20))
+        .deadline(Duration::from_secs(20))
+}
+
+#[tokio::test]
+async fn uploads_stream_a_file_and_report_progress() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("logo.png");
+    let mut content = PNG_HEADER.to_vec();
+    content.resize(100_000, 7);
+    std::fs::write(&path, &content).unwrap();
+
+    let server = MockServer::start_async().await;
+    let mock = server
+        .mock_async(|when, then| {
+            when.method("POST")
+                .path("/v3/assets")
+                .header("x-api-key", KEY)
+                .header_exists("idempotency-key")
+                .body_includes("filename=\"logo.png\"")
+                .is_true(|req| {
+                    let ct = req
+                        .headers()
+                        .get("content-type")
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or("")
+                        .to_string();
+                    ct.starts_with("multipart/form-data") && req.body_ref().len() > 100_000
+                });
+            then.status(200).json_body(asset_body());
+        })
+        .await;
+    let sent = Arc::new(AtomicU64::new(0));
+    let seen = Arc::clone(&sent);
+    let asset = client(&server.base_url())
+        .assets()
+        .upload_with_progress(&path, move |p| {
+            assert_eq!(p.total, Some(100_000));
+            seen.store(p.bytes, Ordering::SeqCst);
+        })
+        .await
+        .unwrap();
+    mock.assert_calls_async(1).await;
+    assert_eq!(asset.asset_id, "ast_1");
+    assert_eq!(sent.load(Ordering::SeqCst), 100_000);
+}
+
+#[tokio::test]
+async fn uploads_over_32_mb_and_missing_files_send_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let big = dir.path().join("big.mp4");
+    std::fs::File::create(&big)
+        .unwrap()
+        .set_len(32 * 1024 * 1024 + 1)
+        .unwrap();
+    let server = MockServer::start_async().await;
+    let anything = server
+        .mock_async(|_, then| {
+            then.status(200).json_body(asset_body());
+        })
+        .await;
+    let client = client(&server.base_url());
+    let e = client.assets().upload(&big).await.unwrap_err();
+    assert_eq!(e.invalid_request().unwrap().field, "file");
+    assert!(e.to_string().contains("32 MB"), "{e}");
+    let e = client
+        .assets()
+        .upload(dir.path().join("nope.png"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(e, Error::Io { .. }) && e.to_string().contains("nope.png"),
+        "{e}"
+    );
+    let empty = dir.path().join("empty.png");
+    std::fs::write(&empty, b"").unwrap();
+    assert!(client
+        .assets()
+        .upload(&empty)
+        .await
+        .unwrap_err()
+        .invalid_request()
+        .is_some());
+    anything.assert_calls_async(0).await;
+}
+
+#[tokio::test]
+async fn a_rate_limited_upload_is_resent_whole_with_the_same_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("a.png");
+    std::fs::write(&path, PNG_HEADER).unwrap();
+    let server = MockServer::start_async().await;
+    let keys = Arc::new(std::sync::Mutex::new(Vec::new()));
+    type Log = Arc<std::sync::Mutex<Vec<(Option<String>, usize)>>>;
+    let logger = |keys: &Log| {
+        let log = Arc::clone(keys);
+        move |req: &httpmock::HttpMockRequest| {
+            let key = req
+                .headers()
+                .get("idempotency-key")
+                .map(|v| v.to_str().unwrap().to_string());
+            log.lock().unwrap().push((key, req.body_ref().len()));
+            true
+        }
+    };
+    let limited = server
+        .mock_async(|when, then| {
+            when.method("POST")
+                .path("/v3/assets")
+                .is_true(logger(&keys));
+            then.status(429)
+                .header("retry-after", "0")
+                .json_body(common::error_body("rate_limit_exceeded", "slow"));
+        })
+        .await;
+    limited.up_to_n_times(1);
+    let ok = server
+        .mock_async(|when, then| {
+            when.method("POST")
+                .path("/v3/assets")
+                .body_includes("IHDR")
+                .is_true(logger(&keys));
+            then.status(200).json_body(asset_body());
+        })
+        .await;
+    client(&server.base_url())
+        .assets()
+        .upload(&path)
+        .await
+        .unwrap();
+    ok.assert_calls_async(1).await;
+    let keys = keys.lock().unwrap();
+    assert_eq!(keys.len(), 2, "{keys:?}");
+    assert!(
+        keys[0].0.is_some() && keys.iter().all(|k| k.0 == keys[0].0),
+        "{keys:?}"
+    );
+    assert!(
+        keys.iter().all(|k| k.1 == keys[0].1),
+        "the whole body was resent: {keys:?}"
+    );
+}
+
+fn completed_video(base: &str) -> VideoDetail {
+    serde_json::from_value(json!({
+        "id": "v1", "status": "completed",
+        "video_url": format!("{base}/files/v1.mp4"),
+        "thumbnail_url": format!("{base}/files/v1.jpg"),
+        "captioned_video_url": null
+    }))
+    .unwrap()
+}
+
+#[tokio::test]
+async fn downloads_stream_to_the_destination_without_the_api_key() {
+    let server = MockServer::start_async().await;
+    let content: Vec<u8> = (0..50_000u32).map(|i| (i % 251) as u8).collect();
+    let mock = server
+        .mock_async(|when, then| {
+            when.method("GET")
+                .path("/files/v1.mp4")
+                .header_missing("x-api-key")
+                .header_missing("authorization");
+            then.status(200)
+                .header("content-type", "video/mp4")
+                .body(content.clone());
+        })
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("out.mp4");
+    let got = Arc::new(AtomicU64::new(0));
+    let seen = Arc::clone(&got);
+    let client = client(&server.base_url());
+    let video = completed_video(&server.base_url());
+    let download = client
+        .videos()
+        .download_with_progress(&video, VideoAsset::Video, &target, move |p| {
+            seen.store(p.bytes, Ordering::SeqCst);
+        })
+        .await
+        .unwrap();
+    mock.assert_calls_async(1).await;
+    assert_eq!(download.bytes, 50_000);
+    assert_eq!(got.load(Ordering::SeqCst), 50_000);
+    assert_eq!(std::fs::read(&target).unwrap(), content);
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(
+        leftovers,
+        [std::ffi::OsString::from("out.mp4")],
+        "temporary files left behind"
+    );
+
+    let mut sink = Vec::new();
+    let written = client
+        .videos()
+        .download_to_writer(&video, VideoAsset::Video, &mut sink)
+        .await
+        .unwrap();
+    assert_eq!(written.bytes, 50_000);
+    assert_eq!(sink, content);
+
+    let e = client
+        .videos()
+        .download(&video, VideoAsset::Captioned, &target)
+        .await
+        .unwrap_err();
+    assert_eq!(e.invalid_request().unwrap().field, "captioned_video_url");
+}
+
+/// A server that announces more bytes than it sends, then hangs up.
+fn short_body_server() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().take(4) {
+            let Ok(mut stream) = stream else { continue };
+            let mut buf = [0u8; 4096];
+            let _ = stream.read(&mut buf);
+            let _ = stream.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 1000\r\n\r\n");
+            let _ = stream.write_all(&[1u8; 400]);
+        }
+    });
+    format!("http://{addr}")
+}
+
+#[tokio::test]
+async fn a_cut_download_leaves_no_partial_file_and_keeps_the_old_one() {
+    let base = short_body_server();
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("out.mp4");
+    std::fs::write(&target, b"previous").unwrap();
+    let client = client(&base);
+    let e = client
+        .videos()
+        .download(&completed_video(&base), VideoAsset::Video, &target)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(e, Error::Transport { .. } | Error::SizeMismatch { .. }),
+        "{e:?}"
+    );
+    assert_eq!(std::fs::read(&target).unwrap(), b"previous");
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        1,
+        "a temporary file was left behind"
+    );
+}
+
+#[tokio::test]
+async fn a_refused_download_is_an_api_error_and_writes_nothing() {
+    let server = MockServer::start_async().await;
+    server
+        .mock_async(|when, then| {
+            when.method("GET").path("/files/v1.mp4");
+            then.status(403)
+                .body("<Error><Code>AccessDenied</Code></Error>");
+        })
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("out.mp4");
+    let e = client(&server.base_url())
+        .videos()
+        .download(
+            &completed_video(&server.base_url()),
+            VideoAsset::Video,
+            &target,
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(e.status().map(|s| s.as_u16()), Some(403));
+    assert!(!target.exists());
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+}
+
+#[tokio::test]
+async fn list_streams_follow_tokens_with_the_page_size() {
+    let server = MockServer::start_async().await;
+    let video = |id: &str| json!({"id": id, "status": "completed"});
+    server
+        .mock_async(|when, then| {
+            when.method("GET")
+                .path("/v3/videos")
+                .query_param("limit", "2")
+                .query_param_missing("token");
+            then.status(200).json_body(
+                json!({"data": [video("a"), video("b")], "has_more": true, "next_token": "t1"}),
+            );
+        })
+        .await;
+    server
+        .mock_async(|when, then| {
+            when.method("GET")
+                .path("/v3/videos")
+                .query_param("limit", "2")
+                .query_param("token", "t1");
+            then.status(200)
+                .json_body(json!({"data": [video("c")], "has_more": false, "next_token": null}));
+        })
+        .await;
+    let client = client(&server.base_url());
+    let ids: Vec<String> = client
+        .videos()
+        .list()
+        .limit(2)
+        .stream()
+        .map(|v| v.unwrap().id)
+        .collect()
+        .await;
+    assert_eq!(ids, ["a", "b", "c"]);
+
+    server
+        .mock_async(|when, then| {
+            when.method("GET")
+                .path("/v3/webhooks/endpoints")
+                .query_param_missing("token");
+            then.status(200)
+                .json_body(json!({"data": [], "has_more": true, "next_token": "loop"}));
+        })
+        .await;
+    server
+        .mock_async(|when, then| {
+            when.method("GET")
+                .path("/v3/webhooks/endpoints")
+                .query_param("token", "loop");
+            then.status(200)
+                .json_body(json!({"data": [], "has_more": true, "next_token": "loop"}));
+        })
+        .await;
+    let results: Vec<_> = client.webhooks().list_endpoints().stream().collect().await;
+    assert_eq!(results.len(), 1);
+    assert!(matches!(&results[0], Err(Error::RepeatedPageToken { token, .. }) if token == "loop"));
+}
+
+#[tokio::test]
+async fn create_and_wait_follows_the_session_then_the_video() {
+    let server = MockServer::start_async().await;
+    server.mock_async(|when, then| {
+        when.method("POST").path("/v3/video-agents");
+        then.status(200).json_body(json!({"data": {"session_id": "s1", "status": "thinking", "video_id": null, "created_at": 1}}));
+    }).await;
+    let thinking = server.mock_async(|when, then| {
+        when.method("GET").path("/v3/video-agents/s1");
+        then.status(200).json_body(json!({"data": {"session_id": "s1", "status": "thinking", "created_at": 1, "progress": 20}}));
+    }).await;
+    thinking.up_to_n_times(1);
+    let generating = server.mock_async(|when, then| {
+        when.method("GET").path("/v3/video-agents/s1");
+        then.status(200).json_body(json!({"data": {"session_id": "s1", "status": "generating", "video_id": "v1", "created_at": 1, "progress": 60}}));
+    }).await;
+    generating.up_to_n_times(1);
+    let gone = server
+        .mock_async(|when, then| {
+            when.method("GET").path("/v3/video-agents/s1");
+            then.status(404)
+                .json_body(common::error_body("not_found", "Session not found"));
+        })
+        .await;
+    let processing = server
+        .mock_async(|when, then| {
+            when.method("GET").path("/v3/videos/v1");
+            then.status(200)
+                .json_body(json!({"data": {"id": "v1", "status": "processing"}}));
+        })
+        .await;
+    processing.up_to_n_times(2);
+    server.mock_async(|when, then| {
+        when.method("GET").path("/v3/videos/v1");
+        then.status(200).json_body(json!({"data": {"id": "v1", "status": "completed", "video_url": "https://files.test/v1.mp4"}}));
+    }).await;
+
+    let client = client(&server.base_url());
+    let outcome = client
+        .video_agents()
+        .create_and_wait(CreateVideoAgentRequest::new("A demo"), fast_wait())
+        .await
+        .unwrap();
+    let WaitOutcome::Completed { session_id, video } = &outcome else {
+        panic!("{outcome}")
+    };
+    assert_eq!(session_id.as_deref(), Some("s1"));
+    assert_eq!(
+        video.video_url.as_deref(),
+        Some("https://files.test/v1.mp4")
+    );
+    thinking.assert_calls_async(1).await;
+    generating.assert_calls_async(1).await;
+    gone.assert_calls_async(0).await;
+
+    // Resuming on the video from elsewhere, as a stream.
+    let updates: Vec<_> = client
+        .videos()
+        .wait_stream("v1", fast_wait())
+        .collect()
+        .await;
+    assert!(matches!(
+        updates.last(),
+        Some(Ok(WaitUpdate::Done(WaitOutcome::Completed { .. })))
+    ));
+}
