@@ -14,6 +14,9 @@ pub mod raw;
 mod requests;
 mod resources;
 mod retry;
+#[cfg(feature = "simulator")]
+#[cfg_attr(docsrs, doc(cfg(feature = "simulator")))]
+pub mod simulator;
 mod transfer;
 pub mod types;
 mod wait;
@@ -32,7 +35,8 @@ pub use requests::{
 };
 pub use resources::{
     Assets, CreateEndpoint, ListEndpoints, ListEvents, ListSessions, ListStyles, ListVideos,
-    RequestOptions, UpdateEndpoint, VideoAgents, Videos, Webhooks, UPLOAD_LIMIT_BYTES,
+    RequestOptions, UpdateEndpoint, VideoAgents, Videos, Webhooks, INLINE_LIMIT_BYTES,
+    UPLOAD_LIMIT_BYTES,
 };
 pub use retry::RetryPolicy;
 pub use transfer::Progress;

@@ -11,6 +11,7 @@ use tokio_util::io::ReaderStream;
 
 use crate::client::{error_from_parts, request_id, transport, Client, Shared};
 use crate::error::{snippet, DecodeFailure, Error, Result};
+use crate::files::FileInput;
 use crate::hooks::{execute, prepare, upload_wait, IDEMPOTENCY_KEY};
 use crate::raw::types::AssetResponse;
 use crate::transfer::{Progress, ProgressFn};
@@ -18,6 +19,9 @@ use crate::types::Asset;
 
 /// Largest file HeyGen accepts: 32 MB.
 pub const UPLOAD_LIMIT_BYTES: u64 = 32 * 1024 * 1024;
+
+/// Largest local file [`Assets::file_input`] sends inline rather than uploading.
+pub const INLINE_LIMIT_BYTES: u64 = 4 * 1024 * 1024;
 
 const OPERATION: &str = "upload_asset";
 
@@ -34,6 +38,26 @@ pub struct Assets<'a> {
 impl<'a> Assets<'a> {
     pub(crate) fn new(client: &'a Client) -> Self {
         Assets { client }
+    }
+
+    /// A file input for a local file, decided by size: files up to
+    /// [`INLINE_LIMIT_BYTES`] (4 MB) are sent inline (type detected from their content),
+    /// larger ones are uploaded first and referenced by asset id.
+    pub async fn file_input(&self, path: impl AsRef<Path>) -> Result<FileInput> {
+        let path = path.as_ref();
+        let size = tokio::fs::metadata(path)
+            .await
+            .map_err(|source| Error::Io {
+                context: format!("reading {}", path.display()),
+                source,
+            })?
+            .len();
+        if size <= INLINE_LIMIT_BYTES {
+            FileInput::from_path(path).await
+        } else {
+            let asset = self.upload(path).await?;
+            Ok(FileInput::asset_id(asset.asset_id))
+        }
     }
 
     /// Uploads a file from disk, streamed (never read into memory whole). The 32 MB limit

@@ -5,7 +5,7 @@ mod video_agents;
 mod videos;
 mod webhooks;
 
-pub use assets::{Assets, UPLOAD_LIMIT_BYTES};
+pub use assets::{Assets, INLINE_LIMIT_BYTES, UPLOAD_LIMIT_BYTES};
 pub use video_agents::{ListSessions, ListStyles, VideoAgents};
 pub use videos::{ListVideos, Videos};
 pub use webhooks::{CreateEndpoint, ListEndpoints, ListEvents, UpdateEndpoint, Webhooks};

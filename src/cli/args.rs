@@ -1,0 +1,215 @@
+//! Command-line arguments.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// HeyGen Video Agent API: prompt in, finished video out.
+#[derive(Debug, Parser)]
+#[command(name = "heygen", version, about)]
+pub(crate) struct Cli {
+    /// API key (x-api-key).
+    #[arg(long, env = "HEYGEN_API_KEY", hide_env_values = true, global = true)]
+    pub(crate) api_key: Option<String>,
+    /// API base URL.
+    #[arg(long, env = "HEYGEN_BASE_URL", global = true)]
+    pub(crate) base_url: Option<String>,
+    /// Print only JSON on stdout.
+    #[arg(long, global = true)]
+    pub(crate) json: bool,
+    /// Deadline of any wait, e.g. `90s`, `20m`.
+    #[arg(long, global = true, default_value = "20m", value_parser = parse_duration)]
+    pub(crate) timeout: Duration,
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+fn parse_duration(value: &str) -> Result<Duration, String> {
+    humantime::parse_duration(value)
+        .map_err(|e| format!("{value:?} is not a duration like 90s or 20m: {e}"))
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Video Agent sessions.
+    #[command(subcommand)]
+    VideoAgent(VideoAgentCommand),
+    /// Rendered videos.
+    #[command(subcommand)]
+    Video(VideoCommand),
+    /// Uploaded assets.
+    #[command(subcommand)]
+    Asset(AssetCommand),
+    /// Webhook endpoints and verification.
+    #[command(subcommand)]
+    Webhook(WebhookCommand),
+    /// Run the local HeyGen simulator until interrupted.
+    Simulate {
+        /// Port on 127.0.0.1 (0: any free port).
+        #[arg(long, default_value_t = 8080)]
+        port: u16,
+        /// The API key the simulator accepts.
+        #[arg(long = "sim-api-key", default_value = heygen_api::simulator::DEFAULT_API_KEY)]
+        api_key: String,
+        /// Simulated seconds per real second.
+        #[arg(long, default_value_t = 1.0)]
+        time_scale: f64,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub(crate) enum OrientationArg {
+    Landscape,
+    Portrait,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub(crate) enum ModeArg {
+    Generate,
+    Chat,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct Paging {
+    /// Page size (1-100).
+    #[arg(long)]
+    pub(crate) limit: Option<u32>,
+    /// Follow every page.
+    #[arg(long)]
+    pub(crate) all: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum VideoAgentCommand {
+    /// Start a session from a prompt.
+    Create(Box<CreateArgs>),
+    /// Show a session.
+    Get { session_id: String },
+    /// Stop a session at its next checkpoint.
+    Stop { session_id: String },
+    /// Wait for a session's video.
+    Wait {
+        session_id: String,
+        /// Download the finished MP4 here.
+        #[arg(long)]
+        download: Option<PathBuf>,
+    },
+    /// Send a message to a chat-mode session.
+    Message {
+        session_id: String,
+        #[arg(long)]
+        message: String,
+    },
+    /// List sessions.
+    List {
+        #[command(flatten)]
+        paging: Paging,
+    },
+    /// List styles.
+    Styles {
+        #[arg(long)]
+        tag: Option<String>,
+        #[command(flatten)]
+        paging: Paging,
+    },
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct CreateArgs {
+    /// What the video is about (1-10,000 characters).
+    #[arg(long)]
+    pub(crate) prompt: String,
+    #[arg(long)]
+    pub(crate) avatar_id: Option<String>,
+    #[arg(long)]
+    pub(crate) voice_id: Option<String>,
+    #[arg(long)]
+    pub(crate) style_id: Option<String>,
+    #[arg(long)]
+    pub(crate) brand_kit_id: Option<String>,
+    #[arg(long, value_enum)]
+    pub(crate) orientation: Option<OrientationArg>,
+    #[arg(long, value_enum)]
+    pub(crate) mode: Option<ModeArg>,
+    /// A file: an http(s) URL, `asset:ID`, or a local path (repeatable).
+    #[arg(long = "file")]
+    pub(crate) files: Vec<String>,
+    #[arg(long)]
+    pub(crate) callback_url: Option<String>,
+    #[arg(long)]
+    pub(crate) callback_id: Option<String>,
+    /// Wait for the video.
+    #[arg(long)]
+    pub(crate) wait: bool,
+    /// Wait, then download the MP4 here.
+    #[arg(long)]
+    pub(crate) download: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum VideoCommand {
+    /// Show a video.
+    Get { video_id: String },
+    /// Delete a video.
+    Delete { video_id: String },
+    /// Wait until a video is done.
+    Wait {
+        video_id: String,
+        #[arg(long)]
+        download: Option<PathBuf>,
+    },
+    /// List videos.
+    List {
+        #[command(flatten)]
+        paging: Paging,
+        #[arg(long)]
+        title: Option<String>,
+        #[arg(long)]
+        folder_id: Option<String>,
+    },
+    /// Download a completed video.
+    Download { video_id: String, path: PathBuf },
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum AssetCommand {
+    /// Upload a file (max 32 MB).
+    Upload { path: PathBuf },
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum WebhookCommand {
+    /// Manage endpoints.
+    #[command(subcommand)]
+    Endpoint(EndpointCommand),
+    /// Verify a delivery: exit 0 and print the event if authentic, 5 if not.
+    Verify {
+        /// The endpoint secret.
+        #[arg(long, env = "HEYGEN_WEBHOOK_SECRET", hide_env_values = true)]
+        secret: String,
+        /// A header of the delivery, `Name: value` (repeatable).
+        #[arg(long = "header")]
+        headers: Vec<String>,
+        /// The raw body (stdin when absent).
+        body_file: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum EndpointCommand {
+    /// Register an endpoint (prints its secret once).
+    Create {
+        #[arg(long)]
+        url: String,
+        /// Event type to receive (repeatable; default all).
+        #[arg(long = "event")]
+        events: Vec<String>,
+    },
+    /// List endpoints.
+    List,
+    /// Delete an endpoint.
+    Delete { endpoint_id: String },
+    /// Issue a new secret.
+    RotateSecret { endpoint_id: String },
+}

@@ -1,0 +1,539 @@
+//! What each command does.
+
+use std::io::Read as _;
+use std::path::Path;
+use std::sync::Arc;
+
+use futures_util::StreamExt as _;
+use heygen_api::simulator::Simulator;
+use heygen_api::webhook::{Verifier, WebhookEvent};
+use heygen_api::{
+    AgentMode, Client, CreateVideoAgentRequest, Error, EventType, FileInput, Orientation,
+    VideoAsset, VideoDetail, WaitOptions, WaitOutcome,
+};
+use serde::Serialize;
+use serde_json::{json, Value};
+
+use crate::args::{
+    AssetCommand, Cli, Command, CreateArgs, EndpointCommand, ModeArg, OrientationArg, Paging,
+    VideoAgentCommand, VideoCommand, WebhookCommand,
+};
+use crate::output::{self, Reporter};
+
+type Outcome = Result<i32, Error>;
+
+pub(crate) async fn run(cli: Cli) -> i32 {
+    let Cli {
+        api_key,
+        base_url,
+        json,
+        timeout,
+        command,
+    } = cli;
+    let out = Out { json };
+    match command {
+        Command::Simulate {
+            port,
+            api_key,
+            time_scale,
+        } => return simulate(port, api_key, time_scale).await,
+        Command::Webhook(WebhookCommand::Verify {
+            secret,
+            headers,
+            body_file,
+        }) => return verify(&out, &secret, &headers, body_file.as_deref()),
+        _ => {}
+    }
+    let mut builder = Client::builder();
+    if let Some(key) = api_key {
+        builder = builder.api_key(key);
+    }
+    if let Some(url) = base_url {
+        builder = builder.base_url(url);
+    }
+    let client = match builder.build() {
+        Ok(client) => client,
+        Err(error) => return output::error(&error),
+    };
+    let wait = WaitOptions::new().deadline(timeout);
+    let result = match command {
+        Command::VideoAgent(command) => video_agent(&client, &out, wait, command).await,
+        Command::Video(command) => video(&client, &out, wait, command).await,
+        Command::Asset(AssetCommand::Upload { path }) => {
+            let reporter = Arc::new(Reporter::new());
+            let progress = Arc::clone(&reporter);
+            let asset = client
+                .assets()
+                .upload_with_progress(&path, move |p| progress.transfer(p))
+                .await;
+            reporter.finish();
+            asset.map(|asset| {
+                out.show(&asset, || {
+                    format!(
+                        "asset {} ({}, {} bytes)",
+                        asset.asset_id, asset.mime_type, asset.size_bytes
+                    )
+                });
+                output::OK
+            })
+        }
+        Command::Webhook(WebhookCommand::Endpoint(command)) => {
+            endpoint(&client, &out, command).await
+        }
+        Command::Webhook(WebhookCommand::Verify { .. }) | Command::Simulate { .. } => {
+            Ok(output::OK)
+        }
+    };
+    result.unwrap_or_else(|error| output::error(&error))
+}
+
+/// Chooses JSON or a summary.
+struct Out {
+    json: bool,
+}
+
+impl Out {
+    fn show<T: Serialize>(&self, value: &T, summary: impl FnOnce() -> String) {
+        if self.json {
+            output::json(value);
+        } else {
+            println!("{}", summary());
+        }
+    }
+
+    fn list<T: Serialize>(&self, items: &[T], line: impl Fn(&T) -> String) {
+        if self.json {
+            output::json(&items);
+        } else if items.is_empty() {
+            println!("(none)");
+        } else {
+            for item in items {
+                println!("{}", line(item));
+            }
+        }
+    }
+}
+
+async fn collect<T>(
+    paging: &Paging,
+    first_page: impl std::future::Future<Output = Result<heygen_api::Page<T>, Error>>,
+    stream: heygen_api::ItemStream<'_, T>,
+) -> Result<Vec<T>, Error> {
+    if paging.all {
+        let mut items = Vec::new();
+        let mut stream = stream;
+        while let Some(item) = stream.next().await {
+            items.push(item?);
+        }
+        Ok(items)
+    } else {
+        Ok(first_page.await?.items)
+    }
+}
+
+fn video_line(video: &VideoDetail) -> String {
+    format!(
+        "{}  {:<10}  {}",
+        video.id,
+        video.status.as_str(),
+        video.title.as_deref().unwrap_or("")
+    )
+}
+
+fn parse_file(spec: &str) -> Option<FileInput> {
+    if spec.starts_with("http://") || spec.starts_with("https://") {
+        Some(FileInput::url(spec))
+    } else {
+        spec.strip_prefix("asset:").map(FileInput::asset_id)
+    }
+}
+
+async fn video_agent(
+    client: &Client,
+    out: &Out,
+    wait: WaitOptions,
+    command: VideoAgentCommand,
+) -> Outcome {
+    let agents = client.video_agents();
+    match command {
+        VideoAgentCommand::Create(args) => create(client, out, wait, *args).await,
+        VideoAgentCommand::Get { session_id } => {
+            let session = agents.get(&session_id).await?;
+            out.show(&session, || {
+                format!(
+                    "session {}  {}  {}%  video {}",
+                    session.session_id,
+                    session.status,
+                    session.progress,
+                    session.video_id.as_deref().unwrap_or("-")
+                )
+            });
+            Ok(output::OK)
+        }
+        VideoAgentCommand::Stop { session_id } => {
+            let stopped = agents.stop(&session_id).await?;
+            out.show(&stopped, || {
+                format!("session {} will stop", stopped.session_id)
+            });
+            Ok(output::OK)
+        }
+        VideoAgentCommand::Wait {
+            session_id,
+            download,
+        } => {
+            let outcome = with_progress(|options| agents.wait(&session_id, options), wait).await?;
+            finish(client, out, outcome, download.as_deref()).await
+        }
+        VideoAgentCommand::Message {
+            session_id,
+            message,
+        } => {
+            let sent = agents.send_message(&session_id, message).await?;
+            out.show(&sent, || {
+                format!("message sent to {} (run {})", sent.session_id, sent.run_id)
+            });
+            Ok(output::OK)
+        }
+        VideoAgentCommand::List { paging } => {
+            let mut request = agents.list();
+            if let Some(limit) = paging.limit {
+                request = request.limit(limit);
+            }
+            let items = collect(&paging, request.clone().send(), request.stream()).await?;
+            out.list(&items, |s| {
+                format!("{}  {}", s.session_id, s.title.as_deref().unwrap_or(""))
+            });
+            Ok(output::OK)
+        }
+        VideoAgentCommand::Styles { tag, paging } => {
+            let mut request = agents.styles();
+            if let Some(tag) = tag {
+                request = request.tag(tag);
+            }
+            if let Some(limit) = paging.limit {
+                request = request.limit(limit);
+            }
+            let items = collect(&paging, request.clone().send(), request.stream()).await?;
+            out.list(&items, |s| format!("{}  {}", s.style_id, s.name));
+            Ok(output::OK)
+        }
+    }
+}
+
+async fn create(client: &Client, out: &Out, wait: WaitOptions, args: CreateArgs) -> Outcome {
+    let mut request = CreateVideoAgentRequest::new(args.prompt);
+    for (value, set) in [
+        (
+            args.avatar_id,
+            CreateVideoAgentRequest::avatar_id as fn(_, String) -> _,
+        ),
+        (args.voice_id, CreateVideoAgentRequest::voice_id),
+        (args.style_id, CreateVideoAgentRequest::style_id),
+        (args.brand_kit_id, CreateVideoAgentRequest::brand_kit_id),
+        (args.callback_url, CreateVideoAgentRequest::callback_url),
+        (args.callback_id, CreateVideoAgentRequest::callback_id),
+    ] {
+        if let Some(value) = value {
+            request = set(request, value);
+        }
+    }
+    if let Some(orientation) = args.orientation {
+        request = request.orientation(match orientation {
+            OrientationArg::Landscape => Orientation::Landscape,
+            OrientationArg::Portrait => Orientation::Portrait,
+        });
+    }
+    if let Some(mode) = args.mode {
+        request = request.mode(match mode {
+            ModeArg::Generate => AgentMode::Generate,
+            ModeArg::Chat => AgentMode::Chat,
+        });
+    }
+    // Check everything that can be checked before uploading anything.
+    request.validate().map_err(Error::InvalidRequest)?;
+    for spec in &args.files {
+        let input = match parse_file(spec) {
+            Some(input) => input,
+            None => client.assets().file_input(spec).await?,
+        };
+        request = request.file(input);
+    }
+    if args.wait || args.download.is_some() {
+        let agents = client.video_agents();
+        let outcome =
+            with_progress(|options| agents.create_and_wait(request, options), wait).await?;
+        return finish(client, out, outcome, args.download.as_deref()).await;
+    }
+    let session = client.video_agents().create(request).await?;
+    out.show(&session, || {
+        format!(
+            "session {} created ({}); wait with: heygen video-agent wait {}",
+            session.session_id, session.status, session.session_id
+        )
+    });
+    Ok(output::OK)
+}
+
+async fn with_progress<F, Fut>(start: F, options: WaitOptions) -> Result<WaitOutcome, Error>
+where
+    F: FnOnce(WaitOptions) -> Fut,
+    Fut: std::future::Future<Output = Result<WaitOutcome, Error>>,
+{
+    let reporter = Arc::new(Reporter::new());
+    let progress = Arc::clone(&reporter);
+    let outcome = start(options.on_progress(move |event| progress.wait_event(event))).await;
+    reporter.finish();
+    outcome
+}
+
+/// Prints a wait's outcome, downloads on success, and picks the exit code.
+async fn finish(
+    client: &Client,
+    out: &Out,
+    outcome: WaitOutcome,
+    download: Option<&Path>,
+) -> Outcome {
+    match outcome {
+        WaitOutcome::Completed { video, .. } => {
+            if let Some(path) = download {
+                let reporter = Arc::new(Reporter::new());
+                let progress = Arc::clone(&reporter);
+                let file = client
+                    .videos()
+                    .download_with_progress(&video, VideoAsset::Video, path, move |p| {
+                        progress.transfer(p)
+                    })
+                    .await;
+                reporter.finish();
+                let file = file?;
+                if !out.json {
+                    eprintln!("saved {} ({} bytes)", path.display(), file.bytes);
+                }
+            }
+            out.show(&*video, || {
+                format!(
+                    "video {} completed: {}",
+                    video.id,
+                    video.video_url.as_deref().unwrap_or("")
+                )
+            });
+            Ok(output::OK)
+        }
+        WaitOutcome::TimedOut(timed_out) => {
+            if out.json {
+                output::json(&json!({
+                    "status": "timed_out",
+                    "session_id": timed_out.session_id,
+                    "video_id": timed_out.video_id,
+                    "last_status": timed_out.last_status,
+                    "elapsed_seconds": timed_out.elapsed.as_secs_f64(),
+                    "polls": timed_out.polls,
+                }));
+            }
+            eprintln!("error: {}", WaitOutcome::TimedOut(timed_out));
+            Ok(output::TIMED_OUT)
+        }
+        other => {
+            if out.json {
+                match other.video() {
+                    Some(video) => output::json(video),
+                    None => output::json(&json!({
+                        "status": "failed",
+                        "reason": other.to_string(),
+                        "messages": other.messages(),
+                    })),
+                }
+            }
+            eprintln!("error: {other}");
+            Ok(output::FAILED)
+        }
+    }
+}
+
+async fn video(client: &Client, out: &Out, wait: WaitOptions, command: VideoCommand) -> Outcome {
+    let videos = client.videos();
+    match command {
+        VideoCommand::Get { video_id } => {
+            let video = videos.get(&video_id).await?;
+            out.show(&video, || video_line(&video));
+            Ok(output::OK)
+        }
+        VideoCommand::Delete { video_id } => {
+            let deleted = videos.delete(&video_id).await?;
+            out.show(&deleted, || format!("video {} deleted", deleted.id));
+            Ok(output::OK)
+        }
+        VideoCommand::Wait { video_id, download } => {
+            let outcome = with_progress(|options| videos.wait(&video_id, options), wait).await?;
+            finish(client, out, outcome, download.as_deref()).await
+        }
+        VideoCommand::List {
+            paging,
+            title,
+            folder_id,
+        } => {
+            let mut request = videos.list();
+            if let Some(limit) = paging.limit {
+                request = request.limit(limit);
+            }
+            if let Some(title) = title {
+                request = request.title(title);
+            }
+            if let Some(folder) = folder_id {
+                request = request.folder_id(folder);
+            }
+            let items = collect(&paging, request.clone().send(), request.stream()).await?;
+            out.list(&items, video_line);
+            Ok(output::OK)
+        }
+        VideoCommand::Download { video_id, path } => {
+            let video = videos.get(&video_id).await?;
+            let reporter = Arc::new(Reporter::new());
+            let progress = Arc::clone(&reporter);
+            let file = videos
+                .download_with_progress(&video, VideoAsset::Video, &path, move |p| {
+                    progress.transfer(p)
+                })
+                .await;
+            reporter.finish();
+            let file = file?;
+            out.show(
+                &json!({"video_id": video.id, "path": path, "bytes": file.bytes}),
+                || format!("saved {} ({} bytes)", path.display(), file.bytes),
+            );
+            Ok(output::OK)
+        }
+    }
+}
+
+async fn endpoint(client: &Client, out: &Out, command: EndpointCommand) -> Outcome {
+    let webhooks = client.webhooks();
+    match command {
+        EndpointCommand::Create { url, events } => {
+            let mut request = webhooks.create_endpoint(url);
+            if !events.is_empty() {
+                request = request.events(events.iter().map(|e| EventType::from(e.as_str())));
+            }
+            let endpoint = request.send().await?;
+            out.show(&endpoint, || {
+                format!(
+                    "endpoint {} -> {}\nsecret {} (shown once; keep it to verify deliveries)",
+                    endpoint.endpoint_id,
+                    endpoint.url,
+                    endpoint.secret.as_deref().unwrap_or("-")
+                )
+            });
+            Ok(output::OK)
+        }
+        EndpointCommand::List => {
+            let items: Vec<_> = webhooks
+                .list_endpoints()
+                .stream()
+                .collect::<Vec<_>>()
+                .await
+                .into_iter()
+                .collect::<Result<_, _>>()?;
+            out.list(&items, |e| {
+                format!("{}  {}  {}", e.endpoint_id, e.status, e.url)
+            });
+            Ok(output::OK)
+        }
+        EndpointCommand::Delete { endpoint_id } => {
+            webhooks.delete_endpoint(&endpoint_id).await?;
+            out.show(
+                &json!({"endpoint_id": endpoint_id, "deleted": true}),
+                || format!("endpoint {endpoint_id} deleted"),
+            );
+            Ok(output::OK)
+        }
+        EndpointCommand::RotateSecret { endpoint_id } => {
+            let rotated = webhooks.rotate_secret(&endpoint_id).await?;
+            out.show(&rotated, || {
+                format!("endpoint {} secret {}", rotated.endpoint_id, rotated.secret)
+            });
+            Ok(output::OK)
+        }
+    }
+}
+
+fn verify(out: &Out, secret: &str, header_args: &[String], body_file: Option<&Path>) -> i32 {
+    let mut headers = Vec::new();
+    for arg in header_args {
+        let Some((name, value)) = arg.split_once(':') else {
+            eprintln!("error: --header {arg:?} is not `Name: value`");
+            return output::USAGE;
+        };
+        headers.push((name.trim().to_string(), value.trim().to_string()));
+    }
+    let mut body = Vec::new();
+    let read = match body_file {
+        Some(path) => std::fs::read(path).map(|bytes| body = bytes),
+        None => std::io::stdin().read_to_end(&mut body).map(drop),
+    };
+    if let Err(error) = read {
+        eprintln!("error: cannot read the body: {error}");
+        return output::USAGE;
+    }
+    match Verifier::new(secret).verify(&headers, &body) {
+        Ok(delivery) => {
+            let event = event_json(&delivery.event);
+            let value = json!({
+                "event_id": delivery.event_id,
+                "timestamp": delivery.timestamp,
+                "event": event,
+            });
+            out.show(&value, || {
+                format!(
+                    "verified {} (event id {})",
+                    delivery.event.event_type(),
+                    delivery.event_id.as_deref().unwrap_or("-")
+                )
+            });
+            output::OK
+        }
+        Err(error) => {
+            eprintln!("error: {error}");
+            output::UNVERIFIED
+        }
+    }
+}
+
+fn event_json(event: &WebhookEvent) -> Value {
+    match event.payload() {
+        Some(p) => json!({
+            "event_type": p.event_type,
+            "session_id": p.session_id,
+            "video_id": p.video_id,
+            "url": p.url,
+            "callback_id": p.callback_id,
+            "failure_code": p.failure_code,
+            "failure_message": p.failure_message,
+            "event_data": p.data,
+        }),
+        None => match event {
+            WebhookEvent::Unknown { event_type, raw } => {
+                json!({"event_type": event_type, "raw": raw})
+            }
+            _ => json!({"event_type": event.event_type()}),
+        },
+    }
+}
+
+async fn simulate(port: u16, api_key: String, time_scale: f64) -> i32 {
+    let started = Simulator::new()
+        .port(port)
+        .api_key(api_key)
+        .time_scale(time_scale)
+        .start()
+        .await;
+    let simulator = match started {
+        Ok(simulator) => simulator,
+        Err(error) => return output::error(&error),
+    };
+    println!("HEYGEN_BASE_URL={}", simulator.base_url());
+    println!("HEYGEN_API_KEY={}", simulator.api_key());
+    eprintln!("HeyGen simulator running; press Ctrl-C to stop.");
+    let _ = tokio::signal::ctrl_c().await;
+    simulator.shutdown().await;
+    output::OK
+}

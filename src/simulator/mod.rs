@@ -1,0 +1,311 @@
+//! A stateful stand-in for the HeyGen API, for tests and offline runs.
+//!
+//! The simulator serves every operation of `openapi.yaml` from memory over real HTTP on
+//! `127.0.0.1`: sessions go `thinking → generating → completed`, videos
+//! `pending → processing → completed` with progress, and a small real MP4 is served as the
+//! finished video. Chat-mode sessions pause at `reviewing` until a message arrives. Uploads,
+//! deletes, pagination and webhook endpoints behave like the real thing, and finished or failed
+//! sessions are announced to the request's `callback_url` and to registered endpoints, signed
+//! as HeyGen signs.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), heygen_api::Error> {
+//! use heygen_api::simulator::Simulator;
+//!
+//! let sim = Simulator::new().time_scale(60.0).start().await?; // a 60 s render takes 1 s
+//! let client = sim.client()?;
+//! // ... use `client` exactly as against the real API ...
+//! sim.shutdown().await;
+//! # Ok(()) }
+//! ```
+//!
+//! Prompts can steer outcomes: a prompt containing `[fail:render]` produces a video that
+//! fails with `rendering_failed`; `[fail:session]` makes the session fail before rendering.
+//! Faults can be injected, reproducibly for a given [`Simulator::seed`]: 429s every Nth
+//! request, a 5xx rate, added latency, sessions that answer 404 once their video exists, and
+//! status values the spec does not list.
+
+mod media;
+mod routes;
+mod state;
+mod webhooks;
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::sync::oneshot;
+
+use crate::error::{Error, Result};
+use state::World;
+
+/// The key the simulator accepts unless told otherwise.
+pub const DEFAULT_API_KEY: &str = "sim_test_key";
+
+/// Configuration of a simulator.
+#[derive(Debug, Clone)]
+pub(crate) struct SimulatorConfig {
+    pub(crate) api_key: String,
+    pub(crate) time_scale: f64,
+    pub(crate) render_seconds: f64,
+    pub(crate) seed: u64,
+    pub(crate) rate_limit_every: Option<u64>,
+    pub(crate) error_rate: f64,
+    pub(crate) latency: Duration,
+    pub(crate) session_404_after_video: bool,
+    pub(crate) unknown_statuses: bool,
+    pub(crate) webhook_attempts: u32,
+    pub(crate) port: u16,
+    pub(crate) base_url: String,
+}
+
+/// Builds and starts a simulator. Setters never fail.
+#[derive(Debug, Clone)]
+#[must_use]
+pub struct Simulator {
+    config: SimulatorConfig,
+}
+
+impl Default for Simulator {
+    fn default() -> Self {
+        Simulator {
+            config: SimulatorConfig {
+                api_key: DEFAULT_API_KEY.to_string(),
+                time_scale: 1.0,
+                render_seconds: 60.0,
+                seed: 0,
+                rate_limit_every: None,
+                error_rate: 0.0,
+                latency: Duration::ZERO,
+                session_404_after_video: false,
+                unknown_statuses: false,
+                webhook_attempts: 4,
+                port: 0,
+                base_url: String::new(),
+            },
+        }
+    }
+}
+
+impl Simulator {
+    /// A simulator with real-time timing, key [`DEFAULT_API_KEY`], a free port, no faults.
+    pub fn new() -> Self {
+        Simulator::default()
+    }
+
+    /// The API key requests must carry (`x-api-key` or `Authorization: Bearer`).
+    pub fn api_key(mut self, key: impl Into<String>) -> Self {
+        self.config.api_key = key.into();
+        self
+    }
+
+    /// How much faster than real time the simulation runs (60.0: a 60 s render takes 1 s).
+    /// Values that are not positive and finite count as 1.
+    pub fn time_scale(mut self, scale: f64) -> Self {
+        self.config.time_scale = scale;
+        self
+    }
+
+    /// Simulated seconds from the start of rendering to a finished video (default 60).
+    pub fn render_seconds(mut self, seconds: f64) -> Self {
+        self.config.render_seconds = seconds;
+        self
+    }
+
+    /// Seed for ids, secrets and random faults: the same seed gives the same run.
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.config.seed = seed;
+        self
+    }
+
+    /// Answers every Nth API request with 429 and `Retry-After: 1`.
+    pub fn rate_limit_every(mut self, n: u64) -> Self {
+        self.config.rate_limit_every = (n > 0).then_some(n);
+        self
+    }
+
+    /// Answers this fraction of API requests (0.0–1.0) with a 500 `internal_error`.
+    pub fn error_rate(mut self, rate: f64) -> Self {
+        self.config.error_rate = rate;
+        self
+    }
+
+    /// Delays every API response by this much.
+    pub fn latency(mut self, latency: Duration) -> Self {
+        self.config.latency = latency;
+        self
+    }
+
+    /// Makes sessions answer 404 once their video exists (as HeyGen has been seen doing).
+    pub fn session_404_after_video(mut self, enabled: bool) -> Self {
+        self.config.session_404_after_video = enabled;
+        self
+    }
+
+    /// Reports statuses the spec does not list (`pondering` sessions, `queued` videos).
+    pub fn unknown_statuses(mut self, enabled: bool) -> Self {
+        self.config.unknown_statuses = enabled;
+        self
+    }
+
+    /// How many times a webhook delivery is attempted before giving up (default 4).
+    pub fn webhook_attempts(mut self, attempts: u32) -> Self {
+        self.config.webhook_attempts = attempts.max(1);
+        self
+    }
+
+    /// Listens on this port of 127.0.0.1 (default 0: any free port).
+    pub fn port(mut self, port: u16) -> Self {
+        self.config.port = port;
+        self
+    }
+
+    /// Binds the port and starts serving in the background.
+    ///
+    /// # Errors
+    /// [`Error::Io`] when the port cannot be bound; [`Error::InvalidRequest`] for an empty key.
+    pub async fn start(self) -> Result<RunningSimulator> {
+        let mut config = self.config;
+        if config.api_key.trim().is_empty() {
+            return Err(Error::invalid("api_key", "must not be empty"));
+        }
+        if !(config.time_scale.is_finite() && config.time_scale > 0.0) {
+            config.time_scale = 1.0;
+        }
+        if !config.error_rate.is_finite() {
+            config.error_rate = 0.0;
+        }
+        config.error_rate = config.error_rate.clamp(0.0, 1.0);
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", config.port))
+            .await
+            .map_err(|source| Error::Io {
+                context: format!("binding 127.0.0.1:{}", config.port),
+                source,
+            })?;
+        let address = listener.local_addr().map_err(|source| Error::Io {
+            context: "reading the bound address".into(),
+            source,
+        })?;
+        config.base_url = format!("http://{address}");
+        let api_key = config.api_key.clone();
+        let shared = Arc::new(Shared {
+            world: Mutex::new(World::new(config)),
+            http: webhooks::delivery_client()?,
+        });
+        let (stop, stopped) = oneshot::channel::<()>();
+        let app = routes::router(Arc::clone(&shared));
+        let ticker = tokio::spawn(webhooks::ticker(Arc::clone(&shared)));
+        let server = tokio::spawn(async move {
+            let _ = axum::serve(listener, app)
+                .with_graceful_shutdown(async {
+                    let _ = stopped.await;
+                })
+                .await;
+        });
+        Ok(RunningSimulator {
+            address,
+            api_key,
+            shared,
+            stop: Some(stop),
+            server,
+            ticker,
+        })
+    }
+}
+
+/// State shared by the routes and the webhook ticker.
+pub(crate) struct Shared {
+    pub(crate) world: Mutex<World>,
+    pub(crate) http: reqwest::Client,
+}
+
+impl Shared {
+    pub(crate) fn world(&self) -> std::sync::MutexGuard<'_, World> {
+        match self.world.lock() {
+            Ok(world) => world,
+            Err(poisoned) => poisoned.into_inner(),
+        }
+    }
+}
+
+/// A running simulator; stops when [`shutdown`](Self::shutdown) is awaited or it is dropped.
+pub struct RunningSimulator {
+    address: SocketAddr,
+    api_key: String,
+    shared: Arc<Shared>,
+    stop: Option<oneshot::Sender<()>>,
+    server: tokio::task::JoinHandle<()>,
+    ticker: tokio::task::JoinHandle<()>,
+}
+
+impl std::fmt::Debug for RunningSimulator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RunningSimulator")
+            .field("address", &self.address)
+            .finish_non_exhaustive()
+    }
+}
+
+impl RunningSimulator {
+    /// The base URL to point a client at, e.g. `http://127.0.0.1:41234`.
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.address)
+    }
+
+    /// The API key the simulator accepts.
+    pub fn api_key(&self) -> &str {
+        &self.api_key
+    }
+
+    /// A client configured for this simulator.
+    ///
+    /// # Errors
+    /// As [`ClientBuilder::build`](crate::ClientBuilder::build).
+    pub fn client(&self) -> Result<crate::Client> {
+        crate::Client::builder()
+            .api_key(self.api_key.clone())
+            .base_url(self.base_url())
+            .build()
+    }
+
+    /// How many API requests the simulator has received.
+    pub fn request_count(&self) -> u64 {
+        self.shared.world().requests
+    }
+
+    /// How many sessions have been created.
+    pub fn session_count(&self) -> usize {
+        self.shared.world().sessions.len()
+    }
+
+    /// Stops serving and waits until the server has closed.
+    pub async fn shutdown(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        self.ticker.abort();
+        let _ = (&mut self.server).await;
+    }
+
+    /// Serves until the server stops (use it with a shutdown signal in a `select!`).
+    pub async fn wait(mut self) {
+        let _ = (&mut self.server).await;
+    }
+}
+
+impl Drop for RunningSimulator {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        self.ticker.abort();
+    }
+}
+
+pub(crate) fn unix_now() -> u64 {
+    crate::webhook::now_unix()
+}
+
+pub(crate) fn iso_now() -> String {
+    humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string()
+}

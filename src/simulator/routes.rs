@@ -1,0 +1,764 @@
+//! The simulator's HTTP routes: one handler per operation of `openapi.yaml`.
+
+// Handlers return ready error responses from their helpers; boxing them buys nothing here.
+#![allow(clippy::result_large_err)]
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::{Multipart, Path, Query, Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use rand::Rng as _;
+use serde_json::{json, Value};
+
+use super::media;
+use super::state::{Endpoint, Session, World};
+use super::Shared;
+use crate::contract::Spec;
+use crate::types::EventType;
+
+type Sim = State<Arc<Shared>>;
+type Params = Query<HashMap<String, String>>;
+
+pub(crate) fn router(shared: Arc<Shared>) -> Router {
+    let api = Router::new()
+        .route("/v3/video-agents", post(create_session).get(list_sessions))
+        .route("/v3/video-agents/styles", get(list_styles))
+        .route(
+            "/v3/video-agents/{session_id}",
+            get(get_session).post(send_message),
+        )
+        .route("/v3/video-agents/{session_id}/stop", post(stop_session))
+        .route("/v3/video-agents/{session_id}/videos", get(session_videos))
+        .route(
+            "/v3/video-agents/{session_id}/resources/{resource_id}",
+            get(get_resource),
+        )
+        .route("/v3/videos", get(list_videos))
+        .route("/v3/videos/{video_id}", get(get_video).delete(delete_video))
+        .route("/v3/assets", post(upload_asset))
+        .route(
+            "/v3/webhooks/endpoints",
+            post(create_endpoint).get(list_endpoints),
+        )
+        .route(
+            "/v3/webhooks/endpoints/{endpoint_id}",
+            axum::routing::patch(update_endpoint).delete(delete_endpoint),
+        )
+        .route(
+            "/v3/webhooks/endpoints/{endpoint_id}/rotate-secret",
+            post(rotate_secret),
+        )
+        .route("/v3/webhooks/event-types", get(event_types))
+        .route("/v3/webhooks/events", get(list_events))
+        .fallback(|| async {
+            error(
+                StatusCode::NOT_FOUND,
+                "not_found",
+                "No such endpoint.",
+                None,
+            )
+        })
+        .layer(middleware::from_fn_with_state(Arc::clone(&shared), gate))
+        .layer(axum::extract::DefaultBodyLimit::max(40 * 1024 * 1024));
+    Router::new()
+        .route("/files/{name}", get(file))
+        .route("/assets/{asset_id}", get(asset_file))
+        .merge(api)
+        .with_state(shared)
+}
+
+pub(crate) fn error(
+    status: StatusCode,
+    code: &str,
+    message: &str,
+    param: Option<&str>,
+) -> Response {
+    let body = json!({"error": {
+        "code": code,
+        "message": message,
+        "param": param,
+        "doc_url": format!("https://developers.heygen.com/docs/error-codes#{}", code.replace('_', "-")),
+    }});
+    (status, Json(body)).into_response()
+}
+
+fn invalid(param: &str, message: impl AsRef<str>) -> Response {
+    error(
+        StatusCode::BAD_REQUEST,
+        "invalid_parameter",
+        message.as_ref(),
+        Some(param),
+    )
+}
+
+fn not_found(what: &str) -> Response {
+    error(
+        StatusCode::NOT_FOUND,
+        "not_found",
+        &format!("{what} not found."),
+        None,
+    )
+}
+
+fn data(value: Value) -> Response {
+    Json(json!({ "data": value })).into_response()
+}
+
+/// Authentication, request ids, latency and injected faults, for every API route.
+async fn gate(State(shared): Sim, request: Request, next: Next) -> Response {
+    let (latency, key, fault) = {
+        let mut world = shared.world();
+        world.requests += 1;
+        let n = world.requests;
+        let config = world.config.clone();
+        let fault = if config.rate_limit_every.is_some_and(|every| n % every == 0) {
+            Some(StatusCode::TOO_MANY_REQUESTS)
+        } else if config.error_rate > 0.0 && world.rng.random_bool(config.error_rate) {
+            Some(StatusCode::INTERNAL_SERVER_ERROR)
+        } else {
+            None
+        };
+        (config.latency, config.api_key, fault)
+    };
+    if !latency.is_zero() {
+        tokio::time::sleep(latency).await;
+    }
+    let headers = request.headers();
+    let given = headers
+        .get("x-api-key")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+        .or_else(|| {
+            headers
+                .get(header::AUTHORIZATION)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.strip_prefix("Bearer "))
+                .map(str::to_string)
+        });
+    let request_id = format!("req_{}", uuid::Uuid::new_v4().simple());
+    let mut response = if given.as_deref() != Some(key.as_str()) {
+        error(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "The API key provided is invalid, expired, or missing. Verify that you are sending your API key in the X-Api-Key header.",
+            None,
+        )
+    } else {
+        match fault {
+            Some(StatusCode::TOO_MANY_REQUESTS) => {
+                let mut r = error(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "rate_limit_exceeded",
+                    "Too many requests. Retry after the duration specified in the Retry-After header.",
+                    None,
+                );
+                r.headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+                r
+            }
+            Some(_) => error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal_error",
+                "Injected server error.",
+                None,
+            ),
+            None => next.run(request).await,
+        }
+    };
+    if let Ok(value) = HeaderValue::from_str(&request_id) {
+        response.headers_mut().insert("x-request-id", value);
+    }
+    response
+}
+
+/// Parses a JSON body and checks it against the operation's request schema.
+fn body(operation: &str, bytes: &Bytes) -> Result<Value, Response> {
+    let value: Value = serde_json::from_slice(bytes)
+        .map_err(|e| invalid("body", format!("The body is not valid JSON: {e}")))?;
+    let spec = Spec::get().map_err(|_| {
+        error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal_error",
+            "spec unavailable",
+            None,
+        )
+    })?;
+    if let Err(violations) = spec.validate_request(operation, &value) {
+        let first = violations.0.first();
+        let param = first
+            .map(|v| {
+                let field = v
+                    .pointer
+                    .trim_start_matches('/')
+                    .split('/')
+                    .next()
+                    .unwrap_or("");
+                if field.is_empty() {
+                    // A missing required property names itself in the message.
+                    v.message.split('`').nth(1).unwrap_or("body").to_string()
+                } else {
+                    field.to_string()
+                }
+            })
+            .unwrap_or_else(|| "body".into());
+        return Err(invalid(&param, violations.to_string()));
+    }
+    Ok(value)
+}
+
+/// Replays the stored answer for a repeated `Idempotency-Key`, or runs `act` and stores it.
+fn idempotent(
+    world: &mut World,
+    scope: &str,
+    headers: &HeaderMap,
+    act: impl FnOnce(&mut World) -> Response,
+) -> Response {
+    let key = headers
+        .get("idempotency-key")
+        .and_then(|v| v.to_str().ok())
+        .map(|k| format!("{scope} {k}"));
+    if let Some(key) = &key {
+        if let Some(stored) = world.idempotency.get(key) {
+            return (StatusCode::OK, Json(stored.clone())).into_response();
+        }
+    }
+    let response = act(world);
+    if let (Some(Remember(body)), Some(key)) =
+        (response.extensions().get::<Remember>().cloned(), key)
+    {
+        world.idempotency.insert(key, body);
+    }
+    response
+}
+
+/// A successful body to remember for idempotent replays.
+#[derive(Clone)]
+struct Remember(Value);
+
+fn remembered(value: Value) -> Response {
+    let body = json!({ "data": value });
+    let mut response = Json(body.clone()).into_response();
+    response.extensions_mut().insert(Remember(body));
+    response
+}
+
+fn limit(query: &HashMap<String, String>, default: usize) -> Result<usize, Response> {
+    match query.get("limit") {
+        None => Ok(default),
+        Some(raw) => match raw.parse::<usize>() {
+            Ok(n @ 1..=100) => Ok(n),
+            _ => Err(invalid(
+                "limit",
+                "limit must be an integer between 1 and 100.",
+            )),
+        },
+    }
+}
+
+/// One page of `items` (newest first), with an opaque token for the next.
+fn page(items: Vec<Value>, query: &HashMap<String, String>, default: usize) -> Response {
+    let limit = match limit(query, default) {
+        Ok(limit) => limit,
+        Err(response) => return response,
+    };
+    let offset = match query.get("token") {
+        None => 0,
+        Some(token) => match token
+            .strip_prefix("pg_")
+            .and_then(|t| t.parse::<usize>().ok())
+        {
+            Some(offset) if offset <= items.len() => offset,
+            _ => return invalid("token", "The page token is invalid or expired."),
+        },
+    };
+    let end = (offset + limit).min(items.len());
+    let has_more = end < items.len();
+    Json(json!({
+        "data": items[offset..end].to_vec(),
+        "has_more": has_more,
+        "next_token": has_more.then(|| format!("pg_{end}")),
+    }))
+    .into_response()
+}
+
+fn check_files(world: &World, value: &Value) -> Option<Response> {
+    for file in value
+        .get("files")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        if file.get("type").and_then(Value::as_str) == Some("asset_id") {
+            let id = file.get("asset_id").and_then(Value::as_str).unwrap_or("");
+            if !world.assets.contains_key(id) {
+                return Some(invalid("files", format!("Asset {id} does not exist.")));
+            }
+        }
+        if file.get("type").and_then(Value::as_str) == Some("url") {
+            let url = file.get("url").and_then(Value::as_str).unwrap_or("");
+            if !(url.starts_with("https://") || url.starts_with("http://")) {
+                return Some(error(
+                    StatusCode::BAD_REQUEST,
+                    "download_failed",
+                    &format!("Could not download {url}."),
+                    Some("files"),
+                ));
+            }
+        }
+    }
+    None
+}
+
+fn text(value: &Value, key: &str) -> Option<String> {
+    value.get(key).and_then(Value::as_str).map(str::to_string)
+}
+
+async fn create_session(State(shared): Sim, headers: HeaderMap, bytes: Bytes) -> Response {
+    let value = match body("create_video_agent_session", &bytes) {
+        Ok(value) => value,
+        Err(response) => return response,
+    };
+    let prompt = text(&value, "prompt").unwrap_or_default();
+    if prompt.trim().is_empty() {
+        return invalid("prompt", "prompt must not be blank.");
+    }
+    let mut world = shared.world();
+    if let Some(response) = check_files(&world, &value) {
+        return response;
+    }
+    idempotent(&mut world, "create", &headers, |world| {
+        let id = world.id("sess");
+        let title: String = prompt.chars().take(60).collect();
+        let session = Session {
+            id: id.clone(),
+            chat: text(&value, "mode").as_deref() == Some("chat"),
+            created: std::time::Instant::now(),
+            created_unix: super::unix_now(),
+            title,
+            render_from: None,
+            video_id: None,
+            stopped: false,
+            callback_url: text(&value, "callback_url"),
+            callback_id: text(&value, "callback_id"),
+            messages: vec![
+                json!({"role": "user", "content": prompt, "type": "text", "resource_ids": null, "created_at": super::unix_now()}),
+            ],
+            notified: false,
+            prompt,
+        };
+        let status = world.create_status(&session);
+        world.sessions.insert(id.clone(), session);
+        remembered(json!({
+            "session_id": id,
+            "status": status,
+            "video_id": null,
+            "created_at": super::unix_now(),
+        }))
+    })
+}
+
+async fn list_sessions(State(shared): Sim, Query(query): Params) -> Response {
+    let world = shared.world();
+    let items = world
+        .sessions
+        .values()
+        .rev()
+        .map(|s| json!({"session_id": s.id, "created_at": s.created_unix, "title": s.title}))
+        .collect();
+    page(items, &query, 20)
+}
+
+async fn list_styles(Query(query): Params) -> Response {
+    let styles: Vec<Value> = media::styles()
+        .into_iter()
+        .filter(|s| match query.get("tag") {
+            Some(tag) => s["tags"]
+                .as_array()
+                .is_some_and(|t| t.iter().any(|x| x == tag)),
+            None => true,
+        })
+        .collect();
+    page(styles, &query, 20)
+}
+
+fn with_session(
+    shared: &Shared,
+    id: &str,
+    f: impl FnOnce(&mut World, &str) -> Response,
+) -> Response {
+    let mut world = shared.world();
+    world.advance();
+    if !world.sessions.contains_key(id) {
+        return not_found("Session");
+    }
+    f(&mut world, id)
+}
+
+async fn get_session(State(shared): Sim, Path(id): Path<String>) -> Response {
+    with_session(&shared, &id, |world, id| {
+        let Some(session) = world.sessions.get(id) else {
+            return not_found("Session");
+        };
+        if world.config.session_404_after_video && session.video_id.is_some() {
+            return not_found("Session");
+        }
+        data(world.session_json(session))
+    })
+}
+
+async fn send_message(
+    State(shared): Sim,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    bytes: Bytes,
+) -> Response {
+    let value = match body("send_video_agent_message", &bytes) {
+        Ok(value) => value,
+        Err(response) => return response,
+    };
+    let message = text(&value, "message").unwrap_or_default();
+    if message.trim().is_empty() {
+        return invalid("message", "message must not be blank.");
+    }
+    with_session(&shared, &id, |world, id| {
+        if let Some(response) = check_files(world, &value) {
+            return response;
+        }
+        let Some(session) = world.sessions.get(id) else {
+            return not_found("Session");
+        };
+        if !session.chat {
+            return error(
+                StatusCode::CONFLICT,
+                "conflict",
+                "Messages are only accepted by sessions created in chat mode.",
+                None,
+            );
+        }
+        let run_id = world.id("run");
+        idempotent(world, &format!("message {id}"), &headers, |world| {
+            let Some(session) = world.sessions.get_mut(id) else {
+                return not_found("Session");
+            };
+            session.messages.insert(0, json!({"role": "user", "content": message, "type": "text", "resource_ids": null, "created_at": super::unix_now()}));
+            if session.video_id.is_none() && session.render_from.is_none() {
+                session.render_from = Some(std::time::Instant::now());
+            }
+            let title = session.title.clone();
+            remembered(json!({"session_id": id, "run_id": run_id, "title": title}))
+        })
+    })
+}
+
+async fn stop_session(State(shared): Sim, Path(id): Path<String>, bytes: Bytes) -> Response {
+    if !bytes.is_empty() {
+        if let Err(response) = body("stop_video_agent_session", &bytes) {
+            return response;
+        }
+    }
+    with_session(&shared, &id, |world, id| {
+        if let Some(session) = world.sessions.get_mut(id) {
+            session.stopped = true;
+        }
+        data(json!({"session_id": id}))
+    })
+}
+
+async fn session_videos(State(shared): Sim, Path(id): Path<String>) -> Response {
+    with_session(&shared, &id, |world, id| {
+        let items: Vec<Value> = world
+            .videos
+            .values()
+            .rev()
+            .filter(|v| v.session_id.as_deref() == Some(id))
+            .map(|v| world.video_json(v))
+            .collect();
+        Json(json!({"data": items, "has_more": false, "next_token": null})).into_response()
+    })
+}
+
+async fn get_resource(
+    State(shared): Sim,
+    Path((id, resource_id)): Path<(String, String)>,
+) -> Response {
+    with_session(&shared, &id, |world, _| {
+        if resource_id != "res_storyboard" {
+            return not_found("Resource");
+        }
+        let base = world.base().to_string();
+        data(json!({
+            "resource_id": resource_id,
+            "resource_type": "draft",
+            "source_type": "generated",
+            "url": format!("{base}/files/storyboard.json"),
+            "preview_url": format!("{base}/files/thumbnail.jpg"),
+            "thumbnail_url": format!("{base}/files/thumbnail.jpg"),
+            "metadata": {"scenes": 4},
+            "created_at": super::unix_now(),
+        }))
+    })
+}
+
+async fn list_videos(State(shared): Sim, Query(query): Params) -> Response {
+    let mut world = shared.world();
+    world.advance();
+    let items = world
+        .videos
+        .values()
+        .rev()
+        .filter(|v| {
+            query
+                .get("title")
+                .is_none_or(|t| v.title.contains(t.as_str()))
+        })
+        .filter(|_| !query.contains_key("folder_id"))
+        .map(|v| world.video_json(v))
+        .collect();
+    page(items, &query, 10)
+}
+
+async fn get_video(State(shared): Sim, Path(id): Path<String>) -> Response {
+    let mut world = shared.world();
+    world.advance();
+    match world.videos.get(&id) {
+        Some(video) => data(world.video_json(video)),
+        None => not_found("Video"),
+    }
+}
+
+async fn delete_video(State(shared): Sim, Path(id): Path<String>) -> Response {
+    let mut world = shared.world();
+    world.advance();
+    if world.videos.remove(&id).is_none() {
+        return not_found("Video");
+    }
+    world.deleted_videos.insert(id.clone());
+    data(json!({"id": id, "deleted": true}))
+}
+
+async fn upload_asset(
+    State(shared): Sim,
+    headers: HeaderMap,
+    mut multipart: Multipart,
+) -> Response {
+    let mut file = None;
+    loop {
+        match multipart.next_field().await {
+            Ok(Some(field)) if field.name() == Some("file") => match field.bytes().await {
+                Ok(bytes) => file = Some(bytes),
+                Err(e) => return invalid("file", format!("Could not read the file: {e}")),
+            },
+            Ok(Some(_)) => continue,
+            Ok(None) => break,
+            Err(e) => return invalid("file", format!("Malformed multipart body: {e}")),
+        }
+    }
+    let Some(bytes) = file else {
+        return invalid(
+            "file",
+            "File is required. Upload a file using multipart/form-data.",
+        );
+    };
+    if bytes.len() as u64 > crate::UPLOAD_LIMIT_BYTES {
+        return error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            "The file exceeds 32 MB.",
+            Some("file"),
+        );
+    }
+    let mime_type = if bytes.starts_with(b"1\n") || bytes.starts_with(b"1\r\n") {
+        "application/x-subrip"
+    } else {
+        match crate::files::detect_media_type(&bytes) {
+            Ok(mime) => mime,
+            Err(e) => return invalid("file", e.reason),
+        }
+    };
+    let mut world = shared.world();
+    idempotent(&mut world, "upload", &headers, |world| {
+        let id = world.id("ast");
+        let size = bytes.len();
+        let url = format!("{}/assets/{id}", world.base());
+        world.assets.insert(
+            id.clone(),
+            super::state::Asset {
+                mime_type: mime_type.to_string(),
+                bytes,
+            },
+        );
+        remembered(json!({"asset_id": id, "url": url, "mime_type": mime_type, "size_bytes": size}))
+    })
+}
+
+fn endpoint_json(endpoint: &Endpoint, with_secret: bool) -> Value {
+    json!({
+        "endpoint_id": endpoint.id,
+        "url": endpoint.url,
+        "events": endpoint.events,
+        "status": "enabled",
+        "created_at": endpoint.created_at,
+        "secret": with_secret.then(|| endpoint.secret.clone()),
+    })
+}
+
+fn check_events(value: &Value) -> Option<Response> {
+    for event in value
+        .get("events")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let name = event.as_str().unwrap_or("");
+        if EventType::from(name).is_unknown() {
+            return Some(invalid("events", format!("Unknown event type {name}.")));
+        }
+    }
+    None
+}
+
+async fn create_endpoint(State(shared): Sim, headers: HeaderMap, bytes: Bytes) -> Response {
+    let value = match body("create_webhook_endpoint", &bytes) {
+        Ok(value) => value,
+        Err(response) => return response,
+    };
+    if let Some(response) = check_events(&value) {
+        return response;
+    }
+    let url = text(&value, "url").unwrap_or_default();
+    if crate::files::check_http_url("url", &url).is_err() {
+        return invalid("url", "url must be an absolute http(s) URL.");
+    }
+    let mut world = shared.world();
+    idempotent(&mut world, "endpoint", &headers, |world| {
+        let endpoint = Endpoint {
+            id: world.id("ep"),
+            url,
+            events: value
+                .get("events")
+                .and_then(|e| serde_json::from_value(e.clone()).ok()),
+            entity_id: text(&value, "entity_id"),
+            secret: world.secret(),
+            created_at: super::iso_now(),
+        };
+        let json = endpoint_json(&endpoint, true);
+        world.endpoints.insert(endpoint.id.clone(), endpoint);
+        remembered(json)
+    })
+}
+
+async fn list_endpoints(State(shared): Sim, Query(query): Params) -> Response {
+    let world = shared.world();
+    let items = world
+        .endpoints
+        .values()
+        .rev()
+        .map(|e| endpoint_json(e, false))
+        .collect();
+    page(items, &query, 10)
+}
+
+async fn update_endpoint(State(shared): Sim, Path(id): Path<String>, bytes: Bytes) -> Response {
+    let value = match body("update_webhook_endpoint", &bytes) {
+        Ok(value) => value,
+        Err(response) => return response,
+    };
+    if let Some(response) = check_events(&value) {
+        return response;
+    }
+    let mut world = shared.world();
+    let Some(endpoint) = world.endpoints.get_mut(&id) else {
+        return not_found("Endpoint");
+    };
+    if let Some(url) = text(&value, "url") {
+        if crate::files::check_http_url("url", &url).is_err() {
+            return invalid("url", "url must be an absolute http(s) URL.");
+        }
+        endpoint.url = url;
+    }
+    if let Some(events) = value.get("events") {
+        endpoint.events = serde_json::from_value(events.clone()).ok();
+    }
+    data(endpoint_json(endpoint, false))
+}
+
+async fn delete_endpoint(State(shared): Sim, Path(id): Path<String>) -> Response {
+    let mut world = shared.world();
+    if world.endpoints.remove(&id).is_none() {
+        return not_found("Endpoint");
+    }
+    Json(json!({"data": {}, "error": null})).into_response()
+}
+
+async fn rotate_secret(State(shared): Sim, Path(id): Path<String>) -> Response {
+    let mut world = shared.world();
+    let secret = world.secret();
+    let Some(endpoint) = world.endpoints.get_mut(&id) else {
+        return not_found("Endpoint");
+    };
+    endpoint.secret = secret.clone();
+    data(json!({"endpoint_id": id, "secret": secret}))
+}
+
+async fn event_types() -> Response {
+    let items: Vec<Value> = EventType::KNOWN
+        .iter()
+        .map(|name| json!({"event_type": name, "description": format!("Fired on {name}.")}))
+        .collect();
+    Json(json!({"data": items, "has_more": false, "next_token": null})).into_response()
+}
+
+async fn list_events(State(shared): Sim, Query(query): Params) -> Response {
+    let world = shared.world();
+    let items = world
+        .events
+        .iter()
+        .rev()
+        .filter(|e| query.get("event_type").is_none_or(|t| &e.event_type == t))
+        .filter(|e| query.get("entity_id").is_none_or(|id| e.entity_id.as_ref() == Some(id)))
+        .map(|e| json!({"event_id": e.id, "event_type": e.event_type, "event_data": e.data, "created_at": e.created_at}))
+        .collect();
+    page(items, &query, 10)
+}
+
+/// Presigned-style file URLs: no authentication, like HeyGen's CDN.
+async fn file(State(shared): Sim, Path(name): Path<String>) -> Response {
+    let world = shared.world();
+    let known = |suffix: &str| {
+        name.strip_suffix(suffix)
+            .is_some_and(|id| world.videos.contains_key(id))
+    };
+    let (content_type, body): (&str, Bytes) = if known("_captioned.mp4") || known(".mp4") {
+        ("video/mp4", Bytes::from_static(media::SAMPLE_MP4))
+    } else if known(".jpg") || name == "thumbnail.jpg" {
+        ("image/jpeg", Bytes::from_static(media::SAMPLE_JPG))
+    } else if known(".srt") {
+        (
+            "application/x-subrip",
+            Bytes::from_static(media::SAMPLE_SRT.as_bytes()),
+        )
+    } else if name == "storyboard.json" {
+        ("application/json", Bytes::from_static(br#"{"scenes":4}"#))
+    } else {
+        return (StatusCode::NOT_FOUND, "NoSuchKey").into_response();
+    };
+    ([(header::CONTENT_TYPE, content_type)], body).into_response()
+}
+
+async fn asset_file(State(shared): Sim, Path(id): Path<String>) -> Response {
+    let world = shared.world();
+    match world.assets.get(&id) {
+        Some(asset) => (
+            [(header::CONTENT_TYPE, asset.mime_type.clone())],
+            asset.bytes.clone(),
+        )
+            .into_response(),
+        None => (StatusCode::NOT_FOUND, "NoSuchKey").into_response(),
+    }
+}

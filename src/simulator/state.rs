@@ -1,0 +1,320 @@
+//! The simulator's in-memory world: sessions, videos, assets, webhook endpoints and events.
+//!
+//! Statuses are computed from the simulated time elapsed since each step began, so reads need
+//! no background work; a ticker only delivers webhooks when something finishes.
+
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+use rand::rngs::StdRng;
+use rand::{Rng as _, SeedableRng as _};
+use serde_json::{json, Value};
+
+use super::SimulatorConfig;
+
+/// Simulated seconds a session "thinks" before rendering starts.
+pub(crate) const THINKING_SECONDS: f64 = 5.0;
+/// Simulated seconds a video waits in `pending`.
+pub(crate) const PENDING_SECONDS: f64 = 2.0;
+/// Prompt marker that makes the render fail.
+pub(crate) const FAIL_RENDER: &str = "[fail:render]";
+/// Prompt marker that makes the session fail before rendering.
+pub(crate) const FAIL_SESSION: &str = "[fail:session]";
+
+#[derive(Debug, Clone)]
+pub(crate) struct Session {
+    pub(crate) id: String,
+    pub(crate) prompt: String,
+    pub(crate) chat: bool,
+    pub(crate) created: Instant,
+    pub(crate) created_unix: u64,
+    pub(crate) title: String,
+    /// When rendering was requested (creation + thinking, or the approving message).
+    pub(crate) render_from: Option<Instant>,
+    pub(crate) video_id: Option<String>,
+    pub(crate) stopped: bool,
+    pub(crate) callback_url: Option<String>,
+    pub(crate) callback_id: Option<String>,
+    pub(crate) messages: Vec<Value>,
+    pub(crate) notified: bool,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Video {
+    pub(crate) id: String,
+    pub(crate) session_id: Option<String>,
+    pub(crate) title: String,
+    pub(crate) started: Instant,
+    pub(crate) created_unix: u64,
+    pub(crate) fail: bool,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Asset {
+    pub(crate) mime_type: String,
+    pub(crate) bytes: bytes::Bytes,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Endpoint {
+    pub(crate) id: String,
+    pub(crate) url: String,
+    pub(crate) events: Option<Vec<String>>,
+    pub(crate) entity_id: Option<String>,
+    pub(crate) secret: String,
+    pub(crate) created_at: String,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Event {
+    pub(crate) id: String,
+    pub(crate) event_type: String,
+    pub(crate) data: Value,
+    pub(crate) created_at: String,
+    pub(crate) entity_id: Option<String>,
+}
+
+/// Phase of a session at a moment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SessionPhase {
+    Thinking,
+    Reviewing,
+    Generating,
+    Completed,
+    Failed,
+}
+
+/// Phase of a video at a moment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum VideoPhase {
+    Pending,
+    Processing(u8),
+    Completed,
+    Failed,
+}
+
+pub(crate) struct World {
+    pub(crate) config: SimulatorConfig,
+    pub(crate) rng: StdRng,
+    pub(crate) counter: u64,
+    pub(crate) requests: u64,
+    pub(crate) sessions: BTreeMap<String, Session>,
+    pub(crate) videos: BTreeMap<String, Video>,
+    pub(crate) deleted_videos: std::collections::BTreeSet<String>,
+    pub(crate) assets: BTreeMap<String, Asset>,
+    pub(crate) endpoints: BTreeMap<String, Endpoint>,
+    pub(crate) events: Vec<Event>,
+    /// Answers stored under `Idempotency-Key`s, replayed on repeats.
+    pub(crate) idempotency: std::collections::HashMap<String, Value>,
+}
+
+impl World {
+    pub(crate) fn new(config: SimulatorConfig) -> Self {
+        World {
+            rng: StdRng::seed_from_u64(config.seed),
+            config,
+            counter: 0,
+            requests: 0,
+            sessions: BTreeMap::new(),
+            videos: BTreeMap::new(),
+            deleted_videos: Default::default(),
+            assets: BTreeMap::new(),
+            endpoints: BTreeMap::new(),
+            events: Vec::new(),
+            idempotency: Default::default(),
+        }
+    }
+
+    /// A fresh identifier with a prefix; ids sort by creation.
+    pub(crate) fn id(&mut self, prefix: &str) -> String {
+        self.counter += 1;
+        let salt: u32 = self.rng.random();
+        format!("{prefix}_{:06}{salt:08x}", self.counter)
+    }
+
+    pub(crate) fn secret(&mut self) -> String {
+        let bytes: [u8; 24] = self.rng.random();
+        format!("whsec_{}", hex::encode(bytes))
+    }
+
+    /// Simulated seconds since `start`.
+    pub(crate) fn elapsed(&self, start: Instant) -> f64 {
+        start.elapsed().as_secs_f64() * self.config.time_scale
+    }
+
+    pub(crate) fn session_phase(&self, session: &Session) -> SessionPhase {
+        if session.prompt.contains(FAIL_SESSION) {
+            return if self.elapsed(session.created) < THINKING_SECONDS {
+                SessionPhase::Thinking
+            } else {
+                SessionPhase::Failed
+            };
+        }
+        if session.stopped && session.video_id.is_none() {
+            return SessionPhase::Failed;
+        }
+        match &session.video_id {
+            Some(video_id) => match self.videos.get(video_id).map(|v| self.video_phase(v)) {
+                Some(VideoPhase::Completed) => SessionPhase::Completed,
+                Some(VideoPhase::Failed) => SessionPhase::Failed,
+                _ => SessionPhase::Generating,
+            },
+            None if session.chat && session.render_from.is_none() => {
+                if self.elapsed(session.created) < THINKING_SECONDS {
+                    SessionPhase::Thinking
+                } else {
+                    SessionPhase::Reviewing
+                }
+            }
+            None => SessionPhase::Thinking,
+        }
+    }
+
+    pub(crate) fn video_phase(&self, video: &Video) -> VideoPhase {
+        let t = self.elapsed(video.started);
+        let render = self.config.render_seconds.max(PENDING_SECONDS + 0.001);
+        if t < PENDING_SECONDS {
+            VideoPhase::Pending
+        } else if t < render {
+            VideoPhase::Processing(
+                (((t - PENDING_SECONDS) / (render - PENDING_SECONDS)) * 100.0) as u8,
+            )
+        } else if video.fail {
+            VideoPhase::Failed
+        } else {
+            VideoPhase::Completed
+        }
+    }
+
+    /// Starts rendering for sessions whose thinking is over (generate mode) or which were
+    /// approved (chat mode).
+    pub(crate) fn advance(&mut self) {
+        let due: Vec<String> = self
+            .sessions
+            .values()
+            .filter(|s| s.video_id.is_none() && !s.stopped && !s.prompt.contains(FAIL_SESSION))
+            .filter(|s| match s.render_from {
+                Some(at) => self.elapsed(at) >= 0.0,
+                None => !s.chat && self.elapsed(s.created) >= THINKING_SECONDS,
+            })
+            .map(|s| s.id.clone())
+            .collect();
+        for session_id in due {
+            let video_id = self.id("vid");
+            let Some(session) = self.sessions.get(&session_id) else {
+                continue;
+            };
+            let started = session
+                .render_from
+                .unwrap_or_else(|| session.created + self.real(THINKING_SECONDS));
+            let video = Video {
+                id: video_id.clone(),
+                session_id: Some(session_id.clone()),
+                title: session.title.clone(),
+                started,
+                created_unix: super::unix_now(),
+                fail: session.prompt.contains(FAIL_RENDER),
+            };
+            self.videos.insert(video_id.clone(), video);
+            if let Some(session) = self.sessions.get_mut(&session_id) {
+                session.video_id = Some(video_id);
+            }
+        }
+    }
+
+    /// Real time for a number of simulated seconds.
+    pub(crate) fn real(&self, simulated: f64) -> std::time::Duration {
+        std::time::Duration::from_secs_f64((simulated / self.config.time_scale).max(0.0))
+    }
+
+    pub(crate) fn base(&self) -> &str {
+        &self.config.base_url
+    }
+
+    pub(crate) fn session_json(&self, session: &Session) -> Value {
+        let phase = self.session_phase(session);
+        let status = match phase {
+            SessionPhase::Thinking if self.config.unknown_statuses => "pondering",
+            SessionPhase::Thinking => "thinking",
+            SessionPhase::Reviewing => "reviewing",
+            SessionPhase::Generating => "generating",
+            SessionPhase::Completed => "completed",
+            SessionPhase::Failed => "failed",
+        };
+        let progress = match (
+            phase,
+            session.video_id.as_ref().and_then(|v| self.videos.get(v)),
+        ) {
+            (SessionPhase::Completed, _) => 100,
+            (SessionPhase::Generating, Some(video)) => match self.video_phase(video) {
+                VideoPhase::Processing(p) => 40 + i64::from(p) * 60 / 100,
+                _ => 40,
+            },
+            (SessionPhase::Reviewing, _) => 30,
+            _ => ((self.elapsed(session.created) / THINKING_SECONDS).min(1.0) * 30.0) as i64,
+        };
+        let mut messages = session.messages.clone();
+        if phase == SessionPhase::Failed {
+            let text = if session.stopped {
+                "Session stopped by request."
+            } else {
+                "The agent could not plan this video: the requested avatar is not available."
+            };
+            messages.insert(0, json!({"role": "model", "content": text, "type": "error", "resource_ids": null, "created_at": super::unix_now()}));
+        }
+        if phase == SessionPhase::Reviewing {
+            messages.insert(0, json!({"role": "model", "content": "Here is the storyboard: 4 scenes, 30 seconds. Reply to approve or request changes.", "type": "resource", "resource_ids": ["res_storyboard"], "created_at": session.created_unix}));
+        }
+        messages.truncate(40);
+        json!({
+            "session_id": session.id,
+            "status": status,
+            "progress": progress,
+            "title": session.title,
+            "video_id": session.video_id,
+            "created_at": session.created_unix,
+            "messages": messages,
+        })
+    }
+
+    pub(crate) fn create_status(&self, session: &Session) -> &'static str {
+        match self.session_phase(session) {
+            SessionPhase::Generating => "generating",
+            SessionPhase::Completed => "completed",
+            SessionPhase::Failed => "failed",
+            SessionPhase::Thinking | SessionPhase::Reviewing => "thinking",
+        }
+    }
+
+    pub(crate) fn video_json(&self, video: &Video) -> Value {
+        let base = self.base();
+        let phase = self.video_phase(video);
+        let status = match phase {
+            VideoPhase::Pending if self.config.unknown_statuses => "queued",
+            VideoPhase::Pending => "pending",
+            VideoPhase::Processing(_) => "processing",
+            VideoPhase::Completed => "completed",
+            VideoPhase::Failed => "failed",
+        };
+        let done = phase == VideoPhase::Completed;
+        let file = |suffix: &str| done.then(|| format!("{base}/files/{}{suffix}", video.id));
+        json!({
+            "id": video.id,
+            "title": video.title,
+            "status": status,
+            "created_at": video.created_unix,
+            "completed_at": done.then(super::unix_now),
+            "video_url": file(".mp4"),
+            "thumbnail_url": file(".jpg"),
+            "gif_url": null,
+            "captioned_video_url": file("_captioned.mp4"),
+            "subtitle_url": file(".srt"),
+            "duration": done.then_some(super::media::DURATION_SECONDS),
+            "folder_id": null,
+            "output_language": null,
+            "failure_code": (phase == VideoPhase::Failed).then_some("rendering_failed"),
+            "failure_message": (phase == VideoPhase::Failed).then_some("Avatar rendering timed out"),
+            "video_page_url": format!("{base}/videos/{}", video.id),
+        })
+    }
+}

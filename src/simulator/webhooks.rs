@@ -1,0 +1,177 @@
+//! Webhook deliveries: when a session finishes or fails, its event is POSTed to the request's
+//! `callback_url` (unsigned, as per-request callbacks are) and to every registered endpoint
+//! that subscribes to it (signed with the endpoint's secret, as HeyGen signs), retrying failed
+//! deliveries with the same event id.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::{json, Value};
+
+use super::state::{Event, SessionPhase};
+use super::Shared;
+use crate::error::{Error, Result};
+use crate::webhook;
+
+/// How often the ticker looks for finished sessions.
+const TICK: Duration = Duration::from_millis(20);
+
+pub(crate) fn delivery_client() -> Result<reqwest::Client> {
+    #[cfg(feature = "rustls")]
+    if rustls::crypto::CryptoProvider::get_default().is_none() {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    }
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .user_agent("heygen-simulator-webhooks")
+        .build()
+        .map_err(|source| Error::Transport {
+            operation: "simulator_webhooks",
+            source,
+        })
+}
+
+/// One delivery to make.
+struct Delivery {
+    url: String,
+    body: Vec<u8>,
+    event_id: String,
+    secret: Option<String>,
+    attempts: u32,
+}
+
+pub(crate) async fn ticker(shared: Arc<Shared>) {
+    loop {
+        tokio::time::sleep(TICK).await;
+        for delivery in due(&shared) {
+            tokio::spawn(deliver(shared.http.clone(), delivery));
+        }
+    }
+}
+
+/// Records the events of newly finished sessions and lists their deliveries.
+fn due(shared: &Shared) -> Vec<Delivery> {
+    let mut world = shared.world();
+    world.advance();
+    let finished: Vec<(String, SessionPhase)> = world
+        .sessions
+        .values()
+        .filter(|s| !s.notified)
+        .map(|s| (s.id.clone(), world.session_phase(s)))
+        .filter(|(_, phase)| matches!(phase, SessionPhase::Completed | SessionPhase::Failed))
+        .collect();
+    let mut deliveries = Vec::new();
+    for (session_id, phase) in finished {
+        let Some(session) = world.sessions.get(&session_id).cloned() else {
+            continue;
+        };
+        let success = phase == SessionPhase::Completed;
+        let event_type = if success {
+            "video_agent.success"
+        } else {
+            "video_agent.fail"
+        };
+        let video = session.video_id.as_ref().and_then(|v| world.videos.get(v));
+        let mut data = json!({
+            "session_id": session.id,
+            "video_id": session.video_id,
+            "callback_id": session.callback_id,
+        });
+        if success {
+            data["url"] = json!(format!(
+                "{}/files/{}.mp4",
+                world.base(),
+                session.video_id.clone().unwrap_or_default()
+            ));
+        } else if video.is_some() {
+            data["failure_code"] = json!("rendering_failed");
+            data["failure_message"] = json!("Avatar rendering timed out");
+        } else if session.stopped {
+            data["failure_message"] = json!("Session stopped by request.");
+        } else {
+            data["failure_message"] = json!(
+                "The agent could not plan this video: the requested avatar is not available."
+            );
+        }
+        let event_id = world.id("evt");
+        let body: Value = json!({"event_type": event_type, "event_data": data});
+        let bytes = serde_json::to_vec(&body).unwrap_or_default();
+        world.events.push(Event {
+            id: event_id.clone(),
+            event_type: event_type.to_string(),
+            data: body["event_data"].clone(),
+            created_at: super::iso_now(),
+            entity_id: Some(session.id.clone()),
+        });
+        let attempts = world.config.webhook_attempts;
+        if let Some(url) = &session.callback_url {
+            deliveries.push(Delivery {
+                url: url.clone(),
+                body: bytes.clone(),
+                event_id: event_id.clone(),
+                secret: None,
+                attempts,
+            });
+        }
+        for endpoint in world.endpoints.values() {
+            let subscribed = endpoint
+                .events
+                .as_ref()
+                .is_none_or(|events| events.iter().any(|e| e == event_type));
+            let in_scope = endpoint
+                .entity_id
+                .as_ref()
+                .is_none_or(|entity| *entity == session.id);
+            if subscribed && in_scope {
+                deliveries.push(Delivery {
+                    url: endpoint.url.clone(),
+                    body: bytes.clone(),
+                    event_id: event_id.clone(),
+                    secret: Some(endpoint.secret.clone()),
+                    attempts,
+                });
+            }
+        }
+        if let Some(session) = world.sessions.get_mut(&session_id) {
+            session.notified = true;
+        }
+    }
+    deliveries
+}
+
+/// POSTs one delivery, retrying with backoff until a 2xx or the attempts run out.
+async fn deliver(http: reqwest::Client, delivery: Delivery) {
+    let mut wait = Duration::from_millis(100);
+    for attempt in 1..=delivery.attempts {
+        let mut request = http
+            .post(&delivery.url)
+            .header("content-type", "application/json")
+            .header(webhook::EVENT_ID_HEADER, delivery.event_id.as_str())
+            .body(delivery.body.clone());
+        if let Some(secret) = &delivery.secret {
+            // Signed at each attempt, with a fresh timestamp, as HeyGen does.
+            request = request.headers(webhook::sign(
+                secret,
+                &delivery.body,
+                webhook::now_unix(),
+                &delivery.event_id,
+            ));
+        }
+        match request.send().await {
+            Ok(response) if response.status().is_success() => return,
+            Ok(response) => tracing::debug!(
+                url = delivery.url.as_str(),
+                attempt,
+                status = response.status().as_u16(),
+                "webhook delivery refused"
+            ),
+            Err(error) => {
+                tracing::debug!(url = delivery.url.as_str(), attempt, %error, "webhook delivery failed")
+            }
+        }
+        if attempt < delivery.attempts {
+            tokio::time::sleep(wait).await;
+            wait *= 2;
+        }
+    }
+}
