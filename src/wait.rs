@@ -461,6 +461,11 @@ impl<S: Source> Waiter<S> {
                     Ok(Err(e)) if e.is_retryable() => {
                         return Ok(self.failed_poll(WaitPhase::Session, e))
                     }
+                    Ok(Err(e)) if e.status() == Some(reqwest::StatusCode::NOT_FOUND) => {
+                        // Sessions have been seen answering 404 as soon as their video exists:
+                        // ask for the session's videos before giving up.
+                        return self.video_of_vanished_session(id, remaining, e).await;
+                    }
                     Ok(Err(e)) => return Err(e),
                     Ok(Ok(session)) => session,
                 };
@@ -469,7 +474,13 @@ impl<S: Source> Waiter<S> {
                     session.status.as_str(),
                     Some(i64::from(session.progress)),
                 );
+                let known_video = session.video_id.clone().filter(|v| !v.is_empty());
                 if session.status == SessionStatus::Failed {
+                    if let Some(video_id) = known_video {
+                        // The render failed: the video has the failure details.
+                        self.follow_video(id, video_id);
+                        return Ok(Step::Event(event));
+                    }
                     return Ok(Step::Done(WaitOutcome::SessionFailed {
                         session: Box::new(session),
                     }));
@@ -490,16 +501,7 @@ impl<S: Source> Waiter<S> {
                 }
                 event.video_id.clone_from(&video_id);
                 match video_id {
-                    Some(video_id) => {
-                        // Switch to the video and poll it right away.
-                        self.phase = Phase::Video {
-                            session_id: Some(id),
-                            video_id,
-                        };
-                        self.next_poll = None;
-                        self.interval = self.options.initial_interval;
-                        self.final_poll_done = false;
-                    }
+                    Some(video_id) => self.follow_video(id, video_id),
                     None => self.schedule(),
                 }
                 Ok(Step::Event(event))
@@ -535,6 +537,42 @@ impl<S: Source> Waiter<S> {
                 }
             }
         }
+    }
+
+    async fn video_of_vanished_session(
+        &mut self,
+        id: String,
+        remaining: Duration,
+        error: Error,
+    ) -> Result<Step> {
+        let videos = tokio::time::timeout(remaining, self.source.session_videos(&id)).await;
+        let Ok(Ok(videos)) = videos else {
+            return Err(error);
+        };
+        let Some(video_id) = videos.into_iter().next().map(|v| v.id) else {
+            return Err(error);
+        };
+        tracing::debug!(
+            session_id = id.as_str(),
+            video_id = video_id.as_str(),
+            "session answered 404; following its video"
+        );
+        let mut event = self.event(WaitPhase::Session, "", None);
+        event.video_id = Some(video_id.clone());
+        event.error = Some(error.to_string());
+        self.follow_video(id, video_id);
+        Ok(Step::Event(event))
+    }
+
+    /// Switches from the session to its video, polled right away on a fresh schedule.
+    fn follow_video(&mut self, session_id: String, video_id: String) {
+        self.phase = Phase::Video {
+            session_id: Some(session_id),
+            video_id,
+        };
+        self.next_poll = None;
+        self.interval = self.options.initial_interval;
+        self.final_poll_done = false;
     }
 
     fn failed_poll(&mut self, phase: WaitPhase, error: Error) -> Step {

@@ -97,7 +97,7 @@ impl Out {
         if self.json {
             output::json(value);
         } else {
-            println!("{}", summary());
+            output::line(&summary());
         }
     }
 
@@ -105,10 +105,10 @@ impl Out {
         if self.json {
             output::json(&items);
         } else if items.is_empty() {
-            println!("(none)");
+            output::line("(none)");
         } else {
             for item in items {
-                println!("{}", line(item));
+                output::line(&line(item));
             }
         }
     }
@@ -530,8 +530,8 @@ async fn simulate(port: u16, api_key: String, time_scale: f64) -> i32 {
         Ok(simulator) => simulator,
         Err(error) => return output::error(&error),
     };
-    println!("HEYGEN_BASE_URL={}", simulator.base_url());
-    println!("HEYGEN_API_KEY={}", simulator.api_key());
+    output::line(&format!("HEYGEN_BASE_URL={}", simulator.base_url()));
+    output::line(&format!("HEYGEN_API_KEY={}", simulator.api_key()));
     eprintln!("HeyGen simulator running; press Ctrl-C to stop.");
     let _ = tokio::signal::ctrl_c().await;
     simulator.shutdown().await;

@@ -18,9 +18,15 @@ pub(crate) const UNVERIFIED: i32 = 5;
 /// Prints a value as JSON.
 pub(crate) fn json<T: Serialize>(value: &T) {
     match serde_json::to_string_pretty(value) {
-        Ok(text) => println!("{text}"),
+        Ok(text) => line(&text),
         Err(error) => eprintln!("error: cannot print JSON: {error}"),
     }
+}
+
+/// Prints a line on stdout; a closed pipe (`heygen ... | head`) is not an error.
+pub(crate) fn line(text: &str) {
+    use std::io::Write as _;
+    let _ = writeln!(std::io::stdout().lock(), "{text}");
 }
 
 /// Reports an error on stderr and picks the exit code.

@@ -255,7 +255,10 @@ impl World {
         };
         let mut messages = session.messages.clone();
         if phase == SessionPhase::Failed {
-            let text = if session.stopped {
+            let video_failed = session.video_id.is_some();
+            let text = if video_failed {
+                "Rendering failed: Avatar rendering timed out."
+            } else if session.stopped {
                 "Session stopped by request."
             } else {
                 "The agent could not plan this video: the requested avatar is not available."

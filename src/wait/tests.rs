@@ -390,3 +390,42 @@ fn intervals_grow_to_the_maximum_and_jitter_is_bounded() {
         Duration::from_secs(3)
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_session_failed_by_its_render_reports_the_video_failure() {
+    let fake = Fake::default()
+        .with_sessions(vec![session("failed", Some("v1"))])
+        .with_videos(vec![video("failed")]);
+    let outcome = run(fake.clone(), Start::Session("s1".into()), quiet())
+        .await
+        .unwrap();
+    let WaitOutcome::VideoFailed { video, session_id } = &outcome else {
+        panic!("{outcome}")
+    };
+    assert_eq!(session_id.as_deref(), Some("s1"));
+    assert_eq!(video.failure_code.as_deref(), Some("rendering_failed"));
+    assert_eq!(fake.count("video"), 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_session_that_vanishes_is_followed_through_its_videos() {
+    let fake = Fake::default()
+        .with_sessions(vec![
+            session("thinking", None),
+            Err(api_error(404, ErrorCode::NotFound)),
+        ])
+        .with_videos(vec![video("completed")]);
+    let outcome = run(fake.clone(), Start::Session("s1".into()), quiet())
+        .await
+        .unwrap();
+    assert!(outcome.is_completed(), "{outcome}");
+    assert_eq!(fake.count("session_videos"), 1);
+
+    // A session that never existed stays an error.
+    let fake = Fake::default().with_sessions(vec![Err(api_error(404, ErrorCode::NotFound))]);
+    *fake.videos.lock().unwrap() = VecDeque::from(vec![Err(api_error(404, ErrorCode::NotFound))]);
+    let error = run(fake, Start::Session("s1".into()), quiet())
+        .await
+        .unwrap_err();
+    assert_eq!(error.status().map(|s| s.as_u16()), Some(404));
+}

@@ -1,0 +1,416 @@
+//! The `heygen` binary, end to end against the simulator.
+#![cfg(feature = "cli")]
+
+use std::io::{BufRead as _, BufReader, Write as _};
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+use heygen_api::simulator::{RunningSimulator, Simulator};
+use heygen_api::webhook;
+use serde_json::Value;
+
+const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01";
+
+/// A simulator served by its own runtime, alive as long as the value.
+struct Sim {
+    sim: Option<RunningSimulator>,
+    runtime: tokio::runtime::Runtime,
+}
+
+impl Sim {
+    fn start(builder: Simulator) -> Self {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let sim = runtime.block_on(builder.start()).unwrap();
+        Sim {
+            sim: Some(sim),
+            runtime,
+        }
+    }
+
+    fn sim(&self) -> &RunningSimulator {
+        self.sim.as_ref().unwrap()
+    }
+
+    fn heygen(&self, args: &[&str]) -> Output {
+        self.heygen_with_key(self.sim().api_key(), args)
+    }
+
+    fn heygen_with_key(&self, key: &str, args: &[&str]) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_heygen"))
+            .args(args)
+            .env("HEYGEN_BASE_URL", self.sim().base_url())
+            .env("HEYGEN_API_KEY", key)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap()
+    }
+}
+
+impl Drop for Sim {
+    fn drop(&mut self) {
+        if let Some(sim) = self.sim.take() {
+            self.runtime.block_on(sim.shutdown());
+        }
+    }
+}
+
+fn json(output: &Output) -> Value {
+    assert!(
+        output.status.success(),
+        "failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
+        panic!(
+            "stdout is not only JSON ({e}): {}",
+            String::from_utf8_lossy(&output.stdout)
+        )
+    })
+}
+
+fn code(output: &Output) -> i32 {
+    output.status.code().unwrap_or(-1)
+}
+
+fn fast() -> Simulator {
+    Simulator::new().time_scale(600.0)
+}
+
+#[test]
+fn create_wait_download_and_inspect() {
+    let sim = Sim::start(fast());
+    let dir = tempfile::tempdir().unwrap();
+    let logo = dir.path().join("logo.png");
+    std::fs::write(&logo, PNG).unwrap();
+    let target = dir.path().join("out.mp4");
+    let out = sim.heygen(&[
+        "--json",
+        "video-agent",
+        "create",
+        "--prompt",
+        "A CLI demo",
+        "--orientation",
+        "portrait",
+        "--file",
+        logo.to_str().unwrap(),
+        "--file",
+        "https://example.com/a.png",
+        "--download",
+        target.to_str().unwrap(),
+    ]);
+    let video = json(&out);
+    assert_eq!(video["status"], "completed");
+    let mp4 = std::fs::read(&target).unwrap();
+    assert_eq!(&mp4[4..8], b"ftyp", "a real MP4 was downloaded");
+    let video_id = video["id"].as_str().unwrap().to_string();
+
+    let got = json(&sim.heygen(&["--json", "video", "get", &video_id]));
+    assert_eq!(got["id"], video["id"]);
+    let listed = json(&sim.heygen(&["--json", "video", "list", "--all", "--limit", "1"]));
+    assert_eq!(listed.as_array().unwrap().len(), 1);
+    let sessions = json(&sim.heygen(&["--json", "video-agent", "list", "--all"]));
+    let session_id = sessions[0]["session_id"].as_str().unwrap().to_string();
+    let session = json(&sim.heygen(&["--json", "video-agent", "get", &session_id]));
+    assert_eq!(session["status"], "completed");
+    let waited = json(&sim.heygen(&["--json", "video", "wait", &video_id]));
+    assert_eq!(waited["status"], "completed");
+    let again = dir.path().join("again.mp4");
+    let saved = json(&sim.heygen(&[
+        "--json",
+        "video",
+        "download",
+        &video_id,
+        again.to_str().unwrap(),
+    ]));
+    assert_eq!(saved["bytes"].as_u64(), Some(mp4.len() as u64));
+    let styles = json(&sim.heygen(&["--json", "video-agent", "styles", "--tag", "cinematic"]));
+    assert_eq!(styles.as_array().unwrap().len(), 1);
+
+    // Without --json: a readable summary.
+    let text = sim.heygen(&["video", "get", &video_id]);
+    assert!(String::from_utf8_lossy(&text.stdout).contains("completed"));
+
+    let deleted = json(&sim.heygen(&["--json", "video", "delete", &video_id]));
+    assert_eq!(deleted["deleted"], true);
+    let gone = sim.heygen(&["video", "delete", &video_id]);
+    assert_eq!(code(&gone), 1);
+    let stderr = String::from_utf8_lossy(&gone.stderr);
+    assert!(
+        stderr.contains("not_found") && stderr.contains("request id"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn chat_sessions_messages_and_stop() {
+    let sim = Sim::start(fast());
+    let created = json(&sim.heygen(&[
+        "--json",
+        "video-agent",
+        "create",
+        "--prompt",
+        "Chat",
+        "--mode",
+        "chat",
+    ]));
+    let id = created["session_id"].as_str().unwrap().to_string();
+    let paused = sim.heygen(&["video-agent", "wait", &id]);
+    assert_eq!(
+        code(&paused),
+        3,
+        "a session waiting for input is not a finished video"
+    );
+    assert!(String::from_utf8_lossy(&paused.stderr).contains("needs a message"));
+    let sent = json(&sim.heygen(&[
+        "--json",
+        "video-agent",
+        "message",
+        &id,
+        "--message",
+        "Approved",
+    ]));
+    assert_eq!(sent["session_id"], id.as_str());
+    assert_eq!(code(&sim.heygen(&["video-agent", "wait", &id])), 0);
+    let other = json(&sim.heygen(&[
+        "--json",
+        "video-agent",
+        "create",
+        "--prompt",
+        "Stop",
+        "--mode",
+        "chat",
+    ]));
+    let stopped = json(&sim.heygen(&[
+        "--json",
+        "video-agent",
+        "stop",
+        other["session_id"].as_str().unwrap(),
+    ]));
+    assert_eq!(stopped["session_id"], other["session_id"]);
+}
+
+#[test]
+fn exit_codes_say_what_happened() {
+    let sim = Sim::start(fast());
+    let before = sim.sim().request_count();
+    let empty = sim.heygen(&["video-agent", "create", "--prompt", ""]);
+    assert_eq!(code(&empty), 2);
+    assert!(String::from_utf8_lossy(&empty.stderr).contains("nothing was sent"));
+    let many: Vec<String> = (0..21)
+        .flat_map(|i| ["--file".to_string(), format!("asset:a{i}")])
+        .collect();
+    let mut args = vec!["video-agent", "create", "--prompt", "p"];
+    args.extend(many.iter().map(String::as_str));
+    assert_eq!(code(&sim.heygen(&args)), 2);
+    assert_eq!(
+        code(&sim.heygen(&[
+            "video-agent",
+            "create",
+            "--prompt",
+            "p",
+            "--orientation",
+            "square"
+        ])),
+        2
+    );
+    assert_eq!(
+        sim.sim().request_count(),
+        before,
+        "invalid input sent nothing"
+    );
+
+    assert_eq!(
+        code(&sim.heygen(&[
+            "video-agent",
+            "create",
+            "--prompt",
+            "x [fail:render]",
+            "--wait"
+        ])),
+        3
+    );
+    assert_eq!(
+        code(&sim.heygen(&[
+            "video-agent",
+            "create",
+            "--prompt",
+            "x [fail:session]",
+            "--wait"
+        ])),
+        3
+    );
+
+    let slow = Sim::start(Simulator::new());
+    let timed_out = slow.heygen(&[
+        "--json",
+        "--timeout",
+        "1s",
+        "video-agent",
+        "create",
+        "--prompt",
+        "slow",
+        "--wait",
+    ]);
+    assert_eq!(code(&timed_out), 4);
+    let report: Value = serde_json::from_slice(&timed_out.stdout).unwrap();
+    assert_eq!(report["status"], "timed_out");
+
+    let secret_key = "sk_live_do_not_print";
+    let unauthorized = sim.heygen_with_key(secret_key, &["video", "list"]);
+    assert_eq!(code(&unauthorized), 1);
+    let stderr = String::from_utf8_lossy(&unauthorized.stderr);
+    assert!(
+        stderr.contains("unauthorized") && stderr.contains("request id"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains(secret_key)
+            && !String::from_utf8_lossy(&unauthorized.stdout).contains(secret_key)
+    );
+}
+
+#[test]
+fn assets_and_webhook_endpoints() {
+    let sim = Sim::start(fast());
+    let dir = tempfile::tempdir().unwrap();
+    let logo = dir.path().join("logo.png");
+    std::fs::write(&logo, PNG).unwrap();
+    let asset = json(&sim.heygen(&["--json", "asset", "upload", logo.to_str().unwrap()]));
+    assert_eq!(asset["mime_type"], "image/png");
+    let with_asset = format!("asset:{}", asset["asset_id"].as_str().unwrap());
+    let created = json(&sim.heygen(&[
+        "--json",
+        "video-agent",
+        "create",
+        "--prompt",
+        "p",
+        "--file",
+        &with_asset,
+    ]));
+    assert!(created["session_id"].is_string());
+
+    let endpoint = json(&sim.heygen(&[
+        "--json",
+        "webhook",
+        "endpoint",
+        "create",
+        "--url",
+        "https://example.com/hook",
+        "--event",
+        "video_agent.success",
+        "--event",
+        "video_agent.fail",
+    ]));
+    let id = endpoint["endpoint_id"].as_str().unwrap().to_string();
+    assert!(endpoint["secret"].as_str().unwrap().starts_with("whsec_"));
+    let listed = json(&sim.heygen(&["--json", "webhook", "endpoint", "list"]));
+    assert_eq!(listed[0]["endpoint_id"], id.as_str());
+    let rotated = json(&sim.heygen(&["--json", "webhook", "endpoint", "rotate-secret", &id]));
+    assert_ne!(rotated["secret"], endpoint["secret"]);
+    assert_eq!(
+        code(&sim.heygen(&["webhook", "endpoint", "delete", &id])),
+        0
+    );
+    assert_eq!(
+        json(&sim.heygen(&["--json", "webhook", "endpoint", "list"]))
+            .as_array()
+            .unwrap()
+            .len(),
+        0
+    );
+}
+
+fn verify(secret: &str, headers: &[String], body: &[u8], body_file: Option<&Path>) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_heygen"));
+    command.args(["--json", "webhook", "verify", "--secret", secret]);
+    for header in headers {
+        command.args(["--header", header]);
+    }
+    if let Some(file) = body_file {
+        command.arg(file);
+    }
+    let mut child = command
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(body).unwrap();
+    drop(stdin);
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn webhook_verify_checks_signatures() {
+    let body = br#"{"event_type":"video_agent.success","event_data":{"video_id":"v1","callback_id":"c1"}}"#;
+    let signed = webhook::sign("whsec_cli", body, webhook::now_unix(), "evt_cli");
+    let headers: Vec<String> = signed
+        .iter()
+        .map(|(name, value)| format!("{}: {}", name, value.to_str().unwrap()))
+        .collect();
+    let ok = verify("whsec_cli", &headers, body, None);
+    let event = json(&ok);
+    assert_eq!(event["event_id"], "evt_cli");
+    assert_eq!(event["event"]["event_type"], "video_agent.success");
+    assert_eq!(event["event"]["callback_id"], "c1");
+
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("body.json");
+    std::fs::write(&file, body).unwrap();
+    assert_eq!(code(&verify("whsec_cli", &headers, b"", Some(&file))), 0);
+
+    let wrong = verify("whsec_other", &headers, body, None);
+    assert_eq!(code(&wrong), 5);
+    assert!(wrong.stdout.is_empty());
+    assert_eq!(code(&verify("whsec_cli", &[], body, None)), 5);
+    assert_eq!(
+        code(&verify("whsec_cli", &["no colon".into()], body, None)),
+        2
+    );
+}
+
+#[test]
+fn simulate_prints_how_to_connect_and_serves() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_heygen"))
+        .args([
+            "simulate",
+            "--port",
+            "0",
+            "--sim-api-key",
+            "cli-sim-key",
+            "--time-scale",
+            "600",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let base = lines.next().unwrap().unwrap();
+    let key = lines.next().unwrap().unwrap();
+    let base = base.strip_prefix("HEYGEN_BASE_URL=").unwrap().to_string();
+    assert_eq!(key, "HEYGEN_API_KEY=cli-sim-key");
+    let output = Command::new(env!("CARGO_BIN_EXE_heygen"))
+        .args([
+            "--json",
+            "--base-url",
+            &base,
+            "--api-key",
+            "cli-sim-key",
+            "video-agent",
+            "create",
+            "--prompt",
+            "hi",
+            "--wait",
+        ])
+        .output()
+        .unwrap();
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_eq!(json(&output)["status"], "completed");
+}

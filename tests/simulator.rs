@@ -1,0 +1,656 @@
+//! The simulator against the spec and the client: every operation it serves answers with
+//! bodies that validate against `openapi.yaml`, and its lifecycle, faults and webhooks behave
+//! as documented.
+
+use std::collections::BTreeSet;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::post;
+use axum::Router;
+use heygen_api::contract::Spec;
+use heygen_api::simulator::{RunningSimulator, Simulator};
+use heygen_api::webhook::{self, Verifier, WebhookEvent};
+use heygen_api::{
+    AgentMode, CreateVideoAgentRequest, ErrorCode, EventType, FileInput, SessionStatus,
+    WaitOptions, WaitOutcome,
+};
+use serde_json::{json, Value};
+
+const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01";
+
+fn fast() -> Simulator {
+    Simulator::new().time_scale(600.0)
+}
+
+fn quick_wait() -> WaitOptions {
+    WaitOptions::new()
+        .initial_interval(Duration::from_millis(10))
+        .max_interval(Duration::from_millis(40))
+        .deadline(Duration::from_secs(20))
+}
+
+/// Calls the simulator directly and checks the answer against the spec.
+struct Checker<'a> {
+    sim: &'a RunningSimulator,
+    http: reqwest::Client,
+    covered: BTreeSet<String>,
+}
+
+impl Checker<'_> {
+    async fn call(
+        &mut self,
+        operation: &str,
+        method: &str,
+        path: &str,
+        body: Option<Value>,
+    ) -> (u16, Value) {
+        let url = format!("{}{path}", self.sim.base_url());
+        let mut request = self
+            .http
+            .request(method.parse().unwrap(), &url)
+            .header("x-api-key", self.sim.api_key());
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.unwrap();
+        self.check(operation, response).await
+    }
+
+    async fn check(&mut self, operation: &str, response: reqwest::Response) -> (u16, Value) {
+        let status = response.status().as_u16();
+        assert!(
+            response.headers().contains_key("x-request-id"),
+            "{operation}: no request id"
+        );
+        let value: Value = response
+            .json()
+            .await
+            .unwrap_or_else(|e| panic!("{operation}: not JSON: {e}"));
+        Spec::get()
+            .unwrap()
+            .validate_response(operation, status, &value)
+            .unwrap_or_else(|e| panic!("{operation} {status} {value}: {e}"));
+        self.covered.insert(operation.to_string());
+        (status, value)
+    }
+}
+
+#[tokio::test]
+async fn every_response_validates_against_the_spec() {
+    let sim = fast().start().await.unwrap();
+    let mut c = Checker {
+        sim: &sim,
+        http: reqwest::Client::new(),
+        covered: BTreeSet::new(),
+    };
+
+    let (_, endpoint) = c
+        .call(
+            "create_webhook_endpoint",
+            "POST",
+            "/v3/webhooks/endpoints",
+            Some(json!({"url": "http://127.0.0.1:9/hook", "events": ["video_agent.success"]})),
+        )
+        .await;
+    let endpoint_id = endpoint["data"]["endpoint_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(endpoint["data"]["secret"]
+        .as_str()
+        .unwrap()
+        .starts_with("whsec_"));
+    let (_, list) = c
+        .call(
+            "list_webhook_endpoints",
+            "GET",
+            "/v3/webhooks/endpoints?limit=5",
+            None,
+        )
+        .await;
+    assert_eq!(
+        list["data"][0]["secret"],
+        Value::Null,
+        "secrets are only shown on create"
+    );
+    c.call(
+        "update_webhook_endpoint",
+        "PATCH",
+        &format!("/v3/webhooks/endpoints/{endpoint_id}"),
+        Some(json!({"events": ["video_agent.fail"]})),
+    )
+    .await;
+    let (_, rotated) = c
+        .call(
+            "rotate_webhook_secret",
+            "POST",
+            &format!("/v3/webhooks/endpoints/{endpoint_id}/rotate-secret"),
+            None,
+        )
+        .await;
+    assert_ne!(rotated["data"]["secret"], endpoint["data"]["secret"]);
+    c.call(
+        "list_webhook_event_types",
+        "GET",
+        "/v3/webhooks/event-types",
+        None,
+    )
+    .await;
+
+    let form = reqwest::multipart::Form::new().part(
+        "file",
+        reqwest::multipart::Part::bytes(PNG.to_vec()).file_name("logo.png"),
+    );
+    let upload = c
+        .http
+        .post(format!("{}/v3/assets", sim.base_url()))
+        .header("x-api-key", sim.api_key())
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    let (_, asset) = c.check("upload_asset", upload).await;
+    let asset_id = asset["data"]["asset_id"].as_str().unwrap().to_string();
+    assert_eq!(asset["data"]["mime_type"], "image/png");
+
+    let (_, created) = c
+        .call(
+            "create_video_agent_session",
+            "POST",
+            "/v3/video-agents",
+            Some(
+                json!({"prompt": "A demo", "files": [{"type": "asset_id", "asset_id": asset_id}]}),
+            ),
+        )
+        .await;
+    let session_id = created["data"]["session_id"].as_str().unwrap().to_string();
+    c.call(
+        "list_video_agent_sessions",
+        "GET",
+        "/v3/video-agents?limit=1",
+        None,
+    )
+    .await;
+    c.call(
+        "list_video_agent_styles",
+        "GET",
+        "/v3/video-agents/styles?tag=cinematic",
+        None,
+    )
+    .await;
+    c.call(
+        "get_video_agent_session",
+        "GET",
+        &format!("/v3/video-agents/{session_id}"),
+        None,
+    )
+    .await;
+
+    let (_, chat) = c
+        .call(
+            "create_video_agent_session",
+            "POST",
+            "/v3/video-agents",
+            Some(json!({"prompt": "Chat", "mode": "chat"})),
+        )
+        .await;
+    let chat_id = chat["data"]["session_id"].as_str().unwrap().to_string();
+    c.call(
+        "send_video_agent_message",
+        "POST",
+        &format!("/v3/video-agents/{chat_id}"),
+        Some(json!({"message": "Approved"})),
+    )
+    .await;
+    c.call(
+        "get_session_resource",
+        "GET",
+        &format!("/v3/video-agents/{chat_id}/resources/res_storyboard"),
+        None,
+    )
+    .await;
+    c.call(
+        "stop_video_agent_session",
+        "POST",
+        &format!("/v3/video-agents/{chat_id}/stop"),
+        Some(json!({})),
+    )
+    .await;
+
+    // Let the first session finish (60 simulated seconds at ×600).
+    let client = sim.client().unwrap();
+    let outcome = client
+        .video_agents()
+        .wait(&session_id, quick_wait())
+        .await
+        .unwrap();
+    let video_id = outcome.video().unwrap().id.clone();
+    c.call(
+        "list_session_videos",
+        "GET",
+        &format!("/v3/video-agents/{session_id}/videos"),
+        None,
+    )
+    .await;
+    c.call("list_videos", "GET", "/v3/videos?limit=2", None)
+        .await;
+    let (_, video) = c
+        .call("get_video", "GET", &format!("/v3/videos/{video_id}"), None)
+        .await;
+    assert_eq!(video["data"]["status"], "completed");
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let (_, events) = c
+        .call("list_webhook_events", "GET", "/v3/webhooks/events", None)
+        .await;
+    assert!(!events["data"].as_array().unwrap().is_empty());
+    c.call(
+        "delete_video",
+        "DELETE",
+        &format!("/v3/videos/{video_id}"),
+        None,
+    )
+    .await;
+    let (status, again) = c
+        .call(
+            "delete_video",
+            "DELETE",
+            &format!("/v3/videos/{video_id}"),
+            None,
+        )
+        .await;
+    assert_eq!(
+        (status, again["error"]["code"].as_str()),
+        (404, Some("not_found"))
+    );
+    c.call(
+        "delete_webhook_endpoint",
+        "DELETE",
+        &format!("/v3/webhooks/endpoints/{endpoint_id}"),
+        None,
+    )
+    .await;
+
+    // Errors validate too.
+    let (status, bad) = c
+        .call(
+            "create_video_agent_session",
+            "POST",
+            "/v3/video-agents",
+            Some(json!({"prompt": ""})),
+        )
+        .await;
+    assert_eq!(
+        (status, bad["error"]["param"].as_str()),
+        (400, Some("prompt"))
+    );
+    let (status, _) = c
+        .call(
+            "create_video_agent_session",
+            "POST",
+            "/v3/video-agents",
+            Some(
+                json!({"prompt": "p", "files": [{"type": "asset_id", "asset_id": "ast_missing"}]}),
+            ),
+        )
+        .await;
+    assert_eq!(status, 400);
+
+    let all: BTreeSet<String> = Spec::get()
+        .unwrap()
+        .operations()
+        .into_iter()
+        .map(|o| o.id)
+        .collect();
+    let missing: Vec<_> = all.difference(&c.covered).collect();
+    assert!(
+        missing.is_empty(),
+        "operations the simulator was not checked on: {missing:?}"
+    );
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn authentication_is_required() {
+    let sim = fast().api_key("right-key").start().await.unwrap();
+    let wrong = heygen_api::Client::builder()
+        .api_key("wrong-key")
+        .base_url(sim.base_url())
+        .build()
+        .unwrap();
+    let error = wrong.videos().list().send().await.unwrap_err();
+    assert_eq!(error.status().map(|s| s.as_u16()), Some(401));
+    assert_eq!(error.api_error().unwrap().code, ErrorCode::Unauthorized);
+    assert!(error.request_id().is_some());
+    let bearer = heygen_api::Client::builder()
+        .bearer_token("right-key")
+        .base_url(sim.base_url())
+        .build()
+        .unwrap();
+    assert!(bearer.videos().list().send().await.is_ok());
+    let missing = reqwest::get(format!("{}/v3/videos", sim.base_url()))
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), 401);
+}
+
+#[tokio::test]
+async fn chat_sessions_pause_for_review_until_a_message_arrives() {
+    let sim = fast().start().await.unwrap();
+    let client = sim.client().unwrap();
+    let agents = client.video_agents();
+    let created = agents
+        .create(CreateVideoAgentRequest::new("Chat demo").mode(AgentMode::Chat))
+        .await
+        .unwrap();
+    let outcome = agents
+        .wait(&created.session_id, quick_wait())
+        .await
+        .unwrap();
+    let WaitOutcome::NeedsInput { session } = &outcome else {
+        panic!("{outcome}")
+    };
+    assert_eq!(session.status, SessionStatus::Reviewing);
+    assert!(outcome.messages()[0].content.contains("storyboard"));
+    agents
+        .send_message(&created.session_id, "Looks great, render it")
+        .await
+        .unwrap();
+    let outcome = agents
+        .wait(&created.session_id, quick_wait())
+        .await
+        .unwrap();
+    assert!(outcome.is_completed(), "{outcome}");
+    // Generate-mode sessions refuse messages.
+    let plain = agents
+        .create(CreateVideoAgentRequest::new("Plain"))
+        .await
+        .unwrap();
+    let error = agents
+        .send_message(&plain.session_id, "hi")
+        .await
+        .unwrap_err();
+    assert_eq!(error.api_error().unwrap().code, ErrorCode::Conflict);
+}
+
+#[tokio::test]
+async fn prompts_can_make_sessions_and_videos_fail_and_stop_works() {
+    let sim = fast().start().await.unwrap();
+    let client = sim.client().unwrap();
+    let agents = client.video_agents();
+    let outcome = agents
+        .create_and_wait(
+            CreateVideoAgentRequest::new("Demo [fail:render]"),
+            quick_wait(),
+        )
+        .await
+        .unwrap();
+    let WaitOutcome::VideoFailed { video, .. } = &outcome else {
+        panic!("{outcome}")
+    };
+    assert_eq!(video.failure_code.as_deref(), Some("rendering_failed"));
+    assert!(video.failure_message.is_some());
+    let outcome = agents
+        .create_and_wait(
+            CreateVideoAgentRequest::new("Demo [fail:session]"),
+            quick_wait(),
+        )
+        .await
+        .unwrap();
+    assert!(
+        matches!(outcome, WaitOutcome::SessionFailed { .. }),
+        "{outcome}"
+    );
+    let chat = agents
+        .create(CreateVideoAgentRequest::new("Stop me").mode(AgentMode::Chat))
+        .await
+        .unwrap();
+    agents.stop(&chat.session_id).await.unwrap();
+    let outcome = agents.wait(&chat.session_id, quick_wait()).await.unwrap();
+    assert!(outcome.to_string().contains("stopped"), "{outcome}");
+}
+
+#[tokio::test]
+async fn lists_paginate_with_real_tokens_and_uploads_are_usable() {
+    let sim = fast().start().await.unwrap();
+    let client = sim.client().unwrap();
+    for i in 0..7 {
+        client
+            .video_agents()
+            .create(CreateVideoAgentRequest::new(format!("Video {i}")))
+            .await
+            .unwrap();
+    }
+    let page = client.video_agents().list().limit(3).send().await.unwrap();
+    assert_eq!(page.items.len(), 3);
+    assert!(page.has_more);
+    use futures_util::StreamExt as _;
+    let all: Vec<_> = client
+        .video_agents()
+        .list()
+        .limit(3)
+        .stream()
+        .map(|s| s.unwrap().title)
+        .collect()
+        .await;
+    assert_eq!(all.len(), 7);
+    assert_eq!(all[0].as_deref(), Some("Video 6"), "newest first");
+    let bad = client
+        .video_agents()
+        .list()
+        .token("forged")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(bad.api_error().unwrap().param.as_deref(), Some("token"));
+
+    let asset = client
+        .assets()
+        .upload_bytes("logo.png", PNG.to_vec())
+        .await
+        .unwrap();
+    let fetched = reqwest::get(&asset.url)
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    assert_eq!(&fetched[..], PNG);
+    let ok = client
+        .video_agents()
+        .create(
+            CreateVideoAgentRequest::new("With logo").file(FileInput::asset_id(&asset.asset_id)),
+        )
+        .await;
+    assert!(ok.is_ok());
+    let text = client
+        .assets()
+        .upload_bytes("notes.txt", b"plain text".to_vec())
+        .await
+        .unwrap_err();
+    assert_eq!(text.status().map(|s| s.as_u16()), Some(400));
+}
+
+#[tokio::test]
+async fn injected_faults_are_survived_by_the_client() {
+    // Every 3rd request is rate limited, sessions 404 once their video exists, statuses are
+    // outside the spec's enums: the wait still completes.
+    let sim = fast()
+        .rate_limit_every(3)
+        .session_404_after_video(true)
+        .unknown_statuses(true)
+        .start()
+        .await
+        .unwrap();
+    let client = heygen_api::Client::builder()
+        .api_key(sim.api_key())
+        .base_url(sim.base_url())
+        .retry_policy(heygen_api::RetryPolicy::default().max_backoff(Duration::from_millis(50)))
+        .build()
+        .unwrap();
+    let outcome = client
+        .video_agents()
+        .create_and_wait(CreateVideoAgentRequest::new("Resilient"), quick_wait())
+        .await
+        .unwrap();
+    assert!(outcome.is_completed(), "{outcome}");
+    assert_eq!(
+        sim.session_count(),
+        1,
+        "a retried create must not create twice"
+    );
+
+    let broken = fast().error_rate(1.0).start().await.unwrap();
+    let client = heygen_api::Client::builder()
+        .api_key(broken.api_key())
+        .base_url(broken.base_url())
+        .retry_policy(heygen_api::RetryPolicy::default().max_backoff(Duration::from_millis(5)))
+        .build()
+        .unwrap();
+    let error = client.videos().list().send().await.unwrap_err();
+    assert_eq!(error.api_error().unwrap().code, ErrorCode::InternalError);
+    assert_eq!(broken.request_count(), 3, "one attempt and two retries");
+}
+
+#[tokio::test]
+async fn the_same_seed_gives_the_same_run() {
+    let mut ids = Vec::new();
+    for _ in 0..2 {
+        let sim = fast().seed(42).start().await.unwrap();
+        let client = sim.client().unwrap();
+        let s = client
+            .video_agents()
+            .create(CreateVideoAgentRequest::new("Seeded"))
+            .await
+            .unwrap();
+        let e = client
+            .webhooks()
+            .create_endpoint("http://127.0.0.1:9/h")
+            .send()
+            .await
+            .unwrap();
+        ids.push((s.session_id, e.secret));
+        sim.shutdown().await;
+    }
+    assert_eq!(ids[0], ids[1]);
+}
+
+#[derive(Clone, Default)]
+struct Inbox {
+    received: Arc<Mutex<Vec<(HeaderMap, Bytes)>>>,
+    refuse_first: Arc<Mutex<u32>>,
+}
+
+async fn inbox(State(inbox): State<Inbox>, headers: HeaderMap, body: Bytes) -> StatusCode {
+    inbox.received.lock().unwrap().push((headers, body));
+    let mut refuse = inbox.refuse_first.lock().unwrap();
+    if *refuse > 0 {
+        *refuse -= 1;
+        return StatusCode::SERVICE_UNAVAILABLE;
+    }
+    StatusCode::OK
+}
+
+async fn receiver(refuse_first: u32) -> (String, Inbox) {
+    let state = Inbox {
+        refuse_first: Arc::new(Mutex::new(refuse_first)),
+        ..Inbox::default()
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    let app = Router::new()
+        .route("/hook", post(inbox))
+        .with_state(state.clone());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (url, state)
+}
+
+#[tokio::test]
+async fn webhooks_are_delivered_signed_and_retried() {
+    let sim = fast().start().await.unwrap();
+    let client = sim.client().unwrap();
+    let (endpoint_url, endpoint_inbox) = receiver(2).await;
+    let (callback_url, callback_inbox) = receiver(0).await;
+    let endpoint = client
+        .webhooks()
+        .create_endpoint(&endpoint_url)
+        .events([EventType::VideoAgentSuccess])
+        .send()
+        .await
+        .unwrap();
+    let rotated = client
+        .webhooks()
+        .rotate_secret(&endpoint.endpoint_id)
+        .await
+        .unwrap();
+    let request = CreateVideoAgentRequest::new("Hooked")
+        .callback_url(&callback_url)
+        .callback_id("cb-7");
+    let outcome = client
+        .video_agents()
+        .create_and_wait(request, quick_wait())
+        .await
+        .unwrap();
+    let video_id = outcome.video().unwrap().id.clone();
+
+    let mut waited = 0;
+    while endpoint_inbox.received.lock().unwrap().len() < 3 && waited < 100 {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        waited += 1;
+    }
+    let deliveries = endpoint_inbox.received.lock().unwrap().clone();
+    assert_eq!(deliveries.len(), 3, "two refusals, then the accepted retry");
+    let verifier = Verifier::new(&rotated.secret);
+    let ids: BTreeSet<_> = deliveries
+        .iter()
+        .map(|(headers, body)| {
+            let delivery = verifier
+                .verify(headers, body)
+                .expect("signed with the rotated secret");
+            let WebhookEvent::VideoAgentSuccess(event) = &delivery.event else {
+                panic!("{:?}", delivery.event)
+            };
+            assert_eq!(event.video_id.as_deref(), Some(video_id.as_str()));
+            assert_eq!(event.callback_id.as_deref(), Some("cb-7"));
+            delivery.event_id.unwrap()
+        })
+        .collect();
+    assert_eq!(ids.len(), 1, "retries repeat the event id");
+    assert!(Verifier::new(endpoint.secret.unwrap())
+        .verify(&deliveries[0].0, &deliveries[0].1)
+        .is_err());
+
+    let callbacks = callback_inbox.received.lock().unwrap().clone();
+    assert_eq!(callbacks.len(), 1);
+    assert!(
+        callbacks[0].0.get(webhook::SIGNATURE_HEADER).is_none(),
+        "per-request callbacks are unsigned"
+    );
+    let event = webhook::parse_unsigned_callback(&callbacks[0].1).unwrap();
+    assert_eq!(
+        event.payload().unwrap().callback_id.as_deref(),
+        Some("cb-7")
+    );
+}
+
+#[tokio::test]
+async fn a_retried_create_with_a_key_is_one_logical_create() {
+    let sim = fast().start().await.unwrap();
+    let client = sim.client().unwrap();
+    let options = || heygen_api::RequestOptions::new().idempotency_key("order-1");
+    let a = client
+        .video_agents()
+        .create_with(CreateVideoAgentRequest::new("Once"), options())
+        .await
+        .unwrap();
+    let b = client
+        .video_agents()
+        .create_with(CreateVideoAgentRequest::new("Once"), options())
+        .await
+        .unwrap();
+    assert_eq!(a.session_id, b.session_id);
+    assert_eq!(sim.session_count(), 1);
+}
