@@ -66,6 +66,8 @@ pub enum Error {
         /// The repeated token.
         token: String,
     },
+    /// A webhook delivery was refused (see [`webhook`](crate::webhook)).
+    Webhook(crate::webhook::WebhookError),
     /// A local file could not be read or written.
     Io {
         /// What was being done, e.g. `reading /tmp/a.png`.
@@ -94,6 +96,7 @@ impl fmt::Display for Error {
                 f,
                 "{operation}: the server repeated the page token {token:?}; stopping instead of looping"
             ),
+            Error::Webhook(_) => write!(f, "webhook delivery refused"),
             Error::Io { context, .. } => write!(f, "I/O error while {context}"),
         }
     }
@@ -110,6 +113,7 @@ impl std::error::Error for Error {
             Error::Transport { source, .. } | Error::Timeout { source, .. } => Some(source),
             Error::Decode(failure) => Some(&failure.source),
             Error::Io { source, .. } => Some(source),
+            Error::Webhook(refusal) => Some(refusal),
         }
     }
 }
@@ -125,7 +129,8 @@ impl Error {
             | Error::Io { .. }
             | Error::Wait(_)
             | Error::SizeMismatch { .. }
-            | Error::RepeatedPageToken { .. } => None,
+            | Error::RepeatedPageToken { .. }
+            | Error::Webhook(_) => None,
         }
     }
 
@@ -181,7 +186,8 @@ impl Error {
             | Error::InvalidRequest(_)
             | Error::Io { .. }
             | Error::Wait(_)
-            | Error::RepeatedPageToken { .. } => false,
+            | Error::RepeatedPageToken { .. }
+            | Error::Webhook(_) => false,
         }
     }
 
@@ -190,6 +196,12 @@ impl Error {
             field,
             reason: reason.into(),
         })
+    }
+}
+
+impl From<crate::webhook::WebhookError> for Error {
+    fn from(refusal: crate::webhook::WebhookError) -> Self {
+        Error::Webhook(refusal)
     }
 }
 

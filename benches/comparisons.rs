@@ -1,0 +1,260 @@
+//! `cargo bench`: the crate against hand-rolled baselines, side by side, with ratios.
+//!
+//! 1. Per-call overhead: `client.videos().get(id)` (retries and tracing on, as shipped) vs raw
+//!    reqwest + serde_json, same loopback server, same payload, same typed decode.
+//! 2. Waits at scale: 1,000 concurrent create-and-wait jobs against the simulator with time
+//!    compressed 60×: requests per job with the default schedule vs a fixed 2 s interval, peak
+//!    memory of the whole process, wall time.
+//! 3. Webhooks: `Verifier::verify` (signature + timestamp + typed parse) of a 1 KB delivery vs
+//!    bare `hmac` + `serde_json::Value`.
+//! 4. Build cost: `scripts/build-cost.sh` (cold build, then rebuild after a one-line spec edit).
+//!    Set `HEYGEN_BENCH_SKIP_BUILD=1` to skip it.
+//!
+//! Timings are medians of interleaved batches; nothing here asserts a timing.
+
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+use axum::routing::get;
+use axum::Router;
+use heygen_api::raw::types::VideoResponse;
+use heygen_api::simulator::Simulator;
+use heygen_api::webhook::{self, Verifier};
+use heygen_api::{Client, CreateVideoAgentRequest, RetryPolicy, WaitOptions};
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+
+fn median(values: &mut [f64]) -> f64 {
+    values.sort_by(|a, b| a.total_cmp(b));
+    values[values.len() / 2]
+}
+
+fn machine() -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|c| {
+            c.lines()
+                .find(|l| l.starts_with("model name"))
+                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string())
+        })
+        .unwrap_or_else(|| "unknown CPU".into());
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1);
+    format!(
+        "{cpu}, {cores} cores, {} {}",
+        std::env::consts::OS,
+        std::env::consts::ARCH
+    )
+}
+
+fn peak_rss_mib() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024.0)
+}
+
+const VIDEO: &str = r#"{"data":{"id":"v_abc123def456","title":"My Generated Video","status":"completed","created_at":1711929600,"completed_at":1711929900,"video_url":"https://files.heygen.ai/video/abc123.mp4","thumbnail_url":"https://files.heygen.ai/thumb/abc123.jpg","gif_url":"https://files.heygen.ai/gif/abc123.gif","captioned_video_url":"https://files.heygen.ai/video/abc123_captioned.mp4","subtitle_url":"https://files.heygen.ai/video/abc123.srt","duration":30.5,"folder_id":"folder_abc123","output_language":null,"failure_code":null,"failure_message":null,"video_page_url":"https://app.heygen.com/video/abc123"}}"#;
+
+async fn per_call_overhead() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let app = Router::new().route(
+        "/v3/videos/{id}",
+        get(|| async { ([("content-type", "application/json")], VIDEO) }),
+    );
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async move { axum::serve(listener, app).await.unwrap() });
+    });
+
+    let client = Client::builder()
+        .api_key("bench-key")
+        .base_url(&base)
+        .build()
+        .unwrap();
+    let raw = reqwest::Client::new();
+    let url = format!("{base}/v3/videos/v_abc123def456");
+    let raw_call = || async {
+        let response = raw
+            .get(&url)
+            .header("x-api-key", "bench-key")
+            .send()
+            .await
+            .unwrap();
+        assert!(response.status().is_success());
+        let bytes = response.bytes().await.unwrap();
+        serde_json::from_slice::<VideoResponse>(&bytes)
+            .unwrap()
+            .data
+    };
+    for _ in 0..300 {
+        black_box(client.videos().get("v_abc123def456").await.unwrap());
+        black_box(raw_call().await);
+    }
+    let (mut ours, mut theirs) = (Vec::new(), Vec::new());
+    const BATCH: u32 = 200;
+    for _ in 0..25 {
+        let start = Instant::now();
+        for _ in 0..BATCH {
+            black_box(client.videos().get("v_abc123def456").await.unwrap());
+        }
+        ours.push(start.elapsed().as_secs_f64() * 1e6 / f64::from(BATCH));
+        let start = Instant::now();
+        for _ in 0..BATCH {
+            black_box(raw_call().await);
+        }
+        theirs.push(start.elapsed().as_secs_f64() * 1e6 / f64::from(BATCH));
+    }
+    let (ours, theirs) = (median(&mut ours), median(&mut theirs));
+    println!("1. per-call overhead   GET /v3/videos/{{id}}, loopback, 25×200 calls interleaved");
+    println!("   heygen-api {ours:>8.1} µs/call   raw reqwest+serde_json {theirs:>8.1} µs/call   ratio {:.3} (goal ≤ 1.05)", ours / theirs);
+}
+
+async fn run_jobs(jobs: usize, options: WaitOptions) -> (f64, Duration, usize) {
+    let sim = Simulator::new().time_scale(60.0).start().await.unwrap();
+    let client = Client::builder()
+        .api_key(sim.api_key())
+        .base_url(sim.base_url())
+        .retry_policy(RetryPolicy::default().max_backoff(Duration::from_millis(500)))
+        .build()
+        .unwrap();
+    let started = Instant::now();
+    let mut handles = Vec::with_capacity(jobs);
+    for i in 0..jobs {
+        let client = client.clone();
+        let options = options.clone();
+        handles.push(tokio::spawn(async move {
+            client
+                .video_agents()
+                .create_and_wait(CreateVideoAgentRequest::new(format!("Job {i}")), options)
+                .await
+                .map(|o| o.is_completed())
+        }));
+    }
+    let mut completed = 0;
+    for handle in handles {
+        if matches!(handle.await, Ok(Ok(true))) {
+            completed += 1;
+        }
+    }
+    let wall = started.elapsed();
+    let per_job = sim.request_count() as f64 / jobs as f64;
+    sim.shutdown().await;
+    (per_job, wall, completed)
+}
+
+async fn waits_at_scale() {
+    const JOBS: usize = 1000;
+    // The default schedule (2 s growing ×1.5 to 30 s, 20 min deadline), compressed 60× like
+    // the simulated time.
+    let ours = WaitOptions::new()
+        .initial_interval(Duration::from_secs(2) / 60)
+        .max_interval(Duration::from_secs(30) / 60)
+        .deadline(Duration::from_secs(20 * 60) / 60);
+    let fixed = ours
+        .clone()
+        .max_interval(Duration::from_secs(2) / 60)
+        .backoff_factor(1.0);
+    let (per_job, wall, done) = run_jobs(JOBS, ours).await;
+    let peak = peak_rss_mib();
+    let (fixed_per_job, fixed_wall, fixed_done) = run_jobs(JOBS, fixed).await;
+    println!("2. waits at scale      {JOBS} concurrent create-and-wait jobs, simulator at 60× (a 65 s job takes ~1.1 s)");
+    println!("   default 2 s→30 s schedule: {done}/{JOBS} completed, {per_job:.1} requests/job, wall {:.2} s, peak RSS {} (goal ≤ 64 MiB)",
+        wall.as_secs_f64(), peak.map_or("n/a".into(), |p| format!("{p:.1} MiB")));
+    println!("   fixed 2 s schedule:        {fixed_done}/{JOBS} completed, {fixed_per_job:.1} requests/job, wall {:.2} s   ratio {:.2} requests",
+        fixed_wall.as_secs_f64(), per_job / fixed_per_job);
+}
+
+fn webhook_verify() {
+    let secret = "whsec_bench_secret";
+    let padding = "x".repeat(1024 - 200);
+    let body = format!(
+        r#"{{"event_type":"video_agent.success","event_data":{{"session_id":"sess_1","video_id":"vid_1","url":"https://files.heygen.ai/video/vid_1.mp4","callback_id":"order-42","note":"{padding}"}}}}"#
+    );
+    let body = body.as_bytes();
+    let headers = webhook::sign(secret, body, webhook::now_unix(), "evt_1");
+    let signature = hex::decode(webhook::signature(secret, body)).unwrap();
+    let verifier = Verifier::new(secret);
+    let bare = || {
+        let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+        mac.update(body);
+        mac.verify_slice(&signature).unwrap();
+        serde_json::from_slice::<serde_json::Value>(body).unwrap()
+    };
+    for _ in 0..2000 {
+        black_box(verifier.verify(&headers, body).unwrap());
+        black_box(bare());
+    }
+    let (mut ours, mut theirs) = (Vec::new(), Vec::new());
+    const BATCH: u32 = 2000;
+    for _ in 0..25 {
+        let start = Instant::now();
+        for _ in 0..BATCH {
+            black_box(
+                verifier
+                    .verify(black_box(&headers), black_box(body))
+                    .unwrap(),
+            );
+        }
+        ours.push(f64::from(BATCH) / start.elapsed().as_secs_f64());
+        let start = Instant::now();
+        for _ in 0..BATCH {
+            black_box(bare());
+        }
+        theirs.push(f64::from(BATCH) / start.elapsed().as_secs_f64());
+    }
+    let (ours, theirs) = (median(&mut ours), median(&mut theirs));
+    println!(
+        "3. webhook             verify + parse a {} B delivery, 25×{BATCH} interleaved",
+        body.len()
+    );
+    println!("   heygen-api {ours:>9.0} /s   bare hmac+serde_json {theirs:>9.0} /s   ratio {:.2}× (goal ≥ 0.9×)", ours / theirs);
+}
+
+fn build_cost() {
+    if std::env::var_os("HEYGEN_BENCH_SKIP_BUILD").is_some() {
+        println!(
+            "4. build cost          skipped (HEYGEN_BENCH_SKIP_BUILD); run scripts/build-cost.sh"
+        );
+        return;
+    }
+    println!("4. build cost          scripts/build-cost.sh (cold build, then after a one-line spec edit)");
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/build-cost.sh");
+    match std::process::Command::new("bash").arg(script).output() {
+        Ok(out) => {
+            for line in String::from_utf8_lossy(&out.stdout).lines() {
+                println!("   {line}");
+            }
+            if !out.status.success() {
+                println!(
+                    "   (the script failed: {})",
+                    String::from_utf8_lossy(&out.stderr)
+                        .lines()
+                        .last()
+                        .unwrap_or("")
+                );
+            }
+        }
+        Err(e) => println!("   could not run the script: {e}"),
+    }
+}
+
+fn main() {
+    if std::env::args().any(|a| a == "--list") {
+        return; // `cargo test --benches` asks for a listing.
+    }
+    println!("heygen-api benchmarks on {}", machine());
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(per_call_overhead());
+    rt.block_on(waits_at_scale());
+    webhook_verify();
+    build_cost();
+}

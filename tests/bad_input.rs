@@ -1,0 +1,239 @@
+//! Every client-side bad input gets its own specific error, and nothing reaches the server.
+
+mod common;
+
+use std::collections::HashMap;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use heygen_api::webhook::{self, Verifier, WebhookError};
+use heygen_api::{CreateVideoAgentRequest, Error, FileInput, RequestOptions};
+use httpmock::MockServer;
+
+/// What a case must fail with.
+enum Expect {
+    /// `Error::InvalidRequest` naming this field, with this text in the reason.
+    Field(&'static str, &'static str),
+    /// An I/O error naming the path.
+    Io(&'static str),
+    /// This webhook refusal.
+    Webhook(fn(&WebhookError) -> bool),
+}
+
+#[tokio::test]
+async fn the_bad_input_table() {
+    let server = MockServer::start_async().await;
+    let anything = server
+        .mock_async(|_, then| {
+            then.status(200).json_body(serde_json::json!({}));
+        })
+        .await;
+    let client = common::client(&server.base_url());
+    let agents = client.video_agents();
+    let dir = tempfile::tempdir().unwrap();
+    let empty_file = dir.path().join("empty.png");
+    std::fs::write(&empty_file, b"").unwrap();
+    let huge_file = dir.path().join("huge.mp4");
+    std::fs::File::create(&huge_file)
+        .unwrap()
+        .set_len(32 * 1024 * 1024 + 1)
+        .unwrap();
+    let twenty_one = (0..21).map(|i| FileInput::asset_id(format!("ast_{i}")));
+
+    let secret = "whsec_table";
+    let body = br#"{"event_type":"video_agent.success","event_data":{}}"#;
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let sign = |key: &str, ts: u64| {
+        HashMap::from([
+            (
+                "Heygen-Signature".to_string(),
+                webhook::signature(key, body),
+            ),
+            ("Heygen-Timestamp".to_string(), ts.to_string()),
+        ])
+    };
+    let verifier = Verifier::new(secret);
+    let verify = |headers: HashMap<String, String>, body: &[u8]| verifier.verify(&headers, body);
+
+    let cases: Vec<(&str, Result<(), Error>, Expect)> = vec![
+        (
+            "empty prompt",
+            agents
+                .create(CreateVideoAgentRequest::new(""))
+                .await
+                .map(drop),
+            Expect::Field("prompt", "empty"),
+        ),
+        (
+            "whitespace prompt",
+            agents
+                .create(CreateVideoAgentRequest::new(" \t\n "))
+                .await
+                .map(drop),
+            Expect::Field("prompt", "whitespace"),
+        ),
+        (
+            "10,001-character prompt",
+            agents
+                .create(CreateVideoAgentRequest::new("é".repeat(10_001)))
+                .await
+                .map(drop),
+            Expect::Field("prompt", "10001 characters"),
+        ),
+        (
+            "21 files",
+            agents
+                .create(CreateVideoAgentRequest::new("p").files_from(twenty_one))
+                .await
+                .map(drop),
+            Expect::Field("files", "21 files"),
+        ),
+        (
+            "bad base64",
+            FileInput::from_base64("image/png", "not*base64").map(drop),
+            Expect::Field("files", "base64"),
+        ),
+        (
+            "unsupported media type",
+            FileInput::from_bytes(b"GIF89a\x01\0\x01\0").map(drop),
+            Expect::Field("files", "not supported"),
+        ),
+        (
+            "undetectable file",
+            FileInput::from_bytes(b"hello").map(drop),
+            Expect::Field("files", "could not be detected"),
+        ),
+        (
+            "empty file",
+            FileInput::from_path(&empty_file).await.map(drop),
+            Expect::Field("files", "empty"),
+        ),
+        (
+            "unreadable file",
+            FileInput::from_path(dir.path().join("missing.png"))
+                .await
+                .map(drop),
+            Expect::Io("missing.png"),
+        ),
+        (
+            "relative file URL",
+            agents
+                .create(CreateVideoAgentRequest::new("p").file(FileInput::url("img/logo.png")))
+                .await
+                .map(drop),
+            Expect::Field("files", "absolute"),
+        ),
+        (
+            "relative callback URL",
+            agents
+                .create(CreateVideoAgentRequest::new("p").callback_url("/hooks"))
+                .await
+                .map(drop),
+            Expect::Field("callback_url", "absolute"),
+        ),
+        (
+            "invalid idempotency key",
+            agents
+                .create_with(
+                    CreateVideoAgentRequest::new("p"),
+                    RequestOptions::new().idempotency_key("two words"),
+                )
+                .await
+                .map(drop),
+            Expect::Field("idempotency_key", "allowed"),
+        ),
+        (
+            "limit 0",
+            agents.list().limit(0).send().await.map(drop),
+            Expect::Field("limit", "got 0"),
+        ),
+        (
+            "limit 101",
+            client.videos().list().limit(101).send().await.map(drop),
+            Expect::Field("limit", "got 101"),
+        ),
+        (
+            "oversized upload",
+            client.assets().upload(&huge_file).await.map(drop),
+            Expect::Field("file", "32 MB"),
+        ),
+        (
+            "empty session id",
+            agents.get(" ").await.map(drop),
+            Expect::Field("session_id", "empty"),
+        ),
+        (
+            "blank message",
+            agents.send_message("sess_1", "   ").await.map(drop),
+            Expect::Field("message", "whitespace"),
+        ),
+        (
+            "webhook without signature",
+            verify(HashMap::new(), body).map(drop).map_err(Error::from),
+            Expect::Webhook(|e| matches!(e, WebhookError::MissingSignature)),
+        ),
+        (
+            "webhook with the wrong secret",
+            verify(sign("whsec_wrong", now), body)
+                .map(drop)
+                .map_err(Error::from),
+            Expect::Webhook(|e| matches!(e, WebhookError::BadSignature)),
+        ),
+        (
+            "webhook with a stale timestamp",
+            verify(sign(secret, now - 3600), body)
+                .map(drop)
+                .map_err(Error::from),
+            Expect::Webhook(|e| matches!(e, WebhookError::StaleTimestamp { .. })),
+        ),
+        (
+            "webhook with a non-hex signature",
+            verify(
+                HashMap::from([("Heygen-Signature".to_string(), "zz-not-hex".to_string())]),
+                body,
+            )
+            .map(drop)
+            .map_err(Error::from),
+            Expect::Webhook(|e| matches!(e, WebhookError::BadSignature)),
+        ),
+        (
+            "webhook with garbage JSON",
+            {
+                let garbage = b"{\"event_type\": ";
+                let headers = HashMap::from([(
+                    "Heygen-Signature".to_string(),
+                    webhook::signature(secret, garbage),
+                )]);
+                verify(headers, garbage).map(drop).map_err(Error::from)
+            },
+            Expect::Webhook(|e| matches!(e, WebhookError::MalformedPayload(_))),
+        ),
+    ];
+    assert!(cases.len() >= 15);
+    for (name, result, expect) in cases {
+        let error = match result {
+            Ok(()) => panic!("{name}: accepted"),
+            Err(error) => error,
+        };
+        match expect {
+            Expect::Field(field, text) => {
+                let invalid = error
+                    .invalid_request()
+                    .unwrap_or_else(|| panic!("{name}: {error:?}"));
+                assert_eq!(invalid.field, field, "{name}: {error}");
+                assert!(invalid.reason.contains(text), "{name}: {error}");
+            }
+            Expect::Io(path) => {
+                assert!(matches!(error, Error::Io { .. }), "{name}: {error:?}");
+                assert!(error.to_string().contains(path), "{name}: {error}");
+            }
+            Expect::Webhook(check) => match &error {
+                Error::Webhook(refusal) => assert!(check(refusal), "{name}: {refusal}"),
+                other => panic!("{name}: {other:?}"),
+            },
+        }
+    }
+    anything.assert_calls_async(0).await;
+}
