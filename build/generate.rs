@@ -13,6 +13,8 @@ const REPLACEMENTS: &[(&str, &str)] = &[
     ("MessageType", "crate::types::MessageType"),
     ("WebhookEventType", "crate::types::EventType"),
     ("EndpointStatus", "crate::types::EndpointStatus"),
+    ("WebhookEndpoint", "crate::types::WebhookEndpoint"),
+    ("RotatedSecret", "crate::types::RotatedSecret"),
     ("FileInput", "crate::FileInput"),
     ("ApiError", "crate::ApiError"),
     ("CreateVideoAgentRequest", "crate::CreateVideoAgentRequest"),

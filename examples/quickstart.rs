@@ -93,7 +93,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .send()
         .await?;
     if let Ok(mut secret) = receiver.secret.lock() {
-        *secret = endpoint.secret.clone();
+        *secret = endpoint.secret.clone().map(String::from);
     }
     eprintln!("webhook endpoint {} -> {hook_url}", endpoint.endpoint_id);
 

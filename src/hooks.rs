@@ -231,8 +231,41 @@ async fn buffer(response: Response) -> reqwest::Result<(Response, Bytes)> {
     Ok((Response::from(rebuilt), body))
 }
 
+/// A loggable excerpt of a body, with webhook secrets blanked out.
 fn excerpt(body: &[u8]) -> String {
-    crate::error::excerpt(body, LOG_BODY_LIMIT)
+    crate::error::excerpt(&redact(body), LOG_BODY_LIMIT)
+}
+
+/// Replaces the value of every `secret` member of a JSON body (webhook signing secrets come
+/// back from create and rotate-secret) so that it never reaches a log.
+pub(crate) fn redact(body: &[u8]) -> std::borrow::Cow<'_, [u8]> {
+    fn walk(value: &mut serde_json::Value) {
+        match value {
+            serde_json::Value::Object(map) => {
+                for (key, member) in map.iter_mut() {
+                    if key == "secret" && member.is_string() {
+                        *member = serde_json::Value::String("[redacted]".into());
+                    } else {
+                        walk(member);
+                    }
+                }
+            }
+            serde_json::Value::Array(items) => items.iter_mut().for_each(walk),
+            _ => {}
+        }
+    }
+    let mentions_secret = body.windows(8).any(|w| w == b"\"secret\"");
+    if !mentions_secret {
+        return std::borrow::Cow::Borrowed(body);
+    }
+    match serde_json::from_slice::<serde_json::Value>(body) {
+        Ok(mut value) => {
+            walk(&mut value);
+            std::borrow::Cow::Owned(value.to_string().into_bytes())
+        }
+        // Not JSON but mentions a secret: log nothing of it.
+        Err(_) => std::borrow::Cow::Borrowed(b"[body withheld: mentions a secret]"),
+    }
 }
 
 /// The wait `execute` would use, exposed for code that retries outside the generated client
@@ -245,4 +278,22 @@ pub(crate) fn upload_wait(config: &Config, retry: u32, response: &Response) -> O
                 retry_after(response.headers(), std::time::SystemTime::now()),
             )
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_are_redacted_from_logged_bodies() {
+        let body = br#"{"data":{"endpoint_id":"ep","secret":"whsec_live_value","nested":[{"secret":"whsec_2"}]}}"#;
+        let logged = excerpt(body);
+        assert!(
+            !logged.contains("whsec_live_value") && !logged.contains("whsec_2"),
+            "{logged}"
+        );
+        assert!(logged.contains("[redacted]") && logged.contains("\"ep\""));
+        assert!(!excerpt(br#"not json "secret": whsec_x"#).contains("whsec_x"));
+        assert_eq!(excerpt(br#"{"a":1}"#), r#"{"a":1}"#);
+    }
 }

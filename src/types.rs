@@ -6,10 +6,9 @@
 //! whole response.
 
 pub use crate::raw::types::{
-    Asset, CreatedVideoAgentSession, DeletedVideo, EventTypeInfo, RotatedSecret, SentMessage,
-    SessionMessage, SessionResource, StoppedSession, Style, VideoAgentSession,
-    VideoAgentSessionSummary, VideoDetail, WebhookEndpoint, WebhookEventData, WebhookEventRecord,
-    WebhookPayload,
+    Asset, CreatedVideoAgentSession, DeletedVideo, EventTypeInfo, SentMessage, SessionMessage,
+    SessionResource, StoppedSession, Style, VideoAgentSession, VideoAgentSessionSummary,
+    VideoDetail, WebhookEventData, WebhookEventRecord, WebhookPayload,
 };
 pub use crate::requests::{AgentMode, Orientation};
 
@@ -253,6 +252,68 @@ open_enum! {
     }
 }
 
+/// A webhook signing secret. Its value never appears in `Debug` output; read it with
+/// [`WebhookSecret::expose`] (or convert it into a `String`) to configure a
+/// [`Verifier`](crate::webhook::Verifier).
+#[derive(Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
+#[serde(transparent)]
+pub struct WebhookSecret(String);
+
+impl WebhookSecret {
+    /// The secret itself.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for WebhookSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("WebhookSecret(redacted)")
+    }
+}
+
+impl From<WebhookSecret> for String {
+    fn from(secret: WebhookSecret) -> Self {
+        secret.0
+    }
+}
+
+impl From<&WebhookSecret> for String {
+    fn from(secret: &WebhookSecret) -> Self {
+        secret.0.clone()
+    }
+}
+
+/// A registered webhook endpoint.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
+#[non_exhaustive]
+pub struct WebhookEndpoint {
+    /// Endpoint ID.
+    pub endpoint_id: String,
+    /// URL receiving deliveries.
+    pub url: String,
+    /// Subscribed event types; `None` means all events.
+    #[serde(default)]
+    pub events: Option<Vec<EventType>>,
+    /// Whether deliveries are made.
+    pub status: EndpointStatus,
+    /// ISO 8601 timestamp.
+    pub created_at: String,
+    /// The signing secret: only returned on create (list responses have `null`).
+    #[serde(default)]
+    pub secret: Option<WebhookSecret>,
+}
+
+/// A freshly issued signing secret.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
+#[non_exhaustive]
+pub struct RotatedSecret {
+    /// Endpoint ID.
+    pub endpoint_id: String,
+    /// The new signing secret; the old one stops working immediately.
+    pub secret: WebhookSecret,
+}
+
 /// One page of a list operation.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
@@ -303,6 +364,23 @@ mod tests {
             EventType::from("video_agent.fail"),
             EventType::VideoAgentFail
         );
+    }
+
+    #[test]
+    fn webhook_secrets_stay_out_of_debug() {
+        let endpoint: WebhookEndpoint = serde_json::from_value(serde_json::json!({
+            "endpoint_id": "ep", "url": "https://x.test", "status": "enabled",
+            "created_at": "2026-01-01T00:00:00Z", "secret": "whsec_hidden"
+        }))
+        .unwrap();
+        assert!(!format!("{endpoint:?}").contains("whsec_hidden"));
+        assert_eq!(
+            endpoint.secret.as_ref().map(WebhookSecret::expose),
+            Some("whsec_hidden")
+        );
+        assert!(serde_json::to_string(&endpoint)
+            .unwrap()
+            .contains("whsec_hidden"));
     }
 
     #[test]

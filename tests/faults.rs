@@ -195,7 +195,7 @@ async fn a_webhook_retried_three_times_is_processed_once() {
         .send()
         .await
         .unwrap();
-    *receiver.secret.lock().unwrap() = endpoint.secret.unwrap();
+    *receiver.secret.lock().unwrap() = endpoint.secret.unwrap().into();
 
     let outcome = client
         .video_agents()

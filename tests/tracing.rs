@@ -64,6 +64,31 @@ async fn tracing_records_operations_and_never_the_key() {
         .create(CreateVideoAgentRequest::new("secret-free prompt"))
         .await
         .unwrap();
+    const WEBHOOK_SECRET: &str = "whsec_tracing_secret_value";
+    server
+        .mock_async(|when, then| {
+            when.method("POST").path("/v3/webhooks/endpoints");
+            then.status(200).json_body(json!({"data": {
+                "endpoint_id": "ep_1", "url": "https://example.com/h", "events": null,
+                "status": "enabled", "created_at": "2026-01-01T00:00:00Z", "secret": WEBHOOK_SECRET
+            }}));
+        })
+        .await;
+    let endpoint = client
+        .webhooks()
+        .create_endpoint("https://example.com/h")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        endpoint.secret.as_ref().map(|s| s.expose()),
+        Some(WEBHOOK_SECRET)
+    );
+    assert!(!format!("{endpoint:?}").contains(WEBHOOK_SECRET));
+    let verifier = heygen_api::webhook::Verifier::new(WEBHOOK_SECRET);
+    assert!(!format!("{verifier:?}").contains(WEBHOOK_SECRET));
+    let refusal = verifier.verify(&http::HeaderMap::new(), b"{}").unwrap_err();
+    assert!(!format!("{refusal:?} {refusal}").contains(WEBHOOK_SECRET));
     let error = client.videos().get("missing").await.unwrap_err();
     assert!(!format!("{error:?}").contains(KEY));
     assert!(!error.to_string().contains(KEY));
@@ -72,5 +97,13 @@ async fn tracing_records_operations_and_never_the_key() {
     assert!(log.contains("req-traced"), "{log}");
     assert!(log.contains("request finished"), "{log}");
     assert!(!log.contains(KEY), "the API key leaked into logs: {log}");
+    assert!(
+        log.contains("ep_1"),
+        "response bodies are logged at DEBUG: {log}"
+    );
+    assert!(
+        !log.contains(WEBHOOK_SECRET),
+        "a webhook secret leaked into logs: {log}"
+    );
     assert!(!format!("{client:?}").contains(KEY));
 }

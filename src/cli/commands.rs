@@ -420,7 +420,7 @@ async fn endpoint(client: &Client, out: &Out, command: EndpointCommand) -> Outco
                     "endpoint {} -> {}\nsecret {} (shown once; keep it to verify deliveries)",
                     endpoint.endpoint_id,
                     endpoint.url,
-                    endpoint.secret.as_deref().unwrap_or("-")
+                    endpoint.secret.as_ref().map_or("-", |s| s.expose())
                 )
             });
             Ok(output::OK)
@@ -449,7 +449,11 @@ async fn endpoint(client: &Client, out: &Out, command: EndpointCommand) -> Outco
         EndpointCommand::RotateSecret { endpoint_id } => {
             let rotated = webhooks.rotate_secret(&endpoint_id).await?;
             out.show(&rotated, || {
-                format!("endpoint {} secret {}", rotated.endpoint_id, rotated.secret)
+                format!(
+                    "endpoint {} secret {}",
+                    rotated.endpoint_id,
+                    rotated.secret.expose()
+                )
             });
             Ok(output::OK)
         }
