@@ -437,7 +437,10 @@ pub(crate) struct CallContext {
 pub(crate) struct CallRecord {
     pub(crate) attempts: u32,
     pub(crate) status: Option<StatusCode>,
+    /// Headers of the last response, kept for error statuses only.
     pub(crate) headers: Option<HeaderMap>,
+    /// `X-Request-Id` of the last response.
+    pub(crate) request_id: Option<String>,
     pub(crate) error_body: Option<Bytes>,
 }
 
@@ -512,7 +515,7 @@ pub(crate) async fn finish<T>(
                     operation,
                     status,
                     snippet: snippet(&body),
-                    request_id: request_id(&headers),
+                    request_id: record.request_id,
                     source,
                 }))
             }

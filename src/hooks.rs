@@ -145,9 +145,13 @@ async fn run(
                 let in_progress = status == StatusCode::CONFLICT
                     && error_body.as_deref().is_some_and(is_in_progress);
                 if let Some(call) = call {
+                    // Success: only what a decode error would need. Errors: everything.
+                    let request_id = crate::client::request_id(response.headers());
+                    let headers = error_body.is_some().then(|| response.headers().clone());
                     call.update(|r| {
                         r.status = Some(status);
-                        r.headers = Some(response.headers().clone());
+                        r.request_id = request_id;
+                        r.headers = headers;
                         r.error_body = error_body;
                     });
                 }

@@ -421,12 +421,13 @@ macro_rules! webhook_events {
         }
 
         impl WebhookEvent {
-            fn from_payload(payload: EventPayload, raw: Value) -> Self {
+            /// The variant of a payload whose type is known (unknown types never get here).
+            fn from_known(payload: EventPayload) -> Self {
                 match &payload.event_type {
                     $( EventType::$variant => WebhookEvent::$variant(payload), )+
                     other => WebhookEvent::Unknown {
                         event_type: other.as_str().to_string(),
-                        raw,
+                        raw: Value::Object(payload.data),
                     },
                 }
             }
@@ -494,30 +495,40 @@ fn text(map: &Map<String, Value>, key: &str) -> Option<String> {
 }
 
 fn parse(body: &[u8]) -> Result<WebhookEvent, WebhookError> {
-    let raw: Value = serde_json::from_slice(body)
+    let mut raw: Value = serde_json::from_slice(body)
         .map_err(|e| WebhookError::MalformedPayload(format!("not JSON ({e})")))?;
     let top = raw
-        .as_object()
+        .as_object_mut()
         .ok_or_else(|| WebhookError::MalformedPayload("not a JSON object".into()))?;
     let event_type = match top.get("event_type").or_else(|| top.get("event")) {
-        Some(Value::String(t)) if !t.is_empty() => t.clone(),
+        Some(Value::String(t)) if !t.is_empty() => EventType::from(t.as_str()),
         _ => {
             return Err(WebhookError::MalformedPayload(
                 "no `event_type` string".into(),
             ))
         }
     };
-    let data = match top.get("event_data") {
-        Some(Value::Object(data)) => data.clone(),
-        None | Some(Value::Null) => Map::new(),
-        Some(_) => {
-            return Err(WebhookError::MalformedPayload(
-                "`event_data` is not an object".into(),
-            ))
-        }
+    if !matches!(
+        top.get("event_data"),
+        None | Some(Value::Null | Value::Object(_))
+    ) {
+        return Err(WebhookError::MalformedPayload(
+            "`event_data` is not an object".into(),
+        ));
+    }
+    if let EventType::Unknown(name) = event_type {
+        return Ok(WebhookEvent::Unknown {
+            event_type: name,
+            raw,
+        });
+    }
+    // Known event: move the data out instead of copying it.
+    let data = match top.remove("event_data") {
+        Some(Value::Object(data)) => data,
+        _ => Map::new(),
     };
     let payload = EventPayload {
-        event_type: EventType::from(event_type),
+        event_type,
         event_id: text(top, "event_id"),
         session_id: text(&data, "session_id"),
         video_id: text(&data, "video_id"),
@@ -529,7 +540,7 @@ fn parse(body: &[u8]) -> Result<WebhookEvent, WebhookError> {
             .or_else(|| text(&data, "msg")),
         data,
     };
-    Ok(WebhookEvent::from_payload(payload, raw))
+    Ok(WebhookEvent::from_known(payload))
 }
 
 #[cfg(test)]
