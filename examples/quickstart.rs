@@ -148,7 +148,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let event_callback = delivery
         .event
         .payload()
-        .and_then(|p| p.callback_id.clone())
+        .and_then(|p| p.callback_id().map(str::to_string))
         .unwrap_or_default();
 
     println!();

@@ -84,10 +84,12 @@ async fn receive(
         match &delivery.event {
             WebhookEvent::VideoAgentSuccess(event) => println!(
                 "video ready: session {:?}, video {:?}, callback {:?}",
-                event.session_id, event.video_id, event.callback_id
+                event.session_id(),
+                event.video_id(),
+                event.callback_id()
             ),
             WebhookEvent::VideoAgentFail(event) => {
-                println!("video failed: {:?}", event.failure_message)
+                println!("video failed: {:?}", event.failure_message())
             }
             other => println!("event {}", other.event_type()),
         }

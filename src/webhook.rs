@@ -18,8 +18,8 @@
 //! assert_eq!(delivery.event_id.as_deref(), Some("evt_1"));
 //! match delivery.event {
 //!     WebhookEvent::VideoAgentSuccess(event) => {
-//!         assert_eq!(event.video_id.as_deref(), Some("v1"));
-//!         assert_eq!(event.callback_id.as_deref(), Some("order-42"));
+//!         assert_eq!(event.video_id(), Some("v1"));
+//!         assert_eq!(event.callback_id(), Some("order-42"));
 //!     }
 //!     other => panic!("unexpected {other:?}"),
 //! }
@@ -273,7 +273,11 @@ impl Verifier {
         let event_id = headers
             .header(EVENT_ID_HEADER)
             .map(str::to_string)
-            .or_else(|| event.payload().and_then(|p| p.event_id.clone()));
+            .or_else(|| {
+                event
+                    .payload()
+                    .and_then(|p| p.event_id().map(str::to_string))
+            });
         Ok(Delivery {
             event,
             event_id,
@@ -368,31 +372,69 @@ pub fn now_unix() -> u64 {
         .unwrap_or(0)
 }
 
-/// The fields HeyGen sends with an event, read from wherever they sit.
+/// An event's fields, read from wherever HeyGen puts them.
+///
+/// The known fields are read from `event_data` on demand (nothing is copied at parse time);
+/// [`EventPayload::data`] has everything as sent.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct EventPayload {
     /// The event type.
     pub event_type: EventType,
-    /// `event_id` from the body, when present.
-    pub event_id: Option<String>,
-    /// The Video Agent session (video_agent events).
-    pub session_id: Option<String>,
-    /// The video.
-    pub video_id: Option<String>,
-    /// The finished file's URL (`url` or `video_url`).
-    pub url: Option<String>,
-    /// The `callback_id` given at creation, from `event_data` or the top level.
-    pub callback_id: Option<String>,
-    /// Machine-readable failure reason, for failure events.
-    pub failure_code: Option<String>,
-    /// Failure text, from whichever of `failure_message`, `message`, `msg` is present.
-    pub failure_message: Option<String>,
-    /// `event_data` as sent, for fields not listed here.
+    /// `event_data` as sent.
     pub data: Map<String, Value>,
+    /// `event_id` from the top level of the body, when present.
+    event_id: Option<String>,
+    /// `callback_id` from the top level of the body, when present.
+    top_callback_id: Option<String>,
 }
 
 impl EventPayload {
+    fn field(&self, key: &str) -> Option<&str> {
+        match self.data.get(key)? {
+            Value::String(s) if !s.is_empty() => Some(s),
+            _ => None,
+        }
+    }
+
+    /// `event_id` from the body, when present (deliveries carry it in `Heygen-Event-Id`).
+    pub fn event_id(&self) -> Option<&str> {
+        self.event_id.as_deref()
+    }
+
+    /// The Video Agent session (video_agent events).
+    pub fn session_id(&self) -> Option<&str> {
+        self.field("session_id")
+    }
+
+    /// The video.
+    pub fn video_id(&self) -> Option<&str> {
+        self.field("video_id")
+    }
+
+    /// The finished file's URL (`url` or `video_url`).
+    pub fn url(&self) -> Option<&str> {
+        self.field("url").or_else(|| self.field("video_url"))
+    }
+
+    /// The `callback_id` given at creation, from `event_data` or the top level.
+    pub fn callback_id(&self) -> Option<&str> {
+        self.field("callback_id")
+            .or(self.top_callback_id.as_deref())
+    }
+
+    /// Machine-readable failure reason, for failure events.
+    pub fn failure_code(&self) -> Option<&str> {
+        self.field("failure_code")
+    }
+
+    /// Failure text, from whichever of `failure_message`, `message`, `msg` is present.
+    pub fn failure_message(&self) -> Option<&str> {
+        self.field("failure_message")
+            .or_else(|| self.field("message"))
+            .or_else(|| self.field("msg"))
+    }
+
     /// Whether this is a failure event (`….fail`, `….failed`).
     pub fn is_failure(&self) -> bool {
         let name = self.event_type.as_str();
@@ -530,14 +572,7 @@ fn parse(body: &[u8]) -> Result<WebhookEvent, WebhookError> {
     let payload = EventPayload {
         event_type,
         event_id: text(top, "event_id"),
-        session_id: text(&data, "session_id"),
-        video_id: text(&data, "video_id"),
-        url: text(&data, "url").or_else(|| text(&data, "video_url")),
-        callback_id: text(&data, "callback_id").or_else(|| text(top, "callback_id")),
-        failure_code: text(&data, "failure_code"),
-        failure_message: text(&data, "failure_message")
-            .or_else(|| text(&data, "message"))
-            .or_else(|| text(&data, "msg")),
+        top_callback_id: text(top, "callback_id"),
         data,
     };
     Ok(WebhookEvent::from_known(payload))

@@ -613,8 +613,8 @@ async fn webhooks_are_delivered_signed_and_retried() {
             let WebhookEvent::VideoAgentSuccess(event) = &delivery.event else {
                 panic!("{:?}", delivery.event)
             };
-            assert_eq!(event.video_id.as_deref(), Some(video_id.as_str()));
-            assert_eq!(event.callback_id.as_deref(), Some("cb-7"));
+            assert_eq!(event.video_id(), Some(video_id.as_str()));
+            assert_eq!(event.callback_id(), Some("cb-7"));
             delivery.event_id.unwrap()
         })
         .collect();
@@ -630,10 +630,7 @@ async fn webhooks_are_delivered_signed_and_retried() {
         "per-request callbacks are unsigned"
     );
     let event = webhook::parse_unsigned_callback(&callbacks[0].1).unwrap();
-    assert_eq!(
-        event.payload().unwrap().callback_id.as_deref(),
-        Some("cb-7")
-    );
+    assert_eq!(event.payload().unwrap().callback_id(), Some("cb-7"));
 }
 
 #[tokio::test]

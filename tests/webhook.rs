@@ -58,13 +58,10 @@ fn a_documented_delivery_verifies_and_parses() {
         panic!("{:?}", delivery.event)
     };
     assert_eq!(event.event_type, EventType::VideoAgentSuccess);
-    assert_eq!(event.session_id.as_deref(), Some("sess_1"));
-    assert_eq!(event.video_id.as_deref(), Some("vid_1"));
-    assert_eq!(
-        event.url.as_deref(),
-        Some("https://files.heygen.ai/video/vid_1.mp4")
-    );
-    assert_eq!(event.callback_id.as_deref(), Some("order-42"));
+    assert_eq!(event.session_id(), Some("sess_1"));
+    assert_eq!(event.video_id(), Some("vid_1"));
+    assert_eq!(event.url(), Some("https://files.heygen.ai/video/vid_1.mp4"));
+    assert_eq!(event.callback_id(), Some("order-42"));
     assert!(!event.is_failure());
 }
 
@@ -220,8 +217,8 @@ fn failure_text_and_callback_ids_are_found_wherever_they_sit() {
         let event = webhook::parse_unsigned_callback(body.as_bytes()).unwrap();
         let payload = event.payload().unwrap();
         assert!(payload.is_failure());
-        assert_eq!(payload.failure_message.as_deref(), Some(message));
-        assert_eq!(payload.callback_id.as_deref(), Some(callback));
+        assert_eq!(payload.failure_message(), Some(message));
+        assert_eq!(payload.callback_id(), Some(callback));
     }
 }
 

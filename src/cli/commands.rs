@@ -506,12 +506,12 @@ fn event_json(event: &WebhookEvent) -> Value {
     match event.payload() {
         Some(p) => json!({
             "event_type": p.event_type,
-            "session_id": p.session_id,
-            "video_id": p.video_id,
-            "url": p.url,
-            "callback_id": p.callback_id,
-            "failure_code": p.failure_code,
-            "failure_message": p.failure_message,
+            "session_id": p.session_id(),
+            "video_id": p.video_id(),
+            "url": p.url(),
+            "callback_id": p.callback_id(),
+            "failure_code": p.failure_code(),
+            "failure_message": p.failure_message(),
             "event_data": p.data,
         }),
         None => match event {
