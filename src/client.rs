@@ -367,16 +367,17 @@ pub fn default_user_agent() -> String {
     concat!("heygen-api-rust/", env!("CARGO_PKG_VERSION")).to_string()
 }
 
+/// reqwest is built without a bundled rustls provider; install `ring` unless the application
+/// chose one.
 #[cfg(feature = "rustls")]
-fn install_crypto_provider() {
-    // reqwest is built without a bundled provider; use ring unless the application chose one.
+pub(crate) fn install_crypto_provider() {
     if rustls::crypto::CryptoProvider::get_default().is_none() {
         let _ = rustls::crypto::ring::default_provider().install_default();
     }
 }
 
 #[cfg(not(feature = "rustls"))]
-fn install_crypto_provider() {}
+pub(crate) fn install_crypto_provider() {}
 
 /// Configuration shared by every copy of a client. Opaque.
 #[derive(Clone)]

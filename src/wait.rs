@@ -340,9 +340,10 @@ impl Source for crate::Client {
     }
 }
 
-/// What to wait on first.
+/// What is being polled: the session until it has a video, then the video. A wait starts in
+/// either phase.
 #[derive(Debug, Clone)]
-pub(crate) enum Start {
+pub(crate) enum Phase {
     Session(String),
     Video {
         session_id: Option<String>,
@@ -350,12 +351,17 @@ pub(crate) enum Start {
     },
 }
 
-enum Phase {
-    Session(String),
-    Video {
-        session_id: Option<String>,
-        video_id: String,
-    },
+impl Phase {
+    /// The session and video ids known in this phase.
+    fn ids(&self) -> (Option<String>, Option<String>) {
+        match self {
+            Phase::Session(id) => (Some(id.clone()), None),
+            Phase::Video {
+                session_id,
+                video_id,
+            } => (session_id.clone(), Some(video_id.clone())),
+        }
+    }
 }
 
 enum Step {
@@ -378,24 +384,14 @@ struct Waiter<S> {
 }
 
 impl<S: Source> Waiter<S> {
-    fn new(source: S, start: Start, options: WaitOptions) -> Self {
+    fn new(source: S, start: Phase, options: WaitOptions) -> Self {
         let started = Instant::now();
-        let phase = match start {
-            Start::Session(id) => Phase::Session(id),
-            Start::Video {
-                session_id,
-                video_id,
-            } => Phase::Video {
-                session_id,
-                video_id,
-            },
-        };
         Waiter {
             source,
             deadline: started + options.deadline,
             interval: options.initial_interval,
             options,
-            phase,
+            phase: start,
             started,
             polls: 0,
             last_status: None,
@@ -405,13 +401,7 @@ impl<S: Source> Waiter<S> {
     }
 
     fn timed_out(&self) -> WaitOutcome {
-        let (session_id, video_id) = match &self.phase {
-            Phase::Session(id) => (Some(id.clone()), None),
-            Phase::Video {
-                session_id,
-                video_id,
-            } => (session_id.clone(), Some(video_id.clone())),
-        };
+        let (session_id, video_id) = self.phase.ids();
         WaitOutcome::TimedOut(TimedOut {
             session_id,
             video_id,
@@ -589,13 +579,7 @@ impl<S: Source> Waiter<S> {
         if !status.is_empty() {
             self.last_status = Some(status.to_string());
         }
-        let (session_id, video_id) = match &self.phase {
-            Phase::Session(id) => (Some(id.clone()), None),
-            Phase::Video {
-                session_id,
-                video_id,
-            } => (session_id.clone(), Some(video_id.clone())),
-        };
+        let (session_id, video_id) = self.phase.ids();
         WaitEvent {
             phase,
             session_id,
@@ -616,7 +600,7 @@ pub type WaitStream<'a> = Pin<Box<dyn Stream<Item = Result<WaitUpdate>> + Send +
 /// Streams the wait: a `Progress` item per poll, then one `Done` (or an error) and the end.
 pub(crate) fn stream<'a, S: Source + 'a>(
     source: S,
-    start: Start,
+    start: Phase,
     options: WaitOptions,
 ) -> WaitStream<'a> {
     let waiter = Waiter::new(source, start, options);
@@ -641,7 +625,7 @@ pub(crate) fn stream<'a, S: Source + 'a>(
 /// Runs the wait to its end, reporting progress to the options' callback.
 pub(crate) async fn run<S: Source>(
     source: S,
-    start: Start,
+    start: Phase,
     options: WaitOptions,
 ) -> Result<WaitOutcome> {
     use futures_util::StreamExt as _;

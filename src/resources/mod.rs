@@ -1,5 +1,35 @@
 //! One handle per API resource, returned by the [`Client`](crate::Client) accessors.
 
+/// The page size, cursor and stream shared by every list request builder.
+macro_rules! paged {
+    ($builder:ident, $item:ty, $operation:literal, $default:literal) => {
+        impl<'a> $builder<'a> {
+            #[doc = concat!("Page size, 1–100 (default ", $default, ").")]
+            pub fn limit(mut self, limit: u32) -> Self {
+                self.limit = Some(limit);
+                self
+            }
+
+            /// Cursor from a previous page's `next_token`.
+            pub fn token(mut self, token: impl Into<String>) -> Self {
+                self.token = Some(token.into());
+                self
+            }
+
+            /// Streams every item of every page, starting at this request's token (if any)
+            /// and following `next_token`; the page size is this request's `limit`.
+            pub fn stream(self) -> $crate::pagination::ItemStream<'a, $item> {
+                let first = self.token.clone();
+                $crate::pagination::paginate($operation, first, move |token| {
+                    let mut page = self.clone();
+                    page.token = token;
+                    page.send()
+                })
+            }
+        }
+    };
+}
+
 mod assets;
 mod video_agents;
 mod videos;

@@ -2,14 +2,13 @@
 
 use crate::client::{call, CallOptions, Client};
 use crate::error::{Error, Result};
-use crate::pagination::{paginate, ItemStream};
 use crate::requests::{CreateVideoAgentRequest, SendMessageRequest};
 use crate::resources::{check_id, check_limit, RequestOptions};
 use crate::types::{
     CreatedVideoAgentSession, Page, SentMessage, SessionResource, StoppedSession, Style,
     VideoAgentSession, VideoAgentSessionSummary, VideoDetail,
 };
-use crate::wait::{self, Start, WaitOptions, WaitOutcome, WaitStream};
+use crate::wait::{self, Phase, WaitOptions, WaitOutcome, WaitStream};
 
 /// Video Agent sessions. Get one with [`Client::video_agents`].
 #[derive(Debug, Clone, Copy)]
@@ -61,11 +60,11 @@ impl<'a> VideoAgents<'a> {
     ) -> Result<WaitOutcome> {
         let created = self.create(request).await?;
         let start = match created.video_id.filter(|v| !v.is_empty()) {
-            Some(video_id) => Start::Video {
+            Some(video_id) => Phase::Video {
                 session_id: Some(created.session_id),
                 video_id,
             },
-            None => Start::Session(created.session_id),
+            None => Phase::Session(created.session_id),
         };
         wait::run(self.client.clone(), start, options).await
     }
@@ -75,7 +74,7 @@ impl<'a> VideoAgents<'a> {
         check_id("session_id", session_id)?;
         wait::run(
             self.client.clone(),
-            Start::Session(session_id.to_string()),
+            Phase::Session(session_id.to_string()),
             options,
         )
         .await
@@ -86,7 +85,7 @@ impl<'a> VideoAgents<'a> {
     pub fn wait_stream(&self, session_id: &str, options: WaitOptions) -> WaitStream<'static> {
         wait::stream(
             self.client.clone(),
-            Start::Session(session_id.to_string()),
+            Phase::Session(session_id.to_string()),
             options,
         )
     }
@@ -206,30 +205,14 @@ pub struct ListSessions<'a> {
     token: Option<String>,
 }
 
-impl<'a> ListSessions<'a> {
-    /// Streams every item of every page, starting at this request's token (if any) and
-    /// following `next_token`; the page size is this request's `limit`.
-    pub fn stream(self) -> ItemStream<'a, VideoAgentSessionSummary> {
-        let first = self.token.clone();
-        paginate("list_video_agent_sessions", first, move |token| {
-            let mut page = self.clone();
-            page.token = token;
-            page.send()
-        })
-    }
+paged!(
+    ListSessions,
+    VideoAgentSessionSummary,
+    "list_video_agent_sessions",
+    "20"
+);
 
-    /// Page size, 1–100 (default 20).
-    pub fn limit(mut self, limit: u32) -> Self {
-        self.limit = Some(limit);
-        self
-    }
-
-    /// Cursor from a previous page's `next_token`.
-    pub fn token(mut self, token: impl Into<String>) -> Self {
-        self.token = Some(token.into());
-        self
-    }
-
+impl ListSessions<'_> {
     /// Fetches the page.
     pub async fn send(self) -> Result<Page<VideoAgentSessionSummary>> {
         let limit = check_limit(self.limit)?;
@@ -262,33 +245,12 @@ pub struct ListStyles<'a> {
     token: Option<String>,
 }
 
-impl<'a> ListStyles<'a> {
-    /// Streams every item of every page, starting at this request's token (if any) and
-    /// following `next_token`; the page size is this request's `limit`.
-    pub fn stream(self) -> ItemStream<'a, Style> {
-        let first = self.token.clone();
-        paginate("list_video_agent_styles", first, move |token| {
-            let mut page = self.clone();
-            page.token = token;
-            page.send()
-        })
-    }
+paged!(ListStyles, Style, "list_video_agent_styles", "20");
 
+impl ListStyles<'_> {
     /// Only styles with this tag (e.g. `cinematic`, `retro-tech`).
     pub fn tag(mut self, tag: impl Into<String>) -> Self {
         self.tag = Some(tag.into());
-        self
-    }
-
-    /// Page size, 1–100 (default 20).
-    pub fn limit(mut self, limit: u32) -> Self {
-        self.limit = Some(limit);
-        self
-    }
-
-    /// Cursor from a previous page's `next_token`.
-    pub fn token(mut self, token: impl Into<String>) -> Self {
-        self.token = Some(token.into());
         self
     }
 

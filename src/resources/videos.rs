@@ -8,14 +8,13 @@ use tokio::io::AsyncWrite;
 use crate::client::{call, CallOptions, Client};
 use crate::download::{self, Download, VideoAsset};
 use crate::error::Result;
-use crate::pagination::{paginate, ItemStream};
 use crate::resources::{check_id, check_limit};
 use crate::transfer::Progress;
 use crate::types::{DeletedVideo, Page, VideoDetail};
-use crate::wait::{self, Start, WaitOptions, WaitOutcome, WaitStream};
+use crate::wait::{self, Phase, WaitOptions, WaitOutcome, WaitStream};
 
-fn video_start(video_id: &str) -> Start {
-    Start::Video {
+fn video_start(video_id: &str) -> Phase {
+    Phase::Video {
         session_id: None,
         video_id: video_id.to_string(),
     }
@@ -122,30 +121,9 @@ pub struct ListVideos<'a> {
     title: Option<String>,
 }
 
-impl<'a> ListVideos<'a> {
-    /// Streams every item of every page, starting at this request's token (if any) and
-    /// following `next_token`; the page size is this request's `limit`.
-    pub fn stream(self) -> ItemStream<'a, VideoDetail> {
-        let first = self.token.clone();
-        paginate("list_videos", first, move |token| {
-            let mut page = self.clone();
-            page.token = token;
-            page.send()
-        })
-    }
+paged!(ListVideos, VideoDetail, "list_videos", "10");
 
-    /// Page size, 1–100 (default 10).
-    pub fn limit(mut self, limit: u32) -> Self {
-        self.limit = Some(limit);
-        self
-    }
-
-    /// Cursor from a previous page's `next_token`.
-    pub fn token(mut self, token: impl Into<String>) -> Self {
-        self.token = Some(token.into());
-        self
-    }
-
+impl ListVideos<'_> {
     /// Only videos in this folder.
     pub fn folder_id(mut self, folder_id: impl Into<String>) -> Self {
         self.folder_id = Some(folder_id.into());

@@ -6,7 +6,6 @@
 use crate::client::{call, CallOptions, Client};
 use crate::error::{Error, Result};
 use crate::files::check_http_url;
-use crate::pagination::{paginate, ItemStream};
 use crate::raw::types::{CreateWebhookEndpointRequest, UpdateWebhookEndpointRequest};
 use crate::resources::{check_id, check_limit, RequestOptions};
 use crate::types::{
@@ -215,30 +214,14 @@ pub struct ListEndpoints<'a> {
     token: Option<String>,
 }
 
-impl<'a> ListEndpoints<'a> {
-    /// Streams every item of every page, starting at this request's token (if any) and
-    /// following `next_token`; the page size is this request's `limit`.
-    pub fn stream(self) -> ItemStream<'a, WebhookEndpoint> {
-        let first = self.token.clone();
-        paginate("list_webhook_endpoints", first, move |token| {
-            let mut page = self.clone();
-            page.token = token;
-            page.send()
-        })
-    }
+paged!(
+    ListEndpoints,
+    WebhookEndpoint,
+    "list_webhook_endpoints",
+    "10"
+);
 
-    /// Page size, 1–100 (default 10).
-    pub fn limit(mut self, limit: u32) -> Self {
-        self.limit = Some(limit);
-        self
-    }
-
-    /// Cursor from a previous page's `next_token`.
-    pub fn token(mut self, token: impl Into<String>) -> Self {
-        self.token = Some(token.into());
-        self
-    }
-
+impl ListEndpoints<'_> {
     /// Fetches the page.
     pub async fn send(self) -> Result<Page<WebhookEndpoint>> {
         let limit = check_limit(self.limit)?;
@@ -272,18 +255,9 @@ pub struct ListEvents<'a> {
     token: Option<String>,
 }
 
-impl<'a> ListEvents<'a> {
-    /// Streams every item of every page, starting at this request's token (if any) and
-    /// following `next_token`; the page size is this request's `limit`.
-    pub fn stream(self) -> ItemStream<'a, WebhookEventRecord> {
-        let first = self.token.clone();
-        paginate("list_webhook_events", first, move |token| {
-            let mut page = self.clone();
-            page.token = token;
-            page.send()
-        })
-    }
+paged!(ListEvents, WebhookEventRecord, "list_webhook_events", "10");
 
+impl ListEvents<'_> {
     /// Only events of this type.
     pub fn event_type(mut self, event_type: impl Into<EventType>) -> Self {
         self.event_type = Some(event_type.into().as_str().to_string());
@@ -293,18 +267,6 @@ impl<'a> ListEvents<'a> {
     /// Only events for this entity.
     pub fn entity_id(mut self, entity_id: impl Into<String>) -> Self {
         self.entity_id = Some(entity_id.into());
-        self
-    }
-
-    /// Page size, 1–100 (default 10).
-    pub fn limit(mut self, limit: u32) -> Self {
-        self.limit = Some(limit);
-        self
-    }
-
-    /// Cursor from a previous page's `next_token`.
-    pub fn token(mut self, token: impl Into<String>) -> Self {
-        self.token = Some(token.into());
         self
     }
 

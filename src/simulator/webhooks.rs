@@ -17,10 +17,7 @@ use crate::webhook;
 const TICK: Duration = Duration::from_millis(20);
 
 pub(crate) fn delivery_client() -> Result<reqwest::Client> {
-    #[cfg(feature = "rustls")]
-    if rustls::crypto::CryptoProvider::get_default().is_none() {
-        let _ = rustls::crypto::ring::default_provider().install_default();
-    }
+    crate::client::install_crypto_provider();
     reqwest::Client::builder()
         .timeout(Duration::from_secs(10))
         .user_agent("heygen-simulator-webhooks")

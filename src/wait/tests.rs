@@ -127,7 +127,7 @@ async fn polls_the_session_until_a_video_then_the_video() {
     let events = Arc::new(Mutex::new(Vec::new()));
     let seen = Arc::clone(&events);
     let options = quiet().on_progress(move |e: &WaitEvent| seen.lock().unwrap().push(e.clone()));
-    let outcome = run(fake.clone(), Start::Session("s1".into()), options)
+    let outcome = run(fake.clone(), Phase::Session("s1".into()), options)
         .await
         .unwrap();
     let WaitOutcome::Completed { session_id, video } = &outcome else {
@@ -169,7 +169,7 @@ async fn a_twenty_minute_wait_times_out_just_before_its_deadline() {
     let fake = Fake::default().with_videos(vec![video("processing")]);
     let begun = Instant::now();
     let real = std::time::Instant::now();
-    let start = Start::Video {
+    let start = Phase::Video {
         session_id: None,
         video_id: "v1".into(),
     };
@@ -202,7 +202,7 @@ async fn a_failed_video_and_a_failed_session_are_distinct_outcomes() {
     let fake = Fake::default().with_videos(vec![video("processing"), video("failed")]);
     let outcome = run(
         fake,
-        Start::Video {
+        Phase::Video {
             session_id: None,
             video_id: "v1".into(),
         },
@@ -219,7 +219,7 @@ async fn a_failed_video_and_a_failed_session_are_distinct_outcomes() {
 
     let fake =
         Fake::default().with_sessions(vec![session("thinking", None), session("failed", None)]);
-    let outcome = run(fake, Start::Session("s1".into()), quiet())
+    let outcome = run(fake, Phase::Session("s1".into()), quiet())
         .await
         .unwrap();
     assert!(
@@ -237,7 +237,7 @@ async fn a_paused_chat_session_needs_input() {
     for status in ["reviewing", "waiting_for_input"] {
         let fake =
             Fake::default().with_sessions(vec![session("thinking", None), session(status, None)]);
-        let outcome = run(fake, Start::Session("s1".into()), quiet())
+        let outcome = run(fake, Phase::Session("s1".into()), quiet())
             .await
             .unwrap();
         let WaitOutcome::NeedsInput { session } = &outcome else {
@@ -256,7 +256,7 @@ async fn unknown_statuses_count_as_running() {
             session("generating", Some("v1")),
         ])
         .with_videos(vec![video("waiting"), video("queued"), video("completed")]);
-    let outcome = run(fake.clone(), Start::Session("s1".into()), quiet())
+    let outcome = run(fake.clone(), Phase::Session("s1".into()), quiet())
         .await
         .unwrap();
     assert!(outcome.is_completed(), "{outcome}");
@@ -275,7 +275,7 @@ async fn retryable_errors_do_not_end_the_wait_but_others_do() {
     let options = quiet().on_progress(move |e: &WaitEvent| seen.lock().unwrap().push(e.clone()));
     let outcome = run(
         fake,
-        Start::Video {
+        Phase::Video {
             session_id: None,
             video_id: "v1".into(),
         },
@@ -293,7 +293,7 @@ async fn retryable_errors_do_not_end_the_wait_but_others_do() {
     let fake = Fake::default().with_videos(vec![Err(api_error(401, ErrorCode::Unauthorized))]);
     let error = run(
         fake,
-        Start::Video {
+        Phase::Video {
             session_id: None,
             video_id: "v1".into(),
         },
@@ -309,7 +309,7 @@ async fn a_completed_session_without_a_video_id_asks_for_its_videos() {
     let fake = Fake::default()
         .with_sessions(vec![session("completed", None)])
         .with_videos(vec![video("completed")]);
-    let outcome = run(fake.clone(), Start::Session("s1".into()), quiet())
+    let outcome = run(fake.clone(), Phase::Session("s1".into()), quiet())
         .await
         .unwrap();
     assert!(outcome.is_completed());
@@ -319,7 +319,7 @@ async fn a_completed_session_without_a_video_id_asks_for_its_videos() {
 #[tokio::test(start_paused = true)]
 async fn dropping_the_wait_stops_polling() {
     let fake = Fake::default().with_videos(vec![video("processing")]);
-    let start = Start::Video {
+    let start = Phase::Video {
         session_id: None,
         video_id: "v1".into(),
     };
@@ -348,7 +348,7 @@ async fn the_stream_yields_each_poll_then_the_outcome() {
     ]);
     let updates: Vec<_> = stream(
         fake,
-        Start::Video {
+        Phase::Video {
             session_id: Some("s1".into()),
             video_id: "v1".into(),
         },
@@ -396,7 +396,7 @@ async fn a_session_failed_by_its_render_reports_the_video_failure() {
     let fake = Fake::default()
         .with_sessions(vec![session("failed", Some("v1"))])
         .with_videos(vec![video("failed")]);
-    let outcome = run(fake.clone(), Start::Session("s1".into()), quiet())
+    let outcome = run(fake.clone(), Phase::Session("s1".into()), quiet())
         .await
         .unwrap();
     let WaitOutcome::VideoFailed { video, session_id } = &outcome else {
@@ -415,7 +415,7 @@ async fn a_session_that_vanishes_is_followed_through_its_videos() {
             Err(api_error(404, ErrorCode::NotFound)),
         ])
         .with_videos(vec![video("completed")]);
-    let outcome = run(fake.clone(), Start::Session("s1".into()), quiet())
+    let outcome = run(fake.clone(), Phase::Session("s1".into()), quiet())
         .await
         .unwrap();
     assert!(outcome.is_completed(), "{outcome}");
@@ -424,7 +424,7 @@ async fn a_session_that_vanishes_is_followed_through_its_videos() {
     // A session that never existed stays an error.
     let fake = Fake::default().with_sessions(vec![Err(api_error(404, ErrorCode::NotFound))]);
     *fake.videos.lock().unwrap() = VecDeque::from(vec![Err(api_error(404, ErrorCode::NotFound))]);
-    let error = run(fake, Start::Session("s1".into()), quiet())
+    let error = run(fake, Phase::Session("s1".into()), quiet())
         .await
         .unwrap_err();
     assert_eq!(error.status().map(|s| s.as_u16()), Some(404));
