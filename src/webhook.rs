@@ -26,6 +26,7 @@
 //! # Ok::<(), heygen_api::webhook::WebhookError>(())
 //! ```
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::sync::Arc;
@@ -156,9 +157,25 @@ impl fmt::Display for WebhookError {
 
 impl std::error::Error for WebhookError {}
 
-/// A signing secret; its value never appears in `Debug`.
+/// A signing secret, kept as a MAC already keyed with it (the key schedule runs once, not per
+/// delivery); its value never appears in `Debug`.
 #[derive(Clone)]
-struct Secret(Vec<u8>);
+struct Secret(HmacSha256);
+
+impl Secret {
+    /// `None` only if HMAC refused the key, which it does for no length.
+    fn new(secret: String) -> Option<Self> {
+        HmacSha256::new_from_slice(secret.as_bytes())
+            .ok()
+            .map(Secret)
+    }
+
+    fn signed(&self, body: &[u8], signature: &[u8]) -> bool {
+        let mut mac = self.0.clone();
+        mac.update(body);
+        mac.verify_slice(signature).is_ok()
+    }
+}
 
 impl fmt::Debug for Secret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -195,7 +212,7 @@ impl Verifier {
     /// A verifier for one endpoint secret (the whole string, e.g. `whsec_…`, is the key).
     pub fn new(secret: impl Into<String>) -> Self {
         Verifier {
-            secrets: vec![Secret(secret.into().into_bytes())],
+            secrets: Secret::new(secret.into()).into_iter().collect(),
             tolerance: DEFAULT_TOLERANCE,
             max_body: DEFAULT_MAX_BODY_BYTES,
             clock: Arc::new(SystemTime::now),
@@ -204,7 +221,7 @@ impl Verifier {
 
     /// Also accepts deliveries signed with this secret (during a rotation).
     pub fn add_secret(mut self, secret: impl Into<String>) -> Self {
-        self.secrets.push(Secret(secret.into().into_bytes()));
+        self.secrets.extend(Secret::new(secret.into()));
         self
     }
 
@@ -253,16 +270,14 @@ impl Verifier {
             .ok_or(WebhookError::MissingSignature)?;
         let signature = signature.trim();
         let signature = signature.strip_prefix("sha256=").unwrap_or(signature);
-        let expected = hex::decode(signature).map_err(|_| WebhookError::BadSignature)?;
-        let valid = self.secrets.iter().any(|secret| {
-            HmacSha256::new_from_slice(&secret.0)
-                .map(|mut mac| {
-                    mac.update(body);
-                    mac.verify_slice(&expected).is_ok()
-                })
-                .unwrap_or(false)
-        });
-        if !valid {
+        // SHA-256 is 32 bytes: anything but 64 hex digits cannot match.
+        let mut expected = [0u8; 32];
+        hex::decode_to_slice(signature, &mut expected).map_err(|_| WebhookError::BadSignature)?;
+        if !self
+            .secrets
+            .iter()
+            .any(|secret| secret.signed(body, &expected))
+        {
             return Err(WebhookError::BadSignature);
         }
         let timestamp = match headers.header(TIMESTAMP_HEADER) {
@@ -536,7 +551,51 @@ fn text(map: &Map<String, Value>, key: &str) -> Option<String> {
     }
 }
 
+/// The body of a delivery of a known type, read in one pass without building a tree for the
+/// top level. Anything it does not accept goes to [`parse_value`], which says what is wrong.
+#[derive(serde::Deserialize)]
+struct Envelope<'a> {
+    #[serde(borrow)]
+    event_type: Cow<'a, str>,
+    #[serde(default)]
+    event_id: Option<Value>,
+    #[serde(default)]
+    callback_id: Option<Value>,
+    #[serde(default)]
+    event_data: Option<Map<String, Value>>,
+}
+
+fn text_value(value: Option<Value>) -> Option<String> {
+    match value? {
+        Value::String(s) if !s.is_empty() => Some(s),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
 fn parse(body: &[u8]) -> Result<WebhookEvent, WebhookError> {
+    // A derived struct also accepts a JSON array; only objects are payloads.
+    if body.trim_ascii_start().first() != Some(&b'{') {
+        return parse_value(body);
+    }
+    let Ok(envelope) = serde_json::from_slice::<Envelope<'_>>(body) else {
+        return parse_value(body);
+    };
+    let event_type = EventType::from(envelope.event_type.as_ref());
+    if envelope.event_type.is_empty() || event_type.is_unknown() {
+        // Unknown events keep the whole body as sent.
+        return parse_value(body);
+    }
+    Ok(WebhookEvent::from_known(EventPayload {
+        event_type,
+        event_id: text_value(envelope.event_id),
+        top_callback_id: text_value(envelope.callback_id),
+        data: envelope.event_data.unwrap_or_default(),
+    }))
+}
+
+/// Parses through a `Value`, with a specific error for each way a body can be malformed.
+fn parse_value(body: &[u8]) -> Result<WebhookEvent, WebhookError> {
     let mut raw: Value = serde_json::from_slice(body)
         .map_err(|e| WebhookError::MalformedPayload(format!("not JSON ({e})")))?;
     let top = raw
@@ -590,6 +649,73 @@ mod tests {
             !shown.contains("very_secret") && !shown.contains("other_secret"),
             "{shown}"
         );
+    }
+
+    #[test]
+    fn the_one_pass_parse_agrees_with_the_tree_parse() {
+        let bodies = [
+            r#"{"event_type":"video_agent.success","event_data":{"video_id":"v1","url":"https:\/\/x\/v.mp4"}}"#,
+            r#"{"event_type":"video_agent.fail","event_id":42,"callback_id":"c","event_data":null}"#,
+            r#"{"event_type":"video_agent.success","event_id":"","callback_id":7}"#,
+            r#"{"event_type":"video_agent.success","event_type":"avatar_video.fail","event_data":{}}"#,
+            r#"{"event_type":null,"event":"video_agent.success","event_data":{}}"#,
+            r#"{"event":"video_agent.success","event_data":{"session_id":"s"}}"#,
+            r#"{"event_type":"","event_data":{}}"#,
+            r#"{"event_type":"brand_new.event","event_data":{"x":1}}"#,
+            r#"{"event_type":"video_agent.success","event_data":[1]}"#,
+            r#"{"event_type":"video_agent.success","event_data":{"a":1},"extra":{"b":[true]}}"#,
+            r#"{"event_type":1}"#,
+            r#"["video_agent.success"]"#,
+            r#"{"event_type":"video_agent.success""#,
+        ];
+        for body in bodies {
+            let fast = parse(body.as_bytes());
+            let tree = parse_value(body.as_bytes());
+            match (&fast, &tree) {
+                (Ok(a), Ok(b)) => assert_eq!(a, b, "{body}"),
+                (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string(), "{body}"),
+                _ => panic!("{body}: {fast:?} vs {tree:?}"),
+            }
+        }
+        // Escaped event types are still recognised.
+        let escaped = parse(br#"{"event_type":"video_agent\u002esuccess"}"#).unwrap();
+        assert!(matches!(escaped, WebhookEvent::VideoAgentSuccess(_)));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn the_one_pass_parse_agrees_with_the_tree_parse_on_any_object(
+            fields in proptest::collection::vec((0usize..6, 0usize..8), 0..6),
+        ) {
+            const KEYS: [&str; 6] = ["event_type", "event", "event_id", "callback_id", "event_data", "other"];
+            const VALUES: [&str; 8] = [
+                r#""video_agent.success""#, r#""avatar_video.fail""#, r#""new.kind""#, r#""""#,
+                "12", "null", r#"{"video_id":"v","n":[1,{"a":null}]}"#, "[true]",
+            ];
+            let body = format!(
+                "{{{}}}",
+                fields.iter().map(|&(k, v)| format!(r#""{}":{}"#, KEYS[k], VALUES[v])).collect::<Vec<_>>().join(",")
+            );
+            let (fast, tree) = (parse(body.as_bytes()), parse_value(body.as_bytes()));
+            match (&fast, &tree) {
+                (Ok(a), Ok(b)) => proptest::prop_assert_eq!(a, b, "{}", body),
+                (Err(a), Err(b)) => proptest::prop_assert_eq!(a.to_string(), b.to_string(), "{}", body),
+                _ => proptest::prop_assert!(false, "{}: {:?} vs {:?}", body, fast, tree),
+            }
+        }
+    }
+
+    #[test]
+    fn signatures_of_the_wrong_length_are_refused_before_any_mac() {
+        let body = br#"{"event_type":"video_agent.success"}"#;
+        let good = signature("whsec_x", body);
+        let verifier = Verifier::new("whsec_x");
+        for sig in [&good[..62], &format!("{good}00")[..], &good[..]] {
+            let mut headers = http::HeaderMap::new();
+            headers.insert(SIGNATURE_HEADER, http::HeaderValue::from_str(sig).unwrap());
+            let result = verifier.verify(&headers, body);
+            assert_eq!(result.is_ok(), sig.len() == 64, "{sig}: {result:?}");
+        }
     }
 
     #[test]
