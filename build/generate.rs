@@ -5,7 +5,8 @@ use std::path::Path;
 use progenitor::{GenerationSettings, Generator, InterfaceStyle, TagStyle, TypeImpl};
 
 /// Schemas replaced by handwritten types: the server-controlled enums (open, with `Unknown`),
-/// the file-input union, the error body, and the validated request bodies.
+/// the file-input union, the error body, the validated request bodies and the idempotency
+/// key (checked by hand rather than by a regex engine compiled into every build).
 const REPLACEMENTS: &[(&str, &str)] = &[
     ("CreateSessionStatus", "crate::types::SessionStatus"),
     ("SessionStatus", "crate::types::SessionStatus"),
@@ -17,6 +18,7 @@ const REPLACEMENTS: &[(&str, &str)] = &[
     ("RotatedSecret", "crate::types::RotatedSecret"),
     ("FileInput", "crate::FileInput"),
     ("ApiError", "crate::ApiError"),
+    ("IdempotencyKey", "crate::types::IdempotencyKey"),
     ("CreateVideoAgentRequest", "crate::CreateVideoAgentRequest"),
     ("SendMessageRequest", "crate::SendMessageRequest"),
 ];

@@ -11,7 +11,6 @@
 
 use std::time::{Duration, SystemTime};
 
-use rand::Rng as _;
 use reqwest::header::HeaderMap;
 use reqwest::{Method, StatusCode};
 
@@ -105,7 +104,7 @@ impl RetryPolicy {
         };
         let base = self.initial_backoff.as_secs_f64() * factor.powi(retry.min(64) as i32);
         let jittered = if self.jitter {
-            base * rand::rng().random_range(0.75..=1.25)
+            base * (0.75 + 0.5 * fastrand::f64())
         } else {
             base
         };

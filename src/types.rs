@@ -252,6 +252,108 @@ open_enum! {
     }
 }
 
+/// A key that makes a write safe to repeat: HeyGen replays the first response to every request
+/// that carries the same key (for 24 hours). 1–255 characters from `A-Z a-z 0-9 _ - : .`.
+///
+/// ```
+/// use heygen_api::types::IdempotencyKey;
+///
+/// let key: IdempotencyKey = "order-42:create".parse()?;
+/// assert_eq!(key.as_str(), "order-42:create");
+/// assert!("has space".parse::<IdempotencyKey>().is_err());
+/// # Ok::<(), heygen_api::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(transparent)]
+pub struct IdempotencyKey(String);
+
+impl IdempotencyKey {
+    /// Checks `key` against the documented length and characters.
+    ///
+    /// # Errors
+    /// [`Error::InvalidRequest`](crate::Error::InvalidRequest) for field `idempotency_key`,
+    /// saying which rule the key breaks.
+    pub fn new(key: impl Into<String>) -> crate::Result<Self> {
+        let key = key.into();
+        let length = key.chars().count();
+        if !(1..=255).contains(&length) {
+            return Err(crate::Error::invalid(
+                "idempotency_key",
+                format!("must be 1-255 characters long, got {length}"),
+            ));
+        }
+        if let Some(bad) = key
+            .chars()
+            .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | ':' | '.')))
+        {
+            return Err(crate::Error::invalid(
+                "idempotency_key",
+                format!("contains {bad:?}; allowed are A-Z, a-z, 0-9, '_', '-', ':' and '.'"),
+            ));
+        }
+        Ok(IdempotencyKey(key))
+    }
+
+    /// The key as sent.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for IdempotencyKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::str::FromStr for IdempotencyKey {
+    type Err = crate::Error;
+    fn from_str(key: &str) -> crate::Result<Self> {
+        IdempotencyKey::new(key)
+    }
+}
+
+impl TryFrom<&str> for IdempotencyKey {
+    type Error = crate::Error;
+    fn try_from(key: &str) -> crate::Result<Self> {
+        IdempotencyKey::new(key)
+    }
+}
+
+impl TryFrom<String> for IdempotencyKey {
+    type Error = crate::Error;
+    fn try_from(key: String) -> crate::Result<Self> {
+        IdempotencyKey::new(key)
+    }
+}
+
+impl From<IdempotencyKey> for String {
+    fn from(key: IdempotencyKey) -> Self {
+        key.0
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for IdempotencyKey {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let key = String::deserialize(deserializer)?;
+        IdempotencyKey::new(key).map_err(serde::de::Error::custom)
+    }
+}
+
+impl schemars::JsonSchema for IdempotencyKey {
+    fn schema_name() -> String {
+        "IdempotencyKey".to_string()
+    }
+
+    fn json_schema(gen: &mut schemars::gen::SchemaGenerator) -> schemars::schema::Schema {
+        let mut schema = <String as schemars::JsonSchema>::json_schema(gen).into_object();
+        schema.string().min_length = Some(1);
+        schema.string().max_length = Some(255);
+        schema.string().pattern = Some(r"^[A-Za-z0-9_\-:.]{1,255}$".to_string());
+        schema.into()
+    }
+}
+
 /// A webhook signing secret. Its value never appears in `Debug` output; read it with
 /// [`WebhookSecret::expose`] (or convert it into a `String`) to configure a
 /// [`Verifier`](crate::webhook::Verifier).
@@ -340,6 +442,37 @@ impl<T> Page<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn idempotency_keys_agree_with_the_spec_and_never_decode_invalid() {
+        let spec = crate::contract::Spec::get().unwrap();
+        for key in [
+            "3f2b8c4e-9a1d-4c6e-8f7a-2b5d9e0c1a4f",
+            "a",
+            "x:y.z_1-2",
+            &"k".repeat(255),
+        ] {
+            assert!(IdempotencyKey::new(key).is_ok(), "{key}");
+            assert!(spec
+                .validate_schema("IdempotencyKey", &serde_json::json!(key))
+                .is_ok());
+        }
+        for key in ["", "has space", "ключ", "a/b", &"k".repeat(256)] {
+            assert!(IdempotencyKey::new(key).is_err(), "{key}");
+            assert!(spec
+                .validate_schema("IdempotencyKey", &serde_json::json!(key))
+                .is_err());
+            assert!(serde_json::from_value::<IdempotencyKey>(serde_json::json!(key)).is_err());
+        }
+        let key: IdempotencyKey = serde_json::from_str("\"order-42\"").unwrap();
+        assert_eq!(serde_json::to_string(&key).unwrap(), "\"order-42\"");
+        let schema = serde_json::to_value(schemars::schema_for!(IdempotencyKey)).unwrap();
+        let documented = &spec.document().components.as_ref().unwrap().schemas["IdempotencyKey"];
+        let documented = serde_json::to_value(documented).unwrap();
+        for field in ["minLength", "maxLength", "pattern"] {
+            assert_eq!(schema[field], documented[field], "{field}");
+        }
+    }
 
     #[test]
     fn open_enums_round_trip_known_and_unknown_values() {

@@ -19,7 +19,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures_core::Stream;
-use rand::Rng as _;
 use tokio::time::Instant;
 
 use crate::error::{Error, Result};
@@ -139,7 +138,7 @@ impl WaitOptions {
         if spread == 0.0 {
             return interval;
         }
-        let factor = rand::rng().random_range(1.0 - spread..=1.0 + spread);
+        let factor = 1.0 - spread + 2.0 * spread * fastrand::f64();
         Duration::try_from_secs_f64(interval.as_secs_f64() * factor).unwrap_or(interval)
     }
 

@@ -94,23 +94,7 @@ impl RequestOptions {
 }
 
 fn check_idempotency_key(key: &str) -> Result<()> {
-    let length = key.chars().count();
-    if !(1..=255).contains(&length) {
-        return Err(Error::invalid(
-            "idempotency_key",
-            format!("must be 1-255 characters long, got {length}"),
-        ));
-    }
-    if let Some(bad) = key
-        .chars()
-        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | ':' | '.')))
-    {
-        return Err(Error::invalid(
-            "idempotency_key",
-            format!("contains {bad:?}; allowed are A-Z, a-z, 0-9, '_', '-', ':' and '.'"),
-        ));
-    }
-    Ok(())
+    crate::types::IdempotencyKey::new(key).map(drop)
 }
 
 /// Checks a page size against the API's 1–100 range.

@@ -13,7 +13,6 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use rand::Rng as _;
 use serde_json::{json, Value};
 
 use super::media;
@@ -119,7 +118,7 @@ async fn gate(State(shared): Sim, request: Request, next: Next) -> Response {
         let config = world.config.clone();
         let fault = if config.rate_limit_every.is_some_and(|every| n % every == 0) {
             Some(StatusCode::TOO_MANY_REQUESTS)
-        } else if config.error_rate > 0.0 && world.rng.random_bool(config.error_rate) {
+        } else if config.error_rate > 0.0 && world.rng.f64() < config.error_rate {
             Some(StatusCode::INTERNAL_SERVER_ERROR)
         } else {
             None

@@ -6,8 +6,6 @@
 use std::collections::BTreeMap;
 use std::time::Instant;
 
-use rand::rngs::StdRng;
-use rand::{Rng as _, SeedableRng as _};
 use serde_json::{json, Value};
 
 use super::SimulatorConfig;
@@ -95,7 +93,7 @@ pub(crate) enum VideoPhase {
 
 pub(crate) struct World {
     pub(crate) config: SimulatorConfig,
-    pub(crate) rng: StdRng,
+    pub(crate) rng: fastrand::Rng,
     pub(crate) counter: u64,
     pub(crate) requests: u64,
     pub(crate) sessions: BTreeMap<String, Session>,
@@ -111,7 +109,7 @@ pub(crate) struct World {
 impl World {
     pub(crate) fn new(config: SimulatorConfig) -> Self {
         World {
-            rng: StdRng::seed_from_u64(config.seed),
+            rng: fastrand::Rng::with_seed(config.seed),
             config,
             counter: 0,
             requests: 0,
@@ -128,12 +126,13 @@ impl World {
     /// A fresh identifier with a prefix; ids sort by creation.
     pub(crate) fn id(&mut self, prefix: &str) -> String {
         self.counter += 1;
-        let salt: u32 = self.rng.random();
+        let salt = self.rng.u32(..);
         format!("{prefix}_{:06}{salt:08x}", self.counter)
     }
 
     pub(crate) fn secret(&mut self) -> String {
-        let bytes: [u8; 24] = self.rng.random();
+        let mut bytes = [0u8; 24];
+        self.rng.fill(&mut bytes);
         format!("whsec_{}", hex::encode(bytes))
     }
 
