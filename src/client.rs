@@ -1,7 +1,7 @@
 //! The client and its builder.
 
 use std::fmt;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -103,9 +103,23 @@ impl Client {
         &self.raw.inner().config
     }
 
-    /// The HTTP client for presigned URLs: no API key, ever.
-    pub(crate) fn download_http(&self) -> &reqwest::Client {
-        &self.raw.inner().config.download_http
+    /// The HTTP client for presigned URLs: no API key, ever. Built on first use, since
+    /// building a client loads the platform's root certificates (milliseconds).
+    pub(crate) fn download_http(&self) -> Result<&reqwest::Client> {
+        let config = &self.raw.inner().config;
+        if let Some(http) = config.download_http.get() {
+            return Ok(http);
+        }
+        let built = reqwest::Client::builder()
+            .user_agent(config.download_user_agent.clone())
+            .connect_timeout(config.connect_timeout)
+            .read_timeout(config.read_timeout)
+            .build()
+            .map_err(|source| Error::Transport {
+                operation: "build_client",
+                source,
+            })?;
+        Ok(config.download_http.get_or_init(|| built))
     }
 
     pub(crate) fn raw_config(&self) -> Arc<Config> {
@@ -308,20 +322,15 @@ impl ClientBuilder {
         })?;
 
         install_crypto_provider();
-        let download_http = match &self.http {
-            Some(http) => http.clone(),
-            None => reqwest::Client::builder()
-                .user_agent(user_agent.clone())
-                .connect_timeout(self.connect_timeout)
-                .read_timeout(self.read_timeout)
-                .build()
-                .map_err(|source| Error::Transport {
-                    operation: "build_client",
-                    source,
-                })?,
-        };
+        // A caller's own client serves downloads too; otherwise one is built on first use.
+        let download_http = OnceLock::new();
+        if let Some(http) = &self.http {
+            let _ = download_http.set(http.clone());
+        }
         let config = Config {
             download_http,
+            download_user_agent: user_agent.clone(),
+            connect_timeout: self.connect_timeout,
             retry: self.retry,
             read_timeout: self.read_timeout,
             write_timeout: self.write_timeout,
@@ -403,7 +412,9 @@ pub(crate) struct Config {
     /// Authentication and user agent, when the caller supplied their own reqwest client.
     pub(crate) per_request_headers: Option<HeaderMap>,
     /// Client for downloads from presigned URLs, without authentication headers.
-    pub(crate) download_http: reqwest::Client,
+    pub(crate) download_http: OnceLock<reqwest::Client>,
+    pub(crate) download_user_agent: HeaderValue,
+    pub(crate) connect_timeout: Duration,
 }
 
 impl fmt::Debug for Config {
@@ -601,9 +612,13 @@ fn api_failure(
     }))
 }
 
+/// `X-Request-Id`, HeyGen's identifier of a request (quote it to support).
+pub(crate) const REQUEST_ID: reqwest::header::HeaderName =
+    reqwest::header::HeaderName::from_static("x-request-id");
+
 pub(crate) fn request_id(headers: &HeaderMap) -> Option<String> {
     headers
-        .get("x-request-id")
+        .get(REQUEST_ID)
         .and_then(|v| v.to_str().ok())
         .map(str::to_string)
 }

@@ -121,7 +121,7 @@ pub(crate) async fn to_writer<W: AsyncWrite + Unpin>(
 ) -> Result<u64> {
     crate::files::check_http_url("url", url).map_err(Error::InvalidRequest)?;
     let mut response = client
-        .download_http()
+        .download_http()?
         .get(url)
         .timeout(client.config().upload_timeout)
         .send()

@@ -15,6 +15,8 @@ use crate::retry::{is_idempotent, retry_after, should_retry_status};
 
 /// Header carrying the idempotency key.
 pub(crate) const IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("idempotency-key");
+/// Header the generator adds with the spec's `info.version`; HeyGen does not use it.
+const API_VERSION: HeaderName = HeaderName::from_static("api-version");
 /// Longest body excerpt logged at DEBUG.
 const LOG_BODY_LIMIT: usize = 1024;
 
@@ -37,8 +39,7 @@ impl ClientHooks<Shared> for raw::Client {
 pub(crate) fn prepare(shared: &Shared, request: &mut Request) {
     let config = &shared.config;
     let call = shared.call.as_deref();
-    // The generator adds the spec's `info.version` as `api-version`; HeyGen does not use it.
-    request.headers_mut().remove("api-version");
+    request.headers_mut().remove(API_VERSION);
     if let Some(headers) = &config.per_request_headers {
         for (name, value) in headers {
             request.headers_mut().insert(name, value.clone());
@@ -130,7 +131,8 @@ async fn run(
             Ok(response) => {
                 let status = response.status();
                 span.record("status", status.as_u16());
-                if let Some(id) = crate::client::request_id(response.headers()) {
+                let request_id = crate::client::request_id(response.headers());
+                if let Some(id) = &request_id {
                     span.record("request_id", id.as_str());
                 }
                 let (response, error_body) = if status.is_client_error() || status.is_server_error()
@@ -146,7 +148,6 @@ async fn run(
                     && error_body.as_deref().is_some_and(is_in_progress);
                 if let Some(call) = call {
                     // Success: only what a decode error would need. Errors: everything.
-                    let request_id = crate::client::request_id(response.headers());
                     let headers = error_body.is_some().then(|| response.headers().clone());
                     call.update(|r| {
                         r.status = Some(status);
