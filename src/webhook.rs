@@ -61,9 +61,20 @@ pub trait Headers {
 
 impl Headers for http::HeaderMap {
     fn header(&self, name: &str) -> Option<&str> {
-        self.get(name).and_then(|v| v.to_str().ok())
+        // The names `verify` asks for are looked up pre-parsed.
+        let value = match name {
+            SIGNATURE_HEADER => self.get(&HEYGEN_SIGNATURE),
+            TIMESTAMP_HEADER => self.get(&HEYGEN_TIMESTAMP),
+            EVENT_ID_HEADER => self.get(&HEYGEN_EVENT_ID),
+            other => self.get(other),
+        };
+        value.and_then(|v| v.to_str().ok())
     }
 }
+
+const HEYGEN_SIGNATURE: http::HeaderName = http::HeaderName::from_static(SIGNATURE_HEADER);
+const HEYGEN_TIMESTAMP: http::HeaderName = http::HeaderName::from_static(TIMESTAMP_HEADER);
+const HEYGEN_EVENT_ID: http::HeaderName = http::HeaderName::from_static(EVENT_ID_HEADER);
 
 impl<S: std::hash::BuildHasher> Headers for HashMap<String, String, S> {
     fn header(&self, name: &str) -> Option<&str> {
