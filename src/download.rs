@@ -5,13 +5,21 @@
 //! so a failed download never leaves a partial file at the destination. A body whose size
 //! differs from its `Content-Length` is an error. Presigned URLs are fetched without the API
 //! key: it is never sent to the storage host.
+//!
+//! Downloads are retried with the client's [`RetryPolicy`](crate::RetryPolicy): a failed
+//! connection, a timeout, `408`, `429` (after its `Retry-After`) and `5xx` before the body
+//! starts; a body cut short (reset, timeout, fewer bytes than announced) restarts a download
+//! to a path from the beginning. A writer cannot be rewound, so a download to a writer is not
+//! retried once bytes have reached it.
 
 use std::path::{Path, PathBuf};
+use std::time::SystemTime;
 
-use tokio::io::{AsyncWrite, AsyncWriteExt as _};
+use tokio::io::{AsyncSeekExt as _, AsyncWrite, AsyncWriteExt as _};
 
 use crate::client::{error_from_parts, transport, Client};
 use crate::error::{Error, Result};
+use crate::retry::{retry_after, should_retry_status};
 use crate::transfer::{Progress, ProgressFn};
 use crate::types::VideoDetail;
 
@@ -97,7 +105,28 @@ pub(crate) async fn to_path(
     let (file, temp_path) = temp.into_parts();
     let mut file = tokio::fs::File::from_std(file);
     // On any error below, `temp_path` is dropped and the partial file deleted.
-    let bytes = to_writer(client, url, &mut file, progress).await?;
+    let policy = &client.config().retry;
+    let mut retry = 0;
+    let bytes = loop {
+        let response = open(client, url, &mut retry).await?;
+        match stream(response, &mut file, progress.as_ref()).await {
+            Ok(bytes) => break bytes,
+            Err(error) if cut_short(&error) && retry < policy.get_max_retries() => {
+                let wait = policy.delay(retry, None);
+                tracing::debug!(url = %redacted(url), wait_ms = wait.as_millis() as u64, %error, "restarting the download");
+                tokio::time::sleep(wait).await;
+                retry += 1;
+                let restart = async {
+                    file.set_len(0).await?;
+                    file.rewind().await.map(drop)
+                };
+                restart
+                    .await
+                    .map_err(io(format!("truncating {}", temp_path.display())))?;
+            }
+            Err(error) => return Err(error),
+        }
+    };
     file.sync_all()
         .await
         .map_err(io(format!("writing {}", temp_path.display())))?;
@@ -119,20 +148,64 @@ pub(crate) async fn to_writer<W: AsyncWrite + Unpin>(
     writer: &mut W,
     progress: Option<ProgressFn>,
 ) -> Result<u64> {
+    let response = open(client, url, &mut 0).await?;
+    stream(response, writer, progress.as_ref()).await
+}
+
+/// Whether a download failed part-way through the body (and can start over).
+fn cut_short(error: &Error) -> bool {
+    matches!(
+        error,
+        Error::Transport { .. } | Error::Timeout { .. } | Error::SizeMismatch { .. }
+    )
+}
+
+/// The URL without its query, which carries the presigned signature.
+fn redacted(url: &str) -> &str {
+    url.split(['?', '#']).next().unwrap_or(url)
+}
+
+/// Sends the GET until a response is successful, retrying what is safe to retry before a body
+/// is read; `retry` counts retries already spent by this download.
+async fn open(client: &Client, url: &str, retry: &mut u32) -> Result<reqwest::Response> {
     crate::files::check_http_url("url", url).map_err(Error::InvalidRequest)?;
-    let mut response = client
-        .download_http()?
-        .get(url)
-        .timeout(client.config().upload_timeout)
-        .send()
-        .await
-        .map_err(|e| transport(OPERATION, e))?;
-    let status = response.status();
-    if !status.is_success() {
-        let headers = response.headers().clone();
-        let body = response.bytes().await.unwrap_or_default();
-        return Err(error_from_parts(OPERATION, status, &headers, &body));
+    let http = client.download_http()?;
+    let config = client.config();
+    loop {
+        let outcome = http.get(url).timeout(config.upload_timeout).send().await;
+        let asked = match &outcome {
+            Ok(response) if response.status().is_success() => None,
+            Ok(response) => should_retry_status(response.status(), true, false)
+                .then(|| retry_after(response.headers(), SystemTime::now())),
+            Err(error) => (!error.is_builder()).then_some(None),
+        };
+        match asked {
+            Some(asked) if *retry < config.retry.get_max_retries() => {
+                let wait = config.retry.delay(*retry, asked);
+                tracing::debug!(url = %redacted(url), wait_ms = wait.as_millis() as u64, "retrying the download");
+                tokio::time::sleep(wait).await;
+                *retry += 1;
+            }
+            _ => {
+                let response = outcome.map_err(|e| transport(OPERATION, e))?;
+                let status = response.status();
+                if status.is_success() {
+                    return Ok(response);
+                }
+                let headers = response.headers().clone();
+                let body = response.bytes().await.unwrap_or_default();
+                return Err(error_from_parts(OPERATION, status, &headers, &body));
+            }
+        }
     }
+}
+
+/// Streams a response's body into `writer`, returning the number of bytes written.
+async fn stream<W: AsyncWrite + Unpin>(
+    mut response: reqwest::Response,
+    writer: &mut W,
+    progress: Option<&ProgressFn>,
+) -> Result<u64> {
     let expected = response.content_length();
     let mut received = 0u64;
     while let Some(chunk) = response
@@ -145,7 +218,7 @@ pub(crate) async fn to_writer<W: AsyncWrite + Unpin>(
             source,
         })?;
         received += chunk.len() as u64;
-        if let Some(report) = &progress {
+        if let Some(report) = progress {
             report(Progress {
                 bytes: received,
                 total: expected,

@@ -179,7 +179,9 @@ impl Error {
             }
             Error::Transport { .. } => true,
             Error::Timeout { operation, .. } => {
-                operation.starts_with("get_") || operation.starts_with("list_")
+                operation.starts_with("get_")
+                    || operation.starts_with("list_")
+                    || *operation == "download"
             }
             Error::SizeMismatch { .. } => true,
             Error::Decode(_)

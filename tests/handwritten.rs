@@ -237,25 +237,123 @@ async fn downloads_stream_to_the_destination_without_the_api_key() {
     assert_eq!(e.invalid_request().unwrap().field, "captioned_video_url");
 }
 
-/// A server that announces more bytes than it sends, then hangs up.
-fn short_body_server() -> String {
+/// A response that announces 1,000 bytes, sends 400 and hangs up.
+const SHORT: &[u8] = b"HTTP/1.1 200 OK\r\ncontent-length: 1000\r\nconnection: close\r\n\r\n";
+
+/// A whole 1,000-byte response.
+fn whole() -> Vec<u8> {
+    let mut response =
+        b"HTTP/1.1 200 OK\r\ncontent-length: 1000\r\nconnection: close\r\n\r\n".to_vec();
+    response.extend([7u8; 1000]);
+    response
+}
+
+/// A server that answers its n-th connection with `script[n]` (a short body for `SHORT`) and
+/// the last entry after that; counts connections.
+fn scripted_server(script: Vec<Vec<u8>>) -> (String, Arc<AtomicU64>) {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
+    let connections = Arc::new(AtomicU64::new(0));
+    let counted = Arc::clone(&connections);
     std::thread::spawn(move || {
-        for stream in listener.incoming().take(4) {
+        for stream in listener.incoming() {
             let Ok(mut stream) = stream else { continue };
+            let n = counted.fetch_add(1, Ordering::SeqCst) as usize;
             let mut buf = [0u8; 4096];
             let _ = stream.read(&mut buf);
-            let _ = stream.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 1000\r\n\r\n");
-            let _ = stream.write_all(&[1u8; 400]);
+            let response = &script[n.min(script.len() - 1)];
+            let _ = stream.write_all(response);
+            if response.as_slice() == SHORT {
+                let _ = stream.write_all(&[1u8; 400]);
+            }
         }
     });
-    format!("http://{addr}")
+    (format!("http://{addr}"), connections)
+}
+
+#[tokio::test]
+async fn a_download_cut_short_starts_over_and_completes() {
+    let (base, connections) = scripted_server(vec![SHORT.to_vec(), whole()]);
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("out.mp4");
+    let download = client(&base)
+        .videos()
+        .download(&completed_video(&base), VideoAsset::Video, &target)
+        .await
+        .unwrap();
+    assert_eq!(download.bytes, 1000);
+    // The 400 bytes of the first attempt were discarded, not kept in front of the rest.
+    assert_eq!(std::fs::read(&target).unwrap(), vec![7u8; 1000]);
+    assert_eq!(connections.load(Ordering::SeqCst), 2);
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+}
+
+#[tokio::test]
+async fn a_download_to_a_writer_is_not_repeated_once_bytes_reached_it() {
+    let (base, connections) = scripted_server(vec![SHORT.to_vec(), whole()]);
+    let mut sink = Vec::new();
+    let e = client(&base)
+        .videos()
+        .download_to_writer(&completed_video(&base), VideoAsset::Video, &mut sink)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(e, Error::Transport { .. } | Error::SizeMismatch { .. }),
+        "{e:?}"
+    );
+    assert!(e.is_retryable());
+    assert_eq!(
+        sink.len(),
+        400,
+        "the writer holds what arrived, and only that"
+    );
+    assert_eq!(connections.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
+async fn downloads_retry_refusals_that_may_pass_before_the_body() {
+    let server = MockServer::start_async().await;
+    let unavailable = server
+        .mock_async(|when, then| {
+            when.method("GET").path("/files/v1.mp4");
+            then.status(503).body("busy");
+        })
+        .await;
+    unavailable.up_to_n_times(1);
+    let limited = server
+        .mock_async(|when, then| {
+            when.method("GET").path("/files/v1.mp4");
+            then.status(429)
+                .header("retry-after", "0")
+                .body("slow down");
+        })
+        .await;
+    limited.up_to_n_times(1);
+    let ok = server
+        .mock_async(|when, then| {
+            when.method("GET").path("/files/v1.mp4");
+            then.status(200).body(vec![3u8; 64]);
+        })
+        .await;
+    let mut sink = Vec::new();
+    let download = client(&server.base_url())
+        .videos()
+        .download_to_writer(
+            &completed_video(&server.base_url()),
+            VideoAsset::Video,
+            &mut sink,
+        )
+        .await
+        .unwrap();
+    assert_eq!((download.bytes, sink), (64, vec![3u8; 64]));
+    unavailable.assert_calls_async(1).await;
+    limited.assert_calls_async(1).await;
+    ok.assert_calls_async(1).await;
 }
 
 #[tokio::test]
 async fn a_cut_download_leaves_no_partial_file_and_keeps_the_old_one() {
-    let base = short_body_server();
+    let (base, connections) = scripted_server(vec![SHORT.to_vec()]);
     let dir = tempfile::tempdir().unwrap();
     let target = dir.path().join("out.mp4");
     std::fs::write(&target, b"previous").unwrap();
@@ -275,12 +373,14 @@ async fn a_cut_download_leaves_no_partial_file_and_keeps_the_old_one() {
         1,
         "a temporary file was left behind"
     );
+    // The first attempt and the policy's two retries, no more.
+    assert_eq!(connections.load(Ordering::SeqCst), 3);
 }
 
 #[tokio::test]
 async fn a_refused_download_is_an_api_error_and_writes_nothing() {
     let server = MockServer::start_async().await;
-    server
+    let refused = server
         .mock_async(|when, then| {
             when.method("GET").path("/files/v1.mp4");
             then.status(403)
@@ -299,6 +399,7 @@ async fn a_refused_download_is_an_api_error_and_writes_nothing() {
         .await
         .unwrap_err();
     assert_eq!(e.status().map(|s| s.as_u16()), Some(403));
+    refused.assert_calls_async(1).await;
     assert!(!target.exists());
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
 }
