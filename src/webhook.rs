@@ -279,11 +279,9 @@ impl Verifier {
             .header(SIGNATURE_HEADER)
             .or_else(|| headers.header(FALLBACK_SIGNATURE_HEADER))
             .ok_or(WebhookError::MissingSignature)?;
-        let signature = signature.trim();
+        let signature = signature.trim_ascii();
         let signature = signature.strip_prefix("sha256=").unwrap_or(signature);
-        // SHA-256 is 32 bytes: anything but 64 hex digits cannot match.
-        let mut expected = [0u8; 32];
-        hex::decode_to_slice(signature, &mut expected).map_err(|_| WebhookError::BadSignature)?;
+        let expected = decode_sha256_hex(signature.as_bytes()).ok_or(WebhookError::BadSignature)?;
         if !self
             .secrets
             .iter()
@@ -313,7 +311,7 @@ impl Verifier {
 
     fn check_timestamp(&self, value: &str) -> Result<u64, WebhookError> {
         let timestamp: u64 = value
-            .trim()
+            .trim_ascii()
             .parse()
             .map_err(|_| WebhookError::InvalidTimestamp(value.chars().take(64).collect()))?;
         let now = (self.clock)()
@@ -564,7 +562,11 @@ fn text(map: &Map<String, Value>, key: &str) -> Option<String> {
 
 /// The body of a delivery of a known type, read in one pass without building a tree for the
 /// top level. Anything it does not accept goes to [`parse_value`], which says what is wrong.
+/// Unknown members are refused rather than skipped: serde skips them without checking them
+/// as strictly as a parse (escapes, number range, nesting depth), and a body the tree parse
+/// would refuse must not pass here.
 #[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 struct Envelope<'a> {
     #[serde(borrow)]
     event_type: Cow<'a, str>,
@@ -574,6 +576,40 @@ struct Envelope<'a> {
     callback_id: Option<Value>,
     #[serde(default)]
     event_data: Option<Map<String, Value>>,
+}
+
+/// Hex digit values; 0xFF marks a byte that is not one.
+const HEX_DIGITS: [u8; 256] = {
+    let mut table = [0xFF; 256];
+    let mut i = 0;
+    while i < 10 {
+        table[b'0' as usize + i] = i as u8;
+        i += 1;
+    }
+    let mut i = 0;
+    while i < 6 {
+        table[b'a' as usize + i] = 10 + i as u8;
+        table[b'A' as usize + i] = 10 + i as u8;
+        i += 1;
+    }
+    table
+};
+
+/// Decodes the 64 hex digits of a SHA-256 digest (either case); `None` for anything else.
+/// Table-driven and branch-free per digit: the signature check runs on every delivery.
+fn decode_sha256_hex(hex: &[u8]) -> Option<[u8; 32]> {
+    if hex.len() != 64 {
+        return None;
+    }
+    let mut digest = [0u8; 32];
+    let mut invalid = 0u8;
+    for (byte, pair) in digest.iter_mut().zip(hex.chunks_exact(2)) {
+        let (high, low) = (HEX_DIGITS[pair[0] as usize], HEX_DIGITS[pair[1] as usize]);
+        // Digits are below 16; a 0xFF from the table sets the high bits.
+        invalid |= high | low;
+        *byte = (high << 4) | (low & 0x0F);
+    }
+    (invalid < 16).then_some(digest)
 }
 
 fn text_value(value: Option<Value>) -> Option<String> {
@@ -678,6 +714,11 @@ mod tests {
             r#"{"event_type":1}"#,
             r#"["video_agent.success"]"#,
             r#"{"event_type":"video_agent.success""#,
+            r#"{"event_type":"video_agent.success","x":"\ud800"}"#,
+            r#"{"event_type":"video_agent.success","x":1e400}"#,
+            r#"{"event_type":"video_agent.success","event_data":{"x":"\ud800"}}"#,
+            r#"{"event_type":"video_agent.success","event_id":1e400}"#,
+            r#"{"event_type":"video_agent.success","callback_id":"c","note":"kept out"}"#,
         ];
         for body in bodies {
             let fast = parse(body.as_bytes());
@@ -688,6 +729,17 @@ mod tests {
                 _ => panic!("{body}: {fast:?} vs {tree:?}"),
             }
         }
+        let deep = format!(
+            r#"{{"event_type":"video_agent.success","x":{}1{}}}"#,
+            "[".repeat(200),
+            "]".repeat(200)
+        );
+        let not_utf8 = b"{\"event_type\":\"video_agent.success\",\"x\":\"\xff\"}";
+        for body in [deep.as_bytes(), &not_utf8[..]] {
+            let (fast, tree) = (parse(body), parse_value(body));
+            assert!(tree.is_err(), "{tree:?}");
+            assert_eq!(fast.unwrap_err().to_string(), tree.unwrap_err().to_string());
+        }
         // Escaped event types are still recognised.
         let escaped = parse(br#"{"event_type":"video_agent\u002esuccess"}"#).unwrap();
         assert!(matches!(escaped, WebhookEvent::VideoAgentSuccess(_)));
@@ -696,12 +748,14 @@ mod tests {
     proptest::proptest! {
         #[test]
         fn the_one_pass_parse_agrees_with_the_tree_parse_on_any_object(
-            fields in proptest::collection::vec((0usize..6, 0usize..8), 0..6),
+            fields in proptest::collection::vec((0usize..6, 0usize..10), 0..6),
         ) {
             const KEYS: [&str; 6] = ["event_type", "event", "event_id", "callback_id", "event_data", "other"];
-            const VALUES: [&str; 8] = [
+            const VALUES: [&str; 10] = [
                 r#""video_agent.success""#, r#""avatar_video.fail""#, r#""new.kind""#, r#""""#,
                 "12", "null", r#"{"video_id":"v","n":[1,{"a":null}]}"#, "[true]",
+                // Not JSON a parse accepts: a lone surrogate, a number out of range.
+                r#""\ud800""#, "1e400",
             ];
             let body = format!(
                 "{{{}}}",
@@ -713,6 +767,32 @@ mod tests {
                 (Err(a), Err(b)) => proptest::prop_assert_eq!(a.to_string(), b.to_string(), "{}", body),
                 _ => proptest::prop_assert!(false, "{}: {:?} vs {:?}", body, fast, tree),
             }
+        }
+    }
+
+    #[test]
+    fn signature_hex_decodes_like_the_hex_crate() {
+        let digest: [u8; 32] = std::array::from_fn(|i| (i * 37 + 11) as u8);
+        let lower = hex::encode(digest);
+        assert_eq!(decode_sha256_hex(lower.as_bytes()), Some(digest));
+        assert_eq!(
+            decode_sha256_hex(lower.to_uppercase().as_bytes()),
+            Some(digest)
+        );
+        for position in [0, 1, 31, 62, 63] {
+            for bad in [b'g', b'G', b'/', b':', b'@', b'`', b' ', 0xFF, 0] {
+                let mut broken = lower.clone().into_bytes();
+                broken[position] = bad;
+                assert_eq!(decode_sha256_hex(&broken), None, "{bad} at {position}");
+            }
+        }
+        assert_eq!(decode_sha256_hex(&lower.as_bytes()[..62]), None);
+        assert_eq!(decode_sha256_hex(b""), None);
+        for byte in 0..=255u8 {
+            let text = [byte, b'0'];
+            let expected = hex::decode(text).ok().map(|v| v[0]);
+            let got = decode_sha256_hex(&[&text[..], &[b'0'; 62][..]].concat()).map(|d| d[0]);
+            assert_eq!(got, expected, "{byte}");
         }
     }
 
