@@ -5,8 +5,14 @@
 #
 # `--as-dependency` measures instead what a project that depends on heygen-api pays: a cold
 # debug build of a new binary crate that depends on the copy, with Cargo's default profile
-# (full debug info everywhere; this repository's own profile does not apply there).
+# (full debug info for what is compiled for the target; this repository's own profile does not
+# apply there) and without incremental compilation, as for a dependency from a registry.
 set -euo pipefail
+case "${1:-}" in
+  "" | --as-dependency) ;;
+  *) echo "usage: $0 [--as-dependency]" >&2; exit 2 ;;
+esac
+
 src="$(cd "$(dirname "$0")/.." && pwd)"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
@@ -32,9 +38,10 @@ TOML
   echo 'fn main() { let _ = heygen_api::Client::from_env(); }' > "$app/src/main.rs"
   cp "$work/Cargo.lock" "$app/Cargo.lock"
   cd "$app"
-  cargo fetch >/dev/null 2>&1
+  # The lock file gains the new crate; every other version stays as this repository pins it.
+  cargo fetch --quiet
   start=$(ms)
-  cargo build --quiet
+  CARGO_INCREMENTAL=0 cargo build --quiet
   echo "cold build of a crate depending on heygen-api (Cargo's default dev profile): $(seconds $(( $(ms) - start ))) s"
   exit 0
 fi

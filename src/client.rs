@@ -272,7 +272,9 @@ impl ClientBuilder {
     /// # Errors
     /// [`Error::InvalidRequest`] when no credential is given or set in `HEYGEN_API_KEY`, the
     /// credential is not a valid header value, or the base URL is not an absolute http(s) URL;
-    /// [`Error::Transport`] when the HTTP client cannot be created.
+    /// [`Error::Transport`] when the HTTP client cannot be created. (The client for presigned
+    /// downloads, which carries no credentials, is created on the first download and reports
+    /// the same error there.)
     pub fn build(self) -> Result<Client> {
         let credential = match self.credential {
             Some(credential) => credential,

@@ -253,7 +253,8 @@ open_enum! {
 }
 
 /// A key that makes a write safe to repeat: HeyGen replays the first response to every request
-/// that carries the same key (for 24 hours). 1–255 characters from `A-Z a-z 0-9 _ - : .`.
+/// that carries the same key (for 24 hours; keys are scoped per endpoint and resource).
+/// 1–255 characters from `A-Z a-z 0-9 _ - : .`.
 ///
 /// ```
 /// use heygen_api::types::IdempotencyKey;
