@@ -120,7 +120,24 @@ async fn run(
                 tracing::debug!(body = %excerpt(body), "request body");
             }
         }
-        let outcome = http.execute(request).await;
+        let outcome = match http.execute(request).await {
+            // The body is read here, inside the retry loop, whenever a failure while reading
+            // it may be retried (repeatable requests) or the hooks need it (error statuses,
+            // DEBUG logs). A body cut short then counts as a failed attempt.
+            Ok(response) => {
+                let status = response.status();
+                if safe
+                    || status.is_client_error()
+                    || status.is_server_error()
+                    || tracing::enabled!(tracing::Level::DEBUG)
+                {
+                    buffer(response).await.map(|(r, body)| (r, Some(body)))
+                } else {
+                    Ok((response, None))
+                }
+            }
+            Err(error) => Err(error),
+        };
         if let Some(call) = call {
             call.update(|r| r.attempts = attempt);
         }
@@ -128,22 +145,15 @@ async fn run(
         span.record("attempts", attempt);
 
         let (wait, outcome) = match outcome {
-            Ok(response) => {
+            Ok((response, body)) => {
                 let status = response.status();
                 span.record("status", status.as_u16());
                 let request_id = crate::client::request_id(response.headers());
                 if let Some(id) = &request_id {
                     span.record("request_id", id.as_str());
                 }
-                let (response, error_body) = if status.is_client_error() || status.is_server_error()
-                {
-                    let (response, body) = buffer(response).await?;
-                    (response, Some(body))
-                } else if tracing::enabled!(tracing::Level::DEBUG) {
-                    (buffer(response).await?.0, None)
-                } else {
-                    (response, None)
-                };
+                let error_body =
+                    body.filter(|_| status.is_client_error() || status.is_server_error());
                 let in_progress = status == StatusCode::CONFLICT
                     && error_body.as_deref().is_some_and(is_in_progress);
                 if let Some(call) = call {
@@ -222,18 +232,24 @@ fn transport_reason(error: &reqwest::Error) -> String {
     }
 }
 
-/// Reads a whole (error or logged) body and hands back an equivalent response.
+/// Reads a whole body and hands back an equivalent response: status, version, headers,
+/// extensions and URL are moved over, not copied.
 async fn buffer(response: Response) -> reqwest::Result<(Response, Bytes)> {
-    let status = response.status();
-    let version = response.version();
-    let headers = response.headers().clone();
-    let body: Bytes = response.bytes().await?;
-    tracing::debug!(status = status.as_u16(), body = %excerpt(&body), "response body");
-    let mut rebuilt = http::Response::new(body.clone());
-    *rebuilt.status_mut() = status;
-    *rebuilt.version_mut() = version;
-    *rebuilt.headers_mut() = headers;
-    Ok((Response::from(rebuilt), body))
+    use http_body_util::BodyExt as _;
+    use reqwest::ResponseBuilderExt as _;
+
+    let url = response.url().clone();
+    let (mut parts, body) = http::Response::<reqwest::Body>::from(response).into_parts();
+    let body = body.collect().await?.to_bytes();
+    tracing::debug!(status = parts.status.as_u16(), body = %excerpt(&body), "response body");
+    // reqwest keeps the URL in an extension only its response builder can set.
+    if let Ok(carrier) = http::Response::builder().url(url).body(()) {
+        parts.extensions.extend(carrier.into_parts().0.extensions);
+    }
+    Ok((
+        Response::from(http::Response::from_parts(parts, body.clone())),
+        body,
+    ))
 }
 
 /// A loggable excerpt of a body, with webhook secrets blanked out.

@@ -1,7 +1,7 @@
 //! The fault suite: each fault ends in the right typed outcome, with no panic and no hang.
 //!
-//! Covered here: 429 storms, 5xx on create (one logical create), a connection reset mid-body,
-//! and a webhook delivery retried three times (de-duplicated by event id). Covered elsewhere:
+//! Covered here: 429 storms, 5xx on create (one logical create), a connection reset mid-body
+//! (retried on a GET and a keyed create, never on a keyless create), and a webhook delivery retried three times (de-duplicated by event id). Covered elsewhere:
 //! 5xx bursts on GET, truncated JSON, an HTML 502, an empty 500, a server slower than the
 //! timeout and keyless-POST behaviour (`tests/resilience.rs`); session 404 after `video_id` and
 //! unknown statuses (`tests/simulator.rs`, `src/wait/tests.rs`); a list that repeats its token
@@ -119,26 +119,46 @@ async fn server_errors_on_create_are_retried_with_the_key_as_one_logical_create(
     );
 }
 
-/// Announces a 2,000-byte body, sends 100 bytes, and resets the connection.
-fn resetting_server() -> String {
+/// Each request seen by a [`resetting_server`]: its `Idempotency-Key`, if any.
+type Seen = Arc<Mutex<Vec<Option<String>>>>;
+
+/// Answers its first `cut` connections with a 200 that announces a 2,000-byte body, sends
+/// 100 bytes and resets the connection; later ones with a whole body (`body`).
+fn resetting_server(cut: usize, body: &'static str) -> (String, Seen) {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
+    let seen: Seen = Arc::default();
+    let log = Arc::clone(&seen);
     std::thread::spawn(move || {
-        for stream in listener.incoming().take(8) {
+        for (n, stream) in listener.incoming().enumerate() {
             let Ok(mut stream) = stream else { continue };
-            let mut buf = [0u8; 4096];
-            let _ = stream.read(&mut buf);
-            let _ = stream.write_all(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 2000\r\n\r\n{\"data\": {\"id\": \"v1\", \"status\": \"comp");
+            let mut buf = [0u8; 8192];
+            let read = stream.read(&mut buf).unwrap_or(0);
+            let request = String::from_utf8_lossy(&buf[..read]).to_ascii_lowercase();
+            let key = request
+                .lines()
+                .find_map(|l| l.strip_prefix("idempotency-key:"))
+                .map(|k| k.trim().to_string());
+            log.lock().unwrap().push(key);
+            let response = if n < cut {
+                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 2000\r\n\r\n{\"data\": {\"id\": \"v1\", \"status\": \"comp".to_string()
+            } else {
+                format!("HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}", body.len())
+            };
+            let _ = stream.write_all(response.as_bytes());
             let _ = stream.flush();
             drop(stream);
         }
     });
-    format!("http://{addr}")
+    (format!("http://{addr}"), seen)
 }
+
+const VIDEO: &str = r#"{"data":{"id":"v1","status":"completed"}}"#;
+const SESSION: &str = r#"{"data":{"session_id":"sess_1","status":"thinking","created_at":1711929600}}"#;
 
 #[tokio::test]
 async fn a_connection_reset_mid_body_is_a_transport_error() {
-    let base = resetting_server();
+    let (base, seen) = resetting_server(usize::MAX, VIDEO);
     let client = client(&base, "k", 0);
     let error = tokio::time::timeout(NO_HANG, client.videos().get("v1"))
         .await
@@ -146,6 +166,52 @@ async fn a_connection_reset_mid_body_is_a_transport_error() {
         .unwrap_err();
     assert!(matches!(error, Error::Transport { .. }), "{error:?}");
     assert!(error.is_retryable());
+    assert_eq!(seen.lock().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn a_get_whose_body_is_cut_short_is_retried() {
+    let (base, seen) = resetting_server(1, VIDEO);
+    let video = tokio::time::timeout(NO_HANG, client(&base, "k", 2).videos().get("v1"))
+        .await
+        .expect("no hang")
+        .unwrap();
+    assert_eq!(video.id, "v1");
+    assert_eq!(seen.lock().unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn a_create_whose_response_is_cut_short_is_repeated_only_with_its_key() {
+    // Without a key the create may have been accepted: it is never sent twice.
+    let (base, seen) = resetting_server(usize::MAX, SESSION);
+    let keyless = Client::builder()
+        .api_key("k")
+        .base_url(&base)
+        .auto_idempotency_key(false)
+        .retry_policy(RetryPolicy::default().max_backoff(Duration::from_millis(20)))
+        .build()
+        .unwrap();
+    let request = || CreateVideoAgentRequest::new("Once");
+    let error = tokio::time::timeout(NO_HANG, keyless.video_agents().create(request()))
+        .await
+        .expect("no hang")
+        .unwrap_err();
+    assert!(matches!(error, Error::Transport { .. }), "{error:?}");
+    assert_eq!(*seen.lock().unwrap(), vec![None]);
+
+    // With its (automatic) key it is repeated, and every attempt carries the same key.
+    let (base, seen) = resetting_server(1, SESSION);
+    let created = tokio::time::timeout(
+        NO_HANG,
+        client(&base, "k", 2).video_agents().create(request()),
+    )
+    .await
+    .expect("no hang")
+    .unwrap();
+    assert_eq!(created.session_id, "sess_1");
+    let keys = seen.lock().unwrap().clone();
+    assert_eq!(keys.len(), 2);
+    assert!(keys[0].is_some() && keys[0] == keys[1], "{keys:?}");
 }
 
 #[derive(Clone, Default)]
