@@ -154,7 +154,8 @@ fn resetting_server(cut: usize, body: &'static str) -> (String, Seen) {
 }
 
 const VIDEO: &str = r#"{"data":{"id":"v1","status":"completed"}}"#;
-const SESSION: &str = r#"{"data":{"session_id":"sess_1","status":"thinking","created_at":1711929600}}"#;
+const SESSION: &str =
+    r#"{"data":{"session_id":"sess_1","status":"thinking","created_at":1711929600}}"#;
 
 #[tokio::test]
 async fn a_connection_reset_mid_body_is_a_transport_error() {
