@@ -615,7 +615,7 @@ fn api_failure(
 }
 
 /// `X-Request-Id`, HeyGen's identifier of a request (quote it to support).
-pub(crate) const REQUEST_ID: reqwest::header::HeaderName =
+const REQUEST_ID: reqwest::header::HeaderName =
     reqwest::header::HeaderName::from_static("x-request-id");
 
 pub(crate) fn request_id(headers: &HeaderMap) -> Option<String> {

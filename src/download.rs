@@ -13,13 +13,12 @@
 //! retried once bytes have reached it.
 
 use std::path::{Path, PathBuf};
-use std::time::SystemTime;
 
 use tokio::io::{AsyncSeekExt as _, AsyncWrite, AsyncWriteExt as _};
 
 use crate::client::{error_from_parts, transport, Client};
 use crate::error::{Error, Result};
-use crate::retry::{retry_after, should_retry_status};
+use crate::retry::should_retry_status;
 use crate::transfer::{Progress, ProgressFn};
 use crate::types::VideoDetail;
 
@@ -173,15 +172,14 @@ async fn open(client: &Client, url: &str, retry: &mut u32) -> Result<reqwest::Re
     let config = client.config();
     loop {
         let outcome = http.get(url).timeout(config.upload_timeout).send().await;
-        let asked = match &outcome {
+        let wait = match &outcome {
             Ok(response) if response.status().is_success() => None,
             Ok(response) => should_retry_status(response.status(), true, false)
-                .then(|| retry_after(response.headers(), SystemTime::now())),
-            Err(error) => (!error.is_builder()).then_some(None),
+                .then(|| config.retry.delay_after(*retry, response)),
+            Err(error) => (!error.is_builder()).then(|| config.retry.delay(*retry, None)),
         };
-        match asked {
-            Some(asked) if *retry < config.retry.get_max_retries() => {
-                let wait = config.retry.delay(*retry, asked);
+        match wait {
+            Some(wait) if *retry < config.retry.get_max_retries() => {
                 tracing::debug!(url = %redacted(url), wait_ms = wait.as_millis() as u64, "retrying the download");
                 tokio::time::sleep(wait).await;
                 *retry += 1;

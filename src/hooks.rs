@@ -11,7 +11,7 @@ use tracing::Instrument as _;
 
 use crate::client::{CallContext, Config, Shared};
 use crate::raw;
-use crate::retry::{is_idempotent, retry_after, should_retry_status};
+use crate::retry::{is_idempotent, should_retry_status};
 
 /// Header carrying the idempotency key.
 pub(crate) const IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("idempotency-key");
@@ -167,9 +167,8 @@ async fn run(
                     });
                 }
                 let wait = should_retry_status(status, safe, in_progress).then(|| {
-                    let asked = retry_after(response.headers(), std::time::SystemTime::now());
                     (
-                        policy.delay(retry, asked),
+                        policy.delay_after(retry, &response),
                         format!("HTTP {}", status.as_u16()),
                     )
                 });
@@ -293,12 +292,7 @@ pub(crate) fn redact(body: &[u8]) -> std::borrow::Cow<'_, [u8]> {
 /// (uploads, whose streamed bodies cannot be cloned).
 pub(crate) fn upload_wait(config: &Config, retry: u32, response: &Response) -> Option<Duration> {
     (response.status() == StatusCode::TOO_MANY_REQUESTS && retry < config.retry.get_max_retries())
-        .then(|| {
-            config.retry.delay(
-                retry,
-                retry_after(response.headers(), std::time::SystemTime::now()),
-            )
-        })
+        .then(|| config.retry.delay_after(retry, response))
 }
 
 #[cfg(test)]

@@ -114,6 +114,12 @@ impl RetryPolicy {
 
     /// The wait before retry number `retry`, honouring the server's `Retry-After` when it asks
     /// for longer, always clamped to the policy maximum.
+    /// The wait before retry `retry` after `response`: the backoff, or longer when the
+    /// response's `Retry-After` asks for it.
+    pub(crate) fn delay_after(&self, retry: u32, response: &reqwest::Response) -> Duration {
+        self.delay(retry, retry_after(response.headers(), SystemTime::now()))
+    }
+
     pub(crate) fn delay(&self, retry: u32, retry_after: Option<Duration>) -> Duration {
         let backoff = self.backoff(retry);
         retry_after

@@ -552,14 +552,6 @@ impl WebhookEvent {
     }
 }
 
-fn text(map: &Map<String, Value>, key: &str) -> Option<String> {
-    match map.get(key)? {
-        Value::String(s) if !s.is_empty() => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
-        _ => None,
-    }
-}
-
 /// The body of a delivery of a known type, read in one pass without building a tree for the
 /// top level. Anything it does not accept goes to [`parse_value`], which says what is wrong.
 /// Unknown members are refused rather than skipped: serde skips them without checking them
@@ -677,8 +669,8 @@ fn parse_value(body: &[u8]) -> Result<WebhookEvent, WebhookError> {
     };
     let payload = EventPayload {
         event_type,
-        event_id: text(top, "event_id"),
-        top_callback_id: text(top, "callback_id"),
+        event_id: text_value(top.remove("event_id")),
+        top_callback_id: text_value(top.remove("callback_id")),
         data,
     };
     Ok(WebhookEvent::from_known(payload))

@@ -84,17 +84,13 @@ impl RequestOptions {
 
     pub(crate) fn into_call(self) -> Result<CallOptions> {
         if let Some(key) = &self.idempotency_key {
-            check_idempotency_key(key)?;
+            crate::types::IdempotencyKey::new(key.as_str())?;
         }
         Ok(CallOptions {
             idempotency_key: self.idempotency_key,
             timeout: self.timeout,
         })
     }
-}
-
-fn check_idempotency_key(key: &str) -> Result<()> {
-    crate::types::IdempotencyKey::new(key).map(drop)
 }
 
 /// Checks a page size against the API's 1–100 range.
@@ -124,6 +120,8 @@ mod tests {
 
     #[test]
     fn idempotency_keys_follow_the_documented_pattern() {
+        let check_idempotency_key =
+            |key: &str| RequestOptions::new().idempotency_key(key).into_call();
         assert!(check_idempotency_key("3f2b8c4e-9a1d:x.y_z").is_ok());
         assert!(check_idempotency_key("").is_err());
         assert!(check_idempotency_key(&"k".repeat(256)).is_err());

@@ -104,6 +104,14 @@ impl Source for Fake {
     }
 }
 
+/// Waiting on video `v1` alone, without a session.
+fn only_video() -> Phase {
+    Phase::Video {
+        session_id: None,
+        video_id: "v1".into(),
+    }
+}
+
 fn quiet() -> WaitOptions {
     WaitOptions::new().jitter(0.0)
 }
@@ -169,10 +177,7 @@ async fn a_twenty_minute_wait_times_out_just_before_its_deadline() {
     let fake = Fake::default().with_videos(vec![video("processing")]);
     let begun = Instant::now();
     let real = std::time::Instant::now();
-    let start = Phase::Video {
-        session_id: None,
-        video_id: "v1".into(),
-    };
+    let start = only_video();
     let outcome = run(fake.clone(), start, WaitOptions::new()).await.unwrap();
     let WaitOutcome::TimedOut(t) = &outcome else {
         panic!("{outcome}")
@@ -200,16 +205,7 @@ async fn a_twenty_minute_wait_times_out_just_before_its_deadline() {
 #[tokio::test(start_paused = true)]
 async fn a_failed_video_and_a_failed_session_are_distinct_outcomes() {
     let fake = Fake::default().with_videos(vec![video("processing"), video("failed")]);
-    let outcome = run(
-        fake,
-        Phase::Video {
-            session_id: None,
-            video_id: "v1".into(),
-        },
-        quiet(),
-    )
-    .await
-    .unwrap();
+    let outcome = run(fake, only_video(), quiet()).await.unwrap();
     let WaitOutcome::VideoFailed { video, .. } = &outcome else {
         panic!("{outcome}")
     };
@@ -273,16 +269,7 @@ async fn retryable_errors_do_not_end_the_wait_but_others_do() {
     let events = Arc::new(Mutex::new(Vec::new()));
     let seen = Arc::clone(&events);
     let options = quiet().on_progress(move |e: &WaitEvent| seen.lock().unwrap().push(e.clone()));
-    let outcome = run(
-        fake,
-        Phase::Video {
-            session_id: None,
-            video_id: "v1".into(),
-        },
-        options,
-    )
-    .await
-    .unwrap();
+    let outcome = run(fake, only_video(), options).await.unwrap();
     assert!(outcome.is_completed());
     {
         let events = events.lock().unwrap();
@@ -291,16 +278,7 @@ async fn retryable_errors_do_not_end_the_wait_but_others_do() {
     }
 
     let fake = Fake::default().with_videos(vec![Err(api_error(401, ErrorCode::Unauthorized))]);
-    let error = run(
-        fake,
-        Phase::Video {
-            session_id: None,
-            video_id: "v1".into(),
-        },
-        quiet(),
-    )
-    .await
-    .unwrap_err();
+    let error = run(fake, only_video(), quiet()).await.unwrap_err();
     assert_eq!(error.api_error().unwrap().code, ErrorCode::Unauthorized);
 }
 
@@ -319,10 +297,7 @@ async fn a_completed_session_without_a_video_id_asks_for_its_videos() {
 #[tokio::test(start_paused = true)]
 async fn dropping_the_wait_stops_polling() {
     let fake = Fake::default().with_videos(vec![video("processing")]);
-    let start = Phase::Video {
-        session_id: None,
-        video_id: "v1".into(),
-    };
+    let start = only_video();
     let waited =
         tokio::time::timeout(Duration::from_secs(60), run(fake.clone(), start, quiet())).await;
     assert!(
