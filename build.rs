@@ -2,6 +2,8 @@
 //!
 //! Outputs, all in `OUT_DIR`:
 //! - `codegen.rs`: the progenitor client (Builder interface), included by `src/raw.rs`;
+//! - `operations.rs`: the typed layer of every operation (resource handles, request builders,
+//!   the operation table), included by `src/resources/mod.rs`;
 //! - `httpmock.rs`: progenitor's typed httpmock helpers, included by the tests;
 //! - `openapi.json`: the spec as JSON, embedded by `src/contract.rs`.
 //!
@@ -11,6 +13,8 @@
 
 #[path = "build/generate.rs"]
 mod generate;
+#[path = "build/operations.rs"]
+mod operations;
 
 use std::path::PathBuf;
 
@@ -20,6 +24,7 @@ fn main() {
     println!("cargo:rerun-if-changed={SPEC}");
     println!("cargo:rerun-if-changed=build.rs");
     println!("cargo:rerun-if-changed=build/generate.rs");
+    println!("cargo:rerun-if-changed=build/operations.rs");
     let (Ok(manifest_dir), Ok(out_dir)) = (
         std::env::var("CARGO_MANIFEST_DIR"),
         std::env::var("OUT_DIR"),

@@ -1,4 +1,5 @@
 //! Spec checks and code generation, shared by `build.rs` and the build-script tests.
+//! The typed layer over the generated client comes from `operations.rs` beside this file.
 
 use std::path::Path;
 
@@ -44,7 +45,7 @@ pub fn run(spec_path: &Path, out_dir: &Path) -> Result<(), String> {
         &serde_json::to_string(&value).map_err(|e| e.to_string())?,
     )?;
 
-    let mut spec: openapiv3::OpenAPI = serde_json::from_value(value)
+    let mut spec: openapiv3::OpenAPI = serde_json::from_value(value.clone())
         .map_err(|e| format!("not a valid OpenAPI 3.0 document: {e}"))?;
     check_operation_ids(&spec)?;
     remove_handwritten(&mut spec);
@@ -60,8 +61,12 @@ pub fn run(spec_path: &Path, out_dir: &Path) -> Result<(), String> {
     }
 
     let client = generate(&settings, &spec, |g, s| g.generate_tokens(s))?;
-    write(&out_dir.join("codegen.rs"), &client)?;
-    let mocks = generate(&settings, &spec, |g, s| g.httpmock(s, "heygen_api::raw"))?;
+    write(&out_dir.join("codegen.rs"), &prettyplease::unparse(&client))?;
+    let operations = crate::operations::generate(&value, &client)?;
+    write(&out_dir.join("operations.rs"), &operations)?;
+    let mocks = prettyplease::unparse(&generate(&settings, &spec, |g, s| {
+        g.httpmock(s, "heygen_api::raw")
+    })?);
     // The mocks live in the test crates, where `crate::` is not this crate.
     write(
         &out_dir.join("httpmock.rs"),
@@ -128,7 +133,7 @@ fn remove_handwritten(spec: &mut openapiv3::OpenAPI) {
     }
 }
 
-/// Runs one generator pass and pretty-prints the result. The generator panics on some
+/// Runs one generator pass and parses the result. The generator panics on some
 /// unsupported constructs; the panic is caught and reported as a spec problem.
 fn generate(
     settings: &GenerationSettings,
@@ -137,7 +142,7 @@ fn generate(
         &mut Generator,
         &openapiv3::OpenAPI,
     ) -> Result<proc_macro2::TokenStream, progenitor::Error>,
-) -> Result<String, String> {
+) -> Result<syn::File, String> {
     let previous_hook = std::panic::take_hook();
     std::panic::set_hook(Box::new(|_| {}));
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
@@ -160,7 +165,5 @@ fn generate(
             ));
         }
     };
-    let file: syn::File =
-        syn::parse2(tokens).map_err(|e| format!("generated code does not parse: {e}"))?;
-    Ok(prettyplease::unparse(&file))
+    syn::parse2(tokens).map_err(|e| format!("generated code does not parse: {e}"))
 }

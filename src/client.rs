@@ -4,15 +4,14 @@ use std::fmt;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
-use bytes::Bytes;
-use progenitor_client::{ClientInfo as _, ResponseValue};
+use progenitor_client::ClientInfo as _;
 use reqwest::header::{HeaderMap, HeaderValue};
 use reqwest::StatusCode;
 
-use crate::error::{snippet, ApiError, ApiFailure, DecodeFailure, Error, Result};
+use crate::error::{Attempt, Error, Result};
 use crate::raw;
-use crate::resources::{Assets, VideoAgents, Videos, Webhooks};
 use crate::retry::RetryPolicy;
+use crate::types::IdempotencyKey;
 
 /// The production API.
 pub const DEFAULT_BASE_URL: &str = "https://api.heygen.com";
@@ -25,7 +24,8 @@ pub const BASE_URL_ENV: &str = "HEYGEN_BASE_URL";
 ///
 /// Cheap to clone (the connection pool and configuration are shared), `Send` and `Sync`.
 /// Operations are grouped by resource: [`Client::video_agents`], [`Client::videos`],
-/// [`Client::assets`], [`Client::webhooks`].
+/// [`Client::assets`], [`Client::webhooks`]. Each method returns a request builder: set
+/// optional parameters, then `.await` it.
 ///
 /// ```no_run
 /// # async fn run() -> Result<(), heygen_api::Error> {
@@ -68,28 +68,9 @@ impl Client {
         self.raw.baseurl()
     }
 
-    /// Video Agent sessions: prompt to video.
-    pub fn video_agents(&self) -> VideoAgents<'_> {
-        VideoAgents::new(self)
-    }
-
-    /// Rendered videos.
-    pub fn videos(&self) -> Videos<'_> {
-        Videos::new(self)
-    }
-
-    /// Uploaded assets.
-    pub fn assets(&self) -> Assets<'_> {
-        Assets::new(self)
-    }
-
-    /// Webhook endpoints and delivered events.
-    pub fn webhooks(&self) -> Webhooks<'_> {
-        Webhooks::new(self)
-    }
-
-    /// The generated client, for operations the handwritten layer does not wrap. It shares this
-    /// client's connection pool, authentication, timeouts and retries; its methods return
+    /// The generated client underneath the resource handles. It shares this client's
+    /// connection pool, authentication, timeouts and automatic idempotency keys, but each of its
+    /// calls is a single attempt: retries live in the request builders. Its methods return
     /// progenitor's types rather than [`Error`].
     pub fn raw(&self) -> &raw::Client {
         &self.raw
@@ -115,10 +96,7 @@ impl Client {
             .connect_timeout(config.connect_timeout)
             .read_timeout(config.read_timeout)
             .build()
-            .map_err(|source| Error::Transport {
-                operation: "build_client",
-                source,
-            })?;
+            .map_err(|source| BUILD.transport(source))?;
         Ok(config.download_http.get_or_init(|| built))
     }
 
@@ -145,7 +123,7 @@ pub struct ClientBuilder {
     connect_timeout: Duration,
     read_timeout: Duration,
     write_timeout: Duration,
-    upload_timeout: Duration,
+    transfer_timeout: Duration,
     retry: RetryPolicy,
     auto_idempotency: bool,
     user_agent: Option<String>,
@@ -171,7 +149,7 @@ impl fmt::Debug for ClientBuilder {
             .field("connect_timeout", &self.connect_timeout)
             .field("read_timeout", &self.read_timeout)
             .field("write_timeout", &self.write_timeout)
-            .field("upload_timeout", &self.upload_timeout)
+            .field("transfer_timeout", &self.transfer_timeout)
             .field("retry", &self.retry)
             .field("auto_idempotency", &self.auto_idempotency)
             .finish_non_exhaustive()
@@ -186,7 +164,7 @@ impl Default for ClientBuilder {
             connect_timeout: Duration::from_secs(10),
             read_timeout: Duration::from_secs(30),
             write_timeout: Duration::from_secs(120),
-            upload_timeout: Duration::from_secs(600),
+            transfer_timeout: Duration::from_secs(600),
             retry: RetryPolicy::default(),
             auto_idempotency: true,
             user_agent: None,
@@ -234,9 +212,9 @@ impl ClientBuilder {
         self
     }
 
-    /// Time allowed for an upload or download (default 10 min).
-    pub fn upload_timeout(mut self, timeout: Duration) -> Self {
-        self.upload_timeout = timeout;
+    /// Time allowed for one upload or download, body included (default 10 min).
+    pub fn transfer_timeout(mut self, timeout: Duration) -> Self {
+        self.transfer_timeout = timeout;
         self
     }
 
@@ -336,7 +314,7 @@ impl ClientBuilder {
             retry: self.retry,
             read_timeout: self.read_timeout,
             write_timeout: self.write_timeout,
-            upload_timeout: self.upload_timeout,
+            transfer_timeout: self.transfer_timeout,
             auto_idempotency: self.auto_idempotency,
             per_request_headers: None,
         };
@@ -356,10 +334,7 @@ impl ClientBuilder {
                     .user_agent(user_agent)
                     .connect_timeout(self.connect_timeout)
                     .build()
-                    .map_err(|source| Error::Transport {
-                        operation: "build_client",
-                        source,
-                    })?;
+                    .map_err(|source| BUILD.transport(source))?;
                 (http, config)
             }
         };
@@ -372,6 +347,12 @@ impl ClientBuilder {
         })
     }
 }
+
+/// Building an HTTP client (nothing is sent, so nothing to repeat).
+const BUILD: Attempt = Attempt {
+    operation: "build_client",
+    repeatable: false,
+};
 
 /// `heygen-api-rust/<version>`.
 pub fn default_user_agent() -> String {
@@ -409,7 +390,7 @@ pub(crate) struct Config {
     pub(crate) retry: RetryPolicy,
     pub(crate) read_timeout: Duration,
     pub(crate) write_timeout: Duration,
-    pub(crate) upload_timeout: Duration,
+    pub(crate) transfer_timeout: Duration,
     pub(crate) auto_idempotency: bool,
     /// Authentication and user agent, when the caller supplied their own reqwest client.
     pub(crate) per_request_headers: Option<HeaderMap>,
@@ -425,17 +406,67 @@ impl fmt::Debug for Config {
             .field("retry", &self.retry)
             .field("read_timeout", &self.read_timeout)
             .field("write_timeout", &self.write_timeout)
-            .field("upload_timeout", &self.upload_timeout)
+            .field("transfer_timeout", &self.transfer_timeout)
             .field("auto_idempotency", &self.auto_idempotency)
             .finish_non_exhaustive()
     }
 }
 
-/// Per-call options.
+/// Options for one call.
+///
+/// ```
+/// use std::time::Duration;
+/// use heygen_api::RequestOptions;
+///
+/// let options = RequestOptions::new()
+///     .idempotency_key("order-42-create")
+///     .timeout(Duration::from_secs(60));
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[must_use]
+pub struct RequestOptions {
+    idempotency_key: Option<String>,
+    timeout: Option<Duration>,
+}
+
+impl RequestOptions {
+    /// Default options: an automatic idempotency key on `POST`s (unless disabled on the
+    /// client) and the client's timeouts.
+    pub fn new() -> Self {
+        RequestOptions::default()
+    }
+
+    /// Uses this `Idempotency-Key` (1–255 characters from `A-Z a-z 0-9 _ : . -`). A repeat
+    /// within 24 hours with the same key replays the first response instead of acting twice.
+    pub fn idempotency_key(mut self, key: impl Into<String>) -> Self {
+        self.idempotency_key = Some(key.into());
+        self
+    }
+
+    /// Timeout for each attempt of this call.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    pub(crate) fn into_call(self) -> Result<CallOptions> {
+        let idempotency_key = match self.idempotency_key {
+            Some(key) => Some(IdempotencyKey::new(key)?),
+            None => None,
+        };
+        Ok(CallOptions {
+            idempotency_key,
+            timeout: self.timeout,
+        })
+    }
+}
+
+/// Per-call options, checked.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct CallOptions {
-    /// A caller-chosen `Idempotency-Key`.
-    pub(crate) idempotency_key: Option<String>,
+    /// The `Idempotency-Key` of every attempt of the call: the caller's, or one generated
+    /// for the call.
+    pub(crate) idempotency_key: Option<IdempotencyKey>,
     /// Timeout for each attempt, overriding the class default.
     pub(crate) timeout: Option<Duration>,
 }
@@ -455,7 +486,6 @@ pub(crate) struct CallRecord {
     pub(crate) headers: Option<HeaderMap>,
     /// `X-Request-Id` of the last response.
     pub(crate) request_id: Option<String>,
-    pub(crate) error_body: Option<Bytes>,
 }
 
 impl CallContext {
@@ -481,153 +511,21 @@ impl CallContext {
     }
 }
 
-pub(crate) type RawResult<T> =
-    std::result::Result<ResponseValue<T>, progenitor_client::Error<raw::types::ErrorEnvelope>>;
-
-/// Runs one generated operation with a fresh call context and maps its outcome.
-macro_rules! call {
-    ($client:expr, $operation:literal, $options:expr, |$raw:ident| $body:expr) => {{
-        let context = $crate::client::CallContext::new($options);
-        let $raw = $client.raw_for_call(&context);
-        let result = $body.await;
-        $crate::client::finish($operation, result, &context).await
-    }};
-}
-pub(crate) use call;
-
-/// Turns a generated result into the crate's result.
-pub(crate) async fn finish<T>(
-    operation: &'static str,
-    result: RawResult<T>,
-    context: &CallContext,
-) -> Result<T> {
-    use progenitor_client::Error as P;
-    let error = match result {
-        Ok(value) => return Ok(value.into_inner()),
-        Err(error) => error,
-    };
-    Err(match error {
-        P::ErrorResponse(value) => {
-            let status = value.status();
-            let headers = value.headers().clone();
-            api_failure(operation, status, &headers, value.into_inner().error, None)
-        }
-        P::InvalidResponsePayload(body, source) => {
-            let record = context.snapshot();
-            let status = record.status.unwrap_or(StatusCode::OK);
-            let headers = record.headers.unwrap_or_default();
-            if status.is_client_error() || status.is_server_error() {
-                api_failure(
-                    operation,
-                    status,
-                    &headers,
-                    ApiError::from_status(status),
-                    Some(snippet(&body)),
-                )
-            } else {
-                Error::Decode(Box::new(DecodeFailure {
-                    operation,
-                    status,
-                    snippet: snippet(&body),
-                    request_id: record.request_id,
-                    source,
-                }))
-            }
-        }
-        P::UnexpectedResponse(response) => unexpected(operation, response).await,
-        P::CommunicationError(source)
-        | P::ResponseBodyError(source)
-        | P::InvalidUpgrade(source) => transport(operation, source),
-        P::InvalidRequest(reason) | P::Custom(reason) => Error::invalid("request", reason),
-    })
-}
-
-pub(crate) fn transport(operation: &'static str, source: reqwest::Error) -> Error {
-    if source.is_timeout() {
-        Error::Timeout { operation, source }
-    } else {
-        Error::Transport { operation, source }
-    }
-}
-
-/// Maps a response whose status the spec does not list.
-pub(crate) async fn unexpected(operation: &'static str, response: reqwest::Response) -> Error {
-    let status = response.status();
-    let headers = response.headers().clone();
-    let body = match response.bytes().await {
-        Ok(body) => body,
-        Err(source) => return transport(operation, source),
-    };
-    error_from_parts(operation, status, &headers, &body)
-}
-
-/// Maps a non-success status and body to an error, parsing HeyGen's envelope when present.
-pub(crate) fn error_from_parts(
-    operation: &'static str,
-    status: StatusCode,
-    headers: &HeaderMap,
-    body: &[u8],
-) -> Error {
-    #[derive(serde::Deserialize)]
-    struct Envelope {
-        error: ApiError,
-    }
-    if status.is_client_error() || status.is_server_error() {
-        match serde_json::from_slice::<Envelope>(body) {
-            Ok(envelope) => api_failure(operation, status, headers, envelope.error, None),
-            Err(_) => api_failure(
-                operation,
-                status,
-                headers,
-                ApiError::from_status(status),
-                Some(snippet(body)),
-            ),
-        }
-    } else {
-        let source = <serde_json::Error as serde::de::Error>::custom(format!(
-            "unexpected HTTP status {status}"
-        ));
-        Error::Decode(Box::new(DecodeFailure {
-            operation,
-            status,
-            snippet: snippet(body),
-            request_id: request_id(headers),
-            source,
-        }))
-    }
-}
-
-fn api_failure(
-    operation: &'static str,
-    status: StatusCode,
-    headers: &HeaderMap,
-    error: ApiError,
-    body_snippet: Option<String>,
-) -> Error {
-    Error::Api(Box::new(ApiFailure {
-        operation,
-        status,
-        error,
-        request_id: request_id(headers),
-        retry_after: crate::retry::retry_after(headers, std::time::SystemTime::now()),
-        body_snippet,
-    }))
-}
-
-/// `X-Request-Id`, HeyGen's identifier of a request (quote it to support).
-const REQUEST_ID: reqwest::header::HeaderName =
-    reqwest::header::HeaderName::from_static("x-request-id");
-
-pub(crate) fn request_id(headers: &HeaderMap) -> Option<String> {
-    headers
-        .get(REQUEST_ID)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn idempotency_keys_follow_the_documented_pattern() {
+        let check_idempotency_key =
+            |key: &str| RequestOptions::new().idempotency_key(key).into_call();
+        assert!(check_idempotency_key("3f2b8c4e-9a1d:x.y_z").is_ok());
+        assert!(check_idempotency_key("").is_err());
+        assert!(check_idempotency_key(&"k".repeat(256)).is_err());
+        assert!(check_idempotency_key(&"k".repeat(255)).is_ok());
+        let e = check_idempotency_key("has space").unwrap_err();
+        assert_eq!(e.invalid_request().unwrap().field, "idempotency_key");
+    }
 
     #[test]
     fn client_is_send_sync_and_clone() {

@@ -16,13 +16,18 @@ use std::path::{Path, PathBuf};
 
 use tokio::io::{AsyncSeekExt as _, AsyncWrite, AsyncWriteExt as _};
 
-use crate::client::{error_from_parts, transport, Client};
-use crate::error::{Error, Result};
-use crate::retry::should_retry_status;
+use crate::client::Client;
+use crate::error::{Attempt, Error, Result};
+use crate::retry;
 use crate::transfer::{Progress, ProgressFn};
 use crate::types::VideoDetail;
 
 const OPERATION: &str = "download";
+/// A download is a `GET`: repeating it has no second effect.
+const DOWNLOAD: Attempt = Attempt {
+    operation: OPERATION,
+    repeatable: true,
+};
 
 /// Which file of a video to download.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -94,27 +99,28 @@ pub(crate) async fn to_path(
         _ => PathBuf::from("."),
     };
     let io = |context: String| move |source| Error::Io { context, source };
-    let temp = tempfile::Builder::new()
-        .prefix(".heygen-download-")
-        .tempfile_in(&dir)
-        .map_err(io(format!(
-            "creating a temporary file in {}",
-            dir.display()
-        )))?;
+    let mut temp = tempfile::Builder::new();
+    temp.prefix(".heygen-download-");
+    // The finished file gets the mode any new file would (0644 under the usual umask), not
+    // the temporary file's private 0600.
+    #[cfg(unix)]
+    temp.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
+    let temp = temp.tempfile_in(&dir).map_err(io(format!(
+        "creating a temporary file in {}",
+        dir.display()
+    )))?;
     let (file, temp_path) = temp.into_parts();
-    let mut file = tokio::fs::File::from_std(file);
+    let file = tokio::fs::File::from_std(file);
     // On any error below, `temp_path` is dropped and the partial file deleted.
     let policy = &client.config().retry;
-    let mut retry = 0;
-    let bytes = loop {
-        let response = open(client, url, &mut retry).await?;
-        match stream(response, &mut file, progress.as_ref()).await {
-            Ok(bytes) => break bytes,
-            Err(error) if cut_short(&error) && retry < policy.get_max_retries() => {
-                let wait = policy.delay(retry, None);
-                tracing::debug!(url = %redacted(url), wait_ms = wait.as_millis() as u64, %error, "restarting the download");
-                tokio::time::sleep(wait).await;
-                retry += 1;
+    let file = tokio::sync::Mutex::new(file);
+    let bytes = retry::run(policy, OPERATION, |retry| {
+        let (file, progress, temp_path) = (&file, progress.as_ref(), &temp_path);
+        async move {
+            let mut file = file.lock().await;
+            if retry > 0 {
+                // A body cut short: start over from an empty file.
+                tracing::debug!(url = %redacted(url), "restarting the download");
                 let restart = async {
                     file.set_len(0).await?;
                     file.rewind().await.map(drop)
@@ -123,9 +129,12 @@ pub(crate) async fn to_path(
                     .await
                     .map_err(io(format!("truncating {}", temp_path.display())))?;
             }
-            Err(error) => return Err(error),
+            let response = open(client, url).await?;
+            stream(response, &mut *file, progress).await
         }
-    };
+    })
+    .await?;
+    let file = file.into_inner();
     file.sync_all()
         .await
         .map_err(io(format!("writing {}", temp_path.display())))?;
@@ -140,23 +149,16 @@ pub(crate) async fn to_path(
     })
 }
 
-/// Streams `url` into `writer`, returning the number of bytes written.
+/// Streams `url` into `writer`, returning the number of bytes written. The request is
+/// retried until its body starts; a writer cannot be rewound, so not after.
 pub(crate) async fn to_writer<W: AsyncWrite + Unpin>(
     client: &Client,
     url: &str,
     writer: &mut W,
     progress: Option<ProgressFn>,
 ) -> Result<u64> {
-    let response = open(client, url, &mut 0).await?;
+    let response = retry::run(&client.config().retry, OPERATION, |_| open(client, url)).await?;
     stream(response, writer, progress.as_ref()).await
-}
-
-/// Whether a download failed part-way through the body (and can start over).
-fn cut_short(error: &Error) -> bool {
-    matches!(
-        error,
-        Error::Transport { .. } | Error::Timeout { .. } | Error::SizeMismatch { .. }
-    )
 }
 
 /// The URL without its query, which carries the presigned signature.
@@ -164,38 +166,24 @@ fn redacted(url: &str) -> &str {
     url.split(['?', '#']).next().unwrap_or(url)
 }
 
-/// Sends the GET until a response is successful, retrying what is safe to retry before a body
-/// is read; `retry` counts retries already spent by this download.
-async fn open(client: &Client, url: &str, retry: &mut u32) -> Result<reqwest::Response> {
+/// Sends the GET (one attempt) and answers with a successful response or the error.
+async fn open(client: &Client, url: &str) -> Result<reqwest::Response> {
     crate::files::check_http_url("url", url).map_err(Error::InvalidRequest)?;
     let http = client.download_http()?;
-    let config = client.config();
-    loop {
-        let outcome = http.get(url).timeout(config.upload_timeout).send().await;
-        let wait = match &outcome {
-            Ok(response) if response.status().is_success() => None,
-            Ok(response) => should_retry_status(response.status(), true, false)
-                .then(|| config.retry.delay_after(*retry, response)),
-            Err(error) => (!error.is_builder()).then(|| config.retry.delay(*retry, None)),
-        };
-        match wait {
-            Some(wait) if *retry < config.retry.get_max_retries() => {
-                tracing::debug!(url = %redacted(url), wait_ms = wait.as_millis() as u64, "retrying the download");
-                tokio::time::sleep(wait).await;
-                *retry += 1;
-            }
-            _ => {
-                let response = outcome.map_err(|e| transport(OPERATION, e))?;
-                let status = response.status();
-                if status.is_success() {
-                    return Ok(response);
-                }
-                let headers = response.headers().clone();
-                let body = response.bytes().await.unwrap_or_default();
-                return Err(error_from_parts(OPERATION, status, &headers, &body));
-            }
-        }
+    let response = http
+        .get(url)
+        .timeout(client.config().transfer_timeout)
+        .send()
+        .await
+        .map_err(|e| DOWNLOAD.transport(e))?;
+    let status = response.status();
+    if status.is_success() {
+        return Ok(response);
     }
+    tracing::debug!(url = %redacted(url), status = status.as_u16(), "download refused");
+    let headers = response.headers().clone();
+    let body = response.bytes().await.unwrap_or_default();
+    Err(DOWNLOAD.error_from(status, &headers, &body))
 }
 
 /// Streams a response's body into `writer`, returning the number of bytes written.
@@ -206,11 +194,7 @@ async fn stream<W: AsyncWrite + Unpin>(
 ) -> Result<u64> {
     let expected = response.content_length();
     let mut received = 0u64;
-    while let Some(chunk) = response
-        .chunk()
-        .await
-        .map_err(|e| transport(OPERATION, e))?
-    {
+    while let Some(chunk) = response.chunk().await.map_err(|e| DOWNLOAD.transport(e))? {
         writer.write_all(&chunk).await.map_err(|source| Error::Io {
             context: "writing the download".into(),
             source,

@@ -10,10 +10,12 @@
 use std::fmt;
 use std::time::Duration;
 
+use reqwest::header::HeaderMap;
 use reqwest::StatusCode;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use crate::client::CallRecord;
 use crate::types::open_enum;
 
 /// Longest body excerpt kept in an error, in bytes.
@@ -35,6 +37,9 @@ pub enum Error {
         operation: &'static str,
         /// The underlying HTTP error.
         source: reqwest::Error,
+        /// Whether repeating the request cannot have a second effect (a read, or a write
+        /// carrying an `Idempotency-Key`).
+        repeatable: bool,
     },
     /// The request did not finish within its timeout. A timed-out `POST` without an
     /// `Idempotency-Key` may still have been accepted by the server.
@@ -43,6 +48,9 @@ pub enum Error {
         operation: &'static str,
         /// The underlying HTTP error.
         source: reqwest::Error,
+        /// Whether repeating the request cannot have a second effect (a read, or a write
+        /// carrying an `Idempotency-Key`).
+        repeatable: bool,
     },
     /// A response arrived but its body could not be decoded.
     Decode(Box<DecodeFailure>),
@@ -50,7 +58,7 @@ pub enum Error {
     InvalidRequest(InvalidRequest),
     /// A wait ended without a finished video (it failed, needs input, or timed out). The
     /// outcome says which; see [`WaitOutcome`](crate::WaitOutcome).
-    Wait(Box<crate::wait::WaitOutcome>),
+    Wait(Box<crate::outcome::WaitOutcome>),
     /// A download's size differs from its `Content-Length`; the partial file was removed.
     SizeMismatch {
         /// Bytes announced by the server.
@@ -167,22 +175,25 @@ impl Error {
         }
     }
 
-    /// Whether trying the same call again later may succeed: rate limits (429), request
-    /// timeouts (408), a request still in progress (409 `request_in_progress`), server errors
-    /// (500, 502, 503, 504), and transport failures. Timeouts count as retryable only for reads:
-    /// a timed-out write may have been accepted.
+    /// Whether the same call may succeed if repeated: exactly the failures the client's own
+    /// retry loop repeats (see [`RetryPolicy`](crate::RetryPolicy)).
+    ///
+    /// - 429 on any request, and 409 `request_in_progress` (the same key is still running);
+    /// - 408, 500, 502, 503, 504, transport failures and timeouts, only when repeating the
+    ///   request cannot have a second effect: a read, or a write carrying an
+    ///   `Idempotency-Key`. A keyless write that timed out may have been accepted.
+    /// - a download whose size did not match.
     pub fn is_retryable(&self) -> bool {
         match self {
-            Error::Api(failure) => {
-                matches!(failure.status.as_u16(), 408 | 429 | 500 | 502 | 503 | 504)
-                    || failure.error.code == ErrorCode::RequestInProgress
-            }
-            Error::Transport { .. } => true,
-            Error::Timeout { operation, .. } => {
-                operation.starts_with("get_")
-                    || operation.starts_with("list_")
-                    || *operation == "download"
-            }
+            Error::Api(failure) => crate::retry::retry_status(
+                failure.status,
+                failure.repeatable,
+                failure.error.code == ErrorCode::RequestInProgress,
+            ),
+            Error::Transport {
+                source, repeatable, ..
+            } => *repeatable && !source.is_builder(),
+            Error::Timeout { repeatable, .. } => *repeatable,
             Error::SizeMismatch { .. } => true,
             Error::Decode(_)
             | Error::InvalidRequest(_)
@@ -225,6 +236,8 @@ pub struct ApiFailure {
     pub retry_after: Option<Duration>,
     /// The start of a body that was not HeyGen's error envelope (at most 512 bytes).
     pub body_snippet: Option<String>,
+    /// Whether repeating the request cannot have a second effect.
+    pub(crate) repeatable: bool,
 }
 
 impl fmt::Display for ApiFailure {
@@ -395,6 +408,150 @@ open_enum! {
         /// A 4xx without a HeyGen error body.
         UnclassifiedClientError = "unclassified_client_error",
     }
+}
+
+/// The result of one generated call.
+pub(crate) type RawResult<T> = std::result::Result<
+    progenitor_client::ResponseValue<T>,
+    progenitor_client::Error<crate::raw::types::ErrorEnvelope>,
+>;
+
+/// What is known of a request when its outcome is mapped.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Attempt {
+    pub(crate) operation: &'static str,
+    /// Whether repeating it cannot have a second effect.
+    pub(crate) repeatable: bool,
+}
+
+impl Attempt {
+    /// Maps the outcome of one generated call. `record` is what the hooks saw of the
+    /// response (its status, when the generated code reports only a decode failure).
+    pub(crate) async fn finish<T>(self, result: RawResult<T>, record: &CallRecord) -> Result<T> {
+        use progenitor_client::Error as P;
+        let error = match result {
+            Ok(value) => return Ok(value.into_inner()),
+            Err(error) => error,
+        };
+        Err(match error {
+            P::ErrorResponse(value) => {
+                let status = value.status();
+                let headers = value.headers().clone();
+                self.api_failure(status, &headers, value.into_inner().error, None)
+            }
+            P::InvalidResponsePayload(body, source) => {
+                let status = record.status.unwrap_or(StatusCode::OK);
+                let headers = record.headers.clone().unwrap_or_default();
+                if status.is_client_error() || status.is_server_error() {
+                    self.api_failure(
+                        status,
+                        &headers,
+                        ApiError::from_status(status),
+                        Some(snippet(&body)),
+                    )
+                } else {
+                    Error::Decode(Box::new(DecodeFailure {
+                        operation: self.operation,
+                        status,
+                        snippet: snippet(&body),
+                        request_id: record.request_id.clone(),
+                        source,
+                    }))
+                }
+            }
+            P::UnexpectedResponse(response) => self.unexpected(response).await,
+            P::CommunicationError(source)
+            | P::ResponseBodyError(source)
+            | P::InvalidUpgrade(source) => self.transport(source),
+            P::InvalidRequest(reason) | P::Custom(reason) => Error::invalid("request", reason),
+        })
+    }
+
+    pub(crate) fn transport(self, source: reqwest::Error) -> Error {
+        let (operation, repeatable) = (self.operation, self.repeatable);
+        if source.is_timeout() {
+            Error::Timeout {
+                operation,
+                source,
+                repeatable,
+            }
+        } else {
+            Error::Transport {
+                operation,
+                source,
+                repeatable,
+            }
+        }
+    }
+
+    /// Maps a response whose status the spec does not list.
+    pub(crate) async fn unexpected(self, response: reqwest::Response) -> Error {
+        let status = response.status();
+        let headers = response.headers().clone();
+        match response.bytes().await {
+            Ok(body) => self.error_from(status, &headers, &body),
+            Err(source) => self.transport(source),
+        }
+    }
+
+    /// Maps a non-success status and body, parsing HeyGen's envelope when present.
+    pub(crate) fn error_from(self, status: StatusCode, headers: &HeaderMap, body: &[u8]) -> Error {
+        #[derive(serde::Deserialize)]
+        struct Envelope {
+            error: ApiError,
+        }
+        if status.is_client_error() || status.is_server_error() {
+            match serde_json::from_slice::<Envelope>(body) {
+                Ok(envelope) => self.api_failure(status, headers, envelope.error, None),
+                Err(_) => self.api_failure(
+                    status,
+                    headers,
+                    ApiError::from_status(status),
+                    Some(snippet(body)),
+                ),
+            }
+        } else {
+            let source = <serde_json::Error as serde::de::Error>::custom(format!(
+                "unexpected HTTP status {status}"
+            ));
+            Error::Decode(Box::new(DecodeFailure {
+                operation: self.operation,
+                status,
+                snippet: snippet(body),
+                request_id: request_id(headers),
+                source,
+            }))
+        }
+    }
+
+    fn api_failure(
+        self,
+        status: StatusCode,
+        headers: &HeaderMap,
+        error: ApiError,
+        body_snippet: Option<String>,
+    ) -> Error {
+        Error::Api(Box::new(ApiFailure {
+            operation: self.operation,
+            status,
+            error,
+            request_id: request_id(headers),
+            retry_after: crate::retry::retry_after(headers, std::time::SystemTime::now()),
+            body_snippet,
+            repeatable: self.repeatable,
+        }))
+    }
+}
+
+/// `X-Request-Id`, HeyGen's identifier of a request (quote it to support).
+const REQUEST_ID: reqwest::header::HeaderName =
+    reqwest::header::HeaderName::from_static("x-request-id");
+
+pub(crate) fn request_id(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get(REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
 }
 
 /// Cuts a body to at most [`SNIPPET_LIMIT`] bytes of (lossy) UTF-8.

@@ -1,17 +1,16 @@
-//! The hooks the generated client calls around every request: timeouts, idempotency keys,
-//! retries and tracing live here, once, for every operation.
+//! The hooks the generated client calls around every request: timeouts, idempotency keys and
+//! tracing live here, once, for every operation. Retries are one level up, in
+//! [`crate::retry`], which runs the generated builder again for each attempt.
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use bytes::Bytes;
 use progenitor_client::{ClientHooks, ClientInfo, OperationInfo};
 use reqwest::header::{HeaderName, HeaderValue};
-use reqwest::{Method, Request, Response, StatusCode};
-use tracing::Instrument as _;
+use reqwest::{Method, Request, Response};
 
-use crate::client::{CallContext, Config, Shared};
+use crate::client::Shared;
 use crate::raw;
-use crate::retry::{is_idempotent, should_retry_status};
+use crate::types::IdempotencyKey;
 
 /// Header carrying the idempotency key.
 pub(crate) const IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("idempotency-key");
@@ -35,7 +34,8 @@ impl ClientHooks<Shared> for raw::Client {
     }
 }
 
-/// Sets what every request needs before it is sent.
+/// Sets what every request needs before it is sent: no `api-version`, the caller's client's
+/// credentials, the timeout, and the call's `Idempotency-Key`.
 pub(crate) fn prepare(shared: &Shared, request: &mut Request) {
     let config = &shared.config;
     let call = shared.call.as_deref();
@@ -56,184 +56,64 @@ pub(crate) fn prepare(shared: &Shared, request: &mut Request) {
         *request.timeout_mut() = Some(timeout);
     }
     if request.method() == Method::POST && !request.headers().contains_key(IDEMPOTENCY_KEY) {
-        let key = match call.and_then(|c| c.options.idempotency_key.clone()) {
-            Some(key) => Some(key),
-            None if config.auto_idempotency => Some(uuid::Uuid::new_v4().to_string()),
-            None => None,
+        let key = match call {
+            // The call fixed its key (or chose none) for all of its attempts.
+            Some(call) => call.options.idempotency_key.clone(),
+            // A single request through the generated client: a key of its own.
+            None => config.auto_idempotency.then(IdempotencyKey::generate),
         };
-        if let Some(value) = key.and_then(|k| HeaderValue::from_str(&k).ok()) {
+        if let Some(value) = key.and_then(|k| HeaderValue::from_str(k.as_str()).ok()) {
             request.headers_mut().insert(IDEMPOTENCY_KEY, value);
         }
     }
 }
 
-/// Sends a request, retrying as the policy allows. The same request — including its
-/// `Idempotency-Key` — is sent on every attempt.
+/// Sends one request (one attempt; the retry loop is in [`crate::retry`]) and records what
+/// came back for the call's error mapping.
 pub(crate) async fn execute(
     http: &reqwest::Client,
     shared: &Shared,
     request: Request,
     operation: &'static str,
 ) -> reqwest::Result<Response> {
-    let span = tracing::debug_span!(
-        "heygen_api.request",
-        operation,
-        method = %request.method(),
-        attempts = tracing::field::Empty,
-        status = tracing::field::Empty,
-        request_id = tracing::field::Empty,
-    );
-    run(
-        http,
-        &shared.config,
-        shared.call.as_deref(),
-        request,
-        operation,
-    )
-    .instrument(span)
-    .await
-}
-
-async fn run(
-    http: &reqwest::Client,
-    config: &Config,
-    call: Option<&CallContext>,
-    mut request: Request,
-    operation: &'static str,
-) -> reqwest::Result<Response> {
-    let safe = is_idempotent(
-        request.method(),
-        request.headers().contains_key(IDEMPOTENCY_KEY),
-    );
-    let policy = &config.retry;
+    let debug = tracing::enabled!(tracing::Level::DEBUG);
+    if debug {
+        if let Some(body) = request.body().and_then(|b| b.as_bytes()) {
+            tracing::debug!(operation, body = %excerpt(body), "request body");
+        }
+    }
     let started = Instant::now();
-    let mut retry = 0u32;
-    loop {
-        let attempt = retry + 1;
-        let spare = if retry < policy.get_max_retries() {
-            request.try_clone()
-        } else {
-            None
-        };
-        if tracing::enabled!(tracing::Level::DEBUG) {
-            if let Some(body) = request.body().and_then(|b| b.as_bytes()) {
-                tracing::debug!(body = %excerpt(body), "request body");
-            }
-        }
-        let outcome = match http.execute(request).await {
-            // The body is read here, inside the retry loop, whenever a failure while reading
-            // it may be retried (repeatable requests) or the hooks need it (error statuses,
-            // DEBUG logs). A body cut short then counts as a failed attempt.
-            Ok(response) => {
-                let status = response.status();
-                if safe
-                    || status.is_client_error()
-                    || status.is_server_error()
-                    || tracing::enabled!(tracing::Level::DEBUG)
-                {
-                    buffer(response).await.map(|(r, body)| (r, Some(body)))
-                } else {
-                    Ok((response, None))
-                }
-            }
-            Err(error) => Err(error),
-        };
-        if let Some(call) = call {
-            call.update(|r| r.attempts = attempt);
-        }
-        let span = tracing::Span::current();
-        span.record("attempts", attempt);
-
-        let (wait, outcome) = match outcome {
-            Ok((response, body)) => {
-                let status = response.status();
-                span.record("status", status.as_u16());
-                let request_id = crate::client::request_id(response.headers());
-                if let Some(id) = &request_id {
-                    span.record("request_id", id.as_str());
-                }
-                let error_body =
-                    body.filter(|_| status.is_client_error() || status.is_server_error());
-                let in_progress = status == StatusCode::CONFLICT
-                    && error_body.as_deref().is_some_and(is_in_progress);
-                if let Some(call) = call {
-                    // Success: only what a decode error would need. Errors: everything.
-                    let headers = error_body.is_some().then(|| response.headers().clone());
-                    call.update(|r| {
-                        r.status = Some(status);
-                        r.request_id = request_id;
-                        r.headers = headers;
-                        r.error_body = error_body;
-                    });
-                }
-                let wait = should_retry_status(status, safe, in_progress).then(|| {
-                    (
-                        policy.delay_after(retry, &response),
-                        format!("HTTP {}", status.as_u16()),
-                    )
-                });
-                (wait, Ok(response))
-            }
-            Err(error) => {
-                // Never repeat a write that may have been accepted, unless it carries a key.
-                let wait = (safe && !error.is_builder())
-                    .then(|| (policy.delay(retry, None), transport_reason(&error)));
-                (wait, Err(error))
-            }
-        };
-
-        match (wait, spare) {
-            (Some((wait, reason)), Some(next)) => {
-                tracing::debug!(
-                    operation,
-                    attempt,
-                    wait_ms = wait.as_millis() as u64,
-                    reason = reason.as_str(),
-                    "retrying"
-                );
-                tokio::time::sleep(wait).await;
-                request = next;
-                retry += 1;
-            }
-            _ => {
-                tracing::debug!(
-                    operation,
-                    attempts = attempt,
-                    elapsed_ms = started.elapsed().as_millis() as u64,
-                    ok = outcome.as_ref().is_ok_and(|r| r.status().is_success()),
-                    "request finished"
-                );
-                return outcome;
-            }
+    let mut outcome = http.execute(request).await;
+    if debug {
+        if let Ok(response) = outcome {
+            outcome = buffer(response).await;
         }
     }
-}
-
-/// Whether an error body says `request_in_progress` (the same key is still being processed).
-fn is_in_progress(body: &[u8]) -> bool {
-    serde_json::from_slice::<serde_json::Value>(body)
-        .ok()
-        .and_then(|v| {
-            v.pointer("/error/code")
-                .and_then(|c| c.as_str())
-                .map(|c| c == "request_in_progress")
-        })
-        .unwrap_or(false)
-}
-
-fn transport_reason(error: &reqwest::Error) -> String {
-    if error.is_timeout() {
-        "timeout".into()
-    } else if error.is_connect() {
-        "connection failed".into()
-    } else {
-        "transport error".into()
+    if let (Some(call), Ok(response)) = (shared.call.as_deref(), &outcome) {
+        let status = response.status();
+        let request_id = crate::error::request_id(response.headers());
+        // Success: only what a decode error would need. Errors: the headers too.
+        let headers = (status.is_client_error() || status.is_server_error())
+            .then(|| response.headers().clone());
+        call.update(|r| {
+            r.attempts += 1;
+            r.status = Some(status);
+            r.request_id = request_id;
+            r.headers = headers;
+        });
     }
+    tracing::debug!(
+        operation,
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        status = outcome.as_ref().ok().map(|r| r.status().as_u16()),
+        "response"
+    );
+    outcome
 }
 
 /// Reads a whole body and hands back an equivalent response: status, version, headers,
 /// extensions and URL are moved over, not copied.
-async fn buffer(response: Response) -> reqwest::Result<(Response, Bytes)> {
+async fn buffer(response: Response) -> reqwest::Result<Response> {
     use http_body_util::BodyExt as _;
     use reqwest::ResponseBuilderExt as _;
 
@@ -245,10 +125,7 @@ async fn buffer(response: Response) -> reqwest::Result<(Response, Bytes)> {
     if let Ok(carrier) = http::Response::builder().url(url).body(()) {
         parts.extensions.extend(carrier.into_parts().0.extensions);
     }
-    Ok((
-        Response::from(http::Response::from_parts(parts, body.clone())),
-        body,
-    ))
+    Ok(Response::from(http::Response::from_parts(parts, body)))
 }
 
 /// A loggable excerpt of a body, with webhook secrets blanked out.
@@ -286,13 +163,6 @@ pub(crate) fn redact(body: &[u8]) -> std::borrow::Cow<'_, [u8]> {
         // Not JSON but mentions a secret: log nothing of it.
         Err(_) => std::borrow::Cow::Borrowed(b"[body withheld: mentions a secret]"),
     }
-}
-
-/// The wait `execute` would use, exposed for code that retries outside the generated client
-/// (uploads, whose streamed bodies cannot be cloned).
-pub(crate) fn upload_wait(config: &Config, retry: u32, response: &Response) -> Option<Duration> {
-    (response.status() == StatusCode::TOO_MANY_REQUESTS && retry < config.retry.get_max_retries())
-        .then(|| config.retry.delay_after(retry, response))
 }
 
 #[cfg(test)]

@@ -9,6 +9,8 @@ mod download;
 mod error;
 pub mod files;
 mod hooks;
+pub mod operations;
+mod outcome;
 mod pagination;
 pub mod raw;
 mod requests;
@@ -23,22 +25,22 @@ mod wait;
 pub mod webhook;
 
 pub use client::{
-    default_user_agent, Client, ClientBuilder, API_KEY_ENV, BASE_URL_ENV, DEFAULT_BASE_URL,
+    default_user_agent, Client, ClientBuilder, RequestOptions, API_KEY_ENV, BASE_URL_ENV,
+    DEFAULT_BASE_URL,
 };
 pub use download::{Download, VideoAsset};
 pub use error::{ApiError, ApiFailure, DecodeFailure, Error, ErrorCode, InvalidRequest, Result};
 pub use files::FileInput;
+pub use outcome::{TimedOut, WaitOutcome};
 pub use pagination::ItemStream;
 pub use requests::{
     AgentMode, CreateVideoAgentRequest, Orientation, SendMessageRequest, MAX_FILES,
     MAX_PROMPT_CHARS,
 };
-pub use resources::{
-    Assets, CreateEndpoint, ListEndpoints, ListEvents, ListSessions, ListStyles, ListVideos,
-    RequestOptions, UpdateEndpoint, VideoAgents, Videos, Webhooks, INLINE_LIMIT_BYTES,
-    UPLOAD_LIMIT_BYTES,
-};
+/// The resource handles, one per tag of the spec (generated).
+pub use resources::generated::handles::*;
+pub use resources::{INLINE_LIMIT_BYTES, UPLOAD_LIMIT_BYTES};
 pub use retry::RetryPolicy;
 pub use transfer::Progress;
 pub use types::{EventType, Page, SessionStatus, VideoAgentSession, VideoDetail, VideoStatus};
-pub use wait::{TimedOut, WaitEvent, WaitOptions, WaitOutcome, WaitPhase, WaitStream, WaitUpdate};
+pub use wait::{WaitEvent, WaitOptions, WaitPhase, WaitStream, WaitUpdate};

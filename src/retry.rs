@@ -1,4 +1,6 @@
-//! Retry policy: which failures are retried, and how long to wait in between.
+//! Resilience: which failures are retried, how long to wait in between, and the one loop that
+//! repeats API calls, uploads and downloads. [`Error::is_retryable`](crate::Error::is_retryable)
+//! is the loop's classifier, so what it says is what the loop does.
 //!
 //! - 429 is retried on any method (the server rejected the request without processing it),
 //!   waiting at least as long as `Retry-After` says, clamped to [`RetryPolicy::max_backoff`].
@@ -9,10 +11,19 @@
 //!   key.
 //! - A `POST` without a key that timed out is never retried: it may have been accepted.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::time::{Duration, SystemTime};
 
 use reqwest::header::HeaderMap;
 use reqwest::{Method, StatusCode};
+use tracing::Instrument as _;
+
+use crate::client::RequestOptions;
+use crate::client::{CallContext, Client};
+use crate::error::{Attempt, RawResult, Result};
+use crate::raw;
+use crate::types::IdempotencyKey;
 
 /// How failed requests are retried.
 ///
@@ -112,14 +123,8 @@ impl RetryPolicy {
         Duration::try_from_secs_f64(capped).unwrap_or(self.max_backoff)
     }
 
-    /// The wait before retry number `retry`, honouring the server's `Retry-After` when it asks
-    /// for longer, always clamped to the policy maximum.
-    /// The wait before retry `retry` after `response`: the backoff, or longer when the
-    /// response's `Retry-After` asks for it.
-    pub(crate) fn delay_after(&self, retry: u32, response: &reqwest::Response) -> Duration {
-        self.delay(retry, retry_after(response.headers(), SystemTime::now()))
-    }
-
+    /// The wait before retry number `retry`: the backoff, or longer when the server's
+    /// `Retry-After` asks for it, always clamped to the policy maximum.
     pub(crate) fn delay(&self, retry: u32, retry_after: Option<Duration>) -> Duration {
         let backoff = self.backoff(retry);
         retry_after
@@ -137,15 +142,113 @@ pub(crate) fn is_idempotent(method: &Method, has_key: bool) -> bool {
         )
 }
 
-/// Whether a response with this status should be retried.
-/// `in_progress` says whether a 409 body carried `request_in_progress`.
-pub(crate) fn should_retry_status(status: StatusCode, safe: bool, in_progress: bool) -> bool {
+/// Whether a response with this status is retried. `repeatable`: repeating the request cannot
+/// have a second effect; `in_progress`: a 409 body carried `request_in_progress`.
+pub(crate) fn retry_status(status: StatusCode, repeatable: bool, in_progress: bool) -> bool {
     match status.as_u16() {
         429 => true,
         409 => in_progress,
-        408 | 500 | 502 | 503 | 504 => safe,
+        408 | 500 | 502 | 503 | 504 => repeatable,
         _ => false,
     }
+}
+
+/// Runs `attempt` until it succeeds, fails for good, or the policy's retries are spent. An
+/// error is retried exactly when [`Error::is_retryable`] says so, after
+/// [`RetryPolicy::delay`] (the backoff, or the server's `Retry-After` when longer).
+pub(crate) async fn run<T, F, Fut>(
+    policy: &RetryPolicy,
+    operation: &'static str,
+    mut attempt: F,
+) -> Result<T>
+where
+    F: FnMut(u32) -> Fut,
+    Fut: Future<Output = Result<T>>,
+{
+    let mut retry = 0u32;
+    loop {
+        match attempt(retry).await {
+            Err(error) if retry < policy.max_retries && error.is_retryable() => {
+                let wait = policy.delay(retry, error.retry_after());
+                tracing::debug!(
+                    operation,
+                    attempt = retry + 1,
+                    wait_ms = wait.as_millis() as u64,
+                    reason = %error,
+                    "retrying"
+                );
+                tokio::time::sleep(wait).await;
+                retry += 1;
+            }
+            outcome => return outcome,
+        }
+    }
+}
+
+/// One attempt of a generated call, boxed: the generated builder is run again for every
+/// attempt, so nothing of a request is cloned or kept between attempts.
+pub(crate) type AttemptFuture<'r, T> = Pin<Box<dyn Future<Output = RawResult<T>> + Send + 'r>>;
+
+/// Calls one operation through the generated client: checks the options, fixes the
+/// `Idempotency-Key` for every attempt (the caller's, or a new one for a `POST` when the client
+/// adds keys), and runs the attempts under the client's retry policy.
+pub(crate) async fn call<T>(
+    client: &Client,
+    operation: &'static str,
+    method: Method,
+    options: RequestOptions,
+    mut attempt: impl for<'r> FnMut(&'r raw::Client) -> AttemptFuture<'r, T> + Send,
+) -> Result<T> {
+    let mut options = options.into_call()?;
+    let config = client.config();
+    if method == Method::POST && options.idempotency_key.is_none() && config.auto_idempotency {
+        options.idempotency_key = Some(IdempotencyKey::generate());
+    }
+    let step = Attempt {
+        operation,
+        repeatable: is_idempotent(&method, options.idempotency_key.is_some()),
+    };
+    let context = CallContext::new(options);
+    let raw = client.raw_for_call(&context);
+    let span = tracing::debug_span!(
+        "heygen_api.request",
+        operation,
+        method = %method,
+        attempts = tracing::field::Empty,
+        status = tracing::field::Empty,
+        request_id = tracing::field::Empty,
+    );
+    let policy = &config.retry;
+    let started = std::time::Instant::now();
+    let outcome = run(policy, operation, |retry| {
+        let pending = attempt(&raw);
+        let context = &context;
+        async move {
+            let result = pending.await;
+            let span = tracing::Span::current();
+            span.record("attempts", retry + 1);
+            let record = context.snapshot();
+            if let Some(status) = record.status {
+                span.record("status", status.as_u16());
+            }
+            if let Some(id) = &record.request_id {
+                span.record("request_id", id.as_str());
+            }
+            step.finish(result, &record).await
+        }
+    })
+    .instrument(span.clone())
+    .await;
+    span.in_scope(|| {
+        tracing::debug!(
+            operation,
+            attempts = context.snapshot().attempts,
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            ok = outcome.is_ok(),
+            "request finished"
+        );
+    });
+    outcome
 }
 
 /// Parses `Retry-After`: delay-seconds or an HTTP-date.
@@ -245,16 +348,12 @@ mod tests {
 
     #[test]
     fn only_safe_requests_retry_server_errors() {
-        assert!(should_retry_status(
-            StatusCode::TOO_MANY_REQUESTS,
-            false,
-            false
-        ));
-        assert!(!should_retry_status(StatusCode::BAD_GATEWAY, false, false));
-        assert!(should_retry_status(StatusCode::BAD_GATEWAY, true, false));
-        assert!(!should_retry_status(StatusCode::NOT_FOUND, true, false));
-        assert!(should_retry_status(StatusCode::CONFLICT, true, true));
-        assert!(!should_retry_status(StatusCode::CONFLICT, true, false));
+        assert!(retry_status(StatusCode::TOO_MANY_REQUESTS, false, false));
+        assert!(!retry_status(StatusCode::BAD_GATEWAY, false, false));
+        assert!(retry_status(StatusCode::BAD_GATEWAY, true, false));
+        assert!(!retry_status(StatusCode::NOT_FOUND, true, false));
+        assert!(retry_status(StatusCode::CONFLICT, true, true));
+        assert!(!retry_status(StatusCode::CONFLICT, true, false));
         assert!(is_idempotent(&Method::GET, false));
         assert!(is_idempotent(&Method::DELETE, false));
         assert!(!is_idempotent(&Method::POST, false));

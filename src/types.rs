@@ -295,6 +295,11 @@ impl IdempotencyKey {
         Ok(IdempotencyKey(key))
     }
 
+    /// A fresh random key (a UUID v4), as the client adds to `POST`s.
+    pub fn generate() -> Self {
+        IdempotencyKey(uuid::Uuid::new_v4().to_string())
+    }
+
     /// The key as sent.
     pub fn as_str(&self) -> &str {
         &self.0
@@ -418,10 +423,11 @@ pub struct RotatedSecret {
 }
 
 /// One page of a list operation.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct Page<T> {
     /// The items on this page.
+    #[serde(rename = "data")]
     pub items: Vec<T>,
     /// Whether more pages are available.
     pub has_more: bool,

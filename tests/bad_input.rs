@@ -136,10 +136,8 @@ async fn the_bad_input_table() {
         (
             "invalid idempotency key",
             agents
-                .create_with(
-                    CreateVideoAgentRequest::new("p"),
-                    RequestOptions::new().idempotency_key("two words"),
-                )
+                .create(CreateVideoAgentRequest::new("p"))
+                .options(RequestOptions::new().idempotency_key("two words"))
                 .await
                 .map(drop),
             Expect::Field("idempotency_key", "allowed"),

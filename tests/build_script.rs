@@ -3,6 +3,9 @@
 #[path = "../build/generate.rs"]
 #[allow(dead_code)]
 mod generate;
+#[path = "../build/operations.rs"]
+#[allow(dead_code)]
+mod operations;
 
 use std::path::Path;
 

@@ -413,10 +413,8 @@ async fn a_keyed_post_is_retried_with_the_same_key() {
     // A caller-chosen key is sent as given.
     client
         .video_agents()
-        .create_with(
-            CreateVideoAgentRequest::new("p"),
-            RequestOptions::new().idempotency_key("order-42"),
-        )
+        .create(CreateVideoAgentRequest::new("p"))
+        .options(RequestOptions::new().idempotency_key("order-42"))
         .await
         .unwrap();
     let last = ok_keys.lock().unwrap().last().cloned().flatten();
@@ -444,10 +442,8 @@ async fn request_in_progress_waits_and_retries_the_same_key() {
     let client = client(&server.base_url());
     client
         .video_agents()
-        .create_with(
-            CreateVideoAgentRequest::new("p"),
-            RequestOptions::new().idempotency_key("k-1"),
-        )
+        .create(CreateVideoAgentRequest::new("p"))
+        .options(RequestOptions::new().idempotency_key("k-1"))
         .await
         .unwrap();
     busy.assert_calls_async(1).await;

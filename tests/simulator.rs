@@ -640,12 +640,14 @@ async fn a_retried_create_with_a_key_is_one_logical_create() {
     let options = || heygen_api::RequestOptions::new().idempotency_key("order-1");
     let a = client
         .video_agents()
-        .create_with(CreateVideoAgentRequest::new("Once"), options())
+        .create(CreateVideoAgentRequest::new("Once"))
+        .options(options())
         .await
         .unwrap();
     let b = client
         .video_agents()
-        .create_with(CreateVideoAgentRequest::new("Once"), options())
+        .create(CreateVideoAgentRequest::new("Once"))
+        .options(options())
         .await
         .unwrap();
     assert_eq!(a.session_id, b.session_id);

@@ -9,13 +9,15 @@ use futures_util::StreamExt as _;
 use reqwest::multipart::{Form, Part};
 use tokio_util::io::ReaderStream;
 
-use crate::client::{error_from_parts, request_id, transport, Client, Shared};
-use crate::error::{snippet, DecodeFailure, Error, Result};
+use crate::client::Shared;
+use crate::error::{request_id, snippet, Attempt, DecodeFailure, Error, Result};
 use crate::files::FileInput;
-use crate::hooks::{execute, prepare, upload_wait, IDEMPOTENCY_KEY};
+use crate::hooks::{execute, prepare, IDEMPOTENCY_KEY};
 use crate::raw::types::AssetResponse;
+use crate::resources::generated::handles::Assets;
+use crate::retry;
 use crate::transfer::{Progress, ProgressFn};
-use crate::types::Asset;
+use crate::types::{Asset, IdempotencyKey};
 
 /// Largest file HeyGen accepts: 32 MB.
 pub const UPLOAD_LIMIT_BYTES: u64 = 32 * 1024 * 1024;
@@ -23,23 +25,12 @@ pub const UPLOAD_LIMIT_BYTES: u64 = 32 * 1024 * 1024;
 /// Largest local file [`Assets::file_input`] sends inline rather than uploading.
 pub const INLINE_LIMIT_BYTES: u64 = 4 * 1024 * 1024;
 
-const OPERATION: &str = "upload_asset";
+const OPERATION: &str = crate::resources::generated::ids::UPLOAD_ASSET;
 
-/// Uploaded assets. Get one with [`Client::assets`].
-///
 /// Inline a file as [`FileInput::base64`](crate::FileInput::base64) when it is small (it
 /// travels inside the JSON request, about 4/3 of its size); upload it once and pass
 /// [`FileInput::asset_id`](crate::FileInput::asset_id) when it is large or reused.
-#[derive(Debug, Clone, Copy)]
-pub struct Assets<'a> {
-    client: &'a Client,
-}
-
-impl<'a> Assets<'a> {
-    pub(crate) fn new(client: &'a Client) -> Self {
-        Assets { client }
-    }
-
+impl Assets<'_> {
     /// A file input for a local file, decided by size: files up to
     /// [`INLINE_LIMIT_BYTES`] (4 MB) are sent inline (type detected from their content),
     /// larger ones are uploaded first and referenced by asset id.
@@ -139,8 +130,9 @@ impl<'a> Assets<'a> {
         .await
     }
 
-    /// Sends the multipart request, building the file part afresh for every attempt (a
-    /// streamed body cannot be replayed) and retrying rate limits with one idempotency key.
+    /// Sends the multipart request under the client's retry policy, building the file part
+    /// afresh for every attempt (a streamed body cannot be replayed). Every attempt carries the
+    /// same idempotency key: a retried upload is the same logical upload.
     async fn send<F, Fut>(&self, make_part: F) -> Result<Asset>
     where
         F: Fn() -> Fut,
@@ -151,35 +143,34 @@ impl<'a> Assets<'a> {
             config: self.client.raw_config(),
             call: None,
         };
-        // One key for every attempt: a retried upload is the same logical upload.
-        let key = config
-            .auto_idempotency
-            .then(|| uuid::Uuid::new_v4().to_string());
+        let key = config.auto_idempotency.then(IdempotencyKey::generate);
+        let upload = Attempt {
+            operation: OPERATION,
+            repeatable: key.is_some(),
+        };
         let url = format!("{}/v3/assets", self.client.base_url());
-        let mut retry = 0;
-        loop {
-            let mut builder = self
-                .client
-                .http()
-                .post(&url)
-                .header(reqwest::header::ACCEPT, "application/json")
-                .timeout(config.upload_timeout)
-                .multipart(Form::new().part("file", make_part().await?));
-            if let Some(key) = &key {
-                builder = builder.header(IDEMPOTENCY_KEY, key.as_str());
+        retry::run(&config.retry, OPERATION, |_| {
+            let (make_part, shared, url, key) = (&make_part, &shared, &url, &key);
+            async move {
+                let mut builder = self
+                    .client
+                    .http()
+                    .post(url)
+                    .header(reqwest::header::ACCEPT, "application/json")
+                    .timeout(config.transfer_timeout)
+                    .multipart(Form::new().part("file", make_part().await?));
+                if let Some(key) = key {
+                    builder = builder.header(IDEMPOTENCY_KEY, key.as_str());
+                }
+                let mut request = builder.build().map_err(|e| upload.transport(e))?;
+                prepare(shared, &mut request);
+                let response = execute(self.client.http(), shared, request, OPERATION)
+                    .await
+                    .map_err(|e| upload.transport(e))?;
+                decode(upload, response).await
             }
-            let mut request = builder.build().map_err(|e| transport(OPERATION, e))?;
-            prepare(&shared, &mut request);
-            let response = execute(self.client.http(), &shared, request, OPERATION)
-                .await
-                .map_err(|e| transport(OPERATION, e))?;
-            if let Some(wait) = upload_wait(config, retry, &response) {
-                tokio::time::sleep(wait).await;
-                retry += 1;
-                continue;
-            }
-            return decode(response).await;
-        }
+        })
+        .await
     }
 }
 
@@ -193,15 +184,12 @@ fn check_size(size: u64) -> Result<()> {
     Ok(())
 }
 
-async fn decode(response: reqwest::Response) -> Result<Asset> {
+async fn decode(upload: Attempt, response: reqwest::Response) -> Result<Asset> {
     let status = response.status();
     let headers = response.headers().clone();
-    let body = response
-        .bytes()
-        .await
-        .map_err(|e| transport(OPERATION, e))?;
+    let body = response.bytes().await.map_err(|e| upload.transport(e))?;
     if !status.is_success() {
-        return Err(error_from_parts(OPERATION, status, &headers, &body));
+        return Err(upload.error_from(status, &headers, &body));
     }
     serde_json::from_slice::<AssetResponse>(&body)
         .map(|envelope| envelope.data)

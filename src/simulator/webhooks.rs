@@ -25,6 +25,7 @@ pub(crate) fn delivery_client() -> Result<reqwest::Client> {
         .map_err(|source| Error::Transport {
             operation: "simulator_webhooks",
             source,
+            repeatable: false,
         })
 }
 

@@ -44,6 +44,7 @@ fn api_error(status: u16, code: ErrorCode) -> Error {
         request_id: None,
         retry_after: None,
         body_snippet: None,
+        repeatable: true,
     }))
 }
 

@@ -1,0 +1,190 @@
+//! Every operation of the spec: its request builder, and a table to call any operation by name.
+//!
+//! The request builders (one per operation, named after its `operationId`) are what the
+//! resource handles return: set optional parameters, then `.await` the builder. They are
+//! generated from `openapi.yaml` at build time, so they always match the spec the crate was
+//! built from.
+//!
+//! [`all`] lists every operation with what the CLI and tests need to know about it, and
+//! [`Client::invoke`](crate::Client::invoke) calls one by `operationId` with string
+//! parameters and a JSON body, going through the same typed builder, checks and retries as
+//! the methods.
+//!
+//! ```no_run
+//! # async fn run(client: heygen_api::Client) -> Result<(), heygen_api::Error> {
+//! use heygen_api::operations::Invocation;
+//!
+//! let video = client
+//!     .invoke("get_video", Invocation::new().path_param("vid_123"))
+//!     .await?;
+//! println!("{}", video["status"]);
+//! # Ok(()) }
+//! ```
+
+use std::future::Future;
+use std::pin::Pin;
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::client::RequestOptions;
+use crate::error::{Error, Result};
+
+pub use crate::resources::generated::builders::*;
+
+/// What the crate knows about one operation of the spec.
+#[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
+pub struct OperationInfo {
+    /// The `operationId`.
+    pub id: &'static str,
+    /// HTTP method, lower case.
+    pub method: &'static str,
+    /// Path template, e.g. `/v3/videos/{video_id}`.
+    pub path: &'static str,
+    /// The spec tag, which names the resource handle (`videos` → [`Client::videos`](crate::Client::videos)).
+    pub resource: &'static str,
+    /// The method on the resource handle.
+    pub handle_method: &'static str,
+    /// The CLI noun (`heygen <command> <verb>`).
+    pub command: &'static str,
+    /// The CLI verb.
+    pub verb: &'static str,
+    /// The spec's summary.
+    pub summary: &'static str,
+    /// Path parameters, in the order the method takes them.
+    pub path_params: &'static [&'static str],
+    /// Query (and non-key header) parameters, set through the builder.
+    pub query_params: &'static [&'static str],
+    /// Whether the operation takes a JSON (or multipart) body.
+    pub has_body: bool,
+    /// Whether the operation is a list that can be streamed page by page.
+    pub paged: bool,
+    /// Whether the CLI command is written by hand rather than derived from the spec.
+    pub cli_handwritten: bool,
+    pub(crate) invoke: Option<for<'a> fn(&'a crate::Client, Invocation) -> Invoked<'a>>,
+}
+
+impl OperationInfo {
+    /// Whether the operation can be called through [`Client::invoke`](crate::Client::invoke)
+    /// (every operation except the handwritten multipart upload).
+    pub fn invocable(&self) -> bool {
+        self.invoke.is_some()
+    }
+}
+
+/// Every operation of the spec the crate was built from.
+pub fn all() -> &'static [OperationInfo] {
+    crate::resources::generated::OPERATIONS
+}
+
+/// The operation with this `operationId`.
+pub fn find(id: &str) -> Option<&'static OperationInfo> {
+    all().iter().find(|op| op.id == id)
+}
+
+/// The arguments of one call by name: path parameters in order, query parameters as strings,
+/// the body as JSON.
+#[derive(Debug, Clone, Default)]
+#[must_use]
+pub struct Invocation {
+    pub(crate) path: Vec<String>,
+    pub(crate) query: Vec<(String, String)>,
+    pub(crate) body: Option<Value>,
+    pub(crate) options: RequestOptions,
+    pub(crate) all_pages: bool,
+}
+
+impl Invocation {
+    /// No arguments.
+    pub fn new() -> Self {
+        Invocation::default()
+    }
+
+    /// Appends the next path parameter.
+    pub fn path_param(mut self, value: impl Into<String>) -> Self {
+        self.path.push(value.into());
+        self
+    }
+
+    /// Sets a query parameter by its spec name; the value is parsed as the parameter's type.
+    pub fn query(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.query.push((name.into(), value.into()));
+        self
+    }
+
+    /// The JSON body; it is decoded into the operation's typed body before anything is sent.
+    pub fn body(mut self, body: Value) -> Self {
+        self.body = Some(body);
+        self
+    }
+
+    /// Per-call options.
+    pub fn options(mut self, options: RequestOptions) -> Self {
+        self.options = options;
+        self
+    }
+
+    /// For a paged list: follow every page and answer with all items.
+    pub fn all_pages(mut self, all: bool) -> Self {
+        self.all_pages = all;
+        self
+    }
+}
+
+/// The future of one call by name.
+pub(crate) type Invoked<'a> = Pin<Box<dyn Future<Output = Result<Value>> + Send + 'a>>;
+
+impl crate::Client {
+    /// Calls the operation `operation_id` with string parameters and a JSON body, through the
+    /// same typed request builder as the resource handle's method. Answers with the operation's
+    /// result as JSON (the `data` of the response; `{data, has_more, next_token}` for lists).
+    ///
+    /// # Errors
+    /// [`Error::InvalidRequest`] for an unknown operation, a missing path parameter, an
+    /// unknown or unparsable query parameter, or a body that does not decode into the
+    /// operation's body type (nothing is sent); otherwise the call's own errors.
+    pub async fn invoke(&self, operation_id: &str, invocation: Invocation) -> Result<Value> {
+        let Some(op) = find(operation_id) else {
+            return Err(Error::InvalidRequest(crate::error::InvalidRequest {
+                field: "operation",
+                reason: format!("{operation_id:?} is not an operation of the spec"),
+            }));
+        };
+        match op.invoke {
+            Some(invoke) => invoke(self, invocation).await,
+            None => Err(Error::InvalidRequest(crate::error::InvalidRequest {
+                field: "operation",
+                reason: format!(
+                    "{operation_id} is implemented by hand; call its method on the resource handle"
+                ),
+            })),
+        }
+    }
+}
+
+pub(crate) fn decode_body<T: serde::de::DeserializeOwned>(body: Option<Value>) -> Result<T> {
+    let body = body.ok_or_else(|| Error::invalid("body", "is required"))?;
+    serde_json::from_value(body)
+        .map_err(|e| Error::invalid("body", format!("does not match the request schema: {e}")))
+}
+
+pub(crate) fn parse_query<T: std::str::FromStr>(name: &'static str, value: &str) -> Result<T>
+where
+    T::Err: std::fmt::Display,
+{
+    value
+        .parse()
+        .map_err(|e| Error::invalid(name, format!("{value:?} is not valid: {e}")))
+}
+
+pub(crate) fn unknown_parameter(name: &str) -> Error {
+    Error::InvalidRequest(crate::error::InvalidRequest {
+        field: "query",
+        reason: format!("{name:?} is not a parameter of this operation"),
+    })
+}
+
+pub(crate) fn to_json<T: Serialize>(value: &T) -> Result<Value> {
+    serde_json::to_value(value).map_err(|e| Error::invalid("response", e.to_string()))
+}
