@@ -270,7 +270,7 @@ fn operation(
             };
             writeln!(
                 checks,
-                "let q_{ident} = match self.q_{ident} {{ Some(v) => {{ crate::resources::check_range({name_lit}, v as i64, {min}, {max})?; Some({convert}?) }} None => None }};"
+                "let q_{ident} = match self.q_{ident} {{ Some(v) => {{ crate::resources::check_range({name_lit}, v as i128, {min}, {max})?; Some({convert}?) }} None => None }};"
             )
             .ok();
         } else {

@@ -150,6 +150,181 @@ impl Spec {
             .map(|(_, _, op)| op)
     }
 
+    /// The parameters of an operation (the path item's and its own), resolved, each with its
+    /// location: `"path"`, `"query"`, `"header"` or `"cookie"`.
+    pub fn parameters(&self, operation_id: &str) -> Vec<(&'static str, &openapiv3::ParameterData)> {
+        let mut out = Vec::new();
+        for (_, item) in self.document.paths.iter() {
+            let ReferenceOr::Item(item) = item else {
+                continue;
+            };
+            let owns = item
+                .iter()
+                .any(|(_, op)| op.operation_id.as_deref() == Some(operation_id));
+            if !owns {
+                continue;
+            }
+            let own = item
+                .iter()
+                .find(|(_, op)| op.operation_id.as_deref() == Some(operation_id))
+                .map(|(_, op)| op.parameters.iter())
+                .into_iter()
+                .flatten();
+            for parameter in item.parameters.iter().chain(own) {
+                let parameter = match parameter {
+                    ReferenceOr::Item(p) => Some(p),
+                    ReferenceOr::Reference { reference } => reference
+                        .strip_prefix("#/components/parameters/")
+                        .and_then(|name| self.document.components.as_ref()?.parameters.get(name))
+                        .and_then(|p| p.as_item()),
+                };
+                if let Some(parameter) = parameter {
+                    let location = match parameter {
+                        openapiv3::Parameter::Query { .. } => "query",
+                        openapiv3::Parameter::Header { .. } => "header",
+                        openapiv3::Parameter::Path { .. } => "path",
+                        openapiv3::Parameter::Cookie { .. } => "cookie",
+                    };
+                    out.push((location, parameter.parameter_data_ref()));
+                }
+            }
+        }
+        out
+    }
+
+    /// Checks the query and header parameters of a request against an operation's: every
+    /// required one is present and every value matches its schema (read as the schema's
+    /// type: `"7"` is the integer 7 for an integer parameter). `value(location, name)` looks a
+    /// parameter up in the request (`location` is `"query"` or `"header"`; header names are
+    /// matched case-insensitively by the caller).
+    ///
+    /// # Errors
+    /// The violations found; each pointer is the parameter's name.
+    pub fn validate_parameters<'v>(
+        &self,
+        operation_id: &str,
+        value: impl Fn(&str, &str) -> Option<&'v str>,
+    ) -> Result<(), Violations> {
+        let mut found = Vec::new();
+        for (location, parameter) in self.parameters(operation_id) {
+            let openapiv3::ParameterSchemaOrContent::Schema(schema) = &parameter.format else {
+                continue;
+            };
+            if !matches!(location, "query" | "header") {
+                continue;
+            }
+            let given = value(location, &parameter.name);
+            let Some(given) = given else {
+                if parameter.required {
+                    push(&mut found, &parameter.name, "is required");
+                }
+                continue;
+            };
+            let typed = self.coerce(schema, given);
+            let mut inner = Vec::new();
+            self.check_ref(schema, &typed, "", &mut inner, 0);
+            for violation in inner {
+                push(&mut found, &parameter.name, violation.message);
+            }
+        }
+        if found.is_empty() {
+            Ok(())
+        } else {
+            Err(Violations(found))
+        }
+    }
+
+    /// Reads a parameter's text as its schema's type.
+    fn coerce(&self, schema: &ReferenceOr<Schema>, text: &str) -> Value {
+        let schema = match schema {
+            ReferenceOr::Item(schema) => Some(schema),
+            ReferenceOr::Reference { reference } => {
+                self.lookup(reference).and_then(|s| s.as_item())
+            }
+        };
+        match schema.map(|s| &s.schema_kind) {
+            Some(SchemaKind::Type(Type::Integer(_))) => text
+                .parse::<i64>()
+                .map(Value::from)
+                .unwrap_or_else(|_| Value::String(text.into())),
+            Some(SchemaKind::Type(Type::Number(_))) => text
+                .parse::<f64>()
+                .ok()
+                .and_then(|n| serde_json::Number::from_f64(n).map(Value::Number))
+                .unwrap_or_else(|| Value::String(text.into())),
+            Some(SchemaKind::Type(Type::Boolean(_))) => match text {
+                "true" => Value::Bool(true),
+                "false" => Value::Bool(false),
+                other => Value::String(other.into()),
+            },
+            _ => Value::String(text.into()),
+        }
+    }
+
+    /// The JSON schema of an operation's JSON request body, with every `$ref` replaced by the
+    /// schema it names (a reference that recurs inside itself is left as is).
+    pub fn request_schema(&self, operation_id: &str) -> Option<Value> {
+        let op = self.operation(operation_id)?;
+        let body = op.request_body.as_ref()?.as_item()?;
+        let schema = body.content.get("application/json")?.schema.as_ref()?;
+        let schema = serde_json::to_value(schema).ok()?;
+        Some(self.inline(schema, &mut Vec::new()))
+    }
+
+    fn inline(&self, value: Value, stack: &mut Vec<String>) -> Value {
+        match value {
+            Value::Object(map) => {
+                if let Some(Value::String(reference)) = map.get("$ref") {
+                    let reference = reference.clone();
+                    if stack.contains(&reference) {
+                        return Value::Object(map);
+                    }
+                    let Some(target) = self
+                        .lookup(&reference)
+                        .and_then(|s| serde_json::to_value(s).ok())
+                    else {
+                        return Value::Object(map);
+                    };
+                    stack.push(reference);
+                    let inlined = self.inline(target, stack);
+                    stack.pop();
+                    return inlined;
+                }
+                Value::Object(
+                    map.into_iter()
+                        .map(|(k, v)| (k, self.inline(v, stack)))
+                        .collect(),
+                )
+            }
+            Value::Array(items) => {
+                Value::Array(items.into_iter().map(|v| self.inline(v, stack)).collect())
+            }
+            other => other,
+        }
+    }
+
+    /// The documented example of an operation's success response: its status and body.
+    pub fn example_response(&self, operation_id: &str) -> Option<(u16, Value)> {
+        let op = self.operation(operation_id)?;
+        op.responses
+            .responses
+            .iter()
+            .find_map(|(status, response)| {
+                let openapiv3::StatusCode::Code(code @ 200..=299) = status else {
+                    return None;
+                };
+                let response = response.as_item()?;
+                let media = response.content.get("application/json")?;
+                let example = media.example.clone().or_else(|| {
+                    media
+                        .examples
+                        .values()
+                        .find_map(|e| e.as_item().and_then(|e| e.value.clone()))
+                })?;
+                Some((*code, example))
+            })
+    }
+
     /// Checks a value against a schema in `components/schemas`.
     ///
     /// # Errors

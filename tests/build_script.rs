@@ -88,3 +88,38 @@ fn a_structurally_wrong_document_is_reported() {
     let e = generate_from("openapi: 3.0.3\ninfo: 7\npaths: {}\n").unwrap_err();
     assert!(e.contains("not a valid OpenAPI 3.0 document"), "{e}");
 }
+
+/// A plain operation added to the spec alone becomes a resource handle, a method, a request
+/// builder and an entry of the operation table (which the CLI, the simulator and the contract
+/// tests are built from); nothing else has to be written.
+#[test]
+fn a_plain_operation_added_to_the_spec_is_generated_whole() {
+    let extra = "  /v3/widgets/{widget_id}:\n    get:\n      tags: [widgets]\n      operationId: get_widget\n      summary: Get Widget\n      parameters:\n        - name: widget_id\n          in: path\n          required: true\n          schema: {type: string}\n        - name: depth\n          in: query\n          schema: {type: integer, minimum: 1, maximum: 5}\n      responses:\n        '200':\n          description: A widget.\n          content:\n            application/json:\n              schema:\n                type: object\n                required: [data]\n                properties:\n                  data:\n                    type: object\n                    properties:\n                      name: {type: string}\n              example: {data: {name: sprocket}}\n        4XX:\n          $ref: '#/components/responses/ClientError'\n\ncomponents:\n";
+    let spec = SPEC.replacen("\ncomponents:\n", &format!("\n{extra}"), 1);
+    let dir = generate_from(&spec).unwrap();
+    let code = std::fs::read_to_string(dir.path().join("operations.rs")).unwrap();
+    for expected in [
+        "pub struct Widgets<'a>",
+        "pub fn widgets(&self) -> Widgets<'_>",
+        "pub fn get_widget(&self, widget_id: impl Into<String>) -> GetWidget<'a>",
+        "pub struct GetWidget<'a>",
+        "pub fn depth(mut self, value: u64) -> Self",
+        "crate::resources::check_range(\"depth\", v as i128, Some(1), Some(5))",
+        "id: \"get_widget\"",
+        "command: \"widgets\"",
+        "invoke: Some(invoke_get_widget)",
+    ] {
+        assert!(code.contains(expected), "missing `{expected}` in:\n{code}");
+    }
+    // Without the operation, none of it exists.
+    let plain =
+        std::fs::read_to_string(generate_from(SPEC).unwrap().path().join("operations.rs")).unwrap();
+    assert!(!plain.contains("GetWidget"));
+}
+
+#[test]
+fn two_operations_with_one_method_name_are_refused() {
+    let spec = SPEC.replacen("x-heygen-method: delete\n", "x-heygen-method: get\n", 1);
+    let e = generate_from(&spec).unwrap_err();
+    assert!(e.contains("x-heygen-method"), "{e}");
+}

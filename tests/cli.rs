@@ -111,9 +111,13 @@ fn create_wait_download_and_inspect() {
     let got = json(&sim.heygen(&["--json", "video", "get", &video_id]));
     assert_eq!(got["id"], video["id"]);
     let listed = json(&sim.heygen(&["--json", "video", "list", "--all", "--limit", "1"]));
-    assert_eq!(listed.as_array().unwrap().len(), 1);
+    assert_eq!(listed["data"].as_array().unwrap().len(), 1);
+    assert_eq!(listed["has_more"], false);
     let sessions = json(&sim.heygen(&["--json", "video-agent", "list", "--all"]));
-    let session_id = sessions[0]["session_id"].as_str().unwrap().to_string();
+    let session_id = sessions["data"][0]["session_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let session = json(&sim.heygen(&["--json", "video-agent", "get", &session_id]));
     assert_eq!(session["status"], "completed");
     let waited = json(&sim.heygen(&["--json", "video", "wait", &video_id]));
@@ -128,9 +132,9 @@ fn create_wait_download_and_inspect() {
     ]));
     assert_eq!(saved["bytes"].as_u64(), Some(mp4.len() as u64));
     let styles = json(&sim.heygen(&["--json", "video-agent", "styles", "--tag", "cinematic"]));
-    assert_eq!(styles.as_array().unwrap().len(), 1);
+    assert_eq!(styles["data"].as_array().unwrap().len(), 1);
 
-    // Without --json: a readable summary.
+    // Without --json: the same JSON, pretty-printed.
     let text = sim.heygen(&["video", "get", &video_id]);
     assert!(String::from_utf8_lossy(&text.stdout).contains("completed"));
 
@@ -168,10 +172,10 @@ fn chat_sessions_messages_and_stop() {
     let sent = json(&sim.heygen(&[
         "--json",
         "video-agent",
-        "message",
+        "send-message",
         &id,
-        "--message",
-        "Approved",
+        "--data",
+        r#"{"message": "Approved"}"#,
     ]));
     assert_eq!(sent["session_id"], id.as_str());
     assert_eq!(code(&sim.heygen(&["video-agent", "wait", &id])), 0);
@@ -296,27 +300,20 @@ fn assets_and_webhook_endpoints() {
     let endpoint = json(&sim.heygen(&[
         "--json",
         "webhook",
-        "endpoint",
-        "create",
-        "--url",
-        "https://example.com/hook",
-        "--event",
-        "video_agent.success",
-        "--event",
-        "video_agent.fail",
+        "create-endpoint",
+        "--data",
+        r#"{"url": "https://example.com/hook", "events": ["video_agent.success", "video_agent.fail"]}"#,
     ]));
     let id = endpoint["endpoint_id"].as_str().unwrap().to_string();
     assert!(endpoint["secret"].as_str().unwrap().starts_with("whsec_"));
-    let listed = json(&sim.heygen(&["--json", "webhook", "endpoint", "list"]));
-    assert_eq!(listed[0]["endpoint_id"], id.as_str());
-    let rotated = json(&sim.heygen(&["--json", "webhook", "endpoint", "rotate-secret", &id]));
+    assert_eq!(endpoint["events"][1], "video_agent.fail");
+    let listed = json(&sim.heygen(&["--json", "webhook", "list-endpoints"]));
+    assert_eq!(listed["data"][0]["endpoint_id"], id.as_str());
+    let rotated = json(&sim.heygen(&["--json", "webhook", "rotate-secret", &id]));
     assert_ne!(rotated["secret"], endpoint["secret"]);
+    assert_eq!(code(&sim.heygen(&["webhook", "delete-endpoint", &id])), 0);
     assert_eq!(
-        code(&sim.heygen(&["webhook", "endpoint", "delete", &id])),
-        0
-    );
-    assert_eq!(
-        json(&sim.heygen(&["--json", "webhook", "endpoint", "list"]))
+        json(&sim.heygen(&["--json", "webhook", "list-endpoints", "--all"]))["data"]
             .as_array()
             .unwrap()
             .len(),
@@ -413,4 +410,178 @@ fn simulate_prints_how_to_connect_and_serves() {
     let _ = child.kill();
     let _ = child.wait();
     assert_eq!(json(&output)["status"], "completed");
+}
+
+/// `heygen <command> <verb> --help` for an operation, and its short help text.
+fn help(op: &heygen_api::operations::OperationInfo) -> String {
+    let output = Command::new(env!("CARGO_BIN_EXE_heygen"))
+        .args([op.command, op.verb, "-h"])
+        .env_remove("HEYGEN_API_KEY")
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}: `heygen {} {}` has no command: {}",
+        op.id,
+        op.command,
+        op.verb,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).unwrap()
+}
+
+#[test]
+fn every_operation_has_a_command_and_every_argument_has_help() {
+    let spec = heygen_api::contract::Spec::get().unwrap();
+    let ops = heygen_api::operations::all();
+    assert_eq!(ops.len(), spec.operations().len());
+    for op in ops {
+        let text = help(op);
+        for name in op.path_params {
+            assert!(
+                text.contains(&format!("<{}>", name.to_uppercase())),
+                "{text}"
+            );
+        }
+        for name in op.query_params {
+            assert!(
+                text.contains(&format!("--{}", name.replace('_', "-"))),
+                "{}: no flag for `{name}`:\n{text}",
+                op.id
+            );
+        }
+        if op.has_body && !op.cli_handwritten {
+            assert!(text.contains("--data") && text.contains("--request-schema"));
+        }
+    }
+}
+
+/// The subcommands a short help lists.
+fn subcommands(text: &str) -> Vec<String> {
+    text.lines()
+        .skip_while(|l| !l.starts_with("Commands:"))
+        .skip(1)
+        .take_while(|l| l.starts_with("  "))
+        .filter_map(|l| l.split_whitespace().next())
+        .filter(|name| *name != "help")
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn every_command_and_argument_has_help_text() {
+    let mut pending = vec![Vec::<String>::new()];
+    let mut seen = 0;
+    while let Some(path) = pending.pop() {
+        let mut args = path.clone();
+        args.push("-h".into());
+        let output = Command::new(env!("CARGO_BIN_EXE_heygen"))
+            .args(&args)
+            .env_remove("HEYGEN_API_KEY")
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "heygen {args:?}");
+        let text = String::from_utf8(output.stdout).unwrap();
+        seen += 1;
+        let mut section = "";
+        for line in text.lines() {
+            if !line.starts_with(' ') {
+                section = line;
+                continue;
+            }
+            if matches!(section, "Commands:" | "Arguments:" | "Options:") {
+                let parts: Vec<&str> = line.trim().split("  ").filter(|p| !p.is_empty()).collect();
+                assert!(
+                    parts.len() >= 2,
+                    "heygen {path:?}: `{}` has no help text:\n{text}",
+                    line.trim()
+                );
+            }
+        }
+        for sub in subcommands(&text) {
+            let mut next = path.clone();
+            next.push(sub);
+            pending.push(next);
+        }
+    }
+    assert!(seen > 25, "only {seen} commands were visited");
+}
+
+#[test]
+fn a_missing_key_names_the_flag_and_the_variable() {
+    for args in [&["video", "get", "v1"][..], &["video", "wait", "v1"][..]] {
+        let output = Command::new(env!("CARGO_BIN_EXE_heygen"))
+            .args(args)
+            .env_remove("HEYGEN_API_KEY")
+            .output()
+            .unwrap();
+        assert_eq!(code(&output), 2);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            stderr.contains("--api-key") && stderr.contains("HEYGEN_API_KEY"),
+            "{stderr}"
+        );
+        assert!(!stderr.contains("ClientBuilder"), "{stderr}");
+    }
+}
+
+#[test]
+fn bodies_come_from_data_text_files_or_stdin_and_bad_ones_send_nothing() {
+    let sim = Sim::start(fast());
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("endpoint.json");
+    std::fs::write(&file, r#"{"url": "https://example.com/from-file"}"#).unwrap();
+    let from_file = json(&sim.heygen(&[
+        "--json",
+        "webhook",
+        "create-endpoint",
+        "--data",
+        &format!("@{}", file.display()),
+    ]));
+    assert_eq!(from_file["url"], "https://example.com/from-file");
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_heygen"))
+        .args(["--json", "webhook", "create-endpoint", "--data", "-"])
+        .env("HEYGEN_BASE_URL", sim.sim().base_url())
+        .env("HEYGEN_API_KEY", sim.sim().api_key())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(br#"{"url": "https://example.com/from-stdin"}"#)
+        .unwrap();
+    let from_stdin = json(&child.wait_with_output().unwrap());
+    assert_eq!(from_stdin["url"], "https://example.com/from-stdin");
+
+    let before = sim.sim().request_count();
+    for data in [
+        "{not json",
+        r#"{"events": []}"#,
+        r#"{"url": "ftp://example.com"}"#,
+        "@/nonexistent/body.json",
+    ] {
+        let refused = sim.heygen(&["webhook", "create-endpoint", "--data", data]);
+        assert_eq!(code(&refused), 2, "{data}");
+        assert!(
+            String::from_utf8_lossy(&refused.stderr).contains("nothing was sent"),
+            "{data}: {}",
+            String::from_utf8_lossy(&refused.stderr)
+        );
+    }
+    let refused = sim.heygen(&["video", "list", "--limit", "500"]);
+    assert_eq!(code(&refused), 2);
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("between 1 and 100"));
+    assert_eq!(sim.sim().request_count(), before, "nothing was sent");
+
+    let schema = json(&sim.heygen(&["webhook", "create-endpoint", "--request-schema"]));
+    assert_eq!(schema["required"][0], "url");
+    assert!(
+        schema["properties"]["events"]["items"]["enum"].is_array(),
+        "references are inlined: {schema}"
+    );
 }

@@ -1,11 +1,15 @@
 //! The fault suite: each fault ends in the right typed outcome, with no panic and no hang.
 //!
-//! Covered here: 429 storms, 5xx on create (one logical create), a connection reset mid-body
-//! (retried on a GET and a keyed create, never on a keyless create), and a webhook delivery retried three times (de-duplicated by event id). Covered elsewhere:
+//! Covered here: 429 storms, 5xx on create (one logical create), a create that takes effect
+//! but whose answer is lost (one session with a key; never retried without one), a connection
+//! reset mid-body (retried on a GET and a keyed create, never on a keyless create), and a
+//! webhook delivery processed, unacknowledged and delivered again (de-duplicated by event id). Covered elsewhere:
 //! 5xx bursts on GET, truncated JSON, an HTML 502, an empty 500, a server slower than the
 //! timeout and keyless-POST behaviour (`tests/resilience.rs`); session 404 after `video_id` and
 //! unknown statuses (`tests/simulator.rs`, `src/wait/tests.rs`); a list that repeats its token
 //! (`tests/handwritten.rs`).
+
+mod common;
 
 use std::collections::HashSet;
 use std::io::{Read as _, Write as _};
@@ -119,6 +123,85 @@ async fn server_errors_on_create_are_retried_with_the_key_as_one_logical_create(
     );
 }
 
+/// The simulator applies the create, then loses its answer (`lose_response_every`): only the
+/// idempotency key stands between a retry and a second session.
+#[tokio::test]
+async fn a_create_applied_but_unanswered_is_retried_into_exactly_one_session() {
+    // Every answer is lost: four attempts with one key, one session.
+    let sim = Simulator::new()
+        .time_scale(600.0)
+        .lose_response_every(1)
+        .start()
+        .await
+        .unwrap();
+    let error = tokio::time::timeout(
+        NO_HANG,
+        client(&sim.base_url(), sim.api_key(), 3)
+            .video_agents()
+            .create(CreateVideoAgentRequest::new("Once")),
+    )
+    .await
+    .expect("no hang")
+    .unwrap_err();
+    assert!(matches!(error, Error::Transport { .. }), "{error:?}");
+    assert_eq!(sim.request_count(), 4, "the create was retried");
+    assert_eq!(sim.session_count(), 1, "one key, one session");
+
+    // Every second answer is lost: the retry of the lost create gets the first one's answer.
+    let sim = Simulator::new()
+        .time_scale(600.0)
+        .lose_response_every(2)
+        .start()
+        .await
+        .unwrap();
+    let client = client(&sim.base_url(), sim.api_key(), 3);
+    client.videos().list().await.unwrap(); // request 1, answered
+    let created = tokio::time::timeout(
+        NO_HANG,
+        client
+            .video_agents()
+            .create(CreateVideoAgentRequest::new("Once")),
+    )
+    .await
+    .expect("no hang")
+    .unwrap();
+    assert_eq!(sim.request_count(), 3, "request 2 lost, request 3 replayed");
+    assert_eq!(sim.session_count(), 1);
+    let listed = client.video_agents().list().await.unwrap();
+    assert_eq!(listed.items.len(), 1);
+    assert_eq!(listed.items[0].session_id, created.session_id);
+}
+
+#[tokio::test]
+async fn a_keyless_create_whose_answer_is_lost_is_not_retried() {
+    let sim = Simulator::new()
+        .time_scale(600.0)
+        .lose_response_every(1)
+        .start()
+        .await
+        .unwrap();
+    let keyless = Client::builder()
+        .api_key(sim.api_key())
+        .base_url(sim.base_url())
+        .auto_idempotency_key(false)
+        .retry_policy(RetryPolicy::default().max_backoff(Duration::from_millis(20)))
+        .build()
+        .unwrap();
+    let error = tokio::time::timeout(
+        NO_HANG,
+        keyless
+            .video_agents()
+            .create(CreateVideoAgentRequest::new("Keyless")),
+    )
+    .await
+    .expect("no hang")
+    .unwrap_err();
+    assert!(matches!(error, Error::Transport { .. }), "{error:?}");
+    assert!(!error.is_retryable(), "what the loop did: no retry");
+    assert_eq!(sim.request_count(), 1, "a keyless create is sent once");
+    assert_eq!(sim.session_count(), 1, "and it did take effect");
+}
+
 /// Each request seen by a [`resetting_server`]: its `Idempotency-Key`, if any.
 type Seen = Arc<Mutex<Vec<Option<String>>>>;
 
@@ -219,29 +302,32 @@ async fn a_create_whose_response_is_cut_short_is_repeated_only_with_its_key() {
 struct Receiver {
     deliveries: Arc<Mutex<Vec<(HeaderMap, Bytes)>>>,
     processed: Arc<Mutex<HashSet<String>>>,
+    effects: Arc<Mutex<u32>>,
     secret: Arc<Mutex<String>>,
 }
 
-/// Verifies, de-duplicates on the event id, and refuses the first two deliveries (as a
-/// receiver that is briefly down would).
+/// Verifies and de-duplicates on the event id, then acknowledges; the first two
+/// acknowledgements fail (a receiver whose answer is lost after it did its work), so the same
+/// event arrives again.
 async fn receive(State(r): State<Receiver>, headers: HeaderMap, body: Bytes) -> StatusCode {
+    let secret = r.secret.lock().unwrap().clone();
+    let Ok(delivery) = Verifier::new(secret).verify(&headers, &body) else {
+        return StatusCode::UNAUTHORIZED;
+    };
     let count = {
         let mut deliveries = r.deliveries.lock().unwrap();
         deliveries.push((headers.clone(), body.clone()));
         deliveries.len()
     };
-    if count <= 2 {
-        return StatusCode::BAD_GATEWAY;
+    let id = delivery.event_id.expect("deliveries carry an event id");
+    if r.processed.lock().unwrap().insert(id) {
+        // First sight of this event: the work happens here, once.
+        *r.effects.lock().unwrap() += 1;
     }
-    let secret = r.secret.lock().unwrap().clone();
-    match Verifier::new(secret).verify(&headers, &body) {
-        Ok(delivery) => {
-            if let Some(id) = delivery.event_id {
-                r.processed.lock().unwrap().insert(id);
-            }
-            StatusCode::OK
-        }
-        Err(_) => StatusCode::UNAUTHORIZED,
+    if count <= 2 {
+        StatusCode::BAD_GATEWAY
+    } else {
+        StatusCode::OK
     }
 }
 
@@ -270,17 +356,15 @@ async fn a_webhook_retried_three_times_is_processed_once() {
         .await
         .unwrap();
     assert!(outcome.is_completed());
-    for _ in 0..200 {
-        if receiver.deliveries.lock().unwrap().len() >= 3 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    common::eventually(NO_HANG, "a third delivery", || async {
+        receiver.deliveries.lock().unwrap().len() >= 3
+    })
+    .await;
     let deliveries = receiver.deliveries.lock().unwrap().len();
-    assert_eq!(deliveries, 3, "two failed attempts, then success");
+    assert_eq!(deliveries, 3, "two unacknowledged attempts, then success");
     assert_eq!(
-        receiver.processed.lock().unwrap().len(),
+        *receiver.effects.lock().unwrap(),
         1,
-        "one event, processed once"
+        "three verified deliveries of one event, processed once"
     );
 }

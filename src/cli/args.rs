@@ -9,6 +9,15 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 #[derive(Debug, Parser)]
 #[command(name = "heygen", version, about)]
 pub(crate) struct Cli {
+    #[command(flatten)]
+    pub(crate) globals: Globals,
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+/// The options every command takes.
+#[derive(Debug, Args)]
+pub(crate) struct Globals {
     /// API key (x-api-key).
     #[arg(long, env = "HEYGEN_API_KEY", hide_env_values = true, global = true)]
     pub(crate) api_key: Option<String>,
@@ -21,8 +30,6 @@ pub(crate) struct Cli {
     /// Deadline of any wait, e.g. `90s`, `20m`.
     #[arg(long, global = true, default_value = "20m", value_parser = parse_duration)]
     pub(crate) timeout: Duration,
-    #[command(subcommand)]
-    pub(crate) command: Command,
 }
 
 fn parse_duration(value: &str) -> Result<Duration, String> {
@@ -70,48 +77,17 @@ pub(crate) enum ModeArg {
     Chat,
 }
 
-#[derive(Debug, Args)]
-pub(crate) struct Paging {
-    /// Page size (1-100).
-    #[arg(long)]
-    pub(crate) limit: Option<u32>,
-    /// Follow every page.
-    #[arg(long)]
-    pub(crate) all: bool,
-}
-
 #[derive(Debug, Subcommand)]
 pub(crate) enum VideoAgentCommand {
-    /// Start a session from a prompt.
+    /// Start a session from a prompt (optionally wait for the video and download it).
     Create(Box<CreateArgs>),
-    /// Show a session.
-    Get { session_id: String },
-    /// Stop a session at its next checkpoint.
-    Stop { session_id: String },
     /// Wait for a session's video.
     Wait {
+        /// The session to wait on.
         session_id: String,
         /// Download the finished MP4 here.
         #[arg(long)]
         download: Option<PathBuf>,
-    },
-    /// Send a message to a chat-mode session.
-    Message {
-        session_id: String,
-        #[arg(long)]
-        message: String,
-    },
-    /// List sessions.
-    List {
-        #[command(flatten)]
-        paging: Paging,
-    },
-    /// List styles.
-    Styles {
-        #[arg(long)]
-        tag: Option<String>,
-        #[command(flatten)]
-        paging: Paging,
     },
 }
 
@@ -120,23 +96,31 @@ pub(crate) struct CreateArgs {
     /// What the video is about (1-10,000 characters).
     #[arg(long)]
     pub(crate) prompt: String,
+    /// The avatar to present the video (default: the agent picks one).
     #[arg(long)]
     pub(crate) avatar_id: Option<String>,
+    /// The narration voice (default: the agent picks one).
     #[arg(long)]
     pub(crate) voice_id: Option<String>,
+    /// A visual style, from `heygen video-agent styles`.
     #[arg(long)]
     pub(crate) style_id: Option<String>,
+    /// A brand kit whose colours, fonts and logo to use.
     #[arg(long)]
     pub(crate) brand_kit_id: Option<String>,
+    /// Landscape (16:9) or portrait (9:16); detected from the prompt when absent.
     #[arg(long, value_enum)]
     pub(crate) orientation: Option<OrientationArg>,
+    /// `generate` runs to a video on its own; `chat` may pause for your input.
     #[arg(long, value_enum)]
     pub(crate) mode: Option<ModeArg>,
     /// A file: an http(s) URL, `asset:ID`, or a local path (repeatable).
     #[arg(long = "file")]
     pub(crate) files: Vec<String>,
+    /// A URL HeyGen calls when the session ends.
     #[arg(long)]
     pub(crate) callback_url: Option<String>,
+    /// Your own identifier, echoed back in the callback.
     #[arg(long)]
     pub(crate) callback_id: Option<String>,
     /// Wait for the video.
@@ -149,40 +133,34 @@ pub(crate) struct CreateArgs {
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum VideoCommand {
-    /// Show a video.
-    Get { video_id: String },
-    /// Delete a video.
-    Delete { video_id: String },
     /// Wait until a video is done.
     Wait {
+        /// The video to wait on.
         video_id: String,
+        /// Download the finished MP4 here.
         #[arg(long)]
         download: Option<PathBuf>,
     },
-    /// List videos.
-    List {
-        #[command(flatten)]
-        paging: Paging,
-        #[arg(long)]
-        title: Option<String>,
-        #[arg(long)]
-        folder_id: Option<String>,
-    },
     /// Download a completed video.
-    Download { video_id: String, path: PathBuf },
+    Download {
+        /// The video to download.
+        video_id: String,
+        /// Where to write the MP4.
+        path: PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum AssetCommand {
     /// Upload a file (max 32 MB).
-    Upload { path: PathBuf },
+    Upload {
+        /// The file to upload.
+        path: PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum WebhookCommand {
-    /// Manage endpoints.
-    #[command(subcommand)]
-    Endpoint(EndpointCommand),
     /// Verify a delivery: exit 0 and print the event if authentic, 5 if not.
     Verify {
         /// The endpoint secret.
@@ -194,22 +172,4 @@ pub(crate) enum WebhookCommand {
         /// The raw body (stdin when absent).
         body_file: Option<PathBuf>,
     },
-}
-
-#[derive(Debug, Subcommand)]
-pub(crate) enum EndpointCommand {
-    /// Register an endpoint (prints its secret once).
-    Create {
-        #[arg(long)]
-        url: String,
-        /// Event type to receive (repeatable; default all).
-        #[arg(long = "event")]
-        events: Vec<String>,
-    },
-    /// List endpoints.
-    List,
-    /// Delete an endpoint.
-    Delete { endpoint_id: String },
-    /// Issue a new secret.
-    RotateSecret { endpoint_id: String },
 }

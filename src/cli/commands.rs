@@ -4,33 +4,26 @@ use std::io::Read as _;
 use std::path::Path;
 use std::sync::Arc;
 
-use futures_util::StreamExt as _;
 use heygen_api::simulator::Simulator;
 use heygen_api::webhook::{Verifier, WebhookEvent};
 use heygen_api::{
-    AgentMode, Client, CreateVideoAgentRequest, Error, EventType, FileInput, Orientation,
-    VideoAsset, VideoDetail, WaitOptions, WaitOutcome,
+    AgentMode, Client, CreateVideoAgentRequest, Error, FileInput, Orientation, VideoAsset,
+    WaitOptions, WaitOutcome,
 };
 use serde::Serialize;
 use serde_json::{json, Value};
 
 use crate::args::{
-    AssetCommand, Cli, Command, CreateArgs, EndpointCommand, ModeArg, OrientationArg, Paging,
-    VideoAgentCommand, VideoCommand, WebhookCommand,
+    AssetCommand, Cli, Command, CreateArgs, Globals, ModeArg, OrientationArg, VideoAgentCommand,
+    VideoCommand, WebhookCommand,
 };
 use crate::output::{self, Reporter};
 
 type Outcome = Result<i32, Error>;
 
 pub(crate) async fn run(cli: Cli) -> i32 {
-    let Cli {
-        api_key,
-        base_url,
-        json,
-        timeout,
-        command,
-    } = cli;
-    let out = Out { json };
+    let Cli { globals, command } = cli;
+    let out = Out { json: globals.json };
     match command {
         Command::Simulate {
             port,
@@ -44,18 +37,11 @@ pub(crate) async fn run(cli: Cli) -> i32 {
         }) => return verify(&out, &secret, &headers, body_file.as_deref()),
         _ => {}
     }
-    let mut builder = Client::builder();
-    if let Some(key) = api_key {
-        builder = builder.api_key(key);
-    }
-    if let Some(url) = base_url {
-        builder = builder.base_url(url);
-    }
-    let client = match builder.build() {
+    let client = match client(&globals) {
         Ok(client) => client,
-        Err(error) => return output::error(&error),
+        Err(code) => return code,
     };
-    let wait = WaitOptions::new().deadline(timeout);
+    let wait = WaitOptions::new().deadline(globals.timeout);
     let result = match command {
         Command::VideoAgent(command) => video_agent(&client, &out, wait, command).await,
         Command::Video(command) => video(&client, &out, wait, command).await,
@@ -77,14 +63,36 @@ pub(crate) async fn run(cli: Cli) -> i32 {
                 output::OK
             })
         }
-        Command::Webhook(WebhookCommand::Endpoint(command)) => {
-            endpoint(&client, &out, command).await
-        }
         Command::Webhook(WebhookCommand::Verify { .. }) | Command::Simulate { .. } => {
             Ok(output::OK)
         }
     };
     result.unwrap_or_else(|error| output::error(&error))
+}
+
+/// The client for a command, or the exit code of why there is none.
+pub(crate) fn client(globals: &Globals) -> Result<Client, i32> {
+    let mut builder = Client::builder();
+    if let Some(key) = &globals.api_key {
+        builder = builder.api_key(key.clone());
+    }
+    if let Some(url) = &globals.base_url {
+        builder = builder.base_url(url.clone());
+    }
+    builder.build().map_err(|error| {
+        if error
+            .invalid_request()
+            .is_some_and(|i| i.field == "api_key")
+        {
+            eprintln!(
+                "error: no API key: pass --api-key KEY or set {}",
+                heygen_api::API_KEY_ENV
+            );
+            output::USAGE
+        } else {
+            output::error(&error)
+        }
+    })
 }
 
 /// Chooses JSON or a summary.
@@ -100,44 +108,6 @@ impl Out {
             output::line(&summary());
         }
     }
-
-    fn list<T: Serialize>(&self, items: &[T], line: impl Fn(&T) -> String) {
-        if self.json {
-            output::json(&items);
-        } else if items.is_empty() {
-            output::line("(none)");
-        } else {
-            for item in items {
-                output::line(&line(item));
-            }
-        }
-    }
-}
-
-async fn collect<T>(
-    paging: &Paging,
-    first_page: impl std::future::Future<Output = Result<heygen_api::Page<T>, Error>>,
-    stream: heygen_api::ItemStream<'_, T>,
-) -> Result<Vec<T>, Error> {
-    if paging.all {
-        let mut items = Vec::new();
-        let mut stream = stream;
-        while let Some(item) = stream.next().await {
-            items.push(item?);
-        }
-        Ok(items)
-    } else {
-        Ok(first_page.await?.items)
-    }
-}
-
-fn video_line(video: &VideoDetail) -> String {
-    format!(
-        "{}  {:<10}  {}",
-        video.id,
-        video.status.as_str(),
-        video.title.as_deref().unwrap_or("")
-    )
 }
 
 fn parse_file(spec: &str) -> Option<FileInput> {
@@ -157,65 +127,12 @@ async fn video_agent(
     let agents = client.video_agents();
     match command {
         VideoAgentCommand::Create(args) => create(client, out, wait, *args).await,
-        VideoAgentCommand::Get { session_id } => {
-            let session = agents.get(&session_id).await?;
-            out.show(&session, || {
-                format!(
-                    "session {}  {}  {}%  video {}",
-                    session.session_id,
-                    session.status,
-                    session.progress,
-                    session.video_id.as_deref().unwrap_or("-")
-                )
-            });
-            Ok(output::OK)
-        }
-        VideoAgentCommand::Stop { session_id } => {
-            let stopped = agents.stop(&session_id).await?;
-            out.show(&stopped, || {
-                format!("session {} will stop", stopped.session_id)
-            });
-            Ok(output::OK)
-        }
         VideoAgentCommand::Wait {
             session_id,
             download,
         } => {
             let outcome = with_progress(|options| agents.wait(&session_id, options), wait).await?;
             finish(client, out, outcome, download.as_deref()).await
-        }
-        VideoAgentCommand::Message {
-            session_id,
-            message,
-        } => {
-            let sent = agents.send_message(&session_id, message).await?;
-            out.show(&sent, || {
-                format!("message sent to {} (run {})", sent.session_id, sent.run_id)
-            });
-            Ok(output::OK)
-        }
-        VideoAgentCommand::List { paging } => {
-            let mut request = agents.list();
-            if let Some(limit) = paging.limit {
-                request = request.limit(limit);
-            }
-            let items = collect(&paging, request.clone().send(), request.stream()).await?;
-            out.list(&items, |s| {
-                format!("{}  {}", s.session_id, s.title.as_deref().unwrap_or(""))
-            });
-            Ok(output::OK)
-        }
-        VideoAgentCommand::Styles { tag, paging } => {
-            let mut request = agents.styles();
-            if let Some(tag) = tag {
-                request = request.tag(tag);
-            }
-            if let Some(limit) = paging.limit {
-                request = request.limit(limit);
-            }
-            let items = collect(&paging, request.clone().send(), request.stream()).await?;
-            out.list(&items, |s| format!("{}  {}", s.style_id, s.name));
-            Ok(output::OK)
         }
     }
 }
@@ -353,38 +270,9 @@ async fn finish(
 async fn video(client: &Client, out: &Out, wait: WaitOptions, command: VideoCommand) -> Outcome {
     let videos = client.videos();
     match command {
-        VideoCommand::Get { video_id } => {
-            let video = videos.get(&video_id).await?;
-            out.show(&video, || video_line(&video));
-            Ok(output::OK)
-        }
-        VideoCommand::Delete { video_id } => {
-            let deleted = videos.delete(&video_id).await?;
-            out.show(&deleted, || format!("video {} deleted", deleted.id));
-            Ok(output::OK)
-        }
         VideoCommand::Wait { video_id, download } => {
             let outcome = with_progress(|options| videos.wait(&video_id, options), wait).await?;
             finish(client, out, outcome, download.as_deref()).await
-        }
-        VideoCommand::List {
-            paging,
-            title,
-            folder_id,
-        } => {
-            let mut request = videos.list();
-            if let Some(limit) = paging.limit {
-                request = request.limit(limit);
-            }
-            if let Some(title) = title {
-                request = request.title(title);
-            }
-            if let Some(folder) = folder_id {
-                request = request.folder_id(folder);
-            }
-            let items = collect(&paging, request.clone().send(), request.stream()).await?;
-            out.list(&items, video_line);
-            Ok(output::OK)
         }
         VideoCommand::Download { video_id, path } => {
             let video = videos.get(&video_id).await?;
@@ -401,60 +289,6 @@ async fn video(client: &Client, out: &Out, wait: WaitOptions, command: VideoComm
                 &json!({"video_id": video.id, "path": path, "bytes": file.bytes}),
                 || format!("saved {} ({} bytes)", path.display(), file.bytes),
             );
-            Ok(output::OK)
-        }
-    }
-}
-
-async fn endpoint(client: &Client, out: &Out, command: EndpointCommand) -> Outcome {
-    let webhooks = client.webhooks();
-    match command {
-        EndpointCommand::Create { url, events } => {
-            let mut request = webhooks.create_endpoint(url);
-            if !events.is_empty() {
-                request = request.events(events.iter().map(|e| EventType::from(e.as_str())));
-            }
-            let endpoint = request.send().await?;
-            out.show(&endpoint, || {
-                format!(
-                    "endpoint {} -> {}\nsecret {} (shown once; keep it to verify deliveries)",
-                    endpoint.endpoint_id,
-                    endpoint.url,
-                    endpoint.secret.as_ref().map_or("-", |s| s.expose())
-                )
-            });
-            Ok(output::OK)
-        }
-        EndpointCommand::List => {
-            let items: Vec<_> = webhooks
-                .list_endpoints()
-                .stream()
-                .collect::<Vec<_>>()
-                .await
-                .into_iter()
-                .collect::<Result<_, _>>()?;
-            out.list(&items, |e| {
-                format!("{}  {}  {}", e.endpoint_id, e.status, e.url)
-            });
-            Ok(output::OK)
-        }
-        EndpointCommand::Delete { endpoint_id } => {
-            webhooks.delete_endpoint(&endpoint_id).await?;
-            out.show(
-                &json!({"endpoint_id": endpoint_id, "deleted": true}),
-                || format!("endpoint {endpoint_id} deleted"),
-            );
-            Ok(output::OK)
-        }
-        EndpointCommand::RotateSecret { endpoint_id } => {
-            let rotated = webhooks.rotate_secret(&endpoint_id).await?;
-            out.show(&rotated, || {
-                format!(
-                    "endpoint {} secret {}",
-                    rotated.endpoint_id,
-                    rotated.secret.expose()
-                )
-            });
             Ok(output::OK)
         }
     }

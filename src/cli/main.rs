@@ -6,14 +6,16 @@
 
 mod args;
 mod commands;
+mod operations;
 mod output;
 
 use std::process::ExitCode;
 
-use clap::Parser as _;
+use clap::{CommandFactory as _, FromArgMatches as _};
 
 fn main() -> ExitCode {
-    let cli = args::Cli::parse();
+    // The handwritten commands, plus one derived from the spec for every other operation.
+    let matches = operations::augment(args::Cli::command()).get_matches();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -24,6 +26,18 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    let code = runtime.block_on(commands::run(cli));
+    let code = runtime.block_on(async {
+        if let Some((op, leaf)) = operations::matched(&matches) {
+            let globals = match args::Globals::from_arg_matches(&matches) {
+                Ok(globals) => globals,
+                Err(error) => error.exit(),
+            };
+            return operations::run(|| commands::client(&globals), op, leaf).await;
+        }
+        match args::Cli::from_arg_matches(&matches) {
+            Ok(cli) => commands::run(cli).await,
+            Err(error) => error.exit(),
+        }
+    });
     ExitCode::from(code as u8)
 }

@@ -17,9 +17,9 @@ use crate::error::{Error, Result};
 /// Checks an integer parameter against the spec's bounds.
 pub(crate) fn check_range(
     field: &'static str,
-    value: i64,
-    minimum: Option<i64>,
-    maximum: Option<i64>,
+    value: i128,
+    minimum: Option<i128>,
+    maximum: Option<i128>,
 ) -> Result<()> {
     let low = minimum.is_some_and(|m| value < m);
     let high = maximum.is_some_and(|m| value > m);

@@ -19,14 +19,19 @@
 //! # Ok(()) }
 //! ```
 //!
+//! Operations the simulator does not model answer with the spec's documented example, marked
+//! by the [`EXAMPLE_HEADER`] response header; no operation of the spec is missing.
+//!
 //! Prompts can steer outcomes: a prompt containing `[fail:render]` produces a video that
 //! fails with `rendering_failed`; `[fail:session]` makes the session fail before rendering.
 //! Faults can be injected, reproducibly for a given [`Simulator::seed`]: 429s every Nth
-//! request, a 5xx rate, added latency, sessions that answer 404 once their video exists, and
+//! request, a 5xx rate, answers lost after the request took effect, added latency, sessions that answer 404 once their video exists, and
 //! status values the spec does not list.
 
 mod media;
 mod routes;
+
+pub use routes::EXAMPLE_HEADER;
 mod state;
 mod webhooks;
 
@@ -50,6 +55,7 @@ pub(crate) struct SimulatorConfig {
     pub(crate) render_seconds: f64,
     pub(crate) seed: u64,
     pub(crate) rate_limit_every: Option<u64>,
+    pub(crate) lose_response_every: Option<u64>,
     pub(crate) error_rate: f64,
     pub(crate) latency: Duration,
     pub(crate) session_404_after_video: bool,
@@ -75,6 +81,7 @@ impl Default for Simulator {
                 render_seconds: 60.0,
                 seed: 0,
                 rate_limit_every: None,
+                lose_response_every: None,
                 error_rate: 0.0,
                 latency: Duration::ZERO,
                 session_404_after_video: false,
@@ -121,6 +128,14 @@ impl Simulator {
     /// Answers every Nth API request with 429 and `Retry-After: 1`.
     pub fn rate_limit_every(mut self, n: u64) -> Self {
         self.config.rate_limit_every = (n > 0).then_some(n);
+        self
+    }
+
+    /// Lets every Nth API request take effect, then loses its answer: the status line and
+    /// headers go out, and the connection breaks before the body. The client cannot tell
+    /// whether the request was applied, which is what idempotency keys are for.
+    pub fn lose_response_every(mut self, n: u64) -> Self {
+        self.config.lose_response_every = (n > 0).then_some(n);
         self
     }
 

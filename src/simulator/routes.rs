@@ -11,7 +11,7 @@ use axum::extract::{Multipart, Path, Query, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{get, on, MethodFilter, MethodRouter};
 use axum::{Json, Router};
 use serde_json::{json, Value};
 
@@ -24,37 +24,82 @@ use crate::types::EventType;
 type Sim = State<Arc<Shared>>;
 type Params = Query<HashMap<String, String>>;
 
+/// The stateful handler of an operation, where the simulator models its resource. Every
+/// other operation of the spec answers with its documented example.
+fn stateful(operation_id: &str, method: MethodFilter) -> Option<MethodRouter<Arc<Shared>>> {
+    use crate::resources::generated::ids::*;
+    Some(match operation_id {
+        CREATE_VIDEO_AGENT_SESSION => on(method, create_session),
+        LIST_VIDEO_AGENT_SESSIONS => on(method, list_sessions),
+        LIST_VIDEO_AGENT_STYLES => on(method, list_styles),
+        GET_VIDEO_AGENT_SESSION => on(method, get_session),
+        SEND_VIDEO_AGENT_MESSAGE => on(method, send_message),
+        STOP_VIDEO_AGENT_SESSION => on(method, stop_session),
+        LIST_SESSION_VIDEOS => on(method, session_videos),
+        GET_SESSION_RESOURCE => on(method, get_resource),
+        LIST_VIDEOS => on(method, list_videos),
+        GET_VIDEO => on(method, get_video),
+        DELETE_VIDEO => on(method, delete_video),
+        UPLOAD_ASSET => on(method, upload_asset),
+        CREATE_WEBHOOK_ENDPOINT => on(method, create_endpoint),
+        LIST_WEBHOOK_ENDPOINTS => on(method, list_endpoints),
+        UPDATE_WEBHOOK_ENDPOINT => on(method, update_endpoint),
+        DELETE_WEBHOOK_ENDPOINT => on(method, delete_endpoint),
+        ROTATE_WEBHOOK_SECRET => on(method, rotate_secret),
+        LIST_WEBHOOK_EVENT_TYPES => on(method, event_types),
+        LIST_WEBHOOK_EVENTS => on(method, list_events),
+        _ => return None,
+    })
+}
+
+/// The header that marks an answer taken from the spec's example rather than from state.
+pub const EXAMPLE_HEADER: &str = "x-heygen-simulator";
+
+/// Answers with the operation's documented example (marked by [`EXAMPLE_HEADER`]).
+fn example(method: MethodFilter, operation_id: &'static str) -> MethodRouter<Arc<Shared>> {
+    on(method, move || async move {
+        let Some((status, body)) = Spec::get()
+            .ok()
+            .and_then(|spec| spec.example_response(operation_id))
+        else {
+            return error(
+                StatusCode::NOT_IMPLEMENTED,
+                "not_implemented",
+                &format!("{operation_id} has no documented example to answer with."),
+                None,
+            );
+        };
+        let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
+        let mut response = (status, Json(body)).into_response();
+        response
+            .headers_mut()
+            .insert(EXAMPLE_HEADER, HeaderValue::from_static("example"));
+        response
+    })
+}
+
+/// One route per path of the spec; each operation gets its stateful handler or its example,
+/// behind the checks of its parameters.
 pub(crate) fn router(shared: Arc<Shared>) -> Router {
-    let api = Router::new()
-        .route("/v3/video-agents", post(create_session).get(list_sessions))
-        .route("/v3/video-agents/styles", get(list_styles))
-        .route(
-            "/v3/video-agents/{session_id}",
-            get(get_session).post(send_message),
-        )
-        .route("/v3/video-agents/{session_id}/stop", post(stop_session))
-        .route("/v3/video-agents/{session_id}/videos", get(session_videos))
-        .route(
-            "/v3/video-agents/{session_id}/resources/{resource_id}",
-            get(get_resource),
-        )
-        .route("/v3/videos", get(list_videos))
-        .route("/v3/videos/{video_id}", get(get_video).delete(delete_video))
-        .route("/v3/assets", post(upload_asset))
-        .route(
-            "/v3/webhooks/endpoints",
-            post(create_endpoint).get(list_endpoints),
-        )
-        .route(
-            "/v3/webhooks/endpoints/{endpoint_id}",
-            axum::routing::patch(update_endpoint).delete(delete_endpoint),
-        )
-        .route(
-            "/v3/webhooks/endpoints/{endpoint_id}/rotate-secret",
-            post(rotate_secret),
-        )
-        .route("/v3/webhooks/event-types", get(event_types))
-        .route("/v3/webhooks/events", get(list_events))
+    let mut paths: Vec<(String, MethodRouter<Arc<Shared>>)> = Vec::new();
+    for op in crate::operations::all() {
+        let Some(method) = method_filter(op.method) else {
+            continue;
+        };
+        let handler = stateful(op.id, method).unwrap_or_else(|| example(method, op.id));
+        let handler = handler.layer(middleware::from_fn(move |request, next| {
+            check_parameters(op.id, request, next)
+        }));
+        match paths.iter_mut().find(|(path, _)| path == op.path) {
+            Some((_, existing)) => *existing = std::mem::take(existing).merge(handler),
+            None => paths.push((op.path.to_string(), handler)),
+        }
+    }
+    let mut api = Router::new();
+    for (path, methods) in paths {
+        api = api.route(&path, methods);
+    }
+    let api = api
         .fallback(|| async {
             error(
                 StatusCode::NOT_FOUND,
@@ -70,6 +115,45 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .route("/assets/{asset_id}", get(asset_file))
         .merge(api)
         .with_state(shared)
+}
+
+fn method_filter(method: &str) -> Option<MethodFilter> {
+    Some(match method {
+        "get" => MethodFilter::GET,
+        "post" => MethodFilter::POST,
+        "put" => MethodFilter::PUT,
+        "patch" => MethodFilter::PATCH,
+        "delete" => MethodFilter::DELETE,
+        _ => return None,
+    })
+}
+
+/// Refuses, as HeyGen does, query and header parameters the spec forbids (an
+/// `Idempotency-Key` outside its pattern, a `limit` out of range, a missing required one).
+async fn check_parameters(operation_id: &'static str, request: Request, next: Next) -> Response {
+    let query: Vec<(String, String)> = Query::try_from_uri(request.uri())
+        .map(|Query(pairs)| pairs)
+        .unwrap_or_default();
+    let checked = Spec::get().map(|spec| {
+        spec.validate_parameters(operation_id, |location, name| match location {
+            "header" => request.headers().get(name).and_then(|v| v.to_str().ok()),
+            _ => query
+                .iter()
+                .find(|(key, _)| key == name)
+                .map(|(_, value)| value.as_str()),
+        })
+    });
+    match checked {
+        Ok(Err(violations)) => {
+            let param = violations
+                .0
+                .first()
+                .map(|v| v.pointer.trim_start_matches('/').to_string())
+                .unwrap_or_default();
+            invalid(&param, violations.to_string())
+        }
+        _ => next.run(request).await,
+    }
 }
 
 pub(crate) fn error(
@@ -111,11 +195,14 @@ fn data(value: Value) -> Response {
 
 /// Authentication, request ids, latency and injected faults, for every API route.
 async fn gate(State(shared): Sim, request: Request, next: Next) -> Response {
-    let (latency, key, fault) = {
+    let (latency, key, fault, lose) = {
         let mut world = shared.world();
         world.requests += 1;
         let n = world.requests;
         let config = world.config.clone();
+        let lose = config
+            .lose_response_every
+            .is_some_and(|every| n % every == 0);
         let fault = if config.rate_limit_every.is_some_and(|every| n % every == 0) {
             Some(StatusCode::TOO_MANY_REQUESTS)
         } else if config.error_rate > 0.0 && world.rng.f64() < config.error_rate {
@@ -123,7 +210,7 @@ async fn gate(State(shared): Sim, request: Request, next: Next) -> Response {
         } else {
             None
         };
-        (config.latency, config.api_key, fault)
+        (config.latency, config.api_key, fault, lose)
     };
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;
@@ -145,7 +232,7 @@ async fn gate(State(shared): Sim, request: Request, next: Next) -> Response {
         error(
             StatusCode::UNAUTHORIZED,
             "unauthorized",
-            "The API key provided is invalid, expired, or missing. Verify that you are sending your API key in the X-Api-Key header.",
+            "Missing or unknown API key: send a valid key in the x-api-key header.",
             None,
         )
     } else {
@@ -154,7 +241,7 @@ async fn gate(State(shared): Sim, request: Request, next: Next) -> Response {
                 let mut r = error(
                     StatusCode::TOO_MANY_REQUESTS,
                     "rate_limit_exceeded",
-                    "Too many requests. Retry after the duration specified in the Retry-After header.",
+                    "Rate limit reached; wait as long as Retry-After says, then try again.",
                     None,
                 );
                 r.headers_mut()
@@ -167,6 +254,7 @@ async fn gate(State(shared): Sim, request: Request, next: Next) -> Response {
                 "Injected server error.",
                 None,
             ),
+            None if lose => lose_body(next.run(request).await),
             None => next.run(request).await,
         }
     };
@@ -174,6 +262,20 @@ async fn gate(State(shared): Sim, request: Request, next: Next) -> Response {
         response.headers_mut().insert("x-request-id", value);
     }
     response
+}
+
+/// Keeps a response's status and headers and breaks its body: the handler has run (its
+/// effect is stored), but the client never reads the answer.
+fn lose_body(response: Response) -> Response {
+    let (mut parts, _) = response.into_parts();
+    parts.headers.remove(header::CONTENT_LENGTH);
+    let broken = futures_util::stream::once(async {
+        Err::<Bytes, _>(std::io::Error::new(
+            std::io::ErrorKind::ConnectionReset,
+            "simulated loss of the answer",
+        ))
+    });
+    Response::from_parts(parts, axum::body::Body::from_stream(broken))
 }
 
 /// Parses a JSON body and checks it against the operation's request schema.
@@ -544,8 +646,17 @@ async fn delete_video(State(shared): Sim, Path(id): Path<String>) -> Response {
 async fn upload_asset(
     State(shared): Sim,
     headers: HeaderMap,
-    mut multipart: Multipart,
+    multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> Response {
+    let mut multipart = match multipart {
+        Ok(multipart) => multipart,
+        Err(rejection) => {
+            return invalid(
+                "file",
+                format!("The body must be multipart/form-data with a `file` part: {rejection}"),
+            )
+        }
+    };
     let mut file = None;
     loop {
         match multipart.next_field().await {

@@ -62,3 +62,20 @@ pub fn response_example(operation_id: &str, status: &str) -> Value {
 pub fn error_body(code: &str, message: &str) -> Value {
     serde_json::json!({"error": {"code": code, "message": message, "param": null, "doc_url": null}})
 }
+
+/// Polls `ready` every 10 ms until it holds, failing the test with `what` after `within`.
+/// Use it instead of a fixed sleep to wait for something that happens in the background.
+pub async fn eventually<F, Fut>(within: Duration, what: &str, mut ready: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = tokio::time::Instant::now() + within;
+    while !ready().await {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "not within {within:?}: {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}

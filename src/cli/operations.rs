@@ -1,0 +1,199 @@
+//! The commands derived from the spec: one `heygen <resource> <verb>` per operation that has
+//! no handwritten command, built from the crate's operation table and the embedded spec, and
+//! run through [`Client::invoke`] (the same typed request builders as the library's methods).
+//!
+//! - path parameters are positional arguments, in path order;
+//! - query parameters are `--flags` named after them (`_` as `-`);
+//! - a JSON body comes from `--data JSON`, `--data @FILE` or `--data -` (standard input);
+//! - `--request-schema` prints the body's JSON schema instead of calling;
+//! - lists take `--all` to follow every page;
+//! - help texts come from the spec's summaries and descriptions.
+
+use std::io::Read as _;
+
+use clap::{Arg, ArgAction, ArgMatches, Command};
+use heygen_api::contract::Spec;
+use heygen_api::operations::{self, Invocation, OperationInfo};
+use heygen_api::Client;
+use serde_json::Value;
+
+use crate::output;
+
+const DATA: &str = "data";
+const REQUEST_SCHEMA: &str = "request-schema";
+const ALL: &str = "all";
+
+/// Adds a subcommand for every operation without a handwritten command, under its resource's
+/// command (created when the handwritten CLI has none).
+pub(crate) fn augment(mut root: Command) -> Command {
+    let spec = Spec::get().ok();
+    for op in operations::all().iter().filter(|op| !op.cli_handwritten) {
+        let leaf = command(op, spec);
+        if root.find_subcommand(op.command).is_none() {
+            let about = spec
+                .and_then(|s| {
+                    s.document()
+                        .tags
+                        .iter()
+                        .find(|t| t.name == op.resource)
+                        .and_then(|t| t.description.clone())
+                })
+                .unwrap_or_default();
+            root = root.subcommand(
+                Command::new(op.command)
+                    .about(about)
+                    .subcommand_required(true)
+                    .arg_required_else_help(true),
+            );
+        }
+        root = root.mut_subcommand(op.command, |resource| resource.subcommand(leaf));
+    }
+    root
+}
+
+/// The operation a parse landed on, if it is a derived command.
+pub(crate) fn matched(matches: &ArgMatches) -> Option<(&'static OperationInfo, &ArgMatches)> {
+    let (noun, resource) = matches.subcommand()?;
+    let (verb, leaf) = resource.subcommand()?;
+    operations::all()
+        .iter()
+        .find(|op| !op.cli_handwritten && op.command == noun && op.verb == verb)
+        .map(|op| (op, leaf))
+}
+
+fn command(op: &'static OperationInfo, spec: Option<&Spec>) -> Command {
+    let described = |location: &str, name: &str| -> String {
+        spec.map(|s| s.parameters(op.id))
+            .unwrap_or_default()
+            .into_iter()
+            .find(|(l, p)| *l == location && p.name == name)
+            .and_then(|(_, p)| p.description.clone())
+            .unwrap_or_default()
+    };
+    let description = spec
+        .and_then(|s| s.operation(op.id))
+        .and_then(|o| o.description.clone())
+        .unwrap_or_default();
+    let mut command = Command::new(op.verb).about(op.summary).long_about(format!(
+        "{}\n\n{}\n\n{} {} (operation {})",
+        op.summary,
+        description.trim(),
+        op.method.to_uppercase(),
+        op.path,
+        op.id
+    ));
+    for name in op.path_params {
+        command = command.arg(
+            Arg::new(*name)
+                .required(true)
+                .value_name(name.to_uppercase())
+                .help(described("path", name)),
+        );
+    }
+    for name in op.query_params {
+        let mut help = described("query", name);
+        if help.is_empty() {
+            help = described("header", name);
+        }
+        command = command.arg(
+            Arg::new(*name)
+                .long(name.replace('_', "-"))
+                .value_name(name.to_uppercase())
+                .help(help),
+        );
+    }
+    if op.paged {
+        command = command.arg(
+            Arg::new(ALL)
+                .long(ALL)
+                .action(ArgAction::SetTrue)
+                .help("Follow every page and print all items."),
+        );
+    }
+    if op.has_body {
+        command =
+            command
+                .arg(Arg::new(DATA).long(DATA).value_name("JSON|@FILE|-").help(
+                    "The request body: JSON text, @FILE to read a file, - for standard input.",
+                ))
+                .arg(
+                    Arg::new(REQUEST_SCHEMA)
+                        .long(REQUEST_SCHEMA)
+                        .action(ArgAction::SetTrue)
+                        .help("Print the request body's JSON schema and exit."),
+                );
+    }
+    command
+}
+
+/// Runs a derived command; answers with the exit code.
+pub(crate) async fn run(
+    client: impl FnOnce() -> Result<Client, i32>,
+    op: &'static OperationInfo,
+    leaf: &ArgMatches,
+) -> i32 {
+    if op.has_body && leaf.get_flag(REQUEST_SCHEMA) {
+        return match Spec::get().ok().and_then(|s| s.request_schema(op.id)) {
+            Some(schema) => {
+                output::json(&schema);
+                output::OK
+            }
+            None => {
+                eprintln!("error: {} has no JSON request body", op.id);
+                output::USAGE
+            }
+        };
+    }
+    let mut invocation = Invocation::new();
+    for name in op.path_params {
+        if let Some(value) = leaf.get_one::<String>(name) {
+            invocation = invocation.path_param(value.clone());
+        }
+    }
+    for name in op.query_params {
+        if let Some(value) = leaf.get_one::<String>(name) {
+            invocation = invocation.query(*name, value.clone());
+        }
+    }
+    if op.paged {
+        invocation = invocation.all_pages(leaf.get_flag(ALL));
+    }
+    if op.has_body {
+        if let Some(data) = leaf.get_one::<String>(DATA) {
+            match read_data(data) {
+                Ok(body) => invocation = invocation.body(body),
+                Err(problem) => {
+                    eprintln!("error: --data: {problem} (nothing was sent)");
+                    return output::USAGE;
+                }
+            }
+        }
+    }
+    let client = match client() {
+        Ok(client) => client,
+        Err(code) => return code,
+    };
+    match client.invoke(op.id, invocation).await {
+        Ok(value) => {
+            output::json(&value);
+            output::OK
+        }
+        Err(error) => output::error(&error),
+    }
+}
+
+/// `--data`: JSON text, `@FILE`, or `-` for standard input.
+fn read_data(data: &str) -> Result<Value, String> {
+    let text = if data == "-" {
+        let mut text = String::new();
+        std::io::stdin()
+            .read_to_string(&mut text)
+            .map_err(|e| format!("cannot read standard input: {e}"))?;
+        text
+    } else if let Some(path) = data.strip_prefix('@') {
+        std::fs::read_to_string(path).map_err(|e| format!("cannot read {path}: {e}"))?
+    } else {
+        data.to_string()
+    };
+    serde_json::from_str(&text).map_err(|e| format!("not valid JSON: {e}"))
+}
