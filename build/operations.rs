@@ -493,7 +493,7 @@ fn operation(
         code,
         "impl<'a> {name}<'a> {{\n{setters}\n/// Per-call options: idempotency key, timeout.\npub fn options(mut self, options: crate::RequestOptions) -> Self {{ self.options = options; self }}\n\
          /// Checks the request, then sends it, retrying as the client's policy allows.\n///\n/// # Errors\n/// [`Error::InvalidRequest`](crate::Error::InvalidRequest) when a parameter is invalid (nothing is sent), or any error of the call.\n\
-         pub async fn send(self) -> crate::Result<{ret}> {{\n{checks}\nlet envelope = crate::retry::call(self.client, {raw_method:?}, reqwest::Method::{http}, self.options, |raw| {{ let b = raw.{raw_method}(); {apply} Box::pin(b.send()) }}).await?;\nOk({unwrap})\n}}"
+         pub async fn send(self) -> crate::Result<{ret}> {{\n{checks}\nlet envelope = crate::client::call(self.client, {raw_method:?}, reqwest::Method::{http}, self.options, |raw| {{ let b = raw.{raw_method}(); {apply} Box::pin(b.send()) }}).await?;\nOk({unwrap})\n}}"
     )
     .ok();
     if let (true, Some(item)) = (paged, &item) {

@@ -1,16 +1,19 @@
 //! The client and its builder.
 
 use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use progenitor_client::ClientInfo as _;
 use reqwest::header::{HeaderMap, HeaderValue};
-use reqwest::StatusCode;
+use reqwest::Method;
+use tracing::Instrument as _;
 
-use crate::error::{Attempt, Error, Result};
+use crate::error::{Attempt, CallRecord, Error, RawResult, Result};
 use crate::raw;
-use crate::retry::RetryPolicy;
+use crate::retry::{is_idempotent, RetryPolicy};
 use crate::types::IdempotencyKey;
 
 /// The production API.
@@ -273,7 +276,7 @@ impl ClientBuilder {
                 .filter(|u| !u.trim().is_empty())
                 .unwrap_or_else(|| DEFAULT_BASE_URL.to_string()),
         };
-        crate::files::check_http_url("base_url", &base_url).map_err(Error::InvalidRequest)?;
+        crate::types::check_http_url("base_url", &base_url).map_err(Error::InvalidRequest)?;
         let base_url = base_url.trim_end_matches('/').to_string();
 
         let mut auth = HeaderMap::new();
@@ -353,6 +356,72 @@ const BUILD: Attempt = Attempt {
     operation: "build_client",
     repeatable: false,
 };
+
+/// One attempt of a generated call, boxed: the generated builder is run again for every
+/// attempt, so nothing of a request is cloned or kept between attempts.
+pub(crate) type AttemptFuture<'r, T> = Pin<Box<dyn Future<Output = RawResult<T>> + Send + 'r>>;
+
+/// Calls one operation through the generated client: checks the options, fixes the
+/// `Idempotency-Key` for every attempt (the caller's, or a new one for a `POST` when the client
+/// adds keys), and runs the attempts under the client's retry policy.
+pub(crate) async fn call<T>(
+    client: &Client,
+    operation: &'static str,
+    method: Method,
+    options: RequestOptions,
+    mut attempt: impl for<'r> FnMut(&'r raw::Client) -> AttemptFuture<'r, T> + Send,
+) -> Result<T> {
+    let mut options = options.into_call()?;
+    let config = client.config();
+    if method == Method::POST && options.idempotency_key.is_none() && config.auto_idempotency {
+        options.idempotency_key = Some(IdempotencyKey::generate());
+    }
+    let step = Attempt {
+        operation,
+        repeatable: is_idempotent(&method, options.idempotency_key.is_some()),
+    };
+    let context = CallContext::new(options);
+    let raw = client.raw_for_call(&context);
+    let span = tracing::debug_span!(
+        "heygen_api.request",
+        operation,
+        method = %method,
+        attempts = tracing::field::Empty,
+        status = tracing::field::Empty,
+        request_id = tracing::field::Empty,
+    );
+    let policy = &config.retry;
+    let started = std::time::Instant::now();
+    let outcome = crate::retry::run(policy, operation, |retry| {
+        let pending = attempt(&raw);
+        let context = &context;
+        async move {
+            let result = pending.await;
+            let span = tracing::Span::current();
+            span.record("attempts", retry + 1);
+            let record = context.snapshot();
+            if let Some(status) = record.status {
+                span.record("status", status.as_u16());
+            }
+            if let Some(id) = &record.request_id {
+                span.record("request_id", id.as_str());
+            }
+            step.finish(result, &record).await
+        }
+    })
+    .instrument(span.clone())
+    .await;
+    span.in_scope(|| {
+        tracing::debug!(
+            operation,
+            attempts = context.snapshot().attempts,
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            ok = outcome.is_ok(),
+            "request finished"
+        );
+    });
+    outcome
+}
 
 /// `heygen-api-rust/<version>`.
 pub fn default_user_agent() -> String {
@@ -476,16 +545,6 @@ pub(crate) struct CallOptions {
 pub(crate) struct CallContext {
     pub(crate) options: CallOptions,
     pub(crate) record: Mutex<CallRecord>,
-}
-
-#[derive(Debug, Default, Clone)]
-pub(crate) struct CallRecord {
-    pub(crate) attempts: u32,
-    pub(crate) status: Option<StatusCode>,
-    /// Headers of the last response, kept for error statuses only.
-    pub(crate) headers: Option<HeaderMap>,
-    /// `X-Request-Id` of the last response.
-    pub(crate) request_id: Option<String>,
 }
 
 impl CallContext {

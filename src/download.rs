@@ -168,7 +168,7 @@ fn redacted(url: &str) -> &str {
 
 /// Sends the GET (one attempt) and answers with a successful response or the error.
 async fn open(client: &Client, url: &str) -> Result<reqwest::Response> {
-    crate::files::check_http_url("url", url).map_err(Error::InvalidRequest)?;
+    crate::types::check_http_url("url", url).map_err(Error::InvalidRequest)?;
     let http = client.download_http()?;
     let response = http
         .get(url)

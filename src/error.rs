@@ -8,15 +8,15 @@
 //! each cause once.
 
 use std::fmt;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use reqwest::header::HeaderMap;
 use reqwest::StatusCode;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::client::CallRecord;
-use crate::types::open_enum;
+pub use crate::invalid::InvalidRequest;
+use crate::open_enum::open_enum;
 
 /// Longest body excerpt kept in an error, in bytes.
 pub(crate) const SNIPPET_LIMIT: usize = 512;
@@ -185,7 +185,7 @@ impl Error {
     /// - a download whose size did not match.
     pub fn is_retryable(&self) -> bool {
         match self {
-            Error::Api(failure) => crate::retry::retry_status(
+            Error::Api(failure) => retry_status(
                 failure.status,
                 failure.repeatable,
                 failure.error.code == ErrorCode::RequestInProgress,
@@ -209,6 +209,12 @@ impl Error {
             field,
             reason: reason.into(),
         })
+    }
+}
+
+impl From<InvalidRequest> for Error {
+    fn from(invalid: InvalidRequest) -> Self {
+        Error::InvalidRequest(invalid)
     }
 }
 
@@ -284,26 +290,6 @@ impl fmt::Display for DecodeFailure {
             self.operation,
             self.status.as_u16(),
             self.snippet
-        )
-    }
-}
-
-/// A request refused on the client side; nothing was sent.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct InvalidRequest {
-    /// The offending field, e.g. `prompt` or `files`.
-    pub field: &'static str,
-    /// Why it was refused.
-    pub reason: String,
-}
-
-impl fmt::Display for InvalidRequest {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "invalid request: `{}` {} (nothing was sent)",
-            self.field, self.reason
         )
     }
 }
@@ -408,6 +394,44 @@ open_enum! {
         /// A 4xx without a HeyGen error body.
         UnclassifiedClientError = "unclassified_client_error",
     }
+}
+
+#[derive(Debug, Default, Clone)]
+pub(crate) struct CallRecord {
+    pub(crate) attempts: u32,
+    pub(crate) status: Option<StatusCode>,
+    /// Headers of the last response, kept for error statuses only.
+    pub(crate) headers: Option<HeaderMap>,
+    /// `X-Request-Id` of the last response.
+    pub(crate) request_id: Option<String>,
+}
+
+/// Whether a response with this status is retried. `repeatable`: repeating the request cannot
+/// have a second effect; `in_progress`: a 409 body carried `request_in_progress`.
+pub(crate) fn retry_status(status: StatusCode, repeatable: bool, in_progress: bool) -> bool {
+    match status.as_u16() {
+        429 => true,
+        409 => in_progress,
+        408 | 500 | 502 | 503 | 504 => repeatable,
+        _ => false,
+    }
+}
+
+/// Parses `Retry-After`: delay-seconds or an HTTP-date.
+pub(crate) fn retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
+    let value = headers
+        .get(reqwest::header::RETRY_AFTER)?
+        .to_str()
+        .ok()?
+        .trim();
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    if let Ok(seconds) = value.parse::<f64>() {
+        return Duration::try_from_secs_f64(seconds).ok();
+    }
+    let when = httpdate::parse_http_date(value).ok()?;
+    Some(when.duration_since(now).unwrap_or(Duration::ZERO))
 }
 
 /// The result of one generated call.
@@ -536,7 +560,7 @@ impl Attempt {
             status,
             error,
             request_id: request_id(headers),
-            retry_after: crate::retry::retry_after(headers, std::time::SystemTime::now()),
+            retry_after: retry_after(headers, std::time::SystemTime::now()),
             body_snippet,
             repeatable: self.repeatable,
         }))

@@ -11,71 +11,18 @@
 //! [`FileInput::asset_id`]. A public URL ([`FileInput::url`]) costs nothing to send; HeyGen
 //! downloads it.
 
-use std::fmt;
 use std::path::Path;
 
-use base64::Engine as _;
-use schemars::JsonSchema;
-use serde::{Deserialize, Serialize};
-
 use crate::error::{Error, InvalidRequest};
+use crate::resources::UPLOAD_LIMIT_BYTES;
 
-/// The media types HeyGen accepts as attachments.
-pub const SUPPORTED_MEDIA_TYPES: &[&str] = &[
-    "image/png",
-    "image/jpeg",
-    "video/mp4",
-    "video/webm",
-    "audio/mpeg",
-    "audio/wav",
-    "application/pdf",
-];
+/// The largest file sent inline: the same 32 MB as an upload.
+const MAX_INLINE_BYTES: usize = UPLOAD_LIMIT_BYTES as usize;
 
-/// A file attached to a Video Agent request.
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(tag = "type", rename_all = "snake_case")]
-#[non_exhaustive]
-pub enum FileInput {
-    /// A publicly accessible HTTPS URL HeyGen downloads.
-    Url {
-        /// Publicly accessible HTTPS URL for the asset.
-        url: String,
-    },
-    /// An asset uploaded earlier (see `Client::assets`).
-    AssetId {
-        /// HeyGen asset ID from the asset upload endpoint.
-        asset_id: String,
-    },
-    /// The file's bytes, inline.
-    Base64 {
-        /// MIME type of the encoded content (e.g. `image/png`).
-        media_type: String,
-        /// Base64-encoded file content.
-        data: String,
-    },
-}
+pub use crate::types::{FileInput, SUPPORTED_MEDIA_TYPES};
 
+/// Constructors that read files or sniff bytes.
 impl FileInput {
-    /// A file HeyGen downloads from a public URL.
-    pub fn url(url: impl Into<String>) -> Self {
-        FileInput::Url { url: url.into() }
-    }
-
-    /// A file uploaded earlier, by its asset ID.
-    pub fn asset_id(asset_id: impl Into<String>) -> Self {
-        FileInput::AssetId {
-            asset_id: asset_id.into(),
-        }
-    }
-
-    /// A file sent inline: the bytes are base64-encoded.
-    pub fn base64(media_type: impl Into<String>, bytes: impl AsRef<[u8]>) -> Self {
-        FileInput::Base64 {
-            media_type: media_type.into(),
-            data: base64::engine::general_purpose::STANDARD.encode(bytes),
-        }
-    }
-
     /// A file sent inline, with its type detected from its content (png, jpeg, mp4, webm,
     /// mp3, wav, pdf).
     ///
@@ -124,66 +71,16 @@ impl FileInput {
         input.validate().map_err(Error::InvalidRequest)?;
         Ok(input)
     }
-
-    /// Checks the input as HeyGen would, without sending anything.
-    pub fn validate(&self) -> Result<(), InvalidRequest> {
-        match self {
-            FileInput::Url { url } => check_http_url("files", url),
-            FileInput::AssetId { asset_id } => {
-                if asset_id.trim().is_empty() {
-                    Err(invalid("an asset_id must not be empty"))
-                } else {
-                    Ok(())
-                }
-            }
-            FileInput::Base64 { media_type, data } => {
-                if !SUPPORTED_MEDIA_TYPES.contains(&media_type.as_str()) {
-                    return Err(invalid(format!(
-                        "media type {media_type:?} is not supported (supported: {})",
-                        SUPPORTED_MEDIA_TYPES.join(", ")
-                    )));
-                }
-                if data.is_empty() {
-                    return Err(invalid("base64 data must not be empty"));
-                }
-                base64::engine::general_purpose::STANDARD
-                    .decode(data)
-                    .map_err(|e| invalid(format!("data is not valid base64: {e}")))?;
-                Ok(())
-            }
-        }
-    }
 }
-
-impl fmt::Debug for FileInput {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            FileInput::Url { url } => f.debug_struct("Url").field("url", url).finish(),
-            FileInput::AssetId { asset_id } => f
-                .debug_struct("AssetId")
-                .field("asset_id", asset_id)
-                .finish(),
-            // Inline data can be megabytes: show its size, not its content.
-            FileInput::Base64 { media_type, data } => f
-                .debug_struct("Base64")
-                .field("media_type", media_type)
-                .field("data_len", &data.len())
-                .finish(),
-        }
-    }
-}
-
-/// Largest file accepted inline (the same 32 MB as an upload).
-const INLINE_LIMIT: usize = 32 * 1024 * 1024;
 
 /// Detects one of the supported media types from a file's first bytes.
 pub(crate) fn detect_media_type(bytes: &[u8]) -> Result<&'static str, InvalidRequest> {
     if bytes.is_empty() {
         return Err(invalid("the file is empty"));
     }
-    if bytes.len() > INLINE_LIMIT {
+    if bytes.len() > MAX_INLINE_BYTES {
         return Err(invalid(format!(
-            "the file is {} bytes; files over {INLINE_LIMIT} bytes must be uploaded",
+            "the file is {} bytes; files over {MAX_INLINE_BYTES} bytes must be uploaded",
             bytes.len()
         )));
     }
@@ -214,19 +111,6 @@ fn invalid(reason: impl Into<String>) -> InvalidRequest {
         field: "files",
         reason: reason.into(),
     }
-}
-
-/// Checks that `value` is an absolute `http` or `https` URL with a host.
-pub(crate) fn check_http_url(field: &'static str, value: &str) -> Result<(), InvalidRequest> {
-    let fail = |why: String| InvalidRequest { field, reason: why };
-    let url = reqwest::Url::parse(value)
-        .map_err(|e| fail(format!("must be an absolute http(s) URL ({value:?}: {e})")))?;
-    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none_or(str::is_empty) {
-        return Err(fail(format!(
-            "must be an absolute http(s) URL, got {value:?}"
-        )));
-    }
-    Ok(())
 }
 
 #[cfg(test)]

@@ -9,6 +9,8 @@ mod download;
 mod error;
 pub mod files;
 mod hooks;
+mod invalid;
+mod open_enum;
 pub mod operations;
 mod outcome;
 mod pagination;
@@ -39,7 +41,7 @@ pub use requests::{
 };
 /// The resource handles, one per tag of the spec (generated).
 pub use resources::generated::handles::*;
-pub use resources::{INLINE_LIMIT_BYTES, UPLOAD_LIMIT_BYTES};
+pub use resources::{INLINE_THRESHOLD_BYTES, UPLOAD_LIMIT_BYTES};
 pub use retry::RetryPolicy;
 pub use transfer::Progress;
 pub use types::{EventType, Page, SessionStatus, VideoAgentSession, VideoDetail, VideoStatus};

@@ -1,9 +1,9 @@
-//! How a wait for a video ended: the data a wait produces and [`Error::Wait`] carries.
+//! How a wait for a video ended: the data a wait produces and
+//! [`Error::Wait`](crate::Error::Wait) carries.
 
 use std::fmt;
 use std::time::Duration;
 
-use crate::error::{Error, Result};
 use crate::types::{MessageType, SessionMessage, VideoAgentSession, VideoDetail};
 
 /// How a wait ended.
@@ -79,14 +79,6 @@ impl WaitOutcome {
                 &session.messages
             }
             _ => &[],
-        }
-    }
-
-    /// The finished video, or [`Error::Wait`] describing why there is none.
-    pub fn into_video(self) -> Result<VideoDetail> {
-        match self {
-            WaitOutcome::Completed { video, .. } => Ok(*video),
-            other => Err(Error::Wait(Box::new(other))),
         }
     }
 }

@@ -9,7 +9,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::error::InvalidRequest;
-use crate::files::{check_http_url, FileInput};
+use crate::types::{check_http_url, FileInput};
 
 /// Longest prompt or message, in characters (not bytes).
 pub const MAX_PROMPT_CHARS: usize = 10_000;

@@ -12,18 +12,11 @@
 //! - A `POST` without a key that timed out is never retried: it may have been accepted.
 
 use std::future::Future;
-use std::pin::Pin;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
-use reqwest::header::HeaderMap;
-use reqwest::{Method, StatusCode};
-use tracing::Instrument as _;
+use reqwest::Method;
 
-use crate::client::RequestOptions;
-use crate::client::{CallContext, Client};
-use crate::error::{Attempt, RawResult, Result};
-use crate::raw;
-use crate::types::IdempotencyKey;
+use crate::error::Result;
 
 /// How failed requests are retried.
 ///
@@ -142,17 +135,6 @@ pub(crate) fn is_idempotent(method: &Method, has_key: bool) -> bool {
         )
 }
 
-/// Whether a response with this status is retried. `repeatable`: repeating the request cannot
-/// have a second effect; `in_progress`: a 409 body carried `request_in_progress`.
-pub(crate) fn retry_status(status: StatusCode, repeatable: bool, in_progress: bool) -> bool {
-    match status.as_u16() {
-        429 => true,
-        409 => in_progress,
-        408 | 500 | 502 | 503 | 504 => repeatable,
-        _ => false,
-    }
-}
-
 /// Runs `attempt` until it succeeds, fails for good, or the policy's retries are spent. An
 /// error is retried exactly when [`Error::is_retryable`] says so, after
 /// [`RetryPolicy::delay`] (the backoff, or the server's `Retry-After` when longer).
@@ -185,93 +167,14 @@ where
     }
 }
 
-/// One attempt of a generated call, boxed: the generated builder is run again for every
-/// attempt, so nothing of a request is cloned or kept between attempts.
-pub(crate) type AttemptFuture<'r, T> = Pin<Box<dyn Future<Output = RawResult<T>> + Send + 'r>>;
-
-/// Calls one operation through the generated client: checks the options, fixes the
-/// `Idempotency-Key` for every attempt (the caller's, or a new one for a `POST` when the client
-/// adds keys), and runs the attempts under the client's retry policy.
-pub(crate) async fn call<T>(
-    client: &Client,
-    operation: &'static str,
-    method: Method,
-    options: RequestOptions,
-    mut attempt: impl for<'r> FnMut(&'r raw::Client) -> AttemptFuture<'r, T> + Send,
-) -> Result<T> {
-    let mut options = options.into_call()?;
-    let config = client.config();
-    if method == Method::POST && options.idempotency_key.is_none() && config.auto_idempotency {
-        options.idempotency_key = Some(IdempotencyKey::generate());
-    }
-    let step = Attempt {
-        operation,
-        repeatable: is_idempotent(&method, options.idempotency_key.is_some()),
-    };
-    let context = CallContext::new(options);
-    let raw = client.raw_for_call(&context);
-    let span = tracing::debug_span!(
-        "heygen_api.request",
-        operation,
-        method = %method,
-        attempts = tracing::field::Empty,
-        status = tracing::field::Empty,
-        request_id = tracing::field::Empty,
-    );
-    let policy = &config.retry;
-    let started = std::time::Instant::now();
-    let outcome = run(policy, operation, |retry| {
-        let pending = attempt(&raw);
-        let context = &context;
-        async move {
-            let result = pending.await;
-            let span = tracing::Span::current();
-            span.record("attempts", retry + 1);
-            let record = context.snapshot();
-            if let Some(status) = record.status {
-                span.record("status", status.as_u16());
-            }
-            if let Some(id) = &record.request_id {
-                span.record("request_id", id.as_str());
-            }
-            step.finish(result, &record).await
-        }
-    })
-    .instrument(span.clone())
-    .await;
-    span.in_scope(|| {
-        tracing::debug!(
-            operation,
-            attempts = context.snapshot().attempts,
-            elapsed_ms = started.elapsed().as_millis() as u64,
-            ok = outcome.is_ok(),
-            "request finished"
-        );
-    });
-    outcome
-}
-
-/// Parses `Retry-After`: delay-seconds or an HTTP-date.
-pub(crate) fn retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
-    let value = headers
-        .get(reqwest::header::RETRY_AFTER)?
-        .to_str()
-        .ok()?
-        .trim();
-    if let Ok(seconds) = value.parse::<u64>() {
-        return Some(Duration::from_secs(seconds));
-    }
-    if let Ok(seconds) = value.parse::<f64>() {
-        return Duration::try_from_secs_f64(seconds).ok();
-    }
-    let when = httpdate::parse_http_date(value).ok()?;
-    Some(when.duration_since(now).unwrap_or(Duration::ZERO))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::{retry_after, retry_status};
+    use reqwest::header::HeaderMap;
     use reqwest::header::HeaderValue;
+    use reqwest::StatusCode;
+    use std::time::SystemTime;
 
     fn headers(value: &str) -> HeaderMap {
         let mut map = HeaderMap::new();

@@ -12,102 +12,12 @@ pub use crate::raw::types::{
 };
 pub use crate::requests::{AgentMode, Orientation};
 
-/// Defines a string enum that keeps values it does not know in `Unknown(String)`.
-macro_rules! open_enum {
-    (
-        $(#[$meta:meta])*
-        $name:ident {
-            $( $(#[$vmeta:meta])* $variant:ident = $wire:literal, )+
-        }
-    ) => {
-        $(#[$meta])*
-        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-        #[non_exhaustive]
-        pub enum $name {
-            $( $(#[$vmeta])* $variant, )+
-            /// A value this version of the crate does not know, kept verbatim.
-            Unknown(String),
-        }
+use std::fmt;
 
-        impl $name {
-            /// Every value this version knows, as sent on the wire.
-            pub const KNOWN: &'static [&'static str] = &[$($wire),+];
+use base64::Engine as _;
 
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    $( $name::$variant => $wire, )+
-                    $name::Unknown(other) => other.as_str(),
-                }
-            }
-
-            /// Whether this is a value this version of the crate does not know.
-            pub fn is_unknown(&self) -> bool {
-                matches!(self, $name::Unknown(_))
-            }
-        }
-
-        impl ::std::fmt::Display for $name {
-            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-
-        impl ::std::convert::From<&str> for $name {
-            fn from(value: &str) -> Self {
-                match value {
-                    $( $wire => $name::$variant, )+
-                    other => $name::Unknown(other.to_string()),
-                }
-            }
-        }
-
-        impl ::std::convert::From<String> for $name {
-            fn from(value: String) -> Self {
-                match $name::from(value.as_str()) {
-                    $name::Unknown(_) => $name::Unknown(value),
-                    known => known,
-                }
-            }
-        }
-
-        impl ::std::str::FromStr for $name {
-            type Err = ::std::convert::Infallible;
-            fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
-                Ok($name::from(value))
-            }
-        }
-
-        impl ::serde::Serialize for $name {
-            fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
-                s.serialize_str(self.as_str())
-            }
-        }
-
-        impl<'de> ::serde::Deserialize<'de> for $name {
-            fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
-                let value = <::std::borrow::Cow<'de, str> as ::serde::Deserialize>::deserialize(d)?;
-                Ok($name::from(value.into_owned()))
-            }
-        }
-
-        impl ::schemars::JsonSchema for $name {
-            fn schema_name() -> String {
-                stringify!($name).to_string()
-            }
-            fn json_schema(gen: &mut ::schemars::gen::SchemaGenerator) -> ::schemars::schema::Schema {
-                // Open: any string is accepted; the known values are listed for readers.
-                let mut schema = <String as ::schemars::JsonSchema>::json_schema(gen).into_object();
-                schema.metadata().description = Some(format!(
-                    "One of {:?}, or a value added later.",
-                    $name::KNOWN
-                ));
-                schema.into()
-            }
-        }
-    };
-}
-pub(crate) use open_enum;
+use crate::invalid::InvalidRequest;
+use crate::open_enum::open_enum;
 
 open_enum! {
     /// Status of a Video Agent session. The create response uses a subset
@@ -274,11 +184,11 @@ impl IdempotencyKey {
     /// # Errors
     /// [`Error::InvalidRequest`](crate::Error::InvalidRequest) for field `idempotency_key`,
     /// saying which rule the key breaks.
-    pub fn new(key: impl Into<String>) -> crate::Result<Self> {
+    pub fn new(key: impl Into<String>) -> Result<Self, InvalidRequest> {
         let key = key.into();
         let length = key.chars().count();
         if !(1..=255).contains(&length) {
-            return Err(crate::Error::invalid(
+            return Err(InvalidRequest::new(
                 "idempotency_key",
                 format!("must be 1-255 characters long, got {length}"),
             ));
@@ -287,7 +197,7 @@ impl IdempotencyKey {
             .chars()
             .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | ':' | '.')))
         {
-            return Err(crate::Error::invalid(
+            return Err(InvalidRequest::new(
                 "idempotency_key",
                 format!("contains {bad:?}; allowed are A-Z, a-z, 0-9, '_', '-', ':' and '.'"),
             ));
@@ -313,22 +223,22 @@ impl std::fmt::Display for IdempotencyKey {
 }
 
 impl std::str::FromStr for IdempotencyKey {
-    type Err = crate::Error;
-    fn from_str(key: &str) -> crate::Result<Self> {
+    type Err = InvalidRequest;
+    fn from_str(key: &str) -> Result<Self, InvalidRequest> {
         IdempotencyKey::new(key)
     }
 }
 
 impl TryFrom<&str> for IdempotencyKey {
-    type Error = crate::Error;
-    fn try_from(key: &str) -> crate::Result<Self> {
+    type Error = InvalidRequest;
+    fn try_from(key: &str) -> Result<Self, InvalidRequest> {
         IdempotencyKey::new(key)
     }
 }
 
 impl TryFrom<String> for IdempotencyKey {
-    type Error = crate::Error;
-    fn try_from(key: String) -> crate::Result<Self> {
+    type Error = InvalidRequest;
+    fn try_from(key: String) -> Result<Self, InvalidRequest> {
         IdempotencyKey::new(key)
     }
 }
@@ -444,6 +354,134 @@ impl<T> Page<T> {
             next_token,
         }
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// File inputs: the type (its constructors from files and bytes are in `files`).
+// ---------------------------------------------------------------------------------------------
+
+/// The media types HeyGen accepts as attachments.
+pub const SUPPORTED_MEDIA_TYPES: &[&str] = &[
+    "image/png",
+    "image/jpeg",
+    "video/mp4",
+    "video/webm",
+    "audio/mpeg",
+    "audio/wav",
+    "application/pdf",
+];
+
+/// A file attached to a Video Agent request.
+#[derive(Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
+#[serde(tag = "type", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum FileInput {
+    /// A publicly accessible HTTPS URL HeyGen downloads.
+    Url {
+        /// Publicly accessible HTTPS URL for the asset.
+        url: String,
+    },
+    /// An asset uploaded earlier (see `Client::assets`).
+    AssetId {
+        /// HeyGen asset ID from the asset upload endpoint.
+        asset_id: String,
+    },
+    /// The file's bytes, inline.
+    Base64 {
+        /// MIME type of the encoded content (e.g. `image/png`).
+        media_type: String,
+        /// Base64-encoded file content.
+        data: String,
+    },
+}
+
+impl FileInput {
+    /// A file HeyGen downloads from a public URL.
+    pub fn url(url: impl Into<String>) -> Self {
+        FileInput::Url { url: url.into() }
+    }
+
+    /// A file uploaded earlier, by its asset ID.
+    pub fn asset_id(asset_id: impl Into<String>) -> Self {
+        FileInput::AssetId {
+            asset_id: asset_id.into(),
+        }
+    }
+
+    /// A file sent inline: the bytes are base64-encoded.
+    pub fn base64(media_type: impl Into<String>, bytes: impl AsRef<[u8]>) -> Self {
+        FileInput::Base64 {
+            media_type: media_type.into(),
+            data: base64::engine::general_purpose::STANDARD.encode(bytes),
+        }
+    }
+
+    /// Checks the input as HeyGen would, without sending anything.
+    pub fn validate(&self) -> Result<(), InvalidRequest> {
+        match self {
+            FileInput::Url { url } => check_http_url("files", url),
+            FileInput::AssetId { asset_id } => {
+                if asset_id.trim().is_empty() {
+                    Err(invalid_file("an asset_id must not be empty"))
+                } else {
+                    Ok(())
+                }
+            }
+            FileInput::Base64 { media_type, data } => {
+                if !SUPPORTED_MEDIA_TYPES.contains(&media_type.as_str()) {
+                    return Err(invalid_file(format!(
+                        "media type {media_type:?} is not supported (supported: {})",
+                        SUPPORTED_MEDIA_TYPES.join(", ")
+                    )));
+                }
+                if data.is_empty() {
+                    return Err(invalid_file("base64 data must not be empty"));
+                }
+                base64::engine::general_purpose::STANDARD
+                    .decode(data)
+                    .map_err(|e| invalid_file(format!("data is not valid base64: {e}")))?;
+                Ok(())
+            }
+        }
+    }
+}
+
+impl fmt::Debug for FileInput {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            FileInput::Url { url } => f.debug_struct("Url").field("url", url).finish(),
+            FileInput::AssetId { asset_id } => f
+                .debug_struct("AssetId")
+                .field("asset_id", asset_id)
+                .finish(),
+            // Inline data can be megabytes: show its size, not its content.
+            FileInput::Base64 { media_type, data } => f
+                .debug_struct("Base64")
+                .field("media_type", media_type)
+                .field("data_len", &data.len())
+                .finish(),
+        }
+    }
+}
+
+fn invalid_file(reason: impl Into<String>) -> InvalidRequest {
+    InvalidRequest {
+        field: "files",
+        reason: reason.into(),
+    }
+}
+
+/// Checks that `value` is an absolute `http` or `https` URL with a host.
+pub(crate) fn check_http_url(field: &'static str, value: &str) -> Result<(), InvalidRequest> {
+    let fail = |why: String| InvalidRequest { field, reason: why };
+    let url = reqwest::Url::parse(value)
+        .map_err(|e| fail(format!("must be an absolute http(s) URL ({value:?}: {e})")))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none_or(str::is_empty) {
+        return Err(fail(format!(
+            "must be an absolute http(s) URL, got {value:?}"
+        )));
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -191,6 +191,16 @@ pub enum WaitUpdate {
     Done(WaitOutcome),
 }
 
+impl WaitOutcome {
+    /// The finished video, or [`Error::Wait`] describing why there is none.
+    pub fn into_video(self) -> Result<VideoDetail> {
+        match self {
+            WaitOutcome::Completed { video, .. } => Ok(*video),
+            other => Err(Error::Wait(Box::new(other))),
+        }
+    }
+}
+
 /// Where the waiter gets its statuses from (the client, or a fake in tests).
 pub(crate) trait Source: Send + Sync {
     fn session(&self, id: &str) -> impl Future<Output = Result<VideoAgentSession>> + Send;

@@ -23,7 +23,7 @@ use crate::types::{Asset, IdempotencyKey};
 pub const UPLOAD_LIMIT_BYTES: u64 = 32 * 1024 * 1024;
 
 /// Largest local file [`Assets::file_input`] sends inline rather than uploading.
-pub const INLINE_LIMIT_BYTES: u64 = 4 * 1024 * 1024;
+pub const INLINE_THRESHOLD_BYTES: u64 = 4 * 1024 * 1024;
 
 const OPERATION: &str = crate::resources::generated::ids::UPLOAD_ASSET;
 
@@ -32,7 +32,7 @@ const OPERATION: &str = crate::resources::generated::ids::UPLOAD_ASSET;
 /// [`FileInput::asset_id`](crate::FileInput::asset_id) when it is large or reused.
 impl Assets<'_> {
     /// A file input for a local file, decided by size: files up to
-    /// [`INLINE_LIMIT_BYTES`] (4 MB) are sent inline (type detected from their content),
+    /// [`INLINE_THRESHOLD_BYTES`] (4 MB) are sent inline (type detected from their content),
     /// larger ones are uploaded first and referenced by asset id.
     pub async fn file_input(&self, path: impl AsRef<Path>) -> Result<FileInput> {
         let path = path.as_ref();
@@ -43,7 +43,7 @@ impl Assets<'_> {
                 source,
             })?
             .len();
-        if size <= INLINE_LIMIT_BYTES {
+        if size <= INLINE_THRESHOLD_BYTES {
             FileInput::from_path(path).await
         } else {
             let asset = self.upload(path).await?;

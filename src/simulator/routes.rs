@@ -742,7 +742,7 @@ async fn create_endpoint(State(shared): Sim, headers: HeaderMap, bytes: Bytes) -
         return response;
     }
     let url = text(&value, "url").unwrap_or_default();
-    if crate::files::check_http_url("url", &url).is_err() {
+    if crate::types::check_http_url("url", &url).is_err() {
         return invalid("url", "url must be an absolute http(s) URL.");
     }
     let mut world = shared.world();
@@ -787,7 +787,7 @@ async fn update_endpoint(State(shared): Sim, Path(id): Path<String>, bytes: Byte
         return not_found("Endpoint");
     };
     if let Some(url) = text(&value, "url") {
-        if crate::files::check_http_url("url", &url).is_err() {
+        if crate::types::check_http_url("url", &url).is_err() {
             return invalid("url", "url must be an absolute http(s) URL.");
         }
         endpoint.url = url;
