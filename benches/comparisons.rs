@@ -132,16 +132,20 @@ async fn per_call_overhead() {
     println!("   like for like: raw reqwest with the same 30 s per-request timeout {timed:>8.1} µs/call   ratio {:.3}", ours / timed);
 }
 
-async fn run_jobs(jobs: usize, options: WaitOptions) -> (f64, Duration, usize) {
+async fn run_jobs(jobs: usize, options: WaitOptions, http2: bool) -> (f64, Duration, usize) {
     let sim = Simulator::new().time_scale(60.0).start().await.unwrap();
     // Over TLS, HeyGen's API negotiates HTTP/2 and multiplexes; on plain loopback that takes
-    // prior knowledge. (Over HTTP/1.1, 1,000 concurrent jobs need 1,000 connections.)
-    let http = reqwest::Client::builder()
-        .http2_prior_knowledge()
-        .build()
-        .unwrap();
-    let client = Client::builder()
-        .http_client(http)
+    // prior knowledge. The default client speaks HTTP/1.1 here: 1,000 concurrent jobs then
+    // need 1,000 connections.
+    let mut client = Client::builder();
+    if http2 {
+        let http = reqwest::Client::builder()
+            .http2_prior_knowledge()
+            .build()
+            .unwrap();
+        client = client.http_client(http);
+    }
+    let client = client
         .api_key(sim.api_key())
         .base_url(sim.base_url())
         .retry_policy(RetryPolicy::default().max_backoff(Duration::from_millis(500)))
@@ -172,26 +176,62 @@ async fn run_jobs(jobs: usize, options: WaitOptions) -> (f64, Duration, usize) {
     (per_job, wall, completed)
 }
 
-async fn waits_at_scale() {
-    const JOBS: usize = 1000;
-    // The default schedule (2 s growing ×1.5 to 30 s, 20 min deadline), compressed 60× like
-    // the simulated time.
+const JOBS: usize = 1000;
+
+/// The wait schedules of row 2, compressed 60× like the simulated time: the default one
+/// (2 s growing ×1.5 to 30 s, 20 min deadline) and a fixed 2 s interval.
+fn schedule(fixed: bool) -> WaitOptions {
     let ours = WaitOptions::new()
         .initial_interval(Duration::from_secs(2) / 60)
         .max_interval(Duration::from_secs(30) / 60)
         .deadline(Duration::from_secs(20 * 60) / 60);
-    let fixed = ours
-        .clone()
-        .max_interval(Duration::from_secs(2) / 60)
-        .backoff_factor(1.0);
-    let (per_job, wall, done) = run_jobs(JOBS, ours).await;
-    let peak = peak_rss_mib();
-    let (fixed_per_job, fixed_wall, fixed_done) = run_jobs(JOBS, fixed).await;
-    println!("2. waits at scale      {JOBS} concurrent create-and-wait jobs over HTTP/2, simulator in-process at 60× (a 65 s job takes ~1.1 s)");
-    println!("   default 2 s→30 s schedule: {done}/{JOBS} completed, {per_job:.1} requests/job, wall {:.2} s, peak RSS {} (goal ≤ 64 MiB)",
-        wall.as_secs_f64(), peak.map_or("n/a".into(), |p| format!("{p:.1} MiB")));
-    println!("   fixed 2 s schedule:        {fixed_done}/{JOBS} completed, {fixed_per_job:.1} requests/job, wall {:.2} s   ratio {:.2} requests",
-        fixed_wall.as_secs_f64(), per_job / fixed_per_job);
+    if fixed {
+        ours.max_interval(Duration::from_secs(2) / 60)
+            .backoff_factor(1.0)
+    } else {
+        ours
+    }
+}
+
+/// One run of row 2 in a process of its own, so that its peak memory is its own:
+/// `comparisons --waits-child <default|fixed> <http2|http1>`.
+fn waits_child(args: &[String]) {
+    let fixed = args.first().map(String::as_str) == Some("fixed");
+    let http2 = args.get(1).map(String::as_str) == Some("http2");
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let (per_job, wall, done) = rt.block_on(run_jobs(JOBS, schedule(fixed), http2));
+    println!(
+        "{per_job} {} {done} {}",
+        wall.as_secs_f64(),
+        peak_rss_mib().unwrap_or(f64::NAN)
+    );
+}
+
+fn waits_at_scale() {
+    let run = |schedule: &str, protocol: &str| -> (f64, f64, usize, f64) {
+        let out = std::process::Command::new(std::env::current_exe().unwrap())
+            .args(["--waits-child", schedule, protocol])
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        let f: Vec<&str> = text.split_whitespace().collect();
+        (
+            f[0].parse().unwrap(),
+            f[1].parse().unwrap(),
+            f[2].parse().unwrap(),
+            f[3].parse().unwrap(),
+        )
+    };
+    println!("2. waits at scale      {JOBS} concurrent create-and-wait jobs, simulator in-process at 60× (a 65 s job takes ~1.1 s); each run in its own process");
+    let (per_job, wall, done, peak) = run("default", "http2");
+    println!("   default 2 s→30 s schedule, HTTP/2:        {done}/{JOBS} completed, {per_job:.1} requests/job, wall {wall:.2} s, peak RSS {peak:.1} MiB (goal ≤ 64 MiB)");
+    let (_, h1_wall, h1_done, h1_peak) = run("default", "http1");
+    println!("   default schedule, default client (HTTP/1.1): {h1_done}/{JOBS} completed, wall {h1_wall:.2} s, peak RSS {h1_peak:.1} MiB");
+    let (fixed_per_job, fixed_wall, fixed_done, _) = run("fixed", "http2");
+    println!("   baseline, the same waiter at a fixed 2 s interval, run after it: {fixed_done}/{JOBS} completed, {fixed_per_job:.1} requests/job, wall {fixed_wall:.2} s   ratio {:.2} requests", per_job / fixed_per_job);
 }
 
 fn webhook_verify() {
@@ -284,6 +324,10 @@ fn main() {
     if std::env::args().any(|a| a == "--list") {
         return; // `cargo test --benches` asks for a listing.
     }
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(at) = args.iter().position(|a| a == "--waits-child") {
+        return waits_child(&args[at + 1..]);
+    }
     // `cargo bench -- overhead webhook` runs only those comparisons.
     let only: Vec<String> = std::env::args()
         .skip(1)
@@ -299,7 +343,7 @@ fn main() {
         rt.block_on(per_call_overhead());
     }
     if wanted("waits") {
-        rt.block_on(waits_at_scale());
+        waits_at_scale();
     }
     if wanted("webhook") {
         webhook_verify();
