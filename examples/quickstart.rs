@@ -119,7 +119,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 "  [{:>5.1}s] {:?} {}{progress}",
                 event.elapsed.as_secs_f64(),
                 event.phase,
-                event.status
+                event.status.as_ref().map_or("(retrying)", |s| s.as_str())
             );
         });
     let outcome = client

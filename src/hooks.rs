@@ -79,7 +79,7 @@ pub(crate) async fn execute(
     let debug = tracing::enabled!(tracing::Level::DEBUG);
     if debug {
         if let Some(body) = request.body().and_then(|b| b.as_bytes()) {
-            tracing::debug!(operation, body = %excerpt(body), "request body");
+            tracing::debug!(operation, body = %redacted_excerpt(body), "request body");
         }
     }
     let started = Instant::now();
@@ -120,7 +120,7 @@ async fn buffer(response: Response) -> reqwest::Result<Response> {
     let url = response.url().clone();
     let (mut parts, body) = http::Response::<reqwest::Body>::from(response).into_parts();
     let body = body.collect().await?.to_bytes();
-    tracing::debug!(status = parts.status.as_u16(), body = %excerpt(&body), "response body");
+    tracing::debug!(status = parts.status.as_u16(), body = %redacted_excerpt(&body), "response body");
     // reqwest keeps the URL in an extension only its response builder can set.
     if let Ok(carrier) = http::Response::builder().url(url).body(()) {
         parts.extensions.extend(carrier.into_parts().0.extensions);
@@ -129,7 +129,7 @@ async fn buffer(response: Response) -> reqwest::Result<Response> {
 }
 
 /// A loggable excerpt of a body, with webhook secrets blanked out.
-fn excerpt(body: &[u8]) -> String {
+fn redacted_excerpt(body: &[u8]) -> String {
     crate::error::excerpt(&redact(body), LOG_BODY_LIMIT)
 }
 
@@ -172,13 +172,13 @@ mod tests {
     #[test]
     fn secrets_are_redacted_from_logged_bodies() {
         let body = br#"{"data":{"endpoint_id":"ep","secret":"whsec_live_value","nested":[{"secret":"whsec_2"}]}}"#;
-        let logged = excerpt(body);
+        let logged = redacted_excerpt(body);
         assert!(
             !logged.contains("whsec_live_value") && !logged.contains("whsec_2"),
             "{logged}"
         );
         assert!(logged.contains("[redacted]") && logged.contains("\"ep\""));
-        assert!(!excerpt(br#"not json "secret": whsec_x"#).contains("whsec_x"));
-        assert_eq!(excerpt(br#"{"a":1}"#), r#"{"a":1}"#);
+        assert!(!redacted_excerpt(br#"not json "secret": whsec_x"#).contains("whsec_x"));
+        assert_eq!(redacted_excerpt(br#"{"a":1}"#), r#"{"a":1}"#);
     }
 }

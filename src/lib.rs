@@ -45,4 +45,4 @@ pub use resources::{INLINE_THRESHOLD_BYTES, UPLOAD_LIMIT_BYTES};
 pub use retry::RetryPolicy;
 pub use transfer::Progress;
 pub use types::{EventType, Page, SessionStatus, VideoAgentSession, VideoDetail, VideoStatus};
-pub use wait::{WaitEvent, WaitOptions, WaitPhase, WaitStream, WaitUpdate};
+pub use wait::{PolledStatus, WaitEvent, WaitOptions, WaitPhase, WaitStream, WaitUpdate};

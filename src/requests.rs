@@ -111,24 +111,9 @@ impl CreateVideoAgentRequest {
         &self.prompt
     }
 
-    /// The mode, if set.
-    pub fn get_mode(&self) -> Option<AgentMode> {
-        self.mode
-    }
-
     /// The attached files.
     pub fn files(&self) -> &[FileInput] {
         self.files.as_deref().unwrap_or_default()
-    }
-
-    /// The callback URL, if set.
-    pub fn get_callback_url(&self) -> Option<&str> {
-        self.callback_url.as_deref()
-    }
-
-    /// The callback ID, if set.
-    pub fn get_callback_id(&self) -> Option<&str> {
-        self.callback_id.as_deref()
     }
 
     /// Sets the mode: `generate` (default) or `chat`.

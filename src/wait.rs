@@ -33,7 +33,7 @@ use crate::types::{SessionStatus, VideoAgentSession, VideoDetail, VideoStatus};
 ///
 /// let options = WaitOptions::new()
 ///     .deadline(Duration::from_secs(30 * 60))
-///     .on_progress(|event| eprintln!("{} {:?}% after {:?}", event.status, event.progress, event.elapsed));
+///     .on_progress(|event| eprintln!("{:?} {:?}% after {:?}", event.status, event.progress, event.elapsed));
 /// ```
 #[derive(Clone)]
 #[must_use]
@@ -157,8 +157,34 @@ pub enum WaitPhase {
     Video,
 }
 
+/// The status one poll saw: the session's or the video's, typed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum PolledStatus {
+    /// A session's status.
+    Session(SessionStatus),
+    /// A video's status.
+    Video(VideoStatus),
+}
+
+impl PolledStatus {
+    /// The status as sent by HeyGen.
+    pub fn as_str(&self) -> &str {
+        match self {
+            PolledStatus::Session(status) => status.as_str(),
+            PolledStatus::Video(status) => status.as_str(),
+        }
+    }
+}
+
+impl fmt::Display for PolledStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// What one poll saw.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct WaitEvent {
     /// Which resource was polled.
@@ -167,8 +193,8 @@ pub struct WaitEvent {
     pub session_id: Option<String>,
     /// The video, once known.
     pub video_id: Option<String>,
-    /// The status seen, as sent by HeyGen (empty when the poll failed and will be retried).
-    pub status: String,
+    /// The status seen (`None` when the poll failed and will be retried).
+    pub status: Option<PolledStatus>,
     /// Whether the status differs from the previous poll's.
     pub changed: bool,
     /// The session's progress (0–100), when reported.
@@ -178,7 +204,7 @@ pub struct WaitEvent {
     /// Time since the wait started.
     pub elapsed: Duration,
     /// The retryable error this poll ended with, if any (the wait goes on).
-    pub error: Option<String>,
+    pub error: Option<Arc<Error>>,
 }
 
 /// One item of a wait stream.
@@ -257,7 +283,7 @@ struct Waiter<S> {
     deadline: Instant,
     interval: Duration,
     polls: u32,
-    last_status: Option<String>,
+    last_status: Option<PolledStatus>,
     /// When the next poll is due (`None`: now).
     next_poll: Option<Instant>,
     final_poll_done: bool,
@@ -285,7 +311,7 @@ impl<S: Source> Waiter<S> {
         WaitOutcome::TimedOut(TimedOut {
             session_id,
             video_id,
-            last_status: self.last_status.clone(),
+            last_status: self.last_status.as_ref().map(|s| s.as_str().to_string()),
             elapsed: self.started.elapsed(),
             polls: self.polls,
         })
@@ -341,7 +367,7 @@ impl<S: Source> Waiter<S> {
                 };
                 let mut event = self.event(
                     WaitPhase::Session,
-                    session.status.as_str(),
+                    Some(PolledStatus::Session(session.status.clone())),
                     Some(i64::from(session.progress)),
                 );
                 let known_video = session.video_id.clone().filter(|v| !v.is_empty());
@@ -390,7 +416,11 @@ impl<S: Source> Waiter<S> {
                     Ok(Err(e)) => return Err(e),
                     Ok(Ok(video)) => video,
                 };
-                let event = self.event(WaitPhase::Video, video.status.as_str(), None);
+                let event = self.event(
+                    WaitPhase::Video,
+                    Some(PolledStatus::Video(video.status.clone())),
+                    None,
+                );
                 match video.status {
                     VideoStatus::Completed => Ok(Step::Done(WaitOutcome::Completed {
                         session_id,
@@ -427,9 +457,9 @@ impl<S: Source> Waiter<S> {
             video_id = video_id.as_str(),
             "session answered 404; following its video"
         );
-        let mut event = self.event(WaitPhase::Session, "", None);
+        let mut event = self.event(WaitPhase::Session, None, None);
         event.video_id = Some(video_id.clone());
-        event.error = Some(error.to_string());
+        event.error = Some(Arc::new(error));
         self.follow_video(id, video_id);
         Ok(Step::Event(event))
     }
@@ -447,24 +477,29 @@ impl<S: Source> Waiter<S> {
 
     fn failed_poll(&mut self, phase: WaitPhase, error: Error) -> Step {
         tracing::debug!(error = %error, "poll failed; waiting goes on");
-        let mut event = self.event(phase, "", None);
+        let mut event = self.event(phase, None, None);
         event.changed = false;
-        event.error = Some(error.to_string());
+        event.error = Some(Arc::new(error));
         self.schedule();
         Step::Event(event)
     }
 
-    fn event(&mut self, phase: WaitPhase, status: &str, progress: Option<i64>) -> WaitEvent {
-        let changed = !status.is_empty() && self.last_status.as_deref() != Some(status);
-        if !status.is_empty() {
-            self.last_status = Some(status.to_string());
+    fn event(
+        &mut self,
+        phase: WaitPhase,
+        status: Option<PolledStatus>,
+        progress: Option<i64>,
+    ) -> WaitEvent {
+        let changed = status.is_some() && self.last_status != status;
+        if status.is_some() {
+            self.last_status.clone_from(&status);
         }
         let (session_id, video_id) = self.phase.ids();
         WaitEvent {
             phase,
             session_id,
             video_id,
-            status: status.to_string(),
+            status,
             changed,
             progress,
             polls: self.polls,

@@ -3,7 +3,7 @@
 use std::io::IsTerminal as _;
 use std::time::Duration;
 
-use heygen_api::{Error, Progress, WaitEvent};
+use heygen_api::{Error, Progress, WaitEvent, WaitPhase};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 
@@ -74,28 +74,41 @@ impl Reporter {
         Reporter { bar }
     }
 
+    /// One poll of a wait. The session phase reports a percentage, shown on the bar; the
+    /// video phase reports none, so the bar turns into a spinner with the elapsed time.
     pub(crate) fn wait_event(&self, event: &WaitEvent) {
-        let status = if event.status.is_empty() {
-            "retrying"
-        } else {
-            event.status.as_str()
-        };
-        let progress = match (event.progress, status) {
-            (Some(p), _) => p.clamp(0, 100) as u64,
-            (None, "completed") => 100,
-            (None, _) => self.bar.as_ref().map_or(0, |b| b.position()),
-        };
+        let status = event.status.as_ref().map_or("retrying", |s| s.as_str());
+        let video = event.phase == WaitPhase::Video;
         match &self.bar {
-            Some(bar) => {
-                bar.set_position(progress);
-                bar.set_message(format!("{:?} {status}", event.phase).to_lowercase());
+            Some(bar) if video => {
+                if bar.length().is_some() {
+                    bar.set_style(
+                        ProgressStyle::with_template("{spinner} [{elapsed_precise}] {msg}")
+                            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+                    );
+                    bar.unset_length();
+                }
+                bar.set_message(format!("video {status}"));
             }
-            None => eprintln!(
-                "{:>7.1}s poll {:>3} {:?} {status} {progress}%",
-                event.elapsed.as_secs_f64(),
-                event.polls,
-                event.phase
-            ),
+            Some(bar) => {
+                if let Some(progress) = event.progress {
+                    bar.set_position(progress.clamp(0, 100) as u64);
+                }
+                bar.set_message(format!("session {status}"));
+            }
+            None => {
+                let progress = event
+                    .progress
+                    .filter(|_| !video)
+                    .map(|p| format!(" {p}%"))
+                    .unwrap_or_default();
+                let phase = if video { "video" } else { "session" };
+                eprintln!(
+                    "{:>7.1}s poll {:>3} {phase} {status}{progress}",
+                    event.elapsed.as_secs_f64(),
+                    event.polls,
+                );
+            }
         }
     }
 

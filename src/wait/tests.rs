@@ -152,7 +152,7 @@ async fn polls_the_session_until_a_video_then_the_video() {
     let events = events.lock().unwrap();
     let statuses: Vec<_> = events
         .iter()
-        .map(|e| (e.status.as_str(), e.changed))
+        .map(|e| (e.status.as_ref().map_or("", |s| s.as_str()), e.changed))
         .collect();
     assert_eq!(
         statuses,
@@ -336,7 +336,9 @@ async fn the_stream_yields_each_poll_then_the_outcome() {
     let statuses: Vec<_> = updates[..2]
         .iter()
         .map(|u| match u {
-            Ok(WaitUpdate::Progress(e)) => e.status.clone(),
+            Ok(WaitUpdate::Progress(e)) => {
+                e.status.as_ref().map_or(String::new(), |s| s.to_string())
+            }
             other => panic!("{other:?}"),
         })
         .collect();
