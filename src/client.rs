@@ -106,15 +106,17 @@ impl Client {
     pub(crate) fn raw_config(&self) -> Arc<Config> {
         Arc::clone(&self.raw.inner().config)
     }
+}
 
-    /// A generated client that records what happens to one call in `call`.
-    pub(crate) fn raw_for_call(&self, call: &Arc<CallContext>) -> raw::Client {
-        let shared = Shared {
-            config: Arc::clone(&self.raw.inner().config),
-            call: Some(Arc::clone(call)),
-        };
-        raw::Client::new_with_client(self.raw.baseurl(), self.raw.client().clone(), shared)
-    }
+tokio::task_local! {
+    /// The call an attempt belongs to, for the hooks: its options going in, what came back.
+    /// Set around each attempt, so the one generated client serves every call unchanged.
+    static CALL: Arc<CallContext>;
+}
+
+/// The call the running attempt belongs to, if any (none for a direct `raw()` call).
+pub(crate) fn current_call() -> Option<Arc<CallContext>> {
+    CALL.try_with(Arc::clone).ok()
 }
 
 /// Builds a [`Client`]. Setters never fail; [`ClientBuilder::build`] reports problems.
@@ -343,7 +345,6 @@ impl ClientBuilder {
         };
         let shared = Shared {
             config: Arc::new(config),
-            call: None,
         };
         Ok(Client {
             raw: Arc::new(raw::Client::new_with_client(&base_url, http, shared)),
@@ -381,7 +382,8 @@ pub(crate) async fn call<T>(
         repeatable: is_idempotent(&method, options.idempotency_key.is_some()),
     };
     let context = CallContext::new(options);
-    let raw = client.raw_for_call(&context);
+    let raw = client.raw();
+    let debug = tracing::enabled!(tracing::Level::DEBUG);
     let span = tracing::debug_span!(
         "heygen_api.request",
         operation,
@@ -393,33 +395,40 @@ pub(crate) async fn call<T>(
     let policy = &config.retry;
     let started = std::time::Instant::now();
     let outcome = crate::retry::run(policy, operation, |retry| {
-        let pending = attempt(&raw);
+        let pending = CALL.scope(Arc::clone(&context), attempt(raw));
         let context = &context;
         async move {
             let result = pending.await;
-            let span = tracing::Span::current();
-            span.record("attempts", retry + 1);
-            let record = context.snapshot();
-            if let Some(status) = record.status {
-                span.record("status", status.as_u16());
+            if debug {
+                let span = tracing::Span::current();
+                span.record("attempts", retry + 1);
+                let record = context.snapshot();
+                if let Some(status) = record.status {
+                    span.record("status", status.as_u16());
+                }
+                if let Some(id) = record.request_id.as_ref().and_then(|v| v.to_str().ok()) {
+                    span.record("request_id", id);
+                }
             }
-            if let Some(id) = &record.request_id {
-                span.record("request_id", id.as_str());
+            match result {
+                Ok(value) => Ok(value.into_inner()),
+                error => step.finish(error, &context.snapshot()).await,
             }
-            step.finish(result, &record).await
         }
     })
     .instrument(span.clone())
     .await;
-    span.in_scope(|| {
-        tracing::debug!(
-            operation,
-            attempts = context.snapshot().attempts,
-            elapsed_ms = started.elapsed().as_millis() as u64,
-            ok = outcome.is_ok(),
-            "request finished"
-        );
-    });
+    if debug {
+        span.in_scope(|| {
+            tracing::debug!(
+                operation,
+                attempts = context.snapshot().attempts,
+                elapsed_ms = started.elapsed().as_millis() as u64,
+                ok = outcome.is_ok(),
+                "request finished"
+            );
+        });
+    }
     outcome
 }
 
@@ -444,7 +453,6 @@ pub(crate) fn install_crypto_provider() {}
 #[derive(Clone)]
 pub struct Shared {
     pub(crate) config: Arc<Config>,
-    pub(crate) call: Option<Arc<CallContext>>,
 }
 
 impl fmt::Debug for Shared {

@@ -403,7 +403,7 @@ pub(crate) struct CallRecord {
     /// Headers of the last response, kept for error statuses only.
     pub(crate) headers: Option<HeaderMap>,
     /// `X-Request-Id` of the last response.
-    pub(crate) request_id: Option<String>,
+    pub(crate) request_id: Option<reqwest::header::HeaderValue>,
 }
 
 /// Whether a response with this status is retried. `repeatable`: repeating the request cannot
@@ -478,7 +478,11 @@ impl Attempt {
                         operation: self.operation,
                         status,
                         snippet: snippet(&body),
-                        request_id: record.request_id.clone(),
+                        request_id: record
+                            .request_id
+                            .as_ref()
+                            .and_then(|v| v.to_str().ok())
+                            .map(str::to_string),
                         source,
                     }))
                 }
@@ -568,7 +572,7 @@ impl Attempt {
 }
 
 /// `X-Request-Id`, HeyGen's identifier of a request (quote it to support).
-const REQUEST_ID: reqwest::header::HeaderName =
+pub(crate) const REQUEST_ID: reqwest::header::HeaderName =
     reqwest::header::HeaderName::from_static("x-request-id");
 
 pub(crate) fn request_id(headers: &HeaderMap) -> Option<String> {

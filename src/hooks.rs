@@ -30,7 +30,7 @@ impl ClientHooks<Shared> for raw::Client {
     }
 
     async fn exec(&self, request: Request, info: &OperationInfo) -> reqwest::Result<Response> {
-        execute(self.client(), self.inner(), request, info.operation_id).await
+        execute(self.client(), request, info.operation_id).await
     }
 }
 
@@ -38,7 +38,8 @@ impl ClientHooks<Shared> for raw::Client {
 /// credentials, the timeout, and the call's `Idempotency-Key`.
 pub(crate) fn prepare(shared: &Shared, request: &mut Request) {
     let config = &shared.config;
-    let call = shared.call.as_deref();
+    let call = crate::client::current_call();
+    let call = call.as_deref();
     request.headers_mut().remove(API_VERSION);
     if let Some(headers) = &config.per_request_headers {
         for (name, value) in headers {
@@ -72,7 +73,6 @@ pub(crate) fn prepare(shared: &Shared, request: &mut Request) {
 /// came back for the call's error mapping.
 pub(crate) async fn execute(
     http: &reqwest::Client,
-    shared: &Shared,
     request: Request,
     operation: &'static str,
 ) -> reqwest::Result<Response> {
@@ -89,9 +89,12 @@ pub(crate) async fn execute(
             outcome = buffer(response).await;
         }
     }
-    if let (Some(call), Ok(response)) = (shared.call.as_deref(), &outcome) {
+    let call = crate::client::current_call();
+    if let (Some(call), Ok(response)) = (call.as_deref(), &outcome) {
         let status = response.status();
-        let request_id = crate::error::request_id(response.headers());
+        // Kept as the header value (a reference count, no copy): it becomes text only if an
+        // error needs it.
+        let request_id = response.headers().get(crate::error::REQUEST_ID).cloned();
         // Success: only what a decode error would need. Errors: the headers too.
         let headers = (status.is_client_error() || status.is_server_error())
             .then(|| response.headers().clone());

@@ -9,7 +9,9 @@ use heygen_api::simulator::{RunningSimulator, Simulator};
 use heygen_api::webhook;
 use serde_json::Value;
 
-const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01";
+mod common;
+
+use common::PNG;
 
 /// A simulator served by its own runtime, alive as long as the value.
 struct Sim {
@@ -76,9 +78,7 @@ fn code(output: &Output) -> i32 {
     output.status.code().unwrap_or(-1)
 }
 
-fn fast() -> Simulator {
-    Simulator::new().time_scale(600.0)
-}
+use common::fast_simulator as fast;
 
 #[test]
 fn create_wait_download_and_inspect() {

@@ -7,12 +7,13 @@
 //! 5xx bursts on GET, truncated JSON, an HTML 502, an empty 500, a server slower than the
 //! timeout and keyless-POST behaviour (`tests/resilience.rs`); session 404 after `video_id` and
 //! unknown statuses (`tests/simulator.rs`, `src/wait/tests.rs`); a list that repeats its token
-//! (`tests/handwritten.rs`).
+//! (`tests/transfers_and_waits.rs`).
 
 mod common;
 
 use std::collections::HashSet;
-use std::io::{Read as _, Write as _};
+
+use common::{cut_response, whole_response, ScriptedServer};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -23,16 +24,11 @@ use axum::routing::post;
 use axum::Router;
 use heygen_api::simulator::Simulator;
 use heygen_api::webhook::Verifier;
-use heygen_api::{Client, CreateVideoAgentRequest, Error, RetryPolicy, WaitOptions};
+use heygen_api::{Client, CreateVideoAgentRequest, Error, RetryPolicy};
 
 const NO_HANG: Duration = Duration::from_secs(30);
 
-fn wait() -> WaitOptions {
-    WaitOptions::new()
-        .initial_interval(Duration::from_millis(10))
-        .max_interval(Duration::from_millis(40))
-        .deadline(Duration::from_secs(20))
-}
+use common::quick_wait as wait;
 
 fn client(base: &str, key: &str, retries: u32) -> Client {
     Client::builder()
@@ -202,38 +198,19 @@ async fn a_keyless_create_whose_answer_is_lost_is_not_retried() {
     assert_eq!(sim.session_count(), 1, "and it did take effect");
 }
 
-/// Each request seen by a [`resetting_server`]: its `Idempotency-Key`, if any.
-type Seen = Arc<Mutex<Vec<Option<String>>>>;
-
-/// Answers its first `cut` connections with a 200 that announces a 2,000-byte body, sends
-/// 100 bytes and resets the connection; later ones with a whole body (`body`).
-fn resetting_server(cut: usize, body: &'static str) -> (String, Seen) {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap();
-    let seen: Seen = Arc::default();
-    let log = Arc::clone(&seen);
-    std::thread::spawn(move || {
-        for (n, stream) in listener.incoming().enumerate() {
-            let Ok(mut stream) = stream else { continue };
-            let mut buf = [0u8; 8192];
-            let read = stream.read(&mut buf).unwrap_or(0);
-            let request = String::from_utf8_lossy(&buf[..read]).to_ascii_lowercase();
-            let key = request
-                .lines()
-                .find_map(|l| l.strip_prefix("idempotency-key:"))
-                .map(|k| k.trim().to_string());
-            log.lock().unwrap().push(key);
-            let response = if n < cut {
-                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 2000\r\n\r\n{\"data\": {\"id\": \"v1\", \"status\": \"comp".to_string()
-            } else {
-                format!("HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}", body.len())
-            };
-            let _ = stream.write_all(response.as_bytes());
-            let _ = stream.flush();
-            drop(stream);
-        }
-    });
-    (format!("http://{addr}"), seen)
+/// Answers its first `cut` connections (all of them for `None`) with a 200 that announces a
+/// 2,000-byte body, sends a few bytes and hangs up; later ones with the whole `body`.
+fn resetting_server(cut: Option<usize>, body: &str) -> ScriptedServer {
+    let short = cut_response(
+        "application/json",
+        2000,
+        br#"{"data": {"id": "v1", "status": "comp"#,
+    );
+    let mut script = vec![short; cut.unwrap_or(1)];
+    if cut.is_some() {
+        script.push(whole_response("application/json", body.as_bytes()));
+    }
+    ScriptedServer::start(script)
 }
 
 const VIDEO: &str = r#"{"data":{"id":"v1","status":"completed"}}"#;
@@ -242,7 +219,8 @@ const SESSION: &str =
 
 #[tokio::test]
 async fn a_connection_reset_mid_body_is_a_transport_error() {
-    let (base, seen) = resetting_server(usize::MAX, VIDEO);
+    let server = resetting_server(None, VIDEO);
+    let base = server.base.clone();
     let client = client(&base, "k", 0);
     let error = tokio::time::timeout(NO_HANG, client.videos().get("v1"))
         .await
@@ -250,24 +228,26 @@ async fn a_connection_reset_mid_body_is_a_transport_error() {
         .unwrap_err();
     assert!(matches!(error, Error::Transport { .. }), "{error:?}");
     assert!(error.is_retryable());
-    assert_eq!(seen.lock().unwrap().len(), 1);
+    assert_eq!(server.requests(), 1);
 }
 
 #[tokio::test]
 async fn a_get_whose_body_is_cut_short_is_retried() {
-    let (base, seen) = resetting_server(1, VIDEO);
+    let server = resetting_server(Some(1), VIDEO);
+    let base = server.base.clone();
     let video = tokio::time::timeout(NO_HANG, client(&base, "k", 2).videos().get("v1"))
         .await
         .expect("no hang")
         .unwrap();
     assert_eq!(video.id, "v1");
-    assert_eq!(seen.lock().unwrap().len(), 2);
+    assert_eq!(server.requests(), 2);
 }
 
 #[tokio::test]
 async fn a_create_whose_response_is_cut_short_is_repeated_only_with_its_key() {
     // Without a key the create may have been accepted: it is never sent twice.
-    let (base, seen) = resetting_server(usize::MAX, SESSION);
+    let server = resetting_server(None, SESSION);
+    let base = server.base.clone();
     let keyless = Client::builder()
         .api_key("k")
         .base_url(&base)
@@ -281,10 +261,11 @@ async fn a_create_whose_response_is_cut_short_is_repeated_only_with_its_key() {
         .expect("no hang")
         .unwrap_err();
     assert!(matches!(error, Error::Transport { .. }), "{error:?}");
-    assert_eq!(*seen.lock().unwrap(), vec![None]);
+    assert_eq!(server.header("idempotency-key"), vec![None]);
 
     // With its (automatic) key it is repeated, and every attempt carries the same key.
-    let (base, seen) = resetting_server(1, SESSION);
+    let server = resetting_server(Some(1), SESSION);
+    let base = server.base.clone();
     let created = tokio::time::timeout(
         NO_HANG,
         client(&base, "k", 2).video_agents().create(request()),
@@ -293,7 +274,7 @@ async fn a_create_whose_response_is_cut_short_is_repeated_only_with_its_key() {
     .expect("no hang")
     .unwrap();
     assert_eq!(created.session_id, "sess_1");
-    let keys = seen.lock().unwrap().clone();
+    let keys = server.header("idempotency-key");
     assert_eq!(keys.len(), 2);
     assert!(keys[0].is_some() && keys[0] == keys[1], "{keys:?}");
 }

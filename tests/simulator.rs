@@ -14,26 +14,14 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 use axum::Router;
 use heygen_api::contract::Spec;
-use heygen_api::simulator::{RunningSimulator, Simulator};
+use heygen_api::simulator::RunningSimulator;
 use heygen_api::webhook::{self, Verifier, WebhookEvent};
 use heygen_api::{
-    AgentMode, CreateVideoAgentRequest, ErrorCode, EventType, FileInput, SessionStatus,
-    WaitOptions, WaitOutcome,
+    AgentMode, CreateVideoAgentRequest, ErrorCode, EventType, FileInput, SessionStatus, WaitOutcome,
 };
 use serde_json::{json, Value};
 
-const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01";
-
-fn fast() -> Simulator {
-    Simulator::new().time_scale(600.0)
-}
-
-fn quick_wait() -> WaitOptions {
-    WaitOptions::new()
-        .initial_interval(Duration::from_millis(10))
-        .max_interval(Duration::from_millis(40))
-        .deadline(Duration::from_secs(20))
-}
+use common::{fast_simulator as fast, quick_wait, PNG};
 
 /// Calls the simulator directly and checks the answer against the spec.
 struct Checker<'a> {

@@ -141,7 +141,6 @@ impl Assets<'_> {
         let config = self.client.config();
         let shared = Shared {
             config: self.client.raw_config(),
-            call: None,
         };
         let key = config.auto_idempotency.then(IdempotencyKey::generate);
         let upload = Attempt {
@@ -164,7 +163,7 @@ impl Assets<'_> {
                 }
                 let mut request = builder.build().map_err(|e| upload.transport(e))?;
                 prepare(shared, &mut request);
-                let response = execute(self.client.http(), shared, request, OPERATION)
+                let response = execute(self.client.http(), request, OPERATION)
                     .await
                     .map_err(|e| upload.transport(e))?;
                 decode(upload, response).await

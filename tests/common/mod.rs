@@ -79,3 +79,96 @@ where
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
 }
+
+/// A PNG's first bytes: enough for type detection.
+pub const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01";
+
+/// A simulator whose minute passes in a tenth of a second.
+pub fn fast_simulator() -> heygen_api::simulator::Simulator {
+    heygen_api::simulator::Simulator::new().time_scale(600.0)
+}
+
+/// A wait that polls every few milliseconds, for simulators and mocks that answer at once.
+pub fn quick_wait() -> heygen_api::WaitOptions {
+    heygen_api::WaitOptions::new()
+        .initial_interval(Duration::from_millis(10))
+        .max_interval(Duration::from_millis(40))
+        .deadline(Duration::from_secs(20))
+}
+
+/// A whole HTTP/1.1 response that closes its connection.
+pub fn whole_response(content_type: &str, body: &[u8]) -> Vec<u8> {
+    let mut response = format!(
+        "HTTP/1.1 200 OK\r\ncontent-type: {content_type}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+        body.len()
+    )
+    .into_bytes();
+    response.extend_from_slice(body);
+    response
+}
+
+/// A response that announces `announced` body bytes, sends `sent`, and hangs up: a body cut
+/// short.
+pub fn cut_response(content_type: &str, announced: usize, sent: &[u8]) -> Vec<u8> {
+    assert!(sent.len() < announced);
+    let mut response = format!(
+        "HTTP/1.1 200 OK\r\ncontent-type: {content_type}\r\ncontent-length: {announced}\r\nconnection: close\r\n\r\n"
+    )
+    .into_bytes();
+    response.extend_from_slice(sent);
+    response
+}
+
+/// A TCP server that answers its n-th connection with `script[n]` (the last entry for every
+/// later one) and closes it, recording each request's head.
+pub struct ScriptedServer {
+    /// `http://127.0.0.1:<port>`.
+    pub base: String,
+    requests: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl ScriptedServer {
+    /// Starts the server on a thread of its own.
+    pub fn start(script: Vec<Vec<u8>>) -> Self {
+        use std::io::{Read as _, Write as _};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let requests = std::sync::Arc::<std::sync::Mutex<Vec<String>>>::default();
+        let log = std::sync::Arc::clone(&requests);
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { continue };
+                let mut buf = [0u8; 8192];
+                let read = stream.read(&mut buf).unwrap_or(0);
+                let n = {
+                    let mut log = log.lock().unwrap();
+                    log.push(String::from_utf8_lossy(&buf[..read]).to_ascii_lowercase());
+                    log.len() - 1
+                };
+                let _ = stream.write_all(&script[n.min(script.len() - 1)]);
+                let _ = stream.flush();
+            }
+        });
+        ScriptedServer { base, requests }
+    }
+
+    /// How many requests (one per connection) arrived.
+    pub fn requests(&self) -> usize {
+        self.requests.lock().unwrap().len()
+    }
+
+    /// A header of every request, in order (`None` where it was absent).
+    pub fn header(&self, name: &str) -> Vec<Option<String>> {
+        let prefix = format!("{}:", name.to_ascii_lowercase());
+        self.requests
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|head| {
+                head.lines()
+                    .find_map(|l| l.strip_prefix(prefix.as_str()))
+                    .map(|v| v.trim().to_string())
+            })
+            .collect()
+    }
+}

@@ -1,8 +1,8 @@
-//! Uploads, downloads, pagination streams and waits through real HTTP (httpmock).
+//! Uploads, downloads, pagination streams and waits, through real HTTP (httpmock and scripted
+//! servers).
 
 mod common;
 
-use std::io::{Read, Write};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -14,7 +14,7 @@ use heygen_api::{
 use httpmock::MockServer;
 use serde_json::json;
 
-use common::{client, KEY};
+use common::{client, cut_response, whole_response, ScriptedServer, KEY};
 
 const PNG_HEADER: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR";
 
@@ -238,42 +238,19 @@ async fn downloads_stream_to_the_destination_without_the_api_key() {
 }
 
 /// A response that announces 1,000 bytes, sends 400 and hangs up.
-const SHORT: &[u8] = b"HTTP/1.1 200 OK\r\ncontent-length: 1000\r\nconnection: close\r\n\r\n";
+fn short() -> Vec<u8> {
+    cut_response("video/mp4", 1000, &[1u8; 400])
+}
 
 /// A whole 1,000-byte response.
 fn whole() -> Vec<u8> {
-    let mut response =
-        b"HTTP/1.1 200 OK\r\ncontent-length: 1000\r\nconnection: close\r\n\r\n".to_vec();
-    response.extend([7u8; 1000]);
-    response
-}
-
-/// A server that answers its n-th connection with `script[n]` (a short body for `SHORT`) and
-/// the last entry after that; counts connections.
-fn scripted_server(script: Vec<Vec<u8>>) -> (String, Arc<AtomicU64>) {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap();
-    let connections = Arc::new(AtomicU64::new(0));
-    let counted = Arc::clone(&connections);
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(mut stream) = stream else { continue };
-            let n = counted.fetch_add(1, Ordering::SeqCst) as usize;
-            let mut buf = [0u8; 4096];
-            let _ = stream.read(&mut buf);
-            let response = &script[n.min(script.len() - 1)];
-            let _ = stream.write_all(response);
-            if response.as_slice() == SHORT {
-                let _ = stream.write_all(&[1u8; 400]);
-            }
-        }
-    });
-    (format!("http://{addr}"), connections)
+    whole_response("video/mp4", &[7u8; 1000])
 }
 
 #[tokio::test]
 async fn a_download_cut_short_starts_over_and_completes() {
-    let (base, connections) = scripted_server(vec![SHORT.to_vec(), whole()]);
+    let server = ScriptedServer::start(vec![short(), whole()]);
+    let base = server.base.clone();
     let dir = tempfile::tempdir().unwrap();
     let target = dir.path().join("out.mp4");
     let download = client(&base)
@@ -284,13 +261,14 @@ async fn a_download_cut_short_starts_over_and_completes() {
     assert_eq!(download.bytes, 1000);
     // The 400 bytes of the first attempt were discarded, not kept in front of the rest.
     assert_eq!(std::fs::read(&target).unwrap(), vec![7u8; 1000]);
-    assert_eq!(connections.load(Ordering::SeqCst), 2);
+    assert_eq!(server.requests() as u64, 2);
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
 }
 
 #[tokio::test]
 async fn a_download_to_a_writer_is_not_repeated_once_bytes_reached_it() {
-    let (base, connections) = scripted_server(vec![SHORT.to_vec(), whole()]);
+    let server = ScriptedServer::start(vec![short(), whole()]);
+    let base = server.base.clone();
     let mut sink = Vec::new();
     let e = client(&base)
         .videos()
@@ -307,7 +285,7 @@ async fn a_download_to_a_writer_is_not_repeated_once_bytes_reached_it() {
         400,
         "the writer holds what arrived, and only that"
     );
-    assert_eq!(connections.load(Ordering::SeqCst), 1);
+    assert_eq!(server.requests() as u64, 1);
 }
 
 #[tokio::test]
@@ -353,7 +331,8 @@ async fn downloads_retry_refusals_that_may_pass_before_the_body() {
 
 #[tokio::test]
 async fn a_cut_download_leaves_no_partial_file_and_keeps_the_old_one() {
-    let (base, connections) = scripted_server(vec![SHORT.to_vec()]);
+    let server = ScriptedServer::start(vec![short()]);
+    let base = server.base.clone();
     let dir = tempfile::tempdir().unwrap();
     let target = dir.path().join("out.mp4");
     std::fs::write(&target, b"previous").unwrap();
@@ -374,7 +353,7 @@ async fn a_cut_download_leaves_no_partial_file_and_keeps_the_old_one() {
         "a temporary file was left behind"
     );
     // The first attempt and the policy's two retries, no more.
-    assert_eq!(connections.load(Ordering::SeqCst), 3);
+    assert_eq!(server.requests() as u64, 3);
 }
 
 #[tokio::test]
