@@ -412,12 +412,18 @@ pub(crate) async fn call<T>(
             }
             match result {
                 Ok(value) => Ok(value.into_inner()),
-                error => step.finish(error, &context.snapshot()).await,
+                // Boxed: the error path's state stays out of every call's future, which is
+                // moved (copied) several times on the way to being polled.
+                error => Box::pin(step.finish(error, &context.snapshot())).await,
             }
         }
-    })
-    .instrument(span.clone())
-    .await;
+    });
+    // The span costs a wrapper poll per call; with DEBUG off nothing would record it.
+    let outcome = if debug {
+        outcome.instrument(span.clone()).await
+    } else {
+        outcome.await
+    };
     if debug {
         span.in_scope(|| {
             tracing::debug!(
