@@ -31,6 +31,7 @@ use crate::client::RequestOptions;
 use crate::error::{Error, Result};
 
 pub use crate::resources::generated::builders::*;
+pub use crate::resources::UploadAsset;
 
 /// What the crate knows about one operation of the spec.
 #[derive(Debug, Clone, Copy)]

@@ -18,6 +18,45 @@ use reqwest::Method;
 
 use crate::error::Result;
 
+/// A growing wait: `initial × factor^n` capped at `max`, then spread by up to `jitter` (a
+/// fraction, 0–0.5) either way, so that many clients do not act in lockstep. Retries and the
+/// polls of a wait both follow one.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Backoff {
+    pub(crate) initial: Duration,
+    pub(crate) factor: f64,
+    pub(crate) max: Duration,
+    pub(crate) jitter: f64,
+}
+
+impl Backoff {
+    /// The `n`-th wait (0-based), before jitter.
+    pub(crate) fn nominal(&self, n: u32) -> Duration {
+        let factor = if self.factor.is_finite() {
+            self.factor.max(1.0)
+        } else {
+            1.0
+        };
+        let grown = self.initial.as_secs_f64() * factor.powi(n.min(64) as i32);
+        Duration::try_from_secs_f64(grown.min(self.max.as_secs_f64())).unwrap_or(self.max)
+    }
+
+    /// The `n`-th wait (0-based), jittered.
+    pub(crate) fn wait(&self, n: u32) -> Duration {
+        let nominal = self.nominal(n);
+        let spread = if self.jitter.is_finite() {
+            self.jitter.clamp(0.0, 0.5)
+        } else {
+            0.0
+        };
+        if spread == 0.0 {
+            return nominal;
+        }
+        let factor = 1.0 - spread + 2.0 * spread * fastrand::f64();
+        Duration::try_from_secs_f64(nominal.as_secs_f64() * factor).unwrap_or(nominal)
+    }
+}
+
 /// How failed requests are retried.
 ///
 /// ```
@@ -99,21 +138,20 @@ impl RetryPolicy {
         self.max_backoff
     }
 
-    /// The wait before retry number `retry` (0-based), without `Retry-After`.
+    /// The schedule of waits between attempts (±25 % jitter when on).
+    fn schedule(&self) -> Backoff {
+        Backoff {
+            initial: self.initial_backoff,
+            factor: self.multiplier,
+            max: self.max_backoff,
+            jitter: if self.jitter { 0.25 } else { 0.0 },
+        }
+    }
+
+    /// The wait before retry number `retry` (0-based), without `Retry-After`, at most the
+    /// policy maximum.
     pub(crate) fn backoff(&self, retry: u32) -> Duration {
-        let factor = if self.multiplier.is_finite() {
-            self.multiplier.max(1.0)
-        } else {
-            1.0
-        };
-        let base = self.initial_backoff.as_secs_f64() * factor.powi(retry.min(64) as i32);
-        let jittered = if self.jitter {
-            base * (0.75 + 0.5 * fastrand::f64())
-        } else {
-            base
-        };
-        let capped = jittered.min(self.max_backoff.as_secs_f64());
-        Duration::try_from_secs_f64(capped).unwrap_or(self.max_backoff)
+        self.schedule().wait(retry).min(self.max_backoff)
     }
 
     /// The wait before retry number `retry`: the backoff, or longer when the server's

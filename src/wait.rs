@@ -23,6 +23,7 @@ use tokio::time::Instant;
 
 use crate::error::{Error, Result};
 pub use crate::outcome::{TimedOut, WaitOutcome};
+use crate::retry::Backoff;
 use crate::types::{SessionStatus, VideoAgentSession, VideoDetail, VideoStatus};
 
 /// How long and how often to poll.
@@ -117,28 +118,15 @@ impl WaitOptions {
         self
     }
 
-    fn next_interval(&self, current: Duration) -> Duration {
-        let factor = if self.backoff_factor.is_finite() {
-            self.backoff_factor.max(1.0)
-        } else {
-            1.0
-        };
-        let grown = current.as_secs_f64() * factor;
-        Duration::try_from_secs_f64(grown.min(self.max_interval.as_secs_f64()))
-            .unwrap_or(self.max_interval)
-    }
-
-    fn jittered(&self, interval: Duration) -> Duration {
-        let spread = if self.jitter.is_finite() {
-            self.jitter.clamp(0.0, 0.5)
-        } else {
-            0.0
-        };
-        if spread == 0.0 {
-            return interval;
+    /// The schedule of polls: the same kind of backoff as retries, with the wait's own
+    /// values.
+    fn schedule(&self) -> Backoff {
+        Backoff {
+            initial: self.initial_interval,
+            factor: self.backoff_factor,
+            max: self.max_interval,
+            jitter: self.jitter,
         }
-        let factor = 1.0 - spread + 2.0 * spread * fastrand::f64();
-        Duration::try_from_secs_f64(interval.as_secs_f64() * factor).unwrap_or(interval)
     }
 
     /// How long before the deadline the final poll happens.
@@ -281,7 +269,8 @@ struct Waiter<S> {
     phase: Phase,
     started: Instant,
     deadline: Instant,
-    interval: Duration,
+    /// Polls made in the current phase, for the schedule.
+    phase_polls: u32,
     polls: u32,
     last_status: Option<PolledStatus>,
     /// When the next poll is due (`None`: now).
@@ -295,7 +284,7 @@ impl<S: Source> Waiter<S> {
         Waiter {
             source,
             deadline: started + options.deadline,
-            interval: options.initial_interval,
+            phase_polls: 0,
             options,
             phase: start,
             started,
@@ -337,9 +326,9 @@ impl<S: Source> Waiter<S> {
     }
 
     fn schedule(&mut self) {
-        let wait = self.options.jittered(self.interval);
+        let wait = self.options.schedule().wait(self.phase_polls);
         self.next_poll = Some(Instant::now() + wait);
-        self.interval = self.options.next_interval(self.interval);
+        self.phase_polls += 1;
     }
 
     async fn step(&mut self) -> Result<Step> {
@@ -471,7 +460,7 @@ impl<S: Source> Waiter<S> {
             video_id,
         };
         self.next_poll = None;
-        self.interval = self.options.initial_interval;
+        self.phase_polls = 0;
         self.final_poll_done = false;
     }
 

@@ -61,7 +61,8 @@ async fn uploads_stream_a_file_and_report_progress() {
     let seen = Arc::clone(&sent);
     let asset = client(&server.base_url())
         .assets()
-        .upload_with_progress(&path, move |p| {
+        .upload(&path)
+        .on_progress(move |p| {
             assert_eq!(p.total, Some(100_000));
             seen.store(p.bytes, Ordering::SeqCst);
         })
@@ -507,4 +508,34 @@ async fn create_and_wait_follows_the_session_then_the_video() {
         updates.last(),
         Some(Ok(WaitUpdate::Done(WaitOutcome::Completed { .. })))
     ));
+}
+
+#[tokio::test]
+async fn uploads_take_the_same_per_call_options_as_every_request() {
+    let server = MockServer::start_async().await;
+    let keyed = server
+        .mock_async(|when, then| {
+            when.method("POST")
+                .path("/v3/assets")
+                .header("idempotency-key", "logo-upload-1");
+            then.status(200).json_body(asset_body());
+        })
+        .await;
+    let client = client(&server.base_url());
+    client
+        .assets()
+        .upload_bytes("logo.png", PNG_HEADER.to_vec())
+        .options(heygen_api::RequestOptions::new().idempotency_key("logo-upload-1"))
+        .await
+        .unwrap();
+    keyed.assert_calls_async(1).await;
+
+    let refused = client
+        .assets()
+        .upload_bytes("logo.png", PNG_HEADER.to_vec())
+        .options(heygen_api::RequestOptions::new().idempotency_key("not a key"))
+        .await
+        .unwrap_err();
+    assert_eq!(refused.invalid_request().unwrap().field, "idempotency_key");
+    keyed.assert_calls_async(1).await;
 }

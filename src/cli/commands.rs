@@ -50,7 +50,8 @@ pub(crate) async fn run(cli: Cli) -> i32 {
             let progress = Arc::clone(&reporter);
             let asset = client
                 .assets()
-                .upload_with_progress(&path, move |p| progress.transfer(p))
+                .upload(&path)
+                .on_progress(move |p| progress.transfer(p))
                 .await;
             reporter.finish();
             asset.map(|asset| {

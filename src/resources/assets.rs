@@ -9,7 +9,7 @@ use futures_util::StreamExt as _;
 use reqwest::multipart::{Form, Part};
 use tokio_util::io::ReaderStream;
 
-use crate::client::Shared;
+use crate::client::{CallOptions, Client, RequestOptions, Shared};
 use crate::error::{request_id, snippet, Attempt, DecodeFailure, Error, Result};
 use crate::files::FileInput;
 use crate::hooks::{execute, prepare, IDEMPOTENCY_KEY};
@@ -30,7 +30,7 @@ const OPERATION: &str = crate::resources::generated::ids::UPLOAD_ASSET;
 /// Inline a file as [`FileInput::base64`](crate::FileInput::base64) when it is small (it
 /// travels inside the JSON request, about 4/3 of its size); upload it once and pass
 /// [`FileInput::asset_id`](crate::FileInput::asset_id) when it is large or reused.
-impl Assets<'_> {
+impl<'a> Assets<'a> {
     /// A file input for a local file, decided by size: files up to
     /// [`INLINE_THRESHOLD_BYTES`] (4 MB) are sent inline (type detected from their content),
     /// larger ones are uploaded first and referenced by asset id.
@@ -52,125 +52,208 @@ impl Assets<'_> {
     }
 
     /// Uploads a file from disk, streamed (never read into memory whole). The 32 MB limit
-    /// is checked before anything is sent.
-    pub async fn upload(&self, path: impl AsRef<Path>) -> Result<Asset> {
-        self.upload_inner(path.as_ref(), None).await
-    }
-
-    /// [`upload`](Self::upload), reporting progress as bytes are sent.
-    pub async fn upload_with_progress(
-        &self,
-        path: impl AsRef<Path>,
-        progress: impl Fn(Progress) + Send + Sync + 'static,
-    ) -> Result<Asset> {
-        self.upload_inner(path.as_ref(), Some(Arc::new(progress)))
-            .await
-    }
-
-    async fn upload_inner(&self, path: &Path, progress: Option<ProgressFn>) -> Result<Asset> {
-        let io = |source| Error::Io {
-            context: format!("reading {}", path.display()),
-            source,
-        };
-        let size = tokio::fs::metadata(path).await.map_err(io)?.len();
-        check_size(size)?;
-        if size == 0 {
-            return Err(Error::invalid(
-                "file",
-                format!("{} is empty", path.display()),
-            ));
-        }
-        let name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "upload".into());
-        self.send(|| {
-            let name = name.clone();
-            let progress = progress.clone();
-            async move {
-                // Reopened for every attempt: a retry sends the whole file again.
-                let file = tokio::fs::File::open(path).await.map_err(io)?;
-                let mut sent = 0u64;
-                let stream = ReaderStream::new(file).inspect(move |chunk| {
-                    if let (Ok(chunk), Some(report)) = (chunk, &progress) {
-                        sent += chunk.len() as u64;
-                        report(Progress {
-                            bytes: sent,
-                            total: Some(size),
-                        });
-                    }
-                });
-                Ok(
-                    Part::stream_with_length(reqwest::Body::wrap_stream(stream), size)
-                        .file_name(name),
-                )
-            }
-        })
-        .await
+    /// is checked before anything is sent. Set progress reporting and per-call options on the
+    /// returned request, then `.await` it.
+    pub fn upload(&self, path: impl AsRef<Path>) -> UploadAsset<'a> {
+        UploadAsset::new(self.client, Source::Path(path.as_ref().to_path_buf()))
     }
 
     /// Uploads bytes under a file name. HeyGen detects the type from the bytes.
-    pub async fn upload_bytes(
+    pub fn upload_bytes(
         &self,
         file_name: impl Into<String>,
         bytes: impl Into<Bytes>,
-    ) -> Result<Asset> {
-        let bytes = bytes.into();
-        check_size(bytes.len() as u64)?;
-        if bytes.is_empty() {
-            return Err(Error::invalid("file", "is empty"));
+    ) -> UploadAsset<'a> {
+        UploadAsset::new(
+            self.client,
+            Source::Bytes {
+                name: file_name.into(),
+                bytes: bytes.into(),
+            },
+        )
+    }
+}
+
+/// What an upload sends.
+#[derive(Debug, Clone)]
+enum Source {
+    Path(std::path::PathBuf),
+    Bytes { name: String, bytes: Bytes },
+}
+
+/// An upload built by [`Assets::upload`] or [`Assets::upload_bytes`] (`POST /v3/assets`,
+/// multipart). Await it, or call [`send`](Self::send).
+#[must_use = "a request does nothing until it is awaited"]
+pub struct UploadAsset<'a> {
+    client: &'a Client,
+    source: Source,
+    progress: Option<ProgressFn>,
+    options: RequestOptions,
+}
+
+impl std::fmt::Debug for UploadAsset<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let source = match &self.source {
+            Source::Path(path) => format!("{}", path.display()),
+            Source::Bytes { name, bytes } => format!("{name} ({} bytes)", bytes.len()),
+        };
+        f.debug_struct("UploadAsset")
+            .field("source", &source)
+            .field("progress", &self.progress.is_some())
+            .field("options", &self.options)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<'a> UploadAsset<'a> {
+    fn new(client: &'a Client, source: Source) -> Self {
+        UploadAsset {
+            client,
+            source,
+            progress: None,
+            options: RequestOptions::new(),
         }
-        let file_name = file_name.into();
-        self.send(|| {
-            let part =
-                Part::stream_with_length(reqwest::Body::from(bytes.clone()), bytes.len() as u64)
-                    .file_name(file_name.clone());
-            async move { Ok(part) }
-        })
-        .await
     }
 
-    /// Sends the multipart request under the client's retry policy, building the file part
-    /// afresh for every attempt (a streamed body cannot be replayed). Every attempt carries the
-    /// same idempotency key: a retried upload is the same logical upload.
-    async fn send<F, Fut>(&self, make_part: F) -> Result<Asset>
-    where
-        F: Fn() -> Fut,
-        Fut: std::future::Future<Output = Result<Part>>,
-    {
-        let config = self.client.config();
-        let shared = Shared {
-            config: self.client.raw_config(),
-        };
-        let key = config.auto_idempotency.then(IdempotencyKey::generate);
-        let upload = Attempt {
-            operation: OPERATION,
-            repeatable: key.is_some(),
-        };
-        let url = format!("{}/v3/assets", self.client.base_url());
-        retry::run(&config.retry, OPERATION, |_| {
-            let (make_part, shared, url, key) = (&make_part, &shared, &url, &key);
-            async move {
-                let mut builder = self
-                    .client
-                    .http()
-                    .post(url)
-                    .header(reqwest::header::ACCEPT, "application/json")
-                    .timeout(config.transfer_timeout)
-                    .multipart(Form::new().part("file", make_part().await?));
-                if let Some(key) = key {
-                    builder = builder.header(IDEMPOTENCY_KEY, key.as_str());
-                }
-                let mut request = builder.build().map_err(|e| upload.transport(e))?;
-                prepare(shared, &mut request);
-                let response = execute(self.client.http(), request, OPERATION)
-                    .await
-                    .map_err(|e| upload.transport(e))?;
-                decode(upload, response).await
-            }
-        })
-        .await
+    /// Reports progress as bytes are sent (again from zero if an attempt is retried).
+    pub fn on_progress(mut self, progress: impl Fn(Progress) + Send + Sync + 'static) -> Self {
+        self.progress = Some(Arc::new(progress));
+        self
     }
+
+    /// Per-call options: idempotency key, timeout (default: the client's transfer timeout).
+    pub fn options(mut self, options: RequestOptions) -> Self {
+        self.options = options;
+        self
+    }
+
+    /// Checks the file, then uploads it, retrying as the client's policy allows.
+    ///
+    /// # Errors
+    /// [`Error::InvalidRequest`] for an empty file or one over 32 MB, or bad options (nothing
+    /// is sent); [`Error::Io`] when the file cannot be read; any error of the call.
+    pub async fn send(self) -> Result<Asset> {
+        let options = self.options.into_call()?;
+        match self.source {
+            Source::Path(path) => {
+                let io = |source| Error::Io {
+                    context: format!("reading {}", path.display()),
+                    source,
+                };
+                let size = tokio::fs::metadata(&path).await.map_err(io)?.len();
+                check_size(size)?;
+                if size == 0 {
+                    return Err(Error::invalid(
+                        "file",
+                        format!("{} is empty", path.display()),
+                    ));
+                }
+                let name = path
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_else(|| "upload".into());
+                let progress = self.progress;
+                let path = &path;
+                send(self.client, options, || {
+                    let name = name.clone();
+                    let progress = progress.clone();
+                    async move {
+                        // Reopened for every attempt: a retry sends the whole file again.
+                        let file = tokio::fs::File::open(path).await.map_err(io)?;
+                        let mut sent = 0u64;
+                        let stream = ReaderStream::new(file).inspect(move |chunk| {
+                            if let (Ok(chunk), Some(report)) = (chunk, &progress) {
+                                sent += chunk.len() as u64;
+                                report(Progress {
+                                    bytes: sent,
+                                    total: Some(size),
+                                });
+                            }
+                        });
+                        Ok(
+                            Part::stream_with_length(reqwest::Body::wrap_stream(stream), size)
+                                .file_name(name),
+                        )
+                    }
+                })
+                .await
+            }
+            Source::Bytes { name, bytes } => {
+                check_size(bytes.len() as u64)?;
+                if bytes.is_empty() {
+                    return Err(Error::invalid("file", "is empty"));
+                }
+                let total = bytes.len() as u64;
+                let progress = self.progress;
+                send(self.client, options, || {
+                    let part = Part::stream_with_length(reqwest::Body::from(bytes.clone()), total)
+                        .file_name(name.clone());
+                    if let Some(report) = &progress {
+                        report(Progress {
+                            bytes: total,
+                            total: Some(total),
+                        });
+                    }
+                    async move { Ok(part) }
+                })
+                .await
+            }
+        }
+    }
+}
+
+impl<'a> std::future::IntoFuture for UploadAsset<'a> {
+    type Output = Result<Asset>;
+    type IntoFuture =
+        std::pin::Pin<Box<dyn std::future::Future<Output = Result<Asset>> + Send + 'a>>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
+
+/// Sends the multipart request under the client's retry policy, building the file part afresh
+/// for every attempt (a streamed body cannot be replayed). Every attempt carries the call's
+/// idempotency key (the caller's, or one of its own): a retried upload is the same upload.
+async fn send<F, Fut>(client: &Client, options: CallOptions, make_part: F) -> Result<Asset>
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = Result<Part>>,
+{
+    let config = client.config();
+    let shared = Shared {
+        config: client.raw_config(),
+    };
+    let key = options
+        .idempotency_key
+        .or_else(|| config.auto_idempotency.then(IdempotencyKey::generate));
+    let timeout = options.timeout.unwrap_or(config.transfer_timeout);
+    let upload = Attempt {
+        operation: OPERATION,
+        repeatable: key.is_some(),
+    };
+    let url = format!("{}/v3/assets", client.base_url());
+    retry::run(&config.retry, OPERATION, |_| {
+        let (make_part, shared, url, key) = (&make_part, &shared, &url, &key);
+        async move {
+            let mut builder = client
+                .http()
+                .post(url)
+                .header(reqwest::header::ACCEPT, "application/json")
+                .timeout(timeout)
+                .multipart(Form::new().part("file", make_part().await?));
+            if let Some(key) = key {
+                builder = builder.header(IDEMPOTENCY_KEY, key.as_str());
+            }
+            let mut request = builder.build().map_err(|e| upload.transport(e))?;
+            prepare(shared, &mut request);
+            let response = execute(client.http(), request, OPERATION)
+                .await
+                .map_err(|e| upload.transport(e))?;
+            decode(upload, response).await
+        }
+    })
+    .await
 }
 
 fn check_size(size: u64) -> Result<()> {

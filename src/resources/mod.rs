@@ -10,7 +10,7 @@ mod assets;
 mod video_agents;
 mod videos;
 
-pub use assets::{INLINE_THRESHOLD_BYTES, UPLOAD_LIMIT_BYTES};
+pub use assets::{UploadAsset, INLINE_THRESHOLD_BYTES, UPLOAD_LIMIT_BYTES};
 
 use crate::error::{Error, Result};
 

@@ -351,21 +351,25 @@ async fn the_stream_yields_each_poll_then_the_outcome() {
 
 #[test]
 fn intervals_grow_to_the_maximum_and_jitter_is_bounded() {
-    let options = WaitOptions::new();
-    let mut interval = Duration::from_secs(2);
-    for _ in 0..20 {
-        interval = options.next_interval(interval);
+    let schedule = WaitOptions::new().schedule();
+    assert_eq!(schedule.nominal(0), Duration::from_secs(2));
+    assert_eq!(schedule.nominal(1), Duration::from_secs(3));
+    assert_eq!(schedule.nominal(20), Duration::from_secs(30));
+    for n in [0, 3, 20] {
+        let nominal = schedule.nominal(n).as_secs_f64();
+        for _ in 0..100 {
+            let j = schedule.wait(n).as_secs_f64();
+            assert!(
+                j >= nominal * 0.9 - 1e-9 && j <= nominal * 1.1 + 1e-9,
+                "{n}: {j}"
+            );
+        }
     }
-    assert_eq!(interval, Duration::from_secs(30));
-    for _ in 0..100 {
-        let j = options.jittered(Duration::from_secs(10));
-        assert!(j >= Duration::from_secs(9) && j <= Duration::from_secs(11));
-    }
+    let flat = WaitOptions::new().backoff_factor(0.2).schedule();
     assert_eq!(
-        WaitOptions::new()
-            .backoff_factor(0.2)
-            .next_interval(Duration::from_secs(3)),
-        Duration::from_secs(3)
+        flat.nominal(5),
+        Duration::from_secs(2),
+        "a factor below 1 counts as 1"
     );
 }
 
