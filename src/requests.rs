@@ -194,7 +194,7 @@ impl CreateVideoAgentRequest {
             ("brand_kit_id", &self.brand_kit_id),
             ("callback_id", &self.callback_id),
         ] {
-            check_id(field, value.as_deref())?;
+            check_optional_id(field, value.as_deref())?;
         }
         if let Some(url) = &self.callback_url {
             check_http_url("callback_url", url)?;
@@ -274,7 +274,7 @@ impl SendMessageRequest {
             ("voice_id", &self.voice_id),
             ("brand_kit_id", &self.brand_kit_id),
         ] {
-            check_id(field, value.as_deref())?;
+            check_optional_id(field, value.as_deref())?;
         }
         Ok(())
     }
@@ -326,7 +326,7 @@ fn check_files(files: Option<&[FileInput]>) -> Result<(), InvalidRequest> {
     Ok(())
 }
 
-fn check_id(field: &'static str, value: Option<&str>) -> Result<(), InvalidRequest> {
+fn check_optional_id(field: &'static str, value: Option<&str>) -> Result<(), InvalidRequest> {
     match value {
         Some(v) if v.trim().is_empty() => Err(InvalidRequest {
             field,

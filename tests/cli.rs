@@ -104,6 +104,19 @@ fn create_wait_download_and_inspect() {
     ]);
     let video = json(&out);
     assert_eq!(video["status"], "completed");
+    // Off a terminal, progress is plain lines on stderr: the session phase with its
+    // percentage, the video phase without one (it reports none).
+    let progress = String::from_utf8_lossy(&out.stderr);
+    let polls: Vec<&str> = progress.lines().filter(|l| l.contains(" poll ")).collect();
+    assert!(
+        polls
+            .iter()
+            .any(|l| l.contains(" session ") && l.ends_with('%')),
+        "{progress}"
+    );
+    let video_polls: Vec<&&str> = polls.iter().filter(|l| l.contains(" video ")).collect();
+    assert!(!video_polls.is_empty(), "{progress}");
+    assert!(video_polls.iter().all(|l| !l.contains('%')), "{progress}");
     let mp4 = std::fs::read(&target).unwrap();
     assert_eq!(&mp4[4..8], b"ftyp", "a real MP4 was downloaded");
     let video_id = video["id"].as_str().unwrap().to_string();
@@ -584,4 +597,28 @@ fn bodies_come_from_data_text_files_or_stdin_and_bad_ones_send_nothing() {
         schema["properties"]["events"]["items"]["enum"].is_array(),
         "references are inlined: {schema}"
     );
+}
+
+#[test]
+fn the_video_phase_is_shown_without_a_stale_percentage() {
+    // A render long enough for the wait to poll the video while it is processing.
+    let sim = Sim::start(Simulator::new().time_scale(100.0).render_seconds(400.0));
+    let out = sim.heygen(&["video-agent", "create", "--prompt", "Progress", "--wait"]);
+    assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
+    // Off a terminal, progress is plain lines on stderr: the session phase with its
+    // percentage, the video phase without one (it reports none).
+    let progress = String::from_utf8_lossy(&out.stderr);
+    let polls: Vec<&str> = progress.lines().filter(|l| l.contains(" poll ")).collect();
+    assert!(
+        polls
+            .iter()
+            .any(|l| l.contains(" session ") && l.ends_with('%')),
+        "{progress}"
+    );
+    let video_polls: Vec<&&str> = polls.iter().filter(|l| l.contains(" video ")).collect();
+    assert!(
+        video_polls.iter().any(|l| l.contains("processing")),
+        "{progress}"
+    );
+    assert!(video_polls.iter().all(|l| !l.contains('%')), "{progress}");
 }

@@ -211,6 +211,17 @@ async fn downloads_stream_to_the_destination_without_the_api_key() {
     assert_eq!(download.bytes, 50_000);
     assert_eq!(got.load(Ordering::SeqCst), 50_000);
     assert_eq!(std::fs::read(&target).unwrap(), content);
+    #[cfg(unix)]
+    {
+        // The finished file has the mode any new file gets under the umask (0644 usually),
+        // not the temporary file's 0600.
+        use std::os::unix::fs::PermissionsExt as _;
+        let reference = tempfile::tempdir().unwrap();
+        let plain = reference.path().join("plain");
+        std::fs::write(&plain, b"x").unwrap();
+        let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&target), mode(&plain), "{:o}", mode(&target));
+    }
     let leftovers: Vec<_> = std::fs::read_dir(dir.path())
         .unwrap()
         .map(|e| e.unwrap().file_name())
