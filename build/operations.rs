@@ -465,7 +465,18 @@ fn operation(
                 Some(item),
             )
         }
-        (Some(data), None) => (type_string(&data.2), "envelope.data".to_string(), None),
+        // `data` may be absent by HeyGen's own schemas; a success without it is a decode error.
+        (Some(data), None) => match option_inner(&data.2) {
+            Some(inner) => (
+                type_string(inner),
+                format!(
+                    "envelope.data.ok_or_else(|| crate::error::missing_data({:?}))?",
+                    op.id
+                ),
+                None,
+            ),
+            None => (type_string(&data.2), "envelope.data".to_string(), None),
+        },
         (None, _) => (type_string(&raw.response), "envelope".to_string(), None),
     };
     let paged = item.is_some() && op.query.iter().any(|q| q.name == "token");

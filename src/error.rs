@@ -571,6 +571,19 @@ impl Attempt {
     }
 }
 
+/// A success whose envelope has no `data`: nothing to return.
+pub(crate) fn missing_data(operation: &'static str) -> Error {
+    Error::Decode(Box::new(DecodeFailure {
+        operation,
+        status: StatusCode::OK,
+        snippet: String::new(),
+        request_id: None,
+        source: <serde_json::Error as serde::de::Error>::custom(
+            "the response has no `data` member",
+        ),
+    }))
+}
+
 /// `X-Request-Id`, HeyGen's identifier of a request (quote it to support).
 pub(crate) const REQUEST_ID: reqwest::header::HeaderName =
     reqwest::header::HeaderName::from_static("x-request-id");

@@ -570,3 +570,26 @@ async fn the_401_codes_in_either_spelling_are_understood() {
     assert_eq!(b.api_error().unwrap().code, ErrorCode::AuthenticationFailed);
     assert!(!a.is_retryable() && !b.is_retryable());
 }
+
+#[tokio::test]
+async fn a_success_without_data_is_a_decode_error_and_an_empty_list_is_empty() {
+    let server = MockServer::start_async().await;
+    server
+        .mock_async(|when, then| {
+            when.method("GET").path("/v3/videos/v1");
+            then.status(200).json_body(json!({}));
+        })
+        .await;
+    server
+        .mock_async(|when, then| {
+            when.method("GET").path("/v3/videos");
+            then.status(200).json_body(json!({"has_more": false}));
+        })
+        .await;
+    let client = client(&server.base_url());
+    let error = client.videos().get("v1").await.unwrap_err();
+    assert!(matches!(error, Error::Decode(_)), "{error:?}");
+    assert!(error.to_string().contains("get_video"), "{error}");
+    let page = client.videos().list().await.unwrap();
+    assert!(page.items.is_empty() && !page.has_more);
+}

@@ -273,15 +273,16 @@ async fn decode(upload: Attempt, response: reqwest::Response) -> Result<Asset> {
     if !status.is_success() {
         return Err(upload.error_from(status, &headers, &body));
     }
-    serde_json::from_slice::<AssetResponse>(&body)
-        .map(|envelope| envelope.data)
-        .map_err(|source| {
-            Error::Decode(Box::new(DecodeFailure {
-                operation: OPERATION,
-                status,
-                snippet: snippet(&body),
-                request_id: request_id(&headers),
-                source,
-            }))
-        })
+    let envelope = serde_json::from_slice::<AssetResponse>(&body).map_err(|source| {
+        Error::Decode(Box::new(DecodeFailure {
+            operation: OPERATION,
+            status,
+            snippet: snippet(&body),
+            request_id: request_id(&headers),
+            source,
+        }))
+    })?;
+    envelope
+        .data
+        .ok_or_else(|| crate::error::missing_data(OPERATION))
 }
