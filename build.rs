@@ -5,7 +5,9 @@
 //! - `operations.rs`: the typed layer of every operation (resource handles, request builders,
 //!   the operation table), included by `src/resources/mod.rs`;
 //! - `httpmock.rs`: progenitor's typed httpmock helpers, included by the tests;
-//! - `openapi.json`: the spec as JSON, embedded by `src/contract.rs`.
+//! - `openapi.json`: the spec as JSON, embedded by `src/contract.rs`;
+//! - `open_enums.rs`: an open enum for every other string enum of the spec, included by
+//!   `src/types.rs`.
 //!
 //! Operations marked `x-heygen-handwritten: true` (multipart uploads) are removed before
 //! generation; the crate implements them by hand. A broken spec stops the build with a message
@@ -13,6 +15,8 @@
 
 #[path = "build/generate.rs"]
 mod generate;
+#[path = "build/open_enums.rs"]
+mod open_enums;
 #[path = "build/operations.rs"]
 mod operations;
 
@@ -25,6 +29,7 @@ fn main() {
     println!("cargo:rerun-if-changed=build.rs");
     println!("cargo:rerun-if-changed=build/generate.rs");
     println!("cargo:rerun-if-changed=build/operations.rs");
+    println!("cargo:rerun-if-changed=build/open_enums.rs");
     let (Ok(manifest_dir), Ok(out_dir)) = (
         std::env::var("CARGO_MANIFEST_DIR"),
         std::env::var("OUT_DIR"),

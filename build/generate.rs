@@ -21,6 +21,8 @@ const REPLACEMENTS: &[(&str, &str)] = &[
     ("ApiError", "crate::ApiError"),
     ("IdempotencyKey", "crate::types::IdempotencyKey"),
     ("CreateVideoAgentRequest", "crate::CreateVideoAgentRequest"),
+    ("AgentMode", "crate::AgentMode"),
+    ("Orientation", "crate::Orientation"),
     ("SendMessageRequest", "crate::SendMessageRequest"),
 ];
 
@@ -45,7 +47,17 @@ pub fn run(spec_path: &Path, out_dir: &Path) -> Result<(), String> {
         &serde_json::to_string(&value).map_err(|e| e.to_string())?,
     )?;
 
-    let mut spec: openapiv3::OpenAPI = serde_json::from_value(value.clone())
+    // Every other string enum becomes an open enum (see `open_enums.rs`).
+    let mut generated = value.clone();
+    let handwritten: std::collections::BTreeSet<&str> =
+        REPLACEMENTS.iter().map(|(name, _)| *name).collect();
+    let enums = crate::open_enums::prepare(&mut generated, &handwritten);
+    write(
+        &out_dir.join("open_enums.rs"),
+        &crate::open_enums::source(&enums),
+    )?;
+
+    let mut spec: openapiv3::OpenAPI = serde_json::from_value(generated)
         .map_err(|e| format!("not a valid OpenAPI 3.0 document: {e}"))?;
     check_operation_ids(&spec)?;
     remove_handwritten(&mut spec);
@@ -58,6 +70,13 @@ pub fn run(spec_path: &Path, out_dir: &Path) -> Result<(), String> {
         .with_inner_type(quote_path("crate::client::Shared")?);
     for (schema, replacement) in REPLACEMENTS {
         settings.with_replacement(schema, replacement, std::iter::empty::<TypeImpl>());
+    }
+    for open in &enums {
+        settings.with_replacement(
+            &open.name,
+            format!("crate::types::{}", open.name),
+            std::iter::empty::<TypeImpl>(),
+        );
     }
 
     let client = generate(&settings, &spec, |g, s| g.generate_tokens(s))?;

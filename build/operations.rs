@@ -211,11 +211,13 @@ fn operation(
     }
 
     for q in &op.query {
-        let ident = snake(&q.name);
-        let ty = raw
-            .fields
-            .get(&ident)
-            .ok_or_else(|| format!("`{}`: no generated parameter `{ident}`", op.id))?;
+        // The generator's name for the parameter: a Rust keyword gets a trailing `_`.
+        let plain = snake(&q.name);
+        let ident = [plain.clone(), format!("{plain}_")]
+            .into_iter()
+            .find(|i| raw.fields.contains_key(i))
+            .ok_or_else(|| format!("`{}`: no generated parameter `{plain}`", op.id))?;
+        let ty = &raw.fields[&ident];
         let (inner, optional) = match option_inner(ty) {
             Some(inner) => (inner.clone(), true),
             None => (ty.clone(), false),

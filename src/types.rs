@@ -5,11 +5,8 @@
 //! enums: a value this version does not know decodes as `Unknown(String)` instead of failing the
 //! whole response.
 
-pub use crate::raw::types::{
-    Asset, CreatedVideoAgentSession, DeletedVideo, EventTypeInfo, SentMessage, SessionMessage,
-    SessionResource, StoppedSession, Style, VideoAgentSession, VideoAgentSessionSummary,
-    VideoDetail, WebhookEventData, WebhookEventRecord, WebhookPayload,
-};
+// Every generated model, under its spec name; the handwritten types below take precedence.
+pub use crate::raw::types::*;
 pub use crate::requests::{AgentMode, Orientation};
 
 use std::fmt;
@@ -18,6 +15,9 @@ use base64::Engine as _;
 
 use crate::invalid::InvalidRequest;
 use crate::open_enum::open_enum;
+
+// An open enum for every string enum of the spec not written by hand below (`build.rs`).
+include!(concat!(env!("OUT_DIR"), "/open_enums.rs"));
 
 open_enum! {
     /// Status of a Video Agent session. The create response uses a subset

@@ -3,6 +3,9 @@
 #[path = "../build/generate.rs"]
 #[allow(dead_code)]
 mod generate;
+#[path = "../build/open_enums.rs"]
+#[allow(dead_code)]
+mod open_enums;
 #[path = "../build/operations.rs"]
 #[allow(dead_code)]
 mod operations;
@@ -94,7 +97,7 @@ fn a_structurally_wrong_document_is_reported() {
 /// tests are built from); nothing else has to be written.
 #[test]
 fn a_plain_operation_added_to_the_spec_is_generated_whole() {
-    let extra = "  /v3/widgets/{widget_id}:\n    get:\n      tags: [widgets]\n      operationId: get_widget\n      summary: Get Widget\n      parameters:\n        - name: widget_id\n          in: path\n          required: true\n          schema: {type: string}\n        - name: depth\n          in: query\n          schema: {type: integer, minimum: 1, maximum: 5}\n      responses:\n        '200':\n          description: A widget.\n          content:\n            application/json:\n              schema:\n                type: object\n                required: [data]\n                properties:\n                  data:\n                    type: object\n                    properties:\n                      name: {type: string}\n              example: {data: {name: sprocket}}\n        4XX:\n          $ref: '#/components/responses/ClientError'\n\ncomponents:\n";
+    let extra = "  /v3/widgets/{widget_id}:\n    get:\n      tags: [widgets]\n      operationId: get_widget\n      summary: Get Widget\n      parameters:\n        - name: widget_id\n          in: path\n          required: true\n          schema: {type: string}\n        - name: depth\n          in: query\n          schema: {type: integer, minimum: 1, maximum: 5}\n      responses:\n        '200':\n          description: A widget.\n          content:\n            application/json:\n              schema:\n                type: object\n                required: [data]\n                properties:\n                  data:\n                    type: object\n                    properties:\n                      name: {type: string}\n                      shape: {type: string, nullable: true, enum: [round, square, '16:9']}\n              example: {data: {name: sprocket}}\n        4XX:\n          $ref: '#/components/responses/ClientError'\n\ncomponents:\n";
     let spec = SPEC.replacen("\ncomponents:\n", &format!("\n{extra}"), 1);
     let dir = generate_from(&spec).unwrap();
     let code = std::fs::read_to_string(dir.path().join("operations.rs")).unwrap();
@@ -111,6 +114,24 @@ fn a_plain_operation_added_to_the_spec_is_generated_whole() {
     ] {
         assert!(code.contains(expected), "missing `{expected}` in:\n{code}");
     }
+    // Its server-controlled enum is open: a generated type with an `Unknown` variant, used
+    // (nullable) by the generated model.
+    let enums = std::fs::read_to_string(dir.path().join("open_enums.rs")).unwrap();
+    for expected in [
+        "GetWidgetResponseDataShape {",
+        "Round = \"round\"",
+        "V16x9 = \"16:9\"",
+    ] {
+        assert!(
+            enums.contains(expected),
+            "missing `{expected}` in:\n{enums}"
+        );
+    }
+    let client = std::fs::read_to_string(dir.path().join("codegen.rs")).unwrap();
+    assert!(
+        client.contains("::std::option::Option<crate::types::GetWidgetResponseDataShape>"),
+        "{client}"
+    );
     // Without the operation, none of it exists.
     let plain =
         std::fs::read_to_string(generate_from(SPEC).unwrap().path().join("operations.rs")).unwrap();

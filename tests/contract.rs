@@ -201,11 +201,26 @@ fn list_operations_bound_their_page_size() {
             let ParameterSchemaOrContent::Schema(schema) = &parameter_data.format else {
                 panic!("{path}: limit without schema");
             };
+            // Every page size is bounded: at least 1, at most 100 (some lists stop at 50).
+            let ReferenceOr::Item(item) = schema else {
+                panic!("{path}: limit by reference");
+            };
+            let heygen_api::contract::openapiv3::SchemaKind::Type(
+                heygen_api::contract::openapiv3::Type::Integer(bounds),
+            ) = &item.schema_kind
+            else {
+                panic!("{path}: limit is not an integer");
+            };
+            let max = bounds
+                .maximum
+                .unwrap_or_else(|| panic!("{path}: no maximum"));
+            assert_eq!(bounds.minimum, Some(1), "{path}");
+            assert!((1..=100).contains(&max), "{path}: maximum {max}");
             assert!(spec().validate_value(schema, &json!(1)).is_ok(), "{path}");
-            assert!(spec().validate_value(schema, &json!(100)).is_ok(), "{path}");
+            assert!(spec().validate_value(schema, &json!(max)).is_ok(), "{path}");
             assert!(spec().validate_value(schema, &json!(0)).is_err(), "{path}");
             assert!(
-                spec().validate_value(schema, &json!(101)).is_err(),
+                spec().validate_value(schema, &json!(max + 1)).is_err(),
                 "{path}"
             );
         }

@@ -31,7 +31,7 @@
 mod media;
 mod routes;
 
-pub use routes::EXAMPLE_HEADER;
+pub use routes::{modelled_operations, EXAMPLE_HEADER};
 mod state;
 mod webhooks;
 

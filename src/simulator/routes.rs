@@ -52,6 +52,15 @@ fn stateful(operation_id: &str, method: MethodFilter) -> Option<MethodRouter<Arc
     })
 }
 
+/// The operations the simulator models with state; every other one answers with its example.
+pub fn modelled_operations() -> Vec<&'static str> {
+    crate::operations::all()
+        .iter()
+        .filter(|op| stateful(op.id, MethodFilter::GET).is_some())
+        .map(|op| op.id)
+        .collect()
+}
+
 /// The header that marks an answer taken from the spec's example rather than from state.
 pub const EXAMPLE_HEADER: &str = "x-heygen-simulator";
 
