@@ -24,6 +24,7 @@ const REPLACEMENTS: &[(&str, &str)] = &[
     ("AgentMode", "crate::AgentMode"),
     ("Orientation", "crate::Orientation"),
     ("SendMessageRequest", "crate::SendMessageRequest"),
+    ("CreateVideoRequest", "crate::CreateVideoRequest"),
 ];
 
 /// Generates everything from the spec at `spec_path` into `out_dir`.

@@ -23,6 +23,7 @@ mod retry;
 pub mod simulator;
 mod transfer;
 pub mod types;
+mod video_request;
 mod wait;
 pub mod webhook;
 
@@ -45,4 +46,5 @@ pub use resources::{INLINE_THRESHOLD_BYTES, UPLOAD_LIMIT_BYTES};
 pub use retry::RetryPolicy;
 pub use transfer::Progress;
 pub use types::{EventType, Page, SessionStatus, VideoAgentSession, VideoDetail, VideoStatus};
+pub use video_request::{AspectRatio, CreateVideoRequest, OutputFormat, Resolution, VideoKind};
 pub use wait::{PolledStatus, WaitEvent, WaitOptions, WaitPhase, WaitStream, WaitUpdate};

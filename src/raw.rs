@@ -12,6 +12,7 @@
     unreachable_pub,
     unused_imports,
     unreachable_patterns,
+    dead_code,
     clippy::all,
     clippy::pedantic,
     rustdoc::all

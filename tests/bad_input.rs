@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use heygen_api::webhook::{self, Verifier, WebhookError};
-use heygen_api::{CreateVideoAgentRequest, Error, FileInput, RequestOptions};
+use heygen_api::{CreateVideoAgentRequest, CreateVideoRequest, Error, FileInput, RequestOptions};
 use httpmock::MockServer;
 
 /// What a case must fail with.
@@ -166,6 +166,89 @@ async fn the_bad_input_table() {
             "blank message",
             agents.send_message("sess_1", "   ").await.map(drop),
             Expect::Field("message", "whitespace"),
+        ),
+        (
+            "video with script and audio",
+            client
+                .videos()
+                .create(
+                    CreateVideoRequest::avatar("look_1")
+                        .script("Hi")
+                        .audio_asset_id("ast_1"),
+                )
+                .await
+                .map(drop),
+            Expect::Field("script", "exclusive"),
+        ),
+        (
+            "avatar video without script or audio",
+            client
+                .videos()
+                .create(CreateVideoRequest::avatar("look_1"))
+                .await
+                .map(drop),
+            Expect::Field("script", "missing"),
+        ),
+        (
+            "avatar video with a blank avatar",
+            client
+                .videos()
+                .create(CreateVideoRequest::avatar(" ").script("Hi"))
+                .await
+                .map(drop),
+            Expect::Field("avatar_id", "blank"),
+        ),
+        (
+            "image video with a relative image URL",
+            client
+                .videos()
+                .create(CreateVideoRequest::image(FileInput::url("/logo.png")).script("Hi"))
+                .await
+                .map(drop),
+            Expect::Field("image", "absolute"),
+        ),
+        (
+            "cinematic clip of 20 seconds",
+            client
+                .videos()
+                .create(CreateVideoRequest::cinematic_avatar("A chase", ["look_1"]).duration(20))
+                .await
+                .map(drop),
+            Expect::Field("duration", "4-15"),
+        ),
+        (
+            "cinematic clip without avatars",
+            client
+                .videos()
+                .create(CreateVideoRequest::cinematic_avatar(
+                    "A chase",
+                    Vec::<String>::new(),
+                ))
+                .await
+                .map(drop),
+            Expect::Field("avatar_id", "at least one"),
+        ),
+        (
+            "studio video without scenes",
+            client
+                .videos()
+                .create(CreateVideoRequest::studio([]))
+                .await
+                .map(drop),
+            Expect::Field("scenes", "at least one"),
+        ),
+        (
+            "video with a non-http callback",
+            client
+                .videos()
+                .create(
+                    CreateVideoRequest::avatar("look_1")
+                        .script("Hi")
+                        .callback_url("mailto:a@b.c"),
+                )
+                .await
+                .map(drop),
+            Expect::Field("callback_url", "http"),
         ),
         (
             "webhook without signature",

@@ -226,6 +226,15 @@ async fn every_response_validates_against_the_spec() {
         None,
     )
     .await;
+    let (_, made) = c
+        .call(
+            "create_video",
+            "POST",
+            "/v3/videos",
+            Some(json!({"type": "avatar", "avatar_id": "look_1", "script": "Hi"})),
+        )
+        .await;
+    assert!(made["data"]["video_id"].is_string());
     c.call("list_videos", "GET", "/v3/videos?limit=2", None)
         .await;
     let (_, video) = c
@@ -772,5 +781,72 @@ async fn parameters_outside_the_spec_are_refused() {
         .await
         .unwrap();
     assert_eq!(fine.status(), 200);
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn videos_made_directly_render_fail_on_request_and_replay_their_key() {
+    let sim = fast().start().await.unwrap();
+    let client = sim.client().unwrap();
+    let outcome = client
+        .videos()
+        .create_and_wait(
+            heygen_api::CreateVideoRequest::avatar("look_1").script("Welcome aboard."),
+            quick_wait(),
+        )
+        .await
+        .unwrap();
+    let video = outcome.video().unwrap().clone();
+    assert!(outcome.is_completed(), "{outcome}");
+    assert!(video.video_url.is_some());
+    assert!(video.title.as_deref() == Some("Welcome aboard."));
+
+    let failed = client
+        .videos()
+        .create_and_wait(
+            heygen_api::CreateVideoRequest::image(FileInput::url("https://example.com/a.png"))
+                .script("x [fail:render]"),
+            quick_wait(),
+        )
+        .await
+        .unwrap();
+    assert!(
+        matches!(failed, WaitOutcome::VideoFailed { .. }),
+        "{failed}"
+    );
+
+    // The same key replays the first create instead of rendering twice.
+    let options = || heygen_api::RequestOptions::new().idempotency_key("video-once");
+    let request = || {
+        heygen_api::CreateVideoRequest::cinematic_avatar("A chase", ["look_1", "look_2"])
+            .duration(8)
+    };
+    let a = client
+        .videos()
+        .create(request())
+        .options(options())
+        .await
+        .unwrap();
+    let b = client
+        .videos()
+        .create(request())
+        .options(options())
+        .await
+        .unwrap();
+    assert_eq!(a.video_id, b.video_id);
+    let listed = client.videos().list().limit(100).await.unwrap();
+    assert_eq!(listed.items.len(), 3, "{:?}", listed.items);
+
+    // What HeyGen refuses, the simulator refuses: a raw body that skips the client's checks.
+    let raw = reqwest::Client::new()
+        .post(format!("{}/v3/videos", sim.base_url()))
+        .header("x-api-key", sim.api_key())
+        .json(&json!({"type": "avatar", "avatar_id": "look_1", "script": "a", "audio_url": "https://e.com/a.mp3"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(raw.status(), 400);
+    let body: Value = raw.json().await.unwrap();
+    assert_eq!(body["error"]["param"], "script");
     sim.shutdown().await;
 }

@@ -21,6 +21,21 @@ fn video_start(video_id: &str) -> Phase {
 }
 
 impl Videos<'_> {
+    /// Creates a video and waits for it: the video is polled until it is `completed` or
+    /// `failed` (or the deadline passes). See [`WaitOptions`] for the schedule.
+    ///
+    /// # Errors
+    /// Validation and API errors from the create call; during the wait, only errors that are not
+    /// retryable end it early.
+    pub async fn create_and_wait(
+        &self,
+        request: crate::CreateVideoRequest,
+        options: WaitOptions,
+    ) -> Result<WaitOutcome> {
+        let created = self.create(request).await?;
+        wait::run(self.client.clone(), video_start(&created.video_id), options).await
+    }
+
     /// Waits until the video is `completed` or `failed` (or the deadline passes).
     pub async fn wait(&self, video_id: &str, options: WaitOptions) -> Result<WaitOutcome> {
         check_path_param("video_id", video_id)?;

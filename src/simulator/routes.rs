@@ -38,6 +38,7 @@ fn stateful(operation_id: &str, method: MethodFilter) -> Option<MethodRouter<Arc
         LIST_SESSION_VIDEOS => on(method, session_videos),
         GET_SESSION_RESOURCE => on(method, get_resource),
         LIST_VIDEOS => on(method, list_videos),
+        CREATE_VIDEO => on(method, create_video),
         GET_VIDEO => on(method, get_video),
         DELETE_VIDEO => on(method, delete_video),
         UPLOAD_ASSET => on(method, upload_asset),
@@ -631,6 +632,50 @@ async fn list_videos(State(shared): Sim, Query(query): Params) -> Response {
         .map(|v| world.video_json(v))
         .collect();
     page(items, &query, 10)
+}
+
+/// Starts rendering a video made directly; a `script` containing `[fail:render]` fails.
+async fn create_video(State(shared): Sim, headers: HeaderMap, bytes: Bytes) -> Response {
+    let value = match body(crate::resources::generated::ids::CREATE_VIDEO, &bytes) {
+        Ok(value) => value,
+        Err(response) => return response,
+    };
+    // The rules the client checks too: HeyGen refuses what it would refuse.
+    if let Err(invalid_request) = serde_json::from_value::<crate::CreateVideoRequest>(value.clone())
+        .map_err(|e| crate::invalid::InvalidRequest::new("type", e.to_string()))
+        .and_then(|request| request.validate())
+    {
+        return invalid(invalid_request.field, invalid_request.reason);
+    }
+    let mut world = shared.world();
+    if let Some(response) = check_files(
+        &world,
+        &json!({"files": value.get("image").map(|i| vec![i.clone()])}),
+    ) {
+        return response;
+    }
+    idempotent(&mut world, "create-video", &headers, |world| {
+        let id = world.id("vid");
+        let script = text(&value, "script").unwrap_or_default();
+        let title = text(&value, "title")
+            .or_else(|| text(&value, "prompt"))
+            .unwrap_or_else(|| script.chars().take(60).collect());
+        let video = super::state::Video {
+            id: id.clone(),
+            session_id: None,
+            title,
+            started: std::time::Instant::now(),
+            created_unix: super::unix_now(),
+            fail: script.contains(super::state::FAIL_RENDER)
+                || text(&value, "prompt").is_some_and(|p| p.contains(super::state::FAIL_RENDER)),
+        };
+        world.videos.insert(id.clone(), video);
+        remembered(json!({
+            "video_id": id,
+            "status": "pending",
+            "output_format": text(&value, "output_format").unwrap_or_else(|| "mp4".into()),
+        }))
+    })
 }
 
 async fn get_video(State(shared): Sim, Path(id): Path<String>) -> Response {
