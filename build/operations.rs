@@ -12,6 +12,7 @@
 //! - `x-heygen-command` (tag): the CLI noun for the tag (default: the tag name).
 //! - `x-heygen-handwritten: true` (operation): the whole operation is written by hand.
 //! - `x-heygen-cli: handwritten` (operation): the CLI command is written by hand.
+//! - `x-heygen-verb` (operation): the CLI verb, when it is not the method's name.
 //! - `x-heygen-checked: true` (request schema): the body type implements
 //!   `crate::requests::Validate` by hand.
 
@@ -26,6 +27,8 @@ const METHODS: [&str; 5] = ["get", "post", "put", "patch", "delete"];
 /// One operation of the spec, as the generator sees it.
 struct Op {
     id: String,
+    /// The CLI verb: `x-heygen-verb`, else the method in kebab case.
+    verb: String,
     http_method: String,
     path: String,
     tag: String,
@@ -117,7 +120,7 @@ pub fn generate(spec: &Value, client: &syn::File) -> Result<String, String> {
             .and_then(|(_, c)| c.clone())
             .unwrap_or_else(|| tag.clone());
         for op in tag_ops {
-            let verb = op.method.replace('_', "-");
+            let verb = op.verb.clone();
             if op.handwritten {
                 writeln!(
                     table,
@@ -670,7 +673,15 @@ fn read_ops(spec: &Value) -> Result<Vec<Op>, String> {
                         .map(|_| String::new())
                 });
             let flag = |k: &str| op.get(k).and_then(Value::as_bool).unwrap_or(false);
+            let method_name = op
+                .get("x-heygen-method")
+                .and_then(Value::as_str)
+                .map_or_else(|| id.clone(), str::to_string);
             ops.push(Op {
+                verb: op
+                    .get("x-heygen-verb")
+                    .and_then(Value::as_str)
+                    .map_or_else(|| method_name.replace('_', "-"), str::to_string),
                 method: op
                     .get("x-heygen-method")
                     .and_then(Value::as_str)

@@ -42,7 +42,9 @@ pub use requests::{
 };
 /// The resource handles, one per tag of the spec (generated).
 pub use resources::generated::handles::*;
-pub use resources::{INLINE_THRESHOLD_BYTES, UPLOAD_LIMIT_BYTES};
+pub use resources::{
+    VideoStatuses, INLINE_THRESHOLD_BYTES, STATUS_IDS_PER_REQUEST, UPLOAD_LIMIT_BYTES,
+};
 pub use retry::RetryPolicy;
 pub use transfer::Progress;
 pub use types::{EventType, Page, SessionStatus, VideoAgentSession, VideoDetail, VideoStatus};

@@ -235,6 +235,16 @@ async fn every_response_validates_against_the_spec() {
         )
         .await;
     assert!(made["data"]["video_id"].is_string());
+    let made_id = made["data"]["video_id"].as_str().unwrap();
+    let (_, statuses) = c
+        .call(
+            "get_video_statuses",
+            "GET",
+            &format!("/v3/videos/statuses?video_ids={made_id},vid_nope"),
+            None,
+        )
+        .await;
+    assert_eq!(statuses["data"][1]["status"], "not_found");
     c.call("list_videos", "GET", "/v3/videos?limit=2", None)
         .await;
     let (_, video) = c
@@ -848,5 +858,44 @@ async fn videos_made_directly_render_fail_on_request_and_replay_their_key() {
     assert_eq!(raw.status(), 400);
     let body: Value = raw.json().await.unwrap();
     assert_eq!(body["error"]["param"], "script");
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn bulk_statuses_go_100_ids_a_request_and_report_unknown_ids() {
+    let sim = fast().start().await.unwrap();
+    let client = sim.client().unwrap();
+    let mut ids = Vec::new();
+    for script in ["One", "Two", "Three [fail:render]"] {
+        let made = client
+            .videos()
+            .create(heygen_api::CreateVideoRequest::avatar("look_1").script(script))
+            .await
+            .unwrap();
+        ids.push(made.video_id);
+    }
+    let known = ids.clone();
+    ids.extend((0..247).map(|i| format!("vid_unknown_{i}")));
+    let before = sim.request_count();
+    let statuses = client.videos().statuses(ids).await.unwrap();
+    assert_eq!(statuses.requests, 3);
+    assert_eq!(sim.request_count() - before, 3, "250 ids in 3 requests");
+    assert_eq!(statuses.not_found.len(), 247);
+    assert_eq!(statuses.items.len(), 3);
+    for (item, id) in statuses.items.iter().zip(&known) {
+        assert_eq!(item.video_id.as_deref(), Some(id.as_str()));
+        assert!(
+            ["queued", "processing", "completed", "failed"].contains(&item.status.as_str()),
+            "{item:?}"
+        );
+    }
+    // Later, the failed one says so, with its reason.
+    common::eventually(Duration::from_secs(10), "the third video fails", || async {
+        let s = client.videos().statuses([known[2].clone()]).await.unwrap();
+        s.items[0].status == "failed"
+    })
+    .await;
+    let blank = client.videos().statuses(["v1", " "]).await.unwrap_err();
+    assert_eq!(blank.invalid_request().unwrap().field, "video_ids");
     sim.shutdown().await;
 }

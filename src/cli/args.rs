@@ -133,6 +133,32 @@ pub(crate) struct CreateArgs {
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum VideoCommand {
+    /// Create a video (`--data`: avatar, image, cinematic_avatar or studio; see
+    /// `heygen video create --request-schema`), optionally wait for it and download it.
+    Create {
+        /// The request: JSON text, @FILE to read a file, - for standard input.
+        #[arg(
+            long,
+            value_name = "JSON|@FILE|-",
+            required_unless_present = "request_schema"
+        )]
+        data: Option<String>,
+        /// Print the request's JSON schema and exit.
+        #[arg(long)]
+        request_schema: bool,
+        /// Wait until the video is done.
+        #[arg(long)]
+        wait: bool,
+        /// Wait, then download the MP4 here.
+        #[arg(long)]
+        download: Option<PathBuf>,
+    },
+    /// Statuses of any number of videos (100 per request).
+    Statuses {
+        /// The videos.
+        #[arg(required = true)]
+        video_ids: Vec<String>,
+    },
     /// Wait until a video is done.
     Wait {
         /// The video to wait on.

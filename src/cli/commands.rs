@@ -271,6 +271,53 @@ async fn finish(
 async fn video(client: &Client, out: &Out, wait: WaitOptions, command: VideoCommand) -> Outcome {
     let videos = client.videos();
     match command {
+        VideoCommand::Create {
+            data,
+            request_schema,
+            wait: wait_for_it,
+            download,
+        } => {
+            if request_schema {
+                let schema = heygen_api::contract::Spec::get()
+                    .ok()
+                    .and_then(|s| s.request_schema("create_video"));
+                output::json(&schema);
+                return Ok(output::OK);
+            }
+            let text = data.unwrap_or_default();
+            let body = match crate::operations::read_data(&text) {
+                Ok(body) => body,
+                Err(problem) => {
+                    eprintln!("error: --data: {problem} (nothing was sent)");
+                    return Ok(output::USAGE);
+                }
+            };
+            let request: heygen_api::CreateVideoRequest = match serde_json::from_value(body) {
+                Ok(request) => request,
+                Err(problem) => {
+                    eprintln!("error: --data: {problem} (nothing was sent)");
+                    return Ok(output::USAGE);
+                }
+            };
+            if wait_for_it || download.is_some() {
+                let outcome =
+                    with_progress(|options| videos.create_and_wait(request, options), wait).await?;
+                return finish(client, out, outcome, download.as_deref()).await;
+            }
+            let created = videos.create(request).await?;
+            out.show(&created, || {
+                format!(
+                    "video {} created ({}); wait with: heygen video wait {}",
+                    created.video_id, created.status, created.video_id
+                )
+            });
+            Ok(output::OK)
+        }
+        VideoCommand::Statuses { video_ids } => {
+            let statuses = videos.statuses(video_ids).await?;
+            output::json(&statuses);
+            Ok(output::OK)
+        }
         VideoCommand::Wait { video_id, download } => {
             let outcome = with_progress(|options| videos.wait(&video_id, options), wait).await?;
             finish(client, out, outcome, download.as_deref()).await

@@ -183,7 +183,7 @@ pub(crate) async fn run(
 }
 
 /// `--data`: JSON text, `@FILE`, or `-` for standard input.
-fn read_data(data: &str) -> Result<Value, String> {
+pub(crate) fn read_data(data: &str) -> Result<Value, String> {
     let text = if data == "-" {
         let mut text = String::new();
         std::io::stdin()

@@ -20,7 +20,57 @@ fn video_start(video_id: &str) -> Phase {
     }
 }
 
+/// Most ids one bulk status request takes.
+pub const STATUS_IDS_PER_REQUEST: usize = 100;
+
+/// The statuses of many videos, from [`Videos::statuses`].
+#[derive(Debug, Clone, serde::Serialize)]
+#[non_exhaustive]
+pub struct VideoStatuses {
+    /// One entry per id HeyGen knows, in the order of the answers.
+    pub items: Vec<crate::types::VideoStatusItem>,
+    /// The ids HeyGen answered `not_found` for: unknown, deleted, or not the caller's.
+    pub not_found: Vec<String>,
+    /// How many requests were made (one per 100 ids).
+    pub requests: usize,
+}
+
 impl Videos<'_> {
+    /// The statuses of any number of videos: one `GET /v3/videos/statuses` per 100 ids (see
+    /// [`statuses_page`](Self::statuses_page) for one request). Every id HeyGen does not know
+    /// is reported in [`VideoStatuses::not_found`]. Statuses here use the bulk vocabulary:
+    /// `queued`, `processing`, `completed`, `failed`.
+    ///
+    /// # Errors
+    /// [`Error::InvalidRequest`](crate::Error::InvalidRequest) for a blank id (nothing is
+    /// sent); the first error of a request otherwise.
+    pub async fn statuses(
+        &self,
+        video_ids: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Result<VideoStatuses> {
+        let ids: Vec<String> = video_ids.into_iter().map(Into::into).collect();
+        for id in &ids {
+            check_path_param("video_ids", id)?;
+        }
+        let mut out = VideoStatuses {
+            items: Vec::new(),
+            not_found: Vec::new(),
+            requests: 0,
+        };
+        for chunk in ids.chunks(STATUS_IDS_PER_REQUEST) {
+            let page = self.statuses_page().video_ids(chunk.join(",")).await?;
+            out.requests += 1;
+            for item in page.items {
+                if item.status == "not_found" {
+                    out.not_found.extend(item.video_id.clone());
+                } else {
+                    out.items.push(item);
+                }
+            }
+        }
+        Ok(out)
+    }
+
     /// Creates a video and waits for it: the video is polled until it is `completed` or
     /// `failed` (or the deadline passes). See [`WaitOptions`] for the schedule.
     ///

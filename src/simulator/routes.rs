@@ -39,6 +39,7 @@ fn stateful(operation_id: &str, method: MethodFilter) -> Option<MethodRouter<Arc
         GET_SESSION_RESOURCE => on(method, get_resource),
         LIST_VIDEOS => on(method, list_videos),
         CREATE_VIDEO => on(method, create_video),
+        GET_VIDEO_STATUSES => on(method, video_statuses),
         GET_VIDEO => on(method, get_video),
         DELETE_VIDEO => on(method, delete_video),
         UPLOAD_ASSET => on(method, upload_asset),
@@ -676,6 +677,53 @@ async fn create_video(State(shared): Sim, headers: HeaderMap, bytes: Bytes) -> R
             "output_format": text(&value, "output_format").unwrap_or_else(|| "mp4".into()),
         }))
     })
+}
+
+/// Up to 100 videos' statuses in the bulk vocabulary (`queued`, not `pending`); an id the
+/// simulator does not know answers `not_found`.
+async fn video_statuses(State(shared): Sim, Query(query): Params) -> Response {
+    let split = |name: &str| -> Vec<String> {
+        query
+            .get(name)
+            .map(|v| {
+                v.split(',')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_string)
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let (videos, batches) = (split("video_ids"), split("batch_ids"));
+    if videos.len() + batches.len() > 100 {
+        return invalid("video_ids", "At most 100 ids per request.");
+    }
+    if videos.is_empty() && batches.is_empty() {
+        return invalid("video_ids", "Give video_ids or batch_ids.");
+    }
+    let mut world = shared.world();
+    world.advance();
+    let mut items: Vec<Value> = videos
+        .iter()
+        .map(|id| match world.videos.get(id) {
+            Some(video) => {
+                let status = match world.video_phase(video) {
+                    super::state::VideoPhase::Pending => "queued",
+                    super::state::VideoPhase::Processing(_) => "processing",
+                    super::state::VideoPhase::Completed => "completed",
+                    super::state::VideoPhase::Failed => "failed",
+                };
+                let error = (status == "failed")
+                    .then(|| json!({"code": "rendering_failed", "message": "Avatar rendering timed out"}));
+                json!({"video_id": id, "status": status, "error": error, "batch_id": null, "item_index": null})
+            }
+            None => json!({"video_id": id, "status": "not_found", "error": null, "batch_id": null, "item_index": null}),
+        })
+        .collect();
+    items.extend(batches.iter().map(|id| {
+        json!({"video_id": null, "status": "not_found", "error": null, "batch_id": id, "item_index": null})
+    }));
+    Json(json!({"data": items, "has_more": false, "next_token": null})).into_response()
 }
 
 async fn get_video(State(shared): Sim, Path(id): Path<String>) -> Response {
