@@ -899,3 +899,44 @@ async fn bulk_statuses_go_100_ids_a_request_and_report_unknown_ids() {
     assert_eq!(blank.invalid_request().unwrap().field, "video_ids");
     sim.shutdown().await;
 }
+
+#[tokio::test]
+async fn the_concurrency_cap_answers_429_and_the_client_rides_it_out() {
+    // Renders of 60 simulated seconds at 600×: each job holds its slot ~0.1 s.
+    let sim = fast().concurrency_limit(3).start().await.unwrap();
+    let http = reqwest::Client::new();
+    let create = |n: usize| {
+        http.post(format!("{}/v3/videos", sim.base_url()))
+            .header("x-api-key", sim.api_key())
+            .json(&json!({"type": "avatar", "avatar_id": "look_1", "script": format!("Job {n}")}))
+            .send()
+    };
+    for n in 0..3 {
+        assert_eq!(create(n).await.unwrap().status(), 200);
+    }
+    let refused = create(3).await.unwrap();
+    assert_eq!(refused.status(), 429);
+    assert_eq!(refused.headers()["retry-after"], "1");
+    let body: Value = refused.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "rate_limit_exceeded");
+    assert_eq!(sim.session_count(), 0);
+
+    // Through the client, a create at the cap waits out the 429 and then succeeds.
+    let client = heygen_api::Client::builder()
+        .api_key(sim.api_key())
+        .base_url(sim.base_url())
+        .retry_policy(
+            heygen_api::RetryPolicy::default()
+                .max_retries(10)
+                .max_backoff(Duration::from_millis(200)),
+        )
+        .build()
+        .unwrap();
+    let created = client
+        .videos()
+        .create(heygen_api::CreateVideoRequest::avatar("look_1").script("Patient"))
+        .await
+        .unwrap();
+    assert!(created.video_id.starts_with("vid_"));
+    sim.shutdown().await;
+}

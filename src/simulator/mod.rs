@@ -44,6 +44,9 @@ use tokio::sync::oneshot;
 use crate::error::{Error, Result};
 use state::World;
 
+/// Jobs in flight at once, as on HeyGen's pay-as-you-go plan.
+pub const DEFAULT_CONCURRENCY_LIMIT: usize = 10;
+
 /// The key the simulator accepts unless told otherwise.
 pub const DEFAULT_API_KEY: &str = "sim_test_key";
 
@@ -56,6 +59,7 @@ pub(crate) struct SimulatorConfig {
     pub(crate) seed: u64,
     pub(crate) rate_limit_every: Option<u64>,
     pub(crate) lose_response_every: Option<u64>,
+    pub(crate) concurrency_limit: Option<usize>,
     pub(crate) error_rate: f64,
     pub(crate) latency: Duration,
     pub(crate) session_404_after_video: bool,
@@ -82,6 +86,7 @@ impl Default for Simulator {
                 seed: 0,
                 rate_limit_every: None,
                 lose_response_every: None,
+                concurrency_limit: Some(DEFAULT_CONCURRENCY_LIMIT),
                 error_rate: 0.0,
                 latency: Duration::ZERO,
                 session_404_after_video: false,
@@ -136,6 +141,14 @@ impl Simulator {
     /// whether the request was applied, which is what idempotency keys are for.
     pub fn lose_response_every(mut self, n: u64) -> Self {
         self.config.lose_response_every = (n > 0).then_some(n);
+        self
+    }
+
+    /// How many jobs (sessions thinking or rendering, videos rendering) may be in flight at
+    /// once (default [`DEFAULT_CONCURRENCY_LIMIT`]; 0: no limit). A create beyond it is
+    /// answered 429 `rate_limit_exceeded` with `Retry-After`, as HeyGen does.
+    pub fn concurrency_limit(mut self, jobs: usize) -> Self {
+        self.config.concurrency_limit = (jobs > 0).then_some(jobs);
         self
     }
 

@@ -324,6 +324,25 @@ fn body(operation: &str, bytes: &Bytes) -> Result<Value, Response> {
     Ok(value)
 }
 
+/// A 429 when a new job would exceed the concurrency limit (a replay is not a new job).
+fn at_capacity(world: &mut World) -> Option<Response> {
+    let limit = world.config.concurrency_limit?;
+    world.advance();
+    if world.jobs_in_flight() < limit {
+        return None;
+    }
+    let mut response = error(
+        StatusCode::TOO_MANY_REQUESTS,
+        "rate_limit_exceeded",
+        &format!("{limit} jobs are already in flight; wait as long as Retry-After says."),
+        None,
+    );
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+    Some(response)
+}
+
 /// Replays the stored answer for a repeated `Idempotency-Key`, or runs `act` and stores it.
 fn idempotent(
     world: &mut World,
@@ -445,6 +464,9 @@ async fn create_session(State(shared): Sim, headers: HeaderMap, bytes: Bytes) ->
         return response;
     }
     idempotent(&mut world, "create", &headers, |world| {
+        if let Some(refused) = at_capacity(world) {
+            return refused;
+        }
         let id = world.id("sess");
         let title: String = prompt.chars().take(60).collect();
         let session = Session {
@@ -656,6 +678,9 @@ async fn create_video(State(shared): Sim, headers: HeaderMap, bytes: Bytes) -> R
         return response;
     }
     idempotent(&mut world, "create-video", &headers, |world| {
+        if let Some(refused) = at_capacity(world) {
+            return refused;
+        }
         let id = world.id("vid");
         let script = text(&value, "script").unwrap_or_default();
         let title = text(&value, "title")

@@ -221,6 +221,34 @@ impl World {
         }
     }
 
+    /// Jobs in flight: sessions thinking or generating (with their video), videos made
+    /// directly that are still rendering.
+    pub(crate) fn jobs_in_flight(&self) -> usize {
+        let sessions = self
+            .sessions
+            .values()
+            .filter(|s| !s.stopped)
+            .filter(|s| {
+                matches!(
+                    self.session_phase(s),
+                    SessionPhase::Thinking | SessionPhase::Generating
+                )
+            })
+            .count();
+        let videos = self
+            .videos
+            .values()
+            .filter(|v| v.session_id.is_none())
+            .filter(|v| {
+                matches!(
+                    self.video_phase(v),
+                    VideoPhase::Pending | VideoPhase::Processing(_)
+                )
+            })
+            .count();
+        sessions + videos
+    }
+
     /// Real time for a number of simulated seconds.
     pub(crate) fn real(&self, simulated: f64) -> std::time::Duration {
         std::time::Duration::from_secs_f64((simulated / self.config.time_scale).max(0.0))
