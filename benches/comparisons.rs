@@ -169,6 +169,7 @@ async fn run_jobs(jobs: usize, options: WaitOptions, http2: bool) -> (f64, Durat
     let sim = Simulator::new()
         .time_scale(60.0)
         .concurrency_limit(0)
+        .balance_usd(1e9)
         .start()
         .await
         .unwrap();

@@ -740,7 +740,7 @@ async fn every_operation_of_the_spec_is_served() {
             op.id
         );
     }
-    assert!(examples.contains(&"get_current_user"), "{examples:?}");
+    assert!(examples.contains(&"list_voices"), "{examples:?}");
     // A path outside the spec does fall through.
     let missing = http
         .get(format!("{}/v3/nothing-here", sim.base_url()))
@@ -938,5 +938,45 @@ async fn the_concurrency_cap_answers_429_and_the_client_rides_it_out() {
         .await
         .unwrap();
     assert!(created.video_id.starts_with("vid_"));
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn renders_are_paid_from_the_balance_and_a_create_it_cannot_pay_is_refused() {
+    // A finished video costs its 2 rendered seconds × $0.05 = $0.10.
+    let sim = fast()
+        .balance_usd(0.25)
+        .usd_per_second(0.05)
+        .start()
+        .await
+        .unwrap();
+    let client = sim.client().unwrap();
+    let me = client.users().me().await.unwrap();
+    assert_eq!(me.wallet.unwrap().remaining_balance, Some(0.25));
+    let request = || heygen_api::CreateVideoRequest::avatar("look_1").script("Paid");
+    let first = client.videos().create(request()).await.unwrap();
+    let second = client.videos().create(request()).await.unwrap();
+    // Two renders in flight hold $0.20 of $0.25: a third cannot be paid for.
+    let refused = client.videos().create(request()).await.unwrap_err();
+    assert_eq!(refused.status().map(|s| s.as_u16()), Some(402));
+    assert_eq!(
+        refused.api_error().unwrap().code,
+        ErrorCode::InsufficientCredit
+    );
+    assert!(!refused.is_retryable());
+    for id in [&first.video_id, &second.video_id] {
+        let done = client.videos().wait(id, quick_wait()).await.unwrap();
+        assert!(done.is_completed());
+    }
+    let me = client.users().me().await.unwrap();
+    let left = me.wallet.unwrap().remaining_balance.unwrap();
+    assert!((left - 0.05).abs() < 1e-9, "{left}");
+    // A session is a job too: the last $0.05 pays for no render.
+    let session = client
+        .video_agents()
+        .create(CreateVideoAgentRequest::new("One more"))
+        .await
+        .unwrap_err();
+    assert_eq!(session.status().map(|s| s.as_u16()), Some(402));
     sim.shutdown().await;
 }

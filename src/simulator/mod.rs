@@ -60,6 +60,8 @@ pub(crate) struct SimulatorConfig {
     pub(crate) rate_limit_every: Option<u64>,
     pub(crate) lose_response_every: Option<u64>,
     pub(crate) concurrency_limit: Option<usize>,
+    pub(crate) balance_usd: f64,
+    pub(crate) usd_per_second: f64,
     pub(crate) error_rate: f64,
     pub(crate) latency: Duration,
     pub(crate) session_404_after_video: bool,
@@ -87,6 +89,8 @@ impl Default for Simulator {
                 rate_limit_every: None,
                 lose_response_every: None,
                 concurrency_limit: Some(DEFAULT_CONCURRENCY_LIMIT),
+                balance_usd: 100.0,
+                usd_per_second: 0.05,
                 error_rate: 0.0,
                 latency: Duration::ZERO,
                 session_404_after_video: false,
@@ -149,6 +153,21 @@ impl Simulator {
     /// answered 429 `rate_limit_exceeded` with `Retry-After`, as HeyGen does.
     pub fn concurrency_limit(mut self, jobs: usize) -> Self {
         self.config.concurrency_limit = (jobs > 0).then_some(jobs);
+        self
+    }
+
+    /// The account's prepaid balance in US dollars (default 100). Every finished video takes
+    /// its rendered seconds from it, at [`usd_per_second`](Self::usd_per_second); a create the
+    /// balance cannot pay for (counting the renders in flight) is answered 402
+    /// `insufficient_credit`. `GET /v3/users/me` shows what is left.
+    pub fn balance_usd(mut self, dollars: f64) -> Self {
+        self.config.balance_usd = dollars;
+        self
+    }
+
+    /// The price of a rendered second in US dollars (default 0.05).
+    pub fn usd_per_second(mut self, dollars: f64) -> Self {
+        self.config.usd_per_second = dollars;
         self
     }
 

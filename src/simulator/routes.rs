@@ -50,6 +50,7 @@ fn stateful(operation_id: &str, method: MethodFilter) -> Option<MethodRouter<Arc
         ROTATE_WEBHOOK_SECRET => on(method, rotate_secret),
         LIST_WEBHOOK_EVENT_TYPES => on(method, event_types),
         LIST_WEBHOOK_EVENTS => on(method, list_events),
+        GET_CURRENT_USER => on(method, current_user),
         _ => return None,
     })
 }
@@ -324,10 +325,22 @@ fn body(operation: &str, bytes: &Bytes) -> Result<Value, Response> {
     Ok(value)
 }
 
-/// A 429 when a new job would exceed the concurrency limit (a replay is not a new job).
+/// A 402 when the balance cannot pay for one more render, or a 429 when a new job would
+/// exceed the concurrency limit (a replay is neither).
 fn at_capacity(world: &mut World) -> Option<Response> {
-    let limit = world.config.concurrency_limit?;
     world.advance();
+    if !world.can_afford_a_render() {
+        return Some(error(
+            StatusCode::PAYMENT_REQUIRED,
+            "insufficient_credit",
+            &format!(
+                "The balance (${:.2}) cannot pay for another render.",
+                world.balance_usd()
+            ),
+            None,
+        ));
+    }
+    let limit = world.config.concurrency_limit?;
     if world.jobs_in_flight() < limit {
         return None;
     }
@@ -694,6 +707,7 @@ async fn create_video(State(shared): Sim, headers: HeaderMap, bytes: Bytes) -> R
             created_unix: super::unix_now(),
             fail: script.contains(super::state::FAIL_RENDER)
                 || text(&value, "prompt").is_some_and(|p| p.contains(super::state::FAIL_RENDER)),
+            charged: false,
         };
         world.videos.insert(id.clone(), video);
         remembered(json!({
@@ -749,6 +763,27 @@ async fn video_statuses(State(shared): Sim, Query(query): Params) -> Response {
         json!({"video_id": null, "status": "not_found", "error": null, "batch_id": id, "item_index": null})
     }));
     Json(json!({"data": items, "has_more": false, "next_token": null})).into_response()
+}
+
+/// The simulated account, with what is left of its balance.
+async fn current_user(State(shared): Sim) -> Response {
+    let mut world = shared.world();
+    world.advance();
+    let balance = (world.balance_usd() * 100.0).round() / 100.0;
+    data(json!({
+        "username": "simulated",
+        "email": "simulated@example.com",
+        "first_name": "Sim",
+        "last_name": "Ulator",
+        "billing_type": "wallet",
+        "wallet": {
+            "currency": "usd",
+            "remaining_balance": balance,
+            "auto_reload": {"enabled": false, "amount_usd": null, "threshold_usd": null},
+        },
+        "subscription": null,
+        "usage_based": null,
+    }))
 }
 
 async fn get_video(State(shared): Sim, Path(id): Path<String>) -> Response {

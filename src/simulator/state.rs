@@ -45,6 +45,8 @@ pub(crate) struct Video {
     pub(crate) started: Instant,
     pub(crate) created_unix: u64,
     pub(crate) fail: bool,
+    /// Whether its rendered seconds were taken from the balance.
+    pub(crate) charged: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -104,6 +106,8 @@ pub(crate) struct World {
     pub(crate) events: Vec<Event>,
     /// Answers stored under `Idempotency-Key`s, replayed on repeats.
     pub(crate) idempotency: std::collections::HashMap<String, Value>,
+    /// US dollars spent on rendered seconds.
+    pub(crate) spent_usd: f64,
 }
 
 impl World {
@@ -114,6 +118,7 @@ impl World {
             counter: 0,
             requests: 0,
             sessions: BTreeMap::new(),
+            spent_usd: 0.0,
             videos: BTreeMap::new(),
             deleted_videos: Default::default(),
             assets: BTreeMap::new(),
@@ -213,12 +218,47 @@ impl World {
                 started,
                 created_unix: super::unix_now(),
                 fail: session.prompt.contains(FAIL_RENDER),
+                charged: false,
             };
             self.videos.insert(video_id.clone(), video);
             if let Some(session) = self.sessions.get_mut(&session_id) {
                 session.video_id = Some(video_id);
             }
         }
+        self.charge_completed();
+    }
+
+    /// What one finished video costs: its rendered seconds at the configured rate.
+    pub(crate) fn video_cost(&self) -> f64 {
+        super::media::DURATION_SECONDS * self.config.usd_per_second
+    }
+
+    /// Takes the rendered seconds of newly completed videos from the balance.
+    fn charge_completed(&mut self) {
+        let done: Vec<String> = self
+            .videos
+            .values()
+            .filter(|v| !v.charged && self.video_phase(v) == VideoPhase::Completed)
+            .map(|v| v.id.clone())
+            .collect();
+        let cost = self.video_cost();
+        for id in done {
+            if let Some(video) = self.videos.get_mut(&id) {
+                video.charged = true;
+                self.spent_usd += cost;
+            }
+        }
+    }
+
+    /// What is left of the balance.
+    pub(crate) fn balance_usd(&self) -> f64 {
+        (self.config.balance_usd - self.spent_usd).max(0.0)
+    }
+
+    /// Whether one more render can be paid for, counting the renders already in flight.
+    pub(crate) fn can_afford_a_render(&self) -> bool {
+        let reserved = self.jobs_in_flight() as f64 * self.video_cost();
+        self.balance_usd() - reserved >= self.video_cost() - 1e-9
     }
 
     /// Jobs in flight: sessions thinking or generating (with their video), videos made
