@@ -52,7 +52,6 @@ pub enum Orientation {
 /// assert!(request.validate().is_ok());
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
 pub struct CreateVideoAgentRequest {
     /// The prompt for video generation (1-10000 characters).
     prompt: String,
@@ -83,9 +82,12 @@ pub struct CreateVideoAgentRequest {
     /// ID echoed back in the notification.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     callback_id: Option<String>,
-    /// Disables memory injection and extraction for this session.
+    /// When true, the session neither reads nor writes the agent's memory.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     incognito_mode: Option<bool>,
+    /// Fields this version has no setter for, sent unchanged.
+    #[serde(flatten)]
+    extra: serde_json::Map<String, serde_json::Value>,
 }
 
 impl CreateVideoAgentRequest {
@@ -103,7 +105,16 @@ impl CreateVideoAgentRequest {
             callback_url: None,
             callback_id: None,
             incognito_mode: None,
+            extra: serde_json::Map::new(),
         }
+    }
+
+    /// Sends a field this version has no setter for, unchanged (HeyGen adds fields before its
+    /// spec documents them). A field that has a setter is refused by
+    /// [`validate`](Self::validate): use the setter.
+    pub fn extra(mut self, name: impl Into<String>, value: serde_json::Value) -> Self {
+        self.extra.insert(name.into(), value);
+        self
     }
 
     /// The prompt.
@@ -199,15 +210,29 @@ impl CreateVideoAgentRequest {
         if let Some(url) = &self.callback_url {
             check_http_url("callback_url", url)?;
         }
-        Ok(())
+        check_extra(
+            &self.extra,
+            &[
+                "prompt",
+                "mode",
+                "avatar_id",
+                "voice_id",
+                "style_id",
+                "brand_kit_id",
+                "orientation",
+                "files",
+                "callback_url",
+                "callback_id",
+                "incognito_mode",
+            ],
+        )
     }
 }
 
 /// Body of `POST /v3/video-agents/{session_id}`: a follow-up message to a chat-mode session.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
 pub struct SendMessageRequest {
-    /// Text message to the agent (1-10000 characters).
+    /// What to tell the agent, 1-10,000 characters.
     message: String,
     /// Override avatar for this message.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -221,6 +246,9 @@ pub struct SendMessageRequest {
     /// File attachments (max 20).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     files: Option<Vec<FileInput>>,
+    /// Fields this version has no setter for, sent unchanged.
+    #[serde(flatten)]
+    extra: serde_json::Map<String, serde_json::Value>,
 }
 
 impl SendMessageRequest {
@@ -232,7 +260,15 @@ impl SendMessageRequest {
             voice_id: None,
             brand_kit_id: None,
             files: None,
+            extra: serde_json::Map::new(),
         }
+    }
+
+    /// Sends a field this version has no setter for, unchanged. A field that has a setter is
+    /// refused by [`validate`](Self::validate): use the setter.
+    pub fn extra(mut self, name: impl Into<String>, value: serde_json::Value) -> Self {
+        self.extra.insert(name.into(), value);
+        self
     }
 
     /// The message text.
@@ -276,7 +312,24 @@ impl SendMessageRequest {
         ] {
             check_optional_id(field, value.as_deref())?;
         }
-        Ok(())
+        check_extra(
+            &self.extra,
+            &["message", "avatar_id", "voice_id", "brand_kit_id", "files"],
+        )
+    }
+}
+
+/// An extra field must be one the request has no setter for.
+fn check_extra(
+    extra: &serde_json::Map<String, serde_json::Value>,
+    known: &[&str],
+) -> Result<(), InvalidRequest> {
+    match extra.keys().find(|k| known.contains(&k.as_str())) {
+        Some(name) => Err(InvalidRequest {
+            field: "extra",
+            reason: format!("`{name}` has a setter of its own; set it there"),
+        }),
+        None => Ok(()),
     }
 }
 

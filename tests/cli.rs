@@ -648,3 +648,23 @@ fn videos_are_created_waited_for_and_downloaded_and_their_statuses_read() {
     let schema = json(&sim.heygen(&["video", "create", "--request-schema"]));
     assert_eq!(schema["discriminator"]["propertyName"], "type");
 }
+
+#[test]
+fn video_agent_create_takes_data_with_fields_the_spec_lacks() {
+    let sim = Sim::start(fast());
+    let created = json(&sim.heygen(&[
+        "--json",
+        "video-agent",
+        "create",
+        "--data",
+        r#"{"prompt": "From data", "mode": "chat", "brand_new_knob": true}"#,
+        "--orientation",
+        "portrait",
+    ]));
+    assert!(created["session_id"].is_string());
+    let before = sim.sim().request_count();
+    let refused = sim.heygen(&["video-agent", "create", "--data", r#"{"mode": "chat"}"#]);
+    assert_eq!(code(&refused), 2);
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("prompt"));
+    assert_eq!(sim.sim().request_count(), before, "nothing was sent");
+}

@@ -593,3 +593,70 @@ async fn a_success_without_data_is_a_decode_error_and_an_empty_list_is_empty() {
     let page = client.videos().list().await.unwrap();
     assert!(page.items.is_empty() && !page.has_more);
 }
+
+#[tokio::test]
+async fn fields_the_spec_lacks_are_sent_unchanged() {
+    let server = MockServer::start_async().await;
+    let agent = server
+        .mock_async(|when, then| {
+            when.method("POST")
+                .path("/v3/video-agents")
+                .json_body_includes(r#"{"prompt": "p", "brand_new_knob": {"level": 3}}"#);
+            then.status(200).json_body(created());
+        })
+        .await;
+    let video = server
+        .mock_async(|when, then| {
+            when.method("POST")
+                .path("/v3/videos")
+                .json_body_includes(r#"{"type": "avatar", "engine": {"type": "avatar_v"}}"#);
+            then.status(200)
+                .json_body(json!({"data": {"video_id": "vid_1", "status": "pending"}}));
+        })
+        .await;
+    let message = server
+        .mock_async(|when, then| {
+            when.method("POST")
+                .path("/v3/video-agents/sess_1")
+                .json_body_includes(r#"{"message": "ok", "tone": "warm"}"#);
+            then.status(200).json_body(
+                json!({"data": {"session_id": "sess_1", "run_id": "run_1", "title": null}}),
+            );
+        })
+        .await;
+    let client = client(&server.base_url());
+    client
+        .video_agents()
+        .create(CreateVideoAgentRequest::new("p").extra("brand_new_knob", json!({"level": 3})))
+        .await
+        .unwrap();
+    client
+        .videos()
+        .create(
+            heygen_api::CreateVideoRequest::avatar("look_1")
+                .script("s")
+                .extra("engine", json!({"type": "avatar_v"})),
+        )
+        .await
+        .unwrap();
+    client
+        .video_agents()
+        .send_message(
+            "sess_1",
+            heygen_api::SendMessageRequest::new("ok").extra("tone", json!("warm")),
+        )
+        .await
+        .unwrap();
+    agent.assert_calls_async(1).await;
+    video.assert_calls_async(1).await;
+    message.assert_calls_async(1).await;
+
+    // An extra that has a setter of its own is refused, and nothing is sent.
+    let refused = client
+        .video_agents()
+        .create(CreateVideoAgentRequest::new("p").extra("prompt", json!("other")))
+        .await
+        .unwrap_err();
+    assert_eq!(refused.invalid_request().unwrap().field, "extra");
+    agent.assert_calls_async(1).await;
+}

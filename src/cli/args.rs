@@ -94,8 +94,12 @@ pub(crate) enum VideoAgentCommand {
 #[derive(Debug, Args)]
 pub(crate) struct CreateArgs {
     /// What the video is about (1-10,000 characters).
-    #[arg(long)]
-    pub(crate) prompt: String,
+    #[arg(long, required_unless_present = "data")]
+    pub(crate) prompt: Option<String>,
+    /// The request as JSON (text, @FILE, or - for standard input); the other flags are
+    /// applied over it, and fields this version has no flag for are sent unchanged.
+    #[arg(long, value_name = "JSON|@FILE|-")]
+    pub(crate) data: Option<String>,
     /// The avatar to present the video (default: the agent picks one).
     #[arg(long)]
     pub(crate) avatar_id: Option<String>,

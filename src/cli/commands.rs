@@ -139,7 +139,28 @@ async fn video_agent(
 }
 
 async fn create(client: &Client, out: &Out, wait: WaitOptions, args: CreateArgs) -> Outcome {
-    let mut request = CreateVideoAgentRequest::new(args.prompt);
+    let mut request = match &args.data {
+        None => CreateVideoAgentRequest::new(args.prompt.clone().unwrap_or_default()),
+        Some(data) => {
+            let mut body = match crate::operations::read_data(data) {
+                Ok(body) => body,
+                Err(problem) => {
+                    eprintln!("error: --data: {problem} (nothing was sent)");
+                    return Ok(output::USAGE);
+                }
+            };
+            if let (Some(prompt), Some(object)) = (&args.prompt, body.as_object_mut()) {
+                object.insert("prompt".into(), json!(prompt));
+            }
+            match serde_json::from_value::<CreateVideoAgentRequest>(body) {
+                Ok(request) => request,
+                Err(problem) => {
+                    eprintln!("error: --data: {problem} (nothing was sent)");
+                    return Ok(output::USAGE);
+                }
+            }
+        }
+    };
     for (value, set) in [
         (
             args.avatar_id,
