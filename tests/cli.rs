@@ -668,3 +668,54 @@ fn video_agent_create_takes_data_with_fields_the_spec_lacks() {
     assert!(String::from_utf8_lossy(&refused.stderr).contains("prompt"));
     assert_eq!(sim.sim().request_count(), before, "nothing was sent");
 }
+
+#[test]
+fn a_chat_from_the_command_line_takes_answers_from_flags_and_stdin() {
+    let sim = Sim::start(fast());
+    let scripted = sim.heygen(&[
+        "--json",
+        "video-agent",
+        "chat",
+        "--prompt",
+        "A tour",
+        "--message",
+        "Shorter scenes",
+        "--message",
+        "approve",
+    ]);
+    let video = json(&scripted);
+    assert_eq!(video["status"], "completed");
+    let talk = String::from_utf8_lossy(&scripted.stderr);
+    assert!(talk.contains("agent: Here is the storyboard"), "{talk}");
+    assert!(talk.contains("agent: Storyboard revision 1"), "{talk}");
+    assert!(talk.contains("resource res_storyboard (draft)"), "{talk}");
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_heygen"))
+        .args(["video-agent", "chat", "--prompt", "From stdin"])
+        .env("HEYGEN_BASE_URL", sim.sim().base_url())
+        .env("HEYGEN_API_KEY", sim.sim().api_key())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"More music\nWarmer\napprove\n")
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("you: Warmer") && text.contains("revision 2"),
+        "{text}"
+    );
+    assert!(text.contains("completed"), "{text}");
+
+    // Without an answer, the command stops and says how to go on.
+    let stuck = sim.heygen(&["video-agent", "chat", "--prompt", "Silent"]);
+    assert_eq!(code(&stuck), 3);
+    assert!(String::from_utf8_lossy(&stuck.stderr).contains("video-agent wait"));
+}

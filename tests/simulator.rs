@@ -980,3 +980,48 @@ async fn renders_are_paid_from_the_balance_and_a_create_it_cannot_pay_is_refused
     assert_eq!(session.status().map(|s| s.as_u16()), Some(402));
     sim.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_chat_goes_through_two_rounds_of_feedback_then_renders() {
+    use heygen_api::chat::Turn;
+    let sim = fast().start().await.unwrap();
+    let client = sim.client().unwrap();
+    let mut chat = client
+        .video_agents()
+        .chat(CreateVideoAgentRequest::new("An office tour"))
+        .await
+        .unwrap();
+    let mut seen = Vec::new();
+    let outcome = loop {
+        match chat.next_turn(quick_wait()).await.unwrap() {
+            Turn::Paused {
+                session,
+                new_messages,
+                resources,
+            } => {
+                assert_eq!(session.status, SessionStatus::Reviewing);
+                assert_eq!(new_messages.len(), 1, "only what is new: {new_messages:?}");
+                assert!(new_messages.iter().all(|m| m.role == "model"));
+                assert_eq!(resources[0].resource_id, "res_storyboard");
+                seen.push(new_messages[0].content.clone());
+                match seen.len() {
+                    1 => chat.reply("Shorter scenes, please").await.unwrap(),
+                    2 => chat.reply("Warmer colors").await.unwrap(),
+                    _ => chat.approve().await.unwrap(),
+                }
+            }
+            Turn::Finished(outcome) => break outcome,
+        }
+    };
+    assert!(outcome.is_completed(), "{outcome}");
+    assert_eq!(seen.len(), 3, "{seen:?}");
+    assert!(seen[0].contains("storyboard"));
+    assert!(
+        seen[1].contains("revision 1") && seen[2].contains("revision 2"),
+        "{seen:?}"
+    );
+    // Another process can pick the conversation up by the session id.
+    let resumed = client.video_agents().conversation(chat.session_id());
+    assert_eq!(resumed.session_id(), chat.session_id());
+    sim.shutdown().await;
+}

@@ -81,6 +81,20 @@ pub(crate) enum ModeArg {
 pub(crate) enum VideoAgentCommand {
     /// Start a session from a prompt (optionally wait for the video and download it).
     Create(Box<CreateArgs>),
+    /// Hold a chat-mode conversation: the agent's messages and resources are printed, you
+    /// answer (`approve` renders the video). Answers come from --message in order, else from
+    /// the terminal, else from the lines of standard input.
+    Chat {
+        /// What the video is about (1-10,000 characters).
+        #[arg(long)]
+        prompt: String,
+        /// An answer to the agent, in order (repeatable); `approve` approves.
+        #[arg(long = "message")]
+        messages: Vec<String>,
+        /// Download the finished MP4 here.
+        #[arg(long)]
+        download: Option<PathBuf>,
+    },
     /// Wait for a session's video.
     Wait {
         /// The session to wait on.

@@ -128,6 +128,11 @@ async fn video_agent(
     let agents = client.video_agents();
     match command {
         VideoAgentCommand::Create(args) => create(client, out, wait, *args).await,
+        VideoAgentCommand::Chat {
+            prompt,
+            messages,
+            download,
+        } => chat(client, out, wait, prompt, messages, download.as_deref()).await,
         VideoAgentCommand::Wait {
             session_id,
             download,
@@ -136,6 +141,100 @@ async fn video_agent(
             finish(client, out, outcome, download.as_deref()).await
         }
     }
+}
+
+/// A chat-mode conversation: the agent's turns on stdout (stderr with --json), answers from
+/// --message, the terminal, or standard input's lines.
+async fn chat(
+    client: &Client,
+    out: &Out,
+    wait: WaitOptions,
+    prompt: String,
+    messages: Vec<String>,
+    download: Option<&Path>,
+) -> Outcome {
+    use std::io::{BufRead as _, IsTerminal as _, Write as _};
+    let say = |line: &str| {
+        if out.json {
+            eprintln!("{line}");
+        } else {
+            output::line(line);
+        }
+    };
+    let mut conversation = client
+        .video_agents()
+        .chat(CreateVideoAgentRequest::new(prompt))
+        .await?;
+    say(&format!("session {}", conversation.session_id()));
+    let mut scripted = messages.into_iter();
+    let interactive = std::io::stdin().is_terminal();
+    let mut stdin = std::io::stdin().lock().lines();
+    loop {
+        let turn = with_progress_turn(&mut conversation, wait.clone()).await?;
+        match turn {
+            heygen_api::chat::Turn::Paused {
+                new_messages,
+                resources,
+                ..
+            } => {
+                for message in &new_messages {
+                    say(&format!("agent: {}", message.content));
+                }
+                for resource in &resources {
+                    say(&format!(
+                        "  resource {} ({}){}",
+                        resource.resource_id,
+                        resource.resource_type,
+                        resource
+                            .url
+                            .as_deref()
+                            .map(|u| format!(" {u}"))
+                            .unwrap_or_default()
+                    ));
+                }
+                let answer = match scripted.next() {
+                    Some(answer) => Some(answer),
+                    None => {
+                        if interactive {
+                            eprint!("you (`approve` to render)> ");
+                            let _ = std::io::stderr().flush();
+                        }
+                        stdin.next().and_then(|line| line.ok())
+                    }
+                };
+                let Some(answer) = answer.filter(|a| !a.trim().is_empty()) else {
+                    eprintln!(
+                        "error: no answer; the session waits for one: heygen video-agent wait {}",
+                        conversation.session_id()
+                    );
+                    return Ok(output::FAILED);
+                };
+                say(&format!("you: {answer}"));
+                if answer.trim().eq_ignore_ascii_case("approve") {
+                    conversation.approve().await?;
+                } else {
+                    conversation.reply(answer).await?;
+                }
+            }
+            heygen_api::chat::Turn::Finished(outcome) => {
+                return finish(client, out, outcome, download).await
+            }
+        }
+    }
+}
+
+/// One turn of a conversation, with the wait's progress shown.
+async fn with_progress_turn(
+    conversation: &mut heygen_api::chat::Conversation,
+    options: WaitOptions,
+) -> Result<heygen_api::chat::Turn, Error> {
+    let reporter = Arc::new(Reporter::new());
+    let progress = Arc::clone(&reporter);
+    let turn = conversation
+        .next_turn(options.on_progress(move |event| progress.wait_event(event)))
+        .await;
+    reporter.finish();
+    turn
 }
 
 async fn create(client: &Client, out: &Out, wait: WaitOptions, args: CreateArgs) -> Outcome {

@@ -497,6 +497,7 @@ async fn create_session(State(shared): Sim, headers: HeaderMap, bytes: Bytes) ->
                 json!({"role": "user", "content": prompt, "type": "text", "resource_ids": null, "created_at": super::unix_now()}),
             ],
             notified: false,
+            revisions: 0,
             prompt,
         };
         let status = world.create_status(&session);
@@ -595,12 +596,33 @@ async fn send_message(
             };
             session.messages.insert(0, json!({"role": "user", "content": message, "type": "text", "resource_ids": null, "created_at": super::unix_now()}));
             if session.video_id.is_none() && session.render_from.is_none() {
-                session.render_from = Some(std::time::Instant::now());
+                if approves(&message) {
+                    session.render_from = Some(std::time::Instant::now());
+                } else {
+                    // Feedback: the agent revises its storyboard and asks again.
+                    session.revisions += 1;
+                    let revision = session.revisions;
+                    session.messages.insert(0, json!({
+                        "role": "model",
+                        "content": format!("Storyboard revision {revision}: changed as you asked. Reply to approve or request more changes."),
+                        "type": "resource",
+                        "resource_ids": ["res_storyboard"],
+                        "created_at": super::unix_now(),
+                    }));
+                }
             }
             let title = session.title.clone();
             remembered(json!({"session_id": id, "run_id": run_id, "title": title}))
         })
     })
+}
+
+/// Whether a chat message approves the storyboard (anything else is feedback on it).
+fn approves(message: &str) -> bool {
+    let message = message.to_lowercase();
+    ["approve", "render", "looks good", "looks great", "go ahead"]
+        .iter()
+        .any(|word| message.contains(word))
 }
 
 async fn stop_session(State(shared): Sim, Path(id): Path<String>, bytes: Bytes) -> Response {

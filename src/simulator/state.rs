@@ -35,6 +35,8 @@ pub(crate) struct Session {
     pub(crate) callback_id: Option<String>,
     pub(crate) messages: Vec<Value>,
     pub(crate) notified: bool,
+    /// Rounds of feedback on the storyboard so far (chat mode).
+    pub(crate) revisions: u32,
 }
 
 #[derive(Debug, Clone)]
@@ -332,7 +334,7 @@ impl World {
             };
             messages.insert(0, json!({"role": "model", "content": text, "type": "error", "resource_ids": null, "created_at": super::unix_now()}));
         }
-        if phase == SessionPhase::Reviewing {
+        if phase == SessionPhase::Reviewing && session.revisions == 0 {
             messages.insert(0, json!({"role": "model", "content": "Here is the storyboard: 4 scenes, 30 seconds. Reply to approve or request changes.", "type": "resource", "resource_ids": ["res_storyboard"], "created_at": session.created_unix}));
         }
         messages.truncate(40);
