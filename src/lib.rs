@@ -38,13 +38,14 @@ pub use files::FileInput;
 pub use outcome::{TimedOut, WaitOutcome};
 pub use pagination::ItemStream;
 pub use requests::{
-    AgentMode, CreateVideoAgentRequest, Orientation, SendMessageRequest, MAX_FILES,
-    MAX_PROMPT_CHARS,
+    AgentMode, CreateVideoAgentRequest, Orientation, SendMessageRequest, MAX_BATCH_VIDEOS,
+    MAX_FILES, MAX_PROMPT_CHARS,
 };
 /// The resource handles, one per tag of the spec (generated).
 pub use resources::generated::handles::*;
 pub use resources::{
-    VideoStatuses, INLINE_THRESHOLD_BYTES, STATUS_IDS_PER_REQUEST, UPLOAD_LIMIT_BYTES,
+    BatchStream, BatchUpdate, VideoStatuses, INLINE_THRESHOLD_BYTES, STATUS_IDS_PER_REQUEST,
+    UPLOAD_LIMIT_BYTES,
 };
 pub use retry::RetryPolicy;
 pub use transfer::Progress;

@@ -417,6 +417,33 @@ impl Validate for crate::raw::types::CreateWebhookEndpointRequest {
     }
 }
 
+/// Most videos one batch holds.
+pub const MAX_BATCH_VIDEOS: usize = 100;
+
+impl Validate for crate::raw::types::CreateVideoBatchRequest {
+    fn validate(&self) -> Result<(), InvalidRequest> {
+        if self.videos.is_empty() || self.videos.len() > MAX_BATCH_VIDEOS {
+            return Err(InvalidRequest {
+                field: "videos",
+                reason: format!(
+                    "must hold 1 to {MAX_BATCH_VIDEOS} videos, got {}",
+                    self.videos.len()
+                ),
+            });
+        }
+        for (index, video) in self.videos.iter().enumerate() {
+            video.validate().map_err(|e| InvalidRequest {
+                field: "videos",
+                reason: format!("item {index}: `{}` {}", e.field, e.reason),
+            })?;
+        }
+        if let Some(url) = &self.callback_url {
+            check_http_url("callback_url", url)?;
+        }
+        Ok(())
+    }
+}
+
 impl Validate for crate::raw::types::UpdateWebhookEndpointRequest {
     fn validate(&self) -> Result<(), InvalidRequest> {
         if let Some(url) = &self.url {

@@ -423,6 +423,33 @@ impl<'de> Deserialize<'de> for CreateVideoRequest {
     }
 }
 
+impl schemars::JsonSchema for CreateVideoRequest {
+    fn schema_name() -> String {
+        "CreateVideoRequest".into()
+    }
+
+    fn json_schema(_: &mut schemars::gen::SchemaGenerator) -> schemars::schema::Schema {
+        use schemars::schema::{InstanceType, ObjectValidation, SchemaObject};
+        let kinds = ["avatar", "image", "cinematic_avatar", "studio"]
+            .map(|k| serde_json::Value::String(k.into()))
+            .to_vec();
+        let tag = SchemaObject {
+            instance_type: Some(InstanceType::String.into()),
+            enum_values: Some(kinds),
+            ..Default::default()
+        };
+        let mut object = ObjectValidation::default();
+        object.properties.insert("type".into(), tag.into());
+        object.required.insert("type".into());
+        SchemaObject {
+            instance_type: Some(InstanceType::Object.into()),
+            object: Some(Box::new(object)),
+            ..Default::default()
+        }
+        .into()
+    }
+}
+
 impl crate::requests::Validate for CreateVideoRequest {
     fn validate(&self) -> Result<(), InvalidRequest> {
         CreateVideoRequest::validate(self)

@@ -120,13 +120,18 @@ impl WaitOptions {
 
     /// The schedule of polls: the same kind of backoff as retries, with the wait's own
     /// values.
-    fn schedule(&self) -> Backoff {
+    pub(crate) fn schedule(&self) -> Backoff {
         Backoff {
             initial: self.initial_interval,
             factor: self.backoff_factor,
             max: self.max_interval,
             jitter: self.jitter,
         }
+    }
+
+    /// How long a wait may last.
+    pub(crate) fn max_wait(&self) -> Duration {
+        self.deadline
     }
 
     /// How long before the deadline the final poll happens.

@@ -245,6 +245,22 @@ async fn every_response_validates_against_the_spec() {
         )
         .await;
     assert_eq!(statuses["data"][1]["status"], "not_found");
+    let (_, queued) = c
+        .call(
+            "create_video_batch",
+            "POST",
+            "/v3/videos/batches",
+            Some(json!({"videos": [{"type": "avatar", "avatar_id": "look_1", "script": "Hi"}]})),
+        )
+        .await;
+    let batch_id = queued["data"]["batch_id"].as_str().unwrap();
+    c.call(
+        "get_video_batch",
+        "GET",
+        &format!("/v3/videos/batches/{batch_id}?limit=1"),
+        None,
+    )
+    .await;
     c.call("list_videos", "GET", "/v3/videos?limit=2", None)
         .await;
     let (_, video) = c
@@ -1023,5 +1039,70 @@ async fn a_chat_goes_through_two_rounds_of_feedback_then_renders() {
     // Another process can pick the conversation up by the session id.
     let resumed = client.video_agents().conversation(chat.session_id());
     assert_eq!(resumed.session_id(), chat.session_id());
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_batch_of_100_is_waited_for_item_by_item() {
+    use futures_util::StreamExt as _;
+    use heygen_api::BatchUpdate;
+    let sim = fast().start().await.unwrap();
+    let client = sim.client().unwrap();
+    let videos = (0..100).map(|i| {
+        let script = if i == 41 {
+            format!("Item {i} [fail:render]")
+        } else {
+            format!("Item {i}")
+        };
+        heygen_api::CreateVideoRequest::avatar("look_1").script(script)
+    });
+    let batch = client
+        .videos()
+        .create_batch(videos)
+        .title("Hundred")
+        .await
+        .unwrap();
+    let mut updates = client.videos().wait_batch(&batch.batch_id, quick_wait());
+    let mut ended = Vec::new();
+    let mut finished = None;
+    while let Some(update) = updates.next().await {
+        match update.unwrap() {
+            BatchUpdate::Item(item) => ended.push(item),
+            BatchUpdate::Done(batch) => finished = Some(batch),
+            other => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(ended.len(), 100);
+    let indexes: BTreeSet<i64> = ended.iter().map(|i| i.item_index).collect();
+    assert_eq!(indexes.len(), 100, "each item once");
+    let failed: Vec<_> = ended
+        .iter()
+        .filter(|i| i.status.as_str() == "failed")
+        .map(|i| i.item_index)
+        .collect();
+    assert_eq!(failed, [41]);
+    let finished = finished.expect("the batch ends");
+    assert_eq!(
+        finished.items.len(),
+        100,
+        "the finished batch holds every item"
+    );
+    assert_eq!(finished.status.as_str(), "completed");
+
+    // Bulk statuses by batch id answer for all its items.
+    let page = client
+        .videos()
+        .statuses_page()
+        .batch_ids(batch.batch_id.clone())
+        .await
+        .unwrap();
+    assert_eq!(page.items.len(), 100);
+
+    // 101 videos are refused before sending.
+    let before = sim.request_count();
+    let too_many = (0..101).map(|_| heygen_api::CreateVideoRequest::avatar("look_1").script("x"));
+    let error = client.videos().create_batch(too_many).await.unwrap_err();
+    assert_eq!(error.invalid_request().unwrap().field, "videos");
+    assert_eq!(sim.request_count(), before);
     sim.shutdown().await;
 }

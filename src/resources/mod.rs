@@ -11,7 +11,7 @@ mod video_agents;
 mod videos;
 
 pub use assets::{UploadAsset, INLINE_THRESHOLD_BYTES, UPLOAD_LIMIT_BYTES};
-pub use videos::{VideoStatuses, STATUS_IDS_PER_REQUEST};
+pub use videos::{BatchStream, BatchUpdate, VideoStatuses, STATUS_IDS_PER_REQUEST};
 
 use crate::error::{Error, Result};
 

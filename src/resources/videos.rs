@@ -20,6 +20,112 @@ fn video_start(video_id: &str) -> Phase {
     }
 }
 
+/// What [`Videos::wait_batch`] yields.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum BatchUpdate {
+    /// An item ended (`completed` or `failed`), in the order items end.
+    Item(crate::types::VideoBatchItemsItem),
+    /// Every item has ended: the batch as it finished, with all its items.
+    Done(Box<crate::types::VideoBatch>),
+    /// The wait's deadline passed first; the batch goes on at HeyGen.
+    TimedOut {
+        /// Items that had ended.
+        ended: usize,
+        /// Items in the batch.
+        total: usize,
+    },
+}
+
+/// A stream of a batch's updates; dropping it stops polling.
+pub type BatchStream<'a> =
+    std::pin::Pin<Box<dyn futures_core::Stream<Item = Result<BatchUpdate>> + Send + 'a>>;
+
+/// What a batch wait keeps between polls.
+struct BatchWait {
+    client: crate::Client,
+    batch_id: String,
+    options: WaitOptions,
+    deadline: tokio::time::Instant,
+    polls: u32,
+    /// Items in the batch, as last seen.
+    total: usize,
+    ended: std::collections::HashSet<i64>,
+    queue: std::collections::VecDeque<BatchUpdate>,
+    over: bool,
+}
+
+impl BatchWait {
+    /// The whole batch: every page of its items.
+    async fn fetch(&self) -> Result<crate::types::VideoBatch> {
+        let videos = self.client.videos();
+        let mut batch = videos.batch(self.batch_id.as_str()).await?;
+        let mut token = batch.next_token.clone().filter(|_| batch.has_more);
+        while let Some(next) = token {
+            let page = videos.batch(self.batch_id.as_str()).token(next).await?;
+            token = page.next_token.clone().filter(|_| page.has_more);
+            batch.items.extend(page.items);
+        }
+        batch.has_more = false;
+        batch.next_token = None;
+        Ok(batch)
+    }
+
+    /// Polls until something is to be yielded.
+    async fn step(&mut self) -> Option<Result<BatchUpdate>> {
+        use crate::types::VideoBatchItemsItemStatus as S;
+        loop {
+            if let Some(update) = self.queue.pop_front() {
+                return Some(Ok(update));
+            }
+            if self.over {
+                return None;
+            }
+            if self.polls > 0 {
+                let wait = self.options.schedule().wait(self.polls - 1);
+                let now = tokio::time::Instant::now();
+                if now >= self.deadline {
+                    self.over = true;
+                    return Some(Ok(BatchUpdate::TimedOut {
+                        ended: self.ended.len(),
+                        total: self.total,
+                    }));
+                }
+                tokio::time::sleep_until((now + wait).min(self.deadline)).await;
+            }
+            self.polls += 1;
+            let batch = match self.fetch().await {
+                Ok(batch) => batch,
+                Err(e) if e.is_retryable() && tokio::time::Instant::now() < self.deadline => {
+                    continue;
+                }
+                Err(e) => {
+                    self.over = true;
+                    return Some(Err(e));
+                }
+            };
+            self.total = batch.items.len();
+            let ended = |s: &S| matches!(s, S::Completed | S::Failed);
+            for item in &batch.items {
+                if ended(&item.status) && self.ended.insert(item.item_index) {
+                    self.queue.push_back(BatchUpdate::Item(item.clone()));
+                }
+            }
+            let all_ended = !batch.items.is_empty() && batch.items.iter().all(|i| ended(&i.status));
+            if all_ended {
+                self.over = true;
+                self.queue.push_back(BatchUpdate::Done(Box::new(batch)));
+            } else if tokio::time::Instant::now() >= self.deadline {
+                self.over = true;
+                self.queue.push_back(BatchUpdate::TimedOut {
+                    ended: self.ended.len(),
+                    total: batch.items.len(),
+                });
+            }
+        }
+    }
+}
+
 /// Most ids one bulk status request takes.
 pub const STATUS_IDS_PER_REQUEST: usize = 100;
 
@@ -36,6 +142,34 @@ pub struct VideoStatuses {
 }
 
 impl Videos<'_> {
+    /// Waits for a whole batch, yielding each item as it ends, then the finished batch. Polls
+    /// `GET /v3/videos/batches/{batch_id}` (every page) on the wait's schedule; retryable
+    /// failures do not end it. Dropping the stream stops polling.
+    pub fn wait_batch(
+        &self,
+        batch_id: impl Into<String>,
+        options: WaitOptions,
+    ) -> BatchStream<'static> {
+        let state = BatchWait {
+            client: self.client.clone(),
+            batch_id: batch_id.into(),
+            deadline: tokio::time::Instant::now() + options.max_wait(),
+            options,
+            polls: 0,
+            total: 0,
+            ended: std::collections::HashSet::new(),
+            queue: std::collections::VecDeque::new(),
+            over: false,
+        };
+        Box::pin(futures_util::stream::unfold(
+            state,
+            |mut state| async move {
+                let update = state.step().await?;
+                Some((update, state))
+            },
+        ))
+    }
+
     /// The statuses of any number of videos: one `GET /v3/videos/statuses` per 100 ids (see
     /// [`statuses_page`](Self::statuses_page) for one request). Every id HeyGen does not know
     /// is reported in [`VideoStatuses::not_found`]. Statuses here use the bulk vocabulary:

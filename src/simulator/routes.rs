@@ -40,6 +40,8 @@ fn stateful(operation_id: &str, method: MethodFilter) -> Option<MethodRouter<Arc
         LIST_VIDEOS => on(method, list_videos),
         CREATE_VIDEO => on(method, create_video),
         GET_VIDEO_STATUSES => on(method, video_statuses),
+        CREATE_VIDEO_BATCH => on(method, create_video_batch),
+        GET_VIDEO_BATCH => on(method, get_video_batch),
         GET_VIDEO => on(method, get_video),
         DELETE_VIDEO => on(method, delete_video),
         UPLOAD_ASSET => on(method, upload_asset),
@@ -768,12 +770,7 @@ async fn video_statuses(State(shared): Sim, Query(query): Params) -> Response {
         .iter()
         .map(|id| match world.videos.get(id) {
             Some(video) => {
-                let status = match world.video_phase(video) {
-                    super::state::VideoPhase::Pending => "queued",
-                    super::state::VideoPhase::Processing(_) => "processing",
-                    super::state::VideoPhase::Completed => "completed",
-                    super::state::VideoPhase::Failed => "failed",
-                };
+                let status = world.bulk_status(video);
                 let error = (status == "failed")
                     .then(|| json!({"code": "rendering_failed", "message": "Avatar rendering timed out"}));
                 json!({"video_id": id, "status": status, "error": error, "batch_id": null, "item_index": null})
@@ -781,9 +778,15 @@ async fn video_statuses(State(shared): Sim, Query(query): Params) -> Response {
             None => json!({"video_id": id, "status": "not_found", "error": null, "batch_id": null, "item_index": null}),
         })
         .collect();
-    items.extend(batches.iter().map(|id| {
-        json!({"video_id": null, "status": "not_found", "error": null, "batch_id": id, "item_index": null})
-    }));
+    for id in &batches {
+        match world.batches.get(id) {
+            Some(batch) => items.extend(batch.video_ids.iter().enumerate().filter_map(|(index, video_id)| {
+                let video = world.videos.get(video_id)?;
+                Some(json!({"video_id": video_id, "status": world.bulk_status(video), "error": null, "batch_id": id, "item_index": index}))
+            })),
+            None => items.push(json!({"video_id": null, "status": "not_found", "error": null, "batch_id": id, "item_index": null})),
+        }
+    }
     Json(json!({"data": items, "has_more": false, "next_token": null})).into_response()
 }
 
@@ -805,6 +808,132 @@ async fn current_user(State(shared): Sim) -> Response {
         },
         "subscription": null,
         "usage_based": null,
+    }))
+}
+
+/// Queues up to 100 videos; each renders like a video made directly.
+async fn create_video_batch(State(shared): Sim, headers: HeaderMap, bytes: Bytes) -> Response {
+    let value = match body(crate::resources::generated::ids::CREATE_VIDEO_BATCH, &bytes) {
+        Ok(value) => value,
+        Err(response) => return response,
+    };
+    let videos = value
+        .get("videos")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    if videos.is_empty() || videos.len() > 100 {
+        return invalid("videos", "A batch holds 1 to 100 videos.");
+    }
+    for (index, video) in videos.iter().enumerate() {
+        if let Err(e) = serde_json::from_value::<crate::CreateVideoRequest>(video.clone())
+            .map_err(|e| crate::invalid::InvalidRequest::new("type", e.to_string()))
+            .and_then(|request| request.validate())
+        {
+            return invalid(
+                "videos",
+                format!("Item {index}: `{}` {}", e.field, e.reason),
+            );
+        }
+    }
+    let mut world = shared.world();
+    idempotent(&mut world, "create-batch", &headers, |world| {
+        let batch_id = world.id("batch");
+        let mut video_ids = Vec::new();
+        for video in &videos {
+            let id = world.id("vid");
+            let script = text(video, "script").unwrap_or_default();
+            world.videos.insert(
+                id.clone(),
+                super::state::Video {
+                    id: id.clone(),
+                    session_id: None,
+                    title: script.chars().take(60).collect(),
+                    started: std::time::Instant::now(),
+                    created_unix: super::unix_now(),
+                    fail: script.contains(super::state::FAIL_RENDER),
+                    charged: false,
+                },
+            );
+            video_ids.push(id);
+        }
+        let total = video_ids.len();
+        world.batches.insert(
+            batch_id.clone(),
+            super::state::Batch {
+                created_unix: super::unix_now(),
+                video_ids,
+            },
+        );
+        remembered(json!({"batch_id": batch_id, "status": "processing", "total_items": total}))
+    })
+}
+
+/// A batch's status, counts and one page of its items.
+async fn get_video_batch(
+    State(shared): Sim,
+    Path(id): Path<String>,
+    Query(query): Params,
+) -> Response {
+    let mut world = shared.world();
+    world.advance();
+    let Some(batch) = world.batches.get(&id) else {
+        return not_found("Batch");
+    };
+    let items: Vec<Value> = batch
+        .video_ids
+        .iter()
+        .enumerate()
+        .map(|(index, video_id)| {
+            let status = world
+                .videos
+                .get(video_id)
+                .map_or("failed", |video| world.bulk_status(video));
+            let error = (status == "failed").then(
+                || json!({"code": "rendering_failed", "message": "Avatar rendering timed out"}),
+            );
+            json!({"item_index": index, "video_id": video_id, "status": status, "error": error})
+        })
+        .collect();
+    let mut counts = serde_json::Map::new();
+    for item in &items {
+        let status = item["status"].as_str().unwrap_or("").to_string();
+        let count = counts.get(&status).and_then(Value::as_u64).unwrap_or(0) + 1;
+        counts.insert(status, json!(count));
+    }
+    let finished = items
+        .iter()
+        .all(|i| matches!(i["status"].as_str(), Some("completed" | "failed")));
+    let status = match (finished, counts.contains_key("completed")) {
+        (false, _) => "processing",
+        (true, true) => "completed",
+        (true, false) => "failed",
+    };
+    let limit = match limit(&query, 100) {
+        Ok(limit) => limit,
+        Err(response) => return response,
+    };
+    let offset = match query.get("token") {
+        None => 0,
+        Some(token) => match token
+            .strip_prefix("pg_")
+            .and_then(|t| t.parse::<usize>().ok())
+        {
+            Some(offset) if offset <= items.len() => offset,
+            _ => return invalid("token", "The page token is invalid or expired."),
+        },
+    };
+    let end = (offset + limit).min(items.len());
+    let has_more = end < items.len();
+    data(json!({
+        "batch_id": id,
+        "status": status,
+        "total_items": items.len(),
+        "counts_by_status": counts,
+        "created_at": batch.created_unix,
+        "items": items[offset..end].to_vec(),
+        "has_more": has_more,
+        "next_token": has_more.then(|| format!("pg_{end}")),
     }))
 }
 

@@ -110,6 +110,14 @@ pub(crate) struct World {
     pub(crate) idempotency: std::collections::HashMap<String, Value>,
     /// US dollars spent on rendered seconds.
     pub(crate) spent_usd: f64,
+    /// Video batches: their videos, in item order.
+    pub(crate) batches: BTreeMap<String, Batch>,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Batch {
+    pub(crate) created_unix: u64,
+    pub(crate) video_ids: Vec<String>,
 }
 
 impl World {
@@ -121,6 +129,7 @@ impl World {
             requests: 0,
             sessions: BTreeMap::new(),
             spent_usd: 0.0,
+            batches: BTreeMap::new(),
             videos: BTreeMap::new(),
             deleted_videos: Default::default(),
             assets: BTreeMap::new(),
@@ -228,6 +237,16 @@ impl World {
             }
         }
         self.charge_completed();
+    }
+
+    /// A video's status in the bulk vocabulary (`queued`, not `pending`).
+    pub(crate) fn bulk_status(&self, video: &Video) -> &'static str {
+        match self.video_phase(video) {
+            VideoPhase::Pending => "queued",
+            VideoPhase::Processing(_) => "processing",
+            VideoPhase::Completed => "completed",
+            VideoPhase::Failed => "failed",
+        }
     }
 
     /// What one finished video costs: its rendered seconds at the configured rate.
