@@ -335,6 +335,7 @@ fn operation(
             }
             (Some(_), Some(st)) if !st.tuple => {
                 let mut required = Vec::new();
+                let mut positional = Vec::new();
                 for (raw_ident, json, ty, has_default) in &st.fields {
                     let ident = raw_ident.trim_start_matches("r#");
                     let (inner, optional) = match option_inner(ty) {
@@ -364,9 +365,9 @@ fn operation(
                         format!("self.b_{ident}.clone().unwrap_or_default()")
                     } else {
                         // A required field: a positional argument of the method.
-                        write!(args, ", {setter}: {arg}").ok();
+                        positional.push((json.clone(), format!(", {setter}: {arg}")));
                         writeln!(init, "b_{ident}: Some({convert}),").ok();
-                        required.push(raw_ident.clone());
+                        required.push((json.clone(), raw_ident.clone()));
                         writeln!(body_from_json, "{raw_ident}: self.b_{ident}.clone().ok_or_else(|| crate::Error::invalid({json:?}, \"is required\"))?,").ok();
                         continue;
                     };
@@ -376,6 +377,22 @@ fn operation(
                     )
                     .ok();
                     writeln!(body_from_json, "{raw_ident}: {value},").ok();
+                }
+                // Positional arguments in the order the spec lists them as required.
+                let order: Vec<String> = op
+                    .body_schema
+                    .as_ref()
+                    .and_then(|name| schemas?.get(name)?.get("required")?.as_array().cloned())
+                    .unwrap_or_default()
+                    .iter()
+                    .filter_map(|v| v.as_str().map(str::to_string))
+                    .collect();
+                let rank =
+                    |json: &String| order.iter().position(|r| r == json).unwrap_or(usize::MAX);
+                positional.sort_by_key(|(json, _)| rank(json));
+                required.sort_by_key(|(json, _)| rank(json));
+                for (_, arg) in &positional {
+                    args.push_str(arg);
                 }
                 let destructure: Vec<String> = st
                     .fields
@@ -410,7 +427,7 @@ fn operation(
                         "let body: {body_s} = crate::operations::decode_body(invocation.body.take())?;"
                     )
                     .ok();
-                    for field in &required {
+                    for (_, field) in &required {
                         write!(invoke_args, "body.{field}.clone(), ").ok();
                     }
                     body_from_json = "builder = builder.body(body);".into();

@@ -143,6 +143,36 @@ async fn every_response_validates_against_the_spec() {
         .send()
         .await
         .unwrap();
+    let (_, direct) = c
+        .call(
+            "create_direct_upload",
+            "POST",
+            "/v3/assets/direct-uploads",
+            Some(json!({"filename": "logo.png", "content_type": "image/png", "size_bytes": PNG.len()})),
+        )
+        .await;
+    let direct = &direct["data"];
+    let put = c
+        .http
+        .put(direct["upload_url"].as_str().unwrap())
+        .header("content-type", "image/png")
+        .body(PNG.to_vec())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(put.status(), 200);
+    let (_, completed) = c
+        .call(
+            "complete_asset",
+            "POST",
+            &format!(
+                "/v3/assets/{}/complete",
+                direct["asset_id"].as_str().unwrap()
+            ),
+            Some(json!({})),
+        )
+        .await;
+    assert_eq!(completed["data"]["size_bytes"], PNG.len());
     let (_, asset) = c.check("upload_asset", upload).await;
     let asset_id = asset["data"]["asset_id"].as_str().unwrap().to_string();
     assert_eq!(asset["data"]["mime_type"], "image/png");
@@ -1104,5 +1134,58 @@ async fn a_batch_of_100_is_waited_for_item_by_item() {
     let error = client.videos().create_batch(too_many).await.unwrap_err();
     assert_eq!(error.invalid_request().unwrap().field, "videos");
     assert_eq!(sim.request_count(), before);
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_file_over_32_mb_goes_the_direct_upload_way_and_survives_a_cut_put() {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("big.bin");
+    let size = 33 * 1024 * 1024 + 7;
+    // A sparse file: 33 MB that takes no room on disk.
+    std::fs::File::create(&path).unwrap().set_len(size).unwrap();
+
+    let sim = fast().fail_first_upload(true).start().await.unwrap();
+    let client = sim.client().unwrap();
+    let furthest = Arc::new(AtomicU64::new(0));
+    let seen = Arc::clone(&furthest);
+    let asset = client
+        .assets()
+        .upload(&path)
+        .on_progress(move |p| {
+            assert_eq!(p.total, Some(size));
+            seen.fetch_max(p.bytes, Ordering::SeqCst);
+        })
+        .await
+        .unwrap();
+    assert_eq!(asset.size_bytes as u64, size);
+    assert_eq!(asset.mime_type, "application/octet-stream");
+    assert_eq!(
+        furthest.load(Ordering::SeqCst),
+        size,
+        "progress reached the end"
+    );
+    // The asset is usable as an input.
+    client
+        .video_agents()
+        .create(
+            CreateVideoAgentRequest::new("With a big file")
+                .file(FileInput::asset_id(asset.asset_id.clone())),
+        )
+        .await
+        .unwrap();
+    sim.shutdown().await;
+
+    // An upload URL that has expired is renewed once; expired again, the 403 is final.
+    let sim = fast().upload_url_ttl(Duration::ZERO).start().await.unwrap();
+    let error = sim
+        .client()
+        .unwrap()
+        .assets()
+        .upload(&path)
+        .await
+        .unwrap_err();
+    assert_eq!(error.status().map(|s| s.as_u16()), Some(403), "{error}");
     sim.shutdown().await;
 }

@@ -51,14 +51,16 @@ impl<'a> Assets<'a> {
         }
     }
 
-    /// Uploads a file from disk, streamed (never read into memory whole). The 32 MB limit
-    /// is checked before anything is sent. Set progress reporting and per-call options on the
+    /// Uploads a file from disk, streamed (never read into memory whole): multipart up to
+    /// 32 MB, the direct-upload flow above that (SHA-256, a `PUT` to a presigned URL,
+    /// completion), as one call either way. Set progress reporting and per-call options on the
     /// returned request, then `.await` it.
     pub fn upload(&self, path: impl AsRef<Path>) -> UploadAsset<'a> {
         UploadAsset::new(self.client, Source::Path(path.as_ref().to_path_buf()))
     }
 
-    /// Uploads bytes under a file name. HeyGen detects the type from the bytes.
+    /// Uploads bytes under a file name (multipart, at most 32 MB). HeyGen detects the type
+    /// from the bytes.
     pub fn upload_bytes(
         &self,
         file_name: impl Into<String>,
@@ -133,6 +135,7 @@ impl<'a> UploadAsset<'a> {
     /// [`Error::InvalidRequest`] for an empty file or one over 32 MB, or bad options (nothing
     /// is sent); [`Error::Io`] when the file cannot be read; any error of the call.
     pub async fn send(self) -> Result<Asset> {
+        let request_options = self.options.clone();
         let options = self.options.into_call()?;
         match self.source {
             Source::Path(path) => {
@@ -141,7 +144,17 @@ impl<'a> UploadAsset<'a> {
                     source,
                 };
                 let size = tokio::fs::metadata(&path).await.map_err(io)?.len();
-                check_size(size)?;
+                if size > UPLOAD_LIMIT_BYTES {
+                    // Over the multipart limit: the direct-upload flow, as one call.
+                    return super::direct_upload::upload(
+                        self.client,
+                        &path,
+                        size,
+                        self.progress,
+                        request_options,
+                    )
+                    .await;
+                }
                 if size == 0 {
                     return Err(Error::invalid(
                         "file",

@@ -7,6 +7,7 @@ pub(crate) mod generated {
 }
 
 mod assets;
+mod direct_upload;
 mod video_agents;
 mod videos;
 

@@ -61,6 +61,8 @@ pub(crate) struct SimulatorConfig {
     pub(crate) lose_response_every: Option<u64>,
     pub(crate) concurrency_limit: Option<usize>,
     pub(crate) balance_usd: f64,
+    pub(crate) upload_url_ttl: Duration,
+    pub(crate) fail_first_upload: bool,
     pub(crate) usd_per_second: f64,
     pub(crate) error_rate: f64,
     pub(crate) latency: Duration,
@@ -90,6 +92,8 @@ impl Default for Simulator {
                 lose_response_every: None,
                 concurrency_limit: Some(DEFAULT_CONCURRENCY_LIMIT),
                 balance_usd: 100.0,
+                upload_url_ttl: Duration::from_secs(900),
+                fail_first_upload: false,
                 usd_per_second: 0.05,
                 error_rate: 0.0,
                 latency: Duration::ZERO,
@@ -162,6 +166,19 @@ impl Simulator {
     /// `insufficient_credit`. `GET /v3/users/me` shows what is left.
     pub fn balance_usd(mut self, dollars: f64) -> Self {
         self.config.balance_usd = dollars;
+        self
+    }
+
+    /// How long a direct upload's presigned URL stays valid, in real time (default 15 min).
+    pub fn upload_url_ttl(mut self, ttl: Duration) -> Self {
+        self.config.upload_url_ttl = ttl;
+        self
+    }
+
+    /// Answers the first presigned `PUT` 503 after reading part of its body: an upload cut
+    /// short, to be retried.
+    pub fn fail_first_upload(mut self, fail: bool) -> Self {
+        self.config.fail_first_upload = fail;
         self
     }
 

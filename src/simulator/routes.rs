@@ -53,6 +53,8 @@ fn stateful(operation_id: &str, method: MethodFilter) -> Option<MethodRouter<Arc
         LIST_WEBHOOK_EVENT_TYPES => on(method, event_types),
         LIST_WEBHOOK_EVENTS => on(method, list_events),
         GET_CURRENT_USER => on(method, current_user),
+        CREATE_DIRECT_UPLOAD => on(method, create_direct_upload),
+        COMPLETE_ASSET => on(method, complete_asset),
         _ => return None,
     })
 }
@@ -125,6 +127,10 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .layer(middleware::from_fn_with_state(Arc::clone(&shared), gate))
         .layer(axum::extract::DefaultBodyLimit::max(40 * 1024 * 1024));
     Router::new()
+        .route(
+            "/uploads/{asset_id}",
+            axum::routing::put(receive_upload).layer(axum::extract::DefaultBodyLimit::disable()),
+        )
         .route("/files/{name}", get(file))
         .route("/assets/{asset_id}", get(asset_file))
         .merge(api)
@@ -954,6 +960,179 @@ async fn delete_video(State(shared): Sim, Path(id): Path<String>) -> Response {
     }
     world.deleted_videos.insert(id.clone());
     data(json!({"id": id, "deleted": true}))
+}
+
+/// Starts a direct upload: a presigned URL on the simulator, valid for `upload_url_ttl`.
+async fn create_direct_upload(State(shared): Sim, headers: HeaderMap, bytes: Bytes) -> Response {
+    let value = match body(
+        crate::resources::generated::ids::CREATE_DIRECT_UPLOAD,
+        &bytes,
+    ) {
+        Ok(value) => value,
+        Err(response) => return response,
+    };
+    let size = value.get("size_bytes").and_then(Value::as_u64).unwrap_or(0);
+    if size == 0 {
+        return invalid("size_bytes", "The file must not be empty.");
+    }
+    let mut world = shared.world();
+    idempotent(&mut world, "direct-upload", &headers, |world| {
+        let asset_id = world.id("ast");
+        let token = world.secret();
+        let ttl = world.config.upload_url_ttl;
+        let content_type = text(&value, "content_type").unwrap_or_default();
+        world.uploads.insert(
+            asset_id.clone(),
+            super::state::PendingUpload {
+                content_type: content_type.clone(),
+                size,
+                checksum: text(&value, "checksum_sha256"),
+                token: token.clone(),
+                expires: std::time::Instant::now() + ttl,
+                received: None,
+            },
+        );
+        let base = world.base().to_string();
+        remembered(json!({
+            "asset_id": asset_id,
+            "upload_url": format!("{base}/uploads/{asset_id}?signature={token}"),
+            "upload_headers": {"Content-Type": content_type},
+            "expires_in_seconds": ttl.as_secs(),
+            "max_bytes": size,
+            "status": "pending_upload",
+        }))
+    })
+}
+
+/// The presigned PUT: checks the signature, the expiry and the size, and hashes the bytes as
+/// they stream in (nothing is kept).
+async fn receive_upload(
+    State(shared): Sim,
+    Path(asset_id): Path<String>,
+    Query(query): Params,
+    request: Request,
+) -> Response {
+    use futures_util::StreamExt as _;
+    use sha2::Digest as _;
+    let (size, checksum, fail) = {
+        let mut world = shared.world();
+        let Some(upload) = world.uploads.get(&asset_id) else {
+            return error(StatusCode::NOT_FOUND, "not_found", "No such upload.", None);
+        };
+        if query.get("signature") != Some(&upload.token) {
+            return error(
+                StatusCode::FORBIDDEN,
+                "access_denied",
+                "Bad signature.",
+                None,
+            );
+        }
+        if std::time::Instant::now() > upload.expires {
+            return error(
+                StatusCode::FORBIDDEN,
+                "access_denied",
+                "The upload URL expired.",
+                None,
+            );
+        }
+        let (size, checksum) = (upload.size, upload.checksum.clone());
+        world.puts += 1;
+        let fail = world.config.fail_first_upload && world.puts == 1;
+        (size, checksum, fail)
+    };
+    let mut stream = request.into_body().into_data_stream();
+    let mut hasher = sha2::Sha256::new();
+    let mut received = 0u64;
+    while let Some(chunk) = stream.next().await {
+        let Ok(chunk) = chunk else {
+            return error(
+                StatusCode::BAD_REQUEST,
+                "incomplete_upload",
+                "The body was cut short.",
+                None,
+            );
+        };
+        received += chunk.len() as u64;
+        if received > size {
+            return error(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                "More bytes than announced.",
+                None,
+            );
+        }
+        hasher.update(&chunk);
+        if fail && received >= size / 2 {
+            return error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "internal_error",
+                "Injected upload failure.",
+                None,
+            );
+        }
+    }
+    if received != size {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "incomplete_upload",
+            &format!("{received} of {size} bytes arrived."),
+            None,
+        );
+    }
+    let digest = hex::encode(hasher.finalize());
+    if checksum.is_some_and(|c| !c.eq_ignore_ascii_case(&digest)) {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "checksum_mismatch",
+            "The bytes do not match checksum_sha256.",
+            None,
+        );
+    }
+    if let Some(upload) = shared.world().uploads.get_mut(&asset_id) {
+        upload.received = Some(digest);
+    }
+    StatusCode::OK.into_response()
+}
+
+/// Finishes a direct upload whose bytes are in; the asset becomes usable.
+async fn complete_asset(
+    State(shared): Sim,
+    Path(asset_id): Path<String>,
+    bytes: Bytes,
+) -> Response {
+    let value = if bytes.is_empty() {
+        json!({})
+    } else {
+        match body(crate::resources::generated::ids::COMPLETE_ASSET, &bytes) {
+            Ok(value) => value,
+            Err(response) => return response,
+        }
+    };
+    let mut world = shared.world();
+    let base = world.base().to_string();
+    let Some(upload) = world.uploads.get(&asset_id).cloned() else {
+        return not_found("Upload");
+    };
+    let Some(digest) = upload.received else {
+        return invalid("asset_id", "The upload's bytes have not arrived.");
+    };
+    if text(&value, "checksum_sha256").is_some_and(|c| !c.eq_ignore_ascii_case(&digest)) {
+        return invalid("checksum_sha256", "The bytes do not match checksum_sha256.");
+    }
+    world
+        .assets
+        .entry(asset_id.clone())
+        .or_insert(super::state::Asset {
+            mime_type: upload.content_type.clone(),
+            bytes: Bytes::new(),
+        });
+    data(json!({
+        "asset_id": asset_id,
+        "url": format!("{base}/assets/{asset_id}"),
+        "mime_type": upload.content_type,
+        "size_bytes": upload.size,
+        "status": "processing",
+    }))
 }
 
 async fn upload_asset(

@@ -112,6 +112,21 @@ pub(crate) struct World {
     pub(crate) spent_usd: f64,
     /// Video batches: their videos, in item order.
     pub(crate) batches: BTreeMap<String, Batch>,
+    /// Direct uploads waiting for their bytes or their completion.
+    pub(crate) uploads: BTreeMap<String, PendingUpload>,
+    /// Presigned PUTs answered so far (for `fail_first_upload`).
+    pub(crate) puts: u64,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct PendingUpload {
+    pub(crate) content_type: String,
+    pub(crate) size: u64,
+    pub(crate) checksum: Option<String>,
+    pub(crate) token: String,
+    pub(crate) expires: Instant,
+    /// The SHA-256 of the bytes received, once a PUT delivered all of them.
+    pub(crate) received: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -130,6 +145,8 @@ impl World {
             sessions: BTreeMap::new(),
             spent_usd: 0.0,
             batches: BTreeMap::new(),
+            uploads: BTreeMap::new(),
+            puts: 0,
             videos: BTreeMap::new(),
             deleted_videos: Default::default(),
             assets: BTreeMap::new(),
