@@ -237,6 +237,69 @@ async fn the_bad_input_table() {
             Expect::Field("scenes", "at least one"),
         ),
         (
+            "empty video batch",
+            client
+                .videos()
+                .create_batch(Vec::<CreateVideoRequest>::new())
+                .await
+                .map(drop),
+            Expect::Field("videos", "1 to 100"),
+        ),
+        (
+            "batch of 101 videos",
+            client
+                .videos()
+                .create_batch((0..101).map(|_| CreateVideoRequest::avatar("look_1").script("x")))
+                .await
+                .map(drop),
+            Expect::Field("videos", "got 101"),
+        ),
+        (
+            "batch with an invalid video",
+            client
+                .videos()
+                .create_batch([
+                    CreateVideoRequest::avatar("look_1").script("fine"),
+                    CreateVideoRequest::avatar("look_1"),
+                ])
+                .await
+                .map(drop),
+            Expect::Field("videos", "item 1"),
+        ),
+        (
+            "studio scene without a type",
+            client
+                .videos()
+                .create(CreateVideoRequest::studio([
+                    serde_json::json!({"script": "x"}),
+                ]))
+                .await
+                .map(drop),
+            Expect::Field("scenes", "type"),
+        ),
+        (
+            "cinematic clip with a blank prompt",
+            client
+                .videos()
+                .create(CreateVideoRequest::cinematic_avatar(" ", ["look_1"]))
+                .await
+                .map(drop),
+            Expect::Field("prompt", "blank"),
+        ),
+        (
+            "bulk statuses with a blank id",
+            client.videos().statuses(["vid_1", ""]).await.map(drop),
+            Expect::Field("video_ids", "empty"),
+        ),
+        (
+            "an extra that has a setter",
+            agents
+                .create(CreateVideoAgentRequest::new("p").extra("mode", serde_json::json!("chat")))
+                .await
+                .map(drop),
+            Expect::Field("extra", "setter"),
+        ),
+        (
             "video with a non-http callback",
             client
                 .videos()
@@ -291,7 +354,7 @@ async fn the_bad_input_table() {
             Expect::Webhook(|e| matches!(e, WebhookError::MalformedPayload(_))),
         ),
     ];
-    assert!(cases.len() >= 15);
+    assert!(cases.len() >= 35, "{} cases", cases.len());
     for (name, result, expect) in cases {
         let error = match result {
             Ok(()) => panic!("{name}: accepted"),
