@@ -38,3 +38,142 @@ pub(crate) fn styles() -> Vec<Value> {
     })
     .collect()
 }
+
+/// The seeded avatar groups: (id, name, gender, default voice, looks).
+const GROUPS: [(&str, &str, &str, &str, &[(&str, &str, &str, &str)]); 3] = [
+    (
+        "avg_anna",
+        "Anna",
+        "female",
+        "voice_paige",
+        &[
+            (
+                "look_anna_studio",
+                "Anna in the studio",
+                "studio_avatar",
+                "landscape",
+            ),
+            (
+                "look_anna_office",
+                "Anna at the office",
+                "studio_avatar",
+                "portrait",
+            ),
+        ],
+    ),
+    (
+        "avg_marcus",
+        "Marcus",
+        "male",
+        "voice_theo",
+        &[
+            (
+                "look_marcus_casual",
+                "Marcus, casual",
+                "studio_avatar",
+                "landscape",
+            ),
+            (
+                "look_marcus_stage",
+                "Marcus on stage",
+                "digital_twin",
+                "landscape",
+            ),
+        ],
+    ),
+    (
+        "avg_lena",
+        "Lena",
+        "female",
+        "voice_ines",
+        &[("look_lena_photo", "Lena, photo", "photo_avatar", "square")],
+    ),
+];
+
+/// The seeded avatar groups, as `GET /v3/avatars` items.
+pub(crate) fn avatar_groups() -> Vec<Value> {
+    GROUPS
+        .iter()
+        .map(|(id, name, gender, voice, looks)| {
+            json!({
+                "id": id,
+                "name": name,
+                "created_at": 1_704_067_200,
+                "looks_count": looks.len(),
+                "default_voice_id": voice,
+                "gender": gender,
+                "preview_image_url": format!("https://cdn.heygen.com/avatars/{id}.jpg"),
+                "preview_video_url": format!("https://cdn.heygen.com/avatars/{id}.mp4"),
+                "status": "completed",
+                "consent_status": null,
+                "error": null,
+            })
+        })
+        .collect()
+}
+
+/// The seeded looks, as `GET /v3/avatars/looks` items.
+pub(crate) fn avatar_looks() -> Vec<Value> {
+    GROUPS
+        .iter()
+        .flat_map(|(group, _, gender, voice, looks)| {
+            looks.iter().map(move |(id, name, kind, orientation)| {
+                json!({
+                    "id": id,
+                    "name": name,
+                    "avatar_type": kind,
+                    "group_id": group,
+                    "gender": gender,
+                    "default_voice_id": voice,
+                    "preferred_orientation": orientation,
+                    "preview_image_url": format!("https://cdn.heygen.com/looks/{id}.jpg"),
+                    "preview_video_url": format!("https://cdn.heygen.com/looks/{id}.mp4"),
+                    "image_width": 1920,
+                    "image_height": 1080,
+                    "status": "completed",
+                    "supported_api_engines": ["avatar_iv", "avatar_v"],
+                    "tags": ["professional"],
+                    "error": null,
+                })
+            })
+        })
+        .collect()
+}
+
+/// The seeded voices, as `GET /v3/voices` items.
+pub(crate) fn voices() -> Vec<Value> {
+    [
+        ("voice_paige", "Paige", "English", "female", "public"),
+        ("voice_theo", "Theo", "English", "male", "public"),
+        ("voice_ines", "Inès", "French", "female", "public"),
+        (
+            "voice_custom",
+            "My cloned voice",
+            "English",
+            "male",
+            "private",
+        ),
+    ]
+    .into_iter()
+    .map(|(id, name, language, gender, kind)| {
+        json!({
+            "voice_id": id,
+            "name": name,
+            "language": language,
+            "gender": gender,
+            "type": kind,
+            "preview_audio_url": format!("https://cdn.heygen.com/voices/{id}.mp3"),
+            "support_pause": true,
+            "support_locale": kind == "public",
+        })
+    })
+    .collect()
+}
+
+/// The seeded brand kits, as `GET /v3/brand-kits` items.
+pub(crate) fn brand_kits() -> Vec<Value> {
+    vec![
+        json!({"brand_kit_id": "bk_acme", "name": "Acme", "colors": ["#1A73E8", "#FFFFFF"], "logo_url": "https://cdn.heygen.com/brand/acme.png"}),
+        json!({"brand_kit_id": "bk_globex", "name": "Globex", "colors": ["#0B8043"], "logo_url": null}),
+    ]
+}

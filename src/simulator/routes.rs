@@ -54,6 +54,13 @@ fn stateful(operation_id: &str, method: MethodFilter) -> Option<MethodRouter<Arc
         LIST_WEBHOOK_EVENTS => on(method, list_events),
         GET_CURRENT_USER => on(method, current_user),
         CREATE_DIRECT_UPLOAD => on(method, create_direct_upload),
+        LIST_AVATAR_GROUPS => on(method, list_avatar_groups),
+        GET_AVATAR_GROUP => on(method, get_avatar_group),
+        LIST_AVATAR_LOOKS => on(method, list_avatar_looks),
+        GET_AVATAR_LOOK => on(method, get_avatar_look),
+        LIST_VOICES => on(method, list_voices),
+        GET_VOICE => on(method, get_voice),
+        LIST_BRAND_KITS => on(method, list_brand_kits),
         COMPLETE_ASSET => on(method, complete_asset),
         _ => return None,
     })
@@ -1133,6 +1140,102 @@ async fn complete_asset(
         "size_bytes": upload.size,
         "status": "processing",
     }))
+}
+
+/// Items whose `field` equals the query's value for `param`, when the query has one.
+fn filtered(
+    items: Vec<Value>,
+    query: &HashMap<String, String>,
+    param: &str,
+    field: &str,
+) -> Vec<Value> {
+    match query.get(param) {
+        Some(wanted) => items
+            .into_iter()
+            .filter(|item| {
+                item[field]
+                    .as_str()
+                    .is_some_and(|v| v.eq_ignore_ascii_case(wanted))
+            })
+            .collect(),
+        None => items,
+    }
+}
+
+/// One item of a seeded catalogue by id, or 404.
+fn one_of(items: Vec<Value>, field: &str, id: &str, what: &str) -> Response {
+    match items.into_iter().find(|item| item[field] == id) {
+        Some(item) => data(item),
+        None => not_found(what),
+    }
+}
+
+async fn list_avatar_groups(Query(query): Params) -> Response {
+    // The seeded groups are public: asking for the account's own finds none.
+    let groups = if query.get("ownership").map(String::as_str) == Some("private") {
+        Vec::new()
+    } else {
+        media::avatar_groups()
+    };
+    page(groups, &query, 20)
+}
+
+async fn get_avatar_group(Path(id): Path<String>) -> Response {
+    one_of(media::avatar_groups(), "id", &id, "Avatar group")
+}
+
+async fn list_avatar_looks(Query(query): Params) -> Response {
+    let looks = filtered(media::avatar_looks(), &query, "group_id", "group_id");
+    let looks = filtered(looks, &query, "avatar_type", "avatar_type");
+    let looks = if query.get("ownership").map(String::as_str) == Some("private") {
+        Vec::new()
+    } else {
+        looks
+    };
+    page(looks, &query, 20)
+}
+
+async fn get_avatar_look(Path(id): Path<String>) -> Response {
+    one_of(media::avatar_looks(), "id", &id, "Avatar look")
+}
+
+async fn list_voices(Query(query): Params) -> Response {
+    let kind = query
+        .get("type")
+        .cloned()
+        .unwrap_or_else(|| "public".into());
+    let voices = media::voices()
+        .into_iter()
+        .filter(|v| v["type"] == kind.as_str())
+        .collect();
+    let voices = filtered(voices, &query, "language", "language");
+    let voices = filtered(voices, &query, "gender", "gender");
+    page(voices, &query, 20)
+}
+
+async fn get_voice(Path(id): Path<String>) -> Response {
+    match media::voices()
+        .into_iter()
+        .find(|v| v["voice_id"] == id.as_str())
+    {
+        Some(voice) => data(json!({
+            "voice_id": voice["voice_id"],
+            "name": voice["name"],
+            "language": voice["language"],
+            "gender": voice["gender"],
+            "preview_audio_url": voice["preview_audio_url"],
+            "support_pause": voice["support_pause"],
+            "support_interactive_avatar": false,
+            "status": "complete",
+            "created_at": 1_704_067_200,
+            "failure_message": null,
+        })),
+        None => not_found("Voice"),
+    }
+}
+
+async fn list_brand_kits(Query(query): Params) -> Response {
+    page(media::brand_kits(), &query, 20)
 }
 
 async fn upload_asset(
