@@ -39,8 +39,19 @@ pub(crate) fn styles() -> Vec<Value> {
     .collect()
 }
 
-/// The seeded avatar groups: (id, name, gender, default voice, looks).
-const GROUPS: [(&str, &str, &str, &str, &[(&str, &str, &str, &str)]); 3] = [
+/// A seeded look: (id, name, avatar type, preferred orientation).
+type Look = (&'static str, &'static str, &'static str, &'static str);
+/// A seeded avatar group: (id, name, gender, default voice, looks).
+type Group = (
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static [Look],
+);
+
+/// The seeded avatar groups.
+const GROUPS: [Group; 3] = [
     (
         "avg_anna",
         "Anna",
