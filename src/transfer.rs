@@ -23,3 +23,23 @@ impl Progress {
 
 /// A progress callback.
 pub(crate) type ProgressFn = Arc<dyn Fn(Progress) + Send + Sync>;
+
+/// A file as a request body, reporting progress (against `size`) as its chunks are read.
+pub(crate) fn file_body(
+    file: tokio::fs::File,
+    size: u64,
+    progress: Option<ProgressFn>,
+) -> reqwest::Body {
+    use futures_util::StreamExt as _;
+    let mut sent = 0u64;
+    let stream = tokio_util::io::ReaderStream::new(file).inspect(move |chunk| {
+        if let (Ok(chunk), Some(report)) = (chunk, &progress) {
+            sent += chunk.len() as u64;
+            report(Progress {
+                bytes: sent,
+                total: Some(size),
+            });
+        }
+    });
+    reqwest::Body::wrap_stream(stream)
+}

@@ -5,9 +5,8 @@ use std::path::Path;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use futures_util::StreamExt as _;
+
 use reqwest::multipart::{Form, Part};
-use tokio_util::io::ReaderStream;
 
 use crate::client::{CallOptions, Client, RequestOptions, Shared};
 use crate::error::{request_id, snippet, Attempt, DecodeFailure, Error, Result};
@@ -16,7 +15,7 @@ use crate::hooks::{execute, prepare, IDEMPOTENCY_KEY};
 use crate::raw::types::AssetResponse;
 use crate::resources::generated::handles::Assets;
 use crate::retry;
-use crate::transfer::{Progress, ProgressFn};
+use crate::transfer::{file_body, Progress, ProgressFn};
 use crate::types::{Asset, IdempotencyKey};
 
 /// Largest file HeyGen accepts: 32 MB.
@@ -173,18 +172,8 @@ impl<'a> UploadAsset<'a> {
                     async move {
                         // Reopened for every attempt: a retry sends the whole file again.
                         let file = tokio::fs::File::open(path).await.map_err(io)?;
-                        let mut sent = 0u64;
-                        let stream = ReaderStream::new(file).inspect(move |chunk| {
-                            if let (Ok(chunk), Some(report)) = (chunk, &progress) {
-                                sent += chunk.len() as u64;
-                                report(Progress {
-                                    bytes: sent,
-                                    total: Some(size),
-                                });
-                            }
-                        });
                         Ok(
-                            Part::stream_with_length(reqwest::Body::wrap_stream(stream), size)
+                            Part::stream_with_length(file_body(file, size, progress), size)
                                 .file_name(name),
                         )
                     }

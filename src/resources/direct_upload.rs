@@ -9,16 +9,14 @@
 
 use std::path::Path;
 
-use futures_util::StreamExt as _;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use sha2::{Digest as _, Sha256};
 use tokio::io::AsyncReadExt as _;
-use tokio_util::io::ReaderStream;
 
 use crate::client::{Client, RequestOptions};
 use crate::error::{Attempt, Error, Result};
 use crate::retry;
-use crate::transfer::{Progress, ProgressFn};
+use crate::transfer::{file_body, ProgressFn};
 use crate::types::Asset;
 
 const OPERATION: &str = crate::resources::generated::ids::CREATE_DIRECT_UPLOAD;
@@ -137,22 +135,12 @@ async fn put(
                     context: format!("reading {}", path.display()),
                     source,
                 })?;
-            let mut sent = 0u64;
-            let stream = ReaderStream::new(file).inspect(move |chunk| {
-                if let (Ok(chunk), Some(report)) = (chunk, &progress) {
-                    sent += chunk.len() as u64;
-                    report(Progress {
-                        bytes: sent,
-                        total: Some(size),
-                    });
-                }
-            });
             let response = http
                 .put(target.upload_url.as_str())
                 .headers(headers)
                 .header(reqwest::header::CONTENT_LENGTH, size)
                 .timeout(timeout)
-                .body(reqwest::Body::wrap_stream(stream))
+                .body(file_body(file, size, progress))
                 .send()
                 .await
                 .map_err(|e| PUT.transport(e))?;

@@ -420,28 +420,38 @@ fn limit(query: &HashMap<String, String>, default: usize) -> Result<usize, Respo
     }
 }
 
-/// One page of `items` (newest first), with an opaque token for the next.
-fn page(items: Vec<Value>, query: &HashMap<String, String>, default: usize) -> Response {
-    let limit = match limit(query, default) {
-        Ok(limit) => limit,
-        Err(response) => return response,
-    };
+/// The window of `len` items a request asks for (its `limit`, its `token`): the range, and the
+/// token of the next page if there is one.
+fn window(
+    len: usize,
+    query: &HashMap<String, String>,
+    default: usize,
+) -> Result<(std::ops::Range<usize>, Option<String>), Response> {
+    let limit = limit(query, default)?;
     let offset = match query.get("token") {
         None => 0,
         Some(token) => match token
             .strip_prefix("pg_")
             .and_then(|t| t.parse::<usize>().ok())
         {
-            Some(offset) if offset <= items.len() => offset,
-            _ => return invalid("token", "The page token is invalid or expired."),
+            Some(offset) if offset <= len => offset,
+            _ => return Err(invalid("token", "The page token is invalid or expired.")),
         },
     };
-    let end = (offset + limit).min(items.len());
-    let has_more = end < items.len();
+    let end = (offset + limit).min(len);
+    Ok((offset..end, (end < len).then(|| format!("pg_{end}"))))
+}
+
+/// One page of `items` (newest first), with an opaque token for the next.
+fn page(items: Vec<Value>, query: &HashMap<String, String>, default: usize) -> Response {
+    let (range, next) = match window(items.len(), query, default) {
+        Ok(window) => window,
+        Err(response) => return response,
+    };
     Json(json!({
-        "data": items[offset..end].to_vec(),
-        "has_more": has_more,
-        "next_token": has_more.then(|| format!("pg_{end}")),
+        "data": items[range].to_vec(),
+        "has_more": next.is_some(),
+        "next_token": next,
     }))
     .into_response()
 }
@@ -922,31 +932,19 @@ async fn get_video_batch(
         (true, true) => "completed",
         (true, false) => "failed",
     };
-    let limit = match limit(&query, 100) {
-        Ok(limit) => limit,
+    let (range, next) = match window(items.len(), &query, 100) {
+        Ok(window) => window,
         Err(response) => return response,
     };
-    let offset = match query.get("token") {
-        None => 0,
-        Some(token) => match token
-            .strip_prefix("pg_")
-            .and_then(|t| t.parse::<usize>().ok())
-        {
-            Some(offset) if offset <= items.len() => offset,
-            _ => return invalid("token", "The page token is invalid or expired."),
-        },
-    };
-    let end = (offset + limit).min(items.len());
-    let has_more = end < items.len();
     data(json!({
         "batch_id": id,
         "status": status,
         "total_items": items.len(),
         "counts_by_status": counts,
         "created_at": batch.created_unix,
-        "items": items[offset..end].to_vec(),
-        "has_more": has_more,
-        "next_token": has_more.then(|| format!("pg_{end}")),
+        "items": items[range].to_vec(),
+        "has_more": next.is_some(),
+        "next_token": next,
     }))
 }
 
