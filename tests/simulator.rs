@@ -213,6 +213,16 @@ async fn every_response_validates_against_the_spec() {
     let (_, asset) = c.check("upload_asset", upload).await;
     let asset_id = asset["data"]["asset_id"].as_str().unwrap().to_string();
     assert_eq!(asset["data"]["mime_type"], "image/png");
+    let (_, listed) = c
+        .call("list_assets", "GET", "/v3/assets?username=ada", None)
+        .await;
+    assert!(listed["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|a| a["id"] == asset_id.as_str() && a["name"] == "logo.png"));
+    c.call("get_asset", "GET", &format!("/v3/assets/{asset_id}"), None)
+        .await;
 
     let (_, created) = c
         .call(
@@ -373,6 +383,17 @@ async fn every_response_validates_against_the_spec() {
         (status, again["error"]["code"].as_str()),
         (404, Some("not_found"))
     );
+    c.call(
+        "delete_asset",
+        "DELETE",
+        &format!("/v3/assets/{asset_id}"),
+        None,
+    )
+    .await;
+    let (status, _) = c
+        .call("get_asset", "GET", &format!("/v3/assets/{asset_id}"), None)
+        .await;
+    assert_eq!(status, 404, "a deleted asset is gone");
     c.call(
         "delete_webhook_endpoint",
         "DELETE",
@@ -823,7 +844,7 @@ async fn every_operation_of_the_spec_is_served() {
             op.id
         );
     }
-    assert!(examples.contains(&"get_asset"), "{examples:?}");
+    assert!(examples.contains(&"get_asset_batch"), "{examples:?}");
     // A path outside the spec does fall through.
     let missing = http
         .get(format!("{}/v3/nothing-here", sim.base_url()))

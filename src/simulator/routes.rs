@@ -61,6 +61,9 @@ fn stateful(operation_id: &str, method: MethodFilter) -> Option<MethodRouter<Arc
         LIST_VOICES => on(method, list_voices),
         GET_VOICE => on(method, get_voice),
         LIST_BRAND_KITS => on(method, list_brand_kits),
+        LIST_ASSETS => on(method, list_assets),
+        GET_ASSET => on(method, get_asset),
+        DELETE_ASSET => on(method, delete_asset),
         COMPLETE_ASSET => on(method, complete_asset),
         _ => return None,
     })
@@ -989,6 +992,7 @@ async fn create_direct_upload(State(shared): Sim, headers: HeaderMap, bytes: Byt
         world.uploads.insert(
             asset_id.clone(),
             super::state::PendingUpload {
+                name: text(&value, "filename").unwrap_or_default(),
                 content_type: content_type.clone(),
                 size,
                 checksum: text(&value, "checksum_sha256"),
@@ -1128,7 +1132,9 @@ async fn complete_asset(
         .assets
         .entry(asset_id.clone())
         .or_insert(super::state::Asset {
+            name: upload.name.clone(),
             mime_type: upload.content_type.clone(),
+            uploaded_unix: super::unix_now(),
             bytes: Bytes::new(),
         });
     data(json!({
@@ -1236,6 +1242,48 @@ async fn list_brand_kits(Query(query): Params) -> Response {
     page(media::brand_kits(), &query, 20)
 }
 
+/// An asset as `GET /v3/assets` describes it.
+fn asset_record(world: &World, id: &str, asset: &super::state::Asset) -> Value {
+    let kind = asset.mime_type.split('/').next().unwrap_or("file");
+    json!({
+        "id": id,
+        "name": asset.name,
+        "type": kind,
+        "owner": "simulated",
+        "space_id": "space_simulated",
+        "uploaded_at": asset.uploaded_unix,
+        "url": format!("{}/assets/{id}", world.base()),
+        "folder_id": null,
+    })
+}
+
+async fn list_assets(State(shared): Sim, Query(query): Params) -> Response {
+    let world = shared.world();
+    let items = world
+        .assets
+        .iter()
+        .rev()
+        .map(|(id, asset)| asset_record(&world, id, asset))
+        .collect();
+    page(items, &query, 20)
+}
+
+async fn get_asset(State(shared): Sim, Path(id): Path<String>) -> Response {
+    let world = shared.world();
+    match world.assets.get(&id) {
+        Some(asset) => data(asset_record(&world, &id, asset)),
+        None => not_found("Asset"),
+    }
+}
+
+async fn delete_asset(State(shared): Sim, Path(id): Path<String>) -> Response {
+    let mut world = shared.world();
+    match world.assets.remove(&id) {
+        Some(_) => data(json!({"id": id})),
+        None => not_found("Asset"),
+    }
+}
+
 async fn upload_asset(
     State(shared): Sim,
     headers: HeaderMap,
@@ -1253,19 +1301,22 @@ async fn upload_asset(
     let mut file = None;
     loop {
         match multipart.next_field().await {
-            Ok(Some(field)) if field.name() == Some("file") => match field.bytes().await {
-                Ok(bytes) => file = Some(bytes),
-                Err(e) => return invalid("file", format!("Could not read the file: {e}")),
-            },
+            Ok(Some(field)) if field.name() == Some("file") => {
+                let name = field.file_name().unwrap_or("upload").to_string();
+                match field.bytes().await {
+                    Ok(bytes) => file = Some((name, bytes)),
+                    Err(e) => return invalid("file", format!("Could not read the file: {e}")),
+                }
+            }
             Ok(Some(_)) => continue,
             Ok(None) => break,
             Err(e) => return invalid("file", format!("Malformed multipart body: {e}")),
         }
     }
-    let Some(bytes) = file else {
+    let Some((name, bytes)) = file else {
         return invalid(
             "file",
-            "File is required. Upload a file using multipart/form-data.",
+            "A `file` part is required, sent as multipart/form-data.",
         );
     };
     if bytes.len() as u64 > crate::UPLOAD_LIMIT_BYTES {
@@ -1292,7 +1343,9 @@ async fn upload_asset(
         world.assets.insert(
             id.clone(),
             super::state::Asset {
+                name: name.clone(),
                 mime_type: mime_type.to_string(),
+                uploaded_unix: super::unix_now(),
                 bytes,
             },
         );

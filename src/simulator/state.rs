@@ -53,7 +53,9 @@ pub(crate) struct Video {
 
 #[derive(Debug, Clone)]
 pub(crate) struct Asset {
+    pub(crate) name: String,
     pub(crate) mime_type: String,
+    pub(crate) uploaded_unix: u64,
     pub(crate) bytes: bytes::Bytes,
 }
 
@@ -120,6 +122,7 @@ pub(crate) struct World {
 
 #[derive(Debug, Clone)]
 pub(crate) struct PendingUpload {
+    pub(crate) name: String,
     pub(crate) content_type: String,
     pub(crate) size: u64,
     pub(crate) checksum: Option<String>,
