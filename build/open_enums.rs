@@ -212,8 +212,9 @@ pub fn source(enums: &[OpenEnum]) -> String {
     out
 }
 
-/// `billing_type` → `BillingType`; `16:9` → `16x9`; `video_agent.success` → `VideoAgentSuccess`.
-fn camel(text: &str) -> String {
+/// `billing_type` → `BillingType`; `video-agents` → `VideoAgents`; `16:9` → `16x9`;
+/// `video_agent.success` → `VideoAgentSuccess`. Names of types and variants alike.
+pub fn camel(text: &str) -> String {
     text.replace(':', "x")
         .split(|c: char| !c.is_ascii_alphanumeric())
         .filter(|p| !p.is_empty())

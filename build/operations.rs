@@ -22,6 +22,8 @@ use std::fmt::Write as _;
 use quote::ToTokens as _;
 use serde_json::Value;
 
+use crate::open_enums::camel;
+
 const METHODS: [&str; 5] = ["get", "post", "put", "patch", "delete"];
 
 /// One operation of the spec, as the generator sees it.
@@ -984,19 +986,6 @@ fn is_integer(ty: &str) -> bool {
         ty.trim_start_matches(":: std :: primitive :: "),
         "u8" | "u16" | "u32" | "u64" | "i8" | "i16" | "i32" | "i64" | "usize" | "isize"
     )
-}
-
-/// `video-agents` → `VideoAgents`; `get_video` → `GetVideo`.
-fn camel(name: &str) -> String {
-    name.split(['-', '_', ' '])
-        .filter(|p| !p.is_empty())
-        .map(|p| {
-            let mut c = p.chars();
-            c.next()
-                .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
-                .unwrap_or_default()
-        })
-        .collect()
 }
 
 /// `video-agents` → `video_agents`; `Idempotency-Key` → `idempotency_key`.

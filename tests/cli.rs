@@ -41,6 +41,21 @@ impl Sim {
         self.heygen_with_key(self.sim().api_key(), args)
     }
 
+    /// `heygen` with `input` on its standard input.
+    fn heygen_with_stdin(&self, args: &[&str], input: &[u8]) -> Output {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_heygen"))
+            .args(args)
+            .env("HEYGEN_BASE_URL", self.sim().base_url())
+            .env("HEYGEN_API_KEY", self.sim().api_key())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(input).unwrap();
+        child.wait_with_output().unwrap()
+    }
+
     fn heygen_with_key(&self, key: &str, args: &[&str]) -> Output {
         Command::new(env!("CARGO_BIN_EXE_heygen"))
             .args(args)
@@ -545,22 +560,10 @@ fn bodies_come_from_data_text_files_or_stdin_and_bad_ones_send_nothing() {
     ]));
     assert_eq!(from_file["url"], "https://example.com/from-file");
 
-    let mut child = Command::new(env!("CARGO_BIN_EXE_heygen"))
-        .args(["--json", "webhook", "create-endpoint", "--data", "-"])
-        .env("HEYGEN_BASE_URL", sim.sim().base_url())
-        .env("HEYGEN_API_KEY", sim.sim().api_key())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(br#"{"url": "https://example.com/from-stdin"}"#)
-        .unwrap();
-    let from_stdin = json(&child.wait_with_output().unwrap());
+    let from_stdin = json(&sim.heygen_with_stdin(
+        &["--json", "webhook", "create-endpoint", "--data", "-"],
+        br#"{"url": "https://example.com/from-stdin"}"#,
+    ));
     assert_eq!(from_stdin["url"], "https://example.com/from-stdin");
 
     let before = sim.sim().request_count();
@@ -690,22 +693,10 @@ fn a_chat_from_the_command_line_takes_answers_from_flags_and_stdin() {
     assert!(talk.contains("agent: Storyboard revision 1"), "{talk}");
     assert!(talk.contains("resource res_storyboard (draft)"), "{talk}");
 
-    let mut child = Command::new(env!("CARGO_BIN_EXE_heygen"))
-        .args(["video-agent", "chat", "--prompt", "From stdin"])
-        .env("HEYGEN_BASE_URL", sim.sim().base_url())
-        .env("HEYGEN_API_KEY", sim.sim().api_key())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(b"More music\nWarmer\napprove\n")
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
+    let out = sim.heygen_with_stdin(
+        &["video-agent", "chat", "--prompt", "From stdin"],
+        b"More music\nWarmer\napprove\n",
+    );
     assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
