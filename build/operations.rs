@@ -255,7 +255,14 @@ fn operation(
             )
         };
         writeln!(fields, "q_{ident}: Option<{stored}>,").ok();
-        writeln!(init, "q_{ident}: None,").ok();
+        if optional {
+            writeln!(init, "q_{ident}: None,").ok();
+        } else {
+            // A required query parameter: positional, after the path parameters.
+            write!(args, ", {ident}: {arg_ty}").ok();
+            let value = into.replace("value", &ident);
+            writeln!(init, "q_{ident}: Some({value}),").ok();
+        }
         writeln!(
             setters,
             "#[doc = {doc:?}]\npub fn {ident}(mut self, value: {arg_ty}) -> Self {{ self.q_{ident} = Some({into}); self }}"
@@ -304,7 +311,18 @@ fn operation(
         } else {
             format!("crate::operations::parse_query::<{inner_s}>({name_lit}, &value)?")
         };
-        writeln!(invoke_query, "{name_lit} => builder.{ident}({parse}),").ok();
+        if optional {
+            writeln!(invoke_query, "{name_lit} => builder.{ident}({parse}),").ok();
+        } else {
+            writeln!(
+                invoke,
+                "let {ident} = match crate::operations::take_query(&mut invocation.query, {name_lit}) {{ Some(value) => {parse}, None => return Err(crate::Error::invalid({name_lit}, \"is required\")) }};"
+            )
+            .ok();
+            write!(invoke_args, "{ident}, ").ok();
+            // Given twice, the last one counts, as for the other parameters.
+            writeln!(invoke_query, "{name_lit} => builder.{ident}({parse}),").ok();
+        }
     }
 
     // The body.

@@ -573,14 +573,17 @@ impl Attempt {
 
 /// A success whose envelope has no `data`: nothing to return.
 pub(crate) fn missing_data(operation: &'static str) -> Error {
+    unexpected_answer(operation, "the response has no `data` member")
+}
+
+/// A success that decoded but cannot be what was asked for (`reason` says why).
+pub(crate) fn unexpected_answer(operation: &'static str, reason: &str) -> Error {
     Error::Decode(Box::new(DecodeFailure {
         operation,
         status: StatusCode::OK,
         snippet: String::new(),
         request_id: None,
-        source: <serde_json::Error as serde::de::Error>::custom(
-            "the response has no `data` member",
-        ),
+        source: <serde_json::Error as serde::de::Error>::custom(reason),
     }))
 }
 

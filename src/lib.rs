@@ -44,8 +44,8 @@ pub use requests::{
 /// The resource handles, one per tag of the spec (generated).
 pub use resources::generated::handles::*;
 pub use resources::{
-    BatchStream, BatchUpdate, VideoStatuses, INLINE_THRESHOLD_BYTES, STATUS_IDS_PER_REQUEST,
-    UPLOAD_LIMIT_BYTES,
+    BatchStream, BatchUpdate, UploadedBatch, UploadedFile, VideoStatuses, INLINE_THRESHOLD_BYTES,
+    STATUS_IDS_PER_REQUEST, UPLOAD_LIMIT_BYTES,
 };
 pub use retry::RetryPolicy;
 pub use transfer::Progress;

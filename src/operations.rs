@@ -96,6 +96,12 @@ pub struct Invocation {
     pub(crate) all_pages: bool,
 }
 
+/// Removes the first value of the query parameter `name`.
+pub(crate) fn take_query(query: &mut Vec<(String, String)>, name: &str) -> Option<String> {
+    let index = query.iter().position(|(key, _)| key == name)?;
+    Some(query.remove(index).1)
+}
+
 impl Invocation {
     /// No arguments.
     pub fn new() -> Self {

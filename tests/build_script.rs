@@ -97,14 +97,16 @@ fn a_structurally_wrong_document_is_reported() {
 /// tests are built from); nothing else has to be written.
 #[test]
 fn a_plain_operation_added_to_the_spec_is_generated_whole() {
-    let extra = "  /v3/widgets/{widget_id}:\n    get:\n      tags: [widgets]\n      operationId: get_widget\n      summary: Get Widget\n      parameters:\n        - name: widget_id\n          in: path\n          required: true\n          schema: {type: string}\n        - name: depth\n          in: query\n          schema: {type: integer, minimum: 1, maximum: 5}\n      responses:\n        '200':\n          description: A widget.\n          content:\n            application/json:\n              schema:\n                type: object\n                required: [data]\n                properties:\n                  data:\n                    type: object\n                    properties:\n                      name: {type: string}\n                      shape: {type: string, nullable: true, enum: [round, square, '16:9']}\n              example: {data: {name: sprocket}}\n        4XX:\n          $ref: '#/components/responses/ClientError'\n\ncomponents:\n";
+    let extra = "  /v3/widgets/{widget_id}:\n    get:\n      tags: [widgets]\n      operationId: get_widget\n      summary: Get Widget\n      parameters:\n        - name: widget_id\n          in: path\n          required: true\n          schema: {type: string}\n        - name: depth\n          in: query\n          schema: {type: integer, minimum: 1, maximum: 5}\n        - name: colour\n          in: query\n          required: true\n          schema: {type: string}\n      responses:\n        '200':\n          description: A widget.\n          content:\n            application/json:\n              schema:\n                type: object\n                required: [data]\n                properties:\n                  data:\n                    type: object\n                    properties:\n                      name: {type: string}\n                      shape: {type: string, nullable: true, enum: [round, square, '16:9']}\n              example: {data: {name: sprocket}}\n        4XX:\n          $ref: '#/components/responses/ClientError'\n\ncomponents:\n";
     let spec = SPEC.replacen("\ncomponents:\n", &format!("\n{extra}"), 1);
     let dir = generate_from(&spec).unwrap();
     let code = std::fs::read_to_string(dir.path().join("operations.rs")).unwrap();
     for expected in [
         "pub struct Widgets<'a>",
         "pub fn widgets(&self) -> Widgets<'_>",
-        "pub fn get_widget(&self, widget_id: impl Into<String>) -> GetWidget<'a>",
+        // Required arguments are positional: the path parameter, then the required query
+        // parameter; the optional one is a setter.
+        "pub fn get_widget(\n            &self,\n            widget_id: impl Into<String>,\n            colour: impl Into<::std::string::String>,\n        ) -> GetWidget<'a>",
         "pub struct GetWidget<'a>",
         "pub fn depth(mut self, value: u64) -> Self",
         "crate::resources::check_range(\"depth\", v as i128, Some(1), Some(5))",

@@ -300,6 +300,25 @@ fn assets_and_webhook_endpoints() {
     std::fs::write(&logo, PNG).unwrap();
     let asset = json(&sim.heygen(&["--json", "asset", "upload", logo.to_str().unwrap()]));
     assert_eq!(asset["mime_type"], "image/png");
+    // Several files go through one upload batch, each reported in order.
+    let second = dir.path().join("second.png");
+    std::fs::write(&second, [PNG, b"2"].concat()).unwrap();
+    let batch = json(&sim.heygen(&[
+        "--json",
+        "asset",
+        "upload",
+        logo.to_str().unwrap(),
+        second.to_str().unwrap(),
+    ]));
+    assert!(batch["batch_id"].is_string(), "{batch}");
+    let statuses: Vec<_> = batch["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["status"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(statuses, ["completed", "completed"]);
+    assert_eq!(batch["files"][1]["path"], second.to_str().unwrap());
     let with_asset = format!("asset:{}", asset["asset_id"].as_str().unwrap());
     let created = json(&sim.heygen(&[
         "--json",

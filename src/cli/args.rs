@@ -196,10 +196,11 @@ pub(crate) enum VideoCommand {
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum AssetCommand {
-    /// Upload a file (max 32 MB).
+    /// Upload files of any size: one file with progress, several through one upload batch.
     Upload {
-        /// The file to upload.
-        path: PathBuf,
+        /// The files to upload.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
     },
 }
 

@@ -45,12 +45,42 @@ pub(crate) async fn run(cli: Cli) -> i32 {
     let result = match command {
         Command::VideoAgent(command) => video_agent(&client, &out, wait, command).await,
         Command::Video(command) => video(&client, &out, wait, command).await,
-        Command::Asset(AssetCommand::Upload { path }) => {
+        Command::Asset(AssetCommand::Upload { paths }) if paths.len() > 1 => {
+            client.assets().upload_many(&paths).await.map(|batch| {
+                out.show(&batch, || {
+                    let lines: Vec<String> = batch
+                        .files
+                        .iter()
+                        .map(|file| {
+                            let reason = file
+                                .error
+                                .as_deref()
+                                .map(|e| format!(": {e}"))
+                                .unwrap_or_default();
+                            format!(
+                                "{} asset {} {}{reason}",
+                                file.path.display(),
+                                file.asset_id,
+                                file.status
+                            )
+                        })
+                        .collect();
+                    lines.join("\n")
+                });
+                if batch.failed().next().is_some() {
+                    output::FAILED
+                } else {
+                    output::OK
+                }
+            })
+        }
+        Command::Asset(AssetCommand::Upload { paths }) => {
+            let path = &paths[0];
             let reporter = Arc::new(Reporter::new());
             let progress = Arc::clone(&reporter);
             let asset = client
                 .assets()
-                .upload(&path)
+                .upload(path)
                 .on_progress(move |p| progress.transfer(p))
                 .await;
             reporter.finish();

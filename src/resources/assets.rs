@@ -148,7 +148,6 @@ impl<'a> UploadAsset<'a> {
                     return super::direct_upload::upload(
                         self.client,
                         &path,
-                        size,
                         self.progress,
                         request_options,
                     )

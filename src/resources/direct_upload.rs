@@ -6,52 +6,74 @@
 //! 3. the file is streamed to that URL (never with the API key), retried within the client's
 //!    policy; an expired URL (403) starts the flow over, once;
 //! 4. `POST /v3/assets/{asset_id}/complete` makes the asset usable.
+//!
+//! Many files take the batch road ([`Assets::upload_many`]): one
+//! `POST /v3/assets/direct-uploads/batches`, the `PUT`s a few at a time, one
+//! `POST /v3/assets/complete/batches`, then `GET /v3/assets/batches/{batch_id}` for each file's
+//! status.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
+
+use futures_util::StreamExt as _;
 
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use sha2::{Digest as _, Sha256};
 use tokio::io::AsyncReadExt as _;
 
 use crate::client::{Client, RequestOptions};
-use crate::error::{Attempt, Error, Result};
+use crate::error::{unexpected_answer, Attempt, Error, Result};
+use crate::files::FileInput;
+use crate::raw::types::DirectUploadRequest;
+use crate::resources::generated::handles::Assets;
 use crate::retry;
 use crate::transfer::{file_body, ProgressFn};
-use crate::types::Asset;
+use crate::types::{Asset, AssetBatchItemsItemStatus, CompletedAsset};
 
 const OPERATION: &str = crate::resources::generated::ids::CREATE_DIRECT_UPLOAD;
+const BATCH_OPERATION: &str = crate::resources::generated::ids::CREATE_DIRECT_UPLOAD_BATCH;
 /// A PUT to a presigned URL may be repeated: it replaces the same object.
 const PUT: Attempt = Attempt {
     operation: OPERATION,
     repeatable: true,
 };
 
-/// Uploads `path` (`size` bytes) through the direct-upload flow.
+/// Uploads `path` through the direct-upload flow.
 pub(crate) async fn upload(
     client: &Client,
     path: &Path,
-    size: u64,
     progress: Option<ProgressFn>,
     options: RequestOptions,
 ) -> Result<Asset> {
-    let io = |source| Error::Io {
-        context: format!("reading {}", path.display()),
-        source,
-    };
-    let (checksum, content_type) = digest(path).await.map_err(io)?;
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "upload".into());
+    let file = read_local(path).await?;
+    let done = upload_one(client, &file, progress, options).await?;
+    Ok(Asset {
+        asset_id: done.asset_id,
+        mime_type: done.mime_type,
+        size_bytes: done.size_bytes,
+        url: done.url,
+    })
+}
+
+/// Create, `PUT`, complete: one file, renewing its URL once if it expired.
+async fn upload_one(
+    client: &Client,
+    file: &LocalFile,
+    progress: Option<ProgressFn>,
+    options: RequestOptions,
+) -> Result<CompletedAsset> {
     let mut renewed = false;
     loop {
         let target = client
             .assets()
-            .direct_upload(name.clone(), content_type.clone(), size as i64)
-            .checksum_sha256(checksum.clone())
+            .direct_upload(
+                file.name.clone(),
+                file.content_type.clone(),
+                file.size as i64,
+            )
+            .checksum_sha256(file.checksum.clone())
             .options(options.clone())
             .await?;
-        match put(client, path, size, &target, progress.as_ref()).await {
+        match put(client, &file.path, file.size, &target, progress.as_ref()).await {
             Ok(()) => {}
             // The URL expired (or its signature went stale) before the bytes got in: a new
             // one, once.
@@ -65,17 +87,11 @@ pub(crate) async fn upload(
             }
             Err(e) => return Err(e),
         }
-        let done = client
+        return client
             .assets()
             .complete(target.asset_id.as_str())
-            .checksum_sha256(checksum.clone())
-            .await?;
-        return Ok(Asset {
-            asset_id: done.asset_id,
-            mime_type: done.mime_type,
-            size_bytes: done.size_bytes,
-            url: done.url,
-        });
+            .checksum_sha256(file.checksum.clone())
+            .await;
     }
 }
 
@@ -154,4 +170,229 @@ async fn put(
         }
     })
     .await
+}
+
+/// How many presigned `PUT`s of a batch run at once.
+const PARALLEL_PUTS: usize = 4;
+
+/// One file of [`Assets::upload_many`]: the asset it became and where it stands.
+#[derive(Debug, Clone, serde::Serialize)]
+#[non_exhaustive]
+pub struct UploadedFile {
+    /// The file on disk.
+    pub path: PathBuf,
+    /// The asset its bytes became.
+    pub asset_id: String,
+    /// The MIME type sniffed from its first bytes.
+    pub content_type: String,
+    /// Its size in bytes.
+    pub size_bytes: u64,
+    /// Where it stands after completion: `completed`, `processing` while HeyGen still works
+    /// on it, or `failed`.
+    pub status: AssetBatchItemsItemStatus,
+    /// Why it failed: the error of its `PUT`, or the reason the batch gives.
+    pub error: Option<String>,
+}
+
+impl UploadedFile {
+    /// Whether the asset is usable as an input now.
+    pub fn is_completed(&self) -> bool {
+        self.status == AssetBatchItemsItemStatus::Completed
+    }
+
+    /// The asset as a request's file input.
+    pub fn file_input(&self) -> FileInput {
+        FileInput::asset_id(self.asset_id.clone())
+    }
+}
+
+/// What [`Assets::upload_many`] uploaded: the batch, and each file in the order given.
+#[derive(Debug, Clone, serde::Serialize)]
+#[non_exhaustive]
+pub struct UploadedBatch {
+    /// The upload batch (see [`Assets::batch`]).
+    pub batch_id: String,
+    /// One entry per file, in the order given.
+    pub files: Vec<UploadedFile>,
+}
+
+impl UploadedBatch {
+    /// The files that failed (those still `processing` are not among them).
+    pub fn failed(&self) -> impl Iterator<Item = &UploadedFile> {
+        self.files
+            .iter()
+            .filter(|file| file.status == AssetBatchItemsItemStatus::Failed)
+    }
+}
+
+/// A local file, read and hashed before anything is sent.
+struct LocalFile {
+    path: PathBuf,
+    name: String,
+    size: u64,
+    checksum: String,
+    content_type: String,
+}
+
+impl<'a> Assets<'a> {
+    /// Uploads several files of any size through one direct-upload batch: every file is read
+    /// and hashed first (an unreadable or empty one fails the call before anything is sent),
+    /// then one batch is created, the bytes go to their presigned URLs a few at a time
+    /// (retried within the client's policy; a file whose URL expired goes through the
+    /// single-file flow instead), and the batch is completed.
+    ///
+    /// A file whose bytes could not be delivered does not fail the call: it comes back
+    /// `failed`, with the reason, beside the files that made it (see
+    /// [`UploadedBatch::failed`]).
+    pub async fn upload_many<P: AsRef<Path>>(
+        &self,
+        paths: impl IntoIterator<Item = P>,
+    ) -> Result<UploadedBatch> {
+        let client = self.client;
+        let mut files = Vec::new();
+        for path in paths {
+            files.push(read_local(path.as_ref()).await?);
+        }
+        if files.is_empty() {
+            return Err(Error::invalid("paths", "give at least one file to upload"));
+        }
+        let requests = files.iter().map(|file| DirectUploadRequest {
+            checksum_sha256: Some(file.checksum.clone()),
+            content_type: file.content_type.clone(),
+            filename: file.name.clone(),
+            size_bytes: file.size as i64,
+        });
+        let batch = client.assets().direct_upload_batch(requests).await?;
+        if batch.items.len() != files.len() {
+            return Err(unexpected_answer(
+                BATCH_OPERATION,
+                &format!(
+                    "{} upload URLs came back for {} files",
+                    batch.items.len(),
+                    files.len()
+                ),
+            ));
+        }
+        let delivered: Vec<Result<()>> = futures_util::stream::iter(files.iter().zip(&batch.items))
+            .map(|(file, target)| put(client, &file.path, file.size, target, None))
+            .buffered(PARALLEL_PUTS)
+            .collect()
+            .await;
+        // Files whose URL expired start over alone; their batch items will fail.
+        let mut alone: Vec<Option<Result<crate::types::CompletedAsset>>> = Vec::new();
+        for (file, result) in files.iter().zip(&delivered) {
+            alone.push(match result {
+                Err(e) if e.status().map(|s| s.as_u16()) == Some(403) => {
+                    Some(upload_one(client, file, None, RequestOptions::new()).await)
+                }
+                _ => None,
+            });
+        }
+        client
+            .assets()
+            .complete_batch(batch.batch_id.clone())
+            .await?;
+        let mut items = std::collections::HashMap::new();
+        let mut token: Option<String> = None;
+        loop {
+            let mut request = client.assets().batch(batch.batch_id.clone()).limit(100);
+            if let Some(token) = token.take() {
+                request = request.token(token);
+            }
+            let page = request.await?;
+            for item in page.items {
+                items.insert(item.item_index, item);
+            }
+            match page.next_token {
+                Some(next) if page.has_more => token = Some(next),
+                _ => break,
+            }
+        }
+        let mut uploaded = Vec::with_capacity(files.len());
+        for (index, ((file, target), (delivered, alone))) in files
+            .into_iter()
+            .zip(batch.items)
+            .zip(delivered.into_iter().zip(alone))
+            .enumerate()
+        {
+            let item = items.remove(&(index as i64));
+            let (asset_id, status, error) = match (alone, delivered) {
+                (Some(Ok(done)), _) => (
+                    done.asset_id,
+                    AssetBatchItemsItemStatus::from(done.status),
+                    None,
+                ),
+                (Some(Err(e)), _) | (None, Err(e)) => (
+                    target.asset_id,
+                    AssetBatchItemsItemStatus::Failed,
+                    Some(error_chain(&e)),
+                ),
+                (None, Ok(())) => match item {
+                    Some(item) => (
+                        target.asset_id,
+                        item.status,
+                        item.error.map(|e| serde_json::Value::Object(e).to_string()),
+                    ),
+                    None => (
+                        target.asset_id,
+                        AssetBatchItemsItemStatus::Failed,
+                        Some("the batch does not list this file".into()),
+                    ),
+                },
+            };
+            uploaded.push(UploadedFile {
+                path: file.path,
+                asset_id,
+                content_type: file.content_type,
+                size_bytes: file.size,
+                status,
+                error,
+            });
+        }
+        Ok(UploadedBatch {
+            batch_id: batch.batch_id,
+            files: uploaded,
+        })
+    }
+}
+
+/// An error with its causes, on one line.
+fn error_chain(error: &Error) -> String {
+    let mut text = error.to_string();
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+/// Reads a file's size, checksum and type; an empty file is refused.
+async fn read_local(path: &Path) -> Result<LocalFile> {
+    let io = |source| Error::Io {
+        context: format!("reading {}", path.display()),
+        source,
+    };
+    let size = tokio::fs::metadata(path).await.map_err(io)?.len();
+    if size == 0 {
+        return Err(Error::invalid(
+            "paths",
+            format!("{} is empty; there is nothing to upload", path.display()),
+        ));
+    }
+    let (checksum, content_type) = digest(path).await.map_err(io)?;
+    Ok(LocalFile {
+        path: path.to_path_buf(),
+        name: file_name(path),
+        size,
+        checksum,
+        content_type,
+    })
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "upload".into())
 }

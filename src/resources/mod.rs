@@ -12,6 +12,7 @@ mod video_agents;
 mod videos;
 
 pub use assets::{UploadAsset, INLINE_THRESHOLD_BYTES, UPLOAD_LIMIT_BYTES};
+pub use direct_upload::{UploadedBatch, UploadedFile};
 pub use videos::{BatchStream, BatchUpdate, VideoStatuses, STATUS_IDS_PER_REQUEST};
 
 use crate::error::{Error, Result};

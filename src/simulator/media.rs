@@ -188,3 +188,86 @@ pub(crate) fn brand_kits() -> Vec<Value> {
         json!({"brand_kit_id": "bk_globex", "name": "Globex", "colors": ["#0B8043"], "logo_url": null}),
     ]
 }
+
+/// The public image and icon library that `GET /v3/assets/search` looks through: entries of
+/// `kind` whose name or tags contain `needle` (lower case).
+pub(crate) fn library(kind: &str, needle: &str) -> Vec<Value> {
+    [
+        (
+            "img_city_night",
+            "image",
+            "city skyline at night",
+            1920,
+            1080,
+            false,
+        ),
+        (
+            "img_coffee_desk",
+            "image",
+            "coffee cup on a desk office",
+            1600,
+            1067,
+            false,
+        ),
+        (
+            "img_mountain_lake",
+            "image",
+            "mountain lake landscape nature",
+            2400,
+            1600,
+            false,
+        ),
+        (
+            "img_team_meeting",
+            "image",
+            "team meeting office people",
+            1080,
+            1350,
+            false,
+        ),
+        (
+            "img_product_box",
+            "image",
+            "product box cutout",
+            1200,
+            1200,
+            true,
+        ),
+        (
+            "icon_rocket",
+            "icon",
+            "rocket launch startup",
+            512,
+            512,
+            true,
+        ),
+        (
+            "icon_chart_up",
+            "icon",
+            "chart growth up arrow",
+            512,
+            512,
+            true,
+        ),
+        ("icon_coffee", "icon", "coffee cup drink", 512, 512, true),
+    ]
+    .into_iter()
+    .filter(|(_, k, words, ..)| *k == kind && words.contains(needle))
+    .map(|(id, k, _, width, height, transparent)| {
+        let orientation = match width.cmp(&height) {
+            std::cmp::Ordering::Greater => "landscape",
+            std::cmp::Ordering::Less => "portrait",
+            std::cmp::Ordering::Equal => "square",
+        };
+        json!({
+            "id": id,
+            "type": k,
+            "url": format!("https://cdn.heygen.com/library/{id}.png"),
+            "width": width,
+            "height": height,
+            "orientation": orientation,
+            "is_transparent": transparent,
+        })
+    })
+    .collect()
+}

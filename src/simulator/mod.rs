@@ -28,6 +28,7 @@
 //! request, a 5xx rate, answers lost after the request took effect, added latency, sessions that answer 404 once their video exists, and
 //! status values the spec does not list.
 
+mod assets;
 mod media;
 mod routes;
 
@@ -63,6 +64,7 @@ pub(crate) struct SimulatorConfig {
     pub(crate) balance_usd: f64,
     pub(crate) upload_url_ttl: Duration,
     pub(crate) fail_first_upload: bool,
+    pub(crate) expire_first_upload_url: bool,
     pub(crate) usd_per_second: f64,
     pub(crate) error_rate: f64,
     pub(crate) latency: Duration,
@@ -77,7 +79,7 @@ pub(crate) struct SimulatorConfig {
 #[derive(Debug, Clone)]
 #[must_use]
 pub struct Simulator {
-    config: SimulatorConfig,
+    pub(crate) config: SimulatorConfig,
 }
 
 impl Default for Simulator {
@@ -94,6 +96,7 @@ impl Default for Simulator {
                 balance_usd: 100.0,
                 upload_url_ttl: Duration::from_secs(900),
                 fail_first_upload: false,
+                expire_first_upload_url: false,
                 usd_per_second: 0.05,
                 error_rate: 0.0,
                 latency: Duration::ZERO,
@@ -179,6 +182,13 @@ impl Simulator {
     /// short, to be retried.
     pub fn fail_first_upload(mut self, fail: bool) -> Self {
         self.config.fail_first_upload = fail;
+        self
+    }
+
+    /// Refuses the first presigned `PUT` with 403, as for a URL that expired before the
+    /// bytes arrived; later URLs work.
+    pub fn expire_first_upload_url(mut self, expire: bool) -> Self {
+        self.config.expire_first_upload_url = expire;
         self
     }
 

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::body::Bytes;
-use axum::extract::{Multipart, Path, Query, Request, State};
+use axum::extract::{Path, Query, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -15,14 +15,14 @@ use axum::routing::{get, on, MethodFilter, MethodRouter};
 use axum::{Json, Router};
 use serde_json::{json, Value};
 
-use super::media;
 use super::state::{Endpoint, Session, World};
 use super::Shared;
+use super::{assets, media};
 use crate::contract::Spec;
 use crate::types::EventType;
 
-type Sim = State<Arc<Shared>>;
-type Params = Query<HashMap<String, String>>;
+pub(super) type Sim = State<Arc<Shared>>;
+pub(super) type Params = Query<HashMap<String, String>>;
 
 /// The stateful handler of an operation, where the simulator models its resource. Every
 /// other operation of the spec answers with its documented example.
@@ -44,7 +44,7 @@ fn stateful(operation_id: &str, method: MethodFilter) -> Option<MethodRouter<Arc
         GET_VIDEO_BATCH => on(method, get_video_batch),
         GET_VIDEO => on(method, get_video),
         DELETE_VIDEO => on(method, delete_video),
-        UPLOAD_ASSET => on(method, upload_asset),
+        UPLOAD_ASSET => on(method, assets::upload_asset),
         CREATE_WEBHOOK_ENDPOINT => on(method, create_endpoint),
         LIST_WEBHOOK_ENDPOINTS => on(method, list_endpoints),
         UPDATE_WEBHOOK_ENDPOINT => on(method, update_endpoint),
@@ -53,7 +53,12 @@ fn stateful(operation_id: &str, method: MethodFilter) -> Option<MethodRouter<Arc
         LIST_WEBHOOK_EVENT_TYPES => on(method, event_types),
         LIST_WEBHOOK_EVENTS => on(method, list_events),
         GET_CURRENT_USER => on(method, current_user),
-        CREATE_DIRECT_UPLOAD => on(method, create_direct_upload),
+        CREATE_DIRECT_UPLOAD => on(method, assets::create_direct_upload),
+        CREATE_DIRECT_UPLOAD_BATCH => on(method, assets::create_direct_upload_batch),
+        COMPLETE_ASSET_BATCH => on(method, assets::complete_asset_batch),
+        GET_ASSET_BATCH => on(method, assets::get_asset_batch),
+        GET_ASSET_STATUSES => on(method, assets::asset_statuses),
+        SEARCH_ASSETS => on(method, assets::search_assets),
         LIST_AVATAR_GROUPS => on(method, list_avatar_groups),
         GET_AVATAR_GROUP => on(method, get_avatar_group),
         LIST_AVATAR_LOOKS => on(method, list_avatar_looks),
@@ -61,10 +66,10 @@ fn stateful(operation_id: &str, method: MethodFilter) -> Option<MethodRouter<Arc
         LIST_VOICES => on(method, list_voices),
         GET_VOICE => on(method, get_voice),
         LIST_BRAND_KITS => on(method, list_brand_kits),
-        LIST_ASSETS => on(method, list_assets),
-        GET_ASSET => on(method, get_asset),
-        DELETE_ASSET => on(method, delete_asset),
-        COMPLETE_ASSET => on(method, complete_asset),
+        LIST_ASSETS => on(method, assets::list_assets),
+        GET_ASSET => on(method, assets::get_asset),
+        DELETE_ASSET => on(method, assets::delete_asset),
+        COMPLETE_ASSET => on(method, assets::complete_asset),
         _ => return None,
     })
 }
@@ -139,10 +144,11 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
     Router::new()
         .route(
             "/uploads/{asset_id}",
-            axum::routing::put(receive_upload).layer(axum::extract::DefaultBodyLimit::disable()),
+            axum::routing::put(assets::receive_upload)
+                .layer(axum::extract::DefaultBodyLimit::disable()),
         )
         .route("/files/{name}", get(file))
-        .route("/assets/{asset_id}", get(asset_file))
+        .route("/assets/{asset_id}", get(assets::asset_file))
         .merge(api)
         .with_state(shared)
 }
@@ -201,7 +207,7 @@ pub(crate) fn error(
     (status, Json(body)).into_response()
 }
 
-fn invalid(param: &str, message: impl AsRef<str>) -> Response {
+pub(super) fn invalid(param: &str, message: impl AsRef<str>) -> Response {
     error(
         StatusCode::BAD_REQUEST,
         "invalid_parameter",
@@ -210,7 +216,7 @@ fn invalid(param: &str, message: impl AsRef<str>) -> Response {
     )
 }
 
-fn not_found(what: &str) -> Response {
+pub(super) fn not_found(what: &str) -> Response {
     error(
         StatusCode::NOT_FOUND,
         "not_found",
@@ -219,7 +225,7 @@ fn not_found(what: &str) -> Response {
     )
 }
 
-fn data(value: Value) -> Response {
+pub(super) fn data(value: Value) -> Response {
     Json(json!({ "data": value })).into_response()
 }
 
@@ -309,7 +315,7 @@ fn lose_body(response: Response) -> Response {
 }
 
 /// Parses a JSON body and checks it against the operation's request schema.
-fn body(operation: &str, bytes: &Bytes) -> Result<Value, Response> {
+pub(super) fn body(operation: &str, bytes: &Bytes) -> Result<Value, Response> {
     let value: Value = serde_json::from_slice(bytes)
         .map_err(|e| invalid("body", format!("The body is not valid JSON: {e}")))?;
     let spec = Spec::get().map_err(|_| {
@@ -375,7 +381,7 @@ fn at_capacity(world: &mut World) -> Option<Response> {
 }
 
 /// Replays the stored answer for a repeated `Idempotency-Key`, or runs `act` and stores it.
-fn idempotent(
+pub(super) fn idempotent(
     world: &mut World,
     scope: &str,
     headers: &HeaderMap,
@@ -403,7 +409,7 @@ fn idempotent(
 #[derive(Clone)]
 struct Remember(Value);
 
-fn remembered(value: Value) -> Response {
+pub(super) fn remembered(value: Value) -> Response {
     let body = json!({ "data": value });
     let mut response = Json(body.clone()).into_response();
     response.extensions_mut().insert(Remember(body));
@@ -425,7 +431,7 @@ fn limit(query: &HashMap<String, String>, default: usize) -> Result<usize, Respo
 
 /// The window of `len` items a request asks for (its `limit`, its `token`): the range, and the
 /// token of the next page if there is one.
-fn window(
+pub(super) fn window(
     len: usize,
     query: &HashMap<String, String>,
     default: usize,
@@ -446,7 +452,7 @@ fn window(
 }
 
 /// One page of `items` (newest first), with an opaque token for the next.
-fn page(items: Vec<Value>, query: &HashMap<String, String>, default: usize) -> Response {
+pub(super) fn page(items: Vec<Value>, query: &HashMap<String, String>, default: usize) -> Response {
     let (range, next) = match window(items.len(), query, default) {
         Ok(window) => window,
         Err(response) => return response,
@@ -487,7 +493,7 @@ fn check_files(world: &World, value: &Value) -> Option<Response> {
     None
 }
 
-fn text(value: &Value, key: &str) -> Option<String> {
+pub(super) fn text(value: &Value, key: &str) -> Option<String> {
     value.get(key).and_then(Value::as_str).map(str::to_string)
 }
 
@@ -771,25 +777,10 @@ async fn create_video(State(shared): Sim, headers: HeaderMap, bytes: Bytes) -> R
 /// Up to 100 videos' statuses in the bulk vocabulary (`queued`, not `pending`); an id the
 /// simulator does not know answers `not_found`.
 async fn video_statuses(State(shared): Sim, Query(query): Params) -> Response {
-    let split = |name: &str| -> Vec<String> {
-        query
-            .get(name)
-            .map(|v| {
-                v.split(',')
-                    .map(str::trim)
-                    .filter(|s| !s.is_empty())
-                    .map(str::to_string)
-                    .collect()
-            })
-            .unwrap_or_default()
+    let (videos, batches) = match id_lists(&query, "video_ids") {
+        Ok(lists) => lists,
+        Err(response) => return response,
     };
-    let (videos, batches) = (split("video_ids"), split("batch_ids"));
-    if videos.len() + batches.len() > 100 {
-        return invalid("video_ids", "At most 100 ids per request.");
-    }
-    if videos.is_empty() && batches.is_empty() {
-        return invalid("video_ids", "Give video_ids or batch_ids.");
-    }
     let mut world = shared.world();
     world.advance();
     let mut items: Vec<Value> = videos
@@ -921,6 +912,45 @@ async fn get_video_batch(
             json!({"item_index": index, "video_id": video_id, "status": status, "error": error})
         })
         .collect();
+    batch_page(&id, batch.created_unix, items, &query)
+}
+
+/// The comma-separated `first` and `batch_ids` lists of a bulk-status query: at most 100 ids in
+/// all, and at least one.
+pub(super) fn id_lists(
+    query: &HashMap<String, String>,
+    first: &str,
+) -> Result<(Vec<String>, Vec<String>), Response> {
+    let split = |name: &str| -> Vec<String> {
+        query
+            .get(name)
+            .map(|v| {
+                v.split(',')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_string)
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let (ids, batches) = (split(first), split("batch_ids"));
+    if ids.len() + batches.len() > 100 {
+        return Err(invalid(first, "At most 100 ids per request."));
+    }
+    if ids.is_empty() && batches.is_empty() {
+        return Err(invalid(first, format!("Give {first} or batch_ids.")));
+    }
+    Ok((ids, batches))
+}
+
+/// A batch as its `GET` describes it: status and counts derived from its items, and one page
+/// of them.
+pub(super) fn batch_page(
+    id: &str,
+    created_unix: u64,
+    items: Vec<Value>,
+    query: &HashMap<String, String>,
+) -> Response {
     let mut counts = serde_json::Map::new();
     for item in &items {
         let status = item["status"].as_str().unwrap_or("").to_string();
@@ -935,7 +965,7 @@ async fn get_video_batch(
         (true, true) => "completed",
         (true, false) => "failed",
     };
-    let (range, next) = match window(items.len(), &query, 100) {
+    let (range, next) = match window(items.len(), query, 100) {
         Ok(window) => window,
         Err(response) => return response,
     };
@@ -944,7 +974,7 @@ async fn get_video_batch(
         "status": status,
         "total_items": items.len(),
         "counts_by_status": counts,
-        "created_at": batch.created_unix,
+        "created_at": created_unix,
         "items": items[range].to_vec(),
         "has_more": next.is_some(),
         "next_token": next,
@@ -968,182 +998,6 @@ async fn delete_video(State(shared): Sim, Path(id): Path<String>) -> Response {
     }
     world.deleted_videos.insert(id.clone());
     data(json!({"id": id, "deleted": true}))
-}
-
-/// Starts a direct upload: a presigned URL on the simulator, valid for `upload_url_ttl`.
-async fn create_direct_upload(State(shared): Sim, headers: HeaderMap, bytes: Bytes) -> Response {
-    let value = match body(
-        crate::resources::generated::ids::CREATE_DIRECT_UPLOAD,
-        &bytes,
-    ) {
-        Ok(value) => value,
-        Err(response) => return response,
-    };
-    let size = value.get("size_bytes").and_then(Value::as_u64).unwrap_or(0);
-    if size == 0 {
-        return invalid("size_bytes", "The file must not be empty.");
-    }
-    let mut world = shared.world();
-    idempotent(&mut world, "direct-upload", &headers, |world| {
-        let asset_id = world.id("ast");
-        let token = world.secret();
-        let ttl = world.config.upload_url_ttl;
-        let content_type = text(&value, "content_type").unwrap_or_default();
-        world.uploads.insert(
-            asset_id.clone(),
-            super::state::PendingUpload {
-                name: text(&value, "filename").unwrap_or_default(),
-                content_type: content_type.clone(),
-                size,
-                checksum: text(&value, "checksum_sha256"),
-                token: token.clone(),
-                expires: std::time::Instant::now() + ttl,
-                received: None,
-            },
-        );
-        let base = world.base().to_string();
-        remembered(json!({
-            "asset_id": asset_id,
-            "upload_url": format!("{base}/uploads/{asset_id}?signature={token}"),
-            "upload_headers": {"Content-Type": content_type},
-            "expires_in_seconds": ttl.as_secs(),
-            "max_bytes": size,
-            "status": "pending_upload",
-        }))
-    })
-}
-
-/// The presigned PUT: checks the signature, the expiry and the size, and hashes the bytes as
-/// they stream in (nothing is kept).
-async fn receive_upload(
-    State(shared): Sim,
-    Path(asset_id): Path<String>,
-    Query(query): Params,
-    request: Request,
-) -> Response {
-    use futures_util::StreamExt as _;
-    use sha2::Digest as _;
-    let (size, checksum, fail) = {
-        let mut world = shared.world();
-        let Some(upload) = world.uploads.get(&asset_id) else {
-            return error(StatusCode::NOT_FOUND, "not_found", "No such upload.", None);
-        };
-        if query.get("signature") != Some(&upload.token) {
-            return error(
-                StatusCode::FORBIDDEN,
-                "access_denied",
-                "Bad signature.",
-                None,
-            );
-        }
-        if std::time::Instant::now() > upload.expires {
-            return error(
-                StatusCode::FORBIDDEN,
-                "access_denied",
-                "The upload URL expired.",
-                None,
-            );
-        }
-        let (size, checksum) = (upload.size, upload.checksum.clone());
-        world.puts += 1;
-        let fail = world.config.fail_first_upload && world.puts == 1;
-        (size, checksum, fail)
-    };
-    let mut stream = request.into_body().into_data_stream();
-    let mut hasher = sha2::Sha256::new();
-    let mut received = 0u64;
-    while let Some(chunk) = stream.next().await {
-        let Ok(chunk) = chunk else {
-            return error(
-                StatusCode::BAD_REQUEST,
-                "incomplete_upload",
-                "The body was cut short.",
-                None,
-            );
-        };
-        received += chunk.len() as u64;
-        if received > size {
-            return error(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "payload_too_large",
-                "More bytes than announced.",
-                None,
-            );
-        }
-        hasher.update(&chunk);
-        if fail && received >= size / 2 {
-            return error(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "internal_error",
-                "Injected upload failure.",
-                None,
-            );
-        }
-    }
-    if received != size {
-        return error(
-            StatusCode::BAD_REQUEST,
-            "incomplete_upload",
-            &format!("{received} of {size} bytes arrived."),
-            None,
-        );
-    }
-    let digest = hex::encode(hasher.finalize());
-    if checksum.is_some_and(|c| !c.eq_ignore_ascii_case(&digest)) {
-        return error(
-            StatusCode::BAD_REQUEST,
-            "checksum_mismatch",
-            "The bytes do not match checksum_sha256.",
-            None,
-        );
-    }
-    if let Some(upload) = shared.world().uploads.get_mut(&asset_id) {
-        upload.received = Some(digest);
-    }
-    StatusCode::OK.into_response()
-}
-
-/// Finishes a direct upload whose bytes are in; the asset becomes usable.
-async fn complete_asset(
-    State(shared): Sim,
-    Path(asset_id): Path<String>,
-    bytes: Bytes,
-) -> Response {
-    let value = if bytes.is_empty() {
-        json!({})
-    } else {
-        match body(crate::resources::generated::ids::COMPLETE_ASSET, &bytes) {
-            Ok(value) => value,
-            Err(response) => return response,
-        }
-    };
-    let mut world = shared.world();
-    let base = world.base().to_string();
-    let Some(upload) = world.uploads.get(&asset_id).cloned() else {
-        return not_found("Upload");
-    };
-    let Some(digest) = upload.received else {
-        return invalid("asset_id", "The upload's bytes have not arrived.");
-    };
-    if text(&value, "checksum_sha256").is_some_and(|c| !c.eq_ignore_ascii_case(&digest)) {
-        return invalid("checksum_sha256", "The bytes do not match checksum_sha256.");
-    }
-    world
-        .assets
-        .entry(asset_id.clone())
-        .or_insert(super::state::Asset {
-            name: upload.name.clone(),
-            mime_type: upload.content_type.clone(),
-            uploaded_unix: super::unix_now(),
-            bytes: Bytes::new(),
-        });
-    data(json!({
-        "asset_id": asset_id,
-        "url": format!("{base}/assets/{asset_id}"),
-        "mime_type": upload.content_type,
-        "size_bytes": upload.size,
-        "status": "processing",
-    }))
 }
 
 /// Items whose `field` equals the query's value for `param`, when the query has one.
@@ -1240,117 +1094,6 @@ async fn get_voice(Path(id): Path<String>) -> Response {
 
 async fn list_brand_kits(Query(query): Params) -> Response {
     page(media::brand_kits(), &query, 20)
-}
-
-/// An asset as `GET /v3/assets` describes it.
-fn asset_record(world: &World, id: &str, asset: &super::state::Asset) -> Value {
-    let kind = asset.mime_type.split('/').next().unwrap_or("file");
-    json!({
-        "id": id,
-        "name": asset.name,
-        "type": kind,
-        "owner": "simulated",
-        "space_id": "space_simulated",
-        "uploaded_at": asset.uploaded_unix,
-        "url": format!("{}/assets/{id}", world.base()),
-        "folder_id": null,
-    })
-}
-
-async fn list_assets(State(shared): Sim, Query(query): Params) -> Response {
-    let world = shared.world();
-    let items = world
-        .assets
-        .iter()
-        .rev()
-        .map(|(id, asset)| asset_record(&world, id, asset))
-        .collect();
-    page(items, &query, 20)
-}
-
-async fn get_asset(State(shared): Sim, Path(id): Path<String>) -> Response {
-    let world = shared.world();
-    match world.assets.get(&id) {
-        Some(asset) => data(asset_record(&world, &id, asset)),
-        None => not_found("Asset"),
-    }
-}
-
-async fn delete_asset(State(shared): Sim, Path(id): Path<String>) -> Response {
-    let mut world = shared.world();
-    match world.assets.remove(&id) {
-        Some(_) => data(json!({"id": id})),
-        None => not_found("Asset"),
-    }
-}
-
-async fn upload_asset(
-    State(shared): Sim,
-    headers: HeaderMap,
-    multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
-) -> Response {
-    let mut multipart = match multipart {
-        Ok(multipart) => multipart,
-        Err(rejection) => {
-            return invalid(
-                "file",
-                format!("The body must be multipart/form-data with a `file` part: {rejection}"),
-            )
-        }
-    };
-    let mut file = None;
-    loop {
-        match multipart.next_field().await {
-            Ok(Some(field)) if field.name() == Some("file") => {
-                let name = field.file_name().unwrap_or("upload").to_string();
-                match field.bytes().await {
-                    Ok(bytes) => file = Some((name, bytes)),
-                    Err(e) => return invalid("file", format!("Could not read the file: {e}")),
-                }
-            }
-            Ok(Some(_)) => continue,
-            Ok(None) => break,
-            Err(e) => return invalid("file", format!("Malformed multipart body: {e}")),
-        }
-    }
-    let Some((name, bytes)) = file else {
-        return invalid(
-            "file",
-            "A `file` part is required, sent as multipart/form-data.",
-        );
-    };
-    if bytes.len() as u64 > crate::UPLOAD_LIMIT_BYTES {
-        return error(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "payload_too_large",
-            "The file exceeds 32 MB.",
-            Some("file"),
-        );
-    }
-    let mime_type = if bytes.starts_with(b"1\n") || bytes.starts_with(b"1\r\n") {
-        "application/x-subrip"
-    } else {
-        match crate::files::detect_media_type(&bytes) {
-            Ok(mime) => mime,
-            Err(e) => return invalid("file", e.reason),
-        }
-    };
-    let mut world = shared.world();
-    idempotent(&mut world, "upload", &headers, |world| {
-        let id = world.id("ast");
-        let size = bytes.len();
-        let url = format!("{}/assets/{id}", world.base());
-        world.assets.insert(
-            id.clone(),
-            super::state::Asset {
-                name: name.clone(),
-                mime_type: mime_type.to_string(),
-                uploaded_unix: super::unix_now(),
-                bytes,
-            },
-        );
-        remembered(json!({"asset_id": id, "url": url, "mime_type": mime_type, "size_bytes": size}))
-    })
 }
 
 fn endpoint_json(endpoint: &Endpoint, with_secret: bool) -> Value {
@@ -1507,14 +1250,31 @@ async fn file(State(shared): Sim, Path(name): Path<String>) -> Response {
     ([(header::CONTENT_TYPE, content_type)], body).into_response()
 }
 
-async fn asset_file(State(shared): Sim, Path(id): Path<String>) -> Response {
-    let world = shared.world();
-    match world.assets.get(&id) {
-        Some(asset) => (
-            [(header::CONTENT_TYPE, asset.mime_type.clone())],
-            asset.bytes.clone(),
-        )
-            .into_response(),
-        None => (StatusCode::NOT_FOUND, "NoSuchKey").into_response(),
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::resources::generated::ids;
+
+    /// An operation the simulator keeps no state for (one added to the spec alone) answers
+    /// with the spec's example, marked as such.
+    #[tokio::test]
+    async fn an_operation_without_state_answers_its_example() {
+        let shared = Arc::new(Shared {
+            world: std::sync::Mutex::new(World::new(super::super::Simulator::new().config)),
+            http: reqwest::Client::new(),
+        });
+        let app = Router::new()
+            .route("/x", example(MethodFilter::GET, ids::GET_ASSET_BATCH))
+            .with_state(shared);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        let response = reqwest::get(format!("http://{address}/x")).await.unwrap();
+        assert_eq!(response.headers()[EXAMPLE_HEADER], "example");
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(
+            Some((200, body)),
+            Spec::get().unwrap().example_response(ids::GET_ASSET_BATCH)
+        );
     }
 }

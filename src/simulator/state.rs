@@ -116,6 +116,8 @@ pub(crate) struct World {
     pub(crate) batches: BTreeMap<String, Batch>,
     /// Direct uploads waiting for their bytes or their completion.
     pub(crate) uploads: BTreeMap<String, PendingUpload>,
+    /// Batches of direct uploads, by batch id.
+    pub(crate) asset_batches: BTreeMap<String, AssetBatch>,
     /// Presigned PUTs answered so far (for `fail_first_upload`).
     pub(crate) puts: u64,
 }
@@ -130,6 +132,14 @@ pub(crate) struct PendingUpload {
     pub(crate) expires: Instant,
     /// The SHA-256 of the bytes received, once a PUT delivered all of them.
     pub(crate) received: Option<String>,
+}
+
+/// A batch of direct uploads: its assets in order, and whether it was completed.
+#[derive(Debug, Clone)]
+pub(crate) struct AssetBatch {
+    pub(crate) created_unix: u64,
+    pub(crate) asset_ids: Vec<String>,
+    pub(crate) completed: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -149,6 +159,7 @@ impl World {
             spent_usd: 0.0,
             batches: BTreeMap::new(),
             uploads: BTreeMap::new(),
+            asset_batches: BTreeMap::new(),
             puts: 0,
             videos: BTreeMap::new(),
             deleted_videos: Default::default(),
