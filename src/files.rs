@@ -7,8 +7,9 @@
 //! Inline or upload? A [`FileInput::from_path`] or [`FileInput::from_bytes`] input travels
 //! inside the JSON request, base64-encoded (4/3 of the file's size), on every request that uses
 //! it. That suits small files used once. Upload larger or reused files once with
-//! [`Assets::upload`](crate::Assets::upload) (streamed, up to 32 MB) and pass
-//! [`FileInput::asset_id`]. A public URL ([`FileInput::url`]) costs nothing to send; HeyGen
+//! [`Assets::upload`](crate::Assets::upload) (streamed, any size) and pass
+//! [`FileInput::asset_id`], or let [`Assets::file_input`](crate::Assets::file_input) choose by
+//! size. A public URL ([`FileInput::url`]) costs nothing to send; HeyGen
 //! downloads it.
 
 use std::path::Path;
@@ -40,12 +41,28 @@ impl FileInput {
     /// # Errors
     /// [`Error::Io`] when the file cannot be read; [`Error::InvalidRequest`] (field `files`)
     /// when it is empty, larger than 32 MB, or not of a supported type.
+    /// A file over 32 MB is refused before it is read: it cannot travel inline, and a
+    /// `FileInput` has no client to upload it with. Use
+    /// [`Assets::file_input`](crate::Assets::file_input), which uploads it (through the
+    /// direct-upload flow at that size) and references the asset.
     pub async fn from_path(path: impl AsRef<Path>) -> Result<Self, Error> {
         let path = path.as_ref();
-        let bytes = tokio::fs::read(path).await.map_err(|source| Error::Io {
+        let io = |source| Error::Io {
             context: format!("reading {}", path.display()),
             source,
-        })?;
+        };
+        let size = tokio::fs::metadata(path).await.map_err(io)?.len();
+        if size > UPLOAD_LIMIT_BYTES {
+            return Err(Error::InvalidRequest(InvalidRequest {
+                field: "files",
+                reason: format!(
+                    "{} is {size} bytes, over the 32 MB that can travel inline; \
+                     `client.assets().file_input(path)` uploads it instead",
+                    path.display()
+                ),
+            }));
+        }
+        let bytes = tokio::fs::read(path).await.map_err(io)?;
         let media_type = detect_media_type(&bytes).map_err(|e| {
             Error::InvalidRequest(InvalidRequest {
                 field: "files",

@@ -32,6 +32,12 @@ async fn the_bad_input_table() {
     let dir = tempfile::tempdir().unwrap();
     let empty_file = dir.path().join("empty.png");
     std::fs::write(&empty_file, b"").unwrap();
+    // Sparse: 33 MB that takes no room on disk.
+    let huge_file = dir.path().join("huge.mp4");
+    std::fs::File::create(&huge_file)
+        .unwrap()
+        .set_len(33 * 1024 * 1024)
+        .unwrap();
     let twenty_one = (0..21).map(|i| FileInput::asset_id(format!("ast_{i}")));
 
     let secret = "whsec_table";
@@ -104,6 +110,11 @@ async fn the_bad_input_table() {
             "empty file",
             FileInput::from_path(&empty_file).await.map(drop),
             Expect::Field("files", "empty"),
+        ),
+        (
+            "file too large to send inline",
+            FileInput::from_path(&huge_file).await.map(drop),
+            Expect::Field("files", "file_input"),
         ),
         (
             "unreadable file",
