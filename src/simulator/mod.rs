@@ -347,6 +347,22 @@ impl RunningSimulator {
         self.shared.world().requests
     }
 
+    /// The most jobs (sessions thinking or generating, videos made directly and rendering)
+    /// that were ever in flight at once.
+    pub fn peak_jobs_in_flight(&self) -> usize {
+        self.shared.world().peak_jobs
+    }
+
+    /// How many creates were refused with 429 because the concurrency limit was reached.
+    pub fn refused_at_capacity(&self) -> u64 {
+        self.shared.world().refused_at_capacity
+    }
+
+    /// How many videos exist (made directly, in batches, or by sessions).
+    pub fn video_count(&self) -> usize {
+        self.shared.world().videos.len()
+    }
+
     /// How many sessions have been created.
     pub fn session_count(&self) -> usize {
         self.shared.world().sessions.len()

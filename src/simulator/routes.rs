@@ -364,10 +364,17 @@ fn at_capacity(world: &mut World) -> Option<Response> {
             None,
         ));
     }
-    let limit = world.config.concurrency_limit?;
-    if world.jobs_in_flight() < limit {
+    let in_flight = world.jobs_in_flight();
+    let Some(limit) = world
+        .config
+        .concurrency_limit
+        .filter(|limit| in_flight >= *limit)
+    else {
+        // The job about to be created is in flight too.
+        world.peak_jobs = world.peak_jobs.max(in_flight + 1);
         return None;
-    }
+    };
+    world.refused_at_capacity += 1;
     let mut response = error(
         StatusCode::TOO_MANY_REQUESTS,
         "rate_limit_exceeded",
@@ -764,6 +771,9 @@ async fn create_video(State(shared): Sim, headers: HeaderMap, bytes: Bytes) -> R
             fail: script.contains(super::state::FAIL_RENDER)
                 || text(&value, "prompt").is_some_and(|p| p.contains(super::state::FAIL_RENDER)),
             charged: false,
+            callback_url: text(&value, "callback_url"),
+            callback_id: text(&value, "callback_id"),
+            notified: false,
         };
         world.videos.insert(id.clone(), video);
         remembered(json!({
@@ -870,6 +880,9 @@ async fn create_video_batch(State(shared): Sim, headers: HeaderMap, bytes: Bytes
                     created_unix: super::unix_now(),
                     fail: script.contains(super::state::FAIL_RENDER),
                     charged: false,
+                    callback_url: text(video, "callback_url"),
+                    callback_id: text(video, "callback_id"),
+                    notified: false,
                 },
             );
             video_ids.push(id);

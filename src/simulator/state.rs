@@ -49,6 +49,11 @@ pub(crate) struct Video {
     pub(crate) fail: bool,
     /// Whether its rendered seconds were taken from the balance.
     pub(crate) charged: bool,
+    /// Where its one-off notification goes (videos made directly).
+    pub(crate) callback_url: Option<String>,
+    pub(crate) callback_id: Option<String>,
+    /// Whether its end was announced (a session's video is announced by its session).
+    pub(crate) notified: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -118,6 +123,10 @@ pub(crate) struct World {
     pub(crate) uploads: BTreeMap<String, PendingUpload>,
     /// Batches of direct uploads, by batch id.
     pub(crate) asset_batches: BTreeMap<String, AssetBatch>,
+    /// The most jobs that were ever in flight at once.
+    pub(crate) peak_jobs: usize,
+    /// Creates refused with 429 because the concurrency limit was reached.
+    pub(crate) refused_at_capacity: u64,
     /// Presigned PUTs answered so far (for `fail_first_upload`).
     pub(crate) puts: u64,
 }
@@ -160,6 +169,8 @@ impl World {
             batches: BTreeMap::new(),
             uploads: BTreeMap::new(),
             asset_batches: BTreeMap::new(),
+            peak_jobs: 0,
+            refused_at_capacity: 0,
             puts: 0,
             videos: BTreeMap::new(),
             deleted_videos: Default::default(),
@@ -261,6 +272,9 @@ impl World {
                 created_unix: super::unix_now(),
                 fail: session.prompt.contains(FAIL_RENDER),
                 charged: false,
+                callback_url: None,
+                callback_id: None,
+                notified: true,
             };
             self.videos.insert(video_id.clone(), video);
             if let Some(session) = self.sessions.get_mut(&session_id) {

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use super::state::{Event, SessionPhase};
+use super::state::{Event, SessionPhase, VideoPhase, World};
 use super::Shared;
 use crate::error::{Error, Result};
 use crate::webhook;
@@ -91,47 +91,98 @@ fn due(shared: &Shared) -> Vec<Delivery> {
                 "The agent could not plan this video: the requested avatar is not available."
             );
         }
-        let event_id = world.id("evt");
-        let body: Value = json!({"event_type": event_type, "event_data": data});
-        let bytes = serde_json::to_vec(&body).unwrap_or_default();
-        world.events.push(Event {
-            id: event_id.clone(),
-            event_type: event_type.to_string(),
-            data: body["event_data"].clone(),
-            created_at: super::iso_now(),
-            entity_id: Some(session.id.clone()),
-        });
-        let attempts = world.config.webhook_attempts;
-        if let Some(url) = &session.callback_url {
-            deliveries.push(Delivery {
-                url: url.clone(),
-                body: bytes.clone(),
-                event_id: event_id.clone(),
-                secret: None,
-                attempts,
-            });
-        }
-        for endpoint in world.endpoints.values() {
-            let subscribed = endpoint
-                .events
-                .as_ref()
-                .is_none_or(|events| events.iter().any(|e| e == event_type));
-            let in_scope = endpoint
-                .entity_id
-                .as_ref()
-                .is_none_or(|entity| *entity == session.id);
-            if subscribed && in_scope {
-                deliveries.push(Delivery {
-                    url: endpoint.url.clone(),
-                    body: bytes.clone(),
-                    event_id: event_id.clone(),
-                    secret: Some(endpoint.secret.clone()),
-                    attempts,
-                });
-            }
-        }
+        deliveries.extend(announce(
+            &mut world,
+            event_type,
+            data,
+            &session.id,
+            session.callback_url.as_deref(),
+        ));
         if let Some(session) = world.sessions.get_mut(&session_id) {
             session.notified = true;
+        }
+    }
+    // Videos made directly: `avatar_video.success` or `avatar_video.fail`.
+    let finished: Vec<(String, VideoPhase)> = world
+        .videos
+        .values()
+        .filter(|v| !v.notified)
+        .map(|v| (v.id.clone(), world.video_phase(v)))
+        .filter(|(_, phase)| matches!(phase, VideoPhase::Completed | VideoPhase::Failed))
+        .collect();
+    for (video_id, phase) in finished {
+        let Some(video) = world.videos.get_mut(&video_id) else {
+            continue;
+        };
+        video.notified = true;
+        let (callback_url, callback_id) = (video.callback_url.clone(), video.callback_id.clone());
+        let (event_type, data) = if phase == VideoPhase::Completed {
+            let url = format!("{}/files/{video_id}.mp4", world.base());
+            (
+                "avatar_video.success",
+                json!({"video_id": video_id, "url": url, "callback_id": callback_id}),
+            )
+        } else {
+            (
+                "avatar_video.fail",
+                json!({"video_id": video_id, "msg": "Avatar rendering timed out", "callback_id": callback_id}),
+            )
+        };
+        deliveries.extend(announce(
+            &mut world,
+            event_type,
+            data,
+            &video_id,
+            callback_url.as_deref(),
+        ));
+    }
+    deliveries
+}
+
+/// Records an event about `entity` and lists its deliveries: unsigned to the request's
+/// `callback_url`, signed to every endpoint that subscribes to it.
+fn announce(
+    world: &mut World,
+    event_type: &str,
+    data: Value,
+    entity: &str,
+    callback_url: Option<&str>,
+) -> Vec<Delivery> {
+    let mut deliveries = Vec::new();
+    let event_id = world.id("evt");
+    let body: Value = json!({"event_type": event_type, "event_data": data});
+    let bytes = serde_json::to_vec(&body).unwrap_or_default();
+    world.events.push(Event {
+        id: event_id.clone(),
+        event_type: event_type.to_string(),
+        data: body["event_data"].clone(),
+        created_at: super::iso_now(),
+        entity_id: Some(entity.to_string()),
+    });
+    let attempts = world.config.webhook_attempts;
+    if let Some(url) = callback_url {
+        deliveries.push(Delivery {
+            url: url.to_string(),
+            body: bytes.clone(),
+            event_id: event_id.clone(),
+            secret: None,
+            attempts,
+        });
+    }
+    for endpoint in world.endpoints.values() {
+        let subscribed = endpoint
+            .events
+            .as_ref()
+            .is_none_or(|events| events.iter().any(|e| e == event_type));
+        let in_scope = endpoint.entity_id.as_ref().is_none_or(|id| id == entity);
+        if subscribed && in_scope {
+            deliveries.push(Delivery {
+                url: endpoint.url.clone(),
+                body: bytes.clone(),
+                event_id: event_id.clone(),
+                secret: Some(endpoint.secret.clone()),
+                attempts,
+            });
         }
     }
     deliveries

@@ -1,0 +1,919 @@
+//! The batch runner's loop: one task that takes jobs as slots free up, sends their creates,
+//! polls what is in flight in bulk, reacts to deliveries, downloads, and journals each step.
+//! All network work runs as futures of one set polled by this task, so dropping the task
+//! stops everything at once.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::path::PathBuf;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use futures_core::Stream;
+use futures_util::stream::FuturesUnordered;
+use futures_util::StreamExt as _;
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+
+use super::journal::{FinalState, JobRecord, Journal, Record};
+use super::{BatchEvent, BatchRunner, EventFn, Job, JobOutcome, JobRequest, JobResult, Summary};
+use crate::client::{Client, RequestOptions};
+use crate::download::VideoAsset;
+use crate::error::{Error, Result};
+use crate::resources::VideoStatuses;
+use crate::retry::Backoff;
+use crate::types::{IdempotencyKey, SessionStatus, VideoAgentSession, VideoDetail, VideoStatus};
+use crate::webhook::WebhookEvent;
+
+type Work = FuturesUnordered<Pin<Box<dyn std::future::Future<Output = Step> + Send>>>;
+
+/// How long to wait before sending again a create refused for concurrency without a
+/// `Retry-After`.
+const DEFAULT_THROTTLE: Duration = Duration::from_secs(1);
+
+/// What a finished piece of work brings back.
+enum Step {
+    Created {
+        key: String,
+        job: Box<Job>,
+        idempotency_key: String,
+        result: Result<(Option<String>, Option<String>)>,
+    },
+    Bulk {
+        ids: Vec<String>,
+        result: Result<VideoStatuses>,
+    },
+    Session {
+        key: String,
+        result: Result<Box<VideoAgentSession>>,
+    },
+    Detail {
+        key: String,
+        result: Result<Box<VideoDetail>>,
+    },
+    Downloaded {
+        key: String,
+        result: JobResult,
+    },
+}
+
+/// A job at HeyGen, not ended.
+#[derive(Debug)]
+struct Tracked {
+    session_id: Option<String>,
+    video_id: Option<String>,
+    polls: u32,
+    next_poll: Instant,
+    /// A status poll or a detail fetch is out for it.
+    busy: bool,
+    last_status: Option<String>,
+}
+
+/// A create refused for concurrency, to send again.
+struct Waiting {
+    key: String,
+    job: Job,
+    idempotency_key: String,
+    not_before: Instant,
+}
+
+pub(super) struct Engine {
+    client: Client,
+    cap: usize,
+    cap_now: usize,
+    journal: Option<Journal>,
+    known: HashMap<String, JobRecord>,
+    deadline: Option<Instant>,
+    schedule: Backoff,
+    webhooks: Option<mpsc::Receiver<WebhookEvent>>,
+    download_dir: Option<PathBuf>,
+    download_concurrency: usize,
+    measure_credits: bool,
+    on_event: Option<EventFn>,
+    summary: Arc<Mutex<Summary>>,
+    sender: mpsc::Sender<JobOutcome>,
+
+    jobs: HashMap<String, Tracked>,
+    by_session: HashMap<String, String>,
+    by_video: HashMap<String, String>,
+    seen: HashSet<String>,
+    creating: HashSet<String>,
+    waiting: VecDeque<Waiting>,
+    downloads: VecDeque<(String, Option<String>, Box<VideoDetail>)>,
+    downloading: usize,
+    position: u64,
+    input_done: bool,
+    stop_taking: bool,
+}
+
+/// What woke the loop.
+enum Wake {
+    Step(Step),
+    Delivery(Option<WebhookEvent>),
+    Job(Option<Job>),
+    Timer,
+}
+
+impl Engine {
+    pub(super) fn new(
+        runner: BatchRunner,
+        journal: Option<(Journal, HashMap<String, JobRecord>)>,
+        summary: Arc<Mutex<Summary>>,
+        sender: mpsc::Sender<JobOutcome>,
+    ) -> Self {
+        let (journal, known) = match journal {
+            Some((journal, known)) => (Some(journal), known),
+            None => (None, HashMap::new()),
+        };
+        let schedule = if runner.webhooks.is_some() {
+            // Deliveries end jobs; polls are only a safety net.
+            Backoff {
+                initial: runner.safety_net,
+                factor: 1.0,
+                max: runner.safety_net,
+                jitter: 0.1,
+            }
+        } else {
+            runner.poll.schedule()
+        };
+        Engine {
+            client: runner.client,
+            cap: runner.concurrency,
+            cap_now: runner.concurrency,
+            journal,
+            known,
+            deadline: runner.deadline.map(|d| Instant::now() + d),
+            schedule,
+            webhooks: runner.webhooks,
+            download_dir: runner.download_dir,
+            download_concurrency: runner.download_concurrency,
+            measure_credits: runner.measure_credits,
+            on_event: runner.on_event,
+            summary,
+            sender,
+            jobs: HashMap::new(),
+            by_session: HashMap::new(),
+            by_video: HashMap::new(),
+            seen: HashSet::new(),
+            creating: HashSet::new(),
+            waiting: VecDeque::new(),
+            downloads: VecDeque::new(),
+            downloading: 0,
+            position: 0,
+            input_done: false,
+            stop_taking: false,
+        }
+    }
+
+    pub(super) async fn run(mut self, mut input: Pin<Box<dyn Stream<Item = Job> + Send>>) {
+        let before = if self.measure_credits {
+            self.count(|c| c.balance_checks += 1);
+            balance(&self.client).await
+        } else {
+            None
+        };
+        let mut work = Work::new();
+        let mut webhooks = self.webhooks.take();
+        loop {
+            let now = Instant::now();
+            if self.deadline.is_some_and(|deadline| now >= deadline) {
+                self.time_out_all().await;
+                break;
+            }
+            self.send_waiting(&mut work, now);
+            self.launch_polls(&mut work, now);
+            self.launch_downloads(&mut work);
+            let in_use = self.jobs.len() + self.creating.len();
+            let can_take = !self.input_done
+                && !self.stop_taking
+                && self.waiting.is_empty()
+                && in_use < self.cap_now;
+            if work.is_empty()
+                && self.jobs.is_empty()
+                && self.waiting.is_empty()
+                && self.downloads.is_empty()
+                && (self.input_done || self.stop_taking)
+            {
+                break;
+            }
+            let wake_at = self.next_wake(now);
+            let wake = tokio::select! {
+                Some(step) = work.next(), if !work.is_empty() => Wake::Step(step),
+                delivery = recv(&mut webhooks), if webhooks.is_some() => Wake::Delivery(delivery),
+                job = input.next(), if can_take => Wake::Job(job),
+                () = tokio::time::sleep_until(wake_at) => Wake::Timer,
+            };
+            match wake {
+                Wake::Step(step) => self.on_step(step, &mut work).await,
+                Wake::Delivery(Some(event)) => self.on_delivery(&event, &mut work).await,
+                Wake::Delivery(None) => webhooks = None,
+                Wake::Job(Some(job)) => self.take(job, &mut work).await,
+                Wake::Job(None) => self.input_done = true,
+                Wake::Timer => {}
+            }
+        }
+        drop(work);
+        if self.measure_credits {
+            self.count(|c| c.balance_checks += 1);
+            let after = balance(&self.client).await;
+            if let (Some(before), Some(after)) = (before, after) {
+                self.with_summary(|s| s.credits_used = Some((before - after).max(0.0)));
+            }
+        }
+        let written = self.journal.as_ref().map_or(0, |j| j.written);
+        self.with_summary(|s| s.journal_bytes = written);
+    }
+
+    /// The next moment something is due: a poll, a create to send again, or the deadline.
+    fn next_wake(&self, now: Instant) -> Instant {
+        let far = now + Duration::from_secs(3600);
+        let polls = self
+            .jobs
+            .values()
+            .filter(|job| !job.busy)
+            .map(|job| job.next_poll);
+        let waiting = self.waiting.iter().map(|w| w.not_before);
+        polls
+            .chain(waiting)
+            .chain(self.deadline)
+            .min()
+            .unwrap_or(far)
+            .max(now)
+    }
+
+    fn emit(&self, event: BatchEvent) {
+        if let Some(callback) = &self.on_event {
+            callback(&event);
+        }
+    }
+
+    fn with_summary(&self, change: impl FnOnce(&mut Summary)) {
+        match self.summary.lock() {
+            Ok(mut summary) => change(&mut summary),
+            Err(poisoned) => change(&mut poisoned.into_inner()),
+        }
+    }
+
+    fn count(&self, change: impl FnOnce(&mut super::RequestCounts)) {
+        self.with_summary(|s| change(&mut s.requests));
+    }
+
+    /// Appends to the journal. A journal that cannot be written stops the run from taking
+    /// more jobs: what is in flight finishes, and nothing new is created unrecorded.
+    fn record(&mut self, record: Record) -> bool {
+        let Some(journal) = &mut self.journal else {
+            return true;
+        };
+        match journal.append(&record) {
+            Ok(()) => true,
+            Err(error) => {
+                tracing::error!(%error, "the journal cannot be written; taking no more jobs");
+                self.stop_taking = true;
+                self.with_summary(|s| s.stopped_early = Some(error.to_string()));
+                false
+            }
+        }
+    }
+
+    /// A new job from the input.
+    async fn take(&mut self, job: Job, work: &mut Work) {
+        let key = job.resolved_key(self.position);
+        self.position += 1;
+        if !self.seen.insert(key.clone()) {
+            let invalid = crate::InvalidRequest::new("key", "repeats the key of an earlier job");
+            self.report(key, JobResult::Invalid(invalid)).await;
+            return;
+        }
+        if let Some(record) = self.known.remove(&key) {
+            if let Some((state, _)) = &record.finished {
+                let missing_file = *state == FinalState::Completed
+                    && self.download_dir.is_some()
+                    && !self.file_for(&key).is_some_and(|path| path.exists());
+                match (&record.video_id, missing_file) {
+                    (Some(video_id), true) => {
+                        // Finished before, but its file is not on disk: fetch and download.
+                        self.attach(&key, None, Some(video_id.clone()));
+                        self.fetch_detail(&key, video_id.clone(), work);
+                    }
+                    _ => self.report(key, JobResult::AlreadyFinished(*state)).await,
+                }
+                return;
+            }
+            if record.is_created() {
+                self.attach(&key, record.session_id, record.video_id);
+                if let Some(tracked) = self.jobs.get_mut(&key) {
+                    tracked.next_poll = Instant::now();
+                }
+                return;
+            }
+            if let Some(idempotency_key) = record.idempotency_key {
+                // Sent before, answer unknown: the same key replays the same job.
+                self.send_create(key, job, idempotency_key, work);
+                return;
+            }
+        }
+        if let Err(invalid) = job.validate() {
+            self.report(key, JobResult::Invalid(invalid)).await;
+            return;
+        }
+        let idempotency_key = IdempotencyKey::generate().as_str().to_string();
+        let recorded = self.record(Record::Creating {
+            key: key.clone(),
+            kind: job.request.kind(),
+            idempotency_key: idempotency_key.clone(),
+            at: crate::webhook::now_unix(),
+        });
+        if recorded {
+            self.send_create(key, job, idempotency_key, work);
+        }
+    }
+
+    fn send_create(&mut self, key: String, job: Job, idempotency_key: String, work: &mut Work) {
+        self.creating.insert(key.clone());
+        self.count(|c| c.creates += 1);
+        self.emit(BatchEvent::Creating { key: key.clone() });
+        let client = self.client.clone();
+        work.push(Box::pin(async move {
+            let options = RequestOptions::new().idempotency_key(idempotency_key.clone());
+            let result = match &job.request {
+                JobRequest::VideoAgent(request) => client
+                    .video_agents()
+                    .create(request.clone())
+                    .options(options)
+                    .await
+                    .map(|created| (Some(created.session_id), created.video_id)),
+                JobRequest::Video(request) => client
+                    .videos()
+                    .create(request.clone())
+                    .options(options)
+                    .await
+                    .map(|created| (None, Some(created.video_id))),
+            };
+            Step::Created {
+                key,
+                job: Box::new(job),
+                idempotency_key,
+                result,
+            }
+        }));
+    }
+
+    /// Sends again the creates refused for concurrency whose wait is over, as slots allow.
+    fn send_waiting(&mut self, work: &mut Work, now: Instant) {
+        while self.jobs.len() + self.creating.len() < self.cap_now {
+            match self.waiting.front() {
+                Some(waiting) if waiting.not_before <= now => {}
+                _ => break,
+            }
+            if let Some(waiting) = self.waiting.pop_front() {
+                self.send_create(waiting.key, waiting.job, waiting.idempotency_key, work);
+            }
+        }
+    }
+
+    /// Starts tracking a job that exists at HeyGen.
+    fn attach(&mut self, key: &str, session_id: Option<String>, video_id: Option<String>) {
+        if let Some(session_id) = &session_id {
+            self.by_session.insert(session_id.clone(), key.to_string());
+        }
+        if let Some(video_id) = &video_id {
+            self.by_video.insert(video_id.clone(), key.to_string());
+        }
+        self.emit(BatchEvent::InFlight {
+            key: key.to_string(),
+            session_id: session_id.clone(),
+            video_id: video_id.clone(),
+        });
+        self.jobs.insert(
+            key.to_string(),
+            Tracked {
+                session_id,
+                video_id,
+                polls: 0,
+                next_poll: Instant::now() + self.schedule.wait(0),
+                busy: false,
+                last_status: None,
+            },
+        );
+        let in_flight = self.jobs.len();
+        self.with_summary(|s| s.peak_in_flight = s.peak_in_flight.max(in_flight));
+    }
+
+    /// Ends a job: journals it, counts it, and hands its outcome to the stream.
+    async fn finish(&mut self, key: String, result: JobResult) {
+        if let Some(job) = self.jobs.remove(&key) {
+            if let Some(session_id) = &job.session_id {
+                self.by_session.remove(session_id);
+            }
+            if let Some(video_id) = &job.video_id {
+                self.by_video.remove(video_id);
+            }
+            // A job ended: a slot opens, and a lowered cap creeps back up.
+            self.cap_now = (self.cap_now + 1).min(self.cap);
+        }
+        if let Some(state) = result.final_state() {
+            let video_id = match &result {
+                JobResult::Completed { video, .. } => Some(video.id.clone()),
+                JobResult::VideoFailed { video_id, .. } => Some(video_id.clone()),
+                _ => None,
+            };
+            self.record(Record::Finished {
+                key: key.clone(),
+                state,
+                video_id,
+                reason: result.reason(),
+            });
+        }
+        self.report(key, result).await;
+    }
+
+    /// Counts an outcome and hands it to the stream.
+    async fn report(&mut self, key: String, result: JobResult) {
+        self.with_summary(|s| {
+            *s.counts.entry(result.name()).or_default() += 1;
+            if result.is_failure() {
+                s.failures
+                    .push((key.clone(), result.reason().unwrap_or_default()));
+            }
+        });
+        self.emit(BatchEvent::Finished { key: key.clone() });
+        // A closed stream means the run was dropped; the task is being stopped.
+        let _ = self.sender.send(JobOutcome { key, result }).await;
+    }
+
+    async fn on_step(&mut self, step: Step, work: &mut Work) {
+        match step {
+            Step::Created {
+                key,
+                job,
+                idempotency_key,
+                result,
+            } => {
+                self.creating.remove(&key);
+                self.on_created(key, *job, idempotency_key, result).await;
+            }
+            Step::Bulk { ids, result } => self.on_bulk(ids, result, work).await,
+            Step::Session { key, result } => self.on_session(key, result, work).await,
+            Step::Detail { key, result } => self.on_detail(key, result).await,
+            Step::Downloaded { key, result } => {
+                self.downloading -= 1;
+                self.finish(key, result).await;
+            }
+        }
+    }
+
+    async fn on_created(
+        &mut self,
+        key: String,
+        job: Job,
+        idempotency_key: String,
+        result: Result<(Option<String>, Option<String>)>,
+    ) {
+        match result {
+            Ok((session_id, video_id)) => {
+                self.record(Record::Created {
+                    key: key.clone(),
+                    session_id: session_id.clone(),
+                    video_id: video_id.clone(),
+                });
+                self.attach(&key, session_id, video_id);
+            }
+            Err(error) if error.status().map(|s| s.as_u16()) == Some(429) => {
+                // Over the account's concurrency: no job fails for it. Slow down to what is in
+                // flight, and send it again when HeyGen says.
+                let wait = error.retry_after().unwrap_or(DEFAULT_THROTTLE);
+                self.cap_now = self.jobs.len().max(1);
+                let cap = self.cap_now;
+                self.with_summary(|s| s.throttled += 1);
+                self.emit(BatchEvent::Throttled { cap });
+                self.waiting.push_back(Waiting {
+                    key,
+                    job,
+                    idempotency_key,
+                    not_before: Instant::now() + wait,
+                });
+            }
+            Err(Error::InvalidRequest(invalid)) => {
+                self.finish(key, JobResult::Invalid(invalid)).await;
+            }
+            Err(error) if error.status().map(|s| s.as_u16()) == Some(402) => {
+                // Out of credit: no more creates. Not journaled as ended, so that a run after
+                // a top-up sends it again.
+                self.stop_taking = true;
+                let reason = error.to_string();
+                self.with_summary(|s| s.stopped_early = Some(reason));
+                self.report(key, JobResult::Rejected(Arc::new(error))).await;
+            }
+            Err(error) if error.is_retryable() => {
+                // Retries ran out, and the create may have happened: keep the journal's
+                // record, so that a resumed run replays the same key.
+                self.report(key, JobResult::Rejected(Arc::new(error))).await;
+            }
+            Err(error) => self.finish(key, JobResult::Rejected(Arc::new(error))).await,
+        }
+    }
+
+    /// Polls every job that is due (or nearly): videos in bulk, 100 a request; sessions
+    /// without a video one by one.
+    fn launch_polls(&mut self, work: &mut Work, now: Instant) {
+        // A job due within half of its interval rides along with those due now, so that jobs
+        // created at different moments fall into shared rounds.
+        let schedule = self.schedule;
+        let mut videos = Vec::new();
+        let mut sessions = Vec::new();
+        for (key, job) in &mut self.jobs {
+            if job.busy || job.next_poll > now + schedule.nominal(job.polls) / 2 {
+                continue;
+            }
+            if let Some(video_id) = &job.video_id {
+                videos.push(video_id.clone());
+                job.busy = true;
+            } else if let Some(session_id) = &job.session_id {
+                sessions.push((key.clone(), session_id.clone()));
+                job.busy = true;
+            }
+        }
+        for chunk in videos.chunks(crate::STATUS_IDS_PER_REQUEST) {
+            self.count(|c| c.bulk_polls += 1);
+            let client = self.client.clone();
+            let ids = chunk.to_vec();
+            work.push(Box::pin(async move {
+                let result = client.videos().statuses(ids.clone()).await;
+                Step::Bulk { ids, result }
+            }));
+        }
+        for (key, session_id) in sessions {
+            self.count(|c| c.session_polls += 1);
+            let client = self.client.clone();
+            work.push(Box::pin(async move {
+                let result = client.video_agents().get(session_id).await.map(Box::new);
+                Step::Session { key, result }
+            }));
+        }
+    }
+
+    /// Schedules a job's next poll.
+    fn poll_later(&mut self, key: &str, status: Option<String>) {
+        let schedule = self.schedule;
+        let mut changed = None;
+        if let Some(job) = self.jobs.get_mut(key) {
+            job.busy = false;
+            job.polls += 1;
+            job.next_poll = Instant::now() + schedule.wait(job.polls);
+            if status.is_some() && status != job.last_status {
+                job.last_status.clone_from(&status);
+                changed = status;
+            }
+        }
+        if let Some(status) = changed {
+            self.emit(BatchEvent::Status {
+                key: key.to_string(),
+                status,
+            });
+        }
+    }
+
+    fn fetch_detail(&mut self, key: &str, video_id: String, work: &mut Work) {
+        if let Some(job) = self.jobs.get_mut(key) {
+            job.busy = true;
+        }
+        self.count(|c| c.video_details += 1);
+        let client = self.client.clone();
+        let key = key.to_string();
+        work.push(Box::pin(async move {
+            let result = client.videos().get(video_id).await.map(Box::new);
+            Step::Detail { key, result }
+        }));
+    }
+
+    async fn on_bulk(&mut self, ids: Vec<String>, result: Result<VideoStatuses>, work: &mut Work) {
+        let statuses = match result {
+            Ok(statuses) => statuses,
+            Err(error) => {
+                tracing::debug!(%error, "bulk poll failed; polling again later");
+                for id in &ids {
+                    if let Some(key) = self.by_video.get(id).cloned() {
+                        self.poll_later(&key, None);
+                    }
+                }
+                return;
+            }
+        };
+        let mut answered = HashSet::new();
+        for item in statuses.items {
+            let Some(video_id) = item.video_id else {
+                continue;
+            };
+            let Some(key) = self.by_video.get(&video_id).cloned() else {
+                continue;
+            };
+            answered.insert(video_id.clone());
+            match item.status.as_str() {
+                "completed" => self.fetch_detail(&key, video_id, work),
+                "failed" => {
+                    let reason = item
+                        .error
+                        .as_ref()
+                        .and_then(|e| e.get("message").and_then(|m| m.as_str()))
+                        .map_or_else(|| "the render failed".to_string(), str::to_string);
+                    let session_id = self.jobs.get(&key).and_then(|j| j.session_id.clone());
+                    let result = JobResult::VideoFailed {
+                        session_id,
+                        video_id,
+                        reason,
+                    };
+                    self.finish(key, result).await;
+                }
+                other => self.poll_later(&key, Some(other.to_string())),
+            }
+        }
+        for video_id in statuses.not_found {
+            if let Some(key) = self.by_video.get(&video_id).cloned() {
+                answered.insert(video_id.clone());
+                let session_id = self.jobs.get(&key).and_then(|j| j.session_id.clone());
+                let result = JobResult::VideoFailed {
+                    session_id,
+                    video_id,
+                    reason: "HeyGen does not know this video (deleted?)".into(),
+                };
+                self.finish(key, result).await;
+            }
+        }
+        for id in ids.iter().filter(|id| !answered.contains(*id)) {
+            if let Some(key) = self.by_video.get(id).cloned() {
+                self.poll_later(&key, None);
+            }
+        }
+    }
+
+    async fn on_session(
+        &mut self,
+        key: String,
+        result: Result<Box<VideoAgentSession>>,
+        work: &mut Work,
+    ) {
+        if !self.jobs.contains_key(&key) {
+            return;
+        }
+        let session = match result {
+            Ok(session) => session,
+            Err(error) if error.status().map(|s| s.as_u16()) == Some(404) => {
+                let session_id = self
+                    .jobs
+                    .get(&key)
+                    .and_then(|j| j.session_id.clone())
+                    .unwrap_or_default();
+                let result = JobResult::SessionFailed {
+                    session_id,
+                    reason: error.to_string(),
+                };
+                self.finish(key, result).await;
+                return;
+            }
+            Err(error) => {
+                tracing::debug!(%error, "session poll failed; polling again later");
+                self.poll_later(&key, None);
+                return;
+            }
+        };
+        let video_id = session.video_id.clone().filter(|v| !v.is_empty());
+        if session.status == SessionStatus::Failed {
+            let reason = crate::WaitOutcome::SessionFailed {
+                session: session.clone(),
+            }
+            .to_string();
+            let result = JobResult::SessionFailed {
+                session_id: session.session_id,
+                reason,
+            };
+            self.finish(key, result).await;
+        } else if session.status.needs_input() {
+            let result = JobResult::NeedsInput {
+                session_id: session.session_id,
+            };
+            self.finish(key, result).await;
+        } else if let Some(video_id) = video_id {
+            self.learn_video(&key, &video_id);
+            if session.status == SessionStatus::Completed {
+                self.fetch_detail(&key, video_id, work);
+            } else {
+                self.poll_later(&key, Some(session.status.as_str().to_string()));
+            }
+        } else {
+            self.poll_later(&key, Some(session.status.as_str().to_string()));
+        }
+    }
+
+    /// A session's video became known: from now on it is polled in bulk.
+    fn learn_video(&mut self, key: &str, video_id: &str) {
+        let Some(job) = self.jobs.get_mut(key) else {
+            return;
+        };
+        if job.video_id.as_deref() == Some(video_id) {
+            return;
+        }
+        job.video_id = Some(video_id.to_string());
+        let session_id = job.session_id.clone();
+        self.by_video.insert(video_id.to_string(), key.to_string());
+        self.record(Record::Video {
+            key: key.to_string(),
+            video_id: video_id.to_string(),
+        });
+        self.emit(BatchEvent::InFlight {
+            key: key.to_string(),
+            session_id,
+            video_id: Some(video_id.to_string()),
+        });
+    }
+
+    async fn on_detail(&mut self, key: String, result: Result<Box<VideoDetail>>) {
+        let Some(job) = self.jobs.get(&key) else {
+            return;
+        };
+        let session_id = job.session_id.clone();
+        match result {
+            Ok(video) if video.status == VideoStatus::Completed => {
+                if self.download_dir.is_some() {
+                    self.downloads.push_back((key, session_id, video));
+                } else {
+                    let result = JobResult::Completed {
+                        session_id,
+                        video,
+                        file: None,
+                        download_error: None,
+                    };
+                    self.finish(key, result).await;
+                }
+            }
+            Ok(video) if video.status == VideoStatus::Failed => {
+                let reason = [
+                    video.failure_code.as_deref(),
+                    video.failure_message.as_deref(),
+                ]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join(": ");
+                let result = JobResult::VideoFailed {
+                    session_id,
+                    video_id: video.id,
+                    reason: if reason.is_empty() {
+                        "the render failed".into()
+                    } else {
+                        reason
+                    },
+                };
+                self.finish(key, result).await;
+            }
+            Ok(video) => self.poll_later(&key, Some(video.status.as_str().to_string())),
+            Err(error) => {
+                tracing::debug!(%error, "fetching a finished video failed; polling again later");
+                self.poll_later(&key, None);
+            }
+        }
+    }
+
+    /// A verified delivery: ends its job at once (or fetches its video to do so).
+    async fn on_delivery(&mut self, event: &WebhookEvent, work: &mut Work) {
+        let Some(payload) = event.payload() else {
+            return;
+        };
+        let key = payload
+            .session_id()
+            .and_then(|s| self.by_session.get(s))
+            .or_else(|| payload.video_id().and_then(|v| self.by_video.get(v)))
+            .cloned();
+        let Some(key) = key else {
+            return;
+        };
+        if let Some(video_id) = payload.video_id() {
+            self.learn_video(&key, video_id);
+        }
+        let Some(job) = self.jobs.get(&key) else {
+            return;
+        };
+        let (session_id, video_id) = (job.session_id.clone(), job.video_id.clone());
+        if payload.is_failure() {
+            let reason = payload
+                .failure_message()
+                .unwrap_or("the job failed")
+                .to_string();
+            let result = match (video_id, session_id) {
+                (Some(video_id), session_id) => JobResult::VideoFailed {
+                    session_id,
+                    video_id,
+                    reason,
+                },
+                (None, session_id) => JobResult::SessionFailed {
+                    session_id: session_id.unwrap_or_default(),
+                    reason,
+                },
+            };
+            self.finish(key, result).await;
+        } else if let Some(video_id) = video_id {
+            // The delivery's URL may be temporary; the video's record is the one to keep.
+            self.fetch_detail(&key, video_id, work);
+        }
+    }
+
+    /// Where a job's video is downloaded.
+    fn file_for(&self, key: &str) -> Option<PathBuf> {
+        let name: String = key
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+        let name = name.trim_start_matches('.');
+        Some(self.download_dir.as_ref()?.join(format!("{name}.mp4")))
+    }
+
+    fn launch_downloads(&mut self, work: &mut Work) {
+        while self.downloading < self.download_concurrency {
+            let Some((key, session_id, video)) = self.downloads.pop_front() else {
+                break;
+            };
+            let Some(path) = self.file_for(&key) else {
+                break;
+            };
+            self.downloading += 1;
+            let client = self.client.clone();
+            let existing = path.exists();
+            if !existing {
+                self.count(|c| c.downloads += 1);
+            }
+            work.push(Box::pin(async move {
+                // A file at its final name is whole: downloads land under a temporary name.
+                let download_error = if existing {
+                    None
+                } else {
+                    client
+                        .videos()
+                        .download(&video, VideoAsset::Video, &path)
+                        .await
+                        .err()
+                        .map(Arc::new)
+                };
+                let result = JobResult::Completed {
+                    session_id,
+                    video,
+                    file: download_error.is_none().then_some(path),
+                    download_error,
+                };
+                Step::Downloaded { key, result }
+            }));
+        }
+    }
+
+    /// The deadline passed: every job in flight, waiting or being created comes out timed out.
+    async fn time_out_all(&mut self) {
+        let mut timed_out: Vec<(String, JobResult)> = self
+            .jobs
+            .drain()
+            .map(|(key, job)| {
+                let result = JobResult::TimedOut {
+                    session_id: job.session_id,
+                    video_id: job.video_id,
+                    last_status: job.last_status,
+                };
+                (key, result)
+            })
+            .collect();
+        let unsent = self
+            .waiting
+            .drain(..)
+            .map(|w| w.key)
+            .chain(self.creating.drain());
+        timed_out.extend(unsent.map(|key| {
+            let result = JobResult::TimedOut {
+                session_id: None,
+                video_id: None,
+                last_status: None,
+            };
+            (key, result)
+        }));
+        timed_out.sort_by(|a, b| a.0.cmp(&b.0));
+        for (key, result) in timed_out {
+            self.report(key, result).await;
+        }
+    }
+}
+
+async fn recv(deliveries: &mut Option<mpsc::Receiver<WebhookEvent>>) -> Option<WebhookEvent> {
+    match deliveries {
+        Some(receiver) => receiver.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
+/// What is left of the account's balance: the wallet's, or the usage-based credits.
+async fn balance(client: &Client) -> Option<f64> {
+    let me = client.users().me().await.ok()?;
+    me.wallet
+        .and_then(|wallet| wallet.remaining_balance)
+        .or_else(|| me.usage_based.and_then(|usage| usage.remaining_credits))
+}

@@ -1,0 +1,381 @@
+//! The batch journal: an append-only file of JSON lines, one per step of a job, written before
+//! the step's effect can be lost (the idempotency key before its create is sent).
+//!
+//! Each line is written whole with one `write` to a file opened for appending, so a process
+//! killed at any moment leaves at most one torn last line; it is cut off when the journal is
+//! opened again. A torn line anywhere else means the file was damaged, and opening fails.
+//! Lines reach the operating system at once (they survive the process), not the disk: a power
+//! cut may lose the last ones.
+
+use std::collections::HashMap;
+use std::fs::{File, OpenOptions};
+use std::io::{Read as _, Seek as _, SeekFrom, Write as _};
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+
+/// What a job was: the operation its create calls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum JobKind {
+    /// `POST /v3/video-agents`: a prompt.
+    VideoAgent,
+    /// `POST /v3/videos`: a video made directly.
+    Video,
+}
+
+/// How a job ended, as the journal records it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FinalState {
+    /// The video is ready.
+    Completed,
+    /// The video's render failed.
+    VideoFailed,
+    /// The session failed before it had a video.
+    SessionFailed,
+    /// The session paused for input (chat mode); the runner does not answer.
+    NeedsInput,
+    /// The job was refused before sending: its request is invalid.
+    Invalid,
+    /// HeyGen refused the create (for example 400 or 402).
+    Rejected,
+}
+
+impl FinalState {
+    /// The state's name, as written in the journal.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            FinalState::Completed => "completed",
+            FinalState::VideoFailed => "video_failed",
+            FinalState::SessionFailed => "session_failed",
+            FinalState::NeedsInput => "needs_input",
+            FinalState::Invalid => "invalid",
+            FinalState::Rejected => "rejected",
+        }
+    }
+}
+
+/// One line of the journal.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub(crate) enum Record {
+    /// Written before the create is sent: the key that makes sending it again harmless.
+    Creating {
+        key: String,
+        kind: JobKind,
+        idempotency_key: String,
+        /// When the create was first sent (Unix seconds): HeyGen replays a key for 24 hours.
+        at: u64,
+    },
+    /// The create's answer.
+    Created {
+        key: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        session_id: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        video_id: Option<String>,
+    },
+    /// A session's video became known.
+    Video { key: String, video_id: String },
+    /// The job ended.
+    Finished {
+        key: String,
+        state: FinalState,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        video_id: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
+}
+
+impl Record {
+    fn key(&self) -> &str {
+        match self {
+            Record::Creating { key, .. }
+            | Record::Created { key, .. }
+            | Record::Video { key, .. }
+            | Record::Finished { key, .. } => key,
+        }
+    }
+}
+
+/// What the journal knows of one job.
+#[derive(Debug, Clone, PartialEq, Default)]
+#[non_exhaustive]
+pub struct JobRecord {
+    /// What the job creates, once its create was sent.
+    pub kind: Option<JobKind>,
+    /// The idempotency key its create was (or is to be) sent with.
+    pub idempotency_key: Option<String>,
+    /// When its create was first sent (Unix seconds).
+    pub create_sent_at: Option<u64>,
+    /// Its session (Video Agent jobs).
+    pub session_id: Option<String>,
+    /// Its video, once known.
+    pub video_id: Option<String>,
+    /// How it ended, and why (for failures).
+    pub finished: Option<(FinalState, Option<String>)>,
+}
+
+impl JobRecord {
+    fn apply(&mut self, record: Record) {
+        match record {
+            Record::Creating {
+                kind,
+                idempotency_key,
+                at,
+                ..
+            } => {
+                self.kind = Some(kind);
+                self.idempotency_key = Some(idempotency_key);
+                self.create_sent_at.get_or_insert(at);
+            }
+            Record::Created {
+                session_id,
+                video_id,
+                ..
+            } => {
+                self.session_id = session_id.or(self.session_id.take());
+                self.video_id = video_id.or(self.video_id.take());
+            }
+            Record::Video { video_id, .. } => self.video_id = Some(video_id),
+            Record::Finished {
+                state,
+                video_id,
+                reason,
+                ..
+            } => {
+                self.video_id = video_id.or(self.video_id.take());
+                self.finished = Some((state, reason));
+            }
+        }
+    }
+
+    /// Whether its create was answered (it exists at HeyGen).
+    pub fn is_created(&self) -> bool {
+        self.session_id.is_some() || self.video_id.is_some()
+    }
+}
+
+/// The jobs a journal describes, by key, read without touching the file (`heygen batch
+/// status`).
+#[derive(Debug, Clone, Default)]
+pub struct JournalSummary {
+    /// Every job, by key.
+    pub jobs: HashMap<String, JobRecord>,
+    /// Whether a torn last line was skipped.
+    pub torn_tail: bool,
+}
+
+impl JournalSummary {
+    /// Reads a journal.
+    ///
+    /// # Errors
+    /// [`Error::Io`] when it cannot be read or a line other than the last is damaged.
+    pub fn read(path: impl AsRef<Path>) -> Result<Self> {
+        let path = path.as_ref();
+        let mut text = String::new();
+        File::open(path)
+            .and_then(|mut file| file.read_to_string(&mut text))
+            .map_err(|source| io(path, "reading", source))?;
+        let (jobs, whole) = fold(path, &text)?;
+        Ok(JournalSummary {
+            jobs,
+            torn_tail: whole < text.len(),
+        })
+    }
+
+    /// How many jobs are in each state: a [`FinalState`] name, `in_flight` (created, not
+    /// ended) or `creating` (sent, not answered).
+    pub fn counts(&self) -> std::collections::BTreeMap<&'static str, usize> {
+        let mut counts = std::collections::BTreeMap::new();
+        for job in self.jobs.values() {
+            let state = match &job.finished {
+                Some((state, _)) => state.as_str(),
+                None if job.is_created() => "in_flight",
+                None => "creating",
+            };
+            *counts.entry(state).or_default() += 1;
+        }
+        counts
+    }
+}
+
+/// Folds the whole lines of `text`; returns the jobs and the length of the whole lines.
+fn fold(path: &Path, text: &str) -> Result<(HashMap<String, JobRecord>, usize)> {
+    let whole = text.rfind('\n').map_or(0, |i| i + 1);
+    let mut jobs: HashMap<String, JobRecord> = HashMap::new();
+    for (number, line) in text[..whole].lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let record: Record = serde_json::from_str(line).map_err(|e| {
+            io(
+                path,
+                "reading",
+                std::io::Error::new(
+                    std::io::ErrorKind::InvalidData,
+                    format!("line {} is damaged: {e}", number + 1),
+                ),
+            )
+        })?;
+        jobs.entry(record.key().to_string())
+            .or_default()
+            .apply(record);
+    }
+    Ok((jobs, whole))
+}
+
+fn io(path: &Path, doing: &str, source: std::io::Error) -> Error {
+    Error::Io {
+        context: format!("{doing} the journal {}", path.display()),
+        source,
+    }
+}
+
+/// An open journal: what it held when opened, and the file to append to.
+#[derive(Debug)]
+pub(crate) struct Journal {
+    path: PathBuf,
+    file: File,
+    /// Bytes appended since opening.
+    pub(crate) written: u64,
+}
+
+impl Journal {
+    /// Opens (or creates) a journal, cutting off a torn last line, and returns what it held.
+    pub(crate) fn open(path: &Path) -> Result<(Journal, HashMap<String, JobRecord>)> {
+        let mut file = OpenOptions::new()
+            .read(true)
+            .append(true)
+            .create(true)
+            .open(path)
+            .map_err(|source| io(path, "opening", source))?;
+        let mut text = String::new();
+        file.read_to_string(&mut text)
+            .map_err(|source| io(path, "reading", source))?;
+        let (jobs, whole) = fold(path, &text)?;
+        if whole < text.len() {
+            tracing::warn!(
+                journal = %path.display(),
+                bytes = text.len() - whole,
+                "cutting off a torn last line"
+            );
+            file.set_len(whole as u64)
+                .and_then(|()| file.seek(SeekFrom::End(0)).map(drop))
+                .map_err(|source| io(path, "repairing", source))?;
+        }
+        Ok((
+            Journal {
+                path: path.to_path_buf(),
+                file,
+                written: 0,
+            },
+            jobs,
+        ))
+    }
+
+    /// Appends one record as one whole line.
+    pub(crate) fn append(&mut self, record: &Record) -> Result<()> {
+        let mut line = serde_json::to_vec(record).map_err(|e| {
+            io(
+                &self.path,
+                "writing",
+                std::io::Error::new(std::io::ErrorKind::InvalidData, e),
+            )
+        })?;
+        line.push(b'\n');
+        self.file
+            .write_all(&line)
+            .map_err(|source| io(&self.path, "writing", source))?;
+        self.written += line.len() as u64;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn creating(key: &str) -> Record {
+        Record::Creating {
+            key: key.into(),
+            kind: JobKind::Video,
+            idempotency_key: format!("idem-{key}"),
+            at: 1,
+        }
+    }
+
+    #[test]
+    fn records_fold_into_the_state_of_each_job() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("j");
+        let (mut journal, jobs) = Journal::open(&path).unwrap();
+        assert!(jobs.is_empty());
+        journal.append(&creating("a")).unwrap();
+        journal
+            .append(&Record::Created {
+                key: "a".into(),
+                session_id: Some("s1".into()),
+                video_id: None,
+            })
+            .unwrap();
+        journal.append(&creating("b")).unwrap();
+        journal
+            .append(&Record::Video {
+                key: "a".into(),
+                video_id: "v1".into(),
+            })
+            .unwrap();
+        journal
+            .append(&Record::Finished {
+                key: "a".into(),
+                state: FinalState::Completed,
+                video_id: None,
+                reason: None,
+            })
+            .unwrap();
+        drop(journal);
+        let (_, jobs) = Journal::open(&path).unwrap();
+        let a = &jobs["a"];
+        assert_eq!(a.idempotency_key.as_deref(), Some("idem-a"));
+        assert_eq!(a.session_id.as_deref(), Some("s1"));
+        assert_eq!(a.video_id.as_deref(), Some("v1"));
+        assert_eq!(a.finished, Some((FinalState::Completed, None)));
+        assert!(!jobs["b"].is_created() && jobs["b"].finished.is_none());
+        let counts = JournalSummary::read(&path).unwrap().counts();
+        assert_eq!(counts["completed"], 1);
+        assert_eq!(counts["creating"], 1);
+    }
+
+    #[test]
+    fn a_torn_last_line_is_cut_off_and_appending_goes_on_cleanly() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("j");
+        let whole = format!("{}\n", serde_json::to_string(&creating("a")).unwrap());
+        std::fs::write(&path, format!("{whole}{{\"event\":\"created\",\"ke")).unwrap();
+        assert!(JournalSummary::read(&path).unwrap().torn_tail);
+        let (mut journal, jobs) = Journal::open(&path).unwrap();
+        assert_eq!(jobs.len(), 1);
+        journal.append(&creating("b")).unwrap();
+        drop(journal);
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(text.lines().count(), 2, "{text}");
+        let (_, jobs) = Journal::open(&path).unwrap();
+        assert_eq!(jobs.len(), 2);
+    }
+
+    #[test]
+    fn a_damaged_line_before_the_last_is_an_error_naming_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("j");
+        let good = serde_json::to_string(&creating("a")).unwrap();
+        std::fs::write(&path, format!("{good}\nnot json\n{good}\n")).unwrap();
+        let error = Journal::open(&path).unwrap_err();
+        let cause = std::error::Error::source(&error).unwrap().to_string();
+        assert!(cause.contains("line 2"), "{error}: {cause}");
+    }
+}

@@ -1,0 +1,700 @@
+//! Many videos at once: a batch runner that keeps at most `concurrency` jobs in flight, polls
+//! them in bulk, finishes them from webhook deliveries when it has them, and records every step
+//! in a journal so that a crashed run resumes without creating anything twice.
+//!
+//! ```no_run
+//! use futures_util::StreamExt as _;
+//! use heygen_api::batch::{BatchRunner, Job};
+//! use heygen_api::{Client, CreateVideoAgentRequest};
+//!
+//! # async fn demo() -> heygen_api::Result<()> {
+//! let client = Client::from_env()?;
+//! let jobs = ["Intro to Rust", "Ownership", "Traits"].map(|chapter| {
+//!     Job::video_agent(CreateVideoAgentRequest::new(format!("A lesson: {chapter}"))).key(chapter)
+//! });
+//! let mut run = BatchRunner::new(client)
+//!     .journal("lessons.journal")
+//!     .download_dir("videos")
+//!     .run(futures_util::stream::iter(jobs))?;
+//! while let Some(outcome) = run.next().await {
+//!     println!("{}: {}", outcome.key, outcome.result);
+//! }
+//! println!("{}", run.summary());
+//! # Ok(()) }
+//! ```
+//!
+//! **The cap.** HeyGen answers a create beyond the account's concurrent jobs with 429. The
+//! runner then waits as `Retry-After` says and lowers its own cap to what is in flight, raising
+//! it again as jobs end; no job fails for it.
+//!
+//! **Polling.** Videos are polled through `GET /v3/videos/statuses`, 100 ids a request.
+//! Sessions without a video yet are polled one `GET /v3/video-agents/{id}` each: the session
+//! list carries no status, so it cannot be cheaper. The schedule backs off as a single wait
+//! does ([`WaitOptions`](crate::WaitOptions)). With webhook deliveries
+//! ([`BatchRunner::webhooks`]) a delivery ends its job at once, and polling drops to a slow
+//! safety net ([`BatchRunner::safety_net`]).
+//!
+//! **The journal.** Before a create is sent, its job's key and idempotency key are written;
+//! then its session and video ids, then how it ended. Running again with the same journal
+//! skips finished jobs, re-attaches jobs already created, and sends unanswered creates again
+//! with their recorded key, which HeyGen answers with the same session for 24 hours. Jobs are
+//! matched by key: give each job a stable [`Job::key`] (without one, a job's key is its position
+//! and a hash of its request, so an edited jobs list creates the changed jobs anew).
+//!
+//! **Cancellation.** Dropping the [`BatchRun`] stops creating and polling at once. Jobs in
+//! flight stay in the journal, to resume later.
+
+mod engine;
+mod journal;
+#[cfg(feature = "receiver")]
+#[cfg_attr(docsrs, doc(cfg(feature = "receiver")))]
+mod receiver;
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::PathBuf;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use futures_core::Stream;
+use serde_json::Value;
+use sha2::{Digest as _, Sha256};
+
+use crate::client::Client;
+use crate::error::{Error, Result};
+use crate::requests::CreateVideoAgentRequest;
+use crate::types::VideoDetail;
+use crate::video_request::CreateVideoRequest;
+use crate::wait::WaitOptions;
+use crate::webhook::WebhookEvent;
+
+pub use journal::{FinalState, JobKind, JobRecord, JournalSummary};
+#[cfg(feature = "receiver")]
+pub use receiver::WebhookReceiver;
+
+/// The default number of jobs in flight: HeyGen's pay-as-you-go cap.
+pub const DEFAULT_CONCURRENCY: usize = 10;
+
+/// One video to make.
+#[derive(Debug, Clone)]
+pub struct Job {
+    key: Option<String>,
+    request: JobRequest,
+}
+
+/// What a job creates.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum JobRequest {
+    /// A Video Agent session from a prompt.
+    VideoAgent(CreateVideoAgentRequest),
+    /// A video made directly (any of the four kinds).
+    Video(CreateVideoRequest),
+}
+
+impl JobRequest {
+    fn kind(&self) -> JobKind {
+        match self {
+            JobRequest::VideoAgent(_) => JobKind::VideoAgent,
+            JobRequest::Video(_) => JobKind::Video,
+        }
+    }
+
+    fn to_json(&self) -> Value {
+        match self {
+            JobRequest::VideoAgent(request) => serde_json::to_value(request),
+            JobRequest::Video(request) => serde_json::to_value(request),
+        }
+        .unwrap_or(Value::Null)
+    }
+}
+
+impl Job {
+    /// A Video Agent job.
+    pub fn video_agent(request: CreateVideoAgentRequest) -> Self {
+        Job {
+            key: None,
+            request: JobRequest::VideoAgent(request),
+        }
+    }
+
+    /// A job that makes a video directly.
+    pub fn video(request: CreateVideoRequest) -> Self {
+        Job {
+            key: None,
+            request: JobRequest::Video(request),
+        }
+    }
+
+    /// The caller's key: names the job in outcomes and in the journal, and matches it when a
+    /// run resumes. Unique within a run.
+    pub fn key(mut self, key: impl Into<String>) -> Self {
+        self.key = Some(key.into());
+        self
+    }
+
+    /// A job from a JSON object: a Video Agent request (it has `prompt`) or a create-video
+    /// request (it has `type`), with an optional `"key"`.
+    ///
+    /// # Errors
+    /// [`Error::InvalidRequest`] naming the field that is missing or malformed.
+    pub fn from_json(mut value: Value) -> Result<Self> {
+        let Some(object) = value.as_object_mut() else {
+            return Err(Error::invalid("job", "must be a JSON object"));
+        };
+        let key = match object.remove("key") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(key)) => Some(key),
+            Some(_) => return Err(Error::invalid("key", "must be a string")),
+        };
+        let request = if object.contains_key("type") {
+            let request: CreateVideoRequest =
+                serde_json::from_value(value).map_err(|e| Error::invalid("type", e.to_string()))?;
+            JobRequest::Video(request)
+        } else if object.contains_key("prompt") {
+            let request: CreateVideoAgentRequest = serde_json::from_value(value)
+                .map_err(|e| Error::invalid("prompt", e.to_string()))?;
+            JobRequest::VideoAgent(request)
+        } else {
+            return Err(Error::invalid(
+                "job",
+                "needs `prompt` (a Video Agent request) or `type` (a create-video request)",
+            ));
+        };
+        Ok(Job { key, request })
+    }
+
+    /// The caller's key, if given.
+    pub fn caller_key(&self) -> Option<&str> {
+        self.key.as_deref()
+    }
+
+    /// What the job creates.
+    pub fn request(&self) -> &JobRequest {
+        &self.request
+    }
+
+    /// The key outcomes and the journal use: the caller's, or `#<position>-<hash>` of the
+    /// request.
+    fn resolved_key(&self, position: u64) -> String {
+        match &self.key {
+            Some(key) => key.clone(),
+            None => {
+                let digest = Sha256::digest(self.request.to_json().to_string().as_bytes());
+                format!("#{position}-{}", &hex::encode(digest)[..12])
+            }
+        }
+    }
+
+    fn validate(&self) -> std::result::Result<(), crate::InvalidRequest> {
+        match &self.request {
+            JobRequest::VideoAgent(request) => request.validate(),
+            JobRequest::Video(request) => request.validate(),
+        }
+    }
+}
+
+/// How one job ended.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct JobOutcome {
+    /// The job's key.
+    pub key: String,
+    /// What happened.
+    pub result: JobResult,
+}
+
+/// What happened to a job.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum JobResult {
+    /// The video is ready.
+    Completed {
+        /// The session, for Video Agent jobs.
+        session_id: Option<String>,
+        /// The finished video.
+        video: Box<VideoDetail>,
+        /// Where it was downloaded, when the run downloads.
+        file: Option<PathBuf>,
+        /// Why the download failed, if it did (the video itself is fine).
+        download_error: Option<Arc<Error>>,
+    },
+    /// The video's render failed.
+    VideoFailed {
+        /// The session, for Video Agent jobs.
+        session_id: Option<String>,
+        /// The video.
+        video_id: String,
+        /// Why, as HeyGen says.
+        reason: String,
+    },
+    /// The session failed before it had a video.
+    SessionFailed {
+        /// The session.
+        session_id: String,
+        /// Why, as HeyGen says.
+        reason: String,
+    },
+    /// The session paused for input (chat mode); answer it with
+    /// [`chat`](crate::chat).
+    NeedsInput {
+        /// The session.
+        session_id: String,
+    },
+    /// The run's deadline passed first. The job stays in the journal as in flight.
+    TimedOut {
+        /// The session, if one was created.
+        session_id: Option<String>,
+        /// The video, if known.
+        video_id: Option<String>,
+        /// The last status seen.
+        last_status: Option<String>,
+    },
+    /// Refused before sending: the request is invalid (its field is named).
+    Invalid(crate::InvalidRequest),
+    /// HeyGen refused the create, or it failed for good.
+    Rejected(Arc<Error>),
+    /// Already finished in the journal: skipped.
+    AlreadyFinished(FinalState),
+}
+
+impl JobResult {
+    /// Whether the job ended with its video (and its download, when there was one).
+    pub fn is_success(&self) -> bool {
+        match self {
+            JobResult::Completed { download_error, .. } => download_error.is_none(),
+            JobResult::AlreadyFinished(state) => *state == FinalState::Completed,
+            _ => false,
+        }
+    }
+
+    /// Whether the job failed (timed-out jobs have not).
+    pub fn is_failure(&self) -> bool {
+        !self.is_success() && !matches!(self, JobResult::TimedOut { .. })
+    }
+
+    /// A short name: `completed`, `video_failed`, `session_failed`, `needs_input`,
+    /// `timed_out`, `invalid`, `rejected`, `already_finished`, or `download_failed`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            JobResult::Completed {
+                download_error: Some(_),
+                ..
+            } => "download_failed",
+            JobResult::Completed { .. } => "completed",
+            JobResult::VideoFailed { .. } => "video_failed",
+            JobResult::SessionFailed { .. } => "session_failed",
+            JobResult::NeedsInput { .. } => "needs_input",
+            JobResult::TimedOut { .. } => "timed_out",
+            JobResult::Invalid(_) => "invalid",
+            JobResult::Rejected(_) => "rejected",
+            JobResult::AlreadyFinished(_) => "already_finished",
+        }
+    }
+
+    /// Why it failed, if it did.
+    pub fn reason(&self) -> Option<String> {
+        match self {
+            JobResult::Completed {
+                download_error: Some(e),
+                ..
+            } => Some(format!("download failed: {e}")),
+            JobResult::VideoFailed { reason, .. } | JobResult::SessionFailed { reason, .. } => {
+                Some(reason.clone())
+            }
+            JobResult::NeedsInput { .. } => Some("the session waits for input".into()),
+            JobResult::Invalid(invalid) => Some(invalid.to_string()),
+            JobResult::Rejected(error) => Some(error.to_string()),
+            _ => None,
+        }
+    }
+
+    fn final_state(&self) -> Option<FinalState> {
+        Some(match self {
+            JobResult::Completed { .. } => FinalState::Completed,
+            JobResult::VideoFailed { .. } => FinalState::VideoFailed,
+            JobResult::SessionFailed { .. } => FinalState::SessionFailed,
+            JobResult::NeedsInput { .. } => FinalState::NeedsInput,
+            JobResult::Invalid(_) => FinalState::Invalid,
+            JobResult::Rejected(_) => FinalState::Rejected,
+            JobResult::TimedOut { .. } | JobResult::AlreadyFinished(_) => return None,
+        })
+    }
+}
+
+impl fmt::Display for JobResult {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            JobResult::Completed {
+                video,
+                file,
+                download_error,
+                ..
+            } => {
+                write!(f, "completed: video {}", video.id)?;
+                if let Some(file) = file {
+                    write!(f, " → {}", file.display())?;
+                }
+                if let Some(error) = download_error {
+                    write!(f, " (download failed: {error})")?;
+                }
+                Ok(())
+            }
+            JobResult::TimedOut { last_status, .. } => write!(
+                f,
+                "timed out (last status: {})",
+                last_status.as_deref().unwrap_or("none")
+            ),
+            JobResult::AlreadyFinished(state) => {
+                write!(f, "already finished ({})", state.as_str())
+            }
+            other => write!(
+                f,
+                "{}: {}",
+                other.name(),
+                other.reason().unwrap_or_default()
+            ),
+        }
+    }
+}
+
+/// A step of the run, for progress displays ([`BatchRunner::on_event`]).
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum BatchEvent {
+    /// A job's create is being sent.
+    Creating {
+        /// The job.
+        key: String,
+    },
+    /// A job exists at HeyGen (created now, or re-attached from the journal).
+    InFlight {
+        /// The job.
+        key: String,
+        /// Its session, for Video Agent jobs.
+        session_id: Option<String>,
+        /// Its video, once known.
+        video_id: Option<String>,
+    },
+    /// A poll saw a job's status.
+    Status {
+        /// The job.
+        key: String,
+        /// The status as HeyGen said it.
+        status: String,
+    },
+    /// HeyGen refused a create for concurrency: the runner slows to `cap` jobs in flight.
+    Throttled {
+        /// The cap now in force.
+        cap: usize,
+    },
+    /// A job ended (its outcome follows on the stream).
+    Finished {
+        /// The job.
+        key: String,
+    },
+}
+
+/// Requests the runner sent, by purpose (retries of one call count once).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+#[non_exhaustive]
+pub struct RequestCounts {
+    /// Creates, including those refused for concurrency and sent again.
+    pub creates: u64,
+    /// `GET /v3/videos/statuses` requests.
+    pub bulk_polls: u64,
+    /// `GET /v3/video-agents/{id}` requests.
+    pub session_polls: u64,
+    /// `GET /v3/videos/{id}` requests for finished videos.
+    pub video_details: u64,
+    /// Video downloads.
+    pub downloads: u64,
+    /// `GET /v3/users/me`, before and after, for the credits used.
+    pub balance_checks: u64,
+}
+
+impl RequestCounts {
+    /// All requests.
+    pub fn total(&self) -> u64 {
+        self.creates
+            + self.bulk_polls
+            + self.session_polls
+            + self.video_details
+            + self.downloads
+            + self.balance_checks
+    }
+
+    /// The requests that only asked how jobs were doing.
+    pub fn polls(&self) -> u64 {
+        self.bulk_polls + self.session_polls
+    }
+}
+
+/// What a run did, so far or in all.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+#[non_exhaustive]
+pub struct Summary {
+    /// Jobs per outcome ([`JobResult::name`]).
+    pub counts: BTreeMap<&'static str, u64>,
+    /// Every job that failed, with why.
+    pub failures: Vec<(String, String)>,
+    /// Requests sent, by purpose.
+    pub requests: RequestCounts,
+    /// What the account's balance went down by during the run, in its unit (dollars or
+    /// credits), when HeyGen reports a balance.
+    pub credits_used: Option<f64>,
+    /// The most jobs the runner had in flight at once.
+    pub peak_in_flight: usize,
+    /// Times HeyGen refused a create for concurrency.
+    pub throttled: u64,
+    /// Why the run stopped taking new jobs early, if it did (for example, out of credit).
+    pub stopped_early: Option<String>,
+    /// Bytes written to the journal.
+    pub journal_bytes: u64,
+}
+
+impl Summary {
+    /// Jobs with the given outcome name.
+    pub fn count(&self, name: &str) -> u64 {
+        self.counts.get(name).copied().unwrap_or(0)
+    }
+
+    /// Whether every job completed (including those finished before a resume).
+    pub fn all_completed(&self) -> bool {
+        self.counts
+            .keys()
+            .all(|name| matches!(*name, "completed" | "already_finished"))
+            && self.failures.is_empty()
+    }
+
+    /// Whether some job timed out.
+    pub fn timed_out(&self) -> bool {
+        self.count("timed_out") > 0
+    }
+}
+
+impl fmt::Display for Summary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let counts: Vec<String> = self
+            .counts
+            .iter()
+            .map(|(name, n)| format!("{n} {name}"))
+            .collect();
+        write!(
+            f,
+            "{}; {} requests ({} polls)",
+            if counts.is_empty() {
+                "no jobs".to_string()
+            } else {
+                counts.join(", ")
+            },
+            self.requests.total(),
+            self.requests.polls()
+        )?;
+        if let Some(credits) = self.credits_used {
+            write!(f, "; {credits:.2} credits used")?;
+        }
+        if let Some(reason) = &self.stopped_early {
+            write!(f, "; stopped early: {reason}")?;
+        }
+        Ok(())
+    }
+}
+
+type EventFn = Arc<dyn Fn(&BatchEvent) + Send + Sync>;
+
+/// Configures and starts a batch run. Setters never fail; [`run`](Self::run) checks.
+#[must_use]
+pub struct BatchRunner {
+    client: Client,
+    concurrency: usize,
+    journal: Option<PathBuf>,
+    deadline: Option<Duration>,
+    poll: WaitOptions,
+    webhooks: Option<tokio::sync::mpsc::Receiver<WebhookEvent>>,
+    safety_net: Duration,
+    download_dir: Option<PathBuf>,
+    download_concurrency: usize,
+    measure_credits: bool,
+    on_event: Option<EventFn>,
+}
+
+impl fmt::Debug for BatchRunner {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BatchRunner")
+            .field("concurrency", &self.concurrency)
+            .field("journal", &self.journal)
+            .field("deadline", &self.deadline)
+            .field("webhooks", &self.webhooks.is_some())
+            .field("safety_net", &self.safety_net)
+            .field("download_dir", &self.download_dir)
+            .finish_non_exhaustive()
+    }
+}
+
+impl BatchRunner {
+    /// A runner with HeyGen's default cap of 10 jobs in flight, no journal, no deadline and
+    /// the default poll schedule.
+    pub fn new(client: Client) -> Self {
+        BatchRunner {
+            client,
+            concurrency: DEFAULT_CONCURRENCY,
+            journal: None,
+            deadline: None,
+            poll: WaitOptions::new(),
+            webhooks: None,
+            safety_net: Duration::from_secs(120),
+            download_dir: None,
+            download_concurrency: 4,
+            measure_credits: true,
+            on_event: None,
+        }
+    }
+
+    /// At most this many jobs in flight (created and not ended). Match the account's cap:
+    /// 10 on pay-as-you-go, 20 or more on Enterprise.
+    pub fn concurrency(mut self, jobs: usize) -> Self {
+        self.concurrency = jobs;
+        self
+    }
+
+    /// Records every step in this file, and resumes from what it already holds.
+    pub fn journal(mut self, path: impl Into<PathBuf>) -> Self {
+        self.journal = Some(path.into());
+        self
+    }
+
+    /// Ends the run after this long: jobs in flight come out as
+    /// [`JobResult::TimedOut`] (and stay in the journal), jobs not started are not started.
+    pub fn deadline(mut self, deadline: Duration) -> Self {
+        self.deadline = Some(deadline);
+        self
+    }
+
+    /// The poll schedule: its initial interval, growth and largest interval (its deadline
+    /// and progress callback are not used; see [`deadline`](Self::deadline)).
+    pub fn poll(mut self, schedule: WaitOptions) -> Self {
+        self.poll = schedule;
+        self
+    }
+
+    /// Verified webhook deliveries (from the caller's own receiver, or a
+    /// `WebhookReceiver`): a delivery ends its job at once, and polling falls back to the
+    /// [`safety_net`](Self::safety_net) interval.
+    pub fn webhooks(mut self, deliveries: tokio::sync::mpsc::Receiver<WebhookEvent>) -> Self {
+        self.webhooks = Some(deliveries);
+        self
+    }
+
+    /// How often each job is polled when deliveries are expected (default 2 minutes).
+    pub fn safety_net(mut self, interval: Duration) -> Self {
+        self.safety_net = interval;
+        self
+    }
+
+    /// Downloads each finished video to `<dir>/<key>.mp4` (a file already there is kept).
+    pub fn download_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.download_dir = Some(dir.into());
+        self
+    }
+
+    /// At most this many downloads at once (default 4), apart from the jobs' cap.
+    pub fn download_concurrency(mut self, downloads: usize) -> Self {
+        self.download_concurrency = downloads;
+        self
+    }
+
+    /// Whether to read the account's balance before and after, to report the credits used
+    /// (default on; two requests).
+    pub fn measure_credits(mut self, measure: bool) -> Self {
+        self.measure_credits = measure;
+        self
+    }
+
+    /// Called at every step, for progress displays. Keep it quick: it runs on the runner.
+    pub fn on_event(mut self, callback: impl Fn(&BatchEvent) + Send + Sync + 'static) -> Self {
+        self.on_event = Some(Arc::new(callback));
+        self
+    }
+
+    /// Starts the run on the current Tokio runtime and returns the stream of outcomes, in the
+    /// order jobs end. Jobs are taken from `jobs` only as slots free up, so the stream may be
+    /// endless or huge.
+    ///
+    /// # Errors
+    /// [`Error::InvalidRequest`] for a concurrency of 0; [`Error::Io`] when the journal or
+    /// the download directory cannot be opened.
+    pub fn run<S>(self, jobs: S) -> Result<BatchRun>
+    where
+        S: Stream<Item = Job> + Send + 'static,
+    {
+        if self.concurrency == 0 {
+            return Err(Error::invalid("concurrency", "must be at least 1"));
+        }
+        if self.download_concurrency == 0 {
+            return Err(Error::invalid("download_concurrency", "must be at least 1"));
+        }
+        let journal = match &self.journal {
+            Some(path) => Some(journal::Journal::open(path)?),
+            None => None,
+        };
+        if let Some(dir) = &self.download_dir {
+            std::fs::create_dir_all(dir).map_err(|source| Error::Io {
+                context: format!("creating {}", dir.display()),
+                source,
+            })?;
+        }
+        let summary = Arc::new(Mutex::new(Summary::default()));
+        let (sender, outcomes) = tokio::sync::mpsc::channel(256);
+        let engine = engine::Engine::new(self, journal, Arc::clone(&summary), sender);
+        let task = tokio::spawn(engine.run(Box::pin(jobs)));
+        Ok(BatchRun {
+            outcomes,
+            summary,
+            task,
+        })
+    }
+}
+
+/// A running batch: a stream of [`JobOutcome`]s in the order jobs end. Dropping it stops the
+/// run.
+#[must_use = "a batch runs only while its stream is kept"]
+pub struct BatchRun {
+    outcomes: tokio::sync::mpsc::Receiver<JobOutcome>,
+    summary: Arc<Mutex<Summary>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl fmt::Debug for BatchRun {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BatchRun")
+            .field("summary", &self.summary())
+            .finish_non_exhaustive()
+    }
+}
+
+impl BatchRun {
+    /// What the run has done so far (in all, once the stream has ended).
+    pub fn summary(&self) -> Summary {
+        match self.summary.lock() {
+            Ok(summary) => summary.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+}
+
+impl Stream for BatchRun {
+    type Item = JobOutcome;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<JobOutcome>> {
+        self.outcomes.poll_recv(cx)
+    }
+}
+
+impl Drop for BatchRun {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}

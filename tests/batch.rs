@@ -1,0 +1,445 @@
+//! The batch runner against the simulator: the cap, bulk polling, bad jobs, the journal,
+//! webhook-first completion, deadlines, downloads and running out of credit.
+#![cfg(feature = "simulator")]
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use futures_util::StreamExt as _;
+use heygen_api::batch::{BatchEvent, BatchRunner, FinalState, Job, JobOutcome, JournalSummary};
+use heygen_api::simulator::RunningSimulator;
+use heygen_api::{CreateVideoAgentRequest, CreateVideoRequest, RequestOptions};
+use serde_json::json;
+
+use common::fast_simulator as fast;
+
+/// A poll schedule for a simulator at 600× speed.
+fn quick_polls() -> heygen_api::WaitOptions {
+    heygen_api::WaitOptions::new()
+        .initial_interval(Duration::from_millis(20))
+        .max_interval(Duration::from_millis(80))
+}
+
+fn runner(sim: &RunningSimulator) -> BatchRunner {
+    BatchRunner::new(sim.client().unwrap())
+        .poll(quick_polls())
+        .deadline(Duration::from_secs(60))
+}
+
+/// `n` jobs: even ones are Video Agent prompts, odd ones videos made directly.
+fn mixed_jobs(n: usize) -> Vec<Job> {
+    (0..n)
+        .map(|i| {
+            let job = if i % 2 == 0 {
+                Job::video_agent(CreateVideoAgentRequest::new(format!("Clip {i}")))
+            } else {
+                Job::video(
+                    CreateVideoRequest::avatar("look_anna_studio").script(format!("Hello {i}")),
+                )
+            };
+            job.key(format!("job-{i}"))
+        })
+        .collect()
+}
+
+async fn collect(run: &mut heygen_api::batch::BatchRun) -> Vec<JobOutcome> {
+    let mut outcomes = Vec::new();
+    while let Some(outcome) = run.next().await {
+        outcomes.push(outcome);
+    }
+    outcomes
+}
+
+fn names(outcomes: &[JobOutcome]) -> std::collections::BTreeMap<&'static str, usize> {
+    let mut counts = std::collections::BTreeMap::new();
+    for outcome in outcomes {
+        *counts.entry(outcome.result.name()).or_default() += 1;
+    }
+    counts
+}
+
+#[tokio::test]
+async fn fifty_jobs_ride_out_a_cap_of_five_without_a_failure() {
+    let sim = fast().concurrency_limit(5).start().await.unwrap();
+    // The runner allows 10 in flight; the account allows 5. The client does not retry, so
+    // every 429 reaches the runner.
+    let client = heygen_api::Client::builder()
+        .api_key(sim.api_key())
+        .base_url(sim.base_url())
+        .retry_policy(heygen_api::RetryPolicy::none())
+        .build()
+        .unwrap();
+    let mut run = BatchRunner::new(client)
+        .poll(quick_polls())
+        .deadline(Duration::from_secs(60))
+        .run(futures_util::stream::iter(mixed_jobs(50)))
+        .unwrap();
+    let outcomes = collect(&mut run).await;
+    let summary = run.summary();
+    assert_eq!(names(&outcomes), [("completed", 50)].into(), "{summary:?}");
+    assert!(summary.all_completed());
+    assert!(sim.refused_at_capacity() > 0, "the cap was never reached");
+    assert_eq!(summary.throttled, sim.refused_at_capacity());
+    assert!(sim.peak_jobs_in_flight() <= 5);
+    // Nothing was created twice: 25 sessions; 25 direct videos plus the sessions' 25.
+    assert_eq!(sim.session_count(), 25);
+    assert_eq!(sim.video_count(), 50);
+    let keys: BTreeSet<_> = outcomes.iter().map(|o| o.key.clone()).collect();
+    assert_eq!(keys.len(), 50);
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn the_runner_keeps_its_own_cap() {
+    let sim = fast().concurrency_limit(0).start().await.unwrap();
+    let mut run = runner(&sim)
+        .concurrency(3)
+        .run(futures_util::stream::iter(mixed_jobs(12)))
+        .unwrap();
+    let outcomes = collect(&mut run).await;
+    assert_eq!(names(&outcomes), [("completed", 12)].into());
+    assert!(
+        sim.peak_jobs_in_flight() <= 3,
+        "{} in flight",
+        sim.peak_jobs_in_flight()
+    );
+    assert!(run.summary().peak_in_flight <= 3);
+    assert_eq!(sim.refused_at_capacity(), 0);
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn videos_are_polled_in_bulk() {
+    // Slow renders, many jobs at once: one status request covers every video in flight.
+    let sim = fast()
+        .concurrency_limit(0)
+        .render_seconds(600.0)
+        .start()
+        .await
+        .unwrap();
+    let jobs = (0..40).map(|i| {
+        Job::video(CreateVideoRequest::avatar("look_anna_studio").script(format!("Line {i}")))
+    });
+    let mut run = runner(&sim)
+        .concurrency(40)
+        .run(futures_util::stream::iter(jobs.collect::<Vec<_>>()))
+        .unwrap();
+    let outcomes = collect(&mut run).await;
+    assert_eq!(names(&outcomes), [("completed", 40)].into());
+    let requests = run.summary().requests;
+    assert_eq!(requests.session_polls, 0);
+    assert_eq!(requests.video_details, 40);
+    // About 1 s of rendering at 20–80 ms intervals: 12+ rounds of polls; per job, that would
+    // be 480+ requests, in bulk it stays near the number of rounds.
+    assert!(
+        requests.bulk_polls < 80,
+        "{} bulk polls for 40 jobs",
+        requests.bulk_polls
+    );
+    assert!(requests.bulk_polls >= 5, "{requests:?}");
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn bad_jobs_fail_alone_with_their_field_named() {
+    let sim = fast().start().await.unwrap();
+    // Lines that are not jobs are refused before a run.
+    for (line, field) in [
+        (json!([1, 2]), "job"),
+        (json!({"title": "neither"}), "job"),
+        (json!({"prompt": "p", "key": 7}), "key"),
+        (json!({"type": "hologram", "script": "x"}), "type"),
+    ] {
+        let error = Job::from_json(line.clone()).unwrap_err();
+        assert_eq!(
+            error.invalid_request().map(|i| i.field),
+            Some(field),
+            "{line}"
+        );
+    }
+    let jobs = vec![
+        Job::from_json(json!({"prompt": "A good one", "key": "good"})).unwrap(),
+        // Valid JSON, invalid request: neither a script nor audio.
+        Job::from_json(json!({"type": "avatar", "avatar_id": "look_anna_studio", "key": "mute"}))
+            .unwrap(),
+        Job::video_agent(CreateVideoAgentRequest::new("")).key("empty"),
+        Job::video_agent(CreateVideoAgentRequest::new("Again")).key("good"),
+        Job::from_json(json!({"type": "avatar", "avatar_id": "look_anna_studio", "script": "Hi"}))
+            .unwrap(),
+    ];
+    let mut run = runner(&sim).run(futures_util::stream::iter(jobs)).unwrap();
+    let outcomes = collect(&mut run).await;
+    let by_key: std::collections::HashMap<_, _> = outcomes
+        .iter()
+        .map(|o| (o.key.as_str(), &o.result))
+        .collect();
+    assert!(by_key["good"].is_success());
+    let field = |key: &str| match by_key[key] {
+        heygen_api::batch::JobResult::Invalid(invalid) => invalid.field,
+        other => panic!("{key}: {other}"),
+    };
+    assert_eq!(field("mute"), "script");
+    assert_eq!(field("empty"), "prompt");
+    // The repeated key fails; the first job with it is unharmed.
+    assert_eq!(outcomes.len(), 5);
+    assert_eq!(
+        outcomes
+            .iter()
+            .filter(|o| o.key == "good" && o.result.name() == "invalid")
+            .count(),
+        1
+    );
+    // The unnamed job got a key from its position and request.
+    assert!(outcomes.iter().any(|o| o.key.starts_with("#4-")));
+    assert_eq!(sim.session_count(), 1, "invalid jobs are never sent");
+    assert_eq!(run.summary().failures.len(), 3);
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_dropped_run_resumes_from_its_journal_without_creating_twice() {
+    let dir = tempfile::tempdir().unwrap();
+    let journal = dir.path().join("run.journal");
+    let sim = fast().render_seconds(300.0).start().await.unwrap();
+    let mut run = runner(&sim)
+        .journal(&journal)
+        .run(futures_util::stream::iter(mixed_jobs(20)))
+        .unwrap();
+    // Stop as soon as a few jobs ended: the rest are in flight or not started.
+    let mut first = Vec::new();
+    while first.len() < 3 {
+        first.push(run.next().await.unwrap());
+    }
+    drop(run);
+    let created = sim.session_count() + sim.video_count();
+    assert!(created < 30, "the run was stopped early ({created})");
+    let before = JournalSummary::read(&journal).unwrap();
+    // Some jobs are unfinished: created, or sent and not yet answered.
+    let counts = before.counts();
+    let unfinished = counts.get("in_flight").unwrap_or(&0) + counts.get("creating").unwrap_or(&0);
+    assert!(unfinished > 0, "{counts:?}");
+
+    let mut run = runner(&sim)
+        .journal(&journal)
+        .run(futures_util::stream::iter(mixed_jobs(20)))
+        .unwrap();
+    let outcomes = collect(&mut run).await;
+    // The first run may have finished more jobs than were read from its stream.
+    let counts = names(&outcomes);
+    assert!(counts["already_finished"] >= 3, "{counts:?}");
+    assert_eq!(counts["already_finished"] + counts["completed"], 20);
+    assert_eq!(sim.session_count(), 10, "no session was created twice");
+    assert_eq!(sim.video_count(), 20, "no video was created twice");
+    let after = JournalSummary::read(&journal).unwrap();
+    assert_eq!(after.counts(), [("completed", 20)].into());
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_create_sent_but_unanswered_is_replayed_with_its_recorded_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let journal = dir.path().join("run.journal");
+    let sim = fast().start().await.unwrap();
+    let client = sim.client().unwrap();
+    // A run that crashed after sending this create, before writing its answer.
+    let key = "replay-0123";
+    std::fs::write(
+        &journal,
+        format!(
+            "{}\n{{\"event\":\"created\",\"key\":\"torn",
+            json!({"event": "creating", "key": "only", "kind": "video_agent",
+                   "idempotency_key": key, "at": 1})
+        ),
+    )
+    .unwrap();
+    let sent = client
+        .video_agents()
+        .create(CreateVideoAgentRequest::new("Only once"))
+        .options(RequestOptions::new().idempotency_key(key))
+        .await
+        .unwrap();
+    let jobs = vec![Job::video_agent(CreateVideoAgentRequest::new("Only once")).key("only")];
+    let mut run = runner(&sim)
+        .journal(&journal)
+        .run(futures_util::stream::iter(jobs))
+        .unwrap();
+    let outcomes = collect(&mut run).await;
+    assert!(outcomes[0].result.is_success(), "{}", outcomes[0].result);
+    assert_eq!(sim.session_count(), 1);
+    match &outcomes[0].result {
+        heygen_api::batch::JobResult::Completed { session_id, .. } => {
+            assert_eq!(session_id.as_deref(), Some(sent.session_id.as_str()));
+        }
+        other => panic!("{other}"),
+    }
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn deliveries_end_jobs_and_polling_stays_at_the_safety_net() {
+    use heygen_api::batch::WebhookReceiver;
+    use heygen_api::webhook::Verifier;
+    let sim = fast().start().await.unwrap();
+    let client = sim.client().unwrap();
+    // The endpoint first (its secret), then the receiver, then the endpoint's real URL.
+    let endpoint = client
+        .webhooks()
+        .create_endpoint("http://127.0.0.1:9/hooks")
+        .await
+        .unwrap();
+    let (receiver, deliveries) = WebhookReceiver::start(
+        "127.0.0.1:0".parse().unwrap(),
+        Verifier::new(endpoint.secret.clone().unwrap()),
+    )
+    .await
+    .unwrap();
+    client
+        .webhooks()
+        .update_endpoint(&endpoint.endpoint_id)
+        .url(format!("http://{}/hooks", receiver.local_addr()))
+        .await
+        .unwrap();
+
+    let started = std::time::Instant::now();
+    let mut run = runner(&sim)
+        .webhooks(deliveries)
+        .safety_net(Duration::from_secs(3600))
+        .run(futures_util::stream::iter(mixed_jobs(8)))
+        .unwrap();
+    let outcomes = collect(&mut run).await;
+    assert_eq!(names(&outcomes), [("completed", 8)].into());
+    let requests = run.summary().requests;
+    assert_eq!(requests.polls(), 0, "deliveries, not polls, ended the jobs");
+    assert_eq!(requests.video_details, 8);
+    assert!(started.elapsed() < Duration::from_secs(30));
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn the_deadline_times_jobs_out_and_keeps_them_resumable() {
+    let dir = tempfile::tempdir().unwrap();
+    let journal = dir.path().join("run.journal");
+    let sim = fast().render_seconds(1_000_000.0).start().await.unwrap();
+    let mut run = runner(&sim)
+        .journal(&journal)
+        .deadline(Duration::from_millis(300))
+        .run(futures_util::stream::iter(mixed_jobs(4)))
+        .unwrap();
+    let outcomes = collect(&mut run).await;
+    assert_eq!(names(&outcomes), [("timed_out", 4)].into());
+    assert!(run.summary().timed_out());
+    assert!(!run.summary().all_completed());
+    let counts = JournalSummary::read(&journal).unwrap().counts();
+    assert_eq!(counts.get("in_flight"), Some(&4), "{counts:?}");
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn finished_videos_are_downloaded_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let journal = dir.path().join("run.journal");
+    let videos = dir.path().join("videos");
+    let sim = fast().start().await.unwrap();
+    let events = Arc::new(Mutex::new(Vec::new()));
+    let seen = Arc::clone(&events);
+    let mut run = runner(&sim)
+        .journal(&journal)
+        .download_dir(&videos)
+        .on_event(move |event| {
+            if let BatchEvent::Finished { key } = event {
+                seen.lock().unwrap().push(key.clone());
+            }
+        })
+        .run(futures_util::stream::iter(mixed_jobs(3)))
+        .unwrap();
+    let outcomes = collect(&mut run).await;
+    assert_eq!(names(&outcomes), [("completed", 3)].into());
+    assert_eq!(events.lock().unwrap().len(), 3);
+    for i in 0..3 {
+        let file = videos.join(format!("job-{i}.mp4"));
+        assert!(std::fs::metadata(&file).unwrap().len() > 1000, "{file:?}");
+    }
+    assert_eq!(run.summary().requests.downloads, 3);
+
+    // Again: finished jobs are skipped; one whose file went missing is fetched again.
+    std::fs::remove_file(videos.join("job-1.mp4")).unwrap();
+    let mut run = runner(&sim)
+        .journal(&journal)
+        .download_dir(&videos)
+        .run(futures_util::stream::iter(mixed_jobs(3)))
+        .unwrap();
+    let outcomes = collect(&mut run).await;
+    assert_eq!(
+        names(&outcomes),
+        [("already_finished", 2), ("completed", 1)].into()
+    );
+    assert!(videos.join("job-1.mp4").exists());
+    assert_eq!(run.summary().requests.downloads, 1);
+    assert_eq!(run.summary().requests.creates, 0);
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn running_out_of_credit_stops_new_creates_and_reports_what_was_spent() {
+    let sim = fast()
+        .balance_usd(0.25)
+        .usd_per_second(0.05)
+        .concurrency_limit(0)
+        .start()
+        .await
+        .unwrap();
+    let jobs = (0..6).map(|i| {
+        Job::video(CreateVideoRequest::avatar("look_anna_studio").script(format!("Line {i}")))
+            .key(format!("v{i}"))
+    });
+    let mut run = runner(&sim)
+        .concurrency(1)
+        .run(futures_util::stream::iter(jobs.collect::<Vec<_>>()))
+        .unwrap();
+    let outcomes = collect(&mut run).await;
+    let summary = run.summary();
+    // 2 s videos at $0.05/s: two fit in $0.25, the third create is refused, and the rest are
+    // not started.
+    assert_eq!(
+        names(&outcomes),
+        [("completed", 2), ("rejected", 1)].into(),
+        "{summary:?}"
+    );
+    assert!(summary
+        .stopped_early
+        .as_deref()
+        .is_some_and(|r| r.contains("insufficient_credit")));
+    assert_eq!(summary.credits_used, Some(0.2));
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn the_journal_records_final_states() {
+    let dir = tempfile::tempdir().unwrap();
+    let journal = dir.path().join("run.journal");
+    let sim = fast().start().await.unwrap();
+    let jobs = vec![
+        Job::video_agent(CreateVideoAgentRequest::new("Fine")).key("fine"),
+        Job::video_agent(CreateVideoAgentRequest::new("[fail:render] please")).key("render"),
+        Job::video_agent(CreateVideoAgentRequest::new("[fail:session] please")).key("session"),
+    ];
+    let mut run = runner(&sim)
+        .journal(&journal)
+        .run(futures_util::stream::iter(jobs))
+        .unwrap();
+    let outcomes = collect(&mut run).await;
+    assert_eq!(
+        names(&outcomes),
+        [("completed", 1), ("session_failed", 1), ("video_failed", 1)].into()
+    );
+    let read = JournalSummary::read(&journal).unwrap();
+    let state = |key: &str| read.jobs[key].finished.as_ref().map(|(state, _)| *state);
+    assert_eq!(state("fine"), Some(FinalState::Completed));
+    assert_eq!(state("render"), Some(FinalState::VideoFailed));
+    assert_eq!(state("session"), Some(FinalState::SessionFailed));
+    assert!(read.jobs["session"].finished.as_ref().unwrap().1.is_some());
+    sim.shutdown().await;
+}
