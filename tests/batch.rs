@@ -443,3 +443,26 @@ async fn the_journal_records_final_states() {
     assert!(read.jobs["session"].finished.as_ref().unwrap().1.is_some());
     sim.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_job_refused_as_invalid_is_tried_again_once_fixed() {
+    let dir = tempfile::tempdir().unwrap();
+    let journal = dir.path().join("run.journal");
+    let sim = fast().start().await.unwrap();
+    let broken = vec![Job::video(CreateVideoRequest::avatar("look_anna_studio")).key("k")];
+    let mut run = runner(&sim)
+        .journal(&journal)
+        .run(futures_util::stream::iter(broken))
+        .unwrap();
+    assert_eq!(names(&collect(&mut run).await), [("invalid", 1)].into());
+    let fixed =
+        vec![Job::video(CreateVideoRequest::avatar("look_anna_studio").script("Now")).key("k")];
+    let mut run = runner(&sim)
+        .journal(&journal)
+        .run(futures_util::stream::iter(fixed))
+        .unwrap();
+    assert_eq!(names(&collect(&mut run).await), [("completed", 1)].into());
+    let read = JournalSummary::read(&journal).unwrap();
+    assert_eq!(read.counts(), [("completed", 1)].into());
+    sim.shutdown().await;
+}

@@ -729,3 +729,242 @@ fn a_chat_from_the_command_line_takes_answers_from_flags_and_stdin() {
     assert_eq!(code(&stuck), 3);
     assert!(String::from_utf8_lossy(&stuck.stderr).contains("video-agent wait"));
 }
+
+/// `heygen simulate` in its own process: its base URL, and the process.
+fn simulate_process(time_scale: &str) -> (String, std::process::Child) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_heygen"))
+        .args(["simulate", "--port", "0", "--time-scale", time_scale])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let base = lines.next().unwrap().unwrap();
+    let base = base.strip_prefix("HEYGEN_BASE_URL=").unwrap().to_string();
+    (base, child)
+}
+
+fn heygen_at(base: &str, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_heygen"))
+        .args(args)
+        .env("HEYGEN_BASE_URL", base)
+        .env("HEYGEN_API_KEY", heygen_api::simulator::DEFAULT_API_KEY)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap()
+}
+
+/// Lines of `count` jobs: two Video Agent prompts for each video made directly.
+fn job_lines(count: usize) -> String {
+    (0..count)
+        .map(|i| {
+            if i % 3 == 2 {
+                format!(
+                    r#"{{"key": "job-{i}", "type": "avatar", "avatar_id": "look_anna_studio", "script": "Line {i}"}}"#
+                )
+            } else {
+                format!(r#"{{"key": "job-{i}", "prompt": "Clip {i}"}}"#)
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn a_killed_batch_run_resumes_and_creates_nothing_twice() {
+    let (base, mut simulator) = simulate_process("60");
+    let dir = tempfile::tempdir().unwrap();
+    let jobs = dir.path().join("jobs.jsonl");
+    std::fs::write(&jobs, job_lines(30)).unwrap();
+    let journal = dir.path().join("run.journal");
+    let args = [
+        "batch",
+        "run",
+        jobs.to_str().unwrap(),
+        "--journal",
+        journal.to_str().unwrap(),
+        "--poll-interval",
+        "20ms",
+        "--max-poll-interval",
+        "100ms",
+        "--json",
+    ];
+    let mut first = Command::new(env!("CARGO_BIN_EXE_heygen"))
+        .args(args)
+        .env("HEYGEN_BASE_URL", &base)
+        .env("HEYGEN_API_KEY", heygen_api::simulator::DEFAULT_API_KEY)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // Kill it (SIGKILL) once the first job has ended: 10 at a time, 30 in all, so most are
+    // in flight or not started.
+    let started = std::time::Instant::now();
+    loop {
+        let text = std::fs::read_to_string(&journal).unwrap_or_default();
+        if text.contains("\"finished\"") {
+            break;
+        }
+        assert!(started.elapsed().as_secs() < 60, "no job ended: {text}");
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    first.kill().unwrap();
+    first.wait().unwrap();
+    let killed = std::fs::read_to_string(&journal).unwrap();
+    assert!(
+        killed.matches("\"finished\"").count() < 30,
+        "the run was not cut short"
+    );
+
+    let second = heygen_at(&base, &args);
+    assert_eq!(
+        second.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&second.stderr)
+    );
+    let outcomes: Vec<Value> = String::from_utf8_lossy(&second.stdout)
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    assert_eq!(outcomes.len(), 30);
+    assert!(outcomes
+        .iter()
+        .all(|o| o["state"] == "completed" || o["state"] == "already_finished"));
+
+    // The simulator made exactly 30 jobs: 20 sessions; 10 direct videos and the sessions' 20.
+    let sessions = json(&heygen_at(
+        &base,
+        &["--json", "video-agent", "list", "--all"],
+    ));
+    assert_eq!(sessions["data"].as_array().unwrap().len(), 20);
+    let videos = json(&heygen_at(&base, &["--json", "video", "list", "--all"]));
+    assert_eq!(videos["data"].as_array().unwrap().len(), 30);
+    // And the journal agrees.
+    let status = json(&heygen_at(
+        &base,
+        &[
+            "--json",
+            "batch",
+            "status",
+            "--journal",
+            journal.to_str().unwrap(),
+        ],
+    ));
+    assert_eq!(status["counts"], serde_json::json!({"completed": 30}));
+    assert_eq!(status["jobs"], 30);
+    let _ = simulator.kill();
+    let _ = simulator.wait();
+}
+
+#[test]
+fn bad_job_lines_fail_alone_with_their_line_numbers() {
+    let sim = Sim::start(fast());
+    let dir = tempfile::tempdir().unwrap();
+    let jobs = dir.path().join("jobs.jsonl");
+    std::fs::write(
+        &jobs,
+        [
+            r#"{"key": "a", "prompt": "First"}"#,
+            r#"{"key": "b", "prompt": "#,
+            "",
+            r#"{"key": "c", "type": "avatar", "avatar_id": "look_anna_studio"}"#,
+            r#"{"key": "d", "prompt": "Last"}"#,
+        ]
+        .join("\n"),
+    )
+    .unwrap();
+    let journal = dir.path().join("run.journal");
+    let output = sim.heygen(&[
+        "batch",
+        "run",
+        jobs.to_str().unwrap(),
+        "--journal",
+        journal.to_str().unwrap(),
+        "--poll-interval",
+        "10ms",
+        "--max-poll-interval",
+        "50ms",
+    ]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(3), "{stderr}");
+    assert!(stderr.contains("line 2: is not JSON"), "{stderr}");
+    assert!(stderr.contains("c: invalid"), "{stderr}");
+    assert!(stderr.contains("`script`"), "{stderr}");
+    assert!(
+        stderr.contains("a: completed") && stderr.contains("d: completed"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("1 bad lines"), "{stderr}");
+
+    let status = sim.heygen(&["batch", "status", "--journal", journal.to_str().unwrap()]);
+    let text = String::from_utf8_lossy(&status.stdout);
+    assert!(text.contains("completed: 2"), "{text}");
+    assert!(text.contains("c invalid: "), "{text}");
+}
+
+#[test]
+fn a_batch_deadline_exits_4_and_webhook_deliveries_end_jobs() {
+    // Renders that never end within the deadline.
+    let sim = Sim::start(fast().render_seconds(1e9));
+    let dir = tempfile::tempdir().unwrap();
+    let jobs = dir.path().join("jobs.jsonl");
+    std::fs::write(&jobs, job_lines(2)).unwrap();
+    let journal = dir.path().join("slow.journal");
+    let output = sim.heygen(&[
+        "--timeout",
+        "300ms",
+        "batch",
+        "run",
+        jobs.to_str().unwrap(),
+        "--journal",
+        journal.to_str().unwrap(),
+        "--poll-interval",
+        "10ms",
+    ]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(4), "{stderr}");
+    assert!(stderr.contains("timed out"), "{stderr}");
+}
+
+#[test]
+fn batch_runs_take_webhook_deliveries() {
+    let sim = Sim::start(fast());
+    // A free port for the receiver, and an endpoint that delivers there.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let endpoint = json(&sim.heygen(&[
+        "--json",
+        "webhook",
+        "create-endpoint",
+        "--data",
+        &format!(r#"{{"url": "http://127.0.0.1:{port}/hooks"}}"#),
+    ]));
+    let secret = endpoint["secret"].as_str().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let jobs = dir.path().join("jobs.jsonl");
+    std::fs::write(&jobs, job_lines(3)).unwrap();
+    let journal = dir.path().join("hooks.journal");
+    let output = sim.heygen(&[
+        "--json",
+        "batch",
+        "run",
+        jobs.to_str().unwrap(),
+        "--journal",
+        journal.to_str().unwrap(),
+        "--webhook-listen",
+        &format!("127.0.0.1:{port}"),
+        "--webhook-secret",
+        secret,
+        "--safety-net",
+        "1h",
+    ]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    // No polls: the summary line counts them.
+    assert!(stderr.contains("(0 polls)"), "{stderr}");
+    assert_eq!(String::from_utf8_lossy(&output.stdout).lines().count(), 3);
+}

@@ -284,7 +284,15 @@ impl Engine {
             self.report(key, JobResult::Invalid(invalid)).await;
             return;
         }
-        if let Some(record) = self.known.remove(&key) {
+        // A job refused before (invalid, or rejected by HeyGen) is tried again as new: its
+        // line may have been fixed.
+        let record = self.known.remove(&key).filter(|record| {
+            !matches!(
+                record.finished,
+                Some((FinalState::Invalid | FinalState::Rejected, _))
+            )
+        });
+        if let Some(record) = record {
             if let Some((state, _)) = &record.finished {
                 let missing_file = *state == FinalState::Completed
                     && self.download_dir.is_some()
@@ -313,7 +321,7 @@ impl Engine {
             }
         }
         if let Err(invalid) = job.validate() {
-            self.report(key, JobResult::Invalid(invalid)).await;
+            self.finish(key, JobResult::Invalid(invalid)).await;
             return;
         }
         let idempotency_key = IdempotencyKey::generate().as_str().to_string();

@@ -37,7 +37,8 @@
 //! **The journal.** Before a create is sent, its job's key and idempotency key are written;
 //! then its session and video ids, then how it ended. Running again with the same journal
 //! skips finished jobs, re-attaches jobs already created, and sends unanswered creates again
-//! with their recorded key, which HeyGen answers with the same session for 24 hours. Jobs are
+//! with their recorded key, which HeyGen answers with the same session for 24 hours. Jobs that
+//! were invalid or refused by HeyGen are tried again (their request may have been fixed). Jobs are
 //! matched by key: give each job a stable [`Job::key`] (without one, a job's key is its position
 //! and a hash of its request, so an edited jobs list creates the changed jobs anew).
 //!
@@ -81,6 +82,7 @@ pub const DEFAULT_CONCURRENCY: usize = 10;
 #[derive(Debug, Clone)]
 pub struct Job {
     key: Option<String>,
+    position: Option<u64>,
     request: JobRequest,
 }
 
@@ -116,6 +118,7 @@ impl Job {
     pub fn video_agent(request: CreateVideoAgentRequest) -> Self {
         Job {
             key: None,
+            position: None,
             request: JobRequest::VideoAgent(request),
         }
     }
@@ -124,6 +127,7 @@ impl Job {
     pub fn video(request: CreateVideoRequest) -> Self {
         Job {
             key: None,
+            position: None,
             request: JobRequest::Video(request),
         }
     }
@@ -163,7 +167,19 @@ impl Job {
                 "needs `prompt` (a Video Agent request) or `type` (a create-video request)",
             ));
         };
-        Ok(Job { key, request })
+        Ok(Job {
+            key,
+            position: None,
+            request,
+        })
+    }
+
+    /// The job's place in its source, for example its line number: the default key uses it
+    /// instead of the job's order in the stream, so that dropping or fixing one entry does
+    /// not change the keys of the others.
+    pub fn position(mut self, position: u64) -> Self {
+        self.position = Some(position);
+        self
     }
 
     /// The caller's key, if given.
@@ -177,12 +193,13 @@ impl Job {
     }
 
     /// The key outcomes and the journal use: the caller's, or `#<position>-<hash>` of the
-    /// request.
-    fn resolved_key(&self, position: u64) -> String {
+    /// request (its [`position`](Self::position), or its order in the stream).
+    fn resolved_key(&self, order: u64) -> String {
         match &self.key {
             Some(key) => key.clone(),
             None => {
                 let digest = Sha256::digest(self.request.to_json().to_string().as_bytes());
+                let position = self.position.unwrap_or(order);
                 format!("#{position}-{}", &hex::encode(digest)[..12])
             }
         }

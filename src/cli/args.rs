@@ -27,9 +27,17 @@ pub(crate) struct Globals {
     /// Print only JSON on stdout.
     #[arg(long, global = true)]
     pub(crate) json: bool,
-    /// Deadline of any wait, e.g. `90s`, `20m`.
-    #[arg(long, global = true, default_value = "20m", value_parser = parse_duration)]
-    pub(crate) timeout: Duration,
+    /// Deadline of any wait (default 20m) or of a whole batch run (default none), e.g.
+    /// `90s`, `20m`, `6h`.
+    #[arg(long, global = true, value_parser = parse_duration)]
+    pub(crate) timeout: Option<Duration>,
+}
+
+impl Globals {
+    /// The deadline of one wait.
+    pub(crate) fn wait_deadline(&self) -> Duration {
+        self.timeout.unwrap_or(Duration::from_secs(20 * 60))
+    }
 }
 
 fn parse_duration(value: &str) -> Result<Duration, String> {
@@ -48,6 +56,9 @@ pub(crate) enum Command {
     /// Uploaded assets.
     #[command(subcommand)]
     Asset(AssetCommand),
+    /// Many videos at once, from a file of jobs, resumable through a journal.
+    #[command(subcommand)]
+    Batch(BatchCommand),
     /// Webhook endpoints and verification.
     #[command(subcommand)]
     Webhook(WebhookCommand),
@@ -217,4 +228,49 @@ pub(crate) enum WebhookCommand {
         /// The raw body (stdin when absent).
         body_file: Option<PathBuf>,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum BatchCommand {
+    /// Run the jobs of a JSON-lines file, at most `--concurrency` at once. Each line is a
+    /// Video Agent request (it has `prompt`) or a create-video request (it has `type`), with
+    /// an optional `"key"`. Run the same command again to resume. Exit 0 when every job
+    /// completed, 3 when some failed, 4 when the deadline (`--timeout`) left jobs unfinished.
+    Run(BatchRunArgs),
+    /// Count the jobs of a journal per state, and list the failed ones (offline).
+    Status {
+        /// The journal of a run.
+        #[arg(long)]
+        journal: PathBuf,
+    },
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct BatchRunArgs {
+    /// The jobs: one JSON object per line (`-` for standard input).
+    pub(crate) jobs: PathBuf,
+    /// The journal that records every step; the same journal resumes the run.
+    #[arg(long)]
+    pub(crate) journal: PathBuf,
+    /// Most jobs in flight at once (HeyGen allows 10 on pay-as-you-go).
+    #[arg(long, default_value_t = heygen_api::batch::DEFAULT_CONCURRENCY)]
+    pub(crate) concurrency: usize,
+    /// Download each finished video to `DIR/<key>.mp4`.
+    #[arg(long, value_name = "DIR")]
+    pub(crate) download_dir: Option<PathBuf>,
+    /// Receive webhook deliveries on this address (register its URL as an endpoint first).
+    #[arg(long, value_name = "ADDR", requires = "webhook_secret")]
+    pub(crate) webhook_listen: Option<std::net::SocketAddr>,
+    /// The endpoint's secret, to verify deliveries with.
+    #[arg(long, env = "HEYGEN_WEBHOOK_SECRET", hide_env_values = true)]
+    pub(crate) webhook_secret: Option<String>,
+    /// First poll interval; later ones grow as a single wait's do.
+    #[arg(long, default_value = "5s", value_parser = parse_duration)]
+    pub(crate) poll_interval: Duration,
+    /// Longest poll interval.
+    #[arg(long, default_value = "30s", value_parser = parse_duration)]
+    pub(crate) max_poll_interval: Duration,
+    /// Poll interval when webhook deliveries are expected.
+    #[arg(long, default_value = "2m", value_parser = parse_duration)]
+    pub(crate) safety_net: Duration,
 }

@@ -14,8 +14,8 @@ use serde::Serialize;
 use serde_json::{json, Value};
 
 use crate::args::{
-    AssetCommand, Cli, Command, CreateArgs, Globals, ModeArg, OrientationArg, VideoAgentCommand,
-    VideoCommand, WebhookCommand,
+    AssetCommand, BatchCommand, Cli, Command, CreateArgs, Globals, ModeArg, OrientationArg,
+    VideoAgentCommand, VideoCommand, WebhookCommand,
 };
 use crate::output::{self, Reporter};
 
@@ -35,14 +35,20 @@ pub(crate) async fn run(cli: Cli) -> i32 {
             headers,
             body_file,
         }) => return verify(&out, &secret, &headers, body_file.as_deref()),
+        Command::Batch(BatchCommand::Status { journal }) => {
+            return crate::batch::status(&journal, globals.json)
+        }
         _ => {}
     }
     let client = match client(&globals) {
         Ok(client) => client,
         Err(code) => return code,
     };
-    let wait = WaitOptions::new().deadline(globals.timeout);
+    let wait = WaitOptions::new().deadline(globals.wait_deadline());
     let result = match command {
+        Command::Batch(BatchCommand::Run(args)) => {
+            return crate::batch::run(client, &globals, args).await
+        }
         Command::VideoAgent(command) => video_agent(&client, &out, wait, command).await,
         Command::Video(command) => video(&client, &out, wait, command).await,
         Command::Asset(AssetCommand::Upload { paths }) if paths.len() > 1 => {
@@ -94,9 +100,9 @@ pub(crate) async fn run(cli: Cli) -> i32 {
                 output::OK
             })
         }
-        Command::Webhook(WebhookCommand::Verify { .. }) | Command::Simulate { .. } => {
-            Ok(output::OK)
-        }
+        Command::Webhook(WebhookCommand::Verify { .. })
+        | Command::Simulate { .. }
+        | Command::Batch(BatchCommand::Status { .. }) => Ok(output::OK),
     };
     result.unwrap_or_else(|error| output::error(&error))
 }

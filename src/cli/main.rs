@@ -5,6 +5,7 @@
 //! 5 webhook verification failed.
 
 mod args;
+mod batch;
 mod commands;
 mod operations;
 mod output;
