@@ -10,6 +10,12 @@
 //!    bare `hmac` + `serde_json::Value`.
 //! 4. Build cost: `scripts/build-cost.sh` (cold build, then rebuild after a one-line spec edit).
 //!    Set `HEYGEN_BENCH_SKIP_BUILD=1` to skip it.
+//! 5. Many videos: 1,000 video jobs through the batch runner (bulk polling, 100 ids a request)
+//!    vs 1,000 concurrent `videos().create_and_wait` (a poll per job), simulator in-process at
+//!    60×, the default client: polling requests per job, all requests per job, peak memory.
+//! 6. Webhook-first: time from a verified delivery handed to the runner to the job's outcome
+//!    on its stream (median, p99).
+//! 7. Journal: time and bytes per job for the journal lines of a job.
 //!
 //! Timings are medians of interleaved batches; nothing here asserts a timing.
 
@@ -18,10 +24,11 @@ use std::time::{Duration, Instant};
 
 use axum::routing::get;
 use axum::Router;
+use heygen_api::batch::{BatchEvent, BatchRunner, Job};
 use heygen_api::raw::types::VideoResponse;
 use heygen_api::simulator::Simulator;
 use heygen_api::webhook::{self, Verifier};
-use heygen_api::{Client, CreateVideoAgentRequest, RetryPolicy, WaitOptions};
+use heygen_api::{Client, CreateVideoAgentRequest, CreateVideoRequest, RetryPolicy, WaitOptions};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
@@ -396,11 +403,195 @@ fn build_cost() {
     }
 }
 
+/// The simulator of rows 5 and 6: 60× time, no cap on jobs in flight, money enough.
+async fn open_simulator() -> heygen_api::simulator::RunningSimulator {
+    Simulator::new()
+        .time_scale(60.0)
+        .concurrency_limit(0)
+        .balance_usd(1e9)
+        .start()
+        .await
+        .unwrap()
+}
+
+fn video_job(i: usize) -> CreateVideoRequest {
+    CreateVideoRequest::avatar("look_anna_studio").script(format!("Line {i}"))
+}
+
+/// One side of row 5 in a process of its own: `comparisons --batch-child <bulk|per-job>`.
+/// Prints: completed, requests, polling requests, wall seconds, peak RSS MiB.
+fn batch_child(args: &[String]) {
+    let bulk = args.first().map(String::as_str) == Some("bulk");
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let (completed, requests, polls, wall) = rt.block_on(async {
+        use futures_util::StreamExt as _;
+        let sim = open_simulator().await;
+        // The default client: HTTP/1.1 on loopback.
+        let client = Client::builder()
+            .api_key(sim.api_key())
+            .base_url(sim.base_url())
+            .build()
+            .unwrap();
+        let started = Instant::now();
+        let (completed, polls) = if bulk {
+            let journal = tempfile::NamedTempFile::new().unwrap();
+            let jobs = (0..JOBS).map(|i| Job::video(video_job(i)));
+            let mut run = BatchRunner::new(client)
+                .concurrency(JOBS)
+                .journal(journal.path())
+                .measure_credits(false)
+                .poll(schedule(false))
+                .run(futures_util::stream::iter(jobs.collect::<Vec<_>>()))
+                .unwrap();
+            let mut completed = 0;
+            while let Some(outcome) = run.next().await {
+                completed += usize::from(outcome.result.is_success());
+            }
+            (completed, run.summary().requests.polls())
+        } else {
+            let mut handles = Vec::with_capacity(JOBS);
+            for i in 0..JOBS {
+                let client = client.clone();
+                handles.push(tokio::spawn(async move {
+                    client
+                        .videos()
+                        .create_and_wait(video_job(i), schedule(false))
+                        .await
+                        .map(|o| o.is_completed())
+                }));
+            }
+            let mut completed = 0;
+            for handle in handles {
+                completed += usize::from(matches!(handle.await, Ok(Ok(true))));
+            }
+            // Every request but the creates asked how a job was doing.
+            (completed, sim.request_count() - JOBS as u64)
+        };
+        let wall = started.elapsed();
+        let requests = sim.request_count();
+        sim.shutdown().await;
+        (completed, requests, polls, wall)
+    });
+    println!(
+        "{completed} {requests} {polls} {} {}",
+        wall.as_secs_f64(),
+        peak_rss_mib().unwrap_or(f64::NAN)
+    );
+}
+
+fn many_videos() {
+    let run = |side: &str| -> Vec<f64> {
+        let out = std::process::Command::new(std::env::current_exe().unwrap())
+            .args(["--batch-child", side])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout)
+            .split_whitespace()
+            .map(|f| f.parse().unwrap())
+            .collect()
+    };
+    println!("5. many videos         {JOBS} video jobs at once, simulator in-process at 60× (a 65 s render takes ~1.1 s), default client (HTTP/1.1); each side in its own process");
+    let bulk = run("bulk");
+    let single = run("per-job");
+    let per_job = |v: &[f64], i: usize| v[i] / JOBS as f64;
+    println!(
+        "   batch runner (bulk polls, journal on): {:.0}/{JOBS} completed, {:.3} polling requests/job, {:.2} requests/job in all, wall {:.2} s, peak RSS {:.1} MiB (goal ≤ 64 MiB)",
+        bulk[0], per_job(&bulk, 2), per_job(&bulk, 1), bulk[3], bulk[4]
+    );
+    println!(
+        "   baseline, create_and_wait per job:      {:.0}/{JOBS} completed, {:.3} polling requests/job, {:.2} requests/job in all, wall {:.2} s, peak RSS {:.1} MiB",
+        single[0], per_job(&single, 2), per_job(&single, 1), single[3], single[4]
+    );
+    println!(
+        "   polling requests: {:.1}× fewer with the runner (goal ≥ 20×)",
+        single[2] / bulk[2]
+    );
+}
+
+/// Row 6: deliveries handed to a runner one at a time, each for a finished video of a job in
+/// flight; the time until that job's outcome comes out of the stream.
+async fn webhook_first_latency() {
+    use futures_util::StreamExt as _;
+    const DELIVERED: usize = 200;
+    let sim = open_simulator().await;
+    let client = sim.client().unwrap();
+    let (deliveries, inbox) = tokio::sync::mpsc::channel(16);
+    let videos = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = std::sync::Arc::clone(&videos);
+    let jobs = (0..DELIVERED).map(|i| Job::video(video_job(i)).key(format!("job-{i}")));
+    let mut run = BatchRunner::new(client)
+        .concurrency(DELIVERED)
+        .measure_credits(false)
+        .webhooks(inbox)
+        .safety_net(Duration::from_secs(3600))
+        .on_event(move |event| {
+            if let BatchEvent::InFlight {
+                video_id: Some(video_id),
+                ..
+            } = event
+            {
+                seen.lock().unwrap().push(video_id.clone());
+            }
+        })
+        .run(futures_util::stream::iter(jobs.collect::<Vec<_>>()))
+        .unwrap();
+    // Let every render finish (65 simulated seconds), so a delivery can end its job.
+    while videos.lock().unwrap().len() < DELIVERED {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let ids = videos.lock().unwrap().clone();
+    let mut latencies = Vec::with_capacity(DELIVERED);
+    for video_id in ids {
+        let body = format!(
+            r#"{{"event_type":"avatar_video.success","event_data":{{"video_id":"{video_id}"}}}}"#
+        );
+        let event = webhook::parse_unsigned_callback(body.as_bytes()).unwrap();
+        let sent = Instant::now();
+        deliveries.send(event).await.unwrap();
+        let outcome = run.next().await.unwrap();
+        assert!(outcome.result.is_success(), "{}", outcome.result);
+        latencies.push(sent.elapsed().as_secs_f64() * 1000.0);
+    }
+    latencies.sort_by(f64::total_cmp);
+    let p99 = latencies[(latencies.len() * 99).div_ceil(100) - 1];
+    let median = median(&mut latencies);
+    println!("6. webhook-first       {DELIVERED} deliveries, one at a time, each for a finished video of a job in flight (the runner fetches the video, then the outcome comes out)");
+    println!("   delivery → outcome: median {median:.2} ms, p99 {p99:.2} ms (goal < 50 ms); polls during the run: {}", run.summary().requests.polls());
+    sim.shutdown().await;
+}
+
+/// Row 7: the journal lines of 10,000 jobs (sent, created, video known, completed), appended
+/// as a run appends them.
+fn journal_overhead() {
+    const JOURNALED: usize = 10_000;
+    let mut per_job = Vec::new();
+    let mut bytes = 0;
+    for _ in 0..5 {
+        let dir = tempfile::tempdir().unwrap();
+        let started = Instant::now();
+        bytes = heygen_api::batch::journal_sample_jobs(&dir.path().join("j"), JOURNALED).unwrap();
+        per_job.push(started.elapsed().as_secs_f64() * 1e6 / JOURNALED as f64);
+    }
+    println!("7. journal             the 4 lines of a job (sent, created, video known, completed), {JOURNALED} jobs × 5 runs");
+    println!(
+        "   {:.2} µs/job (median), {} bytes/job",
+        median(&mut per_job),
+        bytes / JOURNALED as u64
+    );
+}
+
 fn main() {
     if std::env::args().any(|a| a == "--list") {
         return; // `cargo test --benches` asks for a listing.
     }
     let args: Vec<String> = std::env::args().collect();
+    if let Some(at) = args.iter().position(|a| a == "--batch-child") {
+        return batch_child(&args[at + 1..]);
+    }
     if let Some(at) = args.iter().position(|a| a == "--waits-child") {
         return waits_child(&args[at + 1..]);
     }
@@ -429,6 +620,15 @@ fn main() {
     }
     if wanted("webhook") {
         webhook_verify();
+    }
+    if wanted("many") {
+        many_videos();
+    }
+    if wanted("webhook-first") {
+        rt.block_on(webhook_first_latency());
+    }
+    if wanted("journal") {
+        journal_overhead();
     }
     if wanted("build") {
         build_cost();

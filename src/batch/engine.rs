@@ -31,6 +31,11 @@ type Work = FuturesUnordered<Pin<Box<dyn std::future::Future<Output = Step> + Se
 /// `Retry-After`.
 const DEFAULT_THROTTLE: Duration = Duration::from_secs(1);
 
+/// Most creates, session polls and video fetches out at once, whatever the number of jobs:
+/// it bounds the connections (and the memory) of a large run. Bulk polls are not counted;
+/// there is one per 100 videos.
+const REQUESTS_AT_ONCE: usize = 32;
+
 /// What a finished piece of work brings back.
 enum Step {
     Created {
@@ -85,6 +90,9 @@ pub(super) struct Engine {
     known: HashMap<String, JobRecord>,
     deadline: Option<Instant>,
     schedule: Backoff,
+    /// Polls fall on multiples of the schedule's first interval from here, so that jobs
+    /// created at different moments share their bulk requests.
+    epoch: Instant,
     webhooks: Option<mpsc::Receiver<WebhookEvent>>,
     download_dir: Option<PathBuf>,
     download_concurrency: usize,
@@ -101,6 +109,10 @@ pub(super) struct Engine {
     waiting: VecDeque<Waiting>,
     downloads: VecDeque<(String, Option<String>, Box<VideoDetail>)>,
     downloading: usize,
+    /// Creates, session polls and video fetches out now.
+    requests_out: usize,
+    /// Video fetches waiting for room under [`REQUESTS_AT_ONCE`].
+    details: VecDeque<(String, String)>,
     position: u64,
     input_done: bool,
     stop_taking: bool,
@@ -143,7 +155,12 @@ impl Engine {
             journal,
             known,
             deadline: runner.deadline.map(|d| Instant::now() + d),
-            schedule,
+            // One runner's polls are spread by the grid, not by jitter.
+            schedule: Backoff {
+                jitter: 0.0,
+                ..schedule
+            },
+            epoch: Instant::now(),
             webhooks: runner.webhooks,
             download_dir: runner.download_dir,
             download_concurrency: runner.download_concurrency,
@@ -159,6 +176,8 @@ impl Engine {
             waiting: VecDeque::new(),
             downloads: VecDeque::new(),
             downloading: 0,
+            requests_out: 0,
+            details: VecDeque::new(),
             position: 0,
             input_done: false,
             stop_taking: false,
@@ -181,17 +200,20 @@ impl Engine {
                 break;
             }
             self.send_waiting(&mut work, now);
+            self.launch_details(&mut work);
             self.launch_polls(&mut work, now);
             self.launch_downloads(&mut work);
             let in_use = self.jobs.len() + self.creating.len();
             let can_take = !self.input_done
                 && !self.stop_taking
                 && self.waiting.is_empty()
-                && in_use < self.cap_now;
+                && in_use < self.cap_now
+                && self.requests_out < REQUESTS_AT_ONCE;
             if work.is_empty()
                 && self.jobs.is_empty()
                 && self.waiting.is_empty()
                 && self.downloads.is_empty()
+                && self.details.is_empty()
                 && (self.input_done || self.stop_taking)
             {
                 break;
@@ -315,7 +337,18 @@ impl Engine {
                 return;
             }
             if let Some(idempotency_key) = record.idempotency_key {
-                // Sent before, answer unknown: the same key replays the same job.
+                // Sent before, answer unknown: the same key replays the same job, within
+                // HeyGen's 24 hours.
+                let age =
+                    crate::webhook::now_unix().saturating_sub(record.create_sent_at.unwrap_or(0));
+                if age > 24 * 3600 {
+                    tracing::warn!(
+                        key = key.as_str(),
+                        hours = age / 3600,
+                        "resending a create whose idempotency key may have expired; \
+                         HeyGen may make it twice"
+                    );
+                }
                 self.send_create(key, job, idempotency_key, work);
                 return;
             }
@@ -338,6 +371,7 @@ impl Engine {
 
     fn send_create(&mut self, key: String, job: Job, idempotency_key: String, work: &mut Work) {
         self.creating.insert(key.clone());
+        self.requests_out += 1;
         self.count(|c| c.creates += 1);
         self.emit(BatchEvent::Creating { key: key.clone() });
         let client = self.client.clone();
@@ -368,7 +402,9 @@ impl Engine {
 
     /// Sends again the creates refused for concurrency whose wait is over, as slots allow.
     fn send_waiting(&mut self, work: &mut Work, now: Instant) {
-        while self.jobs.len() + self.creating.len() < self.cap_now {
+        while self.jobs.len() + self.creating.len() < self.cap_now
+            && self.requests_out < REQUESTS_AT_ONCE
+        {
             match self.waiting.front() {
                 Some(waiting) if waiting.not_before <= now => {}
                 _ => break,
@@ -392,13 +428,14 @@ impl Engine {
             session_id: session_id.clone(),
             video_id: video_id.clone(),
         });
+        let next_poll = self.on_grid(Instant::now() + self.schedule.wait(0));
         self.jobs.insert(
             key.to_string(),
             Tracked {
                 session_id,
                 video_id,
                 polls: 0,
-                next_poll: Instant::now() + self.schedule.wait(0),
+                next_poll,
                 busy: false,
                 last_status: None,
             },
@@ -458,11 +495,18 @@ impl Engine {
                 result,
             } => {
                 self.creating.remove(&key);
+                self.requests_out -= 1;
                 self.on_created(key, *job, idempotency_key, result).await;
             }
             Step::Bulk { ids, result } => self.on_bulk(ids, result, work).await,
-            Step::Session { key, result } => self.on_session(key, result, work).await,
-            Step::Detail { key, result } => self.on_detail(key, result).await,
+            Step::Session { key, result } => {
+                self.requests_out -= 1;
+                self.on_session(key, result, work).await;
+            }
+            Step::Detail { key, result } => {
+                self.requests_out -= 1;
+                self.on_detail(key, result).await;
+            }
             Step::Downloaded { key, result } => {
                 self.downloading -= 1;
                 self.finish(key, result).await;
@@ -524,21 +568,22 @@ impl Engine {
     /// Polls every job that is due (or nearly): videos in bulk, 100 a request; sessions
     /// without a video one by one.
     fn launch_polls(&mut self, work: &mut Work, now: Instant) {
-        // A job due within half of its interval rides along with those due now, so that jobs
-        // created at different moments fall into shared rounds.
-        let schedule = self.schedule;
         let mut videos = Vec::new();
         let mut sessions = Vec::new();
+        let room = REQUESTS_AT_ONCE.saturating_sub(self.requests_out);
         for (key, job) in &mut self.jobs {
-            if job.busy || job.next_poll > now + schedule.nominal(job.polls) / 2 {
+            if job.busy || job.next_poll > now {
                 continue;
             }
             if let Some(video_id) = &job.video_id {
                 videos.push(video_id.clone());
                 job.busy = true;
             } else if let Some(session_id) = &job.session_id {
-                sessions.push((key.clone(), session_id.clone()));
-                job.busy = true;
+                // The others stay due, for the next turn.
+                if sessions.len() < room {
+                    sessions.push((key.clone(), session_id.clone()));
+                    job.busy = true;
+                }
             }
         }
         for chunk in videos.chunks(crate::STATUS_IDS_PER_REQUEST) {
@@ -551,6 +596,7 @@ impl Engine {
             }));
         }
         for (key, session_id) in sessions {
+            self.requests_out += 1;
             self.count(|c| c.session_polls += 1);
             let client = self.client.clone();
             work.push(Box::pin(async move {
@@ -560,14 +606,25 @@ impl Engine {
         }
     }
 
+    /// The first grid point at or after `moment`.
+    fn on_grid(&self, moment: Instant) -> Instant {
+        let grid = self.schedule.initial.as_nanos().max(1);
+        let offset = moment.saturating_duration_since(self.epoch).as_nanos();
+        let ticks = offset.div_ceil(grid);
+        let aligned = u64::try_from(ticks * grid).unwrap_or(u64::MAX);
+        self.epoch + Duration::from_nanos(aligned)
+    }
+
     /// Schedules a job's next poll.
     fn poll_later(&mut self, key: &str, status: Option<String>) {
         let schedule = self.schedule;
+        let polls = self.jobs.get(key).map_or(0, |job| job.polls + 1);
+        let next_poll = self.on_grid(Instant::now() + schedule.wait(polls));
         let mut changed = None;
         if let Some(job) = self.jobs.get_mut(key) {
             job.busy = false;
-            job.polls += 1;
-            job.next_poll = Instant::now() + schedule.wait(job.polls);
+            job.polls = polls;
+            job.next_poll = next_poll;
             if status.is_some() && status != job.last_status {
                 job.last_status.clone_from(&status);
                 changed = status;
@@ -581,10 +638,16 @@ impl Engine {
         }
     }
 
+    /// Fetches a finished video (now, or when there is room).
     fn fetch_detail(&mut self, key: &str, video_id: String, work: &mut Work) {
         if let Some(job) = self.jobs.get_mut(key) {
             job.busy = true;
         }
+        if self.requests_out >= REQUESTS_AT_ONCE {
+            self.details.push_back((key.to_string(), video_id));
+            return;
+        }
+        self.requests_out += 1;
         self.count(|c| c.video_details += 1);
         let client = self.client.clone();
         let key = key.to_string();
@@ -821,6 +884,17 @@ impl Engine {
         } else if let Some(video_id) = video_id {
             // The delivery's URL may be temporary; the video's record is the one to keep.
             self.fetch_detail(&key, video_id, work);
+        }
+    }
+
+    fn launch_details(&mut self, work: &mut Work) {
+        while self.requests_out < REQUESTS_AT_ONCE {
+            let Some((key, video_id)) = self.details.pop_front() else {
+                break;
+            };
+            if self.jobs.contains_key(&key) {
+                self.fetch_detail(&key, video_id, work);
+            }
         }
     }
 

@@ -511,7 +511,7 @@ impl fmt::Display for Summary {
             self.requests.polls()
         )?;
         if let Some(credits) = self.credits_used {
-            write!(f, "; {credits:.2} credits used")?;
+            write!(f, "; balance down by {credits:.2}")?;
         }
         if let Some(reason) = &self.stopped_early {
             write!(f, "; stopped early: {reason}")?;
@@ -676,7 +676,7 @@ impl BatchRunner {
 }
 
 /// A running batch: a stream of [`JobOutcome`]s in the order jobs end. Dropping it stops the
-/// run.
+/// run. Up to 256 outcomes wait for the reader; a reader that stops reading pauses the run.
 #[must_use = "a batch runs only while its stream is kept"]
 pub struct BatchRun {
     outcomes: tokio::sync::mpsc::Receiver<JobOutcome>,
@@ -714,4 +714,39 @@ impl Drop for BatchRun {
     fn drop(&mut self) {
         self.task.abort();
     }
+}
+
+/// Appends the journal lines of `jobs` typical Video Agent jobs (sent, created, video known,
+/// completed) to `path`, as a run does; returns the bytes written. For the journal-overhead
+/// benchmark; not part of the API.
+#[doc(hidden)]
+pub fn journal_sample_jobs(path: &std::path::Path, jobs: usize) -> Result<u64> {
+    let (mut journal, _) = journal::Journal::open(path)?;
+    for i in 0..jobs {
+        let key = format!("job-{i}");
+        journal.append(&journal::Record::Creating {
+            key: key.clone(),
+            kind: JobKind::VideoAgent,
+            idempotency_key: crate::types::IdempotencyKey::generate()
+                .as_str()
+                .to_string(),
+            at: crate::webhook::now_unix(),
+        })?;
+        journal.append(&journal::Record::Created {
+            key: key.clone(),
+            session_id: Some(format!("sess_{i:024}")),
+            video_id: None,
+        })?;
+        journal.append(&journal::Record::Video {
+            key: key.clone(),
+            video_id: format!("vid_{i:024}"),
+        })?;
+        journal.append(&journal::Record::Finished {
+            key,
+            state: FinalState::Completed,
+            video_id: Some(format!("vid_{i:024}")),
+            reason: None,
+        })?;
+    }
+    Ok(journal.written)
 }

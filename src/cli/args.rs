@@ -27,8 +27,7 @@ pub(crate) struct Globals {
     /// Print only JSON on stdout.
     #[arg(long, global = true)]
     pub(crate) json: bool,
-    /// Deadline of any wait (default 20m) or of a whole batch run (default none), e.g.
-    /// `90s`, `20m`, `6h`.
+    /// Deadline of a wait (20m) or a batch run (none): `90s`, `6h`.
     #[arg(long, global = true, value_parser = parse_duration)]
     pub(crate) timeout: Option<Duration>,
 }
@@ -232,12 +231,14 @@ pub(crate) enum WebhookCommand {
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum BatchCommand {
-    /// Run the jobs of a JSON-lines file, at most `--concurrency` at once. Each line is a
-    /// Video Agent request (it has `prompt`) or a create-video request (it has `type`), with
-    /// an optional `"key"`. Run the same command again to resume. Exit 0 when every job
-    /// completed, 3 when some failed, 4 when the deadline (`--timeout`) left jobs unfinished.
+    /// Run the jobs of a JSON-lines file, resumably.
+    ///
+    /// At most `--concurrency` jobs are in flight. Each line is a Video Agent request (it has
+    /// `prompt`) or a create-video request (it has `type`), with an optional `"key"`. Run the
+    /// same command again to resume. Exit 0 when every job completed, 3 when some failed, 4
+    /// when the deadline (`--timeout`) left jobs unfinished.
     Run(BatchRunArgs),
-    /// Count the jobs of a journal per state, and list the failed ones (offline).
+    /// Count a journal's jobs per state and list the failed ones (offline).
     Status {
         /// The journal of a run.
         #[arg(long)]
@@ -249,28 +250,33 @@ pub(crate) enum BatchCommand {
 pub(crate) struct BatchRunArgs {
     /// The jobs: one JSON object per line (`-` for standard input).
     pub(crate) jobs: PathBuf,
-    /// The journal that records every step; the same journal resumes the run.
+    /// Records every step; the same journal resumes the run.
     #[arg(long)]
     pub(crate) journal: PathBuf,
-    /// Most jobs in flight at once (HeyGen allows 10 on pay-as-you-go).
+    /// Most jobs in flight at once (10 on pay-as-you-go).
     #[arg(long, default_value_t = heygen_api::batch::DEFAULT_CONCURRENCY)]
     pub(crate) concurrency: usize,
-    /// Download each finished video to `DIR/<key>.mp4`.
+    /// Download each video to `DIR/<key>.mp4`.
     #[arg(long, value_name = "DIR")]
     pub(crate) download_dir: Option<PathBuf>,
-    /// Receive webhook deliveries on this address (register its URL as an endpoint first).
+    /// Receive webhook deliveries on this address.
     #[arg(long, value_name = "ADDR", requires = "webhook_secret")]
     pub(crate) webhook_listen: Option<std::net::SocketAddr>,
-    /// The endpoint's secret, to verify deliveries with.
-    #[arg(long, env = "HEYGEN_WEBHOOK_SECRET", hide_env_values = true)]
+    /// The endpoint's secret, to verify deliveries.
+    #[arg(
+        long,
+        value_name = "SECRET",
+        env = "HEYGEN_WEBHOOK_SECRET",
+        hide_env_values = true
+    )]
     pub(crate) webhook_secret: Option<String>,
-    /// First poll interval; later ones grow as a single wait's do.
-    #[arg(long, default_value = "5s", value_parser = parse_duration)]
+    /// First poll interval (then growing).
+    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_duration)]
     pub(crate) poll_interval: Duration,
     /// Longest poll interval.
-    #[arg(long, default_value = "30s", value_parser = parse_duration)]
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_duration)]
     pub(crate) max_poll_interval: Duration,
-    /// Poll interval when webhook deliveries are expected.
-    #[arg(long, default_value = "2m", value_parser = parse_duration)]
+    /// Poll interval when deliveries are expected.
+    #[arg(long, value_name = "DURATION", default_value = "2m", value_parser = parse_duration)]
     pub(crate) safety_net: Duration,
 }

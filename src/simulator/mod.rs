@@ -348,7 +348,7 @@ impl RunningSimulator {
     }
 
     /// The most jobs (sessions thinking or generating, videos made directly and rendering)
-    /// that were ever in flight at once.
+    /// that were ever in flight at once, counted while a concurrency limit is set.
     pub fn peak_jobs_in_flight(&self) -> usize {
         self.shared.world().peak_jobs
     }

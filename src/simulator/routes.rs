@@ -364,16 +364,14 @@ fn at_capacity(world: &mut World) -> Option<Response> {
             None,
         ));
     }
+    // Without a limit, nothing is counted (counting walks every job).
+    let limit = world.config.concurrency_limit?;
     let in_flight = world.jobs_in_flight();
-    let Some(limit) = world
-        .config
-        .concurrency_limit
-        .filter(|limit| in_flight >= *limit)
-    else {
+    if in_flight < limit {
         // The job about to be created is in flight too.
         world.peak_jobs = world.peak_jobs.max(in_flight + 1);
         return None;
-    };
+    }
     world.refused_at_capacity += 1;
     let mut response = error(
         StatusCode::TOO_MANY_REQUESTS,
