@@ -500,3 +500,129 @@ async fn a_job_refused_as_invalid_is_tried_again_once_fixed() {
     assert_eq!(read.counts(), [("completed", 1)].into());
     sim.shutdown().await;
 }
+
+#[tokio::test]
+async fn repeated_and_unrelated_deliveries_end_each_job_once() {
+    use heygen_api::webhook::parse_unsigned_callback;
+    let dir = tempfile::tempdir().unwrap();
+    let sim = fast().render_seconds(1.0).start().await.unwrap();
+    let (deliveries, inbox) = tokio::sync::mpsc::channel(64);
+    let videos = Arc::new(Mutex::new(Vec::new()));
+    let seen = Arc::clone(&videos);
+    // Keys that are not file-name safe, and would collide once made so.
+    let jobs = ["日本", "中国"]
+        .map(|key| Job::video(CreateVideoRequest::avatar("look_anna_studio").script(key)).key(key));
+    let mut run = runner(&sim)
+        .webhooks(inbox)
+        .safety_net(Duration::from_secs(3600))
+        .download_dir(dir.path())
+        .on_event(move |event| {
+            if let BatchEvent::InFlight {
+                video_id: Some(video_id),
+                ..
+            } = event
+            {
+                seen.lock().unwrap().push(video_id.clone());
+            }
+        })
+        .run(futures_util::stream::iter(jobs))
+        .unwrap();
+    common::eventually(Duration::from_secs(10), "both jobs in flight", || {
+        let videos = Arc::clone(&videos);
+        async move { videos.lock().unwrap().len() == 2 }
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(100)).await; // the renders end
+    let ids = videos.lock().unwrap().clone();
+    for video_id in &ids {
+        for body in [
+            format!(
+                r#"{{"event_type":"avatar_video_caption.fail","event_data":{{"video_id":"{video_id}","msg":"no captions"}}}}"#
+            ),
+            format!(
+                r#"{{"event_type":"avatar_video.success","event_data":{{"video_id":"{video_id}"}}}}"#
+            ),
+            format!(
+                r#"{{"event_type":"avatar_video.success","event_data":{{"video_id":"{video_id}"}}}}"#
+            ),
+        ] {
+            deliveries
+                .send(parse_unsigned_callback(body.as_bytes()).unwrap())
+                .await
+                .unwrap();
+        }
+    }
+    let outcomes = collect(&mut run).await;
+    assert_eq!(names(&outcomes), [("completed", 2)].into(), "{outcomes:?}");
+    let summary = run.summary();
+    assert_eq!(summary.requests.video_details, 2);
+    assert_eq!(summary.requests.downloads, 2, "two keys, two files");
+    let files: BTreeSet<_> = outcomes
+        .iter()
+        .map(|o| match &o.result {
+            heygen_api::batch::JobResult::Completed { file, .. } => file.clone().unwrap(),
+            other => panic!("{other}"),
+        })
+        .collect();
+    assert_eq!(files.len(), 2);
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn polls_that_fail_for_good_end_their_job_and_an_empty_video_id_is_no_video() {
+    use httpmock::MockServer;
+    let server = MockServer::start_async().await;
+    server
+        .mock_async(|when, then| {
+            when.method("POST").path("/v3/videos");
+            then.status(200)
+                .json_body(json!({"data": {"video_id": "v1", "status": "pending"}}));
+        })
+        .await;
+    let refused = server
+        .mock_async(|when, then| {
+            when.method("GET").path("/v3/videos/statuses");
+            then.status(403).json_body(json!({"error": {
+                "code": "access_denied", "message": "Not yours."}}));
+        })
+        .await;
+    // A session created with `"video_id": ""`: polled as a session, not as a video.
+    server
+        .mock_async(|when, then| {
+            when.method("POST").path("/v3/video-agents");
+            then.status(200).json_body(json!({"data": {
+                "session_id": "s1", "status": "thinking", "created_at": 1, "video_id": ""}}));
+        })
+        .await;
+    let session = server
+        .mock_async(|when, then| {
+            when.method("GET").path("/v3/video-agents/s1");
+            then.status(200).json_body(json!({"data": {
+                "session_id": "s1", "status": "failed", "created_at": 1, "progress": 0,
+                "messages": [{"role": "model", "type": "error", "content": "No avatar."}]}}));
+        })
+        .await;
+    let client = common::client(&server.base_url());
+    let jobs = vec![
+        Job::video(CreateVideoRequest::avatar("look_1").script("Hi")).key("video"),
+        Job::video_agent(CreateVideoAgentRequest::new("Hi")).key("agent"),
+    ];
+    let mut run = BatchRunner::new(client)
+        .poll(quick_polls())
+        .measure_credits(false)
+        .deadline(Duration::from_secs(20))
+        .run(futures_util::stream::iter(jobs))
+        .unwrap();
+    let outcomes = collect(&mut run).await;
+    let by_key: std::collections::HashMap<_, _> = outcomes
+        .iter()
+        .map(|o| (o.key.as_str(), &o.result))
+        .collect();
+    let reason = by_key["video"].reason().unwrap_or_default();
+    assert_eq!(by_key["video"].name(), "video_failed", "{reason}");
+    assert!(reason.contains("5 times"), "{reason}");
+    assert_eq!(refused.calls_async().await, 5);
+    assert_eq!(by_key["agent"].name(), "session_failed");
+    assert!(by_key["agent"].reason().unwrap().contains("No avatar."));
+    assert_eq!(session.calls_async().await, 1);
+}

@@ -12,6 +12,7 @@ use std::time::Duration;
 use futures_core::Stream;
 use futures_util::stream::FuturesUnordered;
 use futures_util::StreamExt as _;
+use sha2::Digest as _;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
@@ -30,6 +31,16 @@ type Work = FuturesUnordered<Pin<Box<dyn std::future::Future<Output = Step> + Se
 /// How long to wait before sending again a create refused for concurrency without a
 /// `Retry-After`.
 const DEFAULT_THROTTLE: Duration = Duration::from_secs(1);
+
+/// `now + wait`, or a moment far off when that is out of range.
+fn after(wait: Duration) -> Instant {
+    let now = Instant::now();
+    now.checked_add(wait)
+        .unwrap_or_else(|| now + Duration::from_secs(100 * 365 * 24 * 3600))
+}
+
+/// Polls that fail for good (4xx) this many times in a row end their job.
+const FAILED_POLLS: u32 = 5;
 
 /// Most creates, session polls and video fetches out at once, whatever the number of jobs:
 /// it bounds the connections (and the memory) of a large run. Bulk polls are not counted;
@@ -71,6 +82,11 @@ struct Tracked {
     next_poll: Instant,
     /// A status poll or a detail fetch is out for it.
     busy: bool,
+    /// Its video is finished: its record is being fetched (or downloaded). Polls and
+    /// deliveries leave it alone from then on.
+    fetching: bool,
+    /// Polls in a row that failed for good.
+    failures: u32,
     last_status: Option<String>,
 }
 
@@ -90,6 +106,8 @@ pub(super) struct Engine {
     known: HashMap<String, JobRecord>,
     deadline: Option<Instant>,
     schedule: Backoff,
+    /// The schedule without deliveries, for when the delivery channel closes.
+    poll_schedule: Backoff,
     /// Polls fall on multiples of the schedule's first interval from here, so that jobs
     /// created at different moments share their bulk requests.
     epoch: Instant,
@@ -154,11 +172,15 @@ impl Engine {
             cap_now: runner.concurrency,
             journal,
             known,
-            deadline: runner.deadline.map(|d| Instant::now() + d),
+            deadline: runner.deadline.map(after),
             // One runner's polls are spread by the grid, not by jitter.
             schedule: Backoff {
                 jitter: 0.0,
                 ..schedule
+            },
+            poll_schedule: Backoff {
+                jitter: 0.0,
+                ..runner.poll.schedule()
             },
             epoch: Instant::now(),
             webhooks: runner.webhooks,
@@ -228,7 +250,11 @@ impl Engine {
             match wake {
                 Wake::Step(step) => self.on_step(step, &mut work).await,
                 Wake::Delivery(Some(event)) => self.on_delivery(&event, &mut work).await,
-                Wake::Delivery(None) => webhooks = None,
+                Wake::Delivery(None) => {
+                    // No more deliveries: back to the normal schedule.
+                    webhooks = None;
+                    self.schedule = self.poll_schedule;
+                }
                 Wake::Job(Some(job)) => self.take(job, &mut work).await,
                 Wake::Job(None) => self.input_done = true,
                 Wake::Timer => {}
@@ -246,17 +272,20 @@ impl Engine {
         self.with_summary(|s| s.journal_bytes = written);
     }
 
-    /// The next moment something is due: a poll, a create to send again, or the deadline.
+    /// The next moment something becomes due: a poll, a create to send again, or the
+    /// deadline. What is due already but waits for room is left out: the step that makes
+    /// room wakes the loop.
     fn next_wake(&self, now: Instant) -> Instant {
-        let far = now + Duration::from_secs(3600);
+        let far = after(Duration::from_secs(3600));
         let polls = self
             .jobs
             .values()
-            .filter(|job| !job.busy)
+            .filter(|job| !job.busy && !job.fetching)
             .map(|job| job.next_poll);
-        let waiting = self.waiting.iter().map(|w| w.not_before);
+        let waiting = self.waiting.front().map(|w| w.not_before);
         polls
             .chain(waiting)
+            .filter(|moment| *moment > now)
             .chain(self.deadline)
             .min()
             .unwrap_or(far)
@@ -282,19 +311,17 @@ impl Engine {
 
     /// Appends to the journal. A journal that cannot be written stops the run from taking
     /// more jobs: what is in flight finishes, and nothing new is created unrecorded.
-    fn record(&mut self, record: Record) -> bool {
+    fn record(&mut self, record: Record) -> std::result::Result<(), Arc<Error>> {
         let Some(journal) = &mut self.journal else {
-            return true;
+            return Ok(());
         };
-        match journal.append(&record) {
-            Ok(()) => true,
-            Err(error) => {
-                tracing::error!(%error, "the journal cannot be written; taking no more jobs");
-                self.stop_taking = true;
-                self.with_summary(|s| s.stopped_early = Some(error.to_string()));
-                false
-            }
-        }
+        journal.append(&record).map_err(|error| {
+            tracing::error!(%error, "the journal cannot be written; taking no more jobs");
+            self.stop_taking = true;
+            let reason = error.to_string();
+            self.with_summary(|s| s.stopped_early = Some(reason));
+            Arc::new(error)
+        })
     }
 
     /// A new job from the input.
@@ -315,7 +342,7 @@ impl Engine {
             )
         });
         if let Some(record) = record {
-            if let Some((state, _)) = &record.finished {
+            if let Some((state, reason)) = &record.finished {
                 let missing_file = *state == FinalState::Completed
                     && self.download_dir.is_some()
                     && !self.file_for(&key).is_some_and(|path| path.exists());
@@ -325,7 +352,13 @@ impl Engine {
                         self.attach(&key, None, Some(video_id.clone()));
                         self.fetch_detail(&key, video_id.clone(), work);
                     }
-                    _ => self.report(key, JobResult::AlreadyFinished(*state)).await,
+                    _ => {
+                        let result = JobResult::AlreadyFinished {
+                            state: *state,
+                            reason: reason.clone(),
+                        };
+                        self.report(key, result).await;
+                    }
                 }
                 return;
             }
@@ -364,8 +397,10 @@ impl Engine {
             idempotency_key: idempotency_key.clone(),
             at: crate::webhook::now_unix(),
         });
-        if recorded {
-            self.send_create(key, job, idempotency_key, work);
+        match recorded {
+            Ok(()) => self.send_create(key, job, idempotency_key, work),
+            // Not sent: nothing would say it had been.
+            Err(error) => self.report(key, JobResult::Rejected(error)).await,
         }
     }
 
@@ -383,13 +418,16 @@ impl Engine {
                     .create(request.clone())
                     .options(options)
                     .await
-                    .map(|created| (Some(created.session_id), created.video_id)),
+                    .map(|created| {
+                        let video_id = created.video_id.filter(|v| !v.is_empty());
+                        (Some(created.session_id), video_id)
+                    }),
                 JobRequest::Video(request) => client
                     .videos()
                     .create(request.clone())
                     .options(options)
                     .await
-                    .map(|created| (None, Some(created.video_id))),
+                    .map(|created| (None, Some(created.video_id).filter(|v| !v.is_empty()))),
             };
             Step::Created {
                 key,
@@ -402,7 +440,8 @@ impl Engine {
 
     /// Sends again the creates refused for concurrency whose wait is over, as slots allow.
     fn send_waiting(&mut self, work: &mut Work, now: Instant) {
-        while self.jobs.len() + self.creating.len() < self.cap_now
+        while !self.stop_taking
+            && self.jobs.len() + self.creating.len() < self.cap_now
             && self.requests_out < REQUESTS_AT_ONCE
         {
             match self.waiting.front() {
@@ -428,7 +467,7 @@ impl Engine {
             session_id: session_id.clone(),
             video_id: video_id.clone(),
         });
-        let next_poll = self.on_grid(Instant::now() + self.schedule.wait(0));
+        let next_poll = self.on_grid(after(self.schedule.wait(0)));
         self.jobs.insert(
             key.to_string(),
             Tracked {
@@ -437,6 +476,8 @@ impl Engine {
                 polls: 0,
                 next_poll,
                 busy: false,
+                fetching: false,
+                failures: 0,
                 last_status: None,
             },
         );
@@ -444,8 +485,14 @@ impl Engine {
         self.with_summary(|s| s.peak_in_flight = s.peak_in_flight.max(in_flight));
     }
 
-    /// Ends a job: journals it, counts it, and hands its outcome to the stream.
+    /// Ends a job: journals it, counts it, and hands its outcome to the stream. A job that
+    /// is tracked no more (it ended already) is left alone, except for refusals before any
+    /// create.
     async fn finish(&mut self, key: String, result: JobResult) {
+        let before_create = matches!(result, JobResult::Invalid(_) | JobResult::Rejected(_));
+        if !before_create && !self.jobs.contains_key(&key) {
+            return;
+        }
         if let Some(job) = self.jobs.remove(&key) {
             if let Some(session_id) = &job.session_id {
                 self.by_session.remove(session_id);
@@ -462,7 +509,7 @@ impl Engine {
                 JobResult::VideoFailed { video_id, .. } => Some(video_id.clone()),
                 _ => None,
             };
-            self.record(Record::Finished {
+            let _ = self.record(Record::Finished {
                 key: key.clone(),
                 state,
                 video_id,
@@ -523,7 +570,7 @@ impl Engine {
     ) {
         match result {
             Ok((session_id, video_id)) => {
-                self.record(Record::Created {
+                let _ = self.record(Record::Created {
                     key: key.clone(),
                     session_id: session_id.clone(),
                     video_id: video_id.clone(),
@@ -542,7 +589,7 @@ impl Engine {
                     key,
                     job,
                     idempotency_key,
-                    not_before: Instant::now() + wait,
+                    not_before: after(wait),
                 });
             }
             Err(Error::InvalidRequest(invalid)) => {
@@ -554,7 +601,16 @@ impl Engine {
                 self.stop_taking = true;
                 let reason = error.to_string();
                 self.with_summary(|s| s.stopped_early = Some(reason));
-                self.report(key, JobResult::Rejected(Arc::new(error))).await;
+                let error = Arc::new(error);
+                self.report(key, JobResult::Rejected(Arc::clone(&error)))
+                    .await;
+                // Creates waiting after a 429 are not sent either; their journal records
+                // stay, to be sent by a later run.
+                let waiting: Vec<Waiting> = self.waiting.drain(..).collect();
+                for waiting in waiting {
+                    self.report(waiting.key, JobResult::Rejected(Arc::clone(&error)))
+                        .await;
+                }
             }
             Err(error) if error.is_retryable() => {
                 // Retries ran out, and the create may have happened: keep the journal's
@@ -572,7 +628,7 @@ impl Engine {
         let mut sessions = Vec::new();
         let room = REQUESTS_AT_ONCE.saturating_sub(self.requests_out);
         for (key, job) in &mut self.jobs {
-            if job.busy || job.next_poll > now {
+            if job.busy || job.fetching || job.next_poll > now {
                 continue;
             }
             if let Some(video_id) = &job.video_id {
@@ -611,20 +667,25 @@ impl Engine {
         let grid = self.schedule.initial.as_nanos().max(1);
         let offset = moment.saturating_duration_since(self.epoch).as_nanos();
         let ticks = offset.div_ceil(grid);
-        let aligned = u64::try_from(ticks * grid).unwrap_or(u64::MAX);
-        self.epoch + Duration::from_nanos(aligned)
+        let aligned = u64::try_from(ticks.saturating_mul(grid)).unwrap_or(u64::MAX);
+        self.epoch
+            .checked_add(Duration::from_nanos(aligned))
+            .unwrap_or(moment)
     }
 
     /// Schedules a job's next poll.
     fn poll_later(&mut self, key: &str, status: Option<String>) {
         let schedule = self.schedule;
         let polls = self.jobs.get(key).map_or(0, |job| job.polls + 1);
-        let next_poll = self.on_grid(Instant::now() + schedule.wait(polls));
+        let next_poll = self.on_grid(after(schedule.wait(polls)));
         let mut changed = None;
         if let Some(job) = self.jobs.get_mut(key) {
             job.busy = false;
             job.polls = polls;
             job.next_poll = next_poll;
+            if status.is_some() {
+                job.failures = 0;
+            }
             if status.is_some() && status != job.last_status {
                 job.last_status.clone_from(&status);
                 changed = status;
@@ -638,11 +699,52 @@ impl Engine {
         }
     }
 
-    /// Fetches a finished video (now, or when there is room).
-    fn fetch_detail(&mut self, key: &str, video_id: String, work: &mut Work) {
-        if let Some(job) = self.jobs.get_mut(key) {
-            job.busy = true;
+    /// A poll or fetch that failed: a retryable failure is polled again later; one that fails
+    /// for good ends the job after [`FAILED_POLLS`] in a row.
+    async fn poll_failed(&mut self, key: &str, error: &Error) {
+        let Some(job) = self.jobs.get_mut(key) else {
+            return;
+        };
+        job.fetching = false;
+        if error.is_retryable() {
+            tracing::debug!(%error, key, "a poll failed; polling again later");
+            self.poll_later(key, None);
+            return;
         }
+        job.failures += 1;
+        if job.failures < FAILED_POLLS {
+            self.poll_later(key, None);
+            return;
+        }
+        let reason = format!("polling failed {FAILED_POLLS} times in a row: {error}");
+        let result = match (job.video_id.clone(), job.session_id.clone()) {
+            (Some(video_id), session_id) => JobResult::VideoFailed {
+                session_id,
+                video_id,
+                reason,
+            },
+            (None, session_id) => JobResult::SessionFailed {
+                session_id: session_id.unwrap_or_default(),
+                reason,
+            },
+        };
+        self.finish(key.to_string(), result).await;
+    }
+
+    /// Fetches a finished video's record (now, or when there is room), once: a job whose
+    /// record is being fetched is not fetched again.
+    fn fetch_detail(&mut self, key: &str, video_id: String, work: &mut Work) {
+        match self.jobs.get_mut(key) {
+            Some(job) if !job.fetching => {
+                job.busy = true;
+                job.fetching = true;
+            }
+            _ => return,
+        }
+        self.start_detail(key, video_id, work);
+    }
+
+    fn start_detail(&mut self, key: &str, video_id: String, work: &mut Work) {
         if self.requests_out >= REQUESTS_AT_ONCE {
             self.details.push_back((key.to_string(), video_id));
             return;
@@ -661,10 +763,9 @@ impl Engine {
         let statuses = match result {
             Ok(statuses) => statuses,
             Err(error) => {
-                tracing::debug!(%error, "bulk poll failed; polling again later");
                 for id in &ids {
                     if let Some(key) = self.by_video.get(id).cloned() {
-                        self.poll_later(&key, None);
+                        self.poll_failed(&key, &error).await;
                     }
                 }
                 return;
@@ -679,6 +780,9 @@ impl Engine {
                 continue;
             };
             answered.insert(video_id.clone());
+            if self.jobs.get(&key).is_some_and(|job| job.fetching) {
+                continue; // a delivery got there first
+            }
             match item.status.as_str() {
                 "completed" => self.fetch_detail(&key, video_id, work),
                 "failed" => {
@@ -723,7 +827,7 @@ impl Engine {
         result: Result<Box<VideoAgentSession>>,
         work: &mut Work,
     ) {
-        if !self.jobs.contains_key(&key) {
+        if self.jobs.get(&key).is_none_or(|job| job.fetching) {
             return;
         }
         let session = match result {
@@ -742,8 +846,7 @@ impl Engine {
                 return;
             }
             Err(error) => {
-                tracing::debug!(%error, "session poll failed; polling again later");
-                self.poll_later(&key, None);
+                self.poll_failed(&key, &error).await;
                 return;
             }
         };
@@ -783,10 +886,13 @@ impl Engine {
         if job.video_id.as_deref() == Some(video_id) {
             return;
         }
-        job.video_id = Some(video_id.to_string());
+        let previous = job.video_id.replace(video_id.to_string());
         let session_id = job.session_id.clone();
+        if let Some(previous) = previous {
+            self.by_video.remove(&previous);
+        }
         self.by_video.insert(video_id.to_string(), key.to_string());
-        self.record(Record::Video {
+        let _ = self.record(Record::Video {
             key: key.to_string(),
             video_id: video_id.to_string(),
         });
@@ -836,17 +942,29 @@ impl Engine {
                 };
                 self.finish(key, result).await;
             }
-            Ok(video) => self.poll_later(&key, Some(video.status.as_str().to_string())),
-            Err(error) => {
-                tracing::debug!(%error, "fetching a finished video failed; polling again later");
-                self.poll_later(&key, None);
+            Ok(video) => {
+                // Not finished after all (an early delivery): back to polling.
+                if let Some(job) = self.jobs.get_mut(&key) {
+                    job.fetching = false;
+                }
+                self.poll_later(&key, Some(video.status.as_str().to_string()));
             }
+            Err(error) => self.poll_failed(&key, &error).await,
         }
     }
 
-    /// A verified delivery: ends its job at once (or fetches its video to do so).
+    /// A verified delivery: ends its job at once (or fetches its video to do so). Only the
+    /// events that end a session or a video count; a job whose video is being fetched
+    /// already ignores them (deliveries come at least once).
     async fn on_delivery(&mut self, event: &WebhookEvent, work: &mut Work) {
-        let Some(payload) = event.payload() else {
+        let ends_a_job = matches!(
+            event,
+            WebhookEvent::VideoAgentSuccess(_)
+                | WebhookEvent::VideoAgentFail(_)
+                | WebhookEvent::AvatarVideoSuccess(_)
+                | WebhookEvent::AvatarVideoFail(_)
+        );
+        let Some(payload) = event.payload().filter(|_| ends_a_job) else {
             return;
         };
         let key = payload
@@ -857,6 +975,9 @@ impl Engine {
         let Some(key) = key else {
             return;
         };
+        if self.jobs.get(&key).is_none_or(|job| job.fetching) {
+            return;
+        }
         if let Some(video_id) = payload.video_id() {
             self.learn_video(&key, video_id);
         }
@@ -893,7 +1014,7 @@ impl Engine {
                 break;
             };
             if self.jobs.contains_key(&key) {
-                self.fetch_detail(&key, video_id, work);
+                self.start_detail(&key, video_id, work);
             }
         }
     }
@@ -911,7 +1032,16 @@ impl Engine {
             })
             .collect();
         let name = name.trim_start_matches('.');
-        Some(self.download_dir.as_ref()?.join(format!("{name}.mp4")))
+        // A key that had to change (or would make an empty or overlong name) gets a hash of
+        // itself, so that two keys never share a file.
+        let file = if name == key && !name.is_empty() && name.len() <= 120 {
+            format!("{name}.mp4")
+        } else {
+            let digest = sha2::Sha256::digest(key.as_bytes());
+            let short: String = name.chars().take(80).collect();
+            format!("{short}-{}.mp4", &hex::encode(digest)[..12])
+        };
+        Some(self.download_dir.as_ref()?.join(file))
     }
 
     fn launch_downloads(&mut self, work: &mut Work) {

@@ -1,9 +1,9 @@
 //! The batch journal: an append-only file of JSON lines, one per step of a job, written before
 //! the step's effect can be lost (the idempotency key before its create is sent).
 //!
-//! Each line is written whole with one `write` to a file opened for appending, so a process
-//! killed at any moment leaves at most one torn last line; it is cut off when the journal is
-//! opened again. A torn line anywhere else means the file was damaged, and opening fails.
+//! Each line is written whole to a file opened for appending, so a process killed at any
+//! moment leaves at most one torn last line; it is cut off when the journal is opened again
+//! (a write that fails part-way is cut off at once, and the journal then takes no more). A torn line anywhere else means the file was damaged, and opening fails.
 //! Lines reach the operating system at once (they survive the process), not the disk: a power
 //! cut may lose the last ones.
 
@@ -129,6 +129,11 @@ impl JobRecord {
                 at,
                 ..
             } => {
+                if self.idempotency_key.as_deref() != Some(idempotency_key.as_str()) {
+                    // A new attempt (the job was refused before and is tried again): what the
+                    // old one left no longer applies.
+                    *self = JobRecord::default();
+                }
                 self.kind = Some(kind);
                 self.idempotency_key = Some(idempotency_key);
                 self.create_sent_at.get_or_insert(at);
@@ -177,14 +182,14 @@ impl JournalSummary {
     /// [`Error::Io`] when it cannot be read or a line other than the last is damaged.
     pub fn read(path: impl AsRef<Path>) -> Result<Self> {
         let path = path.as_ref();
-        let mut text = String::new();
+        let mut bytes = Vec::new();
         File::open(path)
-            .and_then(|mut file| file.read_to_string(&mut text))
+            .and_then(|mut file| file.read_to_end(&mut bytes))
             .map_err(|source| io(path, "reading", source))?;
-        let (jobs, whole) = fold(path, &text)?;
+        let (jobs, whole) = fold(path, &bytes)?;
         Ok(JournalSummary {
             jobs,
-            torn_tail: whole < text.len(),
+            torn_tail: whole < bytes.len(),
         })
     }
 
@@ -204,24 +209,26 @@ impl JournalSummary {
     }
 }
 
-/// Folds the whole lines of `text`; returns the jobs and the length of the whole lines.
-fn fold(path: &Path, text: &str) -> Result<(HashMap<String, JobRecord>, usize)> {
-    let whole = text.rfind('\n').map_or(0, |i| i + 1);
+/// Folds the whole lines of `bytes` (a torn tail, even one cut inside a character, is left
+/// out); returns the jobs and the length of the whole lines.
+fn fold(path: &Path, bytes: &[u8]) -> Result<(HashMap<String, JobRecord>, usize)> {
+    let whole = bytes.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
+    let damaged = |detail: String| {
+        io(
+            path,
+            "reading",
+            std::io::Error::new(std::io::ErrorKind::InvalidData, detail),
+        )
+    };
+    let text = std::str::from_utf8(&bytes[..whole])
+        .map_err(|e| damaged(format!("it is not UTF-8 at byte {}", e.valid_up_to())))?;
     let mut jobs: HashMap<String, JobRecord> = HashMap::new();
-    for (number, line) in text[..whole].lines().enumerate() {
+    for (number, line) in text.lines().enumerate() {
         if line.trim().is_empty() {
             continue;
         }
-        let record: Record = serde_json::from_str(line).map_err(|e| {
-            io(
-                path,
-                "reading",
-                std::io::Error::new(
-                    std::io::ErrorKind::InvalidData,
-                    format!("line {} is damaged: {e}", number + 1),
-                ),
-            )
-        })?;
+        let record: Record = serde_json::from_str(line)
+            .map_err(|e| damaged(format!("line {} is damaged: {e}", number + 1)))?;
         jobs.entry(record.key().to_string())
             .or_default()
             .apply(record);
@@ -241,8 +248,12 @@ fn io(path: &Path, doing: &str, source: std::io::Error) -> Error {
 pub(crate) struct Journal {
     path: PathBuf,
     file: File,
+    /// The file's length: the end of its last whole line.
+    len: u64,
     /// Bytes appended since opening.
     pub(crate) written: u64,
+    /// An append failed: nothing more is written, so that no line lands after a torn one.
+    broken: bool,
 }
 
 impl Journal {
@@ -254,32 +265,42 @@ impl Journal {
             .create(true)
             .open(path)
             .map_err(|source| io(path, "opening", source))?;
-        let mut text = String::new();
-        file.read_to_string(&mut text)
+        let mut bytes = Vec::new();
+        file.read_to_end(&mut bytes)
             .map_err(|source| io(path, "reading", source))?;
-        let (jobs, whole) = fold(path, &text)?;
-        if whole < text.len() {
+        let (jobs, whole) = fold(path, &bytes)?;
+        if whole < bytes.len() {
             tracing::warn!(
                 journal = %path.display(),
-                bytes = text.len() - whole,
+                bytes = bytes.len() - whole,
                 "cutting off a torn last line"
             );
-            file.set_len(whole as u64)
-                .and_then(|()| file.seek(SeekFrom::End(0)).map(drop))
+            truncate(path, whole as u64).map_err(|source| io(path, "repairing", source))?;
+            file.seek(SeekFrom::End(0))
                 .map_err(|source| io(path, "repairing", source))?;
         }
         Ok((
             Journal {
                 path: path.to_path_buf(),
                 file,
+                len: whole as u64,
                 written: 0,
+                broken: false,
             },
             jobs,
         ))
     }
 
-    /// Appends one record as one whole line.
+    /// Appends one record as one line. If the write fails part-way, the partial line is cut
+    /// off again and the journal takes nothing more.
     pub(crate) fn append(&mut self, record: &Record) -> Result<()> {
+        if self.broken {
+            return Err(io(
+                &self.path,
+                "writing",
+                std::io::Error::other("an earlier write failed; the journal takes no more"),
+            ));
+        }
         let mut line = serde_json::to_vec(record).map_err(|e| {
             io(
                 &self.path,
@@ -288,12 +309,23 @@ impl Journal {
             )
         })?;
         line.push(b'\n');
-        self.file
-            .write_all(&line)
-            .map_err(|source| io(&self.path, "writing", source))?;
+        if let Err(source) = self.file.write_all(&line) {
+            self.broken = true;
+            if let Err(error) = truncate(&self.path, self.len) {
+                tracing::error!(%error, "could not cut off a partly written journal line");
+            }
+            return Err(io(&self.path, "writing", source));
+        }
+        self.len += line.len() as u64;
         self.written += line.len() as u64;
         Ok(())
     }
+}
+
+/// Cuts the file to `len` bytes, through a handle opened for writing (one opened for
+/// appending may not be allowed to on every platform).
+fn truncate(path: &Path, len: u64) -> std::io::Result<()> {
+    OpenOptions::new().write(true).open(path)?.set_len(len)
 }
 
 #[cfg(test)]
@@ -366,6 +398,42 @@ mod tests {
         assert_eq!(text.lines().count(), 2, "{text}");
         let (_, jobs) = Journal::open(&path).unwrap();
         assert_eq!(jobs.len(), 2);
+    }
+
+    #[test]
+    fn a_line_torn_inside_a_character_is_cut_off_too() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("j");
+        let whole = format!("{}\n", serde_json::to_string(&creating("a")).unwrap());
+        let torn = serde_json::to_string(&creating("日本")).unwrap();
+        let cut = torn.find('本').unwrap() + 1; // inside the character's three bytes
+        let mut bytes = whole.into_bytes();
+        bytes.extend_from_slice(&torn.as_bytes()[..cut]);
+        std::fs::write(&path, &bytes).unwrap();
+        assert!(JournalSummary::read(&path).unwrap().torn_tail);
+        let (_, jobs) = Journal::open(&path).unwrap();
+        assert_eq!(jobs.len(), 1);
+    }
+
+    #[test]
+    fn a_new_attempt_replaces_what_an_earlier_one_left() {
+        let mut job = JobRecord::default();
+        job.apply(creating("a"));
+        job.apply(Record::Finished {
+            key: "a".into(),
+            state: FinalState::Rejected,
+            video_id: None,
+            reason: Some("400".into()),
+        });
+        job.apply(Record::Creating {
+            key: "a".into(),
+            kind: JobKind::Video,
+            idempotency_key: "second".into(),
+            at: 5,
+        });
+        assert_eq!(job.finished, None);
+        assert_eq!(job.idempotency_key.as_deref(), Some("second"));
+        assert_eq!(job.create_sent_at, Some(5));
     }
 
     #[test]

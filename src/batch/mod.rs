@@ -30,7 +30,7 @@
 //! **Polling.** Videos are polled through `GET /v3/videos/statuses`, 100 ids a request.
 //! Sessions without a video yet are polled one `GET /v3/video-agents/{id}` each: the session
 //! list carries no status, so it cannot be cheaper. The schedule backs off as a single wait
-//! does ([`WaitOptions`](crate::WaitOptions)). With webhook deliveries
+//! does ([`WaitOptions`]). With webhook deliveries
 //! ([`BatchRunner::webhooks`]) a delivery ends its job at once, and polling drops to a slow
 //! safety net ([`BatchRunner::safety_net`]).
 //!
@@ -274,7 +274,12 @@ pub enum JobResult {
     /// HeyGen refused the create, or it failed for good.
     Rejected(Arc<Error>),
     /// Already finished in the journal: skipped.
-    AlreadyFinished(FinalState),
+    AlreadyFinished {
+        /// How it finished.
+        state: FinalState,
+        /// Why, for failures, as journaled.
+        reason: Option<String>,
+    },
 }
 
 impl JobResult {
@@ -282,7 +287,7 @@ impl JobResult {
     pub fn is_success(&self) -> bool {
         match self {
             JobResult::Completed { download_error, .. } => download_error.is_none(),
-            JobResult::AlreadyFinished(state) => *state == FinalState::Completed,
+            JobResult::AlreadyFinished { state, .. } => *state == FinalState::Completed,
             _ => false,
         }
     }
@@ -307,7 +312,7 @@ impl JobResult {
             JobResult::TimedOut { .. } => "timed_out",
             JobResult::Invalid(_) => "invalid",
             JobResult::Rejected(_) => "rejected",
-            JobResult::AlreadyFinished(_) => "already_finished",
+            JobResult::AlreadyFinished { .. } => "already_finished",
         }
     }
 
@@ -324,6 +329,12 @@ impl JobResult {
             JobResult::NeedsInput { .. } => Some("the session waits for input".into()),
             JobResult::Invalid(invalid) => Some(invalid.to_string()),
             JobResult::Rejected(error) => Some(error.to_string()),
+            JobResult::AlreadyFinished {
+                state,
+                reason: Some(reason),
+            } if *state != FinalState::Completed => {
+                Some(format!("{} before: {reason}", state.as_str()))
+            }
             _ => None,
         }
     }
@@ -336,7 +347,7 @@ impl JobResult {
             JobResult::NeedsInput { .. } => FinalState::NeedsInput,
             JobResult::Invalid(_) => FinalState::Invalid,
             JobResult::Rejected(_) => FinalState::Rejected,
-            JobResult::TimedOut { .. } | JobResult::AlreadyFinished(_) => return None,
+            JobResult::TimedOut { .. } | JobResult::AlreadyFinished { .. } => return None,
         })
     }
 }
@@ -364,8 +375,12 @@ impl fmt::Display for JobResult {
                 "timed out (last status: {})",
                 last_status.as_deref().unwrap_or("none")
             ),
-            JobResult::AlreadyFinished(state) => {
-                write!(f, "already finished ({})", state.as_str())
+            JobResult::AlreadyFinished { state, reason } => {
+                write!(f, "already finished ({})", state.as_str())?;
+                match reason {
+                    Some(reason) => write!(f, ": {reason}"),
+                    None => Ok(()),
+                }
             }
             other => write!(
                 f,
@@ -611,7 +626,9 @@ impl BatchRunner {
         self
     }
 
-    /// Downloads each finished video to `<dir>/<key>.mp4` (a file already there is kept).
+    /// Downloads each finished video to `<dir>/<key>.mp4` (a file already there is kept). A
+    /// key with characters other than ASCII letters, digits, `-`, `_` and `.` has them
+    /// replaced by `_` and a short hash of the key added, so that keys never share a file.
     pub fn download_dir(mut self, dir: impl Into<PathBuf>) -> Self {
         self.download_dir = Some(dir.into());
         self
