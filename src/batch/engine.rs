@@ -717,17 +717,7 @@ impl Engine {
             return;
         }
         let reason = format!("polling failed {FAILED_POLLS} times in a row: {error}");
-        let result = match (job.video_id.clone(), job.session_id.clone()) {
-            (Some(video_id), session_id) => JobResult::VideoFailed {
-                session_id,
-                video_id,
-                reason,
-            },
-            (None, session_id) => JobResult::SessionFailed {
-                session_id: session_id.unwrap_or_default(),
-                reason,
-            },
-        };
+        let result = failure(job.session_id.clone(), job.video_id.clone(), reason);
         self.finish(key.to_string(), result).await;
     }
 
@@ -990,17 +980,7 @@ impl Engine {
                 .failure_message()
                 .unwrap_or("the job failed")
                 .to_string();
-            let result = match (video_id, session_id) {
-                (Some(video_id), session_id) => JobResult::VideoFailed {
-                    session_id,
-                    video_id,
-                    reason,
-                },
-                (None, session_id) => JobResult::SessionFailed {
-                    session_id: session_id.unwrap_or_default(),
-                    reason,
-                },
-            };
+            let result = failure(session_id, video_id, reason);
             self.finish(key, result).await;
         } else if let Some(video_id) = video_id {
             // The delivery's URL may be temporary; the video's record is the one to keep.
@@ -1112,6 +1092,21 @@ impl Engine {
         for (key, result) in timed_out {
             self.report(key, result).await;
         }
+    }
+}
+
+/// A job's failure: its video's, once it has one, else its session's.
+fn failure(session_id: Option<String>, video_id: Option<String>, reason: String) -> JobResult {
+    match video_id {
+        Some(video_id) => JobResult::VideoFailed {
+            session_id,
+            video_id,
+            reason,
+        },
+        None => JobResult::SessionFailed {
+            session_id: session_id.unwrap_or_default(),
+            reason,
+        },
     }
 }
 
