@@ -193,8 +193,8 @@ async fn bad_jobs_fail_alone_with_their_field_named() {
             .count(),
         1
     );
-    // The unnamed job got a key from its position and request.
-    assert!(outcomes.iter().any(|o| o.key.starts_with("#4-")));
+    // The unnamed job got a key from its request.
+    assert!(outcomes.iter().any(|o| o.key.starts_with("auto-")));
     assert_eq!(sim.session_count(), 1, "invalid jobs are never sent");
     assert_eq!(run.summary().failures.len(), 3);
     sim.shutdown().await;
@@ -625,4 +625,70 @@ async fn polls_that_fail_for_good_end_their_job_and_an_empty_video_id_is_no_vide
     assert_eq!(by_key["agent"].name(), "session_failed");
     assert!(by_key["agent"].reason().unwrap().contains("No avatar."));
     assert_eq!(session.calls_async().await, 1);
+}
+
+#[tokio::test]
+async fn unnamed_jobs_keep_their_keys_when_the_list_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    let journal = dir.path().join("run.journal");
+    let sim = fast().start().await.unwrap();
+    let prompt = |text: &str| Job::video_agent(CreateVideoAgentRequest::new(text));
+    // Two identical requests are two jobs.
+    let first = vec![prompt("Same"), prompt("Same"), prompt("Other")];
+    let mut run = runner(&sim)
+        .journal(&journal)
+        .run(futures_util::stream::iter(first))
+        .unwrap();
+    let outcomes = collect(&mut run).await;
+    let keys: BTreeSet<_> = outcomes.iter().map(|o| o.key.clone()).collect();
+    assert_eq!(keys.len(), 3, "{keys:?}");
+    assert_eq!(sim.session_count(), 3);
+    // A job inserted in front, the rest moved: only the new one is created.
+    let second = vec![
+        prompt("New"),
+        prompt("Other"),
+        prompt("Same"),
+        prompt("Same"),
+    ];
+    let mut run = runner(&sim)
+        .journal(&journal)
+        .run(futures_util::stream::iter(second))
+        .unwrap();
+    let outcomes = collect(&mut run).await;
+    assert_eq!(
+        names(&outcomes),
+        [("already_finished", 3), ("completed", 1)].into()
+    );
+    assert_eq!(sim.session_count(), 4);
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_refused_credential_stops_new_creates() {
+    use httpmock::MockServer;
+    let server = MockServer::start_async().await;
+    let creates = server
+        .mock_async(|when, then| {
+            when.method("POST").path("/v3/video-agents");
+            then.status(401).json_body(json!({"error": {
+                "code": "unauthorized", "message": "Invalid API key."}}));
+        })
+        .await;
+    let jobs = (0..5).map(|i| Job::video_agent(CreateVideoAgentRequest::new(format!("P{i}"))));
+    let mut run = BatchRunner::new(common::client(&server.base_url()))
+        .concurrency(1)
+        .measure_credits(false)
+        .run(futures_util::stream::iter(jobs.collect::<Vec<_>>()))
+        .unwrap();
+    let outcomes = collect(&mut run).await;
+    assert_eq!(names(&outcomes), [("rejected", 1)].into());
+    assert_eq!(
+        creates.calls_async().await,
+        1,
+        "the other four were not sent"
+    );
+    assert!(run
+        .summary()
+        .stopped_early
+        .is_some_and(|reason| reason.contains("unauthorized")));
 }

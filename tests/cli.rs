@@ -895,7 +895,8 @@ fn bad_job_lines_fail_alone_with_their_line_numbers() {
         stderr.contains("a: completed") && stderr.contains("d: completed"),
         "{stderr}"
     );
-    assert!(stderr.contains("1 bad lines"), "{stderr}");
+    assert!(stderr.contains("1 bad line"), "{stderr}");
+    assert!(stderr.contains("(column "), "{stderr}");
 
     let status = sim.heygen(&["batch", "status", "--journal", journal.to_str().unwrap()]);
     let text = String::from_utf8_lossy(&status.stdout);
@@ -967,4 +968,49 @@ fn batch_runs_take_webhook_deliveries() {
     // No polls: the summary line counts them.
     assert!(stderr.contains("(0 polls)"), "{stderr}");
     assert_eq!(String::from_utf8_lossy(&output.stdout).lines().count(), 3);
+}
+
+#[test]
+fn an_interrupted_batch_run_says_how_to_resume() {
+    let sim = Sim::start(fast().render_seconds(1e9));
+    let dir = tempfile::tempdir().unwrap();
+    let jobs = dir.path().join("jobs.jsonl");
+    std::fs::write(&jobs, job_lines(3)).unwrap();
+    let journal = dir.path().join("run.journal");
+    let child = Command::new(env!("CARGO_BIN_EXE_heygen"))
+        .args([
+            "batch",
+            "run",
+            jobs.to_str().unwrap(),
+            "--journal",
+            journal.to_str().unwrap(),
+        ])
+        .env("HEYGEN_BASE_URL", sim.sim().base_url())
+        .env("HEYGEN_API_KEY", sim.sim().api_key())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    while std::fs::read_to_string(&journal)
+        .unwrap_or_default()
+        .matches("\"created\"")
+        .count()
+        < 3
+    {
+        assert!(started.elapsed().as_secs() < 30, "no job was created");
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(130), "{stderr}");
+    assert!(
+        stderr.contains("run the same command again to resume"),
+        "{stderr}"
+    );
 }

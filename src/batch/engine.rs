@@ -131,7 +131,9 @@ pub(super) struct Engine {
     requests_out: usize,
     /// Video fetches waiting for room under [`REQUESTS_AT_ONCE`].
     details: VecDeque<(String, String)>,
-    position: u64,
+    /// How often each default key's request was seen: the second identical request is
+    /// `auto-<hash>-2`.
+    occurrences: HashMap<String, u32>,
     input_done: bool,
     stop_taking: bool,
 }
@@ -200,7 +202,7 @@ impl Engine {
             downloading: 0,
             requests_out: 0,
             details: VecDeque::new(),
-            position: 0,
+            occurrences: HashMap::new(),
             input_done: false,
             stop_taking: false,
         }
@@ -326,8 +328,18 @@ impl Engine {
 
     /// A new job from the input.
     async fn take(&mut self, job: Job, work: &mut Work) {
-        let key = job.resolved_key(self.position);
-        self.position += 1;
+        let key = match job.caller_key() {
+            Some(key) => key.to_string(),
+            None => {
+                let stem = job.auto_key();
+                let seen = self.occurrences.entry(stem.clone()).or_insert(0);
+                *seen += 1;
+                match *seen {
+                    1 => stem,
+                    n => format!("{stem}-{n}"),
+                }
+            }
+        };
         if !self.seen.insert(key.clone()) {
             let invalid = crate::InvalidRequest::new("key", "repeats the key of an earlier job");
             self.report(key, JobResult::Invalid(invalid)).await;
@@ -595,9 +607,10 @@ impl Engine {
             Err(Error::InvalidRequest(invalid)) => {
                 self.finish(key, JobResult::Invalid(invalid)).await;
             }
-            Err(error) if error.status().map(|s| s.as_u16()) == Some(402) => {
-                // Out of credit: no more creates. Not journaled as ended, so that a run after
-                // a top-up sends it again.
+            Err(error) if matches!(error.status().map(|s| s.as_u16()), Some(401..=403)) => {
+                // Out of credit, or the credential is refused: every create would fail the
+                // same way, so no more are sent. Not journaled as ended, so that a run after
+                // a top-up (or with a good key) sends it again.
                 self.stop_taking = true;
                 let reason = error.to_string();
                 self.with_summary(|s| s.stopped_early = Some(reason));

@@ -39,8 +39,9 @@
 //! skips finished jobs, re-attaches jobs already created, and sends unanswered creates again
 //! with their recorded key, which HeyGen answers with the same session for 24 hours. Jobs that
 //! were invalid or refused by HeyGen are tried again (their request may have been fixed). Jobs are
-//! matched by key: give each job a stable [`Job::key`] (without one, a job's key is its position
-//! and a hash of its request, so an edited jobs list creates the changed jobs anew).
+//! matched by key: give each job a stable [`Job::key`]. Without one, a job's key is a hash of its
+//! request (`auto-<hash>`, then `auto-<hash>-2` for a second identical request, and so on), so
+//! moving or inserting jobs changes nothing, and a job whose request changed is a new job.
 //!
 //! **Cancellation.** Dropping the [`BatchRun`] stops creating and polling at once. Jobs in
 //! flight stay in the journal, to resume later.
@@ -82,7 +83,6 @@ pub const DEFAULT_CONCURRENCY: usize = 10;
 #[derive(Debug, Clone)]
 pub struct Job {
     key: Option<String>,
-    position: Option<u64>,
     request: JobRequest,
 }
 
@@ -118,7 +118,6 @@ impl Job {
     pub fn video_agent(request: CreateVideoAgentRequest) -> Self {
         Job {
             key: None,
-            position: None,
             request: JobRequest::VideoAgent(request),
         }
     }
@@ -127,7 +126,6 @@ impl Job {
     pub fn video(request: CreateVideoRequest) -> Self {
         Job {
             key: None,
-            position: None,
             request: JobRequest::Video(request),
         }
     }
@@ -167,19 +165,7 @@ impl Job {
                 "needs `prompt` (a Video Agent request) or `type` (a create-video request)",
             ));
         };
-        Ok(Job {
-            key,
-            position: None,
-            request,
-        })
-    }
-
-    /// The job's place in its source, for example its line number: the default key uses it
-    /// instead of the job's order in the stream, so that dropping or fixing one entry does
-    /// not change the keys of the others.
-    pub fn position(mut self, position: u64) -> Self {
-        self.position = Some(position);
-        self
+        Ok(Job { key, request })
     }
 
     /// The caller's key, if given.
@@ -192,17 +178,10 @@ impl Job {
         &self.request
     }
 
-    /// The key outcomes and the journal use: the caller's, or `#<position>-<hash>` of the
-    /// request (its [`position`](Self::position), or its order in the stream).
-    fn resolved_key(&self, order: u64) -> String {
-        match &self.key {
-            Some(key) => key.clone(),
-            None => {
-                let digest = Sha256::digest(self.request.to_json().to_string().as_bytes());
-                let position = self.position.unwrap_or(order);
-                format!("#{position}-{}", &hex::encode(digest)[..12])
-            }
-        }
+    /// The default key's stem: `auto-` and a hash of the request.
+    fn auto_key(&self) -> String {
+        let digest = Sha256::digest(self.request.to_json().to_string().as_bytes());
+        format!("auto-{}", &hex::encode(digest)[..16])
     }
 
     fn validate(&self) -> std::result::Result<(), crate::InvalidRequest> {
@@ -481,7 +460,8 @@ pub struct Summary {
     pub peak_in_flight: usize,
     /// Times HeyGen refused a create for concurrency.
     pub throttled: u64,
-    /// Why the run stopped taking new jobs early, if it did (for example, out of credit).
+    /// Why the run stopped taking new jobs early, if it did: out of credit (402), a refused
+    /// credential (401, 403), or a journal that could not be written.
     pub stopped_early: Option<String>,
     /// Bytes written to the journal.
     pub journal_bytes: u64,

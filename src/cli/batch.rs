@@ -63,17 +63,33 @@ pub(crate) async fn run(client: Client, globals: &Globals, args: BatchRunArgs) -
         Ok(run) => run,
         Err(error) => return output::error(&error),
     };
-    while let Some(outcome) = run.next().await {
-        view.outcome(&outcome);
-    }
+    let interrupted = loop {
+        tokio::select! {
+            outcome = run.next() => match outcome {
+                Some(outcome) => view.outcome(&outcome),
+                None => break false,
+            },
+            _ = tokio::signal::ctrl_c() => break true,
+        }
+    };
     let summary = run.summary();
+    // Stops the run: jobs in flight stay in the journal.
+    drop(run);
     view.finish();
     let bad = *bad_lines.lock().unwrap_or_else(|p| p.into_inner());
     let mut text = summary.to_string();
-    if bad > 0 {
-        text.push_str(&format!("; {bad} bad lines"));
+    match bad {
+        0 => {}
+        1 => text.push_str("; 1 bad line"),
+        n => text.push_str(&format!("; {n} bad lines")),
     }
     eprintln!("{text}");
+    if interrupted {
+        eprintln!(
+            "interrupted: jobs in flight stay in the journal; run the same command again to resume"
+        );
+        return 130;
+    }
     if !summary.failures.is_empty() || bad > 0 {
         output::FAILED
     } else if summary.timed_out() {
@@ -127,10 +143,15 @@ fn jobs(
                     continue;
                 }
                 let parsed = serde_json::from_str::<Value>(&line)
-                    .map_err(|e| format!("is not JSON: {e}"))
+                    .map_err(|e| {
+                        // serde counts lines within this line: give the column alone.
+                        let text = e.to_string();
+                        let text = text.split(" at line ").next().unwrap_or(&text);
+                        format!("is not JSON: {text} (column {})", e.column())
+                    })
                     .and_then(|value| Job::from_json(value).map_err(|e| e.to_string()));
                 match parsed {
-                    Ok(job) => return Some((job.position(number), (lines, number))),
+                    Ok(job) => return Some((job, (lines, number))),
                     Err(reason) => {
                         view.bad_line(number, &reason);
                         *bad_lines.lock().unwrap_or_else(|p| p.into_inner()) += 1;
@@ -151,7 +172,10 @@ struct View {
 struct Live {
     bars: MultiProgress,
     overall: ProgressBar,
+    /// The lines shown, one per job (at most [`SHOWN_JOBS`]).
     jobs: Mutex<HashMap<String, ProgressBar>>,
+    /// Every job in flight.
+    in_flight: Mutex<std::collections::HashSet<String>>,
     counts: Mutex<(u64, u64)>,
 }
 
@@ -169,6 +193,7 @@ impl View {
                 bars,
                 overall,
                 jobs: Mutex::new(HashMap::new()),
+                in_flight: Mutex::new(std::collections::HashSet::new()),
                 counts: Mutex::new((0, 0)),
             }
         });
@@ -179,6 +204,18 @@ impl View {
         let Some(live) = &self.live else {
             return;
         };
+        {
+            let mut in_flight = live.in_flight.lock().unwrap_or_else(|p| p.into_inner());
+            match event {
+                BatchEvent::Creating { key } | BatchEvent::InFlight { key, .. } => {
+                    in_flight.insert(key.clone());
+                }
+                BatchEvent::Finished { key } => {
+                    in_flight.remove(key);
+                }
+                _ => {}
+            }
+        }
         let mut jobs = live.jobs.lock().unwrap_or_else(|p| p.into_inner());
         match event {
             BatchEvent::InFlight { key, .. } | BatchEvent::Creating { key } => {
@@ -216,11 +253,15 @@ impl View {
             }
             _ => {}
         }
-        let in_flight = jobs.len();
         drop(jobs);
+        let in_flight = live
+            .in_flight
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .len();
         let (done, failed) = *live.counts.lock().unwrap_or_else(|p| p.into_inner());
         live.overall.set_message(format!(
-            "{done} done, {failed} failed, {in_flight}+ in flight"
+            "{done} done, {failed} failed, {in_flight} in flight"
         ));
     }
 
@@ -292,6 +333,9 @@ fn outcome_json(outcome: &JobOutcome) -> Value {
         }
         JobResult::SessionFailed { session_id, .. } | JobResult::NeedsInput { session_id } => {
             value["session_id"] = json!(session_id);
+        }
+        JobResult::AlreadyFinished { state, .. } => {
+            value["finished_as"] = json!(state.as_str());
         }
         JobResult::TimedOut {
             session_id,
