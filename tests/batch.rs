@@ -692,3 +692,35 @@ async fn a_refused_credential_stops_new_creates() {
         .stopped_early
         .is_some_and(|reason| reason.contains("unauthorized")));
 }
+
+#[tokio::test]
+async fn a_finished_job_whose_request_changed_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let journal = dir.path().join("run.journal");
+    let sim = fast().start().await.unwrap();
+    let job = |prompt: &str| Job::video_agent(CreateVideoAgentRequest::new(prompt)).key("intro");
+    let mut run = runner(&sim)
+        .journal(&journal)
+        .run(futures_util::stream::iter(vec![job("Hello")]))
+        .unwrap();
+    assert_eq!(names(&collect(&mut run).await), [("completed", 1)].into());
+    for (prompt, changed) in [("Hello", false), ("Hello, edited", true)] {
+        let mut run = runner(&sim)
+            .journal(&journal)
+            .run(futures_util::stream::iter(vec![job(prompt)]))
+            .unwrap();
+        let outcomes = collect(&mut run).await;
+        match &outcomes[0].result {
+            heygen_api::batch::JobResult::AlreadyFinished {
+                request_changed, ..
+            } => assert_eq!(*request_changed, changed, "{prompt}"),
+            other => panic!("{other}"),
+        }
+        assert_eq!(
+            outcomes[0].result.to_string().contains("changed since"),
+            changed
+        );
+    }
+    assert_eq!(sim.session_count(), 1);
+    sim.shutdown().await;
+}

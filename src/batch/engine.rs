@@ -365,9 +365,14 @@ impl Engine {
                         self.fetch_detail(&key, video_id.clone(), work);
                     }
                     _ => {
+                        let request_changed = record
+                            .request_hash
+                            .as_ref()
+                            .is_some_and(|sent| *sent != job.request_hash());
                         let result = JobResult::AlreadyFinished {
                             state: *state,
                             reason: reason.clone(),
+                            request_changed,
                         };
                         self.report(key, result).await;
                     }
@@ -408,6 +413,7 @@ impl Engine {
             kind: job.request.kind(),
             idempotency_key: idempotency_key.clone(),
             at: crate::webhook::now_unix(),
+            request: Some(job.request_hash()),
         });
         match recorded {
             Ok(()) => self.send_create(key, job, idempotency_key, work),

@@ -69,6 +69,9 @@ pub(crate) enum Record {
         idempotency_key: String,
         /// When the create was first sent (Unix seconds): HeyGen replays a key for 24 hours.
         at: u64,
+        /// A hash of the request, to notice a job whose request changed under its key.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        request: Option<String>,
     },
     /// The create's answer.
     Created {
@@ -112,6 +115,8 @@ pub struct JobRecord {
     pub idempotency_key: Option<String>,
     /// When its create was first sent (Unix seconds).
     pub create_sent_at: Option<u64>,
+    /// A hash of the request that was sent.
+    pub request_hash: Option<String>,
     /// Its session (Video Agent jobs).
     pub session_id: Option<String>,
     /// Its video, once known.
@@ -127,6 +132,7 @@ impl JobRecord {
                 kind,
                 idempotency_key,
                 at,
+                request,
                 ..
             } => {
                 if self.idempotency_key.as_deref() != Some(idempotency_key.as_str()) {
@@ -137,6 +143,9 @@ impl JobRecord {
                 self.kind = Some(kind);
                 self.idempotency_key = Some(idempotency_key);
                 self.create_sent_at.get_or_insert(at);
+                if request.is_some() {
+                    self.request_hash = request;
+                }
             }
             Record::Created {
                 session_id,
@@ -338,6 +347,7 @@ mod tests {
             kind: JobKind::Video,
             idempotency_key: format!("idem-{key}"),
             at: 1,
+            request: None,
         }
     }
 
@@ -430,6 +440,7 @@ mod tests {
             kind: JobKind::Video,
             idempotency_key: "second".into(),
             at: 5,
+            request: None,
         });
         assert_eq!(job.finished, None);
         assert_eq!(job.idempotency_key.as_deref(), Some("second"));

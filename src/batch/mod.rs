@@ -178,10 +178,15 @@ impl Job {
         &self.request
     }
 
+    /// A hash of the request (16 hex digits).
+    fn request_hash(&self) -> String {
+        let digest = Sha256::digest(self.request.to_json().to_string().as_bytes());
+        hex::encode(digest)[..16].to_string()
+    }
+
     /// The default key's stem: `auto-` and a hash of the request.
     fn auto_key(&self) -> String {
-        let digest = Sha256::digest(self.request.to_json().to_string().as_bytes());
-        format!("auto-{}", &hex::encode(digest)[..16])
+        format!("auto-{}", self.request_hash())
     }
 
     fn validate(&self) -> std::result::Result<(), crate::InvalidRequest> {
@@ -258,6 +263,9 @@ pub enum JobResult {
         state: FinalState,
         /// Why, for failures, as journaled.
         reason: Option<String>,
+        /// The job's request is not the one that was sent under its key: it was edited
+        /// since. Give it a new key to make it.
+        request_changed: bool,
     },
 }
 
@@ -311,6 +319,7 @@ impl JobResult {
             JobResult::AlreadyFinished {
                 state,
                 reason: Some(reason),
+                ..
             } if *state != FinalState::Completed => {
                 Some(format!("{} before: {reason}", state.as_str()))
             }
@@ -354,12 +363,22 @@ impl fmt::Display for JobResult {
                 "timed out (last status: {})",
                 last_status.as_deref().unwrap_or("none")
             ),
-            JobResult::AlreadyFinished { state, reason } => {
+            JobResult::AlreadyFinished {
+                state,
+                reason,
+                request_changed,
+            } => {
                 write!(f, "already finished ({})", state.as_str())?;
-                match reason {
-                    Some(reason) => write!(f, ": {reason}"),
-                    None => Ok(()),
+                if let Some(reason) = reason {
+                    write!(f, ": {reason}")?;
                 }
+                if *request_changed {
+                    write!(
+                        f,
+                        "; its request has changed since (give it a new key to make it)"
+                    )?;
+                }
+                Ok(())
             }
             other => write!(
                 f,
@@ -728,6 +747,7 @@ pub fn journal_sample_jobs(path: &std::path::Path, jobs: usize) -> Result<u64> {
                 .as_str()
                 .to_string(),
             at: crate::webhook::now_unix(),
+            request: None,
         })?;
         journal.append(&journal::Record::Created {
             key: key.clone(),

@@ -334,8 +334,13 @@ fn outcome_json(outcome: &JobOutcome) -> Value {
         JobResult::SessionFailed { session_id, .. } | JobResult::NeedsInput { session_id } => {
             value["session_id"] = json!(session_id);
         }
-        JobResult::AlreadyFinished { state, .. } => {
+        JobResult::AlreadyFinished {
+            state,
+            request_changed,
+            ..
+        } => {
             value["finished_as"] = json!(state.as_str());
+            value["request_changed"] = json!(request_changed);
         }
         JobResult::TimedOut {
             session_id,
