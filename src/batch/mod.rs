@@ -747,7 +747,7 @@ pub fn journal_sample_jobs(path: &std::path::Path, jobs: usize) -> Result<u64> {
                 .as_str()
                 .to_string(),
             at: crate::webhook::now_unix(),
-            request: None,
+            request: Some(format!("{i:016x}")),
         })?;
         journal.append(&journal::Record::Created {
             key: key.clone(),
