@@ -571,6 +571,14 @@ impl Attempt {
     }
 }
 
+/// The error of reading the local file `path`, for `map_err`.
+pub(crate) fn reading(path: &std::path::Path) -> impl Fn(std::io::Error) -> Error + Copy + '_ {
+    move |source| Error::Io {
+        context: format!("reading {}", path.display()),
+        source,
+    }
+}
+
 /// A success whose envelope has no `data`: nothing to return.
 pub(crate) fn missing_data(operation: &'static str) -> Error {
     unexpected_answer(operation, "the response has no `data` member")

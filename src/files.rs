@@ -47,10 +47,7 @@ impl FileInput {
     /// direct-upload flow at that size) and references the asset.
     pub async fn from_path(path: impl AsRef<Path>) -> Result<Self, Error> {
         let path = path.as_ref();
-        let io = |source| Error::Io {
-            context: format!("reading {}", path.display()),
-            source,
-        };
+        let io = crate::error::reading(path);
         let size = tokio::fs::metadata(path).await.map_err(io)?.len();
         if size > UPLOAD_LIMIT_BYTES {
             return Err(Error::InvalidRequest(InvalidRequest {

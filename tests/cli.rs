@@ -770,47 +770,89 @@ fn job_lines(count: usize) -> String {
         .join("\n")
 }
 
+/// A jobs file and the journal beside it, in a folder of their own.
+struct BatchFiles {
+    _dir: tempfile::TempDir,
+    jobs: std::path::PathBuf,
+    journal: std::path::PathBuf,
+}
+
+impl BatchFiles {
+    fn new(lines: &str) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let jobs = dir.path().join("jobs.jsonl");
+        std::fs::write(&jobs, lines).unwrap();
+        let journal = dir.path().join("run.journal");
+        BatchFiles {
+            _dir: dir,
+            jobs,
+            journal,
+        }
+    }
+
+    /// `batch run JOBS --journal JOURNAL`, then `extra`.
+    fn run_args<'a>(&'a self, extra: &[&'a str]) -> Vec<&'a str> {
+        let mut args = vec![
+            "batch",
+            "run",
+            self.jobs.to_str().unwrap(),
+            "--journal",
+            self.journal.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        args
+    }
+
+    /// Waits until the journal holds `count` records of `event`.
+    fn wait_for(&self, event: &str, count: usize) {
+        let started = std::time::Instant::now();
+        let needle = format!("\"{event}\"");
+        loop {
+            let text = std::fs::read_to_string(&self.journal).unwrap_or_default();
+            if text.matches(&needle).count() >= count {
+                return;
+            }
+            assert!(
+                started.elapsed().as_secs() < 60,
+                "no {event} record: {text}"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+    }
+}
+
+/// `heygen` in the background against `base`, its stdout dropped.
+fn spawn_heygen(base: &str, key: &str, args: &[&str], stderr: Stdio) -> std::process::Child {
+    Command::new(env!("CARGO_BIN_EXE_heygen"))
+        .args(args)
+        .env("HEYGEN_BASE_URL", base)
+        .env("HEYGEN_API_KEY", key)
+        .stdout(Stdio::null())
+        .stderr(stderr)
+        .spawn()
+        .unwrap()
+}
+
 #[test]
 fn a_killed_batch_run_resumes_and_creates_nothing_twice() {
     let (base, mut simulator) = simulate_process("60");
-    let dir = tempfile::tempdir().unwrap();
-    let jobs = dir.path().join("jobs.jsonl");
-    std::fs::write(&jobs, job_lines(30)).unwrap();
-    let journal = dir.path().join("run.journal");
-    let args = [
-        "batch",
-        "run",
-        jobs.to_str().unwrap(),
-        "--journal",
-        journal.to_str().unwrap(),
+    let files = BatchFiles::new(&job_lines(30));
+    let journal = &files.journal;
+    let args = files.run_args(&[
         "--poll-interval",
         "20ms",
         "--max-poll-interval",
         "100ms",
         "--json",
-    ];
-    let mut first = Command::new(env!("CARGO_BIN_EXE_heygen"))
-        .args(args)
-        .env("HEYGEN_BASE_URL", &base)
-        .env("HEYGEN_API_KEY", heygen_api::simulator::DEFAULT_API_KEY)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    ]);
+    let key = heygen_api::simulator::DEFAULT_API_KEY;
+    let mut first = spawn_heygen(&base, key, &args, Stdio::null());
     // Kill it (SIGKILL) once the first job has ended: 10 at a time, 30 in all, so most are
     // in flight or not started.
-    let started = std::time::Instant::now();
-    loop {
-        let text = std::fs::read_to_string(&journal).unwrap_or_default();
-        if text.contains("\"finished\"") {
-            break;
-        }
-        assert!(started.elapsed().as_secs() < 60, "no job ended: {text}");
-        std::thread::sleep(std::time::Duration::from_millis(5));
-    }
+    files.wait_for("finished", 1);
     first.kill().unwrap();
     first.wait().unwrap();
-    let killed = std::fs::read_to_string(&journal).unwrap();
+    let killed = std::fs::read_to_string(journal).unwrap();
     assert!(
         killed.matches("\"finished\"").count() < 30,
         "the run was not cut short"
@@ -860,11 +902,8 @@ fn a_killed_batch_run_resumes_and_creates_nothing_twice() {
 #[test]
 fn bad_job_lines_fail_alone_with_their_line_numbers() {
     let sim = Sim::start(fast());
-    let dir = tempfile::tempdir().unwrap();
-    let jobs = dir.path().join("jobs.jsonl");
-    std::fs::write(
-        &jobs,
-        [
+    let files = BatchFiles::new(
+        &[
             r#"{"key": "a", "prompt": "First"}"#,
             r#"{"key": "b", "prompt": "#,
             "",
@@ -872,20 +911,10 @@ fn bad_job_lines_fail_alone_with_their_line_numbers() {
             r#"{"key": "d", "prompt": "Last"}"#,
         ]
         .join("\n"),
-    )
-    .unwrap();
-    let journal = dir.path().join("run.journal");
-    let output = sim.heygen(&[
-        "batch",
-        "run",
-        jobs.to_str().unwrap(),
-        "--journal",
-        journal.to_str().unwrap(),
-        "--poll-interval",
-        "10ms",
-        "--max-poll-interval",
-        "50ms",
-    ]);
+    );
+    let journal = &files.journal;
+    let output =
+        sim.heygen(&files.run_args(&["--poll-interval", "10ms", "--max-poll-interval", "50ms"]));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(3), "{stderr}");
     assert!(stderr.contains("line 2: is not JSON"), "{stderr}");
@@ -908,21 +937,8 @@ fn bad_job_lines_fail_alone_with_their_line_numbers() {
 fn a_batch_deadline_exits_4_and_webhook_deliveries_end_jobs() {
     // Renders that never end within the deadline.
     let sim = Sim::start(fast().render_seconds(1e9));
-    let dir = tempfile::tempdir().unwrap();
-    let jobs = dir.path().join("jobs.jsonl");
-    std::fs::write(&jobs, job_lines(2)).unwrap();
-    let journal = dir.path().join("slow.journal");
-    let output = sim.heygen(&[
-        "--timeout",
-        "300ms",
-        "batch",
-        "run",
-        jobs.to_str().unwrap(),
-        "--journal",
-        journal.to_str().unwrap(),
-        "--poll-interval",
-        "10ms",
-    ]);
+    let files = BatchFiles::new(&job_lines(2));
+    let output = sim.heygen(&files.run_args(&["--timeout", "300ms", "--poll-interval", "10ms"]));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(4), "{stderr}");
     assert!(stderr.contains("timed out"), "{stderr}");
@@ -945,24 +961,17 @@ fn batch_runs_take_webhook_deliveries() {
         &format!(r#"{{"url": "http://127.0.0.1:{port}/hooks"}}"#),
     ]));
     let secret = endpoint["secret"].as_str().unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let jobs = dir.path().join("jobs.jsonl");
-    std::fs::write(&jobs, job_lines(3)).unwrap();
-    let journal = dir.path().join("hooks.journal");
-    let output = sim.heygen(&[
+    let files = BatchFiles::new(&job_lines(3));
+    let listen = format!("127.0.0.1:{port}");
+    let output = sim.heygen(&files.run_args(&[
         "--json",
-        "batch",
-        "run",
-        jobs.to_str().unwrap(),
-        "--journal",
-        journal.to_str().unwrap(),
         "--webhook-listen",
-        &format!("127.0.0.1:{port}"),
+        &listen,
         "--webhook-secret",
         secret,
         "--safety-net",
         "1h",
-    ]);
+    ]));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(0), "{stderr}");
     // No polls: the summary line counts them.
@@ -973,34 +982,14 @@ fn batch_runs_take_webhook_deliveries() {
 #[test]
 fn an_interrupted_batch_run_says_how_to_resume() {
     let sim = Sim::start(fast().render_seconds(1e9));
-    let dir = tempfile::tempdir().unwrap();
-    let jobs = dir.path().join("jobs.jsonl");
-    std::fs::write(&jobs, job_lines(3)).unwrap();
-    let journal = dir.path().join("run.journal");
-    let child = Command::new(env!("CARGO_BIN_EXE_heygen"))
-        .args([
-            "batch",
-            "run",
-            jobs.to_str().unwrap(),
-            "--journal",
-            journal.to_str().unwrap(),
-        ])
-        .env("HEYGEN_BASE_URL", sim.sim().base_url())
-        .env("HEYGEN_API_KEY", sim.sim().api_key())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let started = std::time::Instant::now();
-    while std::fs::read_to_string(&journal)
-        .unwrap_or_default()
-        .matches("\"created\"")
-        .count()
-        < 3
-    {
-        assert!(started.elapsed().as_secs() < 30, "no job was created");
-        std::thread::sleep(std::time::Duration::from_millis(10));
-    }
+    let files = BatchFiles::new(&job_lines(3));
+    let child = spawn_heygen(
+        &sim.sim().base_url(),
+        sim.sim().api_key(),
+        &files.run_args(&[]),
+        Stdio::piped(),
+    );
+    files.wait_for("created", 3);
     let status = Command::new("kill")
         .args(["-INT", &child.id().to_string()])
         .status()

@@ -37,10 +37,7 @@ impl<'a> Assets<'a> {
         let path = path.as_ref();
         let size = tokio::fs::metadata(path)
             .await
-            .map_err(|source| Error::Io {
-                context: format!("reading {}", path.display()),
-                source,
-            })?
+            .map_err(crate::error::reading(path))?
             .len();
         if size <= INLINE_THRESHOLD_BYTES {
             FileInput::from_path(path).await
@@ -138,10 +135,7 @@ impl<'a> UploadAsset<'a> {
         let options = self.options.into_call()?;
         match self.source {
             Source::Path(path) => {
-                let io = |source| Error::Io {
-                    context: format!("reading {}", path.display()),
-                    source,
-                };
+                let io = crate::error::reading(&path);
                 let size = tokio::fs::metadata(&path).await.map_err(io)?.len();
                 if size > UPLOAD_LIMIT_BYTES {
                     // Over the multipart limit: the direct-upload flow, as one call.

@@ -147,10 +147,7 @@ async fn put(
         async move {
             let file = tokio::fs::File::open(path)
                 .await
-                .map_err(|source| Error::Io {
-                    context: format!("reading {}", path.display()),
-                    source,
-                })?;
+                .map_err(crate::error::reading(path))?;
             let response = http
                 .put(target.upload_url.as_str())
                 .headers(headers)
@@ -370,10 +367,7 @@ fn error_chain(error: &Error) -> String {
 
 /// Reads a file's size, checksum and type; an empty file is refused.
 async fn read_local(path: &Path) -> Result<LocalFile> {
-    let io = |source| Error::Io {
-        context: format!("reading {}", path.display()),
-        source,
-    };
+    let io = crate::error::reading(path);
     let size = tokio::fs::metadata(path).await.map_err(io)?.len();
     if size == 0 {
         return Err(Error::invalid(
