@@ -328,10 +328,12 @@ impl Engine {
 
     /// A new job from the input.
     async fn take(&mut self, job: Job, work: &mut Work) {
+        // Hashed once: it names an unnamed job and is journaled with the create.
+        let request_hash = job.request_hash();
         let key = match job.caller_key() {
             Some(key) => key.to_string(),
             None => {
-                let stem = job.auto_key();
+                let stem = format!("auto-{request_hash}");
                 let seen = self.occurrences.entry(stem.clone()).or_insert(0);
                 *seen += 1;
                 match *seen {
@@ -368,7 +370,7 @@ impl Engine {
                         let request_changed = record
                             .request_hash
                             .as_ref()
-                            .is_some_and(|sent| *sent != job.request_hash());
+                            .is_some_and(|sent| *sent != request_hash);
                         let result = JobResult::AlreadyFinished {
                             state: *state,
                             reason: reason.clone(),
@@ -413,7 +415,7 @@ impl Engine {
             kind: job.request.kind(),
             idempotency_key: idempotency_key.clone(),
             at: crate::webhook::now_unix(),
-            request: Some(job.request_hash()),
+            request: Some(request_hash),
         });
         match recorded {
             Ok(()) => self.send_create(key, job, idempotency_key, work),

@@ -184,11 +184,6 @@ impl Job {
         hex::encode(digest)[..16].to_string()
     }
 
-    /// The default key's stem: `auto-` and a hash of the request.
-    fn auto_key(&self) -> String {
-        format!("auto-{}", self.request_hash())
-    }
-
     fn validate(&self) -> std::result::Result<(), crate::InvalidRequest> {
         match &self.request {
             JobRequest::VideoAgent(request) => request.validate(),
