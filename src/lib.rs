@@ -12,6 +12,7 @@ mod error;
 pub mod files;
 mod hooks;
 mod invalid;
+mod lifecycle;
 mod open_enum;
 pub mod operations;
 mod outcome;

@@ -1,5 +1,9 @@
 //! Waiting for a video: poll until it is done, failed, needs input, or the deadline passes.
 //!
+//! The waiter does the requests and keeps the time; what each answer means (follow the
+//! session's video, list a vanished session's videos, end) is decided by the job's
+//! lifecycle (`crate::lifecycle`), which the batch runner drives too.
+//!
 //! HeyGen documents two phases: poll the session until it has a `video_id`, then poll the video
 //! until it is `completed` or `failed`. The session is not polled again once the video is known
 //! (sessions have been seen answering 404 while their video finishes).
@@ -22,6 +26,7 @@ use futures_core::Stream;
 use tokio::time::Instant;
 
 use crate::error::{Error, Result};
+use crate::lifecycle::{End, Lifecycle, Next, Observed, Resource, VIDEO_AGENT, VIDEO_DIRECT};
 pub use crate::outcome::{TimedOut, WaitOutcome};
 use crate::retry::Backoff;
 use crate::types::{SessionStatus, VideoAgentSession, VideoDetail, VideoStatus};
@@ -239,8 +244,7 @@ impl Source for crate::Client {
     }
 }
 
-/// What is being polled: the session until it has a video, then the video. A wait starts in
-/// either phase.
+/// Where a wait starts: a session (which leads to its video), or a video.
 #[derive(Debug, Clone)]
 pub(crate) enum Phase {
     Session(String),
@@ -251,14 +255,18 @@ pub(crate) enum Phase {
 }
 
 impl Phase {
-    /// The session and video ids known in this phase.
-    fn ids(&self) -> (Option<String>, Option<String>) {
+    /// The job's lifecycle, started here.
+    fn lifecycle(&self) -> Lifecycle {
         match self {
-            Phase::Session(id) => (Some(id.clone()), None),
+            Phase::Session(id) => Lifecycle::new(&VIDEO_AGENT, &[Some(id)]),
             Phase::Video {
-                session_id,
+                session_id: Some(session_id),
                 video_id,
-            } => (session_id.clone(), Some(video_id.clone())),
+            } => Lifecycle::new(&VIDEO_AGENT, &[Some(session_id), Some(video_id)]),
+            Phase::Video {
+                session_id: None,
+                video_id,
+            } => Lifecycle::new(&VIDEO_DIRECT, &[Some(video_id)]),
         }
     }
 }
@@ -268,13 +276,22 @@ enum Step {
     Done(WaitOutcome),
 }
 
+/// What one poll brought back, beside the lifecycle's verdict.
+#[derive(Default)]
+struct Seen {
+    session: Option<VideoAgentSession>,
+    video: Option<VideoDetail>,
+    error: Option<Error>,
+}
+
+/// Drives a job's [`Lifecycle`] with single requests: the session, then its video.
 struct Waiter<S> {
     source: S,
     options: WaitOptions,
-    phase: Phase,
+    life: Lifecycle,
     started: Instant,
     deadline: Instant,
-    /// Polls made in the current phase, for the schedule.
+    /// Polls made in the current stage, for the schedule.
     phase_polls: u32,
     polls: u32,
     last_status: Option<PolledStatus>,
@@ -291,7 +308,7 @@ impl<S: Source> Waiter<S> {
             deadline: started + options.deadline,
             phase_polls: 0,
             options,
-            phase: start,
+            life: start.lifecycle(),
             started,
             polls: 0,
             last_status: None,
@@ -300,11 +317,18 @@ impl<S: Source> Waiter<S> {
         }
     }
 
+    fn session_id(&self) -> Option<String> {
+        self.life.id_of(Resource::Session).map(str::to_string)
+    }
+
+    fn video_id(&self) -> Option<String> {
+        self.life.id_of(Resource::Video).map(str::to_string)
+    }
+
     fn timed_out(&self) -> WaitOutcome {
-        let (session_id, video_id) = self.phase.ids();
         WaitOutcome::TimedOut(TimedOut {
-            session_id,
-            video_id,
+            session_id: self.session_id(),
+            video_id: self.video_id(),
             last_status: self.last_status.as_ref().map(|s| s.as_str().to_string()),
             elapsed: self.started.elapsed(),
             polls: self.polls,
@@ -336,146 +360,156 @@ impl<S: Source> Waiter<S> {
         self.phase_polls += 1;
     }
 
+    /// What a failed request means to the lifecycle.
+    fn failed(error: &Error) -> Observed<'static> {
+        if error.is_retryable() {
+            Observed::PollFailed { retryable: true }
+        } else if error.status() == Some(reqwest::StatusCode::NOT_FOUND) {
+            Observed::NotFound
+        } else {
+            Observed::PollFailed { retryable: false }
+        }
+    }
+
     async fn step(&mut self) -> Result<Step> {
         if let Some(outcome) = self.sleep().await {
             return Ok(Step::Done(outcome));
         }
         self.polls += 1;
         let remaining = self.deadline.saturating_duration_since(Instant::now());
-        match &self.phase {
-            Phase::Session(id) => {
-                let id = id.clone();
+        let id = self.life.id().unwrap_or_default().to_string();
+        let mut seen = Seen::default();
+        let (phase, next, event) = match self.life.stage().resource {
+            Resource::Session => {
                 let polled = tokio::time::timeout(remaining, self.source.session(&id)).await;
-                let session = match polled {
+                match polled {
                     Err(_elapsed) => return Ok(Step::Done(self.timed_out())),
-                    Ok(Err(e)) if e.is_retryable() => {
-                        return Ok(self.failed_poll(WaitPhase::Session, e))
+                    Ok(Ok(session)) => {
+                        let next = self.life.observe(Observed::Status {
+                            status: session.status.as_str(),
+                            next: session.video_id.as_deref(),
+                            record: true,
+                        });
+                        let event = self.event(
+                            WaitPhase::Session,
+                            Some(PolledStatus::Session(session.status.clone())),
+                            Some(i64::from(session.progress)),
+                        );
+                        seen.session = Some(session);
+                        (WaitPhase::Session, next, event)
                     }
-                    Ok(Err(e)) if e.status() == Some(reqwest::StatusCode::NOT_FOUND) => {
-                        // Sessions have been seen answering 404 as soon as their video exists:
-                        // ask for the session's videos before giving up.
-                        return self.video_of_vanished_session(id, remaining, e).await;
-                    }
-                    Ok(Err(e)) => return Err(e),
-                    Ok(Ok(session)) => session,
-                };
-                let mut event = self.event(
-                    WaitPhase::Session,
-                    Some(PolledStatus::Session(session.status.clone())),
-                    Some(i64::from(session.progress)),
-                );
-                let known_video = session.video_id.clone().filter(|v| !v.is_empty());
-                if session.status == SessionStatus::Failed {
-                    if let Some(video_id) = known_video {
-                        // The render failed: the video has the failure details.
-                        self.follow_video(id, video_id);
-                        return Ok(Step::Event(event));
-                    }
-                    return Ok(Step::Done(WaitOutcome::SessionFailed {
-                        session: Box::new(session),
-                    }));
-                }
-                if session.status.needs_input() {
-                    return Ok(Step::Done(WaitOutcome::NeedsInput {
-                        session: Box::new(session),
-                    }));
-                }
-                let mut video_id = session.video_id.clone().filter(|v| !v.is_empty());
-                if video_id.is_none() && session.status == SessionStatus::Completed {
-                    // Completed without a video id: ask the session for its videos.
-                    if let Ok(Ok(videos)) =
-                        tokio::time::timeout(remaining, self.source.session_videos(&id)).await
-                    {
-                        video_id = videos.into_iter().next().map(|v| v.id);
-                    }
-                }
-                event.video_id.clone_from(&video_id);
-                match video_id {
-                    Some(video_id) => self.follow_video(id, video_id),
-                    None => self.schedule(),
-                }
-                Ok(Step::Event(event))
-            }
-            Phase::Video {
-                session_id,
-                video_id,
-            } => {
-                let (session_id, video_id) = (session_id.clone(), video_id.clone());
-                let polled = tokio::time::timeout(remaining, self.source.video(&video_id)).await;
-                let video = match polled {
-                    Err(_elapsed) => return Ok(Step::Done(self.timed_out())),
-                    Ok(Err(e)) if e.is_retryable() => {
-                        return Ok(self.failed_poll(WaitPhase::Video, e))
-                    }
-                    Ok(Err(e)) => return Err(e),
-                    Ok(Ok(video)) => video,
-                };
-                let event = self.event(
-                    WaitPhase::Video,
-                    Some(PolledStatus::Video(video.status.clone())),
-                    None,
-                );
-                match video.status {
-                    VideoStatus::Completed => Ok(Step::Done(WaitOutcome::Completed {
-                        session_id,
-                        video: Box::new(video),
-                    })),
-                    VideoStatus::Failed => Ok(Step::Done(WaitOutcome::VideoFailed {
-                        session_id,
-                        video: Box::new(video),
-                    })),
-                    _ => {
-                        self.schedule();
-                        Ok(Step::Event(event))
-                    }
+                    Ok(Err(error)) => self.poll_error(WaitPhase::Session, error, &mut seen),
                 }
             }
-        }
+            Resource::Video | Resource::BatchItem => {
+                let polled = tokio::time::timeout(remaining, self.source.video(&id)).await;
+                match polled {
+                    Err(_elapsed) => return Ok(Step::Done(self.timed_out())),
+                    Ok(Ok(video)) => {
+                        let next = self.life.observe(Observed::Status {
+                            status: video.status.as_str(),
+                            next: None,
+                            record: true,
+                        });
+                        let event = self.event(
+                            WaitPhase::Video,
+                            Some(PolledStatus::Video(video.status.clone())),
+                            None,
+                        );
+                        seen.video = Some(video);
+                        (WaitPhase::Video, next, event)
+                    }
+                    Ok(Err(error)) => self.poll_error(WaitPhase::Video, error, &mut seen),
+                }
+            }
+        };
+        self.act(phase, next, event, seen, id, remaining).await
     }
 
-    async fn video_of_vanished_session(
+    /// A poll that failed, told to the lifecycle.
+    fn poll_error(
         &mut self,
+        phase: WaitPhase,
+        error: Error,
+        seen: &mut Seen,
+    ) -> (WaitPhase, Next, WaitEvent) {
+        let next = self.life.observe(Self::failed(&error));
+        seen.error = Some(error);
+        (phase, next, self.event(phase, None, None))
+    }
+
+    /// Does what the lifecycle said.
+    async fn act(
+        &mut self,
+        phase: WaitPhase,
+        mut next: Next,
+        mut event: WaitEvent,
+        mut seen: Seen,
         id: String,
         remaining: Duration,
-        error: Error,
     ) -> Result<Step> {
-        let videos = tokio::time::timeout(remaining, self.source.session_videos(&id)).await;
-        let Ok(Ok(videos)) = videos else {
-            return Err(error);
-        };
-        let Some(video_id) = videos.into_iter().next().map(|v| v.id) else {
-            return Err(error);
-        };
-        tracing::debug!(
-            session_id = id.as_str(),
-            video_id = video_id.as_str(),
-            "session answered 404; following its video"
-        );
-        let mut event = self.event(WaitPhase::Session, None, None);
-        event.video_id = Some(video_id.clone());
-        event.error = Some(Arc::new(error));
-        self.follow_video(id, video_id);
-        Ok(Step::Event(event))
-    }
-
-    /// Switches from the session to its video, polled right away on a fresh schedule.
-    fn follow_video(&mut self, session_id: String, video_id: String) {
-        self.phase = Phase::Video {
-            session_id: Some(session_id),
-            video_id,
-        };
-        self.next_poll = None;
-        self.phase_polls = 0;
-        self.final_poll_done = false;
-    }
-
-    fn failed_poll(&mut self, phase: WaitPhase, error: Error) -> Step {
-        tracing::debug!(error = %error, "poll failed; waiting goes on");
-        let mut event = self.event(phase, None, None);
-        event.changed = false;
-        event.error = Some(Arc::new(error));
-        self.schedule();
-        Step::Event(event)
+        if next == Next::List {
+            // Ask the session for its videos (it answered 404, or ended without naming one).
+            let listed = tokio::time::timeout(remaining, self.source.session_videos(&id)).await;
+            let first = match listed {
+                Ok(Ok(videos)) => videos.into_iter().next().map(|v| v.id),
+                _ => None,
+            };
+            next = self.life.observe(Observed::Listed(first.as_deref()));
+            if next == Next::Advance {
+                tracing::debug!(
+                    session_id = id.as_str(),
+                    video_id = first.as_deref().unwrap_or_default(),
+                    "following the session's video"
+                );
+            }
+        }
+        match next {
+            Next::Poll => {
+                if let Some(error) = seen.error {
+                    tracing::debug!(error = %error, "poll failed; waiting goes on");
+                    event.changed = false;
+                    event.error = Some(Arc::new(error));
+                }
+                self.schedule();
+                Ok(Step::Event(event))
+            }
+            Next::Advance | Next::Fetch => {
+                // The next stage is polled right away, on a fresh schedule.
+                event.video_id = self.video_id();
+                event.error = seen.error.map(Arc::new);
+                self.next_poll = None;
+                self.phase_polls = 0;
+                self.final_poll_done = false;
+                Ok(Step::Event(event))
+            }
+            Next::List => Err(Error::invalid("wait", "asked to list twice")),
+            Next::Done(end) => {
+                let session_id = self.session_id();
+                let outcome = match (end, seen.session.take(), seen.video.take()) {
+                    (End::Succeeded, _, Some(video)) => WaitOutcome::Completed {
+                        session_id,
+                        video: Box::new(video),
+                    },
+                    (End::Failed, _, Some(video)) => WaitOutcome::VideoFailed {
+                        session_id,
+                        video: Box::new(video),
+                    },
+                    (End::Failed, Some(session), _) => WaitOutcome::SessionFailed {
+                        session: Box::new(session),
+                    },
+                    (End::NeedsInput, Some(session), _) => WaitOutcome::NeedsInput {
+                        session: Box::new(session),
+                    },
+                    _ => {
+                        return Err(seen.error.unwrap_or_else(|| {
+                            Error::invalid("wait", format!("ended in the {phase:?} phase"))
+                        }))
+                    }
+                };
+                Ok(Step::Done(outcome))
+            }
+        }
     }
 
     fn event(
@@ -488,11 +522,10 @@ impl<S: Source> Waiter<S> {
         if status.is_some() {
             self.last_status.clone_from(&status);
         }
-        let (session_id, video_id) = self.phase.ids();
         WaitEvent {
             phase,
-            session_id,
-            video_id,
+            session_id: self.session_id(),
+            video_id: self.video_id(),
             status,
             changed,
             progress,

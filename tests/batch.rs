@@ -724,3 +724,111 @@ async fn a_finished_job_whose_request_changed_says_so() {
     assert_eq!(sim.session_count(), 1);
     sim.shutdown().await;
 }
+
+/// The three cases where the runner once disagreed with the single wait: it now drives the
+/// same lifecycle, so each ends as a wait ends.
+#[tokio::test]
+async fn sessions_that_vanish_end_unnamed_or_fail_with_a_video_end_as_a_wait_does() {
+    use httpmock::MockServer;
+    let server = MockServer::start_async().await;
+    for (prompt, session_id, video_id) in [
+        ("vanishes", "s_gone", "v_gone"),
+        ("unnamed", "s_unnamed", "v_unnamed"),
+        ("render fails", "s_fail", "v_fail"),
+    ] {
+        server
+            .mock_async(|when, then| {
+                when.method("POST")
+                    .path("/v3/video-agents")
+                    .body_includes(prompt);
+                then.status(200).json_body(json!({"data": {
+                    "session_id": session_id, "status": "thinking", "created_at": 1}}));
+            })
+            .await;
+        server
+            .mock_async(|when, then| {
+                when.method("GET")
+                    .path(format!("/v3/video-agents/{session_id}/videos"));
+                then.status(200)
+                    .json_body(json!({"data": [{"id": video_id, "status": "processing"}],
+                    "has_more": false}));
+            })
+            .await;
+    }
+    // A session that answers 404: its video is found through the session's videos.
+    server
+        .mock_async(|when, then| {
+            when.method("GET").path("/v3/video-agents/s_gone");
+            then.status(404).json_body(json!({"error": {
+                "code": "not_found", "message": "No such session."}}));
+        })
+        .await;
+    // Completed without naming its video.
+    server
+        .mock_async(|when, then| {
+            when.method("GET").path("/v3/video-agents/s_unnamed");
+            then.status(200).json_body(json!({"data": {
+                "session_id": "s_unnamed", "status": "completed", "created_at": 1, "progress": 100}}));
+        })
+        .await;
+    // Failed, with a video that has the failure's details.
+    server
+        .mock_async(|when, then| {
+            when.method("GET").path("/v3/video-agents/s_fail");
+            then.status(200).json_body(json!({"data": {
+                "session_id": "s_fail", "status": "failed", "created_at": 1, "progress": 100,
+                "video_id": "v_fail", "messages": []}}));
+        })
+        .await;
+    server
+        .mock_async(|when, then| {
+            when.method("GET").path("/v3/videos/statuses");
+            then.status(200).json_body(json!({"data": [
+                {"video_id": "v_gone", "status": "completed"},
+                {"video_id": "v_unnamed", "status": "completed"},
+                {"video_id": "v_fail", "status": "failed"}]}));
+        })
+        .await;
+    for (video_id, status) in [
+        ("v_gone", "completed"),
+        ("v_unnamed", "completed"),
+        ("v_fail", "failed"),
+    ] {
+        server
+            .mock_async(|when, then| {
+                when.method("GET").path(format!("/v3/videos/{video_id}"));
+                then.status(200).json_body(json!({"data": {
+                    "id": video_id, "status": status,
+                    "video_url": format!("https://files.test/{video_id}.mp4"),
+                    "failure_code": (status == "failed").then_some("rendering_failed"),
+                    "failure_message": (status == "failed").then_some("The avatar timed out.")}}));
+            })
+            .await;
+    }
+    let client = common::client(&server.base_url());
+    let jobs = ["vanishes", "unnamed", "render fails"]
+        .map(|prompt| Job::video_agent(CreateVideoAgentRequest::new(prompt)).key(prompt));
+    let mut run = BatchRunner::new(client)
+        .poll(quick_polls())
+        .measure_credits(false)
+        .deadline(Duration::from_secs(20))
+        .run(futures_util::stream::iter(jobs))
+        .unwrap();
+    let outcomes = collect(&mut run).await;
+    let by_key: std::collections::HashMap<_, _> = outcomes
+        .iter()
+        .map(|o| (o.key.as_str(), &o.result))
+        .collect();
+    assert_eq!(by_key["vanishes"].name(), "completed", "{outcomes:?}");
+    assert_eq!(by_key["unnamed"].name(), "completed", "{outcomes:?}");
+    assert_eq!(
+        by_key["render fails"].name(),
+        "video_failed",
+        "{outcomes:?}"
+    );
+    let reason = by_key["render fails"].reason().unwrap_or_default();
+    assert!(
+        reason.contains("rendering_failed") && reason.contains("The avatar timed out."),
+        "{reason}"
+    );
+}

@@ -21,9 +21,10 @@ use super::{BatchEvent, BatchRunner, EventFn, Job, JobOutcome, JobRequest, JobRe
 use crate::client::{Client, RequestOptions};
 use crate::download::VideoAsset;
 use crate::error::{Error, Result};
+use crate::lifecycle::{End, Lifecycle, Next, Observed, Resource, VIDEO_AGENT, VIDEO_DIRECT};
 use crate::resources::VideoStatuses;
 use crate::retry::Backoff;
-use crate::types::{IdempotencyKey, SessionStatus, VideoAgentSession, VideoDetail, VideoStatus};
+use crate::types::{IdempotencyKey, VideoAgentSession, VideoDetail};
 use crate::webhook::WebhookEvent;
 
 type Work = FuturesUnordered<Pin<Box<dyn std::future::Future<Output = Step> + Send>>>;
@@ -67,6 +68,10 @@ enum Step {
         key: String,
         result: Result<Box<VideoDetail>>,
     },
+    Listed {
+        key: String,
+        result: Result<Option<String>>,
+    },
     Downloaded {
         key: String,
         result: JobResult,
@@ -85,9 +90,19 @@ struct Tracked {
     /// Its video is finished: its record is being fetched (or downloaded). Polls and
     /// deliveries leave it alone from then on.
     fetching: bool,
-    /// Polls in a row that failed for good.
-    failures: u32,
+    /// What its answers mean, and what comes next.
+    life: Lifecycle,
     last_status: Option<String>,
+}
+
+/// What came with an observation, for the outcome it may lead to.
+enum Evidence {
+    None,
+    Session(Box<VideoAgentSession>),
+    Video(Box<VideoDetail>),
+    Error(Arc<Error>),
+    /// A delivery's failure message.
+    Reason(String),
 }
 
 /// A create refused for concurrency, to send again.
@@ -488,6 +503,11 @@ impl Engine {
             video_id: video_id.clone(),
         });
         let next_poll = self.on_grid(after(self.schedule.wait(0)));
+        let life = match &session_id {
+            Some(session) => Lifecycle::new(&VIDEO_AGENT, &[Some(session), video_id.as_deref()]),
+            None => Lifecycle::new(&VIDEO_DIRECT, &[video_id.as_deref()]),
+        }
+        .failure_limit(FAILED_POLLS);
         self.jobs.insert(
             key.to_string(),
             Tracked {
@@ -497,7 +517,7 @@ impl Engine {
                 next_poll,
                 busy: false,
                 fetching: false,
-                failures: 0,
+                life,
                 last_status: None,
             },
         );
@@ -572,7 +592,11 @@ impl Engine {
             }
             Step::Detail { key, result } => {
                 self.requests_out -= 1;
-                self.on_detail(key, result).await;
+                self.on_detail(key, result, work).await;
+            }
+            Step::Listed { key, result } => {
+                self.requests_out -= 1;
+                self.on_listed(key, result, work).await;
             }
             Step::Downloaded { key, result } => {
                 self.downloading -= 1;
@@ -652,15 +676,16 @@ impl Engine {
             if job.busy || job.fetching || job.next_poll > now {
                 continue;
             }
-            if let Some(video_id) = &job.video_id {
-                videos.push(video_id.clone());
+            let Some(id) = job.life.id() else {
+                continue;
+            };
+            if job.life.stage().bulk {
+                videos.push(id.to_string());
                 job.busy = true;
-            } else if let Some(session_id) = &job.session_id {
+            } else if sessions.len() < room {
                 // The others stay due, for the next turn.
-                if sessions.len() < room {
-                    sessions.push((key.clone(), session_id.clone()));
-                    job.busy = true;
-                }
+                sessions.push((key.clone(), id.to_string()));
+                job.busy = true;
             }
         }
         for chunk in videos.chunks(crate::STATUS_IDS_PER_REQUEST) {
@@ -704,9 +729,6 @@ impl Engine {
             job.busy = false;
             job.polls = polls;
             job.next_poll = next_poll;
-            if status.is_some() {
-                job.failures = 0;
-            }
             if status.is_some() && status != job.last_status {
                 job.last_status.clone_from(&status);
                 changed = status;
@@ -720,26 +742,163 @@ impl Engine {
         }
     }
 
-    /// A poll or fetch that failed: a retryable failure is polled again later; one that fails
-    /// for good ends the job after [`FAILED_POLLS`] in a row.
-    async fn poll_failed(&mut self, key: &str, error: &Error) {
+    /// Hands what was seen of a job to its lifecycle, and does what it says. `status` is
+    /// the status seen, if any, for the job's events.
+    async fn observe(
+        &mut self,
+        key: &str,
+        observed: Observed<'_>,
+        evidence: Evidence,
+        work: &mut Work,
+    ) {
         let Some(job) = self.jobs.get_mut(key) else {
             return;
         };
-        job.fetching = false;
-        if error.is_retryable() {
-            tracing::debug!(%error, key, "a poll failed; polling again later");
-            self.poll_later(key, None);
-            return;
+        let status = match observed {
+            Observed::Status { status, .. } => Some(status.to_string()),
+            _ => None,
+        };
+        let next = job.life.observe(observed);
+        // A later stage may have become known: from now on it is what is polled.
+        if let Some(video_id) = job.life.id_of(Resource::Video).map(str::to_string) {
+            self.learn_video(key, &video_id);
         }
-        job.failures += 1;
-        if job.failures < FAILED_POLLS {
-            self.poll_later(key, None);
+        self.act(key, next, status, evidence, work).await;
+    }
+
+    async fn act(
+        &mut self,
+        key: &str,
+        next: Next,
+        status: Option<String>,
+        evidence: Evidence,
+        work: &mut Work,
+    ) {
+        let Some(job) = self.jobs.get_mut(key) else {
             return;
+        };
+        match next {
+            Next::Poll => {
+                job.fetching = false;
+                if let Evidence::Error(error) = &evidence {
+                    tracing::debug!(%error, key, "a poll failed; polling again later");
+                }
+                self.poll_later(key, status);
+            }
+            Next::Advance => {
+                job.fetching = false;
+                job.polls = 0;
+                self.poll_later(key, status);
+            }
+            Next::List => {
+                let session_id = job.session_id.clone().unwrap_or_default();
+                job.busy = true;
+                self.requests_out += 1;
+                self.count(|c| c.session_polls += 1);
+                let client = self.client.clone();
+                let key = key.to_string();
+                work.push(Box::pin(async move {
+                    let result = client
+                        .video_agents()
+                        .videos(session_id)
+                        .await
+                        .map(|page| page.items.into_iter().next().map(|video| video.id));
+                    Step::Listed { key, result }
+                }));
+            }
+            Next::Fetch => match job.life.stage().resource {
+                Resource::Session => {
+                    // The session's record decides: poll it now.
+                    job.next_poll = Instant::now();
+                    job.busy = false;
+                }
+                _ => {
+                    if let Some(video_id) = job.life.id().map(str::to_string) {
+                        self.fetch_detail(key, video_id, work);
+                    }
+                }
+            },
+            Next::Done(end) => {
+                let (session_id, video_id) = (job.session_id.clone(), job.video_id.clone());
+                let result = match (end, evidence) {
+                    (End::Succeeded, Evidence::Video(video)) => {
+                        if self.download_dir.is_some() {
+                            self.downloads
+                                .push_back((key.to_string(), session_id, video));
+                            return;
+                        }
+                        JobResult::Completed {
+                            session_id,
+                            video,
+                            file: None,
+                            download_error: None,
+                        }
+                    }
+                    (End::Failed, Evidence::Video(video)) => {
+                        let reason = [
+                            video.failure_code.as_deref(),
+                            video.failure_message.as_deref(),
+                        ]
+                        .into_iter()
+                        .flatten()
+                        .collect::<Vec<_>>()
+                        .join(": ");
+                        JobResult::VideoFailed {
+                            session_id,
+                            video_id: video.id,
+                            reason: if reason.is_empty() {
+                                "the render failed".into()
+                            } else {
+                                reason
+                            },
+                        }
+                    }
+                    (End::Failed, Evidence::Session(session)) => JobResult::SessionFailed {
+                        reason: crate::WaitOutcome::SessionFailed {
+                            session: session.clone(),
+                        }
+                        .to_string(),
+                        session_id: session.session_id,
+                    },
+                    (End::NeedsInput, _) => JobResult::NeedsInput {
+                        session_id: session_id.unwrap_or_default(),
+                    },
+                    (End::Gone, evidence) => {
+                        let what = match job.life.stage().resource {
+                            Resource::Session => "session",
+                            _ => "video",
+                        };
+                        let mut reason = format!("HeyGen does not know this {what} (deleted?)");
+                        if let Evidence::Error(error) = evidence {
+                            reason = format!("{reason}: {error}");
+                        }
+                        failure(session_id, video_id, reason)
+                    }
+                    (End::PollsFailed, Evidence::Error(error)) => failure(
+                        session_id,
+                        video_id,
+                        format!("polling failed {FAILED_POLLS} times in a row: {error}"),
+                    ),
+                    (_, Evidence::Reason(reason)) => failure(session_id, video_id, reason),
+                    (end, _) => failure(session_id, video_id, format!("the job ended: {end:?}")),
+                };
+                self.finish(key.to_string(), result).await;
+            }
         }
-        let reason = format!("polling failed {FAILED_POLLS} times in a row: {error}");
-        let result = failure(job.session_id.clone(), job.video_id.clone(), reason);
-        self.finish(key.to_string(), result).await;
+    }
+
+    /// A poll or fetch that failed: a temporary failure is polled again later; one that
+    /// fails for good ends the job after [`FAILED_POLLS`] in a row.
+    async fn poll_failed(&mut self, key: &str, error: Arc<Error>, work: &mut Work) {
+        let observed = if error.is_retryable() {
+            Observed::PollFailed { retryable: true }
+        } else if error.status().map(|s| s.as_u16()) == Some(404) {
+            Observed::NotFound
+        } else {
+            Observed::PollFailed { retryable: false }
+        };
+        self.observe(key, observed, Evidence::Error(error), work)
+            .await;
     }
 
     /// Fetches a finished video's record (now, or when there is room), once: a job whose
@@ -774,9 +933,10 @@ impl Engine {
         let statuses = match result {
             Ok(statuses) => statuses,
             Err(error) => {
+                let error = Arc::new(error);
                 for id in &ids {
                     if let Some(key) = self.by_video.get(id).cloned() {
-                        self.poll_failed(&key, &error).await;
+                        self.poll_failed(&key, Arc::clone(&error), work).await;
                     }
                 }
                 return;
@@ -794,35 +954,18 @@ impl Engine {
             if self.jobs.get(&key).is_some_and(|job| job.fetching) {
                 continue; // a delivery got there first
             }
-            match item.status.as_str() {
-                "completed" => self.fetch_detail(&key, video_id, work),
-                "failed" => {
-                    let reason = item
-                        .error
-                        .as_ref()
-                        .and_then(|e| e.get("message").and_then(|m| m.as_str()))
-                        .map_or_else(|| "the render failed".to_string(), str::to_string);
-                    let session_id = self.jobs.get(&key).and_then(|j| j.session_id.clone());
-                    let result = JobResult::VideoFailed {
-                        session_id,
-                        video_id,
-                        reason,
-                    };
-                    self.finish(key, result).await;
-                }
-                other => self.poll_later(&key, Some(other.to_string())),
-            }
+            let observed = Observed::Status {
+                status: item.status.as_str(),
+                next: None,
+                record: false,
+            };
+            self.observe(&key, observed, Evidence::None, work).await;
         }
         for video_id in statuses.not_found {
             if let Some(key) = self.by_video.get(&video_id).cloned() {
                 answered.insert(video_id.clone());
-                let session_id = self.jobs.get(&key).and_then(|j| j.session_id.clone());
-                let result = JobResult::VideoFailed {
-                    session_id,
-                    video_id,
-                    reason: "HeyGen does not know this video (deleted?)".into(),
-                };
-                self.finish(key, result).await;
+                self.observe(&key, Observed::NotFound, Evidence::None, work)
+                    .await;
             }
         }
         for id in ids.iter().filter(|id| !answered.contains(*id)) {
@@ -841,52 +984,36 @@ impl Engine {
         if self.jobs.get(&key).is_none_or(|job| job.fetching) {
             return;
         }
-        let session = match result {
-            Ok(session) => session,
-            Err(error) if error.status().map(|s| s.as_u16()) == Some(404) => {
-                let session_id = self
-                    .jobs
-                    .get(&key)
-                    .and_then(|j| j.session_id.clone())
-                    .unwrap_or_default();
-                let result = JobResult::SessionFailed {
-                    session_id,
-                    reason: error.to_string(),
+        match result {
+            Ok(session) => {
+                let status = session.status.as_str().to_string();
+                let video_id = session.video_id.clone();
+                let observed = Observed::Status {
+                    status: &status,
+                    next: video_id.as_deref(),
+                    record: true,
                 };
-                self.finish(key, result).await;
-                return;
+                self.observe(&key, observed, Evidence::Session(session), work)
+                    .await;
             }
-            Err(error) => {
-                self.poll_failed(&key, &error).await;
-                return;
-            }
-        };
-        let video_id = session.video_id.clone().filter(|v| !v.is_empty());
-        if session.status == SessionStatus::Failed {
-            let reason = crate::WaitOutcome::SessionFailed {
-                session: session.clone(),
-            }
-            .to_string();
-            let result = JobResult::SessionFailed {
-                session_id: session.session_id,
-                reason,
-            };
-            self.finish(key, result).await;
-        } else if session.status.needs_input() {
-            let result = JobResult::NeedsInput {
-                session_id: session.session_id,
-            };
-            self.finish(key, result).await;
-        } else if let Some(video_id) = video_id {
-            self.learn_video(&key, &video_id);
-            if session.status == SessionStatus::Completed {
-                self.fetch_detail(&key, video_id, work);
-            } else {
-                self.poll_later(&key, Some(session.status.as_str().to_string()));
-            }
-        } else {
-            self.poll_later(&key, Some(session.status.as_str().to_string()));
+            Err(error) => self.poll_failed(&key, Arc::new(error), work).await,
         }
+    }
+
+    /// The answer to listing a session's videos (it answered 404, or completed without
+    /// naming its video).
+    async fn on_listed(&mut self, key: String, result: Result<Option<String>>, work: &mut Work) {
+        if let Some(job) = self.jobs.get_mut(&key) {
+            job.busy = false;
+        }
+        let found = result.ok().flatten();
+        self.observe(
+            &key,
+            Observed::Listed(found.as_deref()),
+            Evidence::None,
+            work,
+        )
+        .await;
     }
 
     /// A session's video became known: from now on it is polled in bulk.
@@ -914,53 +1041,19 @@ impl Engine {
         });
     }
 
-    async fn on_detail(&mut self, key: String, result: Result<Box<VideoDetail>>) {
-        let Some(job) = self.jobs.get(&key) else {
-            return;
-        };
-        let session_id = job.session_id.clone();
+    async fn on_detail(&mut self, key: String, result: Result<Box<VideoDetail>>, work: &mut Work) {
         match result {
-            Ok(video) if video.status == VideoStatus::Completed => {
-                if self.download_dir.is_some() {
-                    self.downloads.push_back((key, session_id, video));
-                } else {
-                    let result = JobResult::Completed {
-                        session_id,
-                        video,
-                        file: None,
-                        download_error: None,
-                    };
-                    self.finish(key, result).await;
-                }
-            }
-            Ok(video) if video.status == VideoStatus::Failed => {
-                let reason = [
-                    video.failure_code.as_deref(),
-                    video.failure_message.as_deref(),
-                ]
-                .into_iter()
-                .flatten()
-                .collect::<Vec<_>>()
-                .join(": ");
-                let result = JobResult::VideoFailed {
-                    session_id,
-                    video_id: video.id,
-                    reason: if reason.is_empty() {
-                        "the render failed".into()
-                    } else {
-                        reason
-                    },
-                };
-                self.finish(key, result).await;
-            }
             Ok(video) => {
-                // Not finished after all (an early delivery): back to polling.
-                if let Some(job) = self.jobs.get_mut(&key) {
-                    job.fetching = false;
-                }
-                self.poll_later(&key, Some(video.status.as_str().to_string()));
+                let status = video.status.as_str().to_string();
+                let observed = Observed::Status {
+                    status: &status,
+                    next: None,
+                    record: true,
+                };
+                self.observe(&key, observed, Evidence::Video(video), work)
+                    .await;
             }
-            Err(error) => self.poll_failed(&key, &error).await,
+            Err(error) => self.poll_failed(&key, Arc::new(error), work).await,
         }
     }
 
@@ -989,24 +1082,16 @@ impl Engine {
         if self.jobs.get(&key).is_none_or(|job| job.fetching) {
             return;
         }
-        if let Some(video_id) = payload.video_id() {
-            self.learn_video(&key, video_id);
-        }
-        let Some(job) = self.jobs.get(&key) else {
-            return;
+        let observed = Observed::Delivery {
+            succeeded: !payload.is_failure(),
+            last: payload.video_id(),
         };
-        let (session_id, video_id) = (job.session_id.clone(), job.video_id.clone());
-        if payload.is_failure() {
-            let reason = payload
-                .failure_message()
-                .unwrap_or("the job failed")
-                .to_string();
-            let result = failure(session_id, video_id, reason);
-            self.finish(key, result).await;
-        } else if let Some(video_id) = video_id {
-            // The delivery's URL may be temporary; the video's record is the one to keep.
-            self.fetch_detail(&key, video_id, work);
-        }
+        let reason = payload
+            .failure_message()
+            .unwrap_or("the job failed")
+            .to_string();
+        self.observe(&key, observed, Evidence::Reason(reason), work)
+            .await;
     }
 
     fn launch_details(&mut self, work: &mut Work) {

@@ -27,7 +27,7 @@ use crate::raw::types::DirectUploadRequest;
 use crate::resources::generated::handles::Assets;
 use crate::retry;
 use crate::transfer::{file_body, ProgressFn};
-use crate::types::{Asset, AssetBatchItemsItemStatus, CompletedAsset};
+use crate::types::{Asset, AssetBatchItemsItemStatus, CompletedAsset, Page};
 
 const OPERATION: &str = crate::resources::generated::ids::CREATE_DIRECT_UPLOAD;
 const BATCH_OPERATION: &str = crate::resources::generated::ids::CREATE_DIRECT_UPLOAD_BATCH;
@@ -289,22 +289,27 @@ impl<'a> Assets<'a> {
             .assets()
             .complete_batch(batch.batch_id.clone())
             .await?;
-        let mut items = std::collections::HashMap::new();
-        let mut token: Option<String> = None;
-        loop {
-            let mut request = client.assets().batch(batch.batch_id.clone()).limit(100);
-            if let Some(token) = token.take() {
-                request = request.token(token);
-            }
-            let page = request.await?;
-            for item in page.items {
-                items.insert(item.item_index, item);
-            }
-            match page.next_token {
-                Some(next) if page.has_more => token = Some(next),
-                _ => break,
-            }
-        }
+        let items: Vec<_> = {
+            use futures_util::TryStreamExt as _;
+            let batch_id = batch.batch_id.clone();
+            crate::pagination::paginate("get_asset_batch", None, move |token| {
+                let batch_id = batch_id.clone();
+                async move {
+                    let mut request = client.assets().batch(batch_id).limit(100);
+                    if let Some(token) = token {
+                        request = request.token(token);
+                    }
+                    let page = request.await?;
+                    Ok(Page::new(page.items, Some(page.has_more), page.next_token))
+                }
+            })
+            .try_collect()
+            .await?
+        };
+        let mut items: std::collections::HashMap<_, _> = items
+            .into_iter()
+            .map(|item| (item.item_index, item))
+            .collect();
         let mut uploaded = Vec::with_capacity(files.len());
         for (index, ((file, target), (delivered, alone))) in files
             .into_iter()

@@ -7,10 +7,11 @@ use tokio::io::AsyncWrite;
 
 use crate::download::{self, Download, VideoAsset};
 use crate::error::Result;
+use crate::lifecycle::{Lifecycle, Next, Observed, VIDEO_BATCH_ITEM};
 use crate::resources::check_path_param;
 use crate::resources::generated::handles::Videos;
 use crate::transfer::Progress;
-use crate::types::VideoDetail;
+use crate::types::{Page, VideoDetail};
 use crate::wait::{self, Phase, WaitOptions, WaitOutcome, WaitStream};
 
 fn video_start(video_id: &str) -> Phase {
@@ -50,21 +51,34 @@ struct BatchWait {
     polls: u32,
     /// Items in the batch, as last seen.
     total: usize,
+    /// The lifecycles of items not ended yet.
+    items: std::collections::HashMap<i64, Lifecycle>,
     ended: std::collections::HashSet<i64>,
     queue: std::collections::VecDeque<BatchUpdate>,
     over: bool,
 }
 
 impl BatchWait {
-    /// The whole batch: every page of its items.
+    /// The whole batch: every page of its items, through the pagination stream (and so its
+    /// guard against a repeated token).
     async fn fetch(&self) -> Result<crate::types::VideoBatch> {
-        let videos = self.client.videos();
-        let mut batch = videos.batch(self.batch_id.as_str()).await?;
-        let mut token = batch.next_token.clone().filter(|_| batch.has_more);
-        while let Some(next) = token {
-            let page = videos.batch(self.batch_id.as_str()).token(next).await?;
-            token = page.next_token.clone().filter(|_| page.has_more);
-            batch.items.extend(page.items);
+        use futures_util::TryStreamExt as _;
+        let mut batch = self.client.videos().batch(self.batch_id.as_str()).await?;
+        if let Some(token) = batch.next_token.take().filter(|_| batch.has_more) {
+            let (client, batch_id) = (self.client.clone(), self.batch_id.clone());
+            let rest = crate::pagination::paginate("get_video_batch", Some(token), move |token| {
+                let (client, batch_id) = (client.clone(), batch_id.clone());
+                async move {
+                    let mut request = client.videos().batch(batch_id);
+                    if let Some(token) = token {
+                        request = request.token(token);
+                    }
+                    let page = request.await?;
+                    Ok(Page::new(page.items, Some(page.has_more), page.next_token))
+                }
+            });
+            let rest: Vec<_> = rest.try_collect().await?;
+            batch.items.extend(rest);
         }
         batch.has_more = false;
         batch.next_token = None;
@@ -73,7 +87,6 @@ impl BatchWait {
 
     /// Polls until something is to be yielded.
     async fn step(&mut self) -> Option<Result<BatchUpdate>> {
-        use crate::types::VideoBatchItemsItemStatus as S;
         loop {
             if let Some(update) = self.queue.pop_front() {
                 return Some(Ok(update));
@@ -105,13 +118,29 @@ impl BatchWait {
                 }
             };
             self.total = batch.items.len();
-            let ended = |s: &S| matches!(s, S::Completed | S::Failed);
             for item in &batch.items {
-                if ended(&item.status) && self.ended.insert(item.item_index) {
+                if self.ended.contains(&item.item_index) {
+                    continue;
+                }
+                let life = self.items.entry(item.item_index).or_insert_with(|| {
+                    Lifecycle::new(&VIDEO_BATCH_ITEM, &[Some(&item.item_index.to_string())])
+                });
+                let next = life.observe(Observed::Status {
+                    status: item.status.as_str(),
+                    next: None,
+                    record: true,
+                });
+                if let Next::Done(_) = next {
+                    self.items.remove(&item.item_index);
+                    self.ended.insert(item.item_index);
                     self.queue.push_back(BatchUpdate::Item(item.clone()));
                 }
             }
-            let all_ended = !batch.items.is_empty() && batch.items.iter().all(|i| ended(&i.status));
+            let all_ended = !batch.items.is_empty()
+                && batch
+                    .items
+                    .iter()
+                    .all(|item| self.ended.contains(&item.item_index));
             if all_ended {
                 self.over = true;
                 self.queue.push_back(BatchUpdate::Done(Box::new(batch)));
@@ -157,6 +186,7 @@ impl Videos<'_> {
             options,
             polls: 0,
             total: 0,
+            items: std::collections::HashMap::new(),
             ended: std::collections::HashSet::new(),
             queue: std::collections::VecDeque::new(),
             over: false,

@@ -1,0 +1,320 @@
+//! One row per case: a kind, the ids a job starts with, what was observed in order, and what
+//! each observation must lead to. Every driver of the lifecycle inherits these answers.
+
+use super::*;
+
+use End::*;
+use Next::*;
+use Observed::*;
+
+fn status(status: &str) -> Observed<'_> {
+    Status {
+        status,
+        next: None,
+        record: true,
+    }
+}
+
+fn status_naming<'a>(status: &'a str, next: &'a str) -> Observed<'a> {
+    Status {
+        status,
+        next: Some(next),
+        record: true,
+    }
+}
+
+fn bulk(status: &str) -> Observed<'_> {
+    Status {
+        status,
+        next: None,
+        record: false,
+    }
+}
+
+struct Row {
+    case: &'static str,
+    kind: &'static Kind,
+    ids: [Option<&'static str>; 2],
+    steps: Vec<(Observed<'static>, Next)>,
+    /// The resource polled after the last step.
+    then: Resource,
+}
+
+const SESSION_ONLY: [Option<&str>; 2] = [Some("s1"), None];
+const VIDEO_ONLY: [Option<&str>; 2] = [Some("v1"), None];
+
+fn rows() -> Vec<Row> {
+    vec![
+        Row {
+            case: "a session runs, names its video, which renders",
+            kind: &VIDEO_AGENT,
+            ids: SESSION_ONLY,
+            steps: vec![
+                (status("thinking"), Poll),
+                (status_naming("generating", "v1"), Advance),
+                (status("processing"), Poll),
+                (status("completed"), Done(Succeeded)),
+            ],
+            then: Resource::Video,
+        },
+        Row {
+            case: "a session that answers 404 is followed through its videos",
+            kind: &VIDEO_AGENT,
+            ids: SESSION_ONLY,
+            steps: vec![
+                (status("generating"), Poll),
+                (NotFound, List),
+                (Listed(Some("v1")), Advance),
+                (status("completed"), Done(Succeeded)),
+            ],
+            then: Resource::Video,
+        },
+        Row {
+            case: "a session that answers 404 and has no video is not found",
+            kind: &VIDEO_AGENT,
+            ids: SESSION_ONLY,
+            steps: vec![(NotFound, List), (Listed(None), Done(Gone))],
+            then: Resource::Session,
+        },
+        Row {
+            case: "a session completed without a video id lists its videos",
+            kind: &VIDEO_AGENT,
+            ids: SESSION_ONLY,
+            steps: vec![
+                (status("completed"), List),
+                (Listed(Some("v1")), Advance),
+                (status("completed"), Done(Succeeded)),
+            ],
+            then: Resource::Video,
+        },
+        Row {
+            case: "a session completed without a video id or videos is polled again",
+            kind: &VIDEO_AGENT,
+            ids: SESSION_ONLY,
+            steps: vec![
+                (status("completed"), List),
+                (Listed(None), Poll),
+                (status_naming("completed", "v1"), Advance),
+            ],
+            then: Resource::Video,
+        },
+        Row {
+            case: "a session that failed with a video is followed to the video's failure",
+            kind: &VIDEO_AGENT,
+            ids: SESSION_ONLY,
+            steps: vec![
+                (status_naming("failed", "v1"), Advance),
+                (status("failed"), Done(Failed)),
+            ],
+            then: Resource::Video,
+        },
+        Row {
+            case: "a session that failed without a video ends the job",
+            kind: &VIDEO_AGENT,
+            ids: SESSION_ONLY,
+            steps: vec![(status("failed"), Done(Failed))],
+            then: Resource::Session,
+        },
+        Row {
+            case: "a paused chat session needs input, even with a video named",
+            kind: &VIDEO_AGENT,
+            ids: SESSION_ONLY,
+            steps: vec![
+                (status("thinking"), Poll),
+                (status_naming("reviewing", "v1"), Done(NeedsInput)),
+            ],
+            then: Resource::Session,
+        },
+        Row {
+            case: "waiting_for_input needs input",
+            kind: &VIDEO_AGENT,
+            ids: SESSION_ONLY,
+            steps: vec![(status("waiting_for_input"), Done(NeedsInput))],
+            then: Resource::Session,
+        },
+        Row {
+            case: "unknown statuses count as running",
+            kind: &VIDEO_AGENT,
+            ids: SESSION_ONLY,
+            steps: vec![
+                (status("contemplating"), Poll),
+                (status_naming("generating", "v1"), Advance),
+                (status("upscaling"), Poll),
+            ],
+            then: Resource::Video,
+        },
+        Row {
+            case: "a blank video id is no video",
+            kind: &VIDEO_AGENT,
+            ids: SESSION_ONLY,
+            steps: vec![(status_naming("generating", ""), Poll)],
+            then: Resource::Session,
+        },
+        Row {
+            case: "a job resumed with both ids starts at the video",
+            kind: &VIDEO_AGENT,
+            ids: [Some("s1"), Some("v1")],
+            steps: vec![(status("completed"), Done(Succeeded))],
+            then: Resource::Video,
+        },
+        Row {
+            case: "a video seen ending in bulk is fetched; its record decides",
+            kind: &VIDEO_DIRECT,
+            ids: VIDEO_ONLY,
+            steps: vec![
+                (bulk("queued"), Poll),
+                (bulk("completed"), Fetch),
+                (status("completed"), Done(Succeeded)),
+            ],
+            then: Resource::Video,
+        },
+        Row {
+            case: "a video seen failing in bulk is fetched for the failure's details",
+            kind: &VIDEO_DIRECT,
+            ids: VIDEO_ONLY,
+            steps: vec![(bulk("failed"), Fetch), (status("failed"), Done(Failed))],
+            then: Resource::Video,
+        },
+        Row {
+            case: "a record that is not finished after all is polled again",
+            kind: &VIDEO_DIRECT,
+            ids: VIDEO_ONLY,
+            steps: vec![(bulk("completed"), Fetch), (status("processing"), Poll)],
+            then: Resource::Video,
+        },
+        Row {
+            case: "a video HeyGen does not know is not found",
+            kind: &VIDEO_DIRECT,
+            ids: VIDEO_ONLY,
+            steps: vec![(bulk("processing"), Poll), (NotFound, Done(Gone))],
+            then: Resource::Video,
+        },
+        Row {
+            case: "temporary failures never end a job",
+            kind: &VIDEO_DIRECT,
+            ids: VIDEO_ONLY,
+            steps: vec![
+                (PollFailed { retryable: true }, Poll),
+                (PollFailed { retryable: true }, Poll),
+                (status("completed"), Done(Succeeded)),
+            ],
+            then: Resource::Video,
+        },
+        Row {
+            case: "one failure for good ends a job by default",
+            kind: &VIDEO_DIRECT,
+            ids: VIDEO_ONLY,
+            steps: vec![(PollFailed { retryable: false }, Done(PollsFailed))],
+            then: Resource::Video,
+        },
+        Row {
+            case: "a delivery of success makes the video's record be fetched",
+            kind: &VIDEO_AGENT,
+            ids: SESSION_ONLY,
+            steps: vec![
+                (
+                    Delivery {
+                        succeeded: true,
+                        last: Some("v1"),
+                    },
+                    Fetch,
+                ),
+                (status("completed"), Done(Succeeded)),
+            ],
+            then: Resource::Video,
+        },
+        Row {
+            case: "a delivery of failure naming the video fetches it for the details",
+            kind: &VIDEO_AGENT,
+            ids: SESSION_ONLY,
+            steps: vec![(
+                Delivery {
+                    succeeded: false,
+                    last: Some("v1"),
+                },
+                Fetch,
+            )],
+            then: Resource::Video,
+        },
+        Row {
+            case: "a delivery of failure before any video ends the session",
+            kind: &VIDEO_AGENT,
+            ids: SESSION_ONLY,
+            steps: vec![(
+                Delivery {
+                    succeeded: false,
+                    last: None,
+                },
+                Done(Failed),
+            )],
+            then: Resource::Session,
+        },
+        Row {
+            case: "a delivery of success without a video id polls the session now",
+            kind: &VIDEO_AGENT,
+            ids: SESSION_ONLY,
+            steps: vec![
+                (
+                    Delivery {
+                        succeeded: true,
+                        last: None,
+                    },
+                    Fetch,
+                ),
+                (status("completed"), List),
+            ],
+            then: Resource::Session,
+        },
+        Row {
+            case: "a batch item ends with its status",
+            kind: &VIDEO_BATCH_ITEM,
+            ids: [Some("0"), None],
+            steps: vec![
+                (status("queued"), Poll),
+                (status("processing"), Poll),
+                (status("failed"), Done(Failed)),
+            ],
+            then: Resource::BatchItem,
+        },
+    ]
+}
+
+#[test]
+fn every_case_of_the_table() {
+    for row in rows() {
+        let mut life = Lifecycle::new(row.kind, &row.ids);
+        for (i, (observed, expected)) in row.steps.iter().enumerate() {
+            let next = life.observe(*observed);
+            assert_eq!(
+                next, *expected,
+                "{}: step {i} ({observed:?}) led to {next:?}",
+                row.case
+            );
+        }
+        assert_eq!(life.stage().resource, row.then, "{}", row.case);
+    }
+}
+
+#[test]
+fn failures_for_good_end_a_job_only_in_a_row() {
+    let mut life = Lifecycle::new(&VIDEO_DIRECT, &[Some("v1")]).failure_limit(3);
+    let failed = PollFailed { retryable: false };
+    assert_eq!(life.observe(failed), Poll);
+    assert_eq!(life.observe(failed), Poll);
+    // An answer resets the count.
+    assert_eq!(life.observe(bulk("processing")), Poll);
+    assert_eq!(life.observe(failed), Poll);
+    assert_eq!(life.observe(failed), Poll);
+    assert_eq!(life.observe(failed), Done(PollsFailed));
+}
+
+#[test]
+fn ids_follow_the_stages() {
+    let mut life = Lifecycle::new(&VIDEO_AGENT, &[Some("s1")]);
+    assert_eq!(life.id(), Some("s1"));
+    assert_eq!(life.id_of(Resource::Video), None);
+    life.observe(status_naming("generating", "v1"));
+    assert_eq!(life.id(), Some("v1"));
+    assert_eq!(life.id_of(Resource::Session), Some("s1"));
+    assert!(life.stage().bulk);
+}
