@@ -16,8 +16,19 @@ WORDS = ("description", "example", "examples", "title")
 
 
 def facts(value):
+    """A schema without its annotations. The names of its properties are facts, even when a
+    property is called `title` or `description`: only a schema's own keys are dropped."""
     if isinstance(value, dict):
-        return {k: facts(v) for k, v in value.items() if k not in WORDS}
+        out = {}
+        for key, member in value.items():
+            if key in WORDS:
+                continue
+            if key in ("properties", "patternProperties", "definitions", "$defs") \
+                    and isinstance(member, dict):
+                out[key] = {name: facts(schema) for name, schema in member.items()}
+            else:
+                out[key] = facts(member)
+        return out
     if isinstance(value, list):
         return [facts(v) for v in value]
     return value

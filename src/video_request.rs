@@ -253,6 +253,11 @@ impl CreateVideoRequest {
         self.set("callback_id", id.into())
     }
 
+    /// The video's name in the HeyGen app.
+    pub fn title(self, title: impl Into<String>) -> Self {
+        self.set("title", title.into())
+    }
+
     /// Sends a field this version has no setter for, unchanged (HeyGen adds fields before the
     /// spec documents them). It overrides a setter's value of the same name; `type` stays the
     /// kind's.
@@ -367,12 +372,226 @@ impl CreateVideoRequest {
                         "must hold at least one scene",
                     ));
                 }
-                if scenes
-                    .into_iter()
-                    .flatten()
-                    .any(|s| s.get("type").and_then(Value::as_str).is_none())
-                {
-                    return Err(InvalidRequest::new("scenes", "each scene needs a `type`"));
+                for (index, scene) in scenes.into_iter().flatten().enumerate() {
+                    alternatives::scene(scene).map_err(|reason| {
+                        InvalidRequest::new("scenes", format!("scene {index}: {reason}"))
+                    })?;
+                }
+            }
+        }
+        self.check_alternatives()
+    }
+
+    /// The fields where HeyGen takes one of several shapes (the spec merges them into one
+    /// object): each must be one shape, whole, with nothing of another.
+    fn check_alternatives(&self) -> Result<(), InvalidRequest> {
+        let present = |name: &str| self.fields.get(name).filter(|v| !v.is_null());
+        if let Some(engine) = present("engine") {
+            alternatives::engine(engine).map_err(|reason| InvalidRequest::new("engine", reason))?;
+        }
+        if let Some(settings) = present("voice_settings") {
+            alternatives::voice_settings(settings)
+                .map_err(|reason| InvalidRequest::new("voice_settings", reason))?;
+        }
+        if let Some(watermark) = present("watermark") {
+            alternatives::watermark(watermark)
+                .map_err(|reason| InvalidRequest::new("watermark", reason))?;
+        }
+        if let Some(references) = present("references") {
+            let references = references.as_array().ok_or_else(|| {
+                InvalidRequest::new("references", "must be a list of file inputs")
+            })?;
+            for (index, reference) in references.iter().enumerate() {
+                alternatives::file(reference).map_err(|reason| {
+                    InvalidRequest::new("references", format!("{index}: {reason}"))
+                })?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The shapes HeyGen takes where its schema offers alternatives, checked before sending.
+/// Each check says what is wrong in words that name the member at fault.
+mod alternatives {
+    use serde_json::Value;
+
+    use crate::types::FileInput;
+
+    /// The engines of an avatar video, told apart by `type`.
+    const ENGINES: &[&str] = &["avatar_iii", "avatar_iv", "avatar_v"];
+
+    /// The voice engines, told apart by `engine_type`, with their models and settings.
+    const VOICE_ENGINES: &[(&str, &[&str], &[&str])] = &[
+        (
+            "elevenlabs",
+            &[
+                "eleven_multilingual_v2",
+                "eleven_turbo_v2_5",
+                "eleven_flash_v2_5",
+                "eleven_v3",
+            ],
+            &[
+                "similarity_boost",
+                "stability",
+                "style",
+                "use_speaker_boost",
+            ],
+        ),
+        ("fish", &["s1", "s2-pro"], &["similarity", "stability"]),
+        ("starfish", &[], &[]),
+    ];
+
+    /// The kinds of studio scene, and what the kind of an avatar scene's input can be.
+    const SCENES: &[&str] = &["avatar_video", "image", "video"];
+    const SCENE_INPUTS: &[&str] = &["avatar", "image"];
+
+    fn object(value: &Value) -> Result<&serde_json::Map<String, Value>, String> {
+        value
+            .as_object()
+            .ok_or_else(|| "must be an object".to_string())
+    }
+
+    fn tag<'a>(
+        map: &'a serde_json::Map<String, Value>,
+        name: &str,
+        allowed: &[&str],
+    ) -> Result<&'a str, String> {
+        let value = map
+            .get(name)
+            .and_then(Value::as_str)
+            .ok_or_else(|| format!("needs `{name}`: one of {}", allowed.join(", ")))?;
+        if allowed.contains(&value) {
+            Ok(value)
+        } else {
+            Err(format!(
+                "`{name}` {value:?} is not one of {}",
+                allowed.join(", ")
+            ))
+        }
+    }
+
+    fn set(map: &serde_json::Map<String, Value>, name: &str) -> bool {
+        map.get(name).is_some_and(|v| !v.is_null())
+    }
+
+    /// `engine`: one of the avatar engines; `reference_look_id` only with `avatar_v`.
+    pub(super) fn engine(value: &Value) -> Result<(), String> {
+        let map = object(value)?;
+        let engine = tag(map, "type", ENGINES)?;
+        if engine != "avatar_v" && set(map, "reference_look_id") {
+            return Err(format!(
+                "`reference_look_id` is for the avatar_v engine, not {engine}"
+            ));
+        }
+        Ok(())
+    }
+
+    /// `voice_settings`: its `engine_settings`, when given, are one engine's: its
+    /// `engine_type`, one of its models, and none of another engine's settings.
+    pub(super) fn voice_settings(value: &Value) -> Result<(), String> {
+        let map = object(value)?;
+        let Some(settings) = map.get("engine_settings").filter(|v| !v.is_null()) else {
+            return Ok(());
+        };
+        let settings = object(settings).map_err(|e| format!("`engine_settings` {e}"))?;
+        let names: Vec<&str> = VOICE_ENGINES.iter().map(|(name, ..)| *name).collect();
+        let engine =
+            tag(settings, "engine_type", &names).map_err(|e| format!("`engine_settings` {e}"))?;
+        let Some((_, models, own)) = VOICE_ENGINES.iter().find(|(name, ..)| *name == engine) else {
+            return Ok(());
+        };
+        if let Some(model) = settings.get("model").filter(|v| !v.is_null()) {
+            let model = model.as_str().unwrap_or_default();
+            if !models.contains(&model) {
+                return Err(if models.is_empty() {
+                    format!("the {engine} engine takes no `model`")
+                } else {
+                    format!(
+                        "model {model:?} is not a {engine} model: one of {}",
+                        models.join(", ")
+                    )
+                });
+            }
+        }
+        for (other, _, theirs) in VOICE_ENGINES.iter().filter(|(name, ..)| *name != engine) {
+            if let Some(field) = theirs
+                .iter()
+                .find(|field| !own.contains(field) && set(settings, field))
+            {
+                return Err(format!(
+                    "`{field}` is a setting of the {other} engine, not of {engine}"
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// A file input: a URL, an asset ID or base64 data, whole.
+    pub(super) fn file(value: &Value) -> Result<(), String> {
+        let file: FileInput = serde_json::from_value(value.clone()).map_err(|_| {
+            "must be a file input: {type: url, url}, {type: asset_id, asset_id} or \
+             {type: base64, media_type, data}"
+                .to_string()
+        })?;
+        file.validate().map_err(|e| e.reason)
+    }
+
+    /// `watermark`: an `image` that is a file input.
+    pub(super) fn watermark(value: &Value) -> Result<(), String> {
+        let map = object(value)?;
+        let image = map
+            .get("image")
+            .ok_or_else(|| "needs an `image`".to_string())?;
+        file(image).map_err(|e| format!("`image` {e}"))
+    }
+
+    /// A studio scene: an avatar or animated image speaking, a still image, or a video clip.
+    pub(super) fn scene(value: &Value) -> Result<(), String> {
+        let map = object(value)?;
+        match tag(map, "type", SCENES)? {
+            "avatar_video" => {
+                let input = map
+                    .get("input")
+                    .ok_or_else(|| "an avatar_video scene needs an `input`".to_string())?;
+                let input = object(input).map_err(|e| format!("`input` {e}"))?;
+                match tag(input, "type", SCENE_INPUTS).map_err(|e| format!("`input` {e}"))? {
+                    "avatar" => {
+                        if input
+                            .get("avatar_id")
+                            .and_then(Value::as_str)
+                            .is_none_or(|id| id.trim().is_empty())
+                        {
+                            return Err("`input.avatar_id` must name an avatar look".into());
+                        }
+                        if let Some(engine) = input.get("engine").filter(|v| !v.is_null()) {
+                            self::engine(engine).map_err(|e| format!("`input.engine` {e}"))?;
+                        }
+                    }
+                    _ => {
+                        let image = input
+                            .get("image")
+                            .ok_or_else(|| "an image input needs an `image`".to_string())?;
+                        file(image).map_err(|e| format!("`input.image` {e}"))?;
+                        if set(input, "engine") {
+                            return Err("`input.engine` is for avatar inputs, not image".into());
+                        }
+                    }
+                }
+                if let Some(settings) = input.get("voice_settings").filter(|v| !v.is_null()) {
+                    voice_settings(settings).map_err(|e| format!("`input.voice_settings` {e}"))?;
+                }
+            }
+            kind => {
+                let source = map.get("source").ok_or_else(|| {
+                    format!(
+                        "a{} {kind} scene needs a `source`",
+                        if kind == "image" { "n" } else { "" }
+                    )
+                })?;
+                file(source).map_err(|e| format!("`source` {e}"))?;
+                if let Some(settings) = map.get("voice_settings").filter(|v| !v.is_null()) {
+                    voice_settings(settings).map_err(|e| format!("`voice_settings` {e}"))?;
                 }
             }
         }
@@ -540,8 +759,156 @@ mod tests {
             .duration(15)
             .validate()
             .is_ok());
-        assert!(CreateVideoRequest::studio([json!({"type": "image"})])
-            .validate()
-            .is_ok());
+        assert!(CreateVideoRequest::studio([json!({"type": "image",
+            "source": {"type": "url", "url": "https://example.com/a.png"}})])
+        .validate()
+        .is_ok());
+    }
+
+    /// Where HeyGen takes one of several shapes, each shape is whole and alone.
+    #[test]
+    fn alternatives_are_one_shape_each() {
+        let avatar = || CreateVideoRequest::avatar("look_1").script("Hi");
+        let refused = |request: CreateVideoRequest, field: &str, words: &str| {
+            let error = request.validate().expect_err(words);
+            assert_eq!(error.field, field, "{error}");
+            assert!(error.reason.contains(words), "{error}");
+        };
+        let accepted = |request: CreateVideoRequest| {
+            if let Err(error) = request.validate() {
+                panic!("{error}");
+            }
+        };
+        // Engines.
+        accepted(avatar().extra(
+            "engine",
+            json!({"type": "avatar_v", "reference_look_id": "l2"}),
+        ));
+        accepted(avatar().extra("engine", json!(null)));
+        refused(
+            avatar().extra(
+                "engine",
+                json!({"type": "avatar_iv", "reference_look_id": "l2"}),
+            ),
+            "engine",
+            "avatar_v",
+        );
+        refused(
+            avatar().extra("engine", json!({"type": "avatar_ix"})),
+            "engine",
+            "avatar_iii",
+        );
+        refused(
+            avatar().extra("engine", json!({})),
+            "engine",
+            "needs `type`",
+        );
+        // Voice engines, their models and settings.
+        let voice = |settings: Value| {
+            avatar().extra("voice_settings", json!({"engine_settings": settings}))
+        };
+        accepted(voice(
+            json!({"engine_type": "elevenlabs", "model": "eleven_v3", "style": 0.5}),
+        ));
+        accepted(voice(
+            json!({"engine_type": "fish", "model": "s2-pro", "similarity": 0.5}),
+        ));
+        accepted(voice(json!(null)));
+        refused(
+            voice(json!({"engine_type": "fish", "model": "eleven_v3"})),
+            "voice_settings",
+            "not a fish model",
+        );
+        refused(
+            voice(json!({"engine_type": "elevenlabs", "similarity": 0.5})),
+            "voice_settings",
+            "of the fish engine",
+        );
+        refused(
+            voice(json!({"engine_type": "starfish", "model": "s1"})),
+            "voice_settings",
+            "takes no `model`",
+        );
+        refused(
+            voice(json!({"model": "s1"})),
+            "voice_settings",
+            "engine_type",
+        );
+        // Watermarks and references are file inputs, whole.
+        accepted(avatar().extra(
+            "watermark",
+            json!({"image": {"type": "asset_id", "asset_id": "a1"}}),
+        ));
+        refused(
+            avatar().extra("watermark", json!({"image": {"type": "url"}})),
+            "watermark",
+            "file input",
+        );
+        refused(
+            avatar().extra("watermark", json!({"opacity": 0.5})),
+            "watermark",
+            "`image`",
+        );
+        let clip = || CreateVideoRequest::cinematic_avatar("A chase", ["look_1"]);
+        accepted(clip().extra(
+            "references",
+            json!([{"type": "url", "url": "https://example.com/r.png"}]),
+        ));
+        refused(
+            clip().extra(
+                "references",
+                json!([{"type": "url", "url": "https://example.com/r.png"},
+                {"type": "base64", "data": "AAAA"}]),
+            ),
+            "references",
+            "1: ",
+        );
+        // Studio scenes.
+        let scene = |scene: Value| CreateVideoRequest::studio([scene]);
+        accepted(scene(
+            json!({"type": "avatar_video", "input": {"type": "avatar", "avatar_id": "look_1",
+            "engine": {"type": "avatar_iii"}}}),
+        ));
+        accepted(scene(
+            json!({"type": "avatar_video", "input": {"type": "image",
+            "image": {"type": "asset_id", "asset_id": "a1"}}}),
+        ));
+        accepted(scene(
+            json!({"type": "video", "source": {"type": "asset_id", "asset_id": "a2"}}),
+        ));
+        refused(scene(json!({"type": "avatar_video"})), "scenes", "`input`");
+        refused(
+            scene(json!({"type": "avatar_video", "input": {"type": "avatar"}})),
+            "scenes",
+            "avatar_id",
+        );
+        refused(
+            scene(json!({"type": "avatar_video", "input": {"type": "image",
+                "image": {"type": "asset_id", "asset_id": "a1"}, "engine": {"type": "avatar_iv"}}})),
+            "scenes",
+            "for avatar inputs",
+        );
+        refused(scene(json!({"type": "video"})), "scenes", "`source`");
+        refused(
+            scene(json!({"type": "slideshow"})),
+            "scenes",
+            "avatar_video",
+        );
+        refused(
+            scene(
+                json!({"type": "image", "source": {"type": "asset_id", "asset_id": "a1"},
+                "voice_settings": {"engine_settings": {"engine_type": "fish", "model": "eleven_v3"}}}),
+            ),
+            "scenes",
+            "scene 0: `voice_settings`",
+        );
+    }
+
+    #[test]
+    fn a_title_is_sent() {
+        let request = CreateVideoRequest::avatar("look_1")
+            .script("Hi")
+            .title("Welcome");
+        assert_eq!(serde_json::to_value(&request).unwrap()["title"], "Welcome");
     }
 }

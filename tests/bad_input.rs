@@ -289,6 +289,56 @@ async fn the_bad_input_table() {
             Expect::Field("scenes", "type"),
         ),
         (
+            "an engine setting of another engine",
+            client
+                .videos()
+                .create(
+                    CreateVideoRequest::avatar("look_1").script("Hi").extra(
+                        "engine",
+                        serde_json::json!({"type": "avatar_iv", "reference_look_id": "look_2"}),
+                    ),
+                )
+                .await
+                .map(drop),
+            Expect::Field("engine", "reference_look_id"),
+        ),
+        (
+            "a voice model of another voice engine",
+            client
+                .videos()
+                .create(CreateVideoRequest::avatar("look_1").script("Hi").extra(
+                    "voice_settings",
+                    serde_json::json!({"engine_settings": {"engine_type": "fish", "model": "eleven_v3"}}),
+                ))
+                .await
+                .map(drop),
+            Expect::Field("voice_settings", "not a fish model"),
+        ),
+        (
+            "a watermark image that is half a file input",
+            client
+                .videos()
+                .create(
+                    CreateVideoRequest::avatar("look_1")
+                        .script("Hi")
+                        .extra("watermark", serde_json::json!({"image": {"type": "url"}})),
+                )
+                .await
+                .map(drop),
+            Expect::Field("watermark", "file input"),
+        ),
+        (
+            "an avatar scene without its avatar",
+            client
+                .videos()
+                .create(CreateVideoRequest::studio([serde_json::json!(
+                    {"type": "avatar_video", "input": {"type": "avatar"}}
+                )]))
+                .await
+                .map(drop),
+            Expect::Field("scenes", "avatar_id"),
+        ),
+        (
             "cinematic clip with a blank prompt",
             client
                 .videos()
@@ -365,7 +415,7 @@ async fn the_bad_input_table() {
             Expect::Webhook(|e| matches!(e, WebhookError::MalformedPayload(_))),
         ),
     ];
-    assert!(cases.len() >= 35, "{} cases", cases.len());
+    assert!(cases.len() >= 42, "{} cases", cases.len());
     for (name, result, expect) in cases {
         let error = match result {
             Ok(()) => panic!("{name}: accepted"),

@@ -1200,7 +1200,9 @@ async fn a_batch_of_100_is_waited_for_item_by_item() {
         } else {
             format!("Item {i}")
         };
-        heygen_api::CreateVideoRequest::avatar("look_1").script(script)
+        heygen_api::CreateVideoRequest::avatar("look_1")
+            .script(script)
+            .title(format!("Video {i}"))
     });
     let batch = client
         .videos()
@@ -1234,6 +1236,15 @@ async fn a_batch_of_100_is_waited_for_item_by_item() {
         "the finished batch holds every item"
     );
     assert_eq!(finished.status.as_str(), "completed");
+    // Titles are sent and kept: the batch's and each video's.
+    assert_eq!(finished.title.as_deref(), Some("Hundred"));
+    let seventh = finished.items.iter().find(|i| i.item_index == 7).unwrap();
+    let video = client
+        .videos()
+        .get(seventh.video_id.clone().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(video.title.as_deref(), Some("Video 7"));
 
     // Bulk statuses by batch id answer for all its items.
     let page = client
@@ -1467,5 +1478,26 @@ async fn the_public_library_is_searched_by_kind_and_words() {
         .unwrap()
         .items
         .is_empty());
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn an_upload_batch_keeps_its_title() {
+    let sim = fast().start().await.unwrap();
+    let client = sim.client().unwrap();
+    let file = heygen_api::raw::types::DirectUploadRequest {
+        checksum_sha256: None,
+        content_type: "image/png".into(),
+        filename: "logo.png".into(),
+        size_bytes: 10,
+    };
+    let batch = client
+        .assets()
+        .direct_upload_batch([file])
+        .title("Spring campaign")
+        .await
+        .unwrap();
+    let read = client.assets().batch(batch.batch_id).await.unwrap();
+    assert_eq!(read.title.as_deref(), Some("Spring campaign"));
     sim.shutdown().await;
 }

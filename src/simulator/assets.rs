@@ -377,6 +377,7 @@ pub(super) async fn create_direct_upload_batch(
                 created_unix: super::unix_now(),
                 asset_ids,
                 completed: false,
+                title: text(&value, "title"),
             },
         );
         remembered(json!({"batch_id": batch_id, "items": items}))
@@ -464,7 +465,13 @@ pub(super) async fn get_asset_batch(
         return not_found("Batch");
     };
     let items = batch_items(&world, &id, batch);
-    batch_page(&id, batch.created_unix, items, &query)
+    batch_page(
+        &id,
+        batch.title.as_deref(),
+        batch.created_unix,
+        items,
+        &query,
+    )
 }
 
 /// Statuses of uploads named by asset id (in the order asked) or by batch; an unknown id

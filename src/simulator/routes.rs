@@ -873,7 +873,8 @@ async fn create_video_batch(State(shared): Sim, headers: HeaderMap, bytes: Bytes
                 super::state::Video {
                     id: id.clone(),
                     session_id: None,
-                    title: script.chars().take(60).collect(),
+                    title: text(video, "title")
+                        .unwrap_or_else(|| script.chars().take(60).collect()),
                     started: std::time::Instant::now(),
                     created_unix: super::unix_now(),
                     fail: script.contains(super::state::FAIL_RENDER),
@@ -889,6 +890,7 @@ async fn create_video_batch(State(shared): Sim, headers: HeaderMap, bytes: Bytes
         world.batches.insert(
             batch_id.clone(),
             super::state::Batch {
+                title: text(&value, "title"),
                 created_unix: super::unix_now(),
                 video_ids,
             },
@@ -923,7 +925,13 @@ async fn get_video_batch(
             json!({"item_index": index, "video_id": video_id, "status": status, "error": error})
         })
         .collect();
-    batch_page(&id, batch.created_unix, items, &query)
+    batch_page(
+        &id,
+        batch.title.as_deref(),
+        batch.created_unix,
+        items,
+        &query,
+    )
 }
 
 /// The comma-separated `first` and `batch_ids` lists of a bulk-status query: at most 100 ids in
@@ -958,6 +966,7 @@ pub(super) fn id_lists(
 /// of them.
 pub(super) fn batch_page(
     id: &str,
+    title: Option<&str>,
     created_unix: u64,
     items: Vec<Value>,
     query: &HashMap<String, String>,
@@ -982,6 +991,7 @@ pub(super) fn batch_page(
     };
     data(json!({
         "batch_id": id,
+        "title": title,
         "status": status,
         "total_items": items.len(),
         "counts_by_status": counts,

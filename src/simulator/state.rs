@@ -149,10 +149,12 @@ pub(crate) struct AssetBatch {
     pub(crate) created_unix: u64,
     pub(crate) asset_ids: Vec<String>,
     pub(crate) completed: bool,
+    pub(crate) title: Option<String>,
 }
 
 #[derive(Debug, Clone)]
 pub(crate) struct Batch {
+    pub(crate) title: Option<String>,
     pub(crate) created_unix: u64,
     pub(crate) video_ids: Vec<String>,
 }
