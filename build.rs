@@ -19,6 +19,8 @@ mod generate;
 mod open_enums;
 #[path = "build/operations.rs"]
 mod operations;
+#[path = "build/unknown_fields.rs"]
+mod unknown_fields;
 
 use std::path::PathBuf;
 
@@ -30,6 +32,7 @@ fn main() {
     println!("cargo:rerun-if-changed=build/generate.rs");
     println!("cargo:rerun-if-changed=build/operations.rs");
     println!("cargo:rerun-if-changed=build/open_enums.rs");
+    println!("cargo:rerun-if-changed=build/unknown_fields.rs");
     let (Ok(manifest_dir), Ok(out_dir)) = (
         std::env::var("CARGO_MANIFEST_DIR"),
         std::env::var("OUT_DIR"),

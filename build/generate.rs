@@ -53,6 +53,8 @@ pub fn run(spec_path: &Path, out_dir: &Path) -> Result<(), String> {
     let handwritten: std::collections::BTreeSet<&str> =
         REPLACEMENTS.iter().map(|(name, _)| *name).collect();
     let enums = crate::open_enums::prepare(&mut generated, &handwritten);
+    // Response types keep the members they do not name.
+    crate::unknown_fields::keep(&mut generated);
     write(
         &out_dir.join("open_enums.rs"),
         &crate::open_enums::source(&enums),

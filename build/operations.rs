@@ -348,7 +348,7 @@ fn operation(
                 writeln!(checks, "let body = self.body.clone();").ok();
                 writeln!(
                     invoke,
-                    "let body: {body_s} = crate::operations::decode_body(invocation.body.take())?;"
+                    "let body: {body_s} = crate::operations::decode_body(&mut invocation)?;"
                 )
                 .ok();
                 write!(invoke_args, "body, ").ok();
@@ -436,7 +436,7 @@ fn operation(
                 if required.is_empty() {
                     writeln!(
                         invoke,
-                        "let body: Option<{body_s}> = match invocation.body.take() {{ Some(v) => Some(crate::operations::decode_body(Some(v))?), None => None }};"
+                        "let body: Option<{body_s}> = crate::operations::decode_optional_body(&mut invocation)?;"
                     )
                     .ok();
                     body_from_json =
@@ -444,7 +444,7 @@ fn operation(
                 } else {
                     writeln!(
                         invoke,
-                        "let body: {body_s} = crate::operations::decode_body(invocation.body.take())?;"
+                        "let body: {body_s} = crate::operations::decode_body(&mut invocation)?;"
                     )
                     .ok();
                     for (_, field) in &required {
@@ -464,12 +464,12 @@ fn operation(
                 .ok();
                 writeln!(
                     checks,
-                    "let body = match self.body.clone() {{ Some(body) => body, None => crate::operations::decode_body(Some(serde_json::json!({{}})))? }};"
+                    "let body = match self.body.clone() {{ Some(body) => body, None => crate::operations::decode_json(Some(serde_json::json!({{}})))? }};"
                 )
                 .ok();
                 writeln!(
                     invoke,
-                    "let body: Option<{body_s}> = match invocation.body.take() {{ Some(v) => Some(crate::operations::decode_body(Some(v))?), None => None }};"
+                    "let body: Option<{body_s}> = crate::operations::decode_optional_body(&mut invocation)?;"
                 )
                 .ok();
                 body_from_json =
@@ -577,7 +577,7 @@ fn operation(
          let mut path = std::mem::take(&mut invocation.path).into_iter();\n{invoke}\n\
          let mut builder = client.{accessor}().{ident}({invoke_args});\n{body_from_json}\n\
          for (name, value) in std::mem::take(&mut invocation.query) {{ builder = match name.as_str() {{ {invoke_query} _ => return Err(crate::operations::unknown_parameter(&name)) }}; }}\n\
-         let builder = builder.options(invocation.options);\n{collect}\ncrate::operations::to_json(&builder.send().await?)\n}}) }}"
+         let raw = invocation.raw_slot();\nlet builder = builder.options(invocation.options);\n{collect}\ncrate::operations::answer(&builder.send().await?, raw)\n}}) }}"
     )
     .ok();
     Ok(Generated {

@@ -510,7 +510,43 @@ impl fmt::Debug for Config {
 pub struct RequestOptions {
     idempotency_key: Option<String>,
     timeout: Option<Duration>,
+    extra_fields: Option<serde_json::Map<String, serde_json::Value>>,
+    raw: Option<RawSlot>,
 }
+
+/// Where a call leaves the body of its success answer, as received, when asked to.
+#[derive(Clone, Default)]
+pub(crate) struct RawSlot(Arc<Mutex<Option<bytes::Bytes>>>);
+
+impl RawSlot {
+    pub(crate) fn put(&self, body: bytes::Bytes) {
+        match self.0.lock() {
+            Ok(mut slot) => *slot = Some(body),
+            Err(poisoned) => *poisoned.into_inner() = Some(body),
+        }
+    }
+
+    pub(crate) fn take(&self) -> Option<bytes::Bytes> {
+        match self.0.lock() {
+            Ok(mut slot) => slot.take(),
+            Err(poisoned) => poisoned.into_inner().take(),
+        }
+    }
+}
+
+impl fmt::Debug for RawSlot {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("RawSlot")
+    }
+}
+
+impl PartialEq for RawSlot {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl Eq for RawSlot {}
 
 impl RequestOptions {
     /// Default options: an automatic idempotency key on `POST`s (unless disabled on the
@@ -532,6 +568,22 @@ impl RequestOptions {
         self
     }
 
+    /// Adds a member to the call's JSON body, sent unchanged: for a field HeyGen takes that
+    /// this version of the spec does not name yet. It replaces a member of the same name.
+    /// A call without a JSON object body ignores it.
+    pub fn extra_field(mut self, name: impl Into<String>, value: serde_json::Value) -> Self {
+        self.extra_fields
+            .get_or_insert_with(serde_json::Map::new)
+            .insert(name.into(), value);
+        self
+    }
+
+    /// Keeps the body of the call's success answer, as received, in `slot`.
+    pub(crate) fn keep_raw(mut self, slot: RawSlot) -> Self {
+        self.raw = Some(slot);
+        self
+    }
+
     pub(crate) fn into_call(self) -> Result<CallOptions> {
         let idempotency_key = match self.idempotency_key {
             Some(key) => Some(IdempotencyKey::new(key)?),
@@ -540,6 +592,8 @@ impl RequestOptions {
         Ok(CallOptions {
             idempotency_key,
             timeout: self.timeout,
+            extra_fields: self.extra_fields,
+            raw: self.raw,
         })
     }
 }
@@ -552,6 +606,10 @@ pub(crate) struct CallOptions {
     pub(crate) idempotency_key: Option<IdempotencyKey>,
     /// Timeout for each attempt, overriding the class default.
     pub(crate) timeout: Option<Duration>,
+    /// Members added to the JSON body.
+    pub(crate) extra_fields: Option<serde_json::Map<String, serde_json::Value>>,
+    /// Where the success answer's body goes, as received.
+    pub(crate) raw: Option<RawSlot>,
 }
 
 /// What the hooks saw of one call: options going in, the last response coming out.

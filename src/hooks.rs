@@ -56,6 +56,9 @@ pub(crate) fn prepare(shared: &Shared, request: &mut Request) {
         };
         *request.timeout_mut() = Some(timeout);
     }
+    if let Some(extra) = call.and_then(|c| c.options.extra_fields.as_ref()) {
+        add_members(request, extra);
+    }
     if request.method() == Method::POST && !request.headers().contains_key(IDEMPOTENCY_KEY) {
         let key = match call {
             // The call fixed its key (or chose none) for all of its attempts.
@@ -71,6 +74,22 @@ pub(crate) fn prepare(shared: &Shared, request: &mut Request) {
 
 /// Sends one request (one attempt; the retry loop is in [`crate::retry`]) and records what
 /// came back for the call's error mapping.
+/// Adds `extra` to the request's JSON object body (replacing members of the same name).
+fn add_members(request: &mut Request, extra: &serde_json::Map<String, serde_json::Value>) {
+    let Some(bytes) = request.body().and_then(|b| b.as_bytes()) else {
+        return;
+    };
+    let Ok(serde_json::Value::Object(mut body)) = serde_json::from_slice(bytes) else {
+        return;
+    };
+    for (name, value) in extra {
+        body.insert(name.clone(), value.clone());
+    }
+    if let Ok(bytes) = serde_json::to_vec(&body) {
+        *request.body_mut() = Some(bytes.into());
+    }
+}
+
 pub(crate) async fn execute(
     http: &reqwest::Client,
     request: Request,
@@ -84,12 +103,13 @@ pub(crate) async fn execute(
     }
     let started = Instant::now();
     let mut outcome = http.execute(request).await;
-    if debug {
+    let call = crate::client::current_call();
+    let raw = call.as_deref().and_then(|c| c.options.raw.as_ref());
+    if debug || raw.is_some() {
         if let Ok(response) = outcome {
-            outcome = buffer(response).await;
+            outcome = buffer(response, raw).await;
         }
     }
-    let call = crate::client::current_call();
     if let (Some(call), Ok(response)) = (call.as_deref(), &outcome) {
         let status = response.status();
         // Kept as the header value (a reference count, no copy): it becomes text only if an
@@ -116,7 +136,12 @@ pub(crate) async fn execute(
 
 /// Reads a whole body and hands back an equivalent response: status, version, headers,
 /// extensions and URL are moved over, not copied.
-async fn buffer(response: Response) -> reqwest::Result<Response> {
+/// Reads the whole body of `response` (to log it, or to keep a success's body in `raw`) and
+/// hands the response on with the same body.
+async fn buffer(
+    response: Response,
+    raw: Option<&crate::client::RawSlot>,
+) -> reqwest::Result<Response> {
     use http_body_util::BodyExt as _;
     use reqwest::ResponseBuilderExt as _;
 
@@ -124,6 +149,9 @@ async fn buffer(response: Response) -> reqwest::Result<Response> {
     let (mut parts, body) = http::Response::<reqwest::Body>::from(response).into_parts();
     let body = body.collect().await?.to_bytes();
     tracing::debug!(status = parts.status.as_u16(), body = %redacted_excerpt(&body), "response body");
+    if let Some(raw) = raw.filter(|_| parts.status.is_success()) {
+        raw.put(body.clone());
+    }
     // reqwest keeps the URL in an extension only its response builder can set.
     if let Ok(carrier) = http::Response::builder().url(url).body(()) {
         parts.extensions.extend(carrier.into_parts().0.extensions);

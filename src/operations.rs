@@ -94,6 +94,21 @@ pub struct Invocation {
     pub(crate) body: Option<Value>,
     pub(crate) options: RequestOptions,
     pub(crate) all_pages: bool,
+    raw: bool,
+    on_unknown_fields: Option<UnknownFieldsFn>,
+}
+
+/// A report of names.
+type NamesFn = dyn Fn(&[String]) + Send + Sync;
+
+/// Called with the names of body members the request type does not name.
+#[derive(Clone)]
+struct UnknownFieldsFn(std::sync::Arc<NamesFn>);
+
+impl std::fmt::Debug for UnknownFieldsFn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Fn(&[String])")
+    }
 }
 
 /// Removes the first value of the query parameter `name`.
@@ -137,6 +152,33 @@ impl Invocation {
         self.all_pages = all;
         self
     }
+
+    /// Answers with the server's own JSON (the answer's `data` member, or the whole answer
+    /// when it has none), every member and `null` included, instead of the typed value written
+    /// back as JSON. A call that follows every page answers with the typed items.
+    pub fn raw_response(mut self, raw: bool) -> Self {
+        self.raw = raw;
+        self
+    }
+
+    /// Called, before anything is sent, with the names of the body's top-level members
+    /// that the operation's request type does not name. They are sent all the same,
+    /// unchanged (see [`RequestOptions::extra_field`]): a field HeyGen takes before the spec
+    /// does works, and a typo can be told to the user.
+    pub fn on_unknown_fields(mut self, report: impl Fn(&[String]) + Send + Sync + 'static) -> Self {
+        self.on_unknown_fields = Some(UnknownFieldsFn(std::sync::Arc::new(report)));
+        self
+    }
+
+    /// The slot for the raw answer, when one was asked for; the call's options fill it.
+    pub(crate) fn raw_slot(&mut self) -> Option<crate::client::RawSlot> {
+        if !self.raw {
+            return None;
+        }
+        let slot = crate::client::RawSlot::default();
+        self.options = std::mem::take(&mut self.options).keep_raw(slot.clone());
+        Some(slot)
+    }
 }
 
 /// The future of one call by name.
@@ -170,7 +212,71 @@ impl crate::Client {
     }
 }
 
-pub(crate) fn decode_body<T: serde::de::DeserializeOwned>(body: Option<Value>) -> Result<T> {
+/// The invocation's body as the operation's request type. Members of the body that the type
+/// does not name are not dropped: they are reported and sent unchanged.
+pub(crate) fn decode_body<T: serde::de::DeserializeOwned + Serialize>(
+    invocation: &mut Invocation,
+) -> Result<T> {
+    let body = invocation.body.take();
+    let given = body.as_ref().and_then(Value::as_object).cloned();
+    let typed: T = decode_json(body)?;
+    let Some(given) = given else {
+        return Ok(typed);
+    };
+    let kept = serde_json::to_value(&typed).ok();
+    let kept = kept.as_ref().and_then(Value::as_object);
+    let empty = |v: &Value| match v {
+        Value::Null => true,
+        Value::Array(items) => items.is_empty(),
+        Value::Object(members) => members.is_empty(),
+        _ => false,
+    };
+    let unknown: Vec<(String, Value)> = given
+        .into_iter()
+        .filter(|(name, value)| !empty(value) && !kept.is_some_and(|k| k.contains_key(name)))
+        .collect();
+    if unknown.is_empty() {
+        return Ok(typed);
+    }
+    if let Some(report) = &invocation.on_unknown_fields {
+        let names: Vec<String> = unknown.iter().map(|(name, _)| name.clone()).collect();
+        (report.0)(&names);
+    }
+    let mut options = std::mem::take(&mut invocation.options);
+    for (name, value) in unknown {
+        options = options.extra_field(name, value);
+    }
+    invocation.options = options;
+    Ok(typed)
+}
+
+/// [`decode_body`] for an operation whose body may be left out.
+pub(crate) fn decode_optional_body<T: serde::de::DeserializeOwned + Serialize>(
+    invocation: &mut Invocation,
+) -> Result<Option<T>> {
+    if invocation.body.is_none() {
+        return Ok(None);
+    }
+    decode_body(invocation).map(Some)
+}
+
+/// The answer of an invoked call: the server's JSON when it was kept, else `value`'s.
+pub(crate) fn answer<T: Serialize>(
+    value: &T,
+    raw: Option<crate::client::RawSlot>,
+) -> Result<Value> {
+    if let Some(body) = raw.and_then(|slot| slot.take()) {
+        if let Ok(mut whole) = serde_json::from_slice::<Value>(&body) {
+            return Ok(match whole.get_mut("data") {
+                Some(data) => data.take(),
+                None => whole,
+            });
+        }
+    }
+    to_json(value)
+}
+
+pub(crate) fn decode_json<T: serde::de::DeserializeOwned>(body: Option<Value>) -> Result<T> {
     let body = body.ok_or_else(|| Error::invalid("body", "is required"))?;
     serde_json::from_value(body)
         .map_err(|e| Error::invalid("body", format!("does not match the request schema: {e}")))

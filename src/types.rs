@@ -303,7 +303,7 @@ impl From<&WebhookSecret> for String {
 }
 
 /// A registered webhook endpoint.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
+#[derive(Clone, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
 #[non_exhaustive]
 pub struct WebhookEndpoint {
     /// Endpoint ID.
@@ -320,16 +320,55 @@ pub struct WebhookEndpoint {
     /// The signing secret: only returned on create (list responses have `null`).
     #[serde(default)]
     pub secret: Option<WebhookSecret>,
+    /// Members HeyGen sent that this version does not name, unchanged.
+    #[serde(flatten, default)]
+    pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+/// The names of the unknown members only: their values may be secrets.
+struct ExtraNames<'a>(&'a serde_json::Map<String, serde_json::Value>);
+
+impl std::fmt::Debug for ExtraNames<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.0.keys()).finish()
+    }
+}
+
+impl std::fmt::Debug for WebhookEndpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WebhookEndpoint")
+            .field("endpoint_id", &self.endpoint_id)
+            .field("url", &self.url)
+            .field("events", &self.events)
+            .field("status", &self.status)
+            .field("created_at", &self.created_at)
+            .field("secret", &self.secret)
+            .field("extra", &ExtraNames(&self.extra))
+            .finish()
+    }
 }
 
 /// A freshly issued signing secret.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
+#[derive(Clone, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
 #[non_exhaustive]
 pub struct RotatedSecret {
     /// Endpoint ID.
     pub endpoint_id: String,
     /// The new signing secret; the old one stops working immediately.
     pub secret: WebhookSecret,
+    /// Members HeyGen sent that this version does not name, unchanged.
+    #[serde(flatten, default)]
+    pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl std::fmt::Debug for RotatedSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RotatedSecret")
+            .field("endpoint_id", &self.endpoint_id)
+            .field("secret", &self.secret)
+            .field("extra", &ExtraNames(&self.extra))
+            .finish()
+    }
 }
 
 /// One page of a list operation.

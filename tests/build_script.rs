@@ -9,6 +9,9 @@ mod open_enums;
 #[path = "../build/operations.rs"]
 #[allow(dead_code)]
 mod operations;
+#[path = "../build/unknown_fields.rs"]
+#[allow(dead_code)]
+mod unknown_fields;
 
 use std::path::Path;
 

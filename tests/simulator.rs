@@ -932,6 +932,21 @@ async fn parameters_outside_the_spec_are_refused() {
     assert_eq!(bad_key.status(), 400);
     let body: Value = bad_key.json().await.unwrap();
     assert_eq!(body["error"]["param"], "Idempotency-Key");
+    // Bytes that are not visible ASCII are not taken for a missing key.
+    let not_ascii = http
+        .post(url("/v3/video-agents"))
+        .header("x-api-key", sim.api_key())
+        .header(
+            "idempotency-key",
+            reqwest::header::HeaderValue::from_bytes("é".as_bytes()).unwrap(),
+        )
+        .json(&json!({"prompt": "p"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(not_ascii.status(), 400);
+    let body: Value = not_ascii.json().await.unwrap();
+    assert_eq!(body["error"]["param"], "Idempotency-Key");
     assert_eq!(sim.session_count(), 0, "nothing was created");
     for query in ["limit=0", "limit=101", "limit=ten"] {
         let refused = http

@@ -287,6 +287,7 @@ async fn create(client: &Client, out: &Out, wait: WaitOptions, args: CreateArgs)
             if let (Some(prompt), Some(object)) = (&args.prompt, body.as_object_mut()) {
                 object.insert("prompt".into(), json!(prompt));
             }
+            crate::operations::note_unknown_fields("create_video_agent", &body);
             match serde_json::from_value::<CreateVideoAgentRequest>(body) {
                 Ok(request) => request,
                 Err(problem) => {
@@ -448,6 +449,7 @@ async fn video(client: &Client, out: &Out, wait: WaitOptions, command: VideoComm
                     return Ok(output::USAGE);
                 }
             };
+            crate::operations::note_unknown_fields("create_video", &body);
             let request: heygen_api::CreateVideoRequest = match serde_json::from_value(body) {
                 Ok(request) => request,
                 Err(problem) => {

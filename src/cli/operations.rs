@@ -144,7 +144,11 @@ pub(crate) async fn run(
             }
         };
     }
-    let mut invocation = Invocation::new();
+    // What the server sent, every member included; body members the spec does not name are
+    // sent, and named once on stderr (a typo shows).
+    let mut invocation = Invocation::new()
+        .raw_response(true)
+        .on_unknown_fields(note_unknown);
     for name in op.path_params {
         if let Some(value) = leaf.get_one::<String>(name) {
             invocation = invocation.path_param(value.clone());
@@ -179,6 +183,54 @@ pub(crate) async fn run(
             output::OK
         }
         Err(error) => output::error(&error),
+    }
+}
+
+/// One line on stderr naming `--data` members the spec does not name (they are sent).
+fn note_unknown(names: &[String]) {
+    let names: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
+    eprintln!(
+        "note: --data has fields the spec does not name, sent as given: {}",
+        names.join(", ")
+    );
+}
+
+/// For the handwritten commands: names the top-level members of `body` that the operation's
+/// request schema does not name (for a body with alternatives, the one its `type` picks).
+pub(crate) fn note_unknown_fields(operation_id: &str, body: &Value) {
+    let Some(given) = body.as_object() else {
+        return;
+    };
+    let Some(schema) = heygen_api::contract::Spec::get()
+        .ok()
+        .and_then(|spec| spec.request_schema(operation_id))
+    else {
+        return;
+    };
+    let kind = given.get("type").and_then(Value::as_str);
+    let mut known = std::collections::BTreeSet::new();
+    let members = schema.get("oneOf").and_then(Value::as_array);
+    for part in std::iter::once(&schema).chain(members.into_iter().flatten()) {
+        let tags = part
+            .pointer("/properties/type/enum")
+            .and_then(Value::as_array);
+        let picked = match (kind, tags) {
+            (Some(kind), Some(tags)) => tags.iter().any(|t| t == kind),
+            _ => true,
+        };
+        if let (true, Some(properties)) =
+            (picked, part.get("properties").and_then(Value::as_object))
+        {
+            known.extend(properties.keys().cloned());
+        }
+    }
+    let unknown: Vec<String> = given
+        .keys()
+        .filter(|name| !known.contains(*name))
+        .cloned()
+        .collect();
+    if !unknown.is_empty() {
+        note_unknown(&unknown);
     }
 }
 

@@ -51,6 +51,8 @@ pub(crate) async fn upload(
         mime_type: done.mime_type,
         size_bytes: done.size_bytes,
         url: done.url,
+        // What the completion answer carried beyond the fields named here.
+        extra: done.extra,
     })
 }
 

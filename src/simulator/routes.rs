@@ -172,7 +172,12 @@ async fn check_parameters(operation_id: &'static str, request: Request, next: Ne
         .unwrap_or_default();
     let checked = Spec::get().map(|spec| {
         spec.validate_parameters(operation_id, |location, name| match location {
-            "header" => request.headers().get(name).and_then(|v| v.to_str().ok()),
+            // A value that is not visible ASCII (`Idempotency-Key: é`) is checked as U+FFFD,
+            // which no ASCII pattern admits, instead of being taken for absent.
+            "header" => request
+                .headers()
+                .get(name)
+                .map(|v| v.to_str().unwrap_or("\u{fffd}")),
             _ => query
                 .iter()
                 .find(|(key, _)| key == name)
