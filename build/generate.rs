@@ -69,8 +69,11 @@ pub fn run(spec_path: &Path, out_dir: &Path) -> Result<(), String> {
     settings
         .with_interface(InterfaceStyle::Builder)
         .with_tag(TagStyle::Merged)
-        .with_derive("schemars::JsonSchema")
         .with_inner_type(quote_path("crate::client::Shared")?);
+    // JSON schemas of the generated types only for contract tests (feature `contract`).
+    if std::env::var_os("CARGO_FEATURE_CONTRACT").is_some() {
+        settings.with_derive("schemars::JsonSchema");
+    }
     for (schema, replacement) in REPLACEMENTS {
         settings.with_replacement(schema, replacement, std::iter::empty::<TypeImpl>());
     }

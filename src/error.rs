@@ -12,7 +12,6 @@ use std::time::{Duration, SystemTime};
 
 use reqwest::header::HeaderMap;
 use reqwest::StatusCode;
-use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 pub use crate::invalid::InvalidRequest;
@@ -295,7 +294,8 @@ impl fmt::Display for DecodeFailure {
 }
 
 /// HeyGen's error body: `{"error": {"code", "message", "param", "doc_url"}}`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "contract", derive(schemars::JsonSchema))]
 #[non_exhaustive]
 pub struct ApiError {
     /// Machine-readable error code.

@@ -6,6 +6,8 @@
 pub mod batch;
 pub mod chat;
 mod client;
+#[cfg(feature = "contract")]
+#[cfg_attr(docsrs, doc(cfg(feature = "contract")))]
 pub mod contract;
 mod download;
 mod error;

@@ -80,6 +80,7 @@ macro_rules! open_enum {
             }
         }
 
+        #[cfg(feature = "contract")]
         impl ::schemars::JsonSchema for $name {
             fn schema_name() -> String {
                 stringify!($name).to_string()

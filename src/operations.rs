@@ -153,8 +153,8 @@ impl Invocation {
         self
     }
 
-    /// Answers with the server's own JSON (the answer's `data` member, or the whole answer
-    /// when it has none), every member and `null` included, instead of the typed value written
+    /// Answers with the server's own JSON (the answer's `data` object, or the whole answer
+    /// for a list or an answer without one), every member and `null` included, instead of the typed value written
     /// back as JSON. A call that follows every page answers with the typed items.
     pub fn raw_response(mut self, raw: bool) -> Self {
         self.raw = raw;
@@ -267,9 +267,10 @@ pub(crate) fn answer<T: Serialize>(
 ) -> Result<Value> {
     if let Some(body) = raw.and_then(|slot| slot.take()) {
         if let Ok(mut whole) = serde_json::from_slice::<Value>(&body) {
+            // One object: its `data`. A list: the whole page, its paging members included.
             return Ok(match whole.get_mut("data") {
-                Some(data) => data.take(),
-                None => whole,
+                Some(data) if !data.is_array() => data.take(),
+                _ => whole,
             });
         }
     }

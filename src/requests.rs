@@ -5,7 +5,6 @@
 //! request fails with [`Error::InvalidRequest`](crate::Error::InvalidRequest) before any byte
 //! leaves the process.
 
-use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::error::InvalidRequest;
@@ -17,7 +16,8 @@ pub const MAX_PROMPT_CHARS: usize = 10_000;
 pub const MAX_FILES: usize = 20;
 
 /// How the Video Agent runs a session.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "contract", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum AgentMode {
     /// One-shot: the agent proceeds on its own and produces one video.
@@ -29,7 +29,8 @@ pub enum AgentMode {
 }
 
 /// Video orientation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "contract", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Orientation {
     /// 16:9.
@@ -51,7 +52,8 @@ pub enum Orientation {
 ///     .callback_id("order-42");
 /// assert!(request.validate().is_ok());
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "contract", derive(schemars::JsonSchema))]
 pub struct CreateVideoAgentRequest {
     /// The prompt for video generation (1-10000 characters).
     prompt: String,
@@ -230,7 +232,8 @@ impl CreateVideoAgentRequest {
 }
 
 /// Body of `POST /v3/video-agents/{session_id}`: a follow-up message to a chat-mode session.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "contract", derive(schemars::JsonSchema))]
 pub struct SendMessageRequest {
     /// What to tell the agent, 1-10,000 characters.
     message: String,

@@ -256,6 +256,7 @@ impl<'de> serde::Deserialize<'de> for IdempotencyKey {
     }
 }
 
+#[cfg(feature = "contract")]
 impl schemars::JsonSchema for IdempotencyKey {
     fn schema_name() -> String {
         "IdempotencyKey".to_string()
@@ -273,7 +274,8 @@ impl schemars::JsonSchema for IdempotencyKey {
 /// A webhook signing secret. Its value never appears in `Debug` output; read it with
 /// [`WebhookSecret::expose`] (or convert it into a `String`) to configure a
 /// [`Verifier`](crate::webhook::Verifier).
-#[derive(Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
+#[derive(Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "contract", derive(schemars::JsonSchema))]
 #[serde(transparent)]
 pub struct WebhookSecret(String);
 
@@ -303,7 +305,8 @@ impl From<&WebhookSecret> for String {
 }
 
 /// A registered webhook endpoint.
-#[derive(Clone, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
+#[derive(Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "contract", derive(schemars::JsonSchema))]
 #[non_exhaustive]
 pub struct WebhookEndpoint {
     /// Endpoint ID.
@@ -349,7 +352,8 @@ impl std::fmt::Debug for WebhookEndpoint {
 }
 
 /// A freshly issued signing secret.
-#[derive(Clone, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
+#[derive(Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "contract", derive(schemars::JsonSchema))]
 #[non_exhaustive]
 pub struct RotatedSecret {
     /// Endpoint ID.
@@ -411,7 +415,8 @@ pub const SUPPORTED_MEDIA_TYPES: &[&str] = &[
 ];
 
 /// A file attached to a Video Agent request.
-#[derive(Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
+#[derive(Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "contract", derive(schemars::JsonSchema))]
 #[serde(tag = "type", rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum FileInput {
@@ -528,6 +533,7 @@ mod tests {
     use super::*;
 
     #[test]
+    #[cfg(feature = "contract")]
     fn idempotency_keys_agree_with_the_spec_and_never_decode_invalid() {
         let spec = crate::contract::Spec::get().unwrap();
         for key in [

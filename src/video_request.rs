@@ -642,6 +642,7 @@ impl<'de> Deserialize<'de> for CreateVideoRequest {
     }
 }
 
+#[cfg(feature = "contract")]
 impl schemars::JsonSchema for CreateVideoRequest {
     fn schema_name() -> String {
         "CreateVideoRequest".into()

@@ -532,8 +532,22 @@ async fn repeated_and_unrelated_deliveries_end_each_job_once() {
         async move { videos.lock().unwrap().len() == 2 }
     })
     .await;
-    tokio::time::sleep(Duration::from_millis(100)).await; // the renders end
     let ids = videos.lock().unwrap().clone();
+    // The deliveries below announce finished renders: wait until they are.
+    let client = sim.client().unwrap();
+    common::eventually(Duration::from_secs(10), "both renders end", || {
+        let (client, ids) = (client.clone(), ids.clone());
+        async move {
+            for id in &ids {
+                match client.videos().get(id.as_str()).await {
+                    Ok(video) if video.status.is_terminal() => {}
+                    _ => return false,
+                }
+            }
+            true
+        }
+    })
+    .await;
     for video_id in &ids {
         for body in [
             format!(

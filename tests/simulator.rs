@@ -680,11 +680,9 @@ async fn injected_faults_are_survived_by_the_client() {
         .await
         .unwrap();
     assert!(outcome.is_completed(), "{outcome}");
-    assert_eq!(
-        sim.session_count(),
-        1,
-        "a retried create must not create twice"
-    );
+    // The 429s come before the handler acts, so this shows the wait survives them; that a
+    // retried create is not made twice is shown in `tests/faults.rs` (500s after effect).
+    assert_eq!(sim.session_count(), 1, "one create, one session");
 
     let broken = fast().error_rate(1.0).start().await.unwrap();
     let client = heygen_api::Client::builder()

@@ -67,6 +67,7 @@ pub(crate) struct SimulatorConfig {
     pub(crate) expire_first_upload_url: bool,
     pub(crate) usd_per_second: f64,
     pub(crate) error_rate: f64,
+    pub(crate) errors_after_effect: bool,
     pub(crate) latency: Duration,
     pub(crate) session_404_after_video: bool,
     pub(crate) unknown_statuses: bool,
@@ -99,6 +100,7 @@ impl Default for Simulator {
                 expire_first_upload_url: false,
                 usd_per_second: 0.05,
                 error_rate: 0.0,
+                errors_after_effect: false,
                 latency: Duration::ZERO,
                 session_404_after_video: false,
                 unknown_statuses: false,
@@ -201,6 +203,14 @@ impl Simulator {
     /// Answers this fraction of API requests (0.0–1.0) with a 500 `internal_error`.
     pub fn error_rate(mut self, rate: f64) -> Self {
         self.config.error_rate = rate;
+        self
+    }
+
+    /// Makes the injected 500s of [`error_rate`](Self::error_rate) come after the request took
+    /// effect (default: before, so nothing happens): a create that fails this way has made
+    /// its session, and only its idempotency key keeps a retry from making another.
+    pub fn errors_after_effect(mut self, after: bool) -> Self {
+        self.config.errors_after_effect = after;
         self
     }
 

@@ -236,7 +236,7 @@ pub(super) fn data(value: Value) -> Response {
 
 /// Authentication, request ids, latency and injected faults, for every API route.
 async fn gate(State(shared): Sim, request: Request, next: Next) -> Response {
-    let (latency, key, fault, lose) = {
+    let (latency, key, fault, lose, after_effect) = {
         let mut world = shared.world();
         world.requests += 1;
         let n = world.requests;
@@ -251,7 +251,13 @@ async fn gate(State(shared): Sim, request: Request, next: Next) -> Response {
         } else {
             None
         };
-        (config.latency, config.api_key, fault, lose)
+        (
+            config.latency,
+            config.api_key,
+            fault,
+            lose,
+            config.errors_after_effect,
+        )
     };
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;
@@ -289,12 +295,18 @@ async fn gate(State(shared): Sim, request: Request, next: Next) -> Response {
                     .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
                 r
             }
-            Some(_) => error(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "internal_error",
-                "Injected server error.",
-                None,
-            ),
+            Some(_) => {
+                if after_effect {
+                    // The request takes effect; only its answer is the error.
+                    drop(next.run(request).await);
+                }
+                error(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal_error",
+                    "Injected server error.",
+                    None,
+                )
+            }
             None if lose => lose_body(next.run(request).await),
             None => next.run(request).await,
         }
