@@ -2,7 +2,7 @@
 //!
 //! Outputs, all in `OUT_DIR`:
 //! - `codegen.rs`: the progenitor client (Builder interface), included by `src/raw.rs`;
-//! - `operations.rs`: the typed layer of every operation (resource handles, request builders,
+//! - `typed_layer.rs`: the typed layer of every operation (resource handles, request builders,
 //!   the operation table), included by `src/resources/mod.rs`;
 //! - `httpmock.rs`: progenitor's typed httpmock helpers, included by the tests;
 //! - `openapi.json`: the spec as JSON, embedded by `src/contract.rs`;
@@ -17,8 +17,8 @@
 mod generate;
 #[path = "build/open_enums.rs"]
 mod open_enums;
-#[path = "build/operations.rs"]
-mod operations;
+#[path = "build/typed_layer.rs"]
+mod typed_layer;
 #[path = "build/unknown_fields.rs"]
 mod unknown_fields;
 
@@ -30,7 +30,7 @@ fn main() {
     println!("cargo:rerun-if-changed={SPEC}");
     println!("cargo:rerun-if-changed=build.rs");
     println!("cargo:rerun-if-changed=build/generate.rs");
-    println!("cargo:rerun-if-changed=build/operations.rs");
+    println!("cargo:rerun-if-changed=build/typed_layer.rs");
     println!("cargo:rerun-if-changed=build/open_enums.rs");
     println!("cargo:rerun-if-changed=build/unknown_fields.rs");
     let (Ok(manifest_dir), Ok(out_dir)) = (

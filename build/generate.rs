@@ -1,5 +1,5 @@
 //! Spec checks and code generation, shared by `build.rs` and the build-script tests.
-//! The typed layer over the generated client comes from `operations.rs` beside this file.
+//! The typed layer over the generated client comes from `typed_layer.rs` beside this file.
 
 use std::path::Path;
 
@@ -13,18 +13,27 @@ const REPLACEMENTS: &[(&str, &str)] = &[
     ("SessionStatus", "crate::types::SessionStatus"),
     ("VideoStatus", "crate::types::VideoStatus"),
     ("MessageType", "crate::types::MessageType"),
-    ("WebhookEventType", "crate::types::EventType"),
+    ("WebhookEventType", "crate::webhook::EventType"),
     ("EndpointStatus", "crate::types::EndpointStatus"),
     ("WebhookEndpoint", "crate::types::WebhookEndpoint"),
     ("RotatedSecret", "crate::types::RotatedSecret"),
-    ("FileInput", "crate::FileInput"),
-    ("ApiError", "crate::ApiError"),
+    ("FileInput", "crate::types::FileInput"),
+    ("ApiError", "crate::api::error::ApiError"),
     ("IdempotencyKey", "crate::types::IdempotencyKey"),
-    ("CreateVideoAgentRequest", "crate::CreateVideoAgentRequest"),
-    ("AgentMode", "crate::AgentMode"),
-    ("Orientation", "crate::Orientation"),
-    ("SendMessageRequest", "crate::SendMessageRequest"),
-    ("CreateVideoRequest", "crate::CreateVideoRequest"),
+    (
+        "CreateVideoAgentRequest",
+        "crate::api::bodies::CreateVideoAgentRequest",
+    ),
+    ("AgentMode", "crate::types::AgentMode"),
+    ("Orientation", "crate::types::Orientation"),
+    (
+        "SendMessageRequest",
+        "crate::api::bodies::SendMessageRequest",
+    ),
+    (
+        "CreateVideoRequest",
+        "crate::api::bodies::CreateVideoRequest",
+    ),
 ];
 
 /// Generates everything from the spec at `spec_path` into `out_dir`.
@@ -69,7 +78,7 @@ pub fn run(spec_path: &Path, out_dir: &Path) -> Result<(), String> {
     settings
         .with_interface(InterfaceStyle::Builder)
         .with_tag(TagStyle::Merged)
-        .with_inner_type(quote_path("crate::client::Shared")?);
+        .with_inner_type(quote_path("crate::api::client::Shared")?);
     // JSON schemas of the generated types only for contract tests (feature `contract`).
     if std::env::var_os("CARGO_FEATURE_CONTRACT").is_some() {
         settings.with_derive("schemars::JsonSchema");
@@ -87,15 +96,18 @@ pub fn run(spec_path: &Path, out_dir: &Path) -> Result<(), String> {
 
     let client = generate(&settings, &spec, |g, s| g.generate_tokens(s))?;
     write(&out_dir.join("codegen.rs"), &prettyplease::unparse(&client))?;
-    let operations = crate::operations::generate(&value, &client)?;
-    write(&out_dir.join("operations.rs"), &operations)?;
+    let operations = crate::typed_layer::generate(&value, &client)?;
+    write(&out_dir.join("typed_layer.rs"), &operations)?;
     let mocks = prettyplease::unparse(&generate(&settings, &spec, |g, s| {
         g.httpmock(s, "heygen_api::raw")
     })?);
     // The mocks live in the test crates, where `crate::` is not this crate.
     write(
         &out_dir.join("httpmock.rs"),
-        &mocks.replace("crate::", "heygen_api::"),
+        &mocks
+            .replace("crate::api::bodies::", "heygen_api::")
+            .replace("crate::api::error::", "heygen_api::")
+            .replace("crate::", "heygen_api::"),
     )?;
     Ok(())
 }

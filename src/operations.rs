@@ -27,8 +27,8 @@ use std::pin::Pin;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::client::RequestOptions;
-use crate::error::{Error, Result};
+use crate::api::client::RequestOptions;
+use crate::api::error::{Error, Result};
 
 pub use crate::resources::generated::builders::*;
 pub use crate::resources::UploadAsset;
@@ -171,11 +171,11 @@ impl Invocation {
     }
 
     /// The slot for the raw answer, when one was asked for; the call's options fill it.
-    pub(crate) fn raw_slot(&mut self) -> Option<crate::client::RawSlot> {
+    pub(crate) fn raw_slot(&mut self) -> Option<crate::api::client::RawSlot> {
         if !self.raw {
             return None;
         }
-        let slot = crate::client::RawSlot::default();
+        let slot = crate::api::client::RawSlot::default();
         self.options = std::mem::take(&mut self.options).keep_raw(slot.clone());
         Some(slot)
     }
@@ -195,14 +195,14 @@ impl crate::Client {
     /// operation's body type (nothing is sent); otherwise the call's own errors.
     pub async fn invoke(&self, operation_id: &str, invocation: Invocation) -> Result<Value> {
         let Some(op) = find(operation_id) else {
-            return Err(Error::InvalidRequest(crate::error::InvalidRequest {
+            return Err(Error::InvalidRequest(crate::api::error::InvalidRequest {
                 field: "operation",
                 reason: format!("{operation_id:?} is not an operation of the spec"),
             }));
         };
         match op.invoke {
             Some(invoke) => invoke(self, invocation).await,
-            None => Err(Error::InvalidRequest(crate::error::InvalidRequest {
+            None => Err(Error::InvalidRequest(crate::api::error::InvalidRequest {
                 field: "operation",
                 reason: format!(
                     "{operation_id} is implemented by hand; call its method on the resource handle"
@@ -263,7 +263,7 @@ pub(crate) fn decode_optional_body<T: serde::de::DeserializeOwned + Serialize>(
 /// The answer of an invoked call: the server's JSON when it was kept, else `value`'s.
 pub(crate) fn answer<T: Serialize>(
     value: &T,
-    raw: Option<crate::client::RawSlot>,
+    raw: Option<crate::api::client::RawSlot>,
 ) -> Result<Value> {
     if let Some(body) = raw.and_then(|slot| slot.take()) {
         if let Ok(mut whole) = serde_json::from_slice::<Value>(&body) {
@@ -293,7 +293,7 @@ where
 }
 
 pub(crate) fn unknown_parameter(name: &str) -> Error {
-    Error::InvalidRequest(crate::error::InvalidRequest {
+    Error::InvalidRequest(crate::api::error::InvalidRequest {
         field: "query",
         reason: format!("{name:?} is not a parameter of this operation"),
     })

@@ -6,9 +6,9 @@ mod generate;
 #[path = "../build/open_enums.rs"]
 #[allow(dead_code)]
 mod open_enums;
-#[path = "../build/operations.rs"]
+#[path = "../build/typed_layer.rs"]
 #[allow(dead_code)]
-mod operations;
+mod typed_layer;
 #[path = "../build/unknown_fields.rs"]
 #[allow(dead_code)]
 mod unknown_fields;
@@ -103,7 +103,7 @@ fn a_plain_operation_added_to_the_spec_is_generated_whole() {
     let extra = "  /v3/widgets/{widget_id}:\n    get:\n      tags: [widgets]\n      operationId: get_widget\n      summary: Get Widget\n      parameters:\n        - name: widget_id\n          in: path\n          required: true\n          schema: {type: string}\n        - name: depth\n          in: query\n          schema: {type: integer, minimum: 1, maximum: 5}\n        - name: colour\n          in: query\n          required: true\n          schema: {type: string}\n      responses:\n        '200':\n          description: A widget.\n          content:\n            application/json:\n              schema:\n                type: object\n                required: [data]\n                properties:\n                  data:\n                    type: object\n                    properties:\n                      name: {type: string}\n                      shape: {type: string, nullable: true, enum: [round, square, '16:9']}\n              example: {data: {name: sprocket}}\n        4XX:\n          $ref: '#/components/responses/ClientError'\n\ncomponents:\n";
     let spec = SPEC.replacen("\ncomponents:\n", &format!("\n{extra}"), 1);
     let dir = generate_from(&spec).unwrap();
-    let code = std::fs::read_to_string(dir.path().join("operations.rs")).unwrap();
+    let code = std::fs::read_to_string(dir.path().join("typed_layer.rs")).unwrap();
     for expected in [
         "pub struct Widgets<'a>",
         "pub fn widgets(&self) -> Widgets<'_>",
@@ -138,8 +138,8 @@ fn a_plain_operation_added_to_the_spec_is_generated_whole() {
         "{client}"
     );
     // Without the operation, none of it exists.
-    let plain =
-        std::fs::read_to_string(generate_from(SPEC).unwrap().path().join("operations.rs")).unwrap();
+    let plain = std::fs::read_to_string(generate_from(SPEC).unwrap().path().join("typed_layer.rs"))
+        .unwrap();
     assert!(!plain.contains("GetWidget"));
 }
 

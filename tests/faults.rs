@@ -6,7 +6,7 @@
 //! webhook delivery processed, unacknowledged and delivered again (de-duplicated by event id). Covered elsewhere:
 //! 5xx bursts on GET, truncated JSON, an HTML 502, an empty 500, a server slower than the
 //! timeout and keyless-POST behaviour (`tests/resilience.rs`); session 404 after `video_id` and
-//! unknown statuses (`tests/simulator.rs`, `src/wait/tests.rs`); a list that repeats its token
+//! unknown statuses (`tests/simulator.rs`, `src/jobs/wait/tests.rs`); a list that repeats its token
 //! (`tests/transfers_and_waits.rs`).
 
 mod common;

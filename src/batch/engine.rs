@@ -18,12 +18,12 @@ use tokio::time::Instant;
 
 use super::journal::{FinalState, JobRecord, Journal, Record};
 use super::{BatchEvent, BatchRunner, EventFn, Job, JobOutcome, JobRequest, JobResult, Summary};
-use crate::client::{Client, RequestOptions};
-use crate::download::VideoAsset;
-use crate::error::{Error, Result};
-use crate::lifecycle::{End, Lifecycle, Next, Observed, Resource, VIDEO_AGENT, VIDEO_DIRECT};
+use crate::api::client::{Client, RequestOptions};
+use crate::api::error::{Error, Result};
+use crate::api::retry::Backoff;
+use crate::jobs::lifecycle::{End, Lifecycle, Next, Observed, Resource, VIDEO_AGENT, VIDEO_DIRECT};
 use crate::resources::VideoStatuses;
-use crate::retry::Backoff;
+use crate::transfer::download::VideoAsset;
 use crate::types::{IdempotencyKey, VideoAgentSession, VideoDetail};
 use crate::webhook::WebhookEvent;
 

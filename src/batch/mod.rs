@@ -64,12 +64,12 @@ use futures_core::Stream;
 use serde_json::Value;
 use sha2::{Digest as _, Sha256};
 
-use crate::client::Client;
-use crate::error::{Error, Result};
-use crate::requests::CreateVideoAgentRequest;
+use crate::api::bodies::CreateVideoAgentRequest;
+use crate::api::bodies::CreateVideoRequest;
+use crate::api::client::Client;
+use crate::api::error::{Error, Result};
+use crate::jobs::wait::WaitOptions;
 use crate::types::VideoDetail;
-use crate::video_request::CreateVideoRequest;
-use crate::wait::WaitOptions;
 use crate::webhook::WebhookEvent;
 
 pub use journal::{FinalState, JobKind, JobRecord, JournalSummary};

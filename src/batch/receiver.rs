@@ -9,7 +9,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use tokio::sync::mpsc;
 
-use crate::error::{Error, Result};
+use crate::api::error::{Error, Result};
 use crate::webhook::{Verifier, WebhookError, WebhookEvent};
 
 /// Deliveries accepted before the runner has taken them; more wait for room (HeyGen retries

@@ -277,7 +277,7 @@ async fn create(client: &Client, out: &Out, wait: WaitOptions, args: CreateArgs)
     let mut request = match &args.data {
         None => CreateVideoAgentRequest::new(args.prompt.clone().unwrap_or_default()),
         Some(data) => {
-            let mut body = match crate::operations::read_data(data) {
+            let mut body = match crate::spec_commands::read_data(data) {
                 Ok(body) => body,
                 Err(problem) => {
                     eprintln!("error: --data: {problem} (nothing was sent)");
@@ -287,7 +287,7 @@ async fn create(client: &Client, out: &Out, wait: WaitOptions, args: CreateArgs)
             if let (Some(prompt), Some(object)) = (&args.prompt, body.as_object_mut()) {
                 object.insert("prompt".into(), json!(prompt));
             }
-            crate::operations::note_unknown_fields("create_video_agent", &body);
+            crate::spec_commands::note_unknown_fields("create_video_agent", &body);
             match serde_json::from_value::<CreateVideoAgentRequest>(body) {
                 Ok(request) => request,
                 Err(problem) => {
@@ -442,14 +442,14 @@ async fn video(client: &Client, out: &Out, wait: WaitOptions, command: VideoComm
                 return Ok(output::OK);
             }
             let text = data.unwrap_or_default();
-            let body = match crate::operations::read_data(&text) {
+            let body = match crate::spec_commands::read_data(&text) {
                 Ok(body) => body,
                 Err(problem) => {
                     eprintln!("error: --data: {problem} (nothing was sent)");
                     return Ok(output::USAGE);
                 }
             };
-            crate::operations::note_unknown_fields("create_video", &body);
+            crate::spec_commands::note_unknown_fields("create_video", &body);
             let request: heygen_api::CreateVideoRequest = match serde_json::from_value(body) {
                 Ok(request) => request,
                 Err(problem) => {

@@ -7,8 +7,8 @@
 mod args;
 mod batch;
 mod commands;
-mod operations;
 mod output;
+mod spec_commands;
 
 use std::process::ExitCode;
 
@@ -16,7 +16,7 @@ use clap::{CommandFactory as _, FromArgMatches as _};
 
 fn main() -> ExitCode {
     // The handwritten commands, plus one derived from the spec for every other operation.
-    let matches = operations::augment(args::Cli::command()).get_matches();
+    let matches = spec_commands::augment(args::Cli::command()).get_matches();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -28,12 +28,12 @@ fn main() -> ExitCode {
         }
     };
     let code = runtime.block_on(async {
-        if let Some((op, leaf)) = operations::matched(&matches) {
+        if let Some((op, leaf)) = spec_commands::matched(&matches) {
             let globals = match args::Globals::from_arg_matches(&matches) {
                 Ok(globals) => globals,
                 Err(error) => error.exit(),
             };
-            return operations::run(|| commands::client(&globals), op, leaf).await;
+            return spec_commands::run(|| commands::client(&globals), op, leaf).await;
         }
         match args::Cli::from_arg_matches(&matches) {
             Ok(cli) => commands::run(cli).await,

@@ -8,13 +8,13 @@ use bytes::Bytes;
 
 use reqwest::multipart::{Form, Part};
 
-use crate::client::{CallOptions, Client, RequestOptions, Shared};
-use crate::error::{request_id, snippet, Attempt, DecodeFailure, Error, Result};
+use crate::api::client::{CallOptions, Client, RequestOptions, Shared};
+use crate::api::error::{request_id, snippet, Attempt, DecodeFailure, Error, Result};
+use crate::api::hooks::{execute, prepare, IDEMPOTENCY_KEY};
+use crate::api::retry;
 use crate::files::FileInput;
-use crate::hooks::{execute, prepare, IDEMPOTENCY_KEY};
 use crate::raw::types::AssetResponse;
 use crate::resources::generated::handles::Assets;
-use crate::retry;
 use crate::transfer::{file_body, Progress, ProgressFn};
 use crate::types::{Asset, IdempotencyKey};
 
@@ -37,7 +37,7 @@ impl<'a> Assets<'a> {
         let path = path.as_ref();
         let size = tokio::fs::metadata(path)
             .await
-            .map_err(crate::error::reading(path))?
+            .map_err(crate::api::error::reading(path))?
             .len();
         if size <= INLINE_THRESHOLD_BYTES {
             FileInput::from_path(path).await
@@ -135,7 +135,7 @@ impl<'a> UploadAsset<'a> {
         let options = self.options.into_call()?;
         match self.source {
             Source::Path(path) => {
-                let io = crate::error::reading(&path);
+                let io = crate::api::error::reading(&path);
                 let size = tokio::fs::metadata(&path).await.map_err(io)?.len();
                 if size > UPLOAD_LIMIT_BYTES {
                     // Over the multipart limit: the direct-upload flow, as one call.
@@ -279,5 +279,5 @@ async fn decode(upload: Attempt, response: reqwest::Response) -> Result<Asset> {
     })?;
     envelope
         .data
-        .ok_or_else(|| crate::error::missing_data(OPERATION))
+        .ok_or_else(|| crate::api::error::missing_data(OPERATION))
 }

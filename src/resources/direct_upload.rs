@@ -20,12 +20,12 @@ use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use sha2::{Digest as _, Sha256};
 use tokio::io::AsyncReadExt as _;
 
-use crate::client::{Client, RequestOptions};
-use crate::error::{unexpected_answer, Attempt, Error, Result};
+use crate::api::client::{Client, RequestOptions};
+use crate::api::error::{unexpected_answer, Attempt, Error, Result};
+use crate::api::retry;
 use crate::files::FileInput;
 use crate::raw::types::DirectUploadRequest;
 use crate::resources::generated::handles::Assets;
-use crate::retry;
 use crate::transfer::{file_body, ProgressFn};
 use crate::types::{Asset, AssetBatchItemsItemStatus, CompletedAsset, Page};
 
@@ -149,7 +149,7 @@ async fn put(
         async move {
             let file = tokio::fs::File::open(path)
                 .await
-                .map_err(crate::error::reading(path))?;
+                .map_err(crate::api::error::reading(path))?;
             let response = http
                 .put(target.upload_url.as_str())
                 .headers(headers)
@@ -294,7 +294,7 @@ impl<'a> Assets<'a> {
         let items: Vec<_> = {
             use futures_util::TryStreamExt as _;
             let batch_id = batch.batch_id.clone();
-            crate::pagination::paginate("get_asset_batch", None, move |token| {
+            crate::resources::pagination::paginate("get_asset_batch", None, move |token| {
                 let batch_id = batch_id.clone();
                 async move {
                     let mut request = client.assets().batch(batch_id).limit(100);
@@ -374,7 +374,7 @@ fn error_chain(error: &Error) -> String {
 
 /// Reads a file's size, checksum and type; an empty file is refused.
 async fn read_local(path: &Path) -> Result<LocalFile> {
-    let io = crate::error::reading(path);
+    let io = crate::api::error::reading(path);
     let size = tokio::fs::metadata(path).await.map_err(io)?.len();
     if size == 0 {
         return Err(Error::invalid(

@@ -3,11 +3,12 @@
 /// The generated handles and request builders (`build.rs`, from `openapi.yaml`).
 #[allow(clippy::all, clippy::pedantic, unused_qualifications)]
 pub(crate) mod generated {
-    include!(concat!(env!("OUT_DIR"), "/operations.rs"));
+    include!(concat!(env!("OUT_DIR"), "/typed_layer.rs"));
 }
 
 mod assets;
 mod direct_upload;
+pub(crate) mod pagination;
 mod video_agents;
 mod videos;
 
@@ -15,7 +16,7 @@ pub use assets::{UploadAsset, INLINE_THRESHOLD_BYTES, UPLOAD_LIMIT_BYTES};
 pub use direct_upload::{UploadedBatch, UploadedFile};
 pub use videos::{BatchStream, BatchUpdate, VideoStatuses, STATUS_IDS_PER_REQUEST};
 
-use crate::error::{Error, Result};
+use crate::api::error::{Error, Result};
 
 /// Checks an integer parameter against the spec's bounds.
 pub(crate) fn check_range(

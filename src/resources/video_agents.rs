@@ -1,10 +1,10 @@
 //! Video Agent sessions: create-and-wait and waits, beside the generated operations.
 
-use crate::error::Result;
-use crate::requests::CreateVideoAgentRequest;
+use crate::api::bodies::CreateVideoAgentRequest;
+use crate::api::error::Result;
+use crate::jobs::wait::{self, Phase, WaitOptions, WaitOutcome, WaitStream};
 use crate::resources::check_path_param;
 use crate::resources::generated::handles::VideoAgents;
-use crate::wait::{self, Phase, WaitOptions, WaitOutcome, WaitStream};
 
 impl VideoAgents<'_> {
     /// Creates a session and waits for its video: the session is polled until it has a

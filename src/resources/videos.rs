@@ -5,14 +5,14 @@ use std::sync::Arc;
 
 use tokio::io::AsyncWrite;
 
-use crate::download::{self, Download, VideoAsset};
-use crate::error::Result;
-use crate::lifecycle::{Lifecycle, Next, Observed, VIDEO_BATCH_ITEM};
+use crate::api::error::Result;
+use crate::jobs::lifecycle::{Lifecycle, Next, Observed, VIDEO_BATCH_ITEM};
+use crate::jobs::wait::{self, Phase, WaitOptions, WaitOutcome, WaitStream};
 use crate::resources::check_path_param;
 use crate::resources::generated::handles::Videos;
+use crate::transfer::download::{self, Download, VideoAsset};
 use crate::transfer::Progress;
 use crate::types::{Page, VideoDetail};
-use crate::wait::{self, Phase, WaitOptions, WaitOutcome, WaitStream};
 
 fn video_start(video_id: &str) -> Phase {
     Phase::Video {
@@ -66,17 +66,21 @@ impl BatchWait {
         let mut batch = self.client.videos().batch(self.batch_id.as_str()).await?;
         if let Some(token) = batch.next_token.take().filter(|_| batch.has_more) {
             let (client, batch_id) = (self.client.clone(), self.batch_id.clone());
-            let rest = crate::pagination::paginate("get_video_batch", Some(token), move |token| {
-                let (client, batch_id) = (client.clone(), batch_id.clone());
-                async move {
-                    let mut request = client.videos().batch(batch_id);
-                    if let Some(token) = token {
-                        request = request.token(token);
+            let rest = crate::resources::pagination::paginate(
+                "get_video_batch",
+                Some(token),
+                move |token| {
+                    let (client, batch_id) = (client.clone(), batch_id.clone());
+                    async move {
+                        let mut request = client.videos().batch(batch_id);
+                        if let Some(token) = token {
+                            request = request.token(token);
+                        }
+                        let page = request.await?;
+                        Ok(Page::new(page.items, Some(page.has_more), page.next_token))
                     }
-                    let page = request.await?;
-                    Ok(Page::new(page.items, Some(page.has_more), page.next_token))
-                }
-            });
+                },
+            );
             let rest: Vec<_> = rest.try_collect().await?;
             batch.items.extend(rest);
         }

@@ -9,11 +9,11 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{json, Value};
 
-use super::media;
-use super::routes::{
+use super::http::{
     batch_page, body, data, error, id_lists, idempotent, invalid, not_found, page, remembered,
     text, Params, Sim,
 };
+use super::media;
 use super::state::{Asset, AssetBatch, PendingUpload, World};
 use crate::resources::generated::ids;
 

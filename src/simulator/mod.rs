@@ -28,12 +28,17 @@
 //! request, a 5xx rate, answers lost after the request took effect, added latency, sessions that answer 404 once their video exists, and
 //! status values the spec does not list.
 
+mod agents;
 mod assets;
+mod catalogue;
+mod endpoints;
+mod http;
 mod media;
 mod routes;
 
 pub use routes::{modelled_operations, EXAMPLE_HEADER};
 mod state;
+mod videos;
 mod webhooks;
 
 use std::net::SocketAddr;
@@ -42,7 +47,7 @@ use std::time::Duration;
 
 use tokio::sync::oneshot;
 
-use crate::error::{Error, Result};
+use crate::api::error::{Error, Result};
 use state::World;
 
 /// Jobs in flight at once, as on HeyGen's pay-as-you-go plan.

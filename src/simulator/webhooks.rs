@@ -10,14 +10,14 @@ use serde_json::{json, Value};
 
 use super::state::{Event, SessionPhase, VideoPhase, World};
 use super::Shared;
-use crate::error::{Error, Result};
+use crate::api::error::{Error, Result};
 use crate::webhook;
 
 /// How often the ticker looks for finished sessions.
 const TICK: Duration = Duration::from_millis(20);
 
 pub(crate) fn delivery_client() -> Result<reqwest::Client> {
-    crate::client::install_crypto_provider();
+    crate::api::client::install_crypto_provider();
     reqwest::Client::builder()
         .timeout(Duration::from_secs(10))
         .user_agent("heygen-simulator-webhooks")

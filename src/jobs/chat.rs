@@ -34,12 +34,13 @@
 
 use std::collections::HashSet;
 
-use crate::client::Client;
-use crate::error::Result;
-use crate::requests::{AgentMode, CreateVideoAgentRequest, SendMessageRequest};
+use crate::api::bodies::{CreateVideoAgentRequest, SendMessageRequest};
+use crate::api::client::Client;
+use crate::api::error::Result;
+use crate::jobs::wait::{self, Phase, WaitOptions, WaitOutcome};
 use crate::resources::generated::handles::VideoAgents;
+use crate::types::AgentMode;
 use crate::types::{SessionMessage, SessionResource, VideoAgentSession};
-use crate::wait::{self, Phase, WaitOptions, WaitOutcome};
 
 /// What the message [`Conversation::approve`] sends.
 pub const APPROVAL: &str = "Approved. Please render the video.";

@@ -41,7 +41,73 @@ use hmac::{Hmac, Mac};
 use serde_json::{Map, Value};
 use sha2::Sha256;
 
-use crate::types::EventType;
+use crate::api::open_enum::open_enum;
+
+open_enum! {
+    /// A webhook event type.
+    EventType {
+        /// An avatar video completed.
+        AvatarVideoSuccess = "avatar_video.success",
+        /// An avatar video failed.
+        AvatarVideoFail = "avatar_video.fail",
+        /// An avatar video GIF completed.
+        AvatarVideoGifSuccess = "avatar_video_gif.success",
+        /// An avatar video GIF failed.
+        AvatarVideoGifFail = "avatar_video_gif.fail",
+        /// An avatar video caption completed.
+        AvatarVideoCaptionSuccess = "avatar_video_caption.success",
+        /// An avatar video caption failed.
+        AvatarVideoCaptionFail = "avatar_video_caption.fail",
+        /// A video translation completed.
+        VideoTranslateSuccess = "video_translate.success",
+        /// A video translation failed.
+        VideoTranslateFail = "video_translate.fail",
+        /// A video translation failed validation before starting.
+        VideoTranslatePreflightValidationFailed = "video_translate.preflight.validation_failed",
+        /// A video translation could not download its input.
+        VideoTranslatePreflightDownloadFailed = "video_translate.preflight.download_failed",
+        /// A Video Agent session completed.
+        VideoAgentSuccess = "video_agent.success",
+        /// A Video Agent session failed.
+        VideoAgentFail = "video_agent.fail",
+        /// A personalized video event.
+        PersonalizedVideo = "personalized_video",
+        /// An instant avatar completed.
+        InstantAvatarSuccess = "instant_avatar.success",
+        /// An instant avatar failed.
+        InstantAvatarFail = "instant_avatar.fail",
+        /// A photo avatar generation completed.
+        PhotoAvatarGenerationSuccess = "photo_avatar_generation.success",
+        /// A photo avatar generation failed.
+        PhotoAvatarGenerationFail = "photo_avatar_generation.fail",
+        /// A photo avatar training completed.
+        PhotoAvatarTrainSuccess = "photo_avatar_train.success",
+        /// A photo avatar training failed.
+        PhotoAvatarTrainFail = "photo_avatar_train.fail",
+        /// Adding motion to a photo avatar completed.
+        PhotoAvatarAddMotionSuccess = "photo_avatar_add_motion.success",
+        /// Adding motion to a photo avatar failed.
+        PhotoAvatarAddMotionFail = "photo_avatar_add_motion.fail",
+        /// A proofread creation completed.
+        ProofreadCreationSuccess = "proofread_creation.success",
+        /// A proofread creation failed.
+        ProofreadCreationFail = "proofread_creation.fail",
+        /// A live avatar completed.
+        LiveAvatarSuccess = "live_avatar.success",
+        /// A live avatar failed.
+        LiveAvatarFail = "live_avatar.fail",
+        /// A HyperFrames video completed.
+        HyperframesVideoSuccess = "hyperframes_video.success",
+        /// A HyperFrames video failed.
+        HyperframesVideoFail = "hyperframes_video.fail",
+        /// An AI clipping job completed.
+        AiClippingSuccess = "ai_clipping.success",
+        /// An AI clipping job failed.
+        AiClippingFail = "ai_clipping.fail",
+        /// A batch finished.
+        BatchFinished = "batch.finished",
+    }
+}
 
 /// The signature header HeyGen documents.
 pub const SIGNATURE_HEADER: &str = "heygen-signature";

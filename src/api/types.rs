@@ -7,17 +7,44 @@
 
 // Every generated model, under its spec name; the handwritten types below take precedence.
 pub use crate::raw::types::*;
-pub use crate::requests::{AgentMode, Orientation};
 
 use std::fmt;
 
 use base64::Engine as _;
 
-use crate::invalid::InvalidRequest;
-use crate::open_enum::open_enum;
+use crate::api::invalid::InvalidRequest;
+use crate::api::open_enum::open_enum;
+/// The webhook event types (defined with the webhooks; the generated types name them).
+pub use crate::webhook::EventType;
 
 // An open enum for every string enum of the spec not written by hand below (`build.rs`).
 include!(concat!(env!("OUT_DIR"), "/open_enums.rs"));
+
+/// How the Video Agent runs a session.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize,
+)]
+#[cfg_attr(feature = "contract", derive(schemars::JsonSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum AgentMode {
+    /// One-shot: the agent proceeds on its own and produces one video.
+    #[default]
+    Generate,
+    /// Multi-turn: the agent may pause for decisions (`reviewing`, `waiting_for_input`) and
+    /// accepts revisions.
+    Chat,
+}
+
+/// Video orientation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "contract", derive(schemars::JsonSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Orientation {
+    /// 16:9.
+    Landscape,
+    /// 9:16.
+    Portrait,
+}
 
 open_enum! {
     /// Status of a Video Agent session. The create response uses a subset
@@ -93,72 +120,6 @@ open_enum! {
         Enabled = "enabled",
         /// Deliveries are paused.
         Disabled = "disabled",
-    }
-}
-
-open_enum! {
-    /// A webhook event type.
-    EventType {
-        /// An avatar video completed.
-        AvatarVideoSuccess = "avatar_video.success",
-        /// An avatar video failed.
-        AvatarVideoFail = "avatar_video.fail",
-        /// An avatar video GIF completed.
-        AvatarVideoGifSuccess = "avatar_video_gif.success",
-        /// An avatar video GIF failed.
-        AvatarVideoGifFail = "avatar_video_gif.fail",
-        /// An avatar video caption completed.
-        AvatarVideoCaptionSuccess = "avatar_video_caption.success",
-        /// An avatar video caption failed.
-        AvatarVideoCaptionFail = "avatar_video_caption.fail",
-        /// A video translation completed.
-        VideoTranslateSuccess = "video_translate.success",
-        /// A video translation failed.
-        VideoTranslateFail = "video_translate.fail",
-        /// A video translation failed validation before starting.
-        VideoTranslatePreflightValidationFailed = "video_translate.preflight.validation_failed",
-        /// A video translation could not download its input.
-        VideoTranslatePreflightDownloadFailed = "video_translate.preflight.download_failed",
-        /// A Video Agent session completed.
-        VideoAgentSuccess = "video_agent.success",
-        /// A Video Agent session failed.
-        VideoAgentFail = "video_agent.fail",
-        /// A personalized video event.
-        PersonalizedVideo = "personalized_video",
-        /// An instant avatar completed.
-        InstantAvatarSuccess = "instant_avatar.success",
-        /// An instant avatar failed.
-        InstantAvatarFail = "instant_avatar.fail",
-        /// A photo avatar generation completed.
-        PhotoAvatarGenerationSuccess = "photo_avatar_generation.success",
-        /// A photo avatar generation failed.
-        PhotoAvatarGenerationFail = "photo_avatar_generation.fail",
-        /// A photo avatar training completed.
-        PhotoAvatarTrainSuccess = "photo_avatar_train.success",
-        /// A photo avatar training failed.
-        PhotoAvatarTrainFail = "photo_avatar_train.fail",
-        /// Adding motion to a photo avatar completed.
-        PhotoAvatarAddMotionSuccess = "photo_avatar_add_motion.success",
-        /// Adding motion to a photo avatar failed.
-        PhotoAvatarAddMotionFail = "photo_avatar_add_motion.fail",
-        /// A proofread creation completed.
-        ProofreadCreationSuccess = "proofread_creation.success",
-        /// A proofread creation failed.
-        ProofreadCreationFail = "proofread_creation.fail",
-        /// A live avatar completed.
-        LiveAvatarSuccess = "live_avatar.success",
-        /// A live avatar failed.
-        LiveAvatarFail = "live_avatar.fail",
-        /// A HyperFrames video completed.
-        HyperframesVideoSuccess = "hyperframes_video.success",
-        /// A HyperFrames video failed.
-        HyperframesVideoFail = "hyperframes_video.fail",
-        /// An AI clipping job completed.
-        AiClippingSuccess = "ai_clipping.success",
-        /// An AI clipping job failed.
-        AiClippingFail = "ai_clipping.fail",
-        /// A batch finished.
-        BatchFinished = "batch.finished",
     }
 }
 

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::invalid::InvalidRequest;
+use crate::api::invalid::InvalidRequest;
 use crate::types::{check_http_url, FileInput};
 
 /// Which kind of video a [`CreateVideoRequest`] makes.
@@ -670,7 +670,7 @@ impl schemars::JsonSchema for CreateVideoRequest {
     }
 }
 
-impl crate::requests::Validate for CreateVideoRequest {
+impl crate::api::bodies::Validate for CreateVideoRequest {
     fn validate(&self) -> Result<(), InvalidRequest> {
         CreateVideoRequest::validate(self)
     }

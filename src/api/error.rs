@@ -14,8 +14,8 @@ use reqwest::header::HeaderMap;
 use reqwest::StatusCode;
 use serde::{Deserialize, Serialize};
 
-pub use crate::invalid::InvalidRequest;
-use crate::open_enum::open_enum;
+pub use crate::api::invalid::InvalidRequest;
+use crate::api::open_enum::open_enum;
 
 /// Longest body excerpt kept in an error, in bytes.
 pub(crate) const SNIPPET_LIMIT: usize = 512;
@@ -57,7 +57,7 @@ pub enum Error {
     InvalidRequest(InvalidRequest),
     /// A wait ended without a finished video (it failed, needs input, or timed out). The
     /// outcome says which; see [`WaitOutcome`](crate::WaitOutcome).
-    Wait(Box<crate::outcome::WaitOutcome>),
+    Wait(Box<crate::api::outcome::WaitOutcome>),
     /// A download's size differs from its `Content-Length`; the partial file was removed.
     SizeMismatch {
         /// Bytes announced by the server.

@@ -1,4 +1,8 @@
-//! Progress reporting shared by uploads and downloads.
+//! Moving files: progress reporting shared by uploads and downloads, downloads
+//! (`download`), and file inputs made from local files and bytes (`files`).
+
+pub(crate) mod download;
+pub mod files;
 
 use std::sync::Arc;
 

@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use reqwest::Method;
 
-use crate::error::Result;
+use crate::api::error::Result;
 
 /// A growing wait: `initial × factor^n` capped at `max`, then spread by up to `jitter` (a
 /// fraction, 0–0.5) either way, so that many clients do not act in lockstep. Retries and the
@@ -208,7 +208,7 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::error::{retry_after, retry_status};
+    use crate::api::error::{retry_after, retry_status};
     use reqwest::header::HeaderMap;
     use reqwest::header::HeaderValue;
     use reqwest::StatusCode;

@@ -7,37 +7,17 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::InvalidRequest;
-use crate::types::{check_http_url, FileInput};
+mod video;
+
+pub use video::{AspectRatio, CreateVideoRequest, OutputFormat, Resolution, VideoKind};
+
+use crate::api::error::InvalidRequest;
+use crate::types::{check_http_url, AgentMode, FileInput, Orientation};
 
 /// Longest prompt or message, in characters (not bytes).
 pub const MAX_PROMPT_CHARS: usize = 10_000;
 /// Most files one request may carry.
 pub const MAX_FILES: usize = 20;
-
-/// How the Video Agent runs a session.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
-#[cfg_attr(feature = "contract", derive(schemars::JsonSchema))]
-#[serde(rename_all = "snake_case")]
-pub enum AgentMode {
-    /// One-shot: the agent proceeds on its own and produces one video.
-    #[default]
-    Generate,
-    /// Multi-turn: the agent may pause for decisions (`reviewing`, `waiting_for_input`) and
-    /// accepts revisions.
-    Chat,
-}
-
-/// Video orientation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[cfg_attr(feature = "contract", derive(schemars::JsonSchema))]
-#[serde(rename_all = "snake_case")]
-pub enum Orientation {
-    /// 16:9.
-    Landscape,
-    /// 9:16.
-    Portrait,
-}
 
 /// Body of `POST /v3/video-agents`: a prompt and optional settings.
 ///

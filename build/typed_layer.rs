@@ -14,7 +14,7 @@
 //! - `x-heygen-cli: handwritten` (operation): the CLI command is written by hand.
 //! - `x-heygen-verb` (operation): the CLI verb, when it is not the method's name.
 //! - `x-heygen-checked: true` (request schema): the body type implements
-//!   `crate::requests::Validate` by hand.
+//!   `crate::api::bodies::Validate` by hand.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
@@ -149,7 +149,7 @@ pub fn generate(spec: &Value, client: &syn::File) -> Result<String, String> {
         }
     }
     for body in &checked_bodies {
-        writeln!(out, "impl crate::requests::Validate for {body} {{}}").ok();
+        writeln!(out, "impl crate::api::bodies::Validate for {body} {{}}").ok();
     }
     writeln!(
         out,
@@ -478,7 +478,7 @@ fn operation(
         }
         writeln!(
             checks,
-            "crate::requests::Validate::validate(&body).map_err(crate::Error::InvalidRequest)?;"
+            "crate::api::bodies::Validate::validate(&body).map_err(crate::Error::InvalidRequest)?;"
         )
         .ok();
         writeln!(apply, "let b = b.body(body.clone());").ok();
@@ -512,7 +512,7 @@ fn operation(
             Some(inner) => (
                 type_string(inner),
                 format!(
-                    "envelope.data.ok_or_else(|| crate::error::missing_data({:?}))?",
+                    "envelope.data.ok_or_else(|| crate::api::error::missing_data({:?}))?",
                     op.id
                 ),
                 None,
@@ -546,13 +546,13 @@ fn operation(
         code,
         "impl<'a> {name}<'a> {{\n{setters}\n/// Per-call options: idempotency key, timeout.\npub fn options(mut self, options: crate::RequestOptions) -> Self {{ self.options = options; self }}\n\
          /// Checks the request, then sends it, retrying as the client's policy allows.\n///\n/// # Errors\n/// [`Error::InvalidRequest`](crate::Error::InvalidRequest) when a parameter is invalid (nothing is sent), or any error of the call.\n\
-         pub async fn send(self) -> crate::Result<{ret}> {{\n{checks}\nlet envelope = crate::client::call(self.client, {raw_method:?}, reqwest::Method::{http}, self.options, |raw| {{ let b = raw.{raw_method}(); {apply} Box::pin(b.send()) }}).await?;\nOk({unwrap})\n}}"
+         pub async fn send(self) -> crate::Result<{ret}> {{\n{checks}\nlet envelope = crate::api::client::call(self.client, {raw_method:?}, reqwest::Method::{http}, self.options, |raw| {{ let b = raw.{raw_method}(); {apply} Box::pin(b.send()) }}).await?;\nOk({unwrap})\n}}"
     )
     .ok();
     if let (true, Some(item)) = (paged, &item) {
         writeln!(
             code,
-            "/// Streams every item of every page from this request's `token` on, following `next_token`.\npub fn stream(self) -> crate::ItemStream<'a, {item}> {{ let first = self.q_token.clone(); crate::pagination::paginate({raw_method:?}, first, move |token| {{ let mut page = self.clone(); page.q_token = token; page.send() }}) }}"
+            "/// Streams every item of every page from this request's `token` on, following `next_token`.\npub fn stream(self) -> crate::ItemStream<'a, {item}> {{ let first = self.q_token.clone(); crate::resources::pagination::paginate({raw_method:?}, first, move |token| {{ let mut page = self.clone(); page.q_token = token; page.send() }}) }}"
         )
         .ok();
     }

@@ -11,9 +11,9 @@ use reqwest::header::{HeaderMap, HeaderValue};
 use reqwest::Method;
 use tracing::Instrument as _;
 
-use crate::error::{Attempt, CallRecord, Error, RawResult, Result};
+use crate::api::error::{Attempt, CallRecord, Error, RawResult, Result};
+use crate::api::retry::{is_idempotent, RetryPolicy};
 use crate::raw;
-use crate::retry::{is_idempotent, RetryPolicy};
 use crate::types::IdempotencyKey;
 
 /// The production API.
@@ -394,7 +394,7 @@ pub(crate) async fn call<T>(
     );
     let policy = &config.retry;
     let started = std::time::Instant::now();
-    let outcome = crate::retry::run(policy, operation, |retry| {
+    let outcome = crate::api::retry::run(policy, operation, |retry| {
         let pending = CALL.scope(Arc::clone(&context), attempt(raw));
         let context = &context;
         async move {

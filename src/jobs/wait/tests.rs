@@ -7,7 +7,7 @@ use futures_util::StreamExt as _;
 use serde_json::json;
 
 use super::*;
-use crate::error::{ApiError, ApiFailure, ErrorCode};
+use crate::api::error::{ApiError, ApiFailure, ErrorCode};
 
 /// A scripted source: each call pops the next answer (the last one repeats) and is logged.
 #[derive(Clone, Default)]

@@ -10,7 +10,7 @@ use std::pin::Pin;
 
 use futures_core::Stream;
 
-use crate::error::{Error, Result};
+use crate::api::error::{Error, Result};
 use crate::types::Page;
 
 /// A stream of the items of every page.

@@ -16,9 +16,9 @@ use std::path::{Path, PathBuf};
 
 use tokio::io::{AsyncSeekExt as _, AsyncWrite, AsyncWriteExt as _};
 
-use crate::client::Client;
-use crate::error::{Attempt, Error, Result};
-use crate::retry;
+use crate::api::client::Client;
+use crate::api::error::{Attempt, Error, Result};
+use crate::api::retry;
 use crate::transfer::{Progress, ProgressFn};
 use crate::types::VideoDetail;
 

@@ -2,7 +2,7 @@
 //!
 //! The waiter does the requests and keeps the time; what each answer means (follow the
 //! session's video, list a vanished session's videos, end) is decided by the job's
-//! lifecycle (`crate::lifecycle`), which the batch runner drives too.
+//! lifecycle (`crate::jobs::lifecycle`), which the batch runner drives too.
 //!
 //! HeyGen documents two phases: poll the session until it has a `video_id`, then poll the video
 //! until it is `completed` or `failed`. The session is not polled again once the video is known
@@ -25,10 +25,10 @@ use std::time::Duration;
 use futures_core::Stream;
 use tokio::time::Instant;
 
-use crate::error::{Error, Result};
-use crate::lifecycle::{End, Lifecycle, Next, Observed, Resource, VIDEO_AGENT, VIDEO_DIRECT};
-pub use crate::outcome::{TimedOut, WaitOutcome};
-use crate::retry::Backoff;
+use crate::api::error::{Error, Result};
+pub use crate::api::outcome::{TimedOut, WaitOutcome};
+use crate::api::retry::Backoff;
+use crate::jobs::lifecycle::{End, Lifecycle, Next, Observed, Resource, VIDEO_AGENT, VIDEO_DIRECT};
 use crate::types::{SessionStatus, VideoAgentSession, VideoDetail, VideoStatus};
 
 /// How long and how often to poll.

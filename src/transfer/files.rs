@@ -14,7 +14,7 @@
 
 use std::path::Path;
 
-use crate::error::{Error, InvalidRequest};
+use crate::api::error::{Error, InvalidRequest};
 use crate::resources::UPLOAD_LIMIT_BYTES;
 
 /// The largest file sent inline: the same 32 MB as an upload.
@@ -47,7 +47,7 @@ impl FileInput {
     /// direct-upload flow at that size) and references the asset.
     pub async fn from_path(path: impl AsRef<Path>) -> Result<Self, Error> {
         let path = path.as_ref();
-        let io = crate::error::reading(path);
+        let io = crate::api::error::reading(path);
         let size = tokio::fs::metadata(path).await.map_err(io)?.len();
         if size > UPLOAD_LIMIT_BYTES {
             return Err(Error::InvalidRequest(InvalidRequest {

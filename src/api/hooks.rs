@@ -1,6 +1,6 @@
 //! The hooks the generated client calls around every request: timeouts, idempotency keys and
 //! tracing live here, once, for every operation. Retries are one level up, in
-//! [`crate::retry`], which runs the generated builder again for each attempt.
+//! [`crate::api::retry`], which runs the generated builder again for each attempt.
 
 use std::time::Instant;
 
@@ -8,7 +8,7 @@ use progenitor_client::{ClientHooks, ClientInfo, OperationInfo};
 use reqwest::header::{HeaderName, HeaderValue};
 use reqwest::{Method, Request, Response};
 
-use crate::client::Shared;
+use crate::api::client::Shared;
 use crate::raw;
 use crate::types::IdempotencyKey;
 
@@ -38,7 +38,7 @@ impl ClientHooks<Shared> for raw::Client {
 /// credentials, the timeout, and the call's `Idempotency-Key`.
 pub(crate) fn prepare(shared: &Shared, request: &mut Request) {
     let config = &shared.config;
-    let call = crate::client::current_call();
+    let call = crate::api::client::current_call();
     let call = call.as_deref();
     request.headers_mut().remove(API_VERSION);
     if let Some(headers) = &config.per_request_headers {
@@ -72,7 +72,7 @@ pub(crate) fn prepare(shared: &Shared, request: &mut Request) {
     }
 }
 
-/// Sends one request (one attempt; the retry loop is in [`crate::retry`]) and records what
+/// Sends one request (one attempt; the retry loop is in [`crate::api::retry`]) and records what
 /// came back for the call's error mapping.
 /// Adds `extra` to the request's JSON object body (replacing members of the same name).
 fn add_members(request: &mut Request, extra: &serde_json::Map<String, serde_json::Value>) {
@@ -103,7 +103,7 @@ pub(crate) async fn execute(
     }
     let started = Instant::now();
     let mut outcome = http.execute(request).await;
-    let call = crate::client::current_call();
+    let call = crate::api::client::current_call();
     let raw = call.as_deref().and_then(|c| c.options.raw.as_ref());
     if debug || raw.is_some() {
         if let Ok(response) = outcome {
@@ -114,7 +114,10 @@ pub(crate) async fn execute(
         let status = response.status();
         // Kept as the header value (a reference count, no copy): it becomes text only if an
         // error needs it.
-        let request_id = response.headers().get(crate::error::REQUEST_ID).cloned();
+        let request_id = response
+            .headers()
+            .get(crate::api::error::REQUEST_ID)
+            .cloned();
         // Success: only what a decode error would need. Errors: the headers too.
         let headers = (status.is_client_error() || status.is_server_error())
             .then(|| response.headers().clone());
@@ -140,7 +143,7 @@ pub(crate) async fn execute(
 /// hands the response on with the same body.
 async fn buffer(
     response: Response,
-    raw: Option<&crate::client::RawSlot>,
+    raw: Option<&crate::api::client::RawSlot>,
 ) -> reqwest::Result<Response> {
     use http_body_util::BodyExt as _;
     use reqwest::ResponseBuilderExt as _;
@@ -161,7 +164,7 @@ async fn buffer(
 
 /// A loggable excerpt of a body, with webhook secrets blanked out.
 fn redacted_excerpt(body: &[u8]) -> String {
-    crate::error::excerpt(&redact(body), LOG_BODY_LIMIT)
+    crate::api::error::excerpt(&redact(body), LOG_BODY_LIMIT)
 }
 
 /// Replaces the value of every `secret` member of a JSON body (webhook signing secrets come

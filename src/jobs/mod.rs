@@ -1,0 +1,7 @@
+//! Asynchronous jobs at HeyGen: the one lifecycle every wait drives (`lifecycle`), the
+//! single wait (`wait`) and the chat-mode conversation (`chat`). The batch runner
+//! (`crate::batch`) drives the same lifecycle.
+
+pub mod chat;
+pub(crate) mod lifecycle;
+pub(crate) mod wait;
