@@ -1,0 +1,170 @@
+//! "A plain operation is a spec edit", proven the way a user meets it: a copy of this crate
+//! with one operation added to `openapi.yaml` and nothing else builds; the operation's
+//! method is callable and answers from the simulator (with the spec's example); its CLI command
+//! answers too; and the tests that walk every operation of the spec (the simulator's and the
+//! contract's) pass.
+//!
+//! The copy builds in this crate's own target directory, so only the crate itself is
+//! compiled again, not its dependencies.
+#![cfg(feature = "cli")]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// A test-only operation with a new tag, a path parameter, an optional query parameter and an
+/// inline response with a string enum.
+const ADDED: &str = "  /v3/pings/{ping_id}:
+    get:
+      tags: [pings]
+      operationId: get_ping
+      x-heygen-method: get
+      summary: Get a ping
+      description: A test-only operation, added to the spec alone.
+      parameters:
+        - name: ping_id
+          in: path
+          required: true
+          description: The ping.
+          schema: {type: string}
+        - name: echo
+          in: query
+          required: false
+          description: Words to echo.
+          schema: {type: string}
+      responses:
+        '200':
+          description: The ping.
+          content:
+            application/json:
+              schema:
+                type: object
+                properties:
+                  data:
+                    type: object
+                    required: [ping_id, mood]
+                    properties:
+                      ping_id: {type: string, description: The ping.}
+                      mood: {type: string, enum: [calm, eager], description: How it feels.}
+              example: {data: {ping_id: ping_1, mood: calm}}
+        '429':
+          $ref: '#/components/responses/RateLimited'
+        4XX:
+          $ref: '#/components/responses/ClientError'
+        5XX:
+          $ref: '#/components/responses/ServerError'
+";
+
+/// What a user of the edited crate writes: the new method, against the simulator.
+const USE_IT: &str = r#"
+use heygen_api::simulator::Simulator;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_added_operation_is_a_method_and_a_command_that_answer() {
+    let sim = Simulator::new().start().await.unwrap();
+    let client = sim.client().unwrap();
+    let ping = client.pings().get("ping_1").echo("hello").await.unwrap();
+    assert_eq!(ping.ping_id, "ping_1");
+    assert_eq!(ping.mood.as_str(), "calm");
+    assert!(heygen_api::operations::find("get_ping").is_some());
+
+    let printed = std::process::Command::new(env!("CARGO_BIN_EXE_heygen"))
+        .args(["--json", "ping", "get", "ping_7"])
+        .env("HEYGEN_BASE_URL", sim.base_url())
+        .env("HEYGEN_API_KEY", sim.api_key())
+        .output()
+        .unwrap();
+    assert!(printed.status.success(), "{printed:?}");
+    let printed: serde_json::Value = serde_json::from_slice(&printed.stdout).unwrap();
+    assert_eq!(printed, serde_json::json!({"ping_id": "ping_1", "mood": "calm"}));
+    sim.shutdown().await;
+}
+"#;
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+/// This crate's target directory, from where this test binary runs (`target/debug/deps`).
+fn target_dir() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    exe.ancestors()
+        .find(|dir| dir.file_name().is_some_and(|n| n == "target"))
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target"))
+}
+
+#[test]
+fn a_crate_with_one_operation_added_to_its_spec_builds_answers_and_passes() {
+    let here = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let copy = tempfile::tempdir().unwrap();
+    let root = copy.path().join("heygen-api");
+    for file in [
+        "Cargo.toml",
+        "Cargo.lock",
+        "build.rs",
+        "openapi.yaml",
+        "README.md",
+    ] {
+        std::fs::create_dir_all(&root).unwrap();
+        std::fs::copy(here.join(file), root.join(file)).unwrap();
+    }
+    for dir in ["src", "build", "benches", "tests/common", "tests/fixtures"] {
+        copy_dir(&here.join(dir), &root.join(dir));
+    }
+    for test in ["simulator.rs", "contract.rs"] {
+        std::fs::copy(here.join("tests").join(test), root.join("tests").join(test)).unwrap();
+    }
+    std::fs::write(root.join("tests/added_operation.rs"), USE_IT).unwrap();
+
+    // The one edit: a tag and an operation in the spec.
+    let spec = std::fs::read_to_string(root.join("openapi.yaml")).unwrap();
+    let spec = spec
+        .replacen(
+            "\npaths:\n",
+            "  - name: pings\n    x-heygen-command: ping\n    description: Test-only pings.\n\npaths:\n",
+            1,
+        )
+        .replacen("\ncomponents:\n", &format!("\n{ADDED}\ncomponents:\n"), 1);
+    assert!(spec.contains("operationId: get_ping") && spec.contains("name: pings"));
+    std::fs::write(root.join("openapi.yaml"), spec).unwrap();
+
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let target = target_dir();
+    let tests = Command::new(&cargo)
+        .current_dir(&root)
+        .env("CARGO_TARGET_DIR", &target)
+        .args([
+            "test",
+            "--all-features",
+            "--locked",
+            "--offline",
+            "--test",
+            "added_operation",
+            "--test",
+            "simulator",
+            "--test",
+            "contract",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        tests.status.success(),
+        "the edited crate's tests failed:\n{}\n{}",
+        String::from_utf8_lossy(&tests.stdout),
+        String::from_utf8_lossy(&tests.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&tests.stdout);
+    assert!(
+        stdout.contains("the_added_operation_is_a_method_and_a_command_that_answer ... ok"),
+        "{stdout}"
+    );
+}
