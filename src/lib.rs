@@ -34,7 +34,7 @@ pub use api::client::{
     DEFAULT_BASE_URL,
 };
 pub use api::error::{
-    ApiError, ApiFailure, DecodeFailure, Error, ErrorCode, InvalidRequest, Result,
+    ApiError, DecodeFailure, Error, ErrorCode, ErrorResponse, InvalidRequest, Result,
 };
 pub use api::outcome::{TimedOut, WaitOutcome};
 pub use api::retry::RetryPolicy;

@@ -149,3 +149,38 @@ fn two_operations_with_one_method_name_are_refused() {
     let e = generate_from(&spec).unwrap_err();
     assert!(e.contains("x-heygen-method"), "{e}");
 }
+
+/// The generated code of a small fixture spec (two resources, a list, a get, a delete and a
+/// create with a body), checked in: a change of the generator, or of progenitor under it,
+/// shows in review as a change of these files. `HEYGEN_BLESS=1` rewrites them.
+#[test]
+fn the_generated_code_of_the_fixture_spec_is_as_checked_in() {
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/generator");
+    let out = tempfile::tempdir().unwrap();
+    generate::run(&fixture.join("spec.yaml"), out.path()).unwrap();
+    let bless = std::env::var_os("HEYGEN_BLESS").is_some();
+    for file in ["typed_layer.rs", "codegen.rs", "open_enums.rs"] {
+        let generated = std::fs::read_to_string(out.path().join(file)).unwrap();
+        let expected_path = fixture.join(format!("{file}.expected"));
+        if bless {
+            std::fs::write(&expected_path, &generated).unwrap();
+            continue;
+        }
+        let expected = std::fs::read_to_string(&expected_path).unwrap_or_default();
+        if generated != expected {
+            let line = generated
+                .lines()
+                .zip(expected.lines().chain(std::iter::repeat("")))
+                .position(|(a, b)| a != b)
+                .unwrap_or(0);
+            panic!(
+                "{file} differs from {} from line {}:\n  generated: {:?}\n  expected:  {:?}\n\
+                 Review the change; HEYGEN_BLESS=1 cargo test --test build_script writes it.",
+                expected_path.display(),
+                line + 1,
+                generated.lines().nth(line).unwrap_or(""),
+                expected.lines().nth(line).unwrap_or(""),
+            );
+        }
+    }
+}

@@ -28,7 +28,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 #[non_exhaustive]
 pub enum Error {
     /// HeyGen answered with an HTTP error status (4xx/5xx).
-    Api(Box<ApiFailure>),
+    Api(Box<ErrorResponse>),
     /// The request could not be sent or the response could not be read (DNS, TLS, connection
     /// reset, body cut short).
     Transport {
@@ -223,17 +223,18 @@ impl From<crate::webhook::WebhookError> for Error {
     }
 }
 
-/// An HTTP error answer from HeyGen.
+/// An answer from HeyGen with an error status: the status, HeyGen's error body
+/// ([`ApiError`]), the request id, and what the retry loop needs to know.
 #[derive(Debug, Clone)]
 #[non_exhaustive]
-pub struct ApiFailure {
+pub struct ErrorResponse {
     /// The operation that failed (its `operationId` in `openapi.yaml`).
     pub operation: &'static str,
     /// HTTP status.
     pub status: StatusCode,
     /// HeyGen's error body. When the body was not HeyGen's JSON envelope (an HTML page from a
     /// proxy, an empty body), the code is derived from the status and
-    /// [`ApiFailure::body_snippet`] keeps the start of the body.
+    /// [`ErrorResponse::body_snippet`] keeps the start of the body.
     pub error: ApiError,
     /// The `X-Request-Id` response header.
     pub request_id: Option<String>,
@@ -245,7 +246,7 @@ pub struct ApiFailure {
     pub(crate) repeatable: bool,
 }
 
-impl fmt::Display for ApiFailure {
+impl fmt::Display for ErrorResponse {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
@@ -293,7 +294,8 @@ impl fmt::Display for DecodeFailure {
     }
 }
 
-/// HeyGen's error body: `{"error": {"code", "message", "param", "doc_url"}}`.
+/// HeyGen's error body, the `error` member of an error answer: `code`, `message`, `param`,
+/// `doc_url`. The whole answer is an [`ErrorResponse`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "contract", derive(schemars::JsonSchema))]
 #[non_exhaustive]
@@ -559,7 +561,7 @@ impl Attempt {
         error: ApiError,
         body_snippet: Option<String>,
     ) -> Error {
-        Error::Api(Box::new(ApiFailure {
+        Error::Api(Box::new(ErrorResponse {
             operation: self.operation,
             status,
             error,

@@ -67,7 +67,8 @@ impl Backoff {
 ///     .max_retries(4)
 ///     .initial_backoff(Duration::from_millis(250))
 ///     .max_backoff(Duration::from_secs(10));
-/// assert_eq!(policy.get_max_retries(), 4);
+/// assert_eq!(policy.retries(), 4);
+/// assert_eq!(policy.longest_wait(), Duration::from_secs(10));
 /// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct RetryPolicy {
@@ -128,13 +129,13 @@ impl RetryPolicy {
         self
     }
 
-    /// The configured number of retries.
-    pub fn get_max_retries(&self) -> u32 {
+    /// How many times this policy repeats a failed request.
+    pub fn retries(&self) -> u32 {
         self.max_retries
     }
 
-    /// The configured longest wait.
-    pub fn get_max_backoff(&self) -> Duration {
+    /// The longest wait between attempts.
+    pub fn longest_wait(&self) -> Duration {
         self.max_backoff
     }
 

@@ -729,7 +729,9 @@ impl Drop for BatchRun {
 
 /// Appends the journal lines of `jobs` typical Video Agent jobs (sent, created, video known,
 /// completed) to `path`, as a run does; returns the bytes written. For the journal-overhead
-/// benchmark; not part of the API.
+/// benchmark (feature `bench`, which only the crate's own dev-dependency enables); not part of
+/// the API.
+#[cfg(feature = "bench")]
 #[doc(hidden)]
 pub fn journal_sample_jobs(path: &std::path::Path, jobs: usize) -> Result<u64> {
     let (mut journal, _) = journal::Journal::open(path)?;

@@ -7,7 +7,7 @@ use futures_util::StreamExt as _;
 use serde_json::json;
 
 use super::*;
-use crate::api::error::{ApiError, ApiFailure, ErrorCode};
+use crate::api::error::{ApiError, ErrorCode, ErrorResponse};
 
 /// A scripted source: each call pops the next answer (the last one repeats) and is logged.
 #[derive(Clone, Default)]
@@ -37,7 +37,7 @@ fn video(status: &str) -> Result<VideoDetail> {
 }
 
 fn api_error(status: u16, code: ErrorCode) -> Error {
-    Error::Api(Box::new(ApiFailure {
+    Error::Api(Box::new(ErrorResponse {
         operation: "get_video",
         status: reqwest::StatusCode::from_u16(status).unwrap(),
         error: ApiError::new(code, "scripted"),
