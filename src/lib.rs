@@ -48,8 +48,8 @@ pub use jobs::wait::{PolledStatus, WaitEvent, WaitOptions, WaitPhase, WaitStream
 pub use resources::generated::handles::*;
 pub use resources::pagination::ItemStream;
 pub use resources::{
-    BatchStream, BatchUpdate, UploadedBatch, UploadedFile, VideoStatuses, INLINE_THRESHOLD_BYTES,
-    STATUS_IDS_PER_REQUEST, UPLOAD_LIMIT_BYTES,
+    BatchStream, BatchUpdate, DownloadVideo, UploadedBatch, UploadedFile, VideoStatuses,
+    INLINE_THRESHOLD_BYTES, STATUS_IDS_PER_REQUEST, UPLOAD_LIMIT_BYTES,
 };
 pub use transfer::download::{Download, VideoAsset};
 pub use transfer::Progress;

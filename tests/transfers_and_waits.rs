@@ -202,9 +202,8 @@ async fn downloads_stream_to_the_destination_without_the_api_key() {
     let video = completed_video(&server.base_url());
     let download = client
         .videos()
-        .download_with_progress(&video, VideoAsset::Video, &target, move |p| {
-            seen.store(p.bytes, Ordering::SeqCst);
-        })
+        .download(&video, VideoAsset::Video, &target)
+        .on_progress(move |p| seen.store(p.bytes, Ordering::SeqCst))
         .await
         .unwrap();
     mock.assert_calls_async(1).await;

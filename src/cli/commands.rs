@@ -375,9 +375,8 @@ async fn finish(
                 let progress = Arc::clone(&reporter);
                 let file = client
                     .videos()
-                    .download_with_progress(&video, VideoAsset::Video, path, move |p| {
-                        progress.transfer(p)
-                    })
+                    .download(&video, VideoAsset::Video, path)
+                    .on_progress(move |p| progress.transfer(p))
                     .await;
                 reporter.finish();
                 let file = file?;
@@ -485,9 +484,8 @@ async fn video(client: &Client, out: &Out, wait: WaitOptions, command: VideoComm
             let reporter = Arc::new(Reporter::new());
             let progress = Arc::clone(&reporter);
             let file = videos
-                .download_with_progress(&video, VideoAsset::Video, &path, move |p| {
-                    progress.transfer(p)
-                })
+                .download(&video, VideoAsset::Video, &path)
+                .on_progress(move |p| progress.transfer(p))
                 .await;
             reporter.finish();
             let file = file?;

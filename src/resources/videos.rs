@@ -159,6 +159,45 @@ impl BatchWait {
     }
 }
 
+/// A download of one of a video's files, from [`Videos::download`]: `.await` it.
+#[must_use = "a download does nothing until awaited"]
+pub struct DownloadVideo<'a> {
+    client: &'a crate::Client,
+    url: Result<String>,
+    path: std::path::PathBuf,
+    progress: Option<crate::transfer::ProgressFn>,
+}
+
+impl std::fmt::Debug for DownloadVideo<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DownloadVideo")
+            .field("path", &self.path)
+            .field("on_progress", &self.progress.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl DownloadVideo<'_> {
+    /// Called as bytes arrive.
+    pub fn on_progress(mut self, progress: impl Fn(Progress) + Send + Sync + 'static) -> Self {
+        self.progress = Some(Arc::new(progress));
+        self
+    }
+}
+
+impl<'a> std::future::IntoFuture for DownloadVideo<'a> {
+    type Output = Result<Download>;
+    type IntoFuture =
+        std::pin::Pin<Box<dyn std::future::Future<Output = Self::Output> + Send + 'a>>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(async move {
+            let url = self.url?;
+            download::to_path(self.client, &url, &self.path, self.progress).await
+        })
+    }
+}
+
 /// Most ids one bulk status request takes.
 pub const STATUS_IDS_PER_REQUEST: usize = 100;
 
@@ -174,7 +213,7 @@ pub struct VideoStatuses {
     pub requests: usize,
 }
 
-impl Videos<'_> {
+impl<'a> Videos<'a> {
     /// Waits for a whole batch, yielding each item as it ends, then the finished batch. Polls
     /// `GET /v3/videos/batches/{batch_id}` (every page) on the wait's schedule; retryable
     /// failures do not end it. Dropping the stream stops polling.
@@ -266,27 +305,20 @@ impl Videos<'_> {
     }
 
     /// Downloads one of a completed video's files to `path`, streamed, through a temporary
-    /// file renamed into place when complete.
-    pub async fn download(
+    /// file renamed into place when complete. `.await` it; `.on_progress(..)` reports bytes as
+    /// they arrive, as on uploads and waits.
+    pub fn download(
         &self,
         video: &VideoDetail,
         asset: VideoAsset,
         path: impl AsRef<Path>,
-    ) -> Result<Download> {
-        let url = download::asset_url(video, asset)?;
-        download::to_path(self.client, url, path.as_ref(), None).await
-    }
-
-    /// [`download`](Self::download), reporting progress as bytes arrive.
-    pub async fn download_with_progress(
-        &self,
-        video: &VideoDetail,
-        asset: VideoAsset,
-        path: impl AsRef<Path>,
-        progress: impl Fn(Progress) + Send + Sync + 'static,
-    ) -> Result<Download> {
-        let url = download::asset_url(video, asset)?;
-        download::to_path(self.client, url, path.as_ref(), Some(Arc::new(progress))).await
+    ) -> DownloadVideo<'a> {
+        DownloadVideo {
+            client: self.client,
+            url: download::asset_url(video, asset).map(str::to_string),
+            path: path.as_ref().to_path_buf(),
+            progress: None,
+        }
     }
 
     /// Streams one of a completed video's files into a writer. On a size mismatch the writer
