@@ -1,13 +1,13 @@
 //! Generates the typed client from `openapi.yaml` at build time.
 //!
 //! Outputs, all in `OUT_DIR`:
-//! - `codegen.rs`: the progenitor client (Builder interface), included by `src/raw.rs`;
+//! - `codegen.rs`: the progenitor client (Builder interface), included by `src/api/raw.rs`;
 //! - `typed_layer.rs`: the typed layer of every operation (resource handles, request builders,
 //!   the operation table), included by `src/resources/mod.rs`;
 //! - `httpmock.rs`: progenitor's typed httpmock helpers, included by the tests;
 //! - `openapi.json`: the spec as JSON, embedded by `src/contract.rs`;
 //! - `open_enums.rs`: an open enum for every other string enum of the spec, included by
-//!   `src/types.rs`.
+//!   `src/api/types.rs`.
 //!
 //! Operations marked `x-heygen-handwritten: true` (multipart uploads) are removed before
 //! generation; the crate implements them by hand. A broken spec stops the build with a message

@@ -231,15 +231,22 @@ pub(crate) fn decode_body<T: serde::de::DeserializeOwned + Serialize>(
         Value::Object(members) => members.is_empty(),
         _ => false,
     };
+    // Every member the typed value did not write back is sent as given. Only those with a
+    // value are reported: a known optional member given as `null`, `[]` or `{}` is left out
+    // of the typed value too, and is no typo.
     let unknown: Vec<(String, Value)> = given
         .into_iter()
-        .filter(|(name, value)| !empty(value) && !kept.is_some_and(|k| k.contains_key(name)))
+        .filter(|(name, _)| !kept.is_some_and(|k| k.contains_key(name)))
         .collect();
     if unknown.is_empty() {
         return Ok(typed);
     }
-    if let Some(report) = &invocation.on_unknown_fields {
-        let names: Vec<String> = unknown.iter().map(|(name, _)| name.clone()).collect();
+    let names: Vec<String> = unknown
+        .iter()
+        .filter(|(_, value)| !empty(value))
+        .map(|(name, _)| name.clone())
+        .collect();
+    if let (Some(report), false) = (&invocation.on_unknown_fields, names.is_empty()) {
         (report.0)(&names);
     }
     let mut options = std::mem::take(&mut invocation.options);

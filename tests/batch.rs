@@ -846,3 +846,72 @@ async fn sessions_that_vanish_end_unnamed_or_fail_with_a_video_end_as_a_wait_doe
         "{reason}"
     );
 }
+
+/// A session poll still out when a delivery moves the job on to its video answers late; that
+/// answer is about the session and is dropped, not read as the video's.
+#[tokio::test]
+async fn a_late_session_answer_is_not_read_as_the_videos() {
+    use heygen_api::webhook::parse_unsigned_callback;
+    use httpmock::MockServer;
+    let server = MockServer::start_async().await;
+    server
+        .mock_async(|when, then| {
+            when.method("POST").path("/v3/video-agents");
+            then.status(200).json_body(json!({"data": {
+                "session_id": "s1", "status": "thinking", "created_at": 1}}));
+        })
+        .await;
+    let session_polls = server
+        .mock_async(|when, then| {
+            when.method("GET").path("/v3/video-agents/s1");
+            then.status(200)
+                .delay(Duration::from_millis(400))
+                .json_body(json!({"data": {
+                    "session_id": "s1", "status": "completed", "created_at": 1, "progress": 100}}));
+        })
+        .await;
+    // The video is still rendering whenever it is asked about.
+    server
+        .mock_async(|when, then| {
+            when.method("GET").path("/v3/videos/v1");
+            then.status(200)
+                .json_body(json!({"data": {"id": "v1", "status": "processing"}}));
+        })
+        .await;
+    server
+        .mock_async(|when, then| {
+            when.method("GET").path("/v3/videos/statuses");
+            then.status(200)
+                .json_body(json!({"data": [{"video_id": "v1", "status": "processing"}]}));
+        })
+        .await;
+    let (deliveries, inbox) = tokio::sync::mpsc::channel(4);
+    let mut run = BatchRunner::new(common::client(&server.base_url()))
+        .poll(quick_polls())
+        .webhooks(inbox)
+        .safety_net(Duration::from_millis(50))
+        .measure_credits(false)
+        .deadline(Duration::from_secs(2))
+        .run(futures_util::stream::iter([Job::video_agent(
+            CreateVideoAgentRequest::new("Late"),
+        )
+        .key("late")]))
+        .unwrap();
+    // Once the session poll is out, a delivery names the video.
+    common::eventually(Duration::from_secs(5), "the session poll is out", || {
+        let polls = &session_polls;
+        async move { polls.calls_async().await > 0 }
+    })
+    .await;
+    let delivery =
+        br#"{"event_type":"video_agent.success","event_data":{"session_id":"s1","video_id":"v1"}}"#;
+    deliveries
+        .send(parse_unsigned_callback(delivery).unwrap())
+        .await
+        .unwrap();
+    let outcomes = collect(&mut run).await;
+    assert_eq!(outcomes.len(), 1);
+    // The video never finished: the job runs until the deadline. Reading the session's late
+    // "completed" as the video's would have ended it as failed.
+    assert_eq!(outcomes[0].result.name(), "timed_out", "{outcomes:?}");
+}

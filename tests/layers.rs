@@ -16,8 +16,33 @@ const ABOVE: &[&str] = &[
     "crate::simulator",
     "crate::Client",
     "crate::WaitOptions",
+    "crate::WaitEvent",
     "crate::Download",
+    "crate::DownloadVideo",
+    "crate::VideoAsset",
+    "crate::Progress",
     "crate::ItemStream",
+    "crate::BatchStream",
+    "crate::BatchUpdate",
+    "crate::VideoStatuses",
+    "crate::UploadedBatch",
+    "crate::UploadedFile",
+    "crate::VideoAgents",
+    "crate::Videos",
+    "crate::Assets",
+    "super::super",
+];
+
+/// Modules above the core, as they appear inside a grouped import (`use crate::{jobs, ..}`).
+const ABOVE_IN_GROUPS: &[&str] = &[
+    "jobs",
+    "resources",
+    "transfer",
+    "batch",
+    "operations",
+    "chat",
+    "files",
+    "simulator",
 ];
 
 fn sources(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
@@ -31,20 +56,39 @@ fn sources(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
     }
 }
 
-/// Lines of code (comments and doc comments left out) that name a path above the core.
+/// Whether `line` names `path` as a whole path segment.
+fn names(line: &str, path: &str) -> bool {
+    line.match_indices(path).any(|(at, _)| {
+        let before = line[..at].chars().next_back();
+        let after = line[at + path.len()..].chars().next();
+        !before.is_some_and(|c| c.is_alphanumeric() || c == '_')
+            && !after.is_some_and(|c| c.is_alphanumeric() || c == '_')
+    })
+}
+
+/// Lines of code (comments and doc comments left out) that name a path above the core, also
+/// inside a grouped `use crate::{..}` (whose members may span lines).
 fn violations(text: &str) -> Vec<String> {
-    text.lines()
-        .filter(|line| !line.trim_start().starts_with("//"))
-        .filter(|line| {
-            ABOVE.iter().any(|above| {
-                line.match_indices(above).any(|(at, _)| {
-                    let next = line[at + above.len()..].chars().next();
-                    !next.is_some_and(|c| c.is_alphanumeric() || c == '_')
-                })
-            })
-        })
-        .map(str::to_string)
-        .collect()
+    let mut found = Vec::new();
+    let mut in_group = false;
+    for line in text.lines() {
+        if line.trim_start().starts_with("//") {
+            continue;
+        }
+        let opens = line.contains("crate::{");
+        let grouped = in_group || opens;
+        if opens && !line.contains('}') {
+            in_group = true;
+        } else if in_group && line.contains('}') {
+            in_group = false;
+        }
+        let above = ABOVE.iter().any(|path| names(line, path))
+            || (grouped && ABOVE_IN_GROUPS.iter().any(|module| names(line, module)));
+        if above {
+            found.push(line.to_string());
+        }
+    }
+    found
 }
 
 #[test]
@@ -77,4 +121,10 @@ fn the_check_sees_an_import_from_above() {
     );
     assert!(violations("let c: crate::ClientBuilder;").is_empty());
     assert_eq!(violations("fn f(c: &crate::Client) {}").len(), 1);
+    assert_eq!(violations("use crate::{types, jobs::wait};").len(), 1);
+    assert_eq!(
+        violations("use crate::{\n    types::Page,\n    transfer::Progress,\n};\nfn jobs() {}"),
+        ["    transfer::Progress,"]
+    );
+    assert_eq!(violations("use super::super::Client;").len(), 1);
 }

@@ -67,7 +67,7 @@ async fn the_added_operation_is_a_method_and_a_command_that_answer() {
     assert_eq!(ping.mood.as_str(), "calm");
     assert!(heygen_api::operations::find("get_ping").is_some());
 
-    let printed = std::process::Command::new(env!("CARGO_BIN_EXE_heygen"))
+    let printed = std::process::Command::new(env!("CARGO_BIN_EXE_heygen-edited"))
         .args(["--json", "ping", "get", "ping_7"])
         .env("HEYGEN_BASE_URL", sim.base_url())
         .env("HEYGEN_API_KEY", sim.api_key())
@@ -137,15 +137,37 @@ fn a_crate_with_one_operation_added_to_its_spec_builds_answers_and_passes() {
     assert!(spec.contains("operationId: get_ping") && spec.contains("name: pings"));
     std::fs::write(root.join("openapi.yaml"), spec).unwrap();
 
+    // The copy is a package of its own name, and so is its binary, so that building it in the
+    // shared target directory replaces nothing of this crate's (`target/debug/heygen` stays
+    // this crate's). Its library keeps the name `heygen_api`.
+    let manifest = std::fs::read_to_string(root.join("Cargo.toml")).unwrap();
+    let manifest = manifest
+        .replacen("name = \"heygen-api\"", "name = \"heygen-api-edited\"", 1)
+        .replacen(
+            "heygen-api = { path = \".\",",
+            "heygen-api = { package = \"heygen-api-edited\", path = \".\",",
+            1,
+        )
+        .replacen("name = \"heygen\"\n", "name = \"heygen-edited\"\n", 1)
+        .replacen(
+            "\n[features]",
+            "\n[lib]\nname = \"heygen_api\"\n\n[features]",
+            1,
+        );
+    assert!(manifest.contains("heygen-api-edited") && manifest.contains("heygen-edited\""));
+    std::fs::write(root.join("Cargo.toml"), manifest).unwrap();
+    let lock = std::fs::read_to_string(root.join("Cargo.lock")).unwrap();
+
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let target = target_dir();
     let tests = Command::new(&cargo)
         .current_dir(&root)
         .env("CARGO_TARGET_DIR", &target)
+        .env("HEYGEN_ANSWERED_BY_EXAMPLE", "get_ping")
         .args([
             "test",
             "--all-features",
-            "--locked",
+            // The copy's lock names the renamed package; nothing else in it may change.
             "--offline",
             "--test",
             "added_operation",
@@ -161,6 +183,13 @@ fn a_crate_with_one_operation_added_to_its_spec_builds_answers_and_passes() {
         "the edited crate's tests failed:\n{}\n{}",
         String::from_utf8_lossy(&tests.stdout),
         String::from_utf8_lossy(&tests.stderr)
+    );
+    // Only the renamed package changed in the lock: every dependency is the one locked here.
+    let relocked = std::fs::read_to_string(root.join("Cargo.lock")).unwrap();
+    assert_eq!(
+        relocked.replace("heygen-api-edited", "heygen-api"),
+        lock,
+        "the copy resolved other dependencies"
     );
     let stdout = String::from_utf8_lossy(&tests.stdout);
     assert!(

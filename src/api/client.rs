@@ -505,13 +505,26 @@ impl fmt::Debug for Config {
 ///     .idempotency_key("order-42-create")
 ///     .timeout(Duration::from_secs(60));
 /// ```
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Clone, Default, PartialEq, Eq)]
 #[must_use]
 pub struct RequestOptions {
     idempotency_key: Option<String>,
     timeout: Option<Duration>,
     extra_fields: Option<serde_json::Map<String, serde_json::Value>>,
     raw: Option<RawSlot>,
+}
+
+/// The names of the extra members only: their values may be secrets.
+impl fmt::Debug for RequestOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let extra: Option<Vec<&String>> = self.extra_fields.as_ref().map(|m| m.keys().collect());
+        f.debug_struct("RequestOptions")
+            .field("idempotency_key", &self.idempotency_key)
+            .field("timeout", &self.timeout)
+            .field("extra_fields", &extra)
+            .field("raw", &self.raw.is_some())
+            .finish()
+    }
 }
 
 /// Where a call leaves the body of its success answer, as received, when asked to.
@@ -569,8 +582,9 @@ impl RequestOptions {
     }
 
     /// Adds a member to the call's JSON body, sent unchanged: for a field HeyGen takes that
-    /// this version of the spec does not name yet. It replaces a member of the same name.
-    /// A call without a JSON object body ignores it.
+    /// this version of the spec does not name yet. A member the request sets itself is kept
+    /// as the request set it (and checked it), so this never bypasses a check. A call without
+    /// a JSON object body ignores it.
     pub fn extra_field(mut self, name: impl Into<String>, value: serde_json::Value) -> Self {
         self.extra_fields
             .get_or_insert_with(serde_json::Map::new)

@@ -74,7 +74,8 @@ pub(crate) fn prepare(shared: &Shared, request: &mut Request) {
 
 /// Sends one request (one attempt; the retry loop is in [`crate::api::retry`]) and records what
 /// came back for the call's error mapping.
-/// Adds `extra` to the request's JSON object body (replacing members of the same name).
+/// Adds `extra` to the request's JSON object body. A member the body has already is left as
+/// the typed request wrote it (and checked it): extra members add, never replace.
 fn add_members(request: &mut Request, extra: &serde_json::Map<String, serde_json::Value>) {
     let Some(bytes) = request.body().and_then(|b| b.as_bytes()) else {
         return;
@@ -83,7 +84,7 @@ fn add_members(request: &mut Request, extra: &serde_json::Map<String, serde_json
         return;
     };
     for (name, value) in extra {
-        body.insert(name.clone(), value.clone());
+        body.entry(name.clone()).or_insert_with(|| value.clone());
     }
     if let Ok(bytes) = serde_json::to_vec(&body) {
         *request.body_mut() = Some(bytes.into());

@@ -612,6 +612,19 @@ impl Engine {
         idempotency_key: String,
         result: Result<(Option<String>, Option<String>)>,
     ) {
+        // A create answered without any id could never be polled: it is refused instead of
+        // tracked forever.
+        let result = result.and_then(|(session_id, video_id)| {
+            let session_id = session_id.filter(|id| !id.is_empty());
+            let video_id = video_id.filter(|id| !id.is_empty());
+            if session_id.is_none() && video_id.is_none() {
+                return Err(crate::api::error::unexpected_answer(
+                    "create",
+                    "the create answered without a session or video id",
+                ));
+            }
+            Ok((session_id, video_id))
+        });
         match result {
             Ok((session_id, video_id)) => {
                 let _ = self.record(Record::Created {
@@ -808,9 +821,9 @@ impl Engine {
             }
             Next::Fetch => match job.life.stage().resource {
                 Resource::Session => {
-                    // The session's record decides: poll it now.
+                    // The session's record decides: poll it now (or, with a poll out, when
+                    // that one answers).
                     job.next_poll = Instant::now();
-                    job.busy = false;
                 }
                 _ => {
                     if let Some(video_id) = job.life.id().map(str::to_string) {
@@ -936,7 +949,9 @@ impl Engine {
                 let error = Arc::new(error);
                 for id in &ids {
                     if let Some(key) = self.by_video.get(id).cloned() {
-                        self.poll_failed(&key, Arc::clone(&error), work).await;
+                        if self.current(&key, Resource::Video) {
+                            self.poll_failed(&key, Arc::clone(&error), work).await;
+                        }
                     }
                 }
                 return;
@@ -951,7 +966,7 @@ impl Engine {
                 continue;
             };
             answered.insert(video_id.clone());
-            if self.jobs.get(&key).is_some_and(|job| job.fetching) {
+            if !self.current(&key, Resource::Video) {
                 continue; // a delivery got there first
             }
             let observed = Observed::Status {
@@ -964,15 +979,28 @@ impl Engine {
         for video_id in statuses.not_found {
             if let Some(key) = self.by_video.get(&video_id).cloned() {
                 answered.insert(video_id.clone());
-                self.observe(&key, Observed::NotFound, Evidence::None, work)
-                    .await;
+                if self.current(&key, Resource::Video) {
+                    self.observe(&key, Observed::NotFound, Evidence::None, work)
+                        .await;
+                }
             }
         }
         for id in ids.iter().filter(|id| !answered.contains(*id)) {
             if let Some(key) = self.by_video.get(id).cloned() {
-                self.poll_later(&key, None);
+                if self.current(&key, Resource::Video) {
+                    self.poll_later(&key, None);
+                }
             }
         }
+    }
+
+    /// Whether an answer about `resource` still concerns the job: it is tracked, no record
+    /// fetch is out for it, and it has not moved on to a later stage since the request left.
+    /// A stale answer is dropped, flags untouched: what moved the job on owns them.
+    fn current(&self, key: &str, resource: Resource) -> bool {
+        self.jobs
+            .get(key)
+            .is_some_and(|job| !job.fetching && job.life.stage().resource == resource)
     }
 
     async fn on_session(
@@ -981,7 +1009,7 @@ impl Engine {
         result: Result<Box<VideoAgentSession>>,
         work: &mut Work,
     ) {
-        if self.jobs.get(&key).is_none_or(|job| job.fetching) {
+        if !self.current(&key, Resource::Session) {
             return;
         }
         match result {
@@ -1003,8 +1031,8 @@ impl Engine {
     /// The answer to listing a session's videos (it answered 404, or completed without
     /// naming its video).
     async fn on_listed(&mut self, key: String, result: Result<Option<String>>, work: &mut Work) {
-        if let Some(job) = self.jobs.get_mut(&key) {
-            job.busy = false;
+        if !self.current(&key, Resource::Session) {
+            return;
         }
         let found = result.ok().flatten();
         self.observe(

@@ -201,7 +201,8 @@ pub struct WaitEvent {
     pub polls: u32,
     /// Time since the wait started.
     pub elapsed: Duration,
-    /// The retryable error this poll ended with, if any (the wait goes on).
+    /// The error this poll ended with, if any, when the wait goes on: a temporary one, or a
+    /// session's 404 that its videos got past.
     pub error: Option<Arc<Error>>,
 }
 
@@ -450,6 +451,8 @@ impl<S: Source> Waiter<S> {
     ) -> Result<Step> {
         if next == Next::List {
             // Ask the session for its videos (it answered 404, or ended without naming one).
+            // What is left of the wait now, after the poll that led here.
+            let remaining = remaining.min(self.deadline.saturating_duration_since(Instant::now()));
             let listed = tokio::time::timeout(remaining, self.source.session_videos(&id)).await;
             let first = match listed {
                 Ok(Ok(videos)) => videos.into_iter().next().map(|v| v.id),
