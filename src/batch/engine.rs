@@ -903,13 +903,7 @@ impl Engine {
     /// A poll or fetch that failed: a temporary failure is polled again later; one that
     /// fails for good ends the job after [`FAILED_POLLS`] in a row.
     async fn poll_failed(&mut self, key: &str, error: Arc<Error>, work: &mut Work) {
-        let observed = if error.is_retryable() {
-            Observed::PollFailed { retryable: true }
-        } else if error.status().map(|s| s.as_u16()) == Some(404) {
-            Observed::NotFound
-        } else {
-            Observed::PollFailed { retryable: false }
-        };
+        let observed = Observed::failure(&error);
         self.observe(key, observed, Evidence::Error(error), work)
             .await;
     }

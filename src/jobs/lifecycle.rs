@@ -16,6 +16,8 @@
 
 use std::fmt;
 
+use crate::api::error::Error;
+
 /// What a status means for its stage.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Class {
@@ -161,6 +163,20 @@ pub(crate) enum Observed<'a> {
         /// The last stage's id, when the delivery names it.
         last: Option<&'a str>,
     },
+}
+
+impl Observed<'static> {
+    /// What a failed request about the current stage means: a temporary failure, the
+    /// resource unknown to HeyGen (404), or a failure for good.
+    pub(crate) fn failure(error: &Error) -> Self {
+        if error.is_retryable() {
+            Observed::PollFailed { retryable: true }
+        } else if error.status() == Some(reqwest::StatusCode::NOT_FOUND) {
+            Observed::NotFound
+        } else {
+            Observed::PollFailed { retryable: false }
+        }
+    }
 }
 
 /// What the driver does next.

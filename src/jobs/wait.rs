@@ -361,17 +361,6 @@ impl<S: Source> Waiter<S> {
         self.phase_polls += 1;
     }
 
-    /// What a failed request means to the lifecycle.
-    fn failed(error: &Error) -> Observed<'static> {
-        if error.is_retryable() {
-            Observed::PollFailed { retryable: true }
-        } else if error.status() == Some(reqwest::StatusCode::NOT_FOUND) {
-            Observed::NotFound
-        } else {
-            Observed::PollFailed { retryable: false }
-        }
-    }
-
     async fn step(&mut self) -> Result<Step> {
         if let Some(outcome) = self.sleep().await {
             return Ok(Step::Done(outcome));
@@ -434,7 +423,7 @@ impl<S: Source> Waiter<S> {
         error: Error,
         seen: &mut Seen,
     ) -> (WaitPhase, Next, WaitEvent) {
-        let next = self.life.observe(Self::failed(&error));
+        let next = self.life.observe(Observed::failure(&error));
         seen.error = Some(error);
         (phase, next, self.event(phase, None, None))
     }

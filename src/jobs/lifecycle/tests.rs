@@ -318,3 +318,31 @@ fn ids_follow_the_stages() {
     assert_eq!(life.id_of(Resource::Session), Some("s1"));
     assert!(life.stage().bulk);
 }
+
+#[test]
+fn a_failed_request_is_temporary_gone_or_for_good() {
+    use crate::api::error::{ApiError, ErrorCode, ErrorResponse};
+    let answered = |status: u16, code: ErrorCode| {
+        Error::Api(Box::new(ErrorResponse {
+            operation: "get_video",
+            status: reqwest::StatusCode::from_u16(status).unwrap(),
+            error: ApiError::new(code, "scripted"),
+            request_id: None,
+            retry_after: None,
+            body_snippet: None,
+            repeatable: true,
+        }))
+    };
+    assert_eq!(
+        Observed::failure(&answered(503, ErrorCode::InternalError)),
+        PollFailed { retryable: true }
+    );
+    assert_eq!(
+        Observed::failure(&answered(404, ErrorCode::NotFound)),
+        NotFound
+    );
+    assert_eq!(
+        Observed::failure(&answered(401, ErrorCode::Unauthorized)),
+        PollFailed { retryable: false }
+    );
+}
