@@ -84,35 +84,55 @@ pub(super) async fn receive_upload(
 ) -> Response {
     use futures_util::StreamExt as _;
     use sha2::Digest as _;
-    let (size, checksum, fail) = {
+    let checked = (|| {
         let mut world = shared.world();
         let Some(upload) = world.uploads.get(&asset_id) else {
-            return error(StatusCode::NOT_FOUND, "not_found", "No such upload.", None);
+            return Err(error(
+                StatusCode::NOT_FOUND,
+                "not_found",
+                "No such upload.",
+                None,
+            ));
         };
         if query.get("signature") != Some(&upload.token) {
-            return error(
+            return Err(error(
                 StatusCode::FORBIDDEN,
                 "access_denied",
                 "Bad signature.",
                 None,
-            );
+            ));
         }
         world.puts += 1;
         let expired_early = world.config.expire_first_upload_url && world.puts == 1;
         let Some(upload) = world.uploads.get(&asset_id) else {
-            return error(StatusCode::NOT_FOUND, "not_found", "No such upload.", None);
+            return Err(error(
+                StatusCode::NOT_FOUND,
+                "not_found",
+                "No such upload.",
+                None,
+            ));
         };
         if expired_early || std::time::Instant::now() > upload.expires {
-            return error(
+            return Err(error(
                 StatusCode::FORBIDDEN,
                 "access_denied",
                 "The upload URL expired.",
                 None,
-            );
+            ));
         }
         let (size, checksum) = (upload.size, upload.checksum.clone());
         let fail = world.config.fail_first_upload && world.puts == 1;
-        (size, checksum, fail)
+        Ok((size, checksum, fail))
+    })();
+    let (size, checksum, fail) = match checked {
+        Ok(checked) => checked,
+        Err(refused) => {
+            // Read the body before refusing, as a server that answers early and then resets
+            // the connection would otherwise make the answer a transport error half the time.
+            let mut stream = request.into_body().into_data_stream();
+            while let Some(Ok(_)) = stream.next().await {}
+            return refused;
+        }
     };
     let mut stream = request.into_body().into_data_stream();
     let mut hasher = sha2::Sha256::new();
