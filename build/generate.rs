@@ -69,6 +69,7 @@ pub fn run(spec_path: &Path, out_dir: &Path) -> Result<(), String> {
         &crate::open_enums::source(&enums),
     )?;
 
+    let prepared = generated.clone();
     let mut spec: openapiv3::OpenAPI = serde_json::from_value(generated)
         .map_err(|e| format!("not a valid OpenAPI 3.0 document: {e}"))?;
     check_operation_ids(&spec)?;
@@ -94,10 +95,22 @@ pub fn run(spec_path: &Path, out_dir: &Path) -> Result<(), String> {
         );
     }
 
-    let client = generate(&settings, &spec, |g, s| g.generate_tokens(s))?;
+    // The typed layer is written from the prepared spec and the generator's type space.
+    let mut replaced: std::collections::BTreeMap<String, String> = REPLACEMENTS
+        .iter()
+        .map(|(schema, path)| (schema.to_string(), path.to_string()))
+        .collect();
+    for open in &enums {
+        replaced.insert(open.name.clone(), format!("crate::types::{}", open.name));
+    }
+    let mut layer = Ok(String::new());
+    let client = generate(&settings, &spec, |g, s| {
+        let tokens = g.generate_tokens(s)?;
+        layer = crate::typed_layer::generate(&prepared, g.get_type_space(), &replaced);
+        Ok(tokens)
+    })?;
     write(&out_dir.join("codegen.rs"), &prettyplease::unparse(&client))?;
-    let operations = crate::typed_layer::generate(&value, &client)?;
-    write(&out_dir.join("typed_layer.rs"), &operations)?;
+    write(&out_dir.join("typed_layer.rs"), &layer?)?;
     let mocks = prettyplease::unparse(&generate(&settings, &spec, |g, s| {
         g.httpmock(s, "heygen_api::raw")
     })?);

@@ -1,10 +1,17 @@
-//! Generates the typed layer of every operation from the spec and from the progenitor client
-//! generated for it: one resource handle per tag, one request builder per operation, and a table
-//! of every operation (for the CLI, the simulator and the contract tests).
+//! Generates the typed layer of every operation: one resource handle per tag, one request
+//! builder per operation, and a table of every operation (for the CLI, the simulator and the
+//! contract tests).
 //!
-//! The spec says *what* exists (operationId, tag, path and query parameters, extensions); the
-//! progenitor output says *how it is typed* (the Rust type of every parameter, body field and
-//! response), so the two can never disagree.
+//! Two inputs, and no reading back of generated text:
+//! - the spec says *what* exists: operationIds, tags, path and query parameters, bounds,
+//!   which schema is the body and which the answer, and our extensions;
+//! - the generator's type space says *how it is typed*: the Rust type of every schema, the
+//!   fields of every struct (name, type, required or not, description).
+//!
+//! The layer calls the generated client through its public builder methods (one per
+//! operation, one setter per parameter, `body`), whose names the generator derives from the
+//! spec by the same rule as [`sanitize`]: a mismatch fails to compile, it cannot go wrong
+//! silently.
 //!
 //! Extensions read here:
 //! - `x-heygen-method` (operation): the method name on the resource handle (default: the
@@ -17,16 +24,15 @@
 //!   `crate::api::bodies::Validate` by hand.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::fmt::Write as _;
 
-use quote::ToTokens as _;
+use proc_macro2::{Literal, TokenStream};
+use quote::{format_ident, quote, ToTokens as _};
 use serde_json::Value;
-
-use crate::open_enums::camel;
+use typify::{TypeDetails, TypeSpace};
 
 const METHODS: [&str; 5] = ["get", "post", "put", "patch", "delete"];
 
-/// One operation of the spec, as the generator sees it.
+/// One operation of the spec.
 struct Op {
     id: String,
     /// The CLI verb: `x-heygen-verb`, else the method in kebab case.
@@ -40,369 +46,694 @@ struct Op {
     handwritten: bool,
     cli_handwritten: bool,
     path_params: Vec<String>,
-    /// Non-path parameters other than `Idempotency-Key`: name, integer bounds.
+    /// Non-path parameters other than `Idempotency-Key`.
     query: Vec<QueryParam>,
-    body_schema: Option<String>,
+    /// The JSON body: `Some(None)` for an inline schema, `Some(Some(name))` for a `$ref`.
+    body: Option<Option<String>>,
+    /// The success answer's schema: `None` for an inline one.
+    response: Option<String>,
 }
 
 struct QueryParam {
     name: String,
     description: String,
+    required: bool,
+    schema: Value,
     minimum: Option<i64>,
     maximum: Option<i64>,
 }
 
-/// What the generated progenitor builder says about one operation.
-struct RawOp {
-    /// Field name → type, for the builder's parameters (the `Result<_, String>` stripped).
-    fields: BTreeMap<String, syn::Type>,
-    body: Option<syn::Type>,
-    /// The success type of `send`.
-    response: syn::Type,
+/// A Rust type of the layer: a named generated type, a handwritten replacement, or a type
+/// the generator spells out (`::std::string::String`, `::std::num::NonZeroU32`, …).
+#[derive(Clone)]
+struct RustType {
+    tokens: syn::Type,
+    /// The type's name in the generated `types` module, when it is one.
+    generated: Option<String>,
 }
 
-/// A struct of the generated `types` module.
-struct RawStruct {
-    /// (Rust name, JSON name, type, has a serde default)
-    fields: Vec<(String, String, syn::Type, bool)>,
-    /// The doc text of each field, by Rust name.
-    docs: BTreeMap<String, String>,
-    tuple: bool,
+impl RustType {
+    fn text(&self) -> String {
+        self.tokens.to_token_stream().to_string()
+    }
 }
 
-type Builders = BTreeMap<String, RawOp>;
-type Structs = BTreeMap<String, RawStruct>;
+/// One field of a generated struct.
+struct Field {
+    /// The Rust name (`type_` for `type`).
+    ident: String,
+    /// The member's name in JSON.
+    json: String,
+    /// The type, `Option` taken off when `optional`.
+    ty: RustType,
+    /// A constrained value (a newtype with a `TryFrom` of its inner type): the setter takes
+    /// the inner type, and the value is checked when the request is sent.
+    checked: Option<RustType>,
+    optional: bool,
+    /// Not required, yet not an `Option`: the generator gives it a default.
+    has_default: bool,
+    doc: String,
+}
 
-/// Generates `operations.rs` from the spec (as JSON) and the generated client.
-pub fn generate(spec: &Value, client: &syn::File) -> Result<String, String> {
+/// The type of a member of a handwritten body: one value, or an array of them.
+enum Member {
+    One(RustType),
+    Many(syn::Type),
+}
+
+/// A generated type, as the type space describes it.
+enum Shape {
+    /// A struct with named fields.
+    Struct(Vec<Field>),
+    /// Anything else (a map, a newtype, an enum).
+    Other,
+}
+
+/// The generator's types, by schema name.
+struct Types<'a> {
+    space: &'a TypeSpace,
+    spec: &'a Value,
+    /// Rust name → type, for the types the generator named.
+    named: BTreeMap<String, typify::Type<'a>>,
+    /// Schema name → handwritten type path.
+    replaced: &'a BTreeMap<String, String>,
+}
+
+impl<'a> Types<'a> {
+    fn new(space: &'a TypeSpace, spec: &'a Value, replaced: &'a BTreeMap<String, String>) -> Self {
+        let named = space
+            .iter_types()
+            .filter(|t| {
+                matches!(
+                    t.details(),
+                    TypeDetails::Struct(_) | TypeDetails::Enum(_) | TypeDetails::Newtype(_)
+                )
+            })
+            .map(|t| (t.name(), t))
+            .collect();
+        Self {
+            space,
+            spec,
+            named,
+            replaced,
+        }
+    }
+
+    /// The type of the schema named `schema` (a component, or a name the generator gave an
+    /// inline schema).
+    fn schema(&self, schema: &str) -> Result<RustType, String> {
+        if let Some(path) = self.replaced.get(schema) {
+            return Ok(RustType {
+                tokens: syn::parse_str(path).map_err(|e| format!("`{path}`: {e}"))?,
+                generated: None,
+            });
+        }
+        let name = sanitize(schema, Case::Pascal);
+        let ty = self
+            .named
+            .get(&name)
+            .ok_or_else(|| format!("the generator has no type for the schema `{schema}`"))?;
+        self.rust(ty)
+    }
+
+    /// A type of the space as the layer writes it: `types::X` becomes `crate::raw::types::X`.
+    fn rust(&self, ty: &typify::Type<'_>) -> Result<RustType, String> {
+        let generated = match ty.details() {
+            TypeDetails::Struct(_) | TypeDetails::Enum(_) | TypeDetails::Newtype(_) => {
+                Some(ty.name())
+            }
+            _ => None,
+        };
+        let mut tokens: syn::Type = syn::parse2(ty.ident())
+            .map_err(|e| format!("the generator's type `{}`: {e}", ty.name()))?;
+        absolute(&mut tokens);
+        Ok(RustType { tokens, generated })
+    }
+
+    fn by_id(&self, id: &typify::TypeId) -> Result<typify::Type<'a>, String> {
+        self.space
+            .get_type(id)
+            .map_err(|e| format!("the generator's type space: {e}"))
+    }
+
+    /// `Option<T>` → (`T`, true); anything else → (itself, false).
+    fn unwrap_option(&self, id: &typify::TypeId) -> Result<(typify::Type<'a>, bool), String> {
+        let ty = self.by_id(id)?;
+        let inner = match ty.details() {
+            TypeDetails::Option(inner) => Some(inner),
+            _ => None,
+        };
+        match inner {
+            Some(inner) => Ok((self.by_id(&inner)?, true)),
+            None => Ok((ty, false)),
+        }
+    }
+
+    /// The inner type of a constrained newtype (a string with a length or a pattern, …).
+    fn newtype_inner(&self, ty: &typify::Type<'_>) -> Result<Option<RustType>, String> {
+        let inner = match ty.details() {
+            TypeDetails::Newtype(newtype) => newtype.inner(),
+            _ => return Ok(None),
+        };
+        self.rust(&self.by_id(&inner)?).map(Some)
+    }
+
+    /// `Vec<T>` → `T`.
+    fn vec_item(&self, ty: &RustType) -> Option<syn::Type> {
+        let syn::Type::Path(p) = &ty.tokens else {
+            return None;
+        };
+        let last = p.path.segments.last()?;
+        if last.ident != "Vec" {
+            return None;
+        }
+        let syn::PathArguments::AngleBracketed(a) = &last.arguments else {
+            return None;
+        };
+        a.args.iter().find_map(|arg| match arg {
+            syn::GenericArgument::Type(t) => Some(t.clone()),
+            _ => None,
+        })
+    }
+
+    /// The shape of a generated type; the JSON name of every field comes from the schema in
+    /// the spec (`schema`, when there is one), matched by the generator's naming rule.
+    fn shape(&self, rust_name: &str, schema: Option<&Value>) -> Result<Shape, String> {
+        let ty = self
+            .named
+            .get(rust_name)
+            .ok_or_else(|| format!("the generator has no type `{rust_name}`"))?;
+        let TypeDetails::Struct(st) = ty.details() else {
+            return Ok(Shape::Other);
+        };
+        let mut json_names: BTreeMap<String, String> = BTreeMap::new();
+        for name in schema
+            .and_then(|s| s.get("properties"))
+            .and_then(Value::as_object)
+            .into_iter()
+            .flat_map(|p| p.keys())
+        {
+            json_names.insert(sanitize(name, Case::Snake), name.clone());
+        }
+        let mut fields = Vec::new();
+        for prop in st.properties_info() {
+            let (ty, optional) = self.unwrap_option(&prop.type_id)?;
+            let checked = self.newtype_inner(&ty)?;
+            let ty = self.rust(&ty)?;
+            let json = json_names.get(prop.name).cloned().unwrap_or_else(|| {
+                // A member the schema does not list (the map of unknown members).
+                prop.name.to_string()
+            });
+            fields.push(Field {
+                ident: prop.name.to_string(),
+                json,
+                optional,
+                has_default: !prop.required && !optional,
+                doc: prop
+                    .description
+                    .map(|d| {
+                        d.lines()
+                            .map(str::trim)
+                            .filter(|l| !l.is_empty())
+                            .collect::<Vec<_>>()
+                            .join(" ")
+                    })
+                    .unwrap_or_default(),
+                ty,
+                checked,
+            });
+        }
+        Ok(Shape::Struct(fields))
+    }
+
+    /// The spec's schema behind `name`.
+    fn spec_schema(&self, name: &str) -> Option<&'a Value> {
+        self.spec.pointer(&format!("/components/schemas/{name}"))
+    }
+
+    /// The type of a member of a body checked by hand, from its schema: a named schema
+    /// (also behind `allOf` or a nullable), an array of one, or an inline value.
+    fn member(&self, schema: &Value) -> Result<Member, String> {
+        let schema = match schema.get("allOf").and_then(Value::as_array) {
+            Some(all) if all.len() == 1 => &all[0],
+            _ => schema,
+        };
+        if schema.get("type").and_then(Value::as_str) == Some("array") {
+            let items = schema.get("items").ok_or("an array without `items`")?;
+            return match self.member(items)? {
+                Member::One(item) => Ok(Member::Many(item.tokens)),
+                Member::Many(_) => Err("an array of arrays".into()),
+            };
+        }
+        let mut plain = schema.clone();
+        if let Some(object) = plain.as_object_mut() {
+            object.remove("nullable");
+        }
+        self.parameter(&plain).map(Member::One)
+    }
+
+    /// The type of a query parameter, as the generator gives it.
+    fn parameter(&self, schema: &Value) -> Result<RustType, String> {
+        if let Some(name) = reference(schema) {
+            return self.schema(name);
+        }
+        // An inline schema: the generator converts it as it converts any other, so one
+        // conversion of the same schema here gives the same type.
+        let converted: schemars::schema::Schema = serde_json::from_value(schema.clone())
+            .map_err(|e| format!("a parameter's schema: {e}"))?;
+        let mut space = TypeSpace::default();
+        let id = space
+            .add_type(&converted)
+            .map_err(|e| format!("a parameter's schema: {e}"))?;
+        let mut ty = space
+            .get_type(&id)
+            .map_err(|e| format!("a parameter's schema: {e}"))?;
+        // A constrained value (a string with a pattern, …) is set as its inner type; the
+        // generated builder checks it before anything is sent.
+        let inner = match ty.details() {
+            TypeDetails::Newtype(newtype) => Some(newtype.inner()),
+            _ => None,
+        };
+        if let Some(inner) = inner {
+            ty = space
+                .get_type(&inner)
+                .map_err(|e| format!("a parameter's schema: {e}"))?;
+        }
+        if !matches!(
+            ty.details(),
+            TypeDetails::Builtin(_) | TypeDetails::String | TypeDetails::Vec(_)
+        ) {
+            return Err(format!(
+                "an inline parameter schema of the kind `{}` (move it to components/schemas)",
+                ty.describe()
+            ));
+        }
+        self.rust(&ty)
+    }
+}
+
+/// Generates `typed_layer.rs` from the spec (as prepared for the generator, as JSON), the
+/// generator's type space, and the handwritten types that replace schemas.
+pub fn generate(
+    spec: &Value,
+    space: &TypeSpace,
+    replaced: &BTreeMap<String, String>,
+) -> Result<String, String> {
     let ops = read_ops(spec)?;
-    let (builders, structs) = read_client(client)?;
     let tags = read_tags(spec);
-    let schemas = spec.pointer("/components/schemas");
+    let types = Types::new(space, spec, replaced);
 
-    let mut out = String::new();
-    out.push_str(
-        "// Generated by build.rs from openapi.yaml and the progenitor client. Do not edit.\n",
-    );
     let mut handles: BTreeMap<String, Vec<&Op>> = BTreeMap::new();
     for op in &ops {
         handles.entry(op.tag.clone()).or_default().push(op);
     }
-    let mut checked_bodies = BTreeSet::new();
-    let mut table = String::new();
-    let mut handles_code = String::new();
-    let mut builders_code = String::new();
-    let mut invoke_code = String::new();
-    let mut ids = String::new();
-    for op in &ops {
-        writeln!(
-            ids,
-            "#[allow(dead_code)] pub(crate) const {}: &str = {:?};",
-            op.id.to_ascii_uppercase(),
-            op.id
-        )
-        .ok();
-    }
+    let mut checked_bodies: BTreeMap<String, syn::Type> = BTreeMap::new();
+    let mut table = Vec::new();
+    let mut handles_code = Vec::new();
+    let mut builders_code = Vec::new();
+    let mut invoke_code = Vec::new();
+    let ids: Vec<TokenStream> = ops
+        .iter()
+        .map(|op| {
+            let name = format_ident!("{}", op.id.to_ascii_uppercase());
+            let id = &op.id;
+            quote! { #[allow(dead_code)] pub(crate) const #name: &str = #id; }
+        })
+        .collect();
     for (tag, tag_ops) in &handles {
-        let handle = camel(tag);
-        let accessor = snake(tag);
+        let handle = format_ident!("{}", crate::open_enums::camel(tag));
+        let accessor = format_ident!("{}", snake(tag));
         let about = tags
             .get(tag)
             .map(|(d, _)| d.clone())
             .unwrap_or_else(|| format!("The `{tag}` operations."));
-        writeln!(
-            handles_code,
-            "#[doc = {about:?}]\n#[doc = \"\"]\n#[doc = \"Get one with [`Client::{accessor}`](crate::Client::{accessor}).\"]\n\
-             #[derive(Debug, Clone, Copy)]\npub struct {handle}<'a> {{ pub(crate) client: &'a crate::Client }}\n\
-             impl crate::Client {{\n#[doc = {about:?}]\npub fn {accessor}(&self) -> {handle}<'_> {{ {handle} {{ client: self }} }}\n}}"
-        )
-        .ok();
+        let get_one = format!("Get one with [`Client::{accessor}`](crate::Client::{accessor}).");
+        handles_code.push(quote! {
+            #[doc = #about]
+            #[doc = ""]
+            #[doc = #get_one]
+            #[derive(Debug, Clone, Copy)]
+            pub struct #handle<'a> { pub(crate) client: &'a crate::Client }
+            impl crate::Client {
+                #[doc = #about]
+                pub fn #accessor(&self) -> #handle<'_> { #handle { client: self } }
+            }
+        });
         let command = tags
             .get(tag)
             .and_then(|(_, c)| c.clone())
             .unwrap_or_else(|| tag.clone());
         for op in tag_ops {
-            let verb = op.verb.clone();
+            let (id, method, path, verb, summary) =
+                (&op.id, &op.http_method, &op.path, &op.verb, &op.summary);
+            let handle_method = &op.method;
             if op.handwritten {
-                writeln!(
-                    table,
-                    "OperationInfo {{ id: {:?}, method: {:?}, path: {:?}, resource: {:?}, handle_method: {:?}, command: {:?}, verb: {:?}, summary: {:?}, path_params: &[], query_params: &[], has_body: true, paged: false, cli_handwritten: true, invoke: None }},",
-                    op.id, op.http_method, op.path, tag, op.method, command, verb, op.summary
-                )
-                .ok();
+                table.push(quote! {
+                    OperationInfo { id: #id, method: #method, path: #path, resource: #tag, handle_method: #handle_method, command: #command, verb: #verb, summary: #summary, path_params: &[], query_params: &[], has_body: true, paged: false, cli_handwritten: true, invoke: None }
+                });
                 continue;
             }
-            let raw = builders
-                .get(&camel(&op.id))
-                .ok_or_else(|| format!("the generated client has no builder for `{}`", op.id))?;
-            let code = operation(op, &handle, raw, &structs, schemas, &mut checked_bodies)?;
-            builders_code.push_str(&code.code);
-            invoke_code.push_str(&code.invoke);
-            writeln!(
-                table,
-                "OperationInfo {{ id: {:?}, method: {:?}, path: {:?}, resource: {:?}, handle_method: {:?}, command: {:?}, verb: {:?}, summary: {:?}, path_params: &{:?}, query_params: &{:?}, has_body: {}, paged: {}, cli_handwritten: {}, invoke: Some(invoke_{}) }},",
-                op.id, op.http_method, op.path, tag, op.method, command, verb, op.summary,
-                op.path_params, op.query.iter().map(|q| q.name.as_str()).collect::<Vec<_>>(),
-                op.body_schema.is_some(), code.paged, op.cli_handwritten, op.id
-            )
-            .ok();
+            let code = operation(op, &handle, &types, &mut checked_bodies)?;
+            builders_code.push(code.code);
+            invoke_code.push(code.invoke);
+            let path_params = &op.path_params;
+            let query_params: Vec<&str> = op.query.iter().map(|q| q.name.as_str()).collect();
+            let (has_body, paged, cli_handwritten) =
+                (op.body.is_some(), code.paged, op.cli_handwritten);
+            let invoke = format_ident!("invoke_{}", op.id);
+            table.push(quote! {
+                OperationInfo { id: #id, method: #method, path: #path, resource: #tag, handle_method: #handle_method, command: #command, verb: #verb, summary: #summary, path_params: &[#(#path_params),*], query_params: &[#(#query_params),*], has_body: #has_body, paged: #paged, cli_handwritten: #cli_handwritten, invoke: Some(#invoke) }
+            });
         }
     }
-    for body in &checked_bodies {
-        writeln!(out, "impl crate::api::bodies::Validate for {body} {{}}").ok();
-    }
-    writeln!(
-        out,
-        "/// The resource handles, one per tag of the spec.\npub mod handles {{\n{handles_code}\n}}\n\
-         /// The operationIds.\npub(crate) mod ids {{\n{ids}\n}}\n/// The request builders, one per operation.\npub mod builders {{\n#[allow(unused_imports)]\nuse super::handles::*;\n{builders_code}\n}}\n{invoke_code}"
-    )
-    .ok();
-    writeln!(
-        out,
-        "/// Every operation of the spec, in spec order per resource.\nuse crate::operations::OperationInfo;\npub(crate) static OPERATIONS: &[OperationInfo] = &[\n{table}];"
-    )
-    .ok();
-    let file: syn::File = syn::parse_str(&out)
-        .map_err(|e| format!("generated operations do not parse: {e}\n{out}"))?;
+    let checked = checked_bodies.values();
+    let file = quote! {
+        #(impl crate::api::bodies::Validate for #checked {})*
+        /// The resource handles, one per tag of the spec.
+        pub mod handles { #(#handles_code)* }
+        /// The operationIds.
+        pub(crate) mod ids { #(#ids)* }
+        /// The request builders, one per operation.
+        pub mod builders {
+            #[allow(unused_imports)]
+            use super::handles::*;
+            #(#builders_code)*
+        }
+        #(#invoke_code)*
+        /// Every operation of the spec, in spec order per resource.
+        use crate::operations::OperationInfo;
+        pub(crate) static OPERATIONS: &[OperationInfo] = &[#(#table),*];
+    };
+    let file: syn::File =
+        syn::parse2(file).map_err(|e| format!("the generated typed layer does not parse: {e}"))?;
     Ok(prettyplease::unparse(&file))
 }
 
 struct Generated {
-    code: String,
-    invoke: String,
+    code: TokenStream,
+    invoke: TokenStream,
     paged: bool,
 }
 
+/// The code of one operation: the handle's method, the request builder, its `IntoFuture`,
+/// and the table's JSON entry point.
 fn operation(
     op: &Op,
-    handle: &str,
-    raw: &RawOp,
-    structs: &BTreeMap<String, RawStruct>,
-    schemas: Option<&Value>,
-    checked_bodies: &mut BTreeSet<String>,
+    handle: &syn::Ident,
+    types: &Types<'_>,
+    checked_bodies: &mut BTreeMap<String, syn::Type>,
 ) -> Result<Generated, String> {
-    let name = camel(&op.id);
-    let mut fields = String::new(); // struct fields
-    let mut init = String::new(); // initialisers in the handle method
-    let mut args = String::new(); // positional arguments
-    let mut setters = String::new();
-    let mut checks = String::new(); // in send(), before anything is sent
-    let mut apply = String::new(); // raw builder calls per attempt
-    let mut invoke = String::new(); // the table's JSON entry point
-    let mut invoke_args = String::new();
-    let mut invoke_query = String::new();
-    let mut setter_names = BTreeSet::new();
-    for reserved in ["options", "send", "stream", "body"] {
-        setter_names.insert(reserved.to_string());
-    }
+    let name = format_ident!("{}", crate::open_enums::camel(&op.id));
+    let mut fields = Vec::new(); // struct fields
+    let mut init = Vec::new(); // initialisers in the handle method
+    let mut args = Vec::new(); // positional arguments
+    let mut setters = Vec::new();
+    let mut checks = Vec::new(); // in send(), before anything is sent
+    let mut apply = Vec::new(); // raw builder calls per attempt
+    let mut invoke = Vec::new(); // the table's JSON entry point
+    let mut invoke_args = Vec::new();
+    let mut invoke_query = Vec::new();
+    let mut setter_names: BTreeSet<String> = ["options", "send", "stream", "body"]
+        .into_iter()
+        .map(str::to_string)
+        .collect();
 
     for p in &op.path_params {
-        let ident = snake(p);
-        writeln!(fields, "p_{ident}: String,").ok();
-        write!(args, ", {ident}: impl Into<String>").ok();
-        writeln!(init, "p_{ident}: {ident}.into(),").ok();
-        writeln!(
-            checks,
-            "crate::resources::check_path_param({p:?}, &self.p_{ident})?;"
-        )
-        .ok();
-        writeln!(apply, "let b = b.{ident}(self.p_{ident}.as_str());").ok();
-        writeln!(
-            invoke,
-            "let {ident} = path.next().ok_or_else(|| crate::Error::invalid({p:?}, \"is required\"))?;"
-        )
-        .ok();
-        write!(invoke_args, "{ident}, ").ok();
+        let ident = format_ident!("{}", snake(p));
+        let field = format_ident!("p_{}", ident);
+        fields.push(quote! { #field: String, });
+        args.push(quote! { #ident: impl Into<String> });
+        init.push(quote! { #field: #ident.into(), });
+        checks.push(quote! { crate::resources::check_path_param(#p, &self.#field)?; });
+        apply.push(quote! { let b = b.#ident(self.#field.as_str()); });
+        invoke.push(quote! {
+            let #ident = path.next().ok_or_else(|| crate::Error::invalid(#p, "is required"))?;
+        });
+        invoke_args.push(quote! { #ident });
     }
 
     for q in &op.query {
         // The generator's name for the parameter: a Rust keyword gets a trailing `_`.
-        let plain = snake(&q.name);
-        let ident = [plain.clone(), format!("{plain}_")]
-            .into_iter()
-            .find(|i| raw.fields.contains_key(i))
-            .ok_or_else(|| format!("`{}`: no generated parameter `{plain}`", op.id))?;
-        let ty = &raw.fields[&ident];
-        let (inner, optional) = match option_inner(ty) {
-            Some(inner) => (inner.clone(), true),
-            None => (ty.clone(), false),
-        };
-        let inner_s = type_string(&inner);
+        let ident_s = sanitize(&q.name, Case::Snake);
+        let ident = format_ident!("{}", ident_s);
+        let field = format_ident!("q_{}", ident_s);
+        let inner = types
+            .parameter(&q.schema)
+            .map_err(|e| format!("`{}`, parameter `{}`: {e}", op.id, q.name))?;
+        let inner_t = &inner.tokens;
+        let inner_s = inner.text();
+        let optional = !q.required;
         let doc = if q.description.is_empty() {
             format!("Sets `{}`.", q.name)
         } else {
             format!("`{}`: {}", q.name, q.description)
         };
-        if !setter_names.insert(ident.clone()) {
-            return Err(format!("`{}`: two setters named `{ident}`", op.id));
+        if !setter_names.insert(ident_s.clone()) {
+            return Err(format!("`{}`: two setters named `{ident_s}`", op.id));
         }
         let nonzero = inner_s.contains("NonZero");
         let integer = nonzero || is_integer(&inner_s);
-        let (arg_ty, stored, into) = if nonzero {
+        let (arg_ty, stored, converts) = if nonzero {
             let prim = if inner_s.contains("NonZeroU64") {
-                "u64"
+                quote!(u64)
             } else {
-                "u32"
+                quote!(u32)
             };
-            (prim.to_string(), prim.to_string(), "value")
+            (prim.clone(), prim, false)
         } else if integer {
-            (inner_s.clone(), inner_s.clone(), "value")
+            (quote!(#inner_t), quote!(#inner_t), false)
         } else {
-            (
-                format!("impl Into<{inner_s}>"),
-                inner_s.clone(),
-                "value.into()",
-            )
+            (quote!(impl Into<#inner_t>), quote!(#inner_t), true)
         };
-        writeln!(fields, "q_{ident}: Option<{stored}>,").ok();
+        let into = |value: &syn::Ident| {
+            if converts {
+                quote!(#value.into())
+            } else {
+                quote!(#value)
+            }
+        };
+        fields.push(quote! { #field: Option<#stored>, });
         if optional {
-            writeln!(init, "q_{ident}: None,").ok();
+            init.push(quote! { #field: None, });
         } else {
             // A required query parameter: positional, after the path parameters.
-            write!(args, ", {ident}: {arg_ty}").ok();
-            let value = into.replace("value", &ident);
-            writeln!(init, "q_{ident}: Some({value}),").ok();
+            args.push(quote! { #ident: #arg_ty });
+            let value = into(&ident);
+            init.push(quote! { #field: Some(#value), });
         }
-        writeln!(
-            setters,
-            "#[doc = {doc:?}]\npub fn {ident}(mut self, value: {arg_ty}) -> Self {{ self.q_{ident} = Some({into}); self }}"
-        )
-        .ok();
-        let name_lit = format!("{:?}", q.name);
+        let value = format_ident!("value");
+        let set = into(&value);
+        setters.push(quote! {
+            #[doc = #doc]
+            pub fn #ident(mut self, value: #arg_ty) -> Self { self.#field = Some(#set); self }
+        });
+        let name_lit = &q.name;
         if integer {
-            let min = q
-                .minimum
-                .or(nonzero.then_some(1))
-                .map_or("None".into(), |m| format!("Some({m})"));
-            let max = q.maximum.map_or("None".into(), |m| format!("Some({m})"));
+            let min = option_literal(q.minimum.or(nonzero.then_some(1)));
+            let max = option_literal(q.maximum);
             let convert = if nonzero {
-                format!(
-                    "std::num::NonZero::new(v).ok_or_else(|| crate::Error::invalid({name_lit}, \"must not be 0\"))"
-                )
+                quote! { std::num::NonZero::new(v).ok_or_else(|| crate::Error::invalid(#name_lit, "must not be 0")) }
             } else {
-                "Ok::<_, crate::Error>(v)".into()
+                quote! { Ok::<_, crate::Error>(v) }
             };
-            writeln!(
-                checks,
-                "let q_{ident} = match self.q_{ident} {{ Some(v) => {{ crate::resources::check_range({name_lit}, v as i128, {min}, {max})?; Some({convert}?) }} None => None }};"
-            )
-            .ok();
+            checks.push(quote! {
+                let #field = match self.#field { Some(v) => { crate::resources::check_range(#name_lit, v as i128, #min, #max)?; Some(#convert?) } None => None };
+            });
         } else {
-            writeln!(checks, "let q_{ident} = self.q_{ident}.clone();").ok();
+            checks.push(quote! { let #field = self.#field.clone(); });
         }
         if optional {
-            writeln!(
-                apply,
-                "let b = match &q_{ident} {{ Some(v) => b.{ident}(v.clone()), None => b }};"
-            )
-            .ok();
+            apply.push(quote! {
+                let b = match &#field { Some(v) => b.#ident(v.clone()), None => b };
+            });
         } else {
-            writeln!(
-                checks,
-                "let q_{ident} = q_{ident}.ok_or_else(|| crate::Error::invalid({name_lit}, \"is required\"))?;"
-            )
-            .ok();
-            writeln!(apply, "let b = b.{ident}(q_{ident}.clone());").ok();
+            checks.push(quote! {
+                let #field = #field.ok_or_else(|| crate::Error::invalid(#name_lit, "is required"))?;
+            });
+            apply.push(quote! { let b = b.#ident(#field.clone()); });
         }
-        let parse = if nonzero || integer {
-            format!("crate::operations::parse_query({name_lit}, &value)?")
+        let parse = if integer {
+            quote! { crate::operations::parse_query(#name_lit, &value)? }
         } else if inner_s == "String" || inner_s.ends_with(":: String") {
-            "value".to_string()
+            quote! { value }
         } else {
-            format!("crate::operations::parse_query::<{inner_s}>({name_lit}, &value)?")
+            quote! { crate::operations::parse_query::<#inner_t>(#name_lit, &value)? }
         };
-        if optional {
-            writeln!(invoke_query, "{name_lit} => builder.{ident}({parse}),").ok();
-        } else {
-            writeln!(
-                invoke,
-                "let {ident} = match crate::operations::take_query(&mut invocation.query, {name_lit}) {{ Some(value) => {parse}, None => return Err(crate::Error::invalid({name_lit}, \"is required\")) }};"
-            )
-            .ok();
-            write!(invoke_args, "{ident}, ").ok();
-            // Given twice, the last one counts, as for the other parameters.
-            writeln!(invoke_query, "{name_lit} => builder.{ident}({parse}),").ok();
+        if !optional {
+            invoke.push(quote! {
+                let #ident = match crate::operations::take_query(&mut invocation.query, #name_lit) { Some(value) => #parse, None => return Err(crate::Error::invalid(#name_lit, "is required")) };
+            });
+            invoke_args.push(quote! { #ident });
         }
+        // Given twice, the last one counts, as for the other parameters.
+        invoke_query.push(quote! { #name_lit => builder.#ident(#parse), });
     }
 
     // The body.
-    let mut body_from_json = String::new();
-    if let Some(body_ty) = &raw.body {
-        let body_s = type_string(body_ty);
-        let generated_name = generated_type_name(body_ty);
-        let schema_checked = op
-            .body_schema
-            .as_ref()
-            .and_then(|s| schemas?.get(s)?.get("x-heygen-checked")?.as_bool())
-            .unwrap_or(false);
-        let body_struct = generated_name.as_ref().and_then(|n| structs.get(n));
-        if generated_name.is_some() && !schema_checked {
-            checked_bodies.insert(body_s.clone());
+    let mut body_from_json = TokenStream::new();
+    if let Some(schema) = &op.body {
+        let body_ty = match schema {
+            Some(name) => types.schema(name),
+            // The generator names an inline body after its operation.
+            None => types.schema(&format!("{}-body", op.id)),
         }
-        match (generated_name, body_struct) {
-            (None, _) => {
-                // A handwritten request type: one required, validated argument.
-                writeln!(fields, "body: {body_s},").ok();
-                write!(args, ", body: impl Into<{body_s}>").ok();
-                writeln!(init, "body: body.into(),").ok();
-                writeln!(checks, "let body = self.body.clone();").ok();
-                writeln!(
-                    invoke,
-                    "let body: {body_s} = crate::operations::decode_body(&mut invocation)?;"
-                )
-                .ok();
-                write!(invoke_args, "body, ").ok();
-            }
-            (Some(_), Some(st)) if !st.tuple => {
-                let mut required = Vec::new();
-                let mut positional = Vec::new();
-                for (raw_ident, json, ty, has_default) in &st.fields {
-                    let ident = raw_ident.trim_start_matches("r#");
-                    let (inner, optional) = match option_inner(ty) {
-                        Some(inner) => (inner.clone(), true),
-                        None => (ty.clone(), false),
-                    };
-                    let inner_s = type_string(&inner);
-                    let setter = ident.trim_end_matches('_').to_string();
-                    if !setter_names.insert(setter.clone()) {
+        .map_err(|e| format!("`{}`, body: {e}", op.id))?;
+        let body_t = &body_ty.tokens;
+        let schema_checked = schema
+            .as_ref()
+            .and_then(|s| types.spec_schema(s)?.get("x-heygen-checked")?.as_bool())
+            .unwrap_or(false);
+        if body_ty.generated.is_some() && !schema_checked {
+            checked_bodies.insert(body_ty.text(), body_t.clone());
+        }
+        let spec_schema = match schema {
+            Some(name) => types.spec_schema(name),
+            None => op_body_schema(types.spec, op),
+        };
+        let shape = match &body_ty.generated {
+            Some(rust_name) => Some(types.shape(rust_name, spec_schema)?),
+            None => None,
+        };
+        match shape {
+            None => {
+                // A body checked by hand. Its required member (or a whole body) is the
+                // positional argument; when it is an object, each optional member is a setter
+                // that sets the member on the body, as for a generated body.
+                let required: Vec<&str> = spec_schema
+                    .and_then(|s| s.get("required")?.as_array())
+                    .into_iter()
+                    .flatten()
+                    .filter_map(Value::as_str)
+                    .collect();
+                let arg = match required.as_slice() {
+                    [one] if spec_schema.is_some_and(|s| s.get("oneOf").is_none()) => {
+                        format_ident!("{}", sanitize(one, Case::Snake))
+                    }
+                    _ => format_ident!("body"),
+                };
+                fields.push(quote! { body: #body_t, });
+                args.push(quote! { #arg: impl Into<#body_t> });
+                init.push(quote! { body: #arg.into(), });
+                let members = spec_schema
+                    .filter(|s| s.get("oneOf").is_none())
+                    .and_then(|s| s.get("properties")?.as_object());
+                for (json, member) in members.into_iter().flatten() {
+                    if required.contains(&json.as_str()) {
+                        continue;
+                    }
+                    let setter_s = sanitize(json, Case::Snake);
+                    let setter = format_ident!("{}", setter_s.trim_end_matches('_'));
+                    if !setter_names.insert(setter.to_string()) {
                         return Err(format!("`{}`: two setters named `{setter}`", op.id));
                     }
-                    writeln!(fields, "b_{ident}: Option<{inner_s}>,").ok();
-                    let about = st.docs.get(raw_ident.as_str()).cloned().unwrap_or_default();
-                    let doc = format!("The body's `{json}`: {about}");
-                    let (arg, convert) = match vec_inner(&inner) {
-                        Some(item) => (
-                            format!("impl IntoIterator<Item = {}>", type_string(item)),
-                            format!("{setter}.into_iter().collect()"),
-                        ),
-                        None => (format!("impl Into<{inner_s}>"), format!("{setter}.into()")),
+                    let method = format_ident!("{}", setter_s);
+                    let (arg_ty, value) = match types.member(member) {
+                        Ok(Member::Many(item)) => {
+                            (quote!(impl IntoIterator<Item = #item>), quote!(#setter))
+                        }
+                        Ok(Member::One(ty)) => {
+                            let ty = ty.tokens;
+                            (quote!(impl Into<#ty>), quote!(#setter.into()))
+                        }
+                        Err(e) => return Err(format!("`{}`, body member `{json}`: {e}", op.id)),
                     };
-                    let value = if optional {
-                        writeln!(init, "b_{ident}: None,").ok();
-                        format!("self.b_{ident}.clone()")
-                    } else if *has_default {
-                        writeln!(init, "b_{ident}: None,").ok();
-                        format!("self.b_{ident}.clone().unwrap_or_default()")
+                    // A member that only refers to a schema is described by that schema.
+                    let described = match member.get("allOf").and_then(Value::as_array) {
+                        Some(all) if all.len() == 1 => &all[0],
+                        _ => member,
+                    };
+                    let about = member
+                        .get("description")
+                        .or_else(|| types.spec_schema(reference(described)?)?.get("description"))
+                        .and_then(Value::as_str)
+                        .map(|d| d.split_whitespace().collect::<Vec<_>>().join(" "))
+                        .unwrap_or_default();
+                    let doc = format!("The body's `{json}`: {about}");
+                    setters.push(quote! {
+                        #[doc = #doc]
+                        pub fn #setter(mut self, #setter: #arg_ty) -> Self { self.body = self.body.#method(#value); self }
+                    });
+                }
+                setters.push(quote! {
+                    /// Sets the whole body at once, replacing every body field set so far.
+                    pub fn body(mut self, body: impl Into<#body_t>) -> Self { self.body = body.into(); self }
+                });
+                checks.push(quote! { let body = self.body.clone(); });
+                invoke.push(quote! {
+                    let body: #body_t = crate::operations::decode_body(&mut invocation)?;
+                });
+                invoke_args.push(quote! { body });
+            }
+            Some(Shape::Struct(st)) => {
+                let mut required: Vec<(String, syn::Ident)> = Vec::new();
+                let mut positional: Vec<(String, TokenStream)> = Vec::new();
+                let mut members = Vec::new();
+                for f in &st {
+                    let raw = format_ident!("{}", f.ident);
+                    let field = format_ident!("b_{}", f.ident);
+                    // What the request stores: the inner type of a constrained value.
+                    let stored = f.checked.as_ref().unwrap_or(&f.ty);
+                    let inner_t = &stored.tokens;
+                    let ty_t = &f.ty.tokens;
+                    let json = &f.json;
+                    let check = |value: TokenStream| match &f.checked {
+                        Some(_) => quote! {
+                            <#ty_t as std::convert::TryFrom<#inner_t>>::try_from(#value).map_err(|e| crate::Error::invalid(#json, e.to_string()))?
+                        },
+                        None => value,
+                    };
+                    let setter_s = f.ident.trim_end_matches('_').to_string();
+                    let setter = format_ident!("{}", setter_s);
+                    if !setter_names.insert(setter_s.clone()) {
+                        return Err(format!("`{}`: two setters named `{setter_s}`", op.id));
+                    }
+                    fields.push(quote! { #field: Option<#inner_t>, });
+                    let doc = format!("The body's `{}`: {}", f.json, f.doc);
+                    let (arg, convert) = match types.vec_item(stored) {
+                        Some(item) => (
+                            quote!(impl IntoIterator<Item = #item>),
+                            quote!(#setter.into_iter().collect()),
+                        ),
+                        None => (quote!(impl Into<#inner_t>), quote!(#setter.into())),
+                    };
+                    let value = if f.optional {
+                        init.push(quote! { #field: None, });
+                        match &f.checked {
+                            Some(_) => {
+                                let v = check(quote!(v));
+                                quote! { match self.#field.clone() { Some(v) => Some(#v), None => None } }
+                            }
+                            None => quote! { self.#field.clone() },
+                        }
+                    } else if f.has_default {
+                        init.push(quote! { #field: None, });
+                        match &f.checked {
+                            Some(_) => {
+                                let v = check(quote!(v));
+                                quote! { match self.#field.clone() { Some(v) => #v, None => Default::default() } }
+                            }
+                            None => quote! { self.#field.clone().unwrap_or_default() },
+                        }
                     } else {
                         // A required field: a positional argument of the method.
-                        positional.push((json.clone(), format!(", {setter}: {arg}")));
-                        writeln!(init, "b_{ident}: Some({convert}),").ok();
-                        required.push((json.clone(), raw_ident.clone()));
-                        writeln!(body_from_json, "{raw_ident}: self.b_{ident}.clone().ok_or_else(|| crate::Error::invalid({json:?}, \"is required\"))?,").ok();
+                        positional.push((f.json.clone(), quote! { #setter: #arg }));
+                        init.push(quote! { #field: Some(#convert), });
+                        required.push((f.json.clone(), raw.clone()));
+                        let value = check(quote! {
+                            self.#field.clone().ok_or_else(|| crate::Error::invalid(#json, "is required"))?
+                        });
+                        members.push(quote! { #raw: #value, });
                         continue;
                     };
-                    writeln!(
-                        setters,
-                        "#[doc = {doc:?}]\npub fn {setter}(mut self, {setter}: {arg}) -> Self {{ self.b_{ident} = Some({convert}); self }}"
-                    )
-                    .ok();
-                    writeln!(body_from_json, "{raw_ident}: {value},").ok();
+                    setters.push(quote! {
+                        #[doc = #doc]
+                        pub fn #setter(mut self, #setter: #arg) -> Self { self.#field = Some(#convert); self }
+                    });
+                    members.push(quote! { #raw: #value, });
                 }
                 // Positional arguments in the order the spec lists them as required.
-                let order: Vec<String> = op
-                    .body_schema
-                    .as_ref()
-                    .and_then(|name| schemas?.get(name)?.get("required")?.as_array().cloned())
+                let order: Vec<String> = spec_schema
+                    .and_then(|s| s.get("required")?.as_array().cloned())
                     .unwrap_or_default()
                     .iter()
                     .filter_map(|v| v.as_str().map(str::to_string))
@@ -411,183 +742,206 @@ fn operation(
                     |json: &String| order.iter().position(|r| r == json).unwrap_or(usize::MAX);
                 positional.sort_by_key(|(json, _)| rank(json));
                 required.sort_by_key(|(json, _)| rank(json));
-                for (_, arg) in &positional {
-                    args.push_str(arg);
-                }
-                let destructure: Vec<String> = st
-                    .fields
-                    .iter()
-                    .map(|(raw_ident, _, ty, _)| {
-                        let ident = raw_ident.trim_start_matches("r#");
-                        if option_inner(ty).is_some() {
-                            format!("self.b_{ident} = body.{raw_ident};")
-                        } else {
-                            format!("self.b_{ident} = Some(body.{raw_ident});")
-                        }
-                    })
-                    .collect();
-                writeln!(
-                    setters,
-                    "/// Sets the whole body at once, replacing every body field set so far.\npub fn body(mut self, body: {body_s}) -> Self {{ {} self }}",
-                    destructure.join(" ")
-                )
-                .ok();
-                writeln!(checks, "let body = {body_s} {{ {body_from_json} }};").ok();
-                if required.is_empty() {
-                    writeln!(
-                        invoke,
-                        "let body: Option<{body_s}> = crate::operations::decode_optional_body(&mut invocation)?;"
-                    )
-                    .ok();
-                    body_from_json =
-                        "if let Some(body) = body { builder = builder.body(body); }".into();
-                } else {
-                    writeln!(
-                        invoke,
-                        "let body: {body_s} = crate::operations::decode_body(&mut invocation)?;"
-                    )
-                    .ok();
-                    for (_, field) in &required {
-                        write!(invoke_args, "body.{field}.clone(), ").ok();
+                args.extend(positional.into_iter().map(|(_, arg)| arg));
+                let destructure = st.iter().map(|f| {
+                    let raw = format_ident!("{}", f.ident);
+                    let field = format_ident!("b_{}", f.ident);
+                    match (f.optional, &f.checked) {
+                        (true, None) => quote! { self.#field = body.#raw; },
+                        (false, None) => quote! { self.#field = Some(body.#raw); },
+                        (true, Some(_)) => quote! { self.#field = body.#raw.map(Into::into); },
+                        (false, Some(_)) => quote! { self.#field = Some(body.#raw.into()); },
                     }
-                    body_from_json = "builder = builder.body(body);".into();
+                });
+                setters.push(quote! {
+                    /// Sets the whole body at once, replacing every body field set so far.
+                    pub fn body(mut self, body: #body_t) -> Self { #(#destructure)* self }
+                });
+                checks.push(quote! { let body = #body_t { #(#members)* }; });
+                if required.is_empty() {
+                    invoke.push(quote! {
+                        let body: Option<#body_t> = crate::operations::decode_optional_body(&mut invocation)?;
+                    });
+                    body_from_json =
+                        quote! { if let Some(body) = body { builder = builder.body(body); } };
+                } else {
+                    invoke.push(quote! {
+                        let body: #body_t = crate::operations::decode_body(&mut invocation)?;
+                    });
+                    for (_, field) in &required {
+                        invoke_args.push(quote! { body.#field.clone() });
+                    }
+                    body_from_json = quote! { builder = builder.body(body); };
                 }
             }
-            (Some(_), _) => {
+            Some(Shape::Other) => {
                 // A free-form body (a map): optional, `{}` when not set.
-                writeln!(fields, "body: Option<{body_s}>,").ok();
-                writeln!(init, "body: None,").ok();
-                writeln!(
-                    setters,
-                    "/// Sets the body (default: an empty object).\npub fn body(mut self, body: impl Into<{body_s}>) -> Self {{ self.body = Some(body.into()); self }}"
-                )
-                .ok();
-                writeln!(
-                    checks,
-                    "let body = match self.body.clone() {{ Some(body) => body, None => crate::operations::decode_json(Some(serde_json::json!({{}})))? }};"
-                )
-                .ok();
-                writeln!(
-                    invoke,
-                    "let body: Option<{body_s}> = crate::operations::decode_optional_body(&mut invocation)?;"
-                )
-                .ok();
+                fields.push(quote! { body: Option<#body_t>, });
+                init.push(quote! { body: None, });
+                setters.push(quote! {
+                    /// Sets the body (default: an empty object).
+                    pub fn body(mut self, body: impl Into<#body_t>) -> Self { self.body = Some(body.into()); self }
+                });
+                checks.push(quote! {
+                    let body = match self.body.clone() { Some(body) => body, None => crate::operations::decode_json(Some(serde_json::json!({})))? };
+                });
+                invoke.push(quote! {
+                    let body: Option<#body_t> = crate::operations::decode_optional_body(&mut invocation)?;
+                });
                 body_from_json =
-                    "if let Some(body) = body { builder = builder.body(body); }".into();
+                    quote! { if let Some(body) = body { builder = builder.body(body); } };
             }
         }
-        writeln!(
-            checks,
-            "crate::api::bodies::Validate::validate(&body).map_err(crate::Error::InvalidRequest)?;"
-        )
-        .ok();
-        writeln!(apply, "let b = b.body(body.clone());").ok();
-    } else if op.body_schema.is_some() {
-        return Err(format!("`{}`: the spec has a body the client lacks", op.id));
+        checks.push(quote! {
+            crate::api::bodies::Validate::validate(&body).map_err(crate::Error::InvalidRequest)?;
+        });
+        apply.push(quote! { let b = b.body(body.clone()); });
     }
 
     // The response: `data` unwrapped, list envelopes as pages.
-    let envelope = generated_type_name(&raw.response)
-        .and_then(|n| structs.get(&n))
-        .ok_or_else(|| format!("`{}`: unknown response type", op.id))?;
-    let field = |n: &str| envelope.fields.iter().find(|f| f.1 == n);
+    let response = match &op.response {
+        Some(name) => types.schema(name),
+        // The generator names an inline answer after its operation.
+        None => types.schema(&format!("{}-response", op.id)),
+    }
+    .map_err(|e| format!("`{}`, response: {e}", op.id))?;
+    let response_schema = match &op.response {
+        Some(name) => types.spec_schema(name),
+        None => None,
+    };
+    let envelope = match &response.generated {
+        Some(rust_name) => match types.shape(rust_name, response_schema)? {
+            Shape::Struct(fields) => fields,
+            Shape::Other => Vec::new(),
+        },
+        None => Vec::new(),
+    };
+    let field = |n: &str| envelope.iter().find(|f| f.ident == n);
     let (ret, unwrap, item) = match (field("data"), field("next_token")) {
         (Some(data), Some(_)) => {
-            let item = vec_inner(&data.2)
+            if data.optional {
+                return Err(format!("`{}`: a list's `data` is optional", op.id));
+            }
+            let item = types
+                .vec_item(&data.ty)
                 .ok_or_else(|| format!("`{}`: a list's `data` is not an array", op.id))?;
-            let item = type_string(item);
             let has_more = match field("has_more") {
-                Some(f) if option_inner(&f.2).is_some() => "envelope.has_more",
-                Some(_) => "Some(envelope.has_more)",
-                None => "None",
+                Some(f) if f.optional => quote!(envelope.has_more),
+                Some(_) => quote!(Some(envelope.has_more)),
+                None => quote!(None),
             };
             (
-                format!("crate::Page<{item}>"),
-                format!("crate::Page::new(envelope.data, {has_more}, envelope.next_token)"),
+                quote!(crate::Page<#item>),
+                quote!(crate::Page::new(envelope.data, #has_more, envelope.next_token)),
                 Some(item),
             )
         }
         // `data` may be absent by HeyGen's own schemas; a success without it is a decode error.
-        (Some(data), None) => match option_inner(&data.2) {
-            Some(inner) => (
-                type_string(inner),
-                format!(
-                    "envelope.data.ok_or_else(|| crate::api::error::missing_data({:?}))?",
-                    op.id
-                ),
-                None,
-            ),
-            None => (type_string(&data.2), "envelope.data".to_string(), None),
-        },
-        (None, _) => (type_string(&raw.response), "envelope".to_string(), None),
+        (Some(data), None) => {
+            let inner = &data.ty.tokens;
+            let id = &op.id;
+            if data.optional {
+                (
+                    quote!(#inner),
+                    quote!(envelope.data.ok_or_else(|| crate::api::error::missing_data(#id))?),
+                    None,
+                )
+            } else {
+                (quote!(#inner), quote!(envelope.data), None)
+            }
+        }
+        (None, _) => {
+            let whole = &response.tokens;
+            (quote!(#whole), quote!(envelope), None)
+        }
     };
     let paged = item.is_some() && op.query.iter().any(|q| q.name == "token");
 
-    let doc = doc_text(op);
-    let ident = &op.method;
-    let raw_method = &op.id;
-    let http = op.http_method.to_uppercase();
-    let mut code = String::new();
-    writeln!(
-        code,
-        "impl<'a> {handle}<'a> {{\n{doc}\npub fn {ident}(&self{args}) -> {name}<'a> {{ {name} {{ client: self.client, {init} options: crate::RequestOptions::new() }} }}\n}}"
-    )
-    .ok();
+    let docs = doc_lines(op);
+    let ident = format_ident!("{}", op.method);
+    let raw_method = format_ident!("{}", op.id);
+    let raw_id = &op.id;
+    let http = format_ident!("{}", op.http_method.to_uppercase());
     let builder_doc = format!(
         "A request for [`{handle}::{ident}`](crate::{handle}::{ident}): `{http} {}`. Set optional parameters, then `.await` it (or call [`send`](Self::send)).",
         op.path
     );
-    writeln!(
-        code,
-        "#[doc = {builder_doc:?}]\n#[derive(Debug, Clone)]\n#[must_use = \"a request does nothing until it is awaited\"]\npub struct {name}<'a> {{ client: &'a crate::Client, {fields} options: crate::RequestOptions }}"
-    )
-    .ok();
-    writeln!(
-        code,
-        "impl<'a> {name}<'a> {{\n{setters}\n/// Per-call options: idempotency key, timeout.\npub fn options(mut self, options: crate::RequestOptions) -> Self {{ self.options = options; self }}\n\
-         /// Checks the request, then sends it, retrying as the client's policy allows.\n///\n/// # Errors\n/// [`Error::InvalidRequest`](crate::Error::InvalidRequest) when a parameter is invalid (nothing is sent), or any error of the call.\n\
-         pub async fn send(self) -> crate::Result<{ret}> {{\n{checks}\nlet envelope = crate::api::client::call(self.client, {raw_method:?}, reqwest::Method::{http}, self.options, |raw| {{ let b = raw.{raw_method}(); {apply} Box::pin(b.send()) }}).await?;\nOk({unwrap})\n}}"
-    )
-    .ok();
-    if let (true, Some(item)) = (paged, &item) {
-        writeln!(
-            code,
-            "/// Streams every item of every page from this request's `token` on, following `next_token`.\npub fn stream(self) -> crate::ItemStream<'a, {item}> {{ let first = self.q_token.clone(); crate::resources::pagination::paginate({raw_method:?}, first, move |token| {{ let mut page = self.clone(); page.q_token = token; page.send() }}) }}"
-        )
-        .ok();
-    }
-    code.push_str("}\n");
-    writeln!(
-        code,
-        "impl<'a> std::future::IntoFuture for {name}<'a> {{ type Output = crate::Result<{ret}>; type IntoFuture = std::pin::Pin<Box<dyn std::future::Future<Output = crate::Result<{ret}>> + Send + 'a>>; fn into_future(self) -> Self::IntoFuture {{ Box::pin(self.send()) }} }}"
-    )
-    .ok();
+    let stream = match (paged, &item) {
+        (true, Some(item)) => quote! {
+            /// Streams every item of every page from this request's `token` on, following `next_token`.
+            pub fn stream(self) -> crate::ItemStream<'a, #item> { let first = self.q_token.clone(); crate::resources::pagination::paginate(#raw_id, first, move |token| { let mut page = self.clone(); page.q_token = token; page.send() }) }
+        },
+        _ => TokenStream::new(),
+    };
+    let code = quote! {
+        impl<'a> #handle<'a> {
+            #(#[doc = #docs])*
+            pub fn #ident(&self #(, #args)*) -> #name<'a> { #name { client: self.client, #(#init)* options: crate::RequestOptions::new() } }
+        }
+        #[doc = #builder_doc]
+        #[derive(Debug, Clone)]
+        #[must_use = "a request does nothing until it is awaited"]
+        pub struct #name<'a> { client: &'a crate::Client, #(#fields)* options: crate::RequestOptions }
+        impl<'a> #name<'a> {
+            #(#setters)*
+            /// Per-call options: idempotency key, timeout.
+            pub fn options(mut self, options: crate::RequestOptions) -> Self { self.options = options; self }
+            /// Checks the request, then sends it, retrying as the client's policy allows.
+            ///
+            /// # Errors
+            /// [`Error::InvalidRequest`](crate::Error::InvalidRequest) when a parameter is invalid (nothing is sent), or any error of the call.
+            pub async fn send(self) -> crate::Result<#ret> {
+                #(#checks)*
+                let envelope = crate::api::client::call(self.client, #raw_id, reqwest::Method::#http, self.options, |raw| { let b = raw.#raw_method(); #(#apply)* Box::pin(b.send()) }).await?;
+                Ok(#unwrap)
+            }
+            #stream
+        }
+        impl<'a> std::future::IntoFuture for #name<'a> { type Output = crate::Result<#ret>; type IntoFuture = std::pin::Pin<Box<dyn std::future::Future<Output = crate::Result<#ret>> + Send + 'a>>; fn into_future(self) -> Self::IntoFuture { Box::pin(self.send()) } }
+    };
 
     // The table's entry point: strings and JSON in, JSON out.
     let collect = if paged {
-        "if invocation.all_pages { let mut items = Vec::new(); let mut stream = builder.stream(); while let Some(item) = futures_util::StreamExt::next(&mut stream).await { items.push(item?); } return crate::operations::to_json(&crate::Page::new(items, Some(false), None)); }"
+        quote! { if invocation.all_pages { let mut items = Vec::new(); let mut stream = builder.stream(); while let Some(item) = futures_util::StreamExt::next(&mut stream).await { items.push(item?); } return crate::operations::to_json(&crate::Page::new(items, Some(false), None)); } }
     } else {
-        ""
+        TokenStream::new()
     };
-    let accessor = snake(&op.tag);
-    let mut invoke_fn = String::new();
-    writeln!(
-        invoke_fn,
-        "#[allow(unused_mut, unused_variables, unreachable_code)]\nfn invoke_{raw_method}<'a>(client: &'a crate::Client, mut invocation: crate::operations::Invocation) -> crate::operations::Invoked<'a> {{ Box::pin(async move {{\n\
-         let mut path = std::mem::take(&mut invocation.path).into_iter();\n{invoke}\n\
-         let mut builder = client.{accessor}().{ident}({invoke_args});\n{body_from_json}\n\
-         for (name, value) in std::mem::take(&mut invocation.query) {{ builder = match name.as_str() {{ {invoke_query} _ => return Err(crate::operations::unknown_parameter(&name)) }}; }}\n\
-         let raw = invocation.raw_slot();\nlet builder = builder.options(invocation.options);\n{collect}\ncrate::operations::answer(&builder.send().await?, raw)\n}}) }}"
-    )
-    .ok();
+    let accessor = format_ident!("{}", snake(&op.tag));
+    let invoke_fn = format_ident!("invoke_{}", op.id);
+    let invoke = quote! {
+        #[allow(unused_mut, unused_variables, unreachable_code)]
+        fn #invoke_fn<'a>(client: &'a crate::Client, mut invocation: crate::operations::Invocation) -> crate::operations::Invoked<'a> { Box::pin(async move {
+            let mut path = std::mem::take(&mut invocation.path).into_iter();
+            #(#invoke)*
+            let mut builder = client.#accessor().#ident(#(#invoke_args),*);
+            #body_from_json
+            for (name, value) in std::mem::take(&mut invocation.query) { builder = match name.as_str() { #(#invoke_query)* _ => return Err(crate::operations::unknown_parameter(&name)) }; }
+            let raw = invocation.raw_slot();
+            let builder = builder.options(invocation.options);
+            #collect
+            crate::operations::answer(&builder.send().await?, raw)
+        }) }
+    };
     Ok(Generated {
         code,
-        invoke: invoke_fn,
+        invoke,
         paged,
     })
 }
 
-fn doc_text(op: &Op) -> String {
+/// `Some(n)` or `None`, with an unsuffixed literal.
+fn option_literal(value: Option<i64>) -> TokenStream {
+    match value {
+        Some(n) => {
+            let n = Literal::i64_unsuffixed(n);
+            quote!(Some(#n))
+        }
+        None => quote!(None),
+    }
+}
+
+/// The method's doc: summary, description, then the HTTP route and operationId.
+fn doc_lines(op: &Op) -> Vec<String> {
     let mut lines = vec![format!("{}.", op.summary.trim_end_matches('.'))];
     if !op.description.is_empty() {
         lines.push(String::new());
@@ -600,11 +954,7 @@ fn doc_text(op: &Op) -> String {
         op.path,
         op.id
     ));
-    lines
-        .iter()
-        .map(|l| format!("#[doc = {:?}]", format!(" {l}")))
-        .collect::<Vec<_>>()
-        .join("\n")
+    lines.into_iter().map(|l| format!(" {l}")).collect()
 }
 
 fn read_tags(spec: &Value) -> BTreeMap<String, (String, Option<String>)> {
@@ -639,6 +989,24 @@ fn resolve<'a>(spec: &'a Value, value: &'a Value) -> &'a Value {
             .unwrap_or(value),
         None => value,
     }
+}
+
+/// `{"$ref": "#/components/schemas/X"}` → `X`.
+fn reference(schema: &Value) -> Option<&str> {
+    schema
+        .get("$ref")
+        .and_then(Value::as_str)
+        .and_then(|r| r.strip_prefix("#/components/schemas/"))
+}
+
+/// The inline JSON body schema of an operation.
+fn op_body_schema<'a>(spec: &'a Value, op: &Op) -> Option<&'a Value> {
+    let method = spec.pointer(&format!(
+        "/paths/{}/{}",
+        op.path.replace('~', "~0").replace('/', "~1"),
+        op.http_method
+    ))?;
+    method.pointer("/requestBody/content/application~1json/schema")
 }
 
 fn read_ops(spec: &Value) -> Result<Vec<Op>, String> {
@@ -684,8 +1052,9 @@ fn read_ops(spec: &Value) -> Result<Vec<Op>, String> {
                 if location == "path" {
                     path_params.push(name.to_string());
                 } else if !name.eq_ignore_ascii_case("idempotency-key") {
-                    let schema = p.get("schema").map(|s| resolve(spec, s));
-                    let bound = |k: &str| schema.and_then(|s| s.get(k)).and_then(Value::as_i64);
+                    let schema = p.get("schema").cloned().unwrap_or(Value::Null);
+                    let resolved = resolve(spec, &schema);
+                    let bound = |k: &str| resolved.get(k).and_then(Value::as_i64);
                     query.push(QueryParam {
                         name: name.to_string(),
                         description: p
@@ -693,22 +1062,27 @@ fn read_ops(spec: &Value) -> Result<Vec<Op>, String> {
                             .and_then(Value::as_str)
                             .unwrap_or("")
                             .to_string(),
+                        required: p.get("required").and_then(Value::as_bool).unwrap_or(false),
                         minimum: bound("minimum"),
                         maximum: bound("maximum"),
+                        schema,
                     });
                 }
             }
             // Positional path parameters follow the order of the path.
             path_params.sort_by_key(|p| path.find(&format!("{{{p}}}")).unwrap_or(usize::MAX));
-            let body_schema = op
-                .pointer("/requestBody/content/application~1json/schema/$ref")
-                .and_then(Value::as_str)
-                .and_then(|r| r.rsplit('/').next())
-                .map(str::to_string)
-                .or_else(|| {
-                    op.pointer("/requestBody/content/application~1json")
-                        .map(|_| String::new())
-                });
+            let body = op
+                .pointer("/requestBody/content/application~1json/schema")
+                .map(|schema| reference(schema).map(str::to_string));
+            let response = op
+                .get("responses")
+                .and_then(Value::as_object)
+                .into_iter()
+                .flatten()
+                .find(|(status, _)| status.starts_with('2'))
+                .and_then(|(_, r)| resolve(spec, r).pointer("/content/application~1json/schema"))
+                .and_then(reference)
+                .map(str::to_string);
             let flag = |k: &str| op.get(k).and_then(Value::as_bool).unwrap_or(false);
             let method_name = op
                 .get("x-heygen-method")
@@ -719,10 +1093,7 @@ fn read_ops(spec: &Value) -> Result<Vec<Op>, String> {
                     .get("x-heygen-verb")
                     .and_then(Value::as_str)
                     .map_or_else(|| method_name.replace('_', "-"), str::to_string),
-                method: op
-                    .get("x-heygen-method")
-                    .and_then(Value::as_str)
-                    .map_or_else(|| id.clone(), str::to_string),
+                method: method_name,
                 cli_handwritten: flag("x-heygen-handwritten")
                     || op.get("x-heygen-cli").and_then(Value::as_str) == Some("handwritten"),
                 handwritten: flag("x-heygen-handwritten"),
@@ -734,7 +1105,8 @@ fn read_ops(spec: &Value) -> Result<Vec<Op>, String> {
                 description: text("description"),
                 path_params,
                 query,
-                body_schema,
+                body,
+                response,
             });
         }
     }
@@ -750,238 +1122,15 @@ fn read_ops(spec: &Value) -> Result<Vec<Op>, String> {
     Ok(ops)
 }
 
-/// Reads the operation builders and the data types out of the generated client.
-fn read_client(file: &syn::File) -> Result<(Builders, Structs), String> {
-    let module = |name: &str| {
-        file.items.iter().find_map(|item| match item {
-            syn::Item::Mod(m) if m.ident == name => m.content.as_ref().map(|c| &c.1),
-            _ => None,
-        })
-    };
-    let builder = module("builder").ok_or("the generated client has no builder module")?;
-    let types = module("types").ok_or("the generated client has no types module")?;
-
-    let mut structs = BTreeMap::new();
-    TYPE_NAMES.with(|names| {
-        let mut names = names.borrow_mut();
-        for item in types {
-            match item {
-                syn::Item::Struct(s) => names.insert(s.ident.to_string()),
-                syn::Item::Enum(e) => names.insert(e.ident.to_string()),
-                syn::Item::Type(t) => names.insert(t.ident.to_string()),
-                _ => false,
-            };
-        }
-    });
-    for item in types {
-        if let syn::Item::Struct(s) = item {
-            let mut fields = Vec::new();
-            let mut docs = BTreeMap::new();
-            let tuple = matches!(s.fields, syn::Fields::Unnamed(_));
-            for f in &s.fields {
-                let Some(ident) = &f.ident else { continue };
-                let ident = ident.to_string();
-                let doc: Vec<String> = f
-                    .attrs
-                    .iter()
-                    .filter_map(|a| match &a.meta {
-                        syn::Meta::NameValue(nv) if nv.path.is_ident("doc") => match &nv.value {
-                            syn::Expr::Lit(syn::ExprLit {
-                                lit: syn::Lit::Str(text),
-                                ..
-                            }) => Some(text.value().trim().to_string()),
-                            _ => None,
-                        },
-                        _ => None,
-                    })
-                    .collect();
-                docs.insert(ident.clone(), doc.join(" "));
-                let mut json = ident.trim_start_matches("r#").to_string();
-                let mut has_default = false;
-                for attr in &f.attrs {
-                    if !attr.path().is_ident("serde") {
-                        continue;
-                    }
-                    let text = attr.to_token_stream().to_string();
-                    if text.contains("default") {
-                        has_default = true;
-                    }
-                    if let Some(rest) = text.split("rename = \"").nth(1) {
-                        json = rest.split('"').next().unwrap_or(&json).to_string();
-                    }
-                }
-                fields.push((ident, json, f.ty.clone(), has_default));
-            }
-            structs.insert(
-                s.ident.to_string(),
-                RawStruct {
-                    fields,
-                    docs,
-                    tuple,
-                },
-            );
-        }
-    }
-
-    let mut builders = BTreeMap::new();
-    let mut setters: BTreeMap<String, syn::Type> = BTreeMap::new();
-    let mut responses: BTreeMap<String, syn::Type> = BTreeMap::new();
-    for item in builder {
-        if let syn::Item::Impl(imp) = item {
-            let syn::Type::Path(self_ty) = &*imp.self_ty else {
-                continue;
-            };
-            let Some(name) = self_ty.path.segments.last().map(|s| s.ident.to_string()) else {
-                continue;
-            };
-            for it in &imp.items {
-                let syn::ImplItem::Fn(f) = it else { continue };
-                if f.sig.ident == "body" {
-                    if let Some(ty) = where_bound_target(&f.sig) {
-                        setters.insert(name.clone(), ty);
-                    }
-                }
-                if f.sig.ident == "send" {
-                    if let syn::ReturnType::Type(_, ty) = &f.sig.output {
-                        if let Some(ok) = first_generic(ty).and_then(first_generic) {
-                            responses.insert(name.clone(), ok.clone());
-                        }
-                    }
-                }
-            }
-        }
-    }
-    for item in builder {
-        if let syn::Item::Struct(s) = item {
-            let name = s.ident.to_string();
-            let mut fields = BTreeMap::new();
-            for f in &s.fields {
-                let Some(ident) = &f.ident else { continue };
-                if ident == "client" || ident == "body" {
-                    continue;
-                }
-                if let Some(inner) = first_generic(&f.ty) {
-                    fields.insert(ident.to_string(), inner.clone());
-                }
-            }
-            let Some(response) = responses.get(&name).cloned() else {
-                continue;
-            };
-            builders.insert(
-                name.clone(),
-                RawOp {
-                    fields,
-                    body: setters.get(&name).cloned(),
-                    response,
-                },
-            );
-        }
-    }
-    Ok((builders, structs))
-}
-
-/// `V: TryInto<T>` in a setter's where clause → `T`.
-fn where_bound_target(sig: &syn::Signature) -> Option<syn::Type> {
-    let clause = sig.generics.where_clause.as_ref()?;
-    for predicate in &clause.predicates {
-        let syn::WherePredicate::Type(p) = predicate else {
-            continue;
-        };
-        for bound in &p.bounds {
-            let syn::TypeParamBound::Trait(t) = bound else {
-                continue;
-            };
-            let last = t.path.segments.last()?;
-            if last.ident == "TryInto" {
-                if let syn::PathArguments::AngleBracketed(a) = &last.arguments {
-                    if let Some(syn::GenericArgument::Type(ty)) = a.args.first() {
-                        return Some(ty.clone());
-                    }
-                }
-            }
-        }
-    }
-    None
-}
-
-/// The first generic argument of a path type: `Result<T, _>` → `T`.
-fn first_generic(ty: &syn::Type) -> Option<&syn::Type> {
-    let syn::Type::Path(p) = ty else { return None };
-    let last = p.path.segments.last()?;
-    let syn::PathArguments::AngleBracketed(a) = &last.arguments else {
-        return None;
-    };
-    a.args.iter().find_map(|arg| match arg {
-        syn::GenericArgument::Type(t) => Some(t),
-        _ => None,
-    })
-}
-
-fn last_ident(ty: &syn::Type) -> Option<String> {
-    let syn::Type::Path(p) = ty else { return None };
-    p.path.segments.last().map(|s| s.ident.to_string())
-}
-
-fn option_inner(ty: &syn::Type) -> Option<&syn::Type> {
-    (last_ident(ty).as_deref() == Some("Option"))
-        .then(|| first_generic(ty))
-        .flatten()
-}
-
-fn vec_inner(ty: &syn::Type) -> Option<&syn::Type> {
-    (last_ident(ty).as_deref() == Some("Vec"))
-        .then(|| first_generic(ty))
-        .flatten()
-}
-
-/// `types::X` or `types::builder::X` → `X`; `None` for a type not generated (handwritten).
-fn generated_type_name(ty: &syn::Type) -> Option<String> {
-    let syn::Type::Path(p) = ty else { return None };
-    let first = p.path.segments.first()?;
-    (p.path.leading_colon.is_none() && first.ident == "types")
-        .then(|| p.path.segments.last().map(|s| s.ident.to_string()))
-        .flatten()
-}
-
-thread_local! {
-    /// The names the generated `types` module defines: a bare name in one of its fields means
-    /// that module's type.
-    static TYPE_NAMES: std::cell::RefCell<BTreeSet<String>> = const { std::cell::RefCell::new(BTreeSet::new()) };
-}
-
-/// Prints a type with paths into the generated module made absolute, and
-/// `types::builder::X` (the body builders) as the type itself.
-fn type_string(ty: &syn::Type) -> String {
-    let mut ty = ty.clone();
-    absolute(&mut ty);
-    ty.to_token_stream().to_string()
-}
-
+/// Paths into the generated `types` module made absolute (`crate::raw::types::X`).
 fn absolute(ty: &mut syn::Type) {
     match ty {
         syn::Type::Path(p) => {
-            let bare = p.path.leading_colon.is_none()
-                && p.path.segments.len() == 1
-                && TYPE_NAMES.with(|names| {
-                    names
-                        .borrow()
-                        .contains(&p.path.segments[0].ident.to_string())
-                });
-            if bare {
-                p.path = syn::parse_quote!(types::#p);
-            }
             let relative = p.path.leading_colon.is_none()
                 && p.path.segments.first().is_some_and(|s| s.ident == "types");
             if relative {
-                let segments: Vec<syn::PathSegment> = p
-                    .path
-                    .segments
-                    .iter()
-                    .filter(|s| s.ident != "builder")
-                    .cloned()
-                    .collect();
                 let mut path: syn::Path = syn::parse_quote!(crate::raw);
-                path.segments.extend(segments);
+                path.segments.extend(p.path.segments.iter().cloned());
                 p.path = path;
             }
             for segment in p.path.segments.iter_mut() {
@@ -1009,4 +1158,35 @@ fn is_integer(ty: &str) -> bool {
 /// `video-agents` → `video_agents`; `Idempotency-Key` → `idempotency_key`.
 fn snake(name: &str) -> String {
     name.replace(['-', ' '], "_").to_ascii_lowercase()
+}
+
+#[derive(Clone, Copy)]
+enum Case {
+    Pascal,
+    Snake,
+}
+
+/// The generator's rule for turning a name of the spec into a Rust name: the case changed,
+/// characters that cannot stand in an identifier turned into word breaks, and a trailing `_`
+/// on a keyword.
+fn sanitize(input: &str, case: Case) -> String {
+    use heck::{ToPascalCase as _, ToSnakeCase as _};
+    let to_case = |s: &str| match case {
+        Case::Pascal => s.to_pascal_case(),
+        Case::Snake => s.to_snake_case(),
+    };
+    let cleaned = input
+        .replace('\'', "")
+        .replace(|c: char| !(c.is_alphanumeric() || c == '_'), "-");
+    let out = to_case(&cleaned);
+    let out = match out.chars().next() {
+        None => to_case("x"),
+        Some(c) if c.is_alphabetic() || c == '_' => out,
+        Some(_) => format!("{}{out}", to_case("x")),
+    };
+    if typify::accept_as_ident(&out) {
+        out
+    } else {
+        format!("{out}_")
+    }
 }

@@ -86,7 +86,7 @@ async fn the_bad_input_table() {
         (
             "21 files",
             agents
-                .create(CreateVideoAgentRequest::new("p").files_from(twenty_one))
+                .create(CreateVideoAgentRequest::new("p").files(twenty_one))
                 .await
                 .map(drop),
             Expect::Field("files", "21 files"),

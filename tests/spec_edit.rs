@@ -11,9 +11,55 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// A test-only operation with a new tag, a path parameter, an optional query parameter and an
-/// inline response with a string enum.
-const ADDED: &str = "  /v3/pings/{ping_id}:
+/// Two test-only operations with a new tag: a get with a path parameter, an optional query
+/// parameter and an inline response with a string enum; a create with an inline body (a
+/// required and an optional member) and a bounded 64-bit query parameter.
+const ADDED: &str = "  /v3/pings:
+    post:
+      tags: [pings]
+      operationId: create_ping
+      x-heygen-method: create
+      summary: Create a ping
+      description: A test-only operation with an inline body, added to the spec alone.
+      parameters:
+        - $ref: '#/components/parameters/IdempotencyKey'
+        - name: repeat
+          in: query
+          required: false
+          description: How many times.
+          schema: {type: integer, format: int64, minimum: 1, maximum: 3}
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema:
+              type: object
+              required: [message]
+              properties:
+                message: {type: string, minLength: 1, description: What to say.}
+                loud: {type: boolean, description: Whether to shout.}
+            example: {message: hello, loud: true}
+      responses:
+        '200':
+          description: The new ping.
+          content:
+            application/json:
+              schema:
+                type: object
+                properties:
+                  data:
+                    type: object
+                    required: [ping_id]
+                    properties:
+                      ping_id: {type: string, description: The ping.}
+              example: {data: {ping_id: ping_2}}
+        '429':
+          $ref: '#/components/responses/RateLimited'
+        4XX:
+          $ref: '#/components/responses/ClientError'
+        5XX:
+          $ref: '#/components/responses/ServerError'
+  /v3/pings/{ping_id}:
     get:
       tags: [pings]
       operationId: get_ping
@@ -66,6 +112,19 @@ async fn the_added_operation_is_a_method_and_a_command_that_answer() {
     assert_eq!(ping.ping_id, "ping_1");
     assert_eq!(ping.mood.as_str(), "calm");
     assert!(heygen_api::operations::find("get_ping").is_some());
+
+    // The inline body: its required member positional, the optional one a setter.
+    let created = client.pings().create("hello").loud(true).repeat(2).await.unwrap();
+    assert_eq!(created.ping_id, "ping_2");
+    // The query parameter's bounds, from the spec, are checked before sending.
+    let refused = client.pings().create("hello").repeat(9).await.unwrap_err();
+    assert!(
+        matches!(refused, heygen_api::Error::InvalidRequest(_)),
+        "{refused}"
+    );
+    // So is the member's `minLength`: the setter takes a plain string, the check names it.
+    let empty = client.pings().create("").await.unwrap_err();
+    assert!(empty.to_string().contains("message"), "{empty}");
 
     let printed = std::process::Command::new(env!("CARGO_BIN_EXE_heygen-edited"))
         .args(["--json", "ping", "get", "ping_7"])
@@ -134,7 +193,7 @@ fn a_crate_with_one_operation_added_to_its_spec_builds_answers_and_passes() {
             1,
         )
         .replacen("\ncomponents:\n", &format!("\n{ADDED}\ncomponents:\n"), 1);
-    assert!(spec.contains("operationId: get_ping") && spec.contains("name: pings"));
+    assert!(spec.contains("operationId: create_ping") && spec.contains("name: pings"));
     std::fs::write(root.join("openapi.yaml"), spec).unwrap();
 
     // The copy is a package of its own name, and so is its binary, so that building it in the
@@ -163,7 +222,7 @@ fn a_crate_with_one_operation_added_to_its_spec_builds_answers_and_passes() {
     let tests = Command::new(&cargo)
         .current_dir(&root)
         .env("CARGO_TARGET_DIR", &target)
-        .env("HEYGEN_ANSWERED_BY_EXAMPLE", "get_ping")
+        .env("HEYGEN_ANSWERED_BY_EXAMPLE", "create_ping,get_ping")
         .args([
             "test",
             "--all-features",

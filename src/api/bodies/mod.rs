@@ -104,11 +104,6 @@ impl CreateVideoAgentRequest {
         &self.prompt
     }
 
-    /// The attached files.
-    pub fn files(&self) -> &[FileInput] {
-        self.files.as_deref().unwrap_or_default()
-    }
-
     /// Sets the mode: `generate` (default) or `chat`.
     pub fn mode(mut self, mode: AgentMode) -> Self {
         self.mode = Some(mode);
@@ -152,7 +147,7 @@ impl CreateVideoAgentRequest {
     }
 
     /// Attaches several files.
-    pub fn files_from(mut self, files: impl IntoIterator<Item = FileInput>) -> Self {
+    pub fn files(mut self, files: impl IntoIterator<Item = FileInput>) -> Self {
         self.files.get_or_insert_with(Vec::new).extend(files);
         self
     }
@@ -283,6 +278,12 @@ impl SendMessageRequest {
         self
     }
 
+    /// Attaches several files.
+    pub fn files(mut self, files: impl IntoIterator<Item = FileInput>) -> Self {
+        self.files.get_or_insert_with(Vec::new).extend(files);
+        self
+    }
+
     /// Checks the message as HeyGen would: 1–10,000 characters, not blank, at most 20 valid
     /// files, no empty IDs.
     pub fn validate(&self) -> Result<(), InvalidRequest> {
@@ -313,6 +314,18 @@ fn check_extra(
             reason: format!("`{name}` has a setter of its own; set it there"),
         }),
         None => Ok(()),
+    }
+}
+
+impl From<&str> for CreateVideoAgentRequest {
+    fn from(prompt: &str) -> Self {
+        CreateVideoAgentRequest::new(prompt)
+    }
+}
+
+impl From<String> for CreateVideoAgentRequest {
+    fn from(prompt: String) -> Self {
+        CreateVideoAgentRequest::new(prompt)
     }
 }
 
@@ -475,14 +488,14 @@ mod tests {
             .contains("whitespace"));
         let files = (0..21).map(|i| FileInput::asset_id(format!("a{i}")));
         let e = CreateVideoAgentRequest::new("p")
-            .files_from(files)
+            .files(files)
             .validate()
             .unwrap_err();
         assert_eq!(e.field, "files");
         assert!(e.reason.contains("21"));
         let twenty = (0..20).map(|i| FileInput::asset_id(format!("a{i}")));
         assert!(CreateVideoAgentRequest::new("p")
-            .files_from(twenty)
+            .files(twenty)
             .validate()
             .is_ok());
     }
