@@ -1003,3 +1003,30 @@ fn an_interrupted_batch_run_says_how_to_resume() {
         "{stderr}"
     );
 }
+
+/// Off a terminal (stderr to a pipe), a 12 MB upload writes a line per tenth, in sizes, not
+/// one per 4 KB read; every line is a size, never a byte count shown as a percentage.
+#[test]
+fn an_upload_off_a_terminal_writes_a_few_lines_in_sizes() {
+    let sim = Sim::start(fast());
+    let dir = tempfile::tempdir().unwrap();
+    let big = dir.path().join("big.png");
+    let mut bytes = PNG.to_vec();
+    bytes.resize(12_000_000, 7);
+    std::fs::write(&big, bytes).unwrap();
+    let out = sim.heygen(&["--json", "asset", "upload", big.to_str().unwrap()]);
+    assert_eq!(code(&out), 0, "{out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let progress: Vec<&str> = stderr.lines().filter(|l| l.contains(" / ")).collect();
+    assert!(
+        (2..=12).contains(&progress.len()),
+        "{} progress lines:\n{stderr}",
+        progress.len()
+    );
+    assert_eq!(
+        progress.last(),
+        Some(&"12.00 MB / 12.00 MB (100%)"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("bytes"), "{stderr}");
+}

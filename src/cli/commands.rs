@@ -82,7 +82,7 @@ pub(crate) async fn run(cli: Cli) -> i32 {
         }
         Command::Asset(AssetCommand::Upload { paths }) => {
             let path = &paths[0];
-            let reporter = Arc::new(Reporter::new());
+            let reporter = Arc::new(Reporter::for_transfer("reading the file"));
             let progress = Arc::clone(&reporter);
             let asset = client
                 .assets()
@@ -93,8 +93,10 @@ pub(crate) async fn run(cli: Cli) -> i32 {
             asset.map(|asset| {
                 out.show(&asset, || {
                     format!(
-                        "asset {} ({}, {} bytes)",
-                        asset.asset_id, asset.mime_type, asset.size_bytes
+                        "asset {} ({}, {})",
+                        asset.asset_id,
+                        asset.mime_type,
+                        output::size(u64::try_from(asset.size_bytes).unwrap_or(0))
                     )
                 });
                 output::OK
@@ -371,7 +373,7 @@ async fn finish(
     match outcome {
         WaitOutcome::Completed { video, .. } => {
             if let Some(path) = download {
-                let reporter = Arc::new(Reporter::new());
+                let reporter = Arc::new(Reporter::for_transfer("starting the download"));
                 let progress = Arc::clone(&reporter);
                 let file = client
                     .videos()
@@ -381,7 +383,7 @@ async fn finish(
                 reporter.finish();
                 let file = file?;
                 if !out.json {
-                    eprintln!("saved {} ({} bytes)", path.display(), file.bytes);
+                    eprintln!("saved {} ({})", path.display(), output::size(file.bytes));
                 }
             }
             out.show(&*video, || {
@@ -481,7 +483,7 @@ async fn video(client: &Client, out: &Out, wait: WaitOptions, command: VideoComm
         }
         VideoCommand::Download { video_id, path } => {
             let video = videos.get(&video_id).await?;
-            let reporter = Arc::new(Reporter::new());
+            let reporter = Arc::new(Reporter::for_transfer("starting the download"));
             let progress = Arc::clone(&reporter);
             let file = videos
                 .download(&video, VideoAsset::Video, &path)
@@ -491,7 +493,7 @@ async fn video(client: &Client, out: &Out, wait: WaitOptions, command: VideoComm
             let file = file?;
             out.show(
                 &json!({"video_id": video.id, "path": path, "bytes": file.bytes}),
-                || format!("saved {} ({} bytes)", path.display(), file.bytes),
+                || format!("saved {} ({})", path.display(), output::size(file.bytes)),
             );
             Ok(output::OK)
         }

@@ -1,10 +1,11 @@
 //! What the CLI prints: JSON or a readable summary on stdout, progress on stderr.
 
 use std::io::IsTerminal as _;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use heygen_api::{Error, Progress, WaitEvent, WaitPhase};
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::{DecimalBytes, ProgressBar, ProgressStyle};
 use serde::Serialize;
 
 /// Exit codes.
@@ -53,9 +54,17 @@ pub(crate) fn error(error: &Error) -> i32 {
     }
 }
 
+/// A size as a person reads it: `12.30 MB`.
+pub(crate) fn size(bytes: u64) -> String {
+    DecimalBytes(bytes).to_string()
+}
+
 /// Progress display: a live bar on a terminal, plain lines otherwise.
 pub(crate) struct Reporter {
     bar: Option<ProgressBar>,
+    /// Off a terminal: the next step of a transfer that gets a line (0: its start). On a
+    /// terminal: whether a transfer has begun.
+    transfer_lines: AtomicU64,
 }
 
 impl Reporter {
@@ -71,7 +80,24 @@ impl Reporter {
             bar.enable_steady_tick(Duration::from_millis(120));
             bar
         });
-        Reporter { bar }
+        Reporter {
+            bar,
+            transfer_lines: AtomicU64::new(0),
+        }
+    }
+
+    /// A display for an upload or a download: a spinner saying what happens until the first
+    /// bytes move (a large file is read and hashed first), then sizes.
+    pub(crate) fn for_transfer(what: &str) -> Self {
+        let reporter = Self::new();
+        if let Some(bar) = &reporter.bar {
+            bar.set_style(
+                ProgressStyle::with_template("{spinner} [{elapsed_precise}] {msg}")
+                    .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+            );
+            bar.set_message(what.to_string());
+        }
+        reporter
     }
 
     /// One poll of a wait. The session phase reports a percentage, shown on the bar; the
@@ -112,22 +138,37 @@ impl Reporter {
         }
     }
 
+    /// One step of an upload or a download. On a terminal the bar shows sizes, the rate and
+    /// the time left; off a terminal a line is written at the start, at every tenth of the
+    /// way (every 10 MB when the size is unknown) and at the end.
     pub(crate) fn transfer(&self, progress: Progress) {
         match &self.bar {
             Some(bar) => {
-                if let Some(total) = progress.total {
-                    bar.set_length(total);
+                let started = self.transfer_lines.swap(1, Ordering::Relaxed) == 0;
+                if started {
+                    let template = if progress.total.is_some() {
+                        "{spinner} [{elapsed_precise}] {bar:30} {decimal_bytes} / {decimal_total_bytes} {decimal_bytes_per_sec} ETA {eta} {msg}"
+                    } else {
+                        "{spinner} [{elapsed_precise}] {decimal_bytes} {decimal_bytes_per_sec} {msg}"
+                    };
+                    bar.set_style(
+                        ProgressStyle::with_template(template)
+                            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+                    );
+                    bar.set_message("");
+                    bar.reset_eta();
+                }
+                match progress.total {
+                    Some(total) => bar.set_length(total),
+                    None => bar.unset_length(),
                 }
                 bar.set_position(progress.bytes);
-                bar.set_message("bytes");
             }
             None => {
-                if progress.total == Some(progress.bytes) || progress.bytes % (1 << 20) < 65_536 {
-                    eprintln!(
-                        "{} / {} bytes",
-                        progress.bytes,
-                        progress.total.map_or("?".into(), |t| t.to_string())
-                    );
+                if let Some(line) =
+                    transfer_line(progress.bytes, progress.total, &self.transfer_lines)
+                {
+                    eprintln!("{line}");
                 }
             }
         }
@@ -137,5 +178,79 @@ impl Reporter {
         if let Some(bar) = &self.bar {
             bar.finish_and_clear();
         }
+    }
+}
+
+/// The line a transfer writes off a terminal at `bytes` of `total`, if this step gets one. `next`
+/// holds the next step that does: a tenth of the total (or 10 MB when the total is unknown).
+fn transfer_line(bytes: u64, total: Option<u64>, next: &AtomicU64) -> Option<String> {
+    const UNKNOWN_STEP: u64 = 10_000_000;
+    let step = match total {
+        Some(total) if total > 0 => bytes.saturating_mul(10) / total,
+        _ => bytes / UNKNOWN_STEP,
+    };
+    let done = total.is_some_and(|t| bytes >= t);
+    let due = next.load(Ordering::Relaxed);
+    // The start, each new step, and the end (once).
+    let print = (bytes == 0 && due == 0) || step >= due || done;
+    if !print || due == u64::MAX {
+        return None;
+    }
+    next.store(if done { u64::MAX } else { step + 1 }, Ordering::Relaxed);
+    Some(match total {
+        Some(total) => format!(
+            "{} / {} ({}%)",
+            DecimalBytes(bytes),
+            DecimalBytes(total),
+            bytes.saturating_mul(100) / total.max(1)
+        ),
+        None => format!("{}", DecimalBytes(bytes)),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lines(total: Option<u64>, chunk: u64, size: u64) -> Vec<String> {
+        let next = AtomicU64::new(0);
+        let mut printed = Vec::new();
+        let mut bytes = 0;
+        loop {
+            if let Some(line) = transfer_line(bytes, total, &next) {
+                printed.push(line);
+            }
+            if bytes >= size {
+                break;
+            }
+            bytes = (bytes + chunk).min(size);
+        }
+        printed
+    }
+
+    #[test]
+    fn a_transfer_off_a_terminal_writes_a_line_per_tenth_in_sizes() {
+        // 12 MB read 4 KB at a time: the start, nine tenths, the end.
+        let printed = lines(Some(12_000_000), 4096, 12_000_000);
+        assert_eq!(printed.len(), 11, "{printed:#?}");
+        assert_eq!(printed[0], "0 B / 12.00 MB (0%)");
+        assert!(printed[5].starts_with("6.0") && printed[5].ends_with("(50%)"));
+        assert_eq!(printed[10], "12.00 MB / 12.00 MB (100%)");
+    }
+
+    #[test]
+    fn a_transfer_of_unknown_size_writes_a_line_every_ten_megabytes() {
+        let printed = lines(None, 65_536, 25_000_000);
+        assert_eq!(printed.len(), 3, "{printed:#?}");
+        assert_eq!(printed[0], "0 B");
+        assert!(printed[1].starts_with("10.0"), "{printed:#?}");
+    }
+
+    #[test]
+    fn a_tiny_transfer_writes_its_start_and_end_once() {
+        assert_eq!(
+            lines(Some(10), 10, 10),
+            ["0 B / 10 B (0%)", "10 B / 10 B (100%)"]
+        );
     }
 }
