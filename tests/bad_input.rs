@@ -39,6 +39,16 @@ async fn the_bad_input_table() {
         .set_len(33 * 1024 * 1024)
         .unwrap();
     let twenty_one = (0..21).map(|i| FileInput::asset_id(format!("ast_{i}")));
+    // 12 MB whose type cannot be detected, and the same over the 32 MB multipart limit.
+    let unknown_file = dir.path().join("notes.bin");
+    std::fs::write(&unknown_file, vec![7u8; 12_000_000]).unwrap();
+    let unknown_huge = dir.path().join("huge.bin");
+    std::fs::File::create(&unknown_huge)
+        .unwrap()
+        .set_len(40 * 1024 * 1024)
+        .unwrap();
+    let png = dir.path().join("fine.png");
+    std::fs::write(&png, common::PNG).unwrap();
 
     let secret = "whsec_table";
     let body = br#"{"event_type":"video_agent.success","event_data":{}}"#;
@@ -166,6 +176,34 @@ async fn the_bad_input_table() {
                 .await
                 .map(drop),
             Expect::Field("file", "32 MB"),
+        ),
+        (
+            "upload of an undetectable type",
+            client.assets().upload(&unknown_file).await.map(drop),
+            Expect::Field("file", "could not be detected"),
+        ),
+        (
+            "direct upload of an undetectable type",
+            client.assets().upload(&unknown_huge).await.map(drop),
+            Expect::Field("file", "could not be detected"),
+        ),
+        (
+            "bytes of an undetectable type",
+            client
+                .assets()
+                .upload_bytes("notes.bin", vec![7u8; 1000])
+                .await
+                .map(drop),
+            Expect::Field("file", "notes.bin"),
+        ),
+        (
+            "upload batch with one undetectable file",
+            client
+                .assets()
+                .upload_many([&png, &unknown_file])
+                .await
+                .map(drop),
+            Expect::Field("paths", "notes.bin"),
         ),
         (
             "empty session id",
@@ -415,7 +453,7 @@ async fn the_bad_input_table() {
             Expect::Webhook(|e| matches!(e, WebhookError::MalformedPayload(_))),
         ),
     ];
-    assert!(cases.len() >= 42, "{} cases", cases.len());
+    assert!(cases.len() >= 46, "{} cases", cases.len());
     for (name, result, expect) in cases {
         let error = match result {
             Ok(()) => panic!("{name}: accepted"),

@@ -137,6 +137,13 @@ impl<'a> UploadAsset<'a> {
             Source::Path(path) => {
                 let io = crate::api::error::reading(&path);
                 let size = tokio::fs::metadata(&path).await.map_err(io)?.len();
+                if size > 0 {
+                    // A type HeyGen cannot detect is refused before the file is sent.
+                    let head = crate::files::head(&path).await.map_err(io)?;
+                    crate::files::detect_upload_type(&head).map_err(|reason| {
+                        Error::invalid("file", format!("{}: {reason}", path.display()))
+                    })?;
+                }
                 if size > UPLOAD_LIMIT_BYTES {
                     // Over the multipart limit: the direct-upload flow, as one call.
                     return super::direct_upload::upload(
@@ -178,6 +185,8 @@ impl<'a> UploadAsset<'a> {
                 if bytes.is_empty() {
                     return Err(Error::invalid("file", "is empty"));
                 }
+                crate::files::detect_upload_type(&bytes)
+                    .map_err(|reason| Error::invalid("file", format!("{name}: {reason}")))?;
                 let total = bytes.len() as u64;
                 let progress = self.progress;
                 send(self.client, options, || {

@@ -97,26 +97,19 @@ async fn upload_one(
     }
 }
 
-/// The file's hex SHA-256 and its MIME type, sniffed from its first bytes.
-async fn digest(path: &Path) -> std::io::Result<(String, String)> {
+/// The file's hex SHA-256.
+async fn digest(path: &Path) -> std::io::Result<String> {
     let mut file = tokio::fs::File::open(path).await?;
     let mut hasher = Sha256::new();
-    let mut head = Vec::new();
     let mut buffer = vec![0u8; 256 * 1024];
     loop {
         let read = file.read(&mut buffer).await?;
         if read == 0 {
             break;
         }
-        if head.len() < 8192 {
-            head.extend_from_slice(&buffer[..read.min(8192 - head.len())]);
-        }
         hasher.update(&buffer[..read]);
     }
-    let content_type = infer::get(&head)
-        .map(|kind| kind.mime_type().to_string())
-        .unwrap_or_else(|| "application/octet-stream".into());
-    Ok((hex::encode(hasher.finalize()), content_type))
+    Ok(hex::encode(hasher.finalize()))
 }
 
 /// Streams the file to the presigned URL with the headers it asks for, retried as the policy
@@ -382,7 +375,12 @@ async fn read_local(path: &Path) -> Result<LocalFile> {
             format!("{} is empty; there is nothing to upload", path.display()),
         ));
     }
-    let (checksum, content_type) = digest(path).await.map_err(io)?;
+    // A type HeyGen cannot detect is refused before the file is read whole or sent.
+    let head = crate::files::head(path).await.map_err(io)?;
+    let content_type = crate::files::detect_upload_type(&head)
+        .map_err(|reason| Error::invalid("paths", format!("{}: {reason}", path.display())))?
+        .to_string();
+    let checksum = digest(path).await.map_err(io)?;
     Ok(LocalFile {
         path: path.to_path_buf(),
         name: file_name(path),

@@ -308,13 +308,9 @@ pub(super) async fn upload_asset(
             Some("file"),
         );
     }
-    let mime_type = if bytes.starts_with(b"1\n") || bytes.starts_with(b"1\r\n") {
-        "application/x-subrip"
-    } else {
-        match crate::files::detect_media_type(&bytes) {
-            Ok(mime) => mime,
-            Err(e) => return invalid("file", e.reason),
-        }
+    let mime_type = match crate::files::detect_upload_type(&bytes) {
+        Ok(mime) => mime,
+        Err(reason) => return invalid("file", reason),
     };
     let mut world = shared.world();
     idempotent(&mut world, "upload", &headers, |world| {

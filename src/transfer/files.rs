@@ -98,11 +98,32 @@ pub(crate) fn detect_media_type(bytes: &[u8]) -> Result<&'static str, InvalidReq
             bytes.len()
         )));
     }
+    sniff(bytes).map_err(invalid)
+}
+
+/// The types an asset upload takes: the inline ones, and SRT subtitles.
+pub(crate) const UPLOAD_MEDIA_TYPES: &str = "png, jpeg, mp4, webm, mp3, wav, pdf, srt";
+
+/// Detects the type of a file to upload from its first bytes (a few KB are enough), before
+/// anything is sent: HeyGen refuses a file whose type it cannot detect only after receiving
+/// it whole. An SRT subtitle file is text that starts with its first cue's number.
+pub(crate) fn detect_upload_type(head: &[u8]) -> Result<&'static str, String> {
+    let text = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
+    if text.starts_with(b"1\n") || text.starts_with(b"1\r\n") {
+        return Ok("application/x-subrip");
+    }
+    sniff(head).map_err(|_| {
+        format!("the file type could not be detected from its content (supported: {UPLOAD_MEDIA_TYPES})")
+    })
+}
+
+/// One of the supported media types, from a file's first bytes.
+fn sniff(bytes: &[u8]) -> Result<&'static str, String> {
     let Some(kind) = infer::get(bytes) else {
-        return Err(invalid(format!(
+        return Err(format!(
             "the file type could not be detected (supported: {})",
             SUPPORTED_MEDIA_TYPES.join(", ")
-        )));
+        ));
     };
     let media_type = match kind.mime_type() {
         "audio/x-wav" | "audio/wave" | "audio/vnd.wave" => "audio/wav",
@@ -113,12 +134,24 @@ pub(crate) fn detect_media_type(bytes: &[u8]) -> Result<&'static str, InvalidReq
         .find(|supported| **supported == media_type)
         .copied()
         .ok_or_else(|| {
-            invalid(format!(
+            format!(
                 "{media_type} files are not supported (supported: {})",
                 SUPPORTED_MEDIA_TYPES.join(", ")
-            ))
+            )
         })
 }
+
+/// The first bytes of a file, enough to detect its type.
+pub(crate) async fn head(path: &std::path::Path) -> std::io::Result<Vec<u8>> {
+    use tokio::io::AsyncReadExt as _;
+    let file = tokio::fs::File::open(path).await?;
+    let mut head = Vec::with_capacity(HEAD_BYTES);
+    file.take(HEAD_BYTES as u64).read_to_end(&mut head).await?;
+    Ok(head)
+}
+
+/// How much of a file its type is detected from.
+const HEAD_BYTES: usize = 8192;
 
 fn invalid(reason: impl Into<String>) -> InvalidRequest {
     InvalidRequest {
