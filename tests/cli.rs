@@ -1030,3 +1030,88 @@ fn an_upload_off_a_terminal_writes_a_few_lines_in_sizes() {
     );
     assert!(!stderr.contains("bytes"), "{stderr}");
 }
+
+/// `--download` takes a folder (the video goes in as `<video_id>.mp4`) or a file whose missing
+/// folders are created; a destination that cannot take the file is refused before anything is
+/// created on HeyGen, not after the render.
+#[test]
+fn download_destinations_are_checked_before_the_render() {
+    let sim = Sim::start(fast());
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir.path().join("out1");
+    std::fs::create_dir(&folder).unwrap();
+    let video = json(&sim.heygen(&[
+        "--json",
+        "video-agent",
+        "create",
+        "--prompt",
+        "Into a folder",
+        "--download",
+        folder.to_str().unwrap(),
+    ]));
+    let id = video["id"].as_str().unwrap();
+    let saved = std::fs::read(folder.join(format!("{id}.mp4"))).unwrap();
+    assert_eq!(&saved[4..8], b"ftyp");
+
+    // `video download` into a folder named with a trailing slash, which does not exist yet.
+    let fresh = format!("{}/", dir.path().join("new/deeper").display());
+    let out = sim.heygen(&["video", "download", id, &fresh]);
+    assert_eq!(code(&out), 0, "{out:?}");
+    assert!(dir.path().join(format!("new/deeper/{id}.mp4")).is_file());
+
+    // A file in the way of a folder: refused, and no session was created.
+    let blocker = dir.path().join("blocker");
+    std::fs::write(&blocker, b"x").unwrap();
+    let inside = blocker.join("demo.mp4");
+    let refused = sim.heygen(&[
+        "video-agent",
+        "create",
+        "--prompt",
+        "Never made",
+        "--download",
+        inside.to_str().unwrap(),
+    ]);
+    assert_eq!(code(&refused), 2, "{refused:?}");
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        stderr.contains("is a file, not a folder") && stderr.contains("nothing was sent"),
+        "{stderr}"
+    );
+    let sessions = json(&sim.heygen(&["--json", "video-agent", "list", "--all"]));
+    let prompts: Vec<_> = sessions["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["prompt"] == "Never made")
+        .collect();
+    assert!(prompts.is_empty(), "{sessions}");
+    assert_eq!(sessions["data"].as_array().unwrap().len(), 1, "{sessions}");
+}
+
+/// A render that cannot be saved still names the video and the command that fetches it again.
+#[test]
+fn a_failed_download_after_the_render_says_how_to_fetch_the_video_again() {
+    let sim = Sim::start(fast().files_gone(true));
+    let dir = tempfile::tempdir().unwrap();
+    let out = sim.heygen(&[
+        "--json",
+        "video-agent",
+        "create",
+        "--prompt",
+        "Made, then lost",
+        "--download",
+        dir.path().to_str().unwrap(),
+    ]);
+    assert_eq!(code(&out), 1, "{out:?}");
+    // The video is still printed, so that a script has its id.
+    let video: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let id = video["id"].as_str().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let again = format!("heygen video download {id} {}", dir.path().display());
+    assert!(stderr.contains(&again), "{stderr}");
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        0,
+        "no partial file is left"
+    );
+}

@@ -17,6 +17,7 @@ use crate::args::{
     AssetCommand, BatchCommand, Cli, Command, CreateArgs, Globals, ModeArg, OrientationArg,
     VideoAgentCommand, VideoCommand, WebhookCommand,
 };
+use crate::destination::Destination;
 use crate::output::{self, Reporter};
 
 type Outcome = Result<i32, Error>;
@@ -170,13 +171,23 @@ async fn video_agent(
             prompt,
             messages,
             download,
-        } => chat(client, out, wait, prompt, messages, download.as_deref()).await,
+        } => {
+            let download = match destination(download.as_deref()) {
+                Ok(download) => download,
+                Err(code) => return Ok(code),
+            };
+            chat(client, out, wait, prompt, messages, download.as_ref()).await
+        }
         VideoAgentCommand::Wait {
             session_id,
             download,
         } => {
+            let download = match destination(download.as_deref()) {
+                Ok(download) => download,
+                Err(code) => return Ok(code),
+            };
             let outcome = with_progress(|options| agents.wait(&session_id, options), wait).await?;
-            finish(client, out, outcome, download.as_deref()).await
+            finish(client, out, outcome, download.as_ref()).await
         }
     }
 }
@@ -189,7 +200,7 @@ async fn chat(
     wait: WaitOptions,
     prompt: String,
     messages: Vec<String>,
-    download: Option<&Path>,
+    download: Option<&Destination>,
 ) -> Outcome {
     use std::io::{BufRead as _, IsTerminal as _, Write as _};
     let say = |line: &str| {
@@ -276,6 +287,11 @@ async fn with_progress_turn(
 }
 
 async fn create(client: &Client, out: &Out, wait: WaitOptions, args: CreateArgs) -> Outcome {
+    // Where the video goes is checked before anything is created.
+    let download = match destination(args.download.as_deref()) {
+        Ok(download) => download,
+        Err(code) => return Ok(code),
+    };
     let mut request = match &args.data {
         None => CreateVideoAgentRequest::new(args.prompt.clone().unwrap_or_default()),
         Some(data) => {
@@ -335,11 +351,11 @@ async fn create(client: &Client, out: &Out, wait: WaitOptions, args: CreateArgs)
         };
         request = request.file(input);
     }
-    if args.wait || args.download.is_some() {
+    if args.wait || download.is_some() {
         let agents = client.video_agents();
         let outcome =
             with_progress(|options| agents.create_and_wait(request, options), wait).await?;
-        return finish(client, out, outcome, args.download.as_deref()).await;
+        return finish(client, out, outcome, download.as_ref()).await;
     }
     let session = client.video_agents().create(request).await?;
     out.show(&session, || {
@@ -363,36 +379,66 @@ where
     outcome
 }
 
+/// Checks a `--download` destination before anything is created; a problem is bad input.
+fn destination(path: Option<&Path>) -> Result<Option<Destination>, i32> {
+    let Some(path) = path else { return Ok(None) };
+    Destination::prepare(path).map(Some).map_err(|problem| {
+        eprintln!(
+            "error: --download {}: {problem} (nothing was sent)",
+            path.display()
+        );
+        output::USAGE
+    })
+}
+
 /// Prints a wait's outcome, downloads on success, and picks the exit code.
 async fn finish(
     client: &Client,
     out: &Out,
     outcome: WaitOutcome,
-    download: Option<&Path>,
+    download: Option<&Destination>,
 ) -> Outcome {
     match outcome {
         WaitOutcome::Completed { video, .. } => {
-            if let Some(path) = download {
+            let show = || {
+                out.show(&*video, || {
+                    format!(
+                        "video {} completed: {}",
+                        video.id,
+                        video.video_url.as_deref().unwrap_or("")
+                    )
+                })
+            };
+            if let Some(destination) = download {
+                let path = destination.file(&video.id);
                 let reporter = Arc::new(Reporter::for_transfer("starting the download"));
                 let progress = Arc::clone(&reporter);
                 let file = client
                     .videos()
-                    .download(&video, VideoAsset::Video, path)
+                    .download(&video, VideoAsset::Video, &path)
                     .on_progress(move |p| progress.transfer(p))
                     .await;
                 reporter.finish();
-                let file = file?;
-                if !out.json {
-                    eprintln!("saved {} ({})", path.display(), output::size(file.bytes));
+                match file {
+                    Ok(file) => {
+                        if !out.json {
+                            eprintln!("saved {} ({})", path.display(), output::size(file.bytes));
+                        }
+                    }
+                    Err(error) => {
+                        // The video is made and paid for: say how to fetch it again.
+                        show();
+                        let code = output::error(&error);
+                        eprintln!(
+                            "  the video {id} is ready; fetch it again with: heygen video download {id} {}",
+                            destination.given().display(),
+                            id = video.id
+                        );
+                        return Ok(code);
+                    }
                 }
             }
-            out.show(&*video, || {
-                format!(
-                    "video {} completed: {}",
-                    video.id,
-                    video.video_url.as_deref().unwrap_or("")
-                )
-            });
+            show();
             Ok(output::OK)
         }
         WaitOutcome::TimedOut(timed_out) => {
@@ -442,6 +488,10 @@ async fn video(client: &Client, out: &Out, wait: WaitOptions, command: VideoComm
                 output::json(&schema);
                 return Ok(output::OK);
             }
+            let download = match destination(download.as_deref()) {
+                Ok(download) => download,
+                Err(code) => return Ok(code),
+            };
             let text = data.unwrap_or_default();
             let body = match crate::spec_commands::read_data(&text) {
                 Ok(body) => body,
@@ -461,7 +511,7 @@ async fn video(client: &Client, out: &Out, wait: WaitOptions, command: VideoComm
             if wait_for_it || download.is_some() {
                 let outcome =
                     with_progress(|options| videos.create_and_wait(request, options), wait).await?;
-                return finish(client, out, outcome, download.as_deref()).await;
+                return finish(client, out, outcome, download.as_ref()).await;
             }
             let created = videos.create(request).await?;
             out.show(&created, || {
@@ -478,10 +528,19 @@ async fn video(client: &Client, out: &Out, wait: WaitOptions, command: VideoComm
             Ok(output::OK)
         }
         VideoCommand::Wait { video_id, download } => {
+            let download = match destination(download.as_deref()) {
+                Ok(download) => download,
+                Err(code) => return Ok(code),
+            };
             let outcome = with_progress(|options| videos.wait(&video_id, options), wait).await?;
-            finish(client, out, outcome, download.as_deref()).await
+            finish(client, out, outcome, download.as_ref()).await
         }
         VideoCommand::Download { video_id, path } => {
+            let destination = match destination(Some(&path)) {
+                Ok(Some(destination)) => destination,
+                Ok(None) | Err(_) => return Ok(output::USAGE),
+            };
+            let path = destination.file(&video_id);
             let video = videos.get(&video_id).await?;
             let reporter = Arc::new(Reporter::for_transfer("starting the download"));
             let progress = Arc::clone(&reporter);

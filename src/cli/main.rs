@@ -7,6 +7,7 @@
 mod args;
 mod batch;
 mod commands;
+mod destination;
 mod output;
 mod spec_commands;
 

@@ -69,6 +69,7 @@ pub(crate) struct SimulatorConfig {
     pub(crate) balance_usd: f64,
     pub(crate) upload_url_ttl: Duration,
     pub(crate) fail_first_upload: bool,
+    pub(crate) files_gone: bool,
     pub(crate) expire_first_upload_url: bool,
     pub(crate) usd_per_second: f64,
     pub(crate) error_rate: f64,
@@ -102,6 +103,7 @@ impl Default for Simulator {
                 balance_usd: 100.0,
                 upload_url_ttl: Duration::from_secs(900),
                 fail_first_upload: false,
+                files_gone: false,
                 expire_first_upload_url: false,
                 usd_per_second: 0.05,
                 error_rate: 0.0,
@@ -189,6 +191,13 @@ impl Simulator {
     /// short, to be retried.
     pub fn fail_first_upload(mut self, fail: bool) -> Self {
         self.config.fail_first_upload = fail;
+        self
+    }
+
+    /// Answers 404 for every video file, as a file host does for a link that has expired: a
+    /// finished render that cannot be downloaded.
+    pub fn files_gone(mut self, gone: bool) -> Self {
+        self.config.files_gone = gone;
         self
     }
 

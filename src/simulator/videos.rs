@@ -246,7 +246,10 @@ pub(super) async fn file(State(shared): Sim, Path(name): Path<String>) -> Respon
         name.strip_suffix(suffix)
             .is_some_and(|id| world.videos.contains_key(id))
     };
-    let (content_type, body): (&str, Bytes) = if known("_captioned.mp4") || known(".mp4") {
+    let gone = world.config.files_gone;
+    let (content_type, body): (&str, Bytes) = if gone {
+        return (StatusCode::NOT_FOUND, "NoSuchKey").into_response();
+    } else if known("_captioned.mp4") || known(".mp4") {
         ("video/mp4", Bytes::from_static(media::SAMPLE_MP4))
     } else if known(".jpg") || name == "thumbnail.jpg" {
         ("image/jpeg", Bytes::from_static(media::SAMPLE_JPG))
