@@ -277,6 +277,16 @@ fn exit_codes_say_what_happened() {
     assert_eq!(code(&timed_out), 4);
     let report: Value = serde_json::from_slice(&timed_out.stdout).unwrap();
     assert_eq!(report["status"], "timed_out");
+    // The session is named when the wait starts, and again with how to go on.
+    let session = report["session_id"].as_str().unwrap();
+    let stderr = String::from_utf8_lossy(&timed_out.stderr);
+    assert!(stderr.contains(&format!("session {session} (")), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "go on waiting with: heygen video-agent wait {session}"
+        )),
+        "{stderr}"
+    );
 
     let secret_key = "sk_live_do_not_print";
     let unauthorized = sim.heygen_with_key(secret_key, &["video", "list"]);
@@ -724,10 +734,32 @@ fn a_chat_from_the_command_line_takes_answers_from_flags_and_stdin() {
     );
     assert!(text.contains("completed"), "{text}");
 
-    // Without an answer, the command stops and says how to go on.
-    let stuck = sim.heygen(&["video-agent", "chat", "--prompt", "Silent"]);
-    assert_eq!(code(&stuck), 3);
-    assert!(String::from_utf8_lossy(&stuck.stderr).contains("video-agent wait"));
+    // Empty lines ask again instead of ending the chat.
+    let out = sim.heygen_with_stdin(
+        &["video-agent", "chat", "--prompt", "Patient"],
+        b"\n   \napprove\n",
+    );
+    assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("you: approve"));
+
+    // The end of the input stops the chat (not a failure) and says how to go on; going on
+    // that way finishes the video.
+    let stuck = sim.heygen_with_stdin(&["video-agent", "chat", "--prompt", "Silent"], b"");
+    assert_eq!(code(&stuck), 0, "{stuck:?}");
+    let stderr = String::from_utf8_lossy(&stuck.stderr);
+    let resume = stderr
+        .split("Go on with: ")
+        .nth(1)
+        .and_then(|rest| rest.lines().next())
+        .unwrap_or_else(|| panic!("no way to go on in: {stderr}"));
+    let args: Vec<&str> = resume.split_whitespace().skip(1).collect();
+    assert_eq!(args[..3], ["video-agent", "chat", "--session"], "{resume}");
+    let resumed = sim.heygen(&[&args[..], &["--json", "--message", "approve"]].concat());
+    assert_eq!(code(&resumed), 0, "{resumed:?}");
+    assert_eq!(json(&resumed)["status"], "completed");
+    // What the agent said before is shown again, for context.
+    let talk = String::from_utf8_lossy(&resumed.stderr);
+    assert!(talk.contains("agent: Here is the storyboard"), "{talk}");
 }
 
 /// `heygen simulate` in its own process: its base URL, and the process.
@@ -1113,5 +1145,48 @@ fn a_failed_download_after_the_render_says_how_to_fetch_the_video_again() {
         std::fs::read_dir(dir.path()).unwrap().count(),
         0,
         "no partial file is left"
+    );
+}
+
+/// Ctrl-C during `create --wait` stops the wait, not the job, and says how to take it up.
+#[cfg(unix)]
+#[test]
+fn ctrl_c_during_a_wait_says_how_to_go_on() {
+    use std::io::{BufRead as _, BufReader};
+    let slow = Sim::start(Simulator::new());
+    let mut child = Command::new(env!("CARGO_BIN_EXE_heygen"))
+        .args(["video-agent", "create", "--prompt", "slow", "--wait"])
+        .env("HEYGEN_BASE_URL", slow.sim().base_url())
+        .env("HEYGEN_API_KEY", slow.sim().api_key())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    // Once the session is named, interrupt.
+    let mut seen = String::new();
+    let session = loop {
+        let mut line = String::new();
+        assert!(
+            stderr.read_line(&mut line).unwrap() > 0,
+            "ended early: {seen}"
+        );
+        seen.push_str(&line);
+        if let Some(rest) = line.strip_prefix("session ") {
+            break rest.split_whitespace().next().unwrap().to_string();
+        }
+    };
+    let killed = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let status = child.wait().unwrap();
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut stderr, &mut rest).unwrap();
+    assert_eq!(status.code(), Some(130), "{seen}{rest}");
+    assert!(
+        rest.contains(&format!("go on with: heygen video-agent wait {session}")),
+        "{seen}{rest}"
     );
 }

@@ -96,8 +96,11 @@ pub(crate) enum VideoAgentCommand {
     /// the terminal, else from the lines of standard input.
     Chat {
         /// What the video is about (1-10,000 characters).
-        #[arg(long)]
-        prompt: String,
+        #[arg(long, required_unless_present = "session", conflicts_with = "session")]
+        prompt: Option<String>,
+        /// Go on with a chat-mode session started earlier, instead of starting one.
+        #[arg(long, value_name = "SESSION_ID")]
+        session: Option<String>,
         /// An answer to the agent, in order (repeatable); `approve` approves.
         #[arg(long = "message")]
         messages: Vec<String>,

@@ -169,6 +169,7 @@ async fn video_agent(
         VideoAgentCommand::Create(args) => create(client, out, wait, *args).await,
         VideoAgentCommand::Chat {
             prompt,
+            session,
             messages,
             download,
         } => {
@@ -176,7 +177,11 @@ async fn video_agent(
                 Ok(download) => download,
                 Err(code) => return Ok(code),
             };
-            chat(client, out, wait, prompt, messages, download.as_ref()).await
+            let start = match (session, prompt) {
+                (Some(session), _) => ChatStart::Resume(session),
+                (None, prompt) => ChatStart::New(prompt.unwrap_or_default()),
+            };
+            chat(client, out, wait, start, messages, download.as_ref()).await
         }
         VideoAgentCommand::Wait {
             session_id,
@@ -192,13 +197,20 @@ async fn video_agent(
     }
 }
 
+/// How a chat begins: a new session from a prompt, or one started earlier.
+enum ChatStart {
+    New(String),
+    Resume(String),
+}
+
 /// A chat-mode conversation: the agent's turns on stdout (stderr with --json), answers from
-/// --message, the terminal, or standard input's lines.
+/// --message, the terminal, or standard input's lines. An empty line asks again; the end of
+/// the input stops the chat (not a failure) and says how to go on with it.
 async fn chat(
     client: &Client,
     out: &Out,
     wait: WaitOptions,
-    prompt: String,
+    start: ChatStart,
     messages: Vec<String>,
     download: Option<&Destination>,
 ) -> Outcome {
@@ -210,10 +222,15 @@ async fn chat(
             output::line(line);
         }
     };
-    let mut conversation = client
-        .video_agents()
-        .chat(CreateVideoAgentRequest::new(prompt))
-        .await?;
+    let mut conversation = match start {
+        ChatStart::New(prompt) => {
+            client
+                .video_agents()
+                .chat(CreateVideoAgentRequest::new(prompt))
+                .await?
+        }
+        ChatStart::Resume(session_id) => client.video_agents().conversation(session_id),
+    };
     say(&format!("session {}", conversation.session_id()));
     let mut scripted = messages.into_iter();
     let interactive = std::io::stdin().is_terminal();
@@ -241,22 +258,36 @@ async fn chat(
                             .unwrap_or_default()
                     ));
                 }
-                let answer = match scripted.next() {
-                    Some(answer) => Some(answer),
-                    None => {
-                        if interactive {
-                            eprint!("you (`approve` to render)> ");
-                            let _ = std::io::stderr().flush();
+                // The next answer that says something; an empty line asks again.
+                let answer = loop {
+                    let answer = match scripted.next() {
+                        Some(answer) => Some(answer),
+                        None => {
+                            if interactive {
+                                eprint!("you (`approve` to render)> ");
+                                let _ = std::io::stderr().flush();
+                            }
+                            stdin.next().and_then(|line| line.ok())
                         }
-                        stdin.next().and_then(|line| line.ok())
+                    };
+                    match answer {
+                        Some(answer) if answer.trim().is_empty() => continue,
+                        other => break other,
                     }
                 };
-                let Some(answer) = answer.filter(|a| !a.trim().is_empty()) else {
+                let Some(answer) = answer else {
+                    // The input ended (Ctrl-D): the chat stops here, nothing failed.
+                    let id = conversation.session_id();
+                    if interactive {
+                        eprintln!();
+                    }
                     eprintln!(
-                        "error: no answer; the session waits for one: heygen video-agent wait {}",
-                        conversation.session_id()
+                        "chat stopped; session {id} waits for your answer. Go on with: heygen video-agent chat --session {id}"
                     );
-                    return Ok(output::FAILED);
+                    if out.json {
+                        output::json(&json!({"session_id": id, "status": "waiting_for_input"}));
+                    }
+                    return Ok(output::OK);
                 };
                 say(&format!("you: {answer}"));
                 if answer.trim().eq_ignore_ascii_case("approve") {
@@ -374,7 +405,19 @@ where
 {
     let reporter = Arc::new(Reporter::new());
     let progress = Arc::clone(&reporter);
-    let outcome = start(options.on_progress(move |event| progress.wait_event(event))).await;
+    let wait = start(options.on_progress(move |event| progress.wait_event(event)));
+    let outcome = tokio::select! {
+        outcome = wait => outcome,
+        _ = tokio::signal::ctrl_c() => {
+            // Stopping the wait stops nothing on HeyGen: say how to take it up again.
+            reporter.finish();
+            match reporter.resume_command() {
+                Some(command) => eprintln!("stopped waiting; go on with: {command}"),
+                None => eprintln!("stopped before the job was created"),
+            }
+            std::process::exit(output::INTERRUPTED);
+        }
+    };
     reporter.finish();
     outcome
 }
@@ -452,7 +495,15 @@ async fn finish(
                     "polls": timed_out.polls,
                 }));
             }
+            let resume = match (&timed_out.session_id, &timed_out.video_id) {
+                (Some(session), _) => Some(format!("heygen video-agent wait {session}")),
+                (None, Some(video)) => Some(format!("heygen video wait {video}")),
+                (None, None) => None,
+            };
             eprintln!("error: {}", WaitOutcome::TimedOut(timed_out));
+            if let Some(command) = resume {
+                eprintln!("  the job goes on at HeyGen; go on waiting with: {command}");
+            }
             Ok(output::TIMED_OUT)
         }
         other => {

@@ -15,6 +15,8 @@ pub(crate) const USAGE: i32 = 2;
 pub(crate) const FAILED: i32 = 3;
 pub(crate) const TIMED_OUT: i32 = 4;
 pub(crate) const UNVERIFIED: i32 = 5;
+/// Stopped by Ctrl-C (128 + SIGINT, as shells report it).
+pub(crate) const INTERRUPTED: i32 = 130;
 
 /// Prints a value as JSON.
 pub(crate) fn json<T: Serialize>(value: &T) {
@@ -65,6 +67,8 @@ pub(crate) struct Reporter {
     /// Off a terminal: the next step of a transfer that gets a line (0: its start). On a
     /// terminal: whether a transfer has begun.
     transfer_lines: AtomicU64,
+    /// The session and video a wait is on, once seen (announced once each).
+    ids: std::sync::Mutex<(Option<String>, Option<String>)>,
 }
 
 impl Reporter {
@@ -83,6 +87,41 @@ impl Reporter {
         Reporter {
             bar,
             transfer_lines: AtomicU64::new(0),
+            ids: std::sync::Mutex::new((None, None)),
+        }
+    }
+
+    /// Writes a line on stderr above the live display.
+    fn note(&self, text: &str) {
+        match &self.bar {
+            Some(bar) => bar.println(text),
+            None => eprintln!("{text}"),
+        }
+    }
+
+    /// Announces the session and the video a wait is on, the first time each is seen, so
+    /// that an interrupted wait can be taken up again.
+    fn announce(&self, event: &WaitEvent) {
+        let Ok(mut ids) = self.ids.lock() else { return };
+        if let (Some(session), None) = (&event.session_id, &ids.0) {
+            self.note(&format!(
+                "session {session} (Ctrl-C stops waiting; go on with: heygen video-agent wait {session})"
+            ));
+            ids.0 = Some(session.clone());
+        }
+        if let (Some(video), None) = (&event.video_id, &ids.1) {
+            self.note(&format!("video {video}"));
+            ids.1 = Some(video.clone());
+        }
+    }
+
+    /// The command that takes up the wait again, when an id has been seen.
+    pub(crate) fn resume_command(&self) -> Option<String> {
+        let ids = self.ids.lock().ok()?;
+        match &*ids {
+            (Some(session), _) => Some(format!("heygen video-agent wait {session}")),
+            (None, Some(video)) => Some(format!("heygen video wait {video}")),
+            (None, None) => None,
         }
     }
 
@@ -103,6 +142,7 @@ impl Reporter {
     /// One poll of a wait. The session phase reports a percentage, shown on the bar; the
     /// video phase reports none, so the bar turns into a spinner with the elapsed time.
     pub(crate) fn wait_event(&self, event: &WaitEvent) {
+        self.announce(event);
         let status = event.status.as_ref().map_or("retrying", |s| s.as_str());
         let video = event.phase == WaitPhase::Video;
         match &self.bar {
