@@ -495,11 +495,10 @@ async fn finish(
                     "polls": timed_out.polls,
                 }));
             }
-            let resume = match (&timed_out.session_id, &timed_out.video_id) {
-                (Some(session), _) => Some(format!("heygen video-agent wait {session}")),
-                (None, Some(video)) => Some(format!("heygen video wait {video}")),
-                (None, None) => None,
-            };
+            let resume = output::resume_command(
+                timed_out.session_id.as_deref(),
+                timed_out.video_id.as_deref(),
+            );
             eprintln!("error: {}", WaitOutcome::TimedOut(timed_out));
             if let Some(command) = resume {
                 eprintln!("  the job goes on at HeyGen; go on waiting with: {command}");

@@ -56,6 +56,15 @@ pub(crate) fn error(error: &Error) -> i32 {
     }
 }
 
+/// The command that waits again on a session (or, without one, a video).
+pub(crate) fn resume_command(session: Option<&str>, video: Option<&str>) -> Option<String> {
+    match (session, video) {
+        (Some(session), _) => Some(format!("heygen video-agent wait {session}")),
+        (None, Some(video)) => Some(format!("heygen video wait {video}")),
+        (None, None) => None,
+    }
+}
+
 /// A size as a person reads it: `12.30 MB`.
 pub(crate) fn size(bytes: u64) -> String {
     DecimalBytes(bytes).to_string()
@@ -118,11 +127,7 @@ impl Reporter {
     /// The command that takes up the wait again, when an id has been seen.
     pub(crate) fn resume_command(&self) -> Option<String> {
         let ids = self.ids.lock().ok()?;
-        match &*ids {
-            (Some(session), _) => Some(format!("heygen video-agent wait {session}")),
-            (None, Some(video)) => Some(format!("heygen video wait {video}")),
-            (None, None) => None,
-        }
+        resume_command(ids.0.as_deref(), ids.1.as_deref())
     }
 
     /// A display for an upload or a download: a spinner saying what happens until the first
