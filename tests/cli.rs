@@ -162,6 +162,14 @@ fn create_wait_download_and_inspect() {
         stderr.contains("not_found") && stderr.contains("request id"),
         "{stderr}"
     );
+    // It starts with what failed for the user, not the operationId, and names the request
+    // id once.
+    assert!(
+        stderr.starts_with("error: Delete video failed: HeyGen answered 404"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("delete_video"), "{stderr}");
+    assert_eq!(stderr.matches("req_").count(), 1, "{stderr}");
 }
 
 #[test]
@@ -1189,4 +1197,49 @@ fn ctrl_c_during_a_wait_says_how_to_go_on() {
         rest.contains(&format!("go on with: heygen video-agent wait {session}")),
         "{seen}{rest}"
     );
+}
+
+/// `-v` logs one line per request (method, path, status, request id, attempt, time) and never
+/// the key; `RUST_LOG` works as in any Rust program; without either, nothing is logged.
+#[test]
+fn verbose_logs_each_request_and_rust_log_is_honoured() {
+    let sim = Sim::start(fast());
+    let run = |args: &[&str], rust_log: Option<&str>| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_heygen"));
+        command
+            .args(args)
+            .env("HEYGEN_BASE_URL", sim.sim().base_url())
+            .env("HEYGEN_API_KEY", sim.sim().api_key())
+            .env_remove("RUST_LOG");
+        if let Some(directives) = rust_log {
+            command.env("RUST_LOG", directives);
+        }
+        let out = command.output().unwrap();
+        assert_eq!(code(&out), 0, "{out:?}");
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let verbose = run(&["-v", "video", "list", "--limit", "2"], None);
+    let line = verbose
+        .lines()
+        .find(|l| l.contains("path=\"/v3/videos\""))
+        .unwrap_or_else(|| panic!("no request line in: {verbose}"));
+    for field in [
+        "method=GET",
+        "status=200",
+        "request_id=\"req_",
+        "attempt=1",
+        "elapsed_ms=",
+    ] {
+        assert!(line.contains(field), "{field} missing from {line}");
+    }
+    assert!(!verbose.contains(sim.sim().api_key()), "{verbose}");
+    assert!(
+        !verbose.contains('\u{1b}'),
+        "no colours off a terminal: {verbose}"
+    );
+    assert!(!verbose.contains("response body"), "{verbose}");
+
+    let traced = run(&["video", "list"], Some("heygen_api=trace"));
+    assert!(traced.contains("response body"), "{traced}");
+    assert_eq!(run(&["video", "list"], None), "");
 }

@@ -72,8 +72,6 @@ pub(crate) fn prepare(shared: &Shared, request: &mut Request) {
     }
 }
 
-/// Sends one request (one attempt; the retry loop is in [`crate::api::retry`]) and records what
-/// came back for the call's error mapping.
 /// Adds `extra` to the request's JSON object body. A member the body has already is left as
 /// the typed request wrote it (and checked it): extra members add, never replace.
 fn add_members(request: &mut Request, extra: &serde_json::Map<String, serde_json::Value>) {
@@ -91,22 +89,26 @@ fn add_members(request: &mut Request, extra: &serde_json::Map<String, serde_json
     }
 }
 
+/// Sends one request (one attempt; the retry loop is in [`crate::api::retry`]) and records what
+/// came back for the call's error mapping.
 pub(crate) async fn execute(
     http: &reqwest::Client,
     request: Request,
     operation: &'static str,
 ) -> reqwest::Result<Response> {
     let debug = tracing::enabled!(tracing::Level::DEBUG);
-    if debug {
+    // What the log line names: the method and the path (never the query or a header).
+    let route = debug.then(|| (request.method().clone(), request.url().path().to_string()));
+    if tracing::enabled!(tracing::Level::TRACE) {
         if let Some(body) = request.body().and_then(|b| b.as_bytes()) {
-            tracing::debug!(operation, body = %redacted_excerpt(body), "request body");
+            tracing::trace!(operation, body = %redacted_excerpt(body), "request body");
         }
     }
     let started = Instant::now();
     let mut outcome = http.execute(request).await;
     let call = crate::api::client::current_call();
     let raw = call.as_deref().and_then(|c| c.options.raw.as_ref());
-    if debug || raw.is_some() {
+    if tracing::enabled!(tracing::Level::TRACE) || raw.is_some() {
         if let Ok(response) = outcome {
             outcome = buffer(response, raw).await;
         }
@@ -129,12 +131,27 @@ pub(crate) async fn execute(
             r.headers = headers;
         });
     }
-    tracing::debug!(
-        operation,
-        elapsed_ms = started.elapsed().as_millis() as u64,
-        status = outcome.as_ref().ok().map(|r| r.status().as_u16()),
-        "response"
-    );
+    if let Some((method, path)) = route {
+        let (attempt, request_id) = call.as_deref().map_or((None, None), |c| {
+            let record = c.snapshot();
+            let id = record
+                .request_id
+                .as_ref()
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string);
+            (Some(record.attempts), id)
+        });
+        tracing::debug!(
+            operation,
+            method = %method,
+            path,
+            status = outcome.as_ref().ok().map(|r| r.status().as_u16()),
+            request_id,
+            attempt,
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "response"
+        );
+    }
     outcome
 }
 
@@ -152,7 +169,7 @@ async fn buffer(
     let url = response.url().clone();
     let (mut parts, body) = http::Response::<reqwest::Body>::from(response).into_parts();
     let body = body.collect().await?.to_bytes();
-    tracing::debug!(status = parts.status.as_u16(), body = %redacted_excerpt(&body), "response body");
+    tracing::trace!(status = parts.status.as_u16(), body = %redacted_excerpt(&body), "response body");
     if let Some(raw) = raw.filter(|_| parts.status.is_success()) {
         raw.put(body.clone());
     }

@@ -116,12 +116,44 @@ impl fmt::Display for WaitOutcome {
                 session.session_id, session.status
             ),
             WaitOutcome::TimedOut(t) => {
-                write!(f, "gave up after {:?} and {} polls", t.elapsed, t.polls)?;
+                write!(
+                    f,
+                    "gave up after {} and {} polls",
+                    readable(t.elapsed),
+                    t.polls
+                )?;
                 if let Some(status) = &t.last_status {
                     write!(f, " (last status {status})")?;
                 }
                 Ok(())
             }
+        }
+    }
+}
+
+/// A duration as a person reads it: `1.9s`, `3m 12s`, `2h 5m`.
+fn readable(duration: std::time::Duration) -> String {
+    let seconds = duration.as_secs();
+    match seconds {
+        0..=59 => format!("{:.1}s", duration.as_secs_f64()),
+        60..=3599 => format!("{}m {}s", seconds / 60, seconds % 60),
+        _ => format!("{}h {}m", seconds / 3600, seconds % 3600 / 60),
+    }
+}
+
+#[cfg(test)]
+mod readable_tests {
+    use std::time::Duration;
+
+    #[test]
+    fn durations_read_as_a_person_says_them() {
+        for (duration, text) in [
+            (Duration::from_millis(1_913), "1.9s"),
+            (Duration::from_millis(59_940), "59.9s"),
+            (Duration::from_secs(192), "3m 12s"),
+            (Duration::from_secs(7_500), "2h 5m"),
+        ] {
+            assert_eq!(super::readable(duration), text);
         }
     }
 }

@@ -27,6 +27,10 @@ pub(crate) struct Globals {
     /// Print only JSON on stdout.
     #[arg(long, global = true)]
     pub(crate) json: bool,
+    /// Log every request on stderr: method, path, status, request id, time, attempt (never
+    /// the key). `RUST_LOG` sets other levels, as in any Rust program.
+    #[arg(short, long, global = true)]
+    pub(crate) verbose: bool,
     /// Deadline of a wait (20m) or a batch run (none): `90s`, `6h`.
     #[arg(long, global = true, value_parser = parse_duration)]
     pub(crate) timeout: Option<Duration>,

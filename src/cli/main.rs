@@ -18,6 +18,7 @@ use clap::{CommandFactory as _, FromArgMatches as _};
 fn main() -> ExitCode {
     // The handwritten commands, plus one derived from the spec for every other operation.
     let matches = spec_commands::augment(args::Cli::command()).get_matches();
+    logging(matches.get_flag("verbose"));
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -42,4 +43,22 @@ fn main() -> ExitCode {
         }
     });
     ExitCode::from(code as u8)
+}
+
+/// Logs on stderr: what `RUST_LOG` asks for, else every request with `-v`, else nothing.
+fn logging(verbose: bool) {
+    use tracing_subscriber::EnvFilter;
+    let filter = match std::env::var("RUST_LOG") {
+        Ok(directives) if !directives.trim().is_empty() => EnvFilter::new(directives),
+        // One line per attempt, and the retries' reasons.
+        _ if verbose => EnvFilter::new("heygen_api::api::hooks=debug,heygen_api::api::retry=debug"),
+        _ => return,
+    };
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_target(false)
+        .compact()
+        .init();
 }

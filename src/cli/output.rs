@@ -34,17 +34,14 @@ pub(crate) fn line(text: &str) {
 
 /// Reports an error on stderr and picks the exit code.
 pub(crate) fn error(error: &Error) -> i32 {
-    eprintln!("error: {error}");
+    eprintln!("error: {}", error_line(error));
     let mut source = std::error::Error::source(error);
     while let Some(cause) = source {
         eprintln!("  caused by: {cause}");
         source = cause.source();
     }
-    if let Some(api) = error.api_error() {
-        eprintln!("  code: {}", api.code);
-        if let Some(doc) = &api.doc_url {
-            eprintln!("  docs: {doc}");
-        }
+    if let Some(doc) = error.api_error().and_then(|api| api.doc_url.as_ref()) {
+        eprintln!("  docs: {doc}");
     }
     if let Some(id) = error.request_id() {
         eprintln!("  request id: {id}");
@@ -68,6 +65,52 @@ pub(crate) fn resume_command(session: Option<&str>, video: Option<&str>) -> Opti
 /// A size as a person reads it: `12.30 MB`.
 pub(crate) fn size(bytes: u64) -> String {
     DecimalBytes(bytes).to_string()
+}
+
+/// An error's first line: what failed for the user (the operation's summary, not its
+/// operationId), then why; the request id is left to a line of its own.
+fn error_line(error: &Error) -> String {
+    let mut text = error.to_string();
+    if let Some(id) = error.request_id() {
+        text = text.replace(&format!(" [request id {id}]"), "");
+    }
+    let operation = match error {
+        Error::Api(failure) => Some(failure.operation),
+        Error::Decode(failure) => Some(failure.operation),
+        Error::Transport { operation, .. }
+        | Error::Timeout { operation, .. }
+        | Error::RepeatedPageToken { operation, .. } => Some(*operation),
+        _ => None,
+    };
+    if let Some(operation) = operation {
+        if let Some(why) = text.strip_prefix(&format!("{operation}: ")) {
+            text = format!("{} failed: {why}", what_failed(operation));
+        }
+    }
+    text
+}
+
+/// `get_video` → `Get video` (from the spec's summary, `Get Video`).
+fn what_failed(operation: &str) -> String {
+    let words = heygen_api::operations::find(operation)
+        .map_or_else(|| operation.replace('_', " "), |op| op.summary.to_string());
+    let mut words = words.trim_end_matches('.').split_whitespace();
+    let first = words.next().unwrap_or(operation);
+    let mut first_chars = first.chars();
+    let mut out: String = first_chars
+        .next()
+        .map(|c| c.to_uppercase().chain(first_chars).collect())
+        .unwrap_or_default();
+    for word in words {
+        out.push(' ');
+        // Acronyms keep their case.
+        if word.chars().all(|c| c.is_uppercase()) {
+            out.push_str(word);
+        } else {
+            out.push_str(&word.to_lowercase());
+        }
+    }
+    out
 }
 
 /// Progress display: a live bar on a terminal, plain lines otherwise.
