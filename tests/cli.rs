@@ -149,9 +149,27 @@ fn create_wait_download_and_inspect() {
     let styles = json(&sim.heygen(&["--json", "video-agent", "styles", "--tag", "cinematic"]));
     assert_eq!(styles["data"].as_array().unwrap().len(), 1);
 
-    // Without --json: the same JSON, pretty-printed.
+    // Without --json: `key: value` lines for one object, a table for a list, local dates.
     let text = sim.heygen(&["video", "get", &video_id]);
-    assert!(String::from_utf8_lossy(&text.stdout).contains("completed"));
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(text.starts_with(&format!("id: {video_id}\n")), "{text}");
+    assert!(text.contains("status: completed\n"), "{text}");
+    assert!(!text.contains('{'), "{text}");
+    let created = text
+        .lines()
+        .find_map(|l| l.strip_prefix("created_at: "))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(
+        created.len() == 16 && created.as_bytes()[4] == b'-',
+        "a date: {created}"
+    );
+    let table = sim.heygen(&["video", "list"]);
+    let table = String::from_utf8_lossy(&table.stdout);
+    assert!(table.starts_with("ID "), "{table}");
+    assert!(
+        table.lines().any(|l| l.starts_with(video_id.as_str())),
+        "{table}"
+    );
 
     let deleted = json(&sim.heygen(&["--json", "video", "delete", &video_id]));
     assert_eq!(deleted["deleted"], true);

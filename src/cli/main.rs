@@ -8,6 +8,7 @@ mod args;
 mod batch;
 mod commands;
 mod destination;
+mod human;
 mod output;
 mod spec_commands;
 
@@ -35,7 +36,8 @@ fn main() -> ExitCode {
                 Ok(globals) => globals,
                 Err(error) => error.exit(),
             };
-            return spec_commands::run(|| commands::client(&globals), op, leaf).await;
+            let json = globals.json;
+            return spec_commands::run(|| commands::client(&globals), op, leaf, json).await;
         }
         match args::Cli::from_arg_matches(&matches) {
             Ok(cli) => commands::run(cli).await,

@@ -62,6 +62,15 @@ pub(crate) fn resume_command(session: Option<&str>, video: Option<&str>) -> Opti
     }
 }
 
+/// A duration as a person reads it: `1.9s` under a minute, else whole units (`3m 12s`).
+pub(crate) fn duration(duration: Duration) -> String {
+    if duration.as_secs() < 60 {
+        format!("{:.1}s", duration.as_secs_f64())
+    } else {
+        humantime::format_duration(Duration::from_secs(duration.as_secs())).to_string()
+    }
+}
+
 /// A size as a person reads it: `12.30 MB`.
 pub(crate) fn size(bytes: u64) -> String {
     DecimalBytes(bytes).to_string()

@@ -131,6 +131,7 @@ pub(crate) async fn run(
     client: impl FnOnce() -> Result<Client, i32>,
     op: &'static OperationInfo,
     leaf: &ArgMatches,
+    json: bool,
 ) -> i32 {
     if op.has_body && leaf.get_flag(REQUEST_SCHEMA) {
         return match Spec::get().ok().and_then(|s| s.request_schema(op.id)) {
@@ -179,7 +180,12 @@ pub(crate) async fn run(
     };
     match client.invoke(op.id, invocation).await {
         Ok(value) => {
-            output::json(&value);
+            // `--json`: what the server sent; otherwise a table or `key: value` lines.
+            if json {
+                output::json(&value);
+            } else {
+                output::line(crate::human::render(&value).trim_end());
+            }
             output::OK
         }
         Err(error) => output::error(&error),

@@ -1,0 +1,290 @@
+//! Human output for any answer, by one rule over the JSON every operation of the spec
+//! answers with, so that an operation added to the spec gets it with nothing written: a list
+//! is a table of the columns a person looks for (the id, a name or title, the status, a kind,
+//! when it was made), one object is `key: value` lines. Times (`*_at`) are local dates, sizes
+//! (`*_bytes`) read like `40.0 MB`, durations like `3m 12s`.
+
+use std::fmt::Write as _;
+
+use jiff::tz::TimeZone;
+use serde_json::{Map, Value};
+
+/// The longest text a table cell shows.
+const CELL: usize = 48;
+
+/// Renders `value` for a person, with times in the system's time zone.
+pub(crate) fn render(value: &Value) -> String {
+    render_in(value, &TimeZone::system())
+}
+
+fn render_in(value: &Value, tz: &TimeZone) -> String {
+    match value {
+        // A page: its items, then where the next page starts.
+        Value::Object(page) if page.get("data").is_some_and(Value::is_array) => {
+            let items = page["data"]
+                .as_array()
+                .map(Vec::as_slice)
+                .unwrap_or_default();
+            let mut out = table(items, tz);
+            match page.get("next_token").and_then(Value::as_str) {
+                Some(token) if page.get("has_more") != Some(&Value::Bool(false)) => {
+                    let _ = writeln!(out, "more: --token {token} (or --all for every page)");
+                }
+                _ => {}
+            }
+            out
+        }
+        Value::Array(items) => table(items, tz),
+        Value::Object(object) => {
+            let mut out = String::new();
+            lines(object, 0, tz, &mut out);
+            out
+        }
+        other => format!("{}\n", scalar("", other, tz)),
+    }
+}
+
+/// `key: value` lines, nested objects indented.
+fn lines(object: &Map<String, Value>, depth: usize, tz: &TimeZone, out: &mut String) {
+    let indent = "  ".repeat(depth);
+    // The id, the name or title and the status first, as in a table; the rest in order.
+    let rank = |key: &str| match key {
+        "id" => 0,
+        k if k.ends_with("_id") => 1,
+        "name" | "title" | "display_name" | "username" => 2,
+        "status" => 3,
+        _ => 4,
+    };
+    let mut members: Vec<(&String, &Value)> = object.iter().collect();
+    members.sort_by_key(|(key, _)| rank(key));
+    for (key, value) in members {
+        match value {
+            Value::Null => {}
+            Value::Object(inner) if inner.is_empty() => {}
+            Value::Object(inner) => {
+                let _ = writeln!(out, "{indent}{key}:");
+                lines(inner, depth + 1, tz, out);
+            }
+            Value::Array(items) if items.iter().all(|v| !v.is_object() && !v.is_array()) => {
+                let shown: Vec<String> = items.iter().map(|v| scalar(key, v, tz)).collect();
+                let _ = writeln!(out, "{indent}{key}: {}", shown.join(", "));
+            }
+            Value::Array(items) => {
+                let _ = writeln!(out, "{indent}{key}: {} items", items.len());
+            }
+            scalar_value => {
+                let _ = writeln!(out, "{indent}{key}: {}", scalar(key, scalar_value, tz));
+            }
+        }
+    }
+}
+
+/// A table of objects, with the columns the rule picks; other items one per line.
+fn table(items: &[Value], tz: &TimeZone) -> String {
+    if items.is_empty() {
+        return "(none)\n".into();
+    }
+    let objects: Vec<&Map<String, Value>> = items.iter().filter_map(Value::as_object).collect();
+    if objects.len() != items.len() {
+        return items
+            .iter()
+            .map(|v| format!("{}\n", scalar("", v, tz)))
+            .collect();
+    }
+    let columns = columns(&objects);
+    if columns.is_empty() {
+        return items.iter().map(|v| format!("{v}\n")).collect::<String>();
+    }
+    let rows: Vec<Vec<String>> = objects
+        .iter()
+        .map(|o| {
+            columns
+                .iter()
+                .map(|c| o.get(c).map_or("-".into(), |v| cell(&scalar(c, v, tz))))
+                .collect()
+        })
+        .collect();
+    let headers: Vec<String> = columns.iter().map(|c| heading(c)).collect();
+    let widths: Vec<usize> = (0..columns.len())
+        .map(|i| {
+            rows.iter()
+                .map(|r| r[i].chars().count())
+                .chain([headers[i].chars().count()])
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let mut out = String::new();
+    for row in [&headers].into_iter().chain(rows.iter()) {
+        let cells: Vec<String> = row
+            .iter()
+            .zip(&widths)
+            .map(|(text, width)| format!("{text:<width$}"))
+            .collect();
+        let _ = writeln!(out, "{}", cells.join("  ").trim_end());
+    }
+    out
+}
+
+/// The columns a person looks for, in this order, where the items have them: an id, a name
+/// or title, the status, a kind, and when it was made.
+fn columns(items: &[&Map<String, Value>]) -> Vec<String> {
+    let keys: Vec<&String> = {
+        let mut keys: Vec<&String> = Vec::new();
+        for item in items {
+            for key in item.keys() {
+                if !keys.contains(&key) {
+                    keys.push(key);
+                }
+            }
+        }
+        keys
+    };
+    let find = |pick: &dyn Fn(&str) -> bool| keys.iter().find(|k| pick(k)).map(|k| k.to_string());
+    let mut columns: Vec<String> = Vec::new();
+    let mut take = |column: Option<String>| {
+        if let Some(column) = column {
+            if !columns.contains(&column) {
+                columns.push(column);
+            }
+        }
+    };
+    take(find(&|k| k == "id").or_else(|| find(&|k| k.ends_with("_id"))));
+    take(
+        ["name", "title", "display_name", "username", "email", "url"]
+            .iter()
+            .find_map(|name| find(&|k| k == *name)),
+    );
+    take(find(&|k| k == "status"));
+    take(find(&|k| k == "type").or_else(|| find(&|k| k.ends_with("_type"))));
+    take(find(&|k| k == "created_at").or_else(|| find(&|k| k.ends_with("_at"))));
+    columns
+}
+
+/// `created_at` → `CREATED`, `video_id` → `VIDEO ID`.
+fn heading(column: &str) -> String {
+    column
+        .strip_suffix("_at")
+        .unwrap_or(column)
+        .replace('_', " ")
+        .to_uppercase()
+}
+
+/// A value as a person reads it, by its member's name.
+fn scalar(key: &str, value: &Value, tz: &TimeZone) -> String {
+    match value {
+        Value::Null => "-".into(),
+        Value::Bool(true) => "yes".into(),
+        Value::Bool(false) => "no".into(),
+        Value::String(text) => text.clone(),
+        Value::Number(n) if key.ends_with("_at") => match n.as_i64() {
+            Some(seconds) => local_time(seconds, tz),
+            None => n.to_string(),
+        },
+        Value::Number(n) if key.ends_with("_bytes") => match n.as_u64() {
+            Some(bytes) => crate::output::size(bytes),
+            None => n.to_string(),
+        },
+        Value::Number(n) if key == "duration" || key.ends_with("_seconds") => match n.as_f64() {
+            Some(seconds) if seconds >= 0.0 => {
+                crate::output::duration(std::time::Duration::from_secs_f64(seconds))
+            }
+            _ => n.to_string(),
+        },
+        other => other.to_string(),
+    }
+}
+
+/// Unix seconds as a date and time in `tz`: `2024-03-25 17:00`.
+fn local_time(seconds: i64, tz: &TimeZone) -> String {
+    match jiff::Timestamp::from_second(seconds) {
+        Ok(at) => at
+            .to_zoned(tz.clone())
+            .strftime("%Y-%m-%d %H:%M")
+            .to_string(),
+        Err(_) => seconds.to_string(),
+    }
+}
+
+/// A cell's text, cut to [`CELL`] characters.
+fn cell(text: &str) -> String {
+    let text = text.replace('\n', " ");
+    if text.chars().count() <= CELL {
+        return text;
+    }
+    let mut cut: String = text.chars().take(CELL - 1).collect();
+    cut.push('…');
+    cut
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn utc(value: &Value) -> String {
+        render_in(value, &TimeZone::UTC)
+    }
+
+    #[test]
+    fn a_page_is_a_table_of_the_columns_a_person_looks_for() {
+        let page = json!({
+            "data": [
+                {"id": "vid_1", "title": "Launch", "status": "completed",
+                 "created_at": 1711382400, "video_url": "https://x/1.mp4", "duration": 30.5},
+                {"id": "vid_22", "title": null, "status": "processing",
+                 "created_at": 1711386000, "video_url": null, "duration": null}
+            ],
+            "has_more": true,
+            "next_token": "tok_2"
+        });
+        assert_eq!(
+            utc(&page),
+            "ID      TITLE   STATUS      CREATED\n\
+             vid_1   Launch  completed   2024-03-25 16:00\n\
+             vid_22  -       processing  2024-03-25 17:00\n\
+             more: --token tok_2 (or --all for every page)\n"
+        );
+    }
+
+    #[test]
+    fn one_object_is_key_value_lines_with_readable_times_sizes_and_durations() {
+        let asset = json!({
+            "asset_id": "ast_1", "size_bytes": 40_000_000, "created_at": 1711382400,
+            "duration": 192.0, "tags": ["a", "b"], "failure": null,
+            "owner": {"name": "Ada"}, "files": [{"x": 1}, {"x": 2}]
+        });
+        let text = utc(&asset);
+        assert!(text.starts_with("asset_id: ast_1\n"), "{text}");
+        for line in [
+            "size_bytes: 40.00 MB\n",
+            "created_at: 2024-03-25 16:00\n",
+            "duration: 3m 12s\n",
+            "tags: a, b\n",
+            "owner:\n  name: Ada\n",
+            "files: 2 items\n",
+        ] {
+            assert!(text.contains(line), "{line:?} missing from:\n{text}");
+        }
+        assert!(!text.contains("failure"), "{text}");
+    }
+
+    #[test]
+    fn items_without_the_usual_columns_still_read() {
+        assert_eq!(utc(&json!({"data": [], "has_more": false})), "(none)\n");
+        assert_eq!(
+            utc(&json!(["video.success", "video.fail"])),
+            "video.success\nvideo.fail\n"
+        );
+        let kinds = json!({"data": [{"event_type": "avatar_video.success", "description": "x"}]});
+        assert_eq!(utc(&kinds), "EVENT TYPE\navatar_video.success\n");
+    }
+
+    #[test]
+    fn long_cells_are_cut() {
+        let long = "x".repeat(100);
+        let text = utc(&json!([{"id": "a", "name": long}]));
+        assert!(text.lines().nth(1).unwrap().ends_with('…'), "{text}");
+    }
+}
