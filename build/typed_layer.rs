@@ -528,9 +528,9 @@ fn operation(
             pub fn #ident(mut self, value: #arg_ty) -> Self { self.#field = Some(#set); self }
         });
         let name_lit = &q.name;
+        let min = option_literal(q.minimum.or(nonzero.then_some(1)));
+        let max = option_literal(q.maximum);
         if integer {
-            let min = option_literal(q.minimum.or(nonzero.then_some(1)));
-            let max = option_literal(q.maximum);
             let convert = if nonzero {
                 quote! { std::num::NonZero::new(v).ok_or_else(|| crate::Error::invalid(#name_lit, "must not be 0")) }
             } else {
@@ -553,7 +553,7 @@ fn operation(
             apply.push(quote! { let b = b.#ident(#field.clone()); });
         }
         let parse = if integer {
-            quote! { crate::operations::parse_query(#name_lit, &value)? }
+            quote! { crate::operations::parse_integer(#name_lit, &value, #min, #max)? }
         } else if inner_s == "String" || inner_s.ends_with(":: String") {
             quote! { value }
         } else {

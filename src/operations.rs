@@ -299,6 +299,22 @@ where
         .map_err(|e| Error::invalid(name, format!("{value:?} is not valid: {e}")))
 }
 
+/// A whole-number query value, checked against the spec's bounds with the same message as a
+/// value set in code (`must be between 1 and 100, got -5`).
+pub(crate) fn parse_integer<T: TryFrom<i128>>(
+    name: &'static str,
+    value: &str,
+    minimum: Option<i128>,
+    maximum: Option<i128>,
+) -> Result<T> {
+    let number: i128 = value
+        .trim()
+        .parse()
+        .map_err(|_| Error::invalid(name, format!("{value:?} is not a whole number")))?;
+    crate::resources::check_range(name, number, minimum, maximum)?;
+    T::try_from(number).map_err(|_| Error::invalid(name, format!("{number} is out of range")))
+}
+
 pub(crate) fn unknown_parameter(name: &str) -> Error {
     Error::InvalidRequest(crate::api::error::InvalidRequest {
         field: "query",

@@ -1261,3 +1261,56 @@ fn verbose_logs_each_request_and_rust_log_is_honoured() {
     assert!(traced.contains("response body"), "{traced}");
     assert_eq!(run(&["video", "list"], None), "");
 }
+
+/// Help teaches: the command's own options first, global ones in their own section, each
+/// once; required query flags marked required, the values a flag takes listed; a negative
+/// number reaches the validator and gets its message.
+#[test]
+fn help_shows_required_flags_values_and_global_options_apart() {
+    let help = Command::new(env!("CARGO_BIN_EXE_heygen"))
+        .args(["asset", "search", "--help"])
+        .output()
+        .unwrap();
+    assert_eq!(code(&help), 0);
+    let help = String::from_utf8_lossy(&help.stdout);
+    assert!(
+        help.contains("Usage: heygen asset search [OPTIONS] --query <QUERY> --type <TYPE>\n"),
+        "{help}"
+    );
+    assert!(help.contains("[possible values: image, icon]"), "{help}");
+    let own = help.find("--query <QUERY>").unwrap();
+    let global = help
+        .find("Global options:")
+        .unwrap_or_else(|| panic!("{help}"));
+    assert!(
+        own < global && help.find("--api-key").unwrap() > global,
+        "{help}"
+    );
+    for flag in [
+        "--api-key",
+        "--base-url",
+        "--json",
+        "--timeout",
+        "--verbose",
+        "--query",
+    ] {
+        let listed = help
+            .lines()
+            .map(|line| line.trim_start().trim_start_matches("-v, "))
+            .filter(|line| line.starts_with(&format!("{flag} ")) || *line == flag)
+            .count();
+        assert_eq!(listed, 1, "{flag} listed {listed} times:\n{help}");
+    }
+
+    let sim = Sim::start(fast());
+    let negative = sim.heygen(&["asset", "list", "--username", "me", "--limit", "-5"]);
+    assert_eq!(code(&negative), 2, "{negative:?}");
+    let stderr = String::from_utf8_lossy(&negative.stderr);
+    assert!(
+        stderr.contains("`limit` must be between 1 and 100, got -5"),
+        "{stderr}"
+    );
+    let missing = sim.heygen(&["asset", "list"]);
+    assert_eq!(code(&missing), 2);
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("--username"));
+}

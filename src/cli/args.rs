@@ -19,20 +19,31 @@ pub(crate) struct Cli {
 #[derive(Debug, Args)]
 pub(crate) struct Globals {
     /// API key (x-api-key).
-    #[arg(long, env = "HEYGEN_API_KEY", hide_env_values = true, global = true)]
+    #[arg(
+        long,
+        env = "HEYGEN_API_KEY",
+        hide_env_values = true,
+        global = true,
+        help_heading = "Global options"
+    )]
     pub(crate) api_key: Option<String>,
     /// API base URL.
-    #[arg(long, env = "HEYGEN_BASE_URL", global = true)]
+    #[arg(
+        long,
+        env = "HEYGEN_BASE_URL",
+        global = true,
+        help_heading = "Global options"
+    )]
     pub(crate) base_url: Option<String>,
     /// Print only JSON on stdout.
-    #[arg(long, global = true)]
+    #[arg(long, global = true, help_heading = "Global options")]
     pub(crate) json: bool,
     /// Log every request on stderr: method, path, status, request id, time, attempt (never
     /// the key). `RUST_LOG` sets other levels, as in any Rust program.
-    #[arg(short, long, global = true)]
+    #[arg(short, long, global = true, help_heading = "Global options")]
     pub(crate) verbose: bool,
     /// Deadline of a wait (20m) or a batch run (none): `90s`, `6h`.
-    #[arg(long, global = true, value_parser = parse_duration)]
+    #[arg(long, global = true, help_heading = "Global options", value_parser = parse_duration)]
     pub(crate) timeout: Option<Duration>,
 }
 

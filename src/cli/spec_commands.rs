@@ -95,10 +95,19 @@ fn command(op: &'static OperationInfo, spec: Option<&Spec>) -> Command {
         if help.is_empty() {
             help = described("header", name);
         }
+        let shape = spec
+            .map(|s| query_shape(s, op.id, name))
+            .unwrap_or_default();
+        if !shape.values.is_empty() {
+            help = format!("{help} [possible values: {}]", shape.values.join(", "));
+        }
         command = command.arg(
             Arg::new(*name)
                 .long(name.replace('_', "-"))
                 .value_name(name.to_uppercase())
+                .required(shape.required)
+                // `--limit -5` is a value, refused by the validator with its own message.
+                .allow_negative_numbers(shape.number)
                 .help(help),
         );
     }
@@ -124,6 +133,53 @@ fn command(op: &'static OperationInfo, spec: Option<&Spec>) -> Command {
                 );
     }
     command
+}
+
+/// What the spec says of a query parameter, for its flag.
+#[derive(Default)]
+struct QueryShape {
+    required: bool,
+    number: bool,
+    /// The values it takes, when the spec lists them.
+    values: Vec<String>,
+}
+
+fn query_shape(spec: &Spec, operation_id: &str, name: &str) -> QueryShape {
+    use openapiv3::{ParameterSchemaOrContent, ReferenceOr, SchemaKind, Type};
+    let Some((_, data)) = spec
+        .parameters(operation_id)
+        .into_iter()
+        .find(|(location, p)| *location != "path" && p.name == name)
+    else {
+        return QueryShape::default();
+    };
+    let schema = match &data.format {
+        ParameterSchemaOrContent::Schema(ReferenceOr::Item(schema)) => Some(schema),
+        ParameterSchemaOrContent::Schema(ReferenceOr::Reference { reference }) => spec
+            .document()
+            .components
+            .as_ref()
+            .and_then(|c| {
+                c.schemas
+                    .get(reference.rsplit('/').next().unwrap_or_default())
+            })
+            .and_then(ReferenceOr::as_item),
+        ParameterSchemaOrContent::Content(_) => None,
+    };
+    let kind = schema.map(|s| &s.schema_kind);
+    QueryShape {
+        required: data.required,
+        number: matches!(
+            kind,
+            Some(SchemaKind::Type(Type::Integer(_) | Type::Number(_)))
+        ),
+        values: match kind {
+            Some(SchemaKind::Type(Type::String(string))) => {
+                string.enumeration.iter().flatten().cloned().collect()
+            }
+            _ => Vec::new(),
+        },
+    }
 }
 
 /// Runs a derived command; answers with the exit code.
