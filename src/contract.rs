@@ -290,8 +290,10 @@ impl Spec {
                     stack.pop();
                     return inlined;
                 }
+                // Our own extensions say how the crate is generated, not what HeyGen takes.
                 Value::Object(
                     map.into_iter()
+                        .filter(|(k, _)| !k.starts_with("x-heygen-"))
                         .map(|(k, v)| (k, self.inline(v, stack)))
                         .collect(),
                 )

@@ -1302,6 +1302,23 @@ fn help_shows_required_flags_values_and_global_options_apart() {
         assert_eq!(listed, 1, "{flag} listed {listed} times:\n{help}");
     }
 
+    // `--request-schema` shows none of the crate's own keys (`x-heygen-*`).
+    let heygen = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_heygen"))
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let schema = heygen(&["webhook", "create-endpoint", "--request-schema"]);
+    assert_eq!(code(&schema), 0, "{schema:?}");
+    let schema = String::from_utf8_lossy(&schema.stdout);
+    assert!(
+        schema.contains("\"properties\"") && !schema.contains("x-heygen"),
+        "{schema}"
+    );
+    let verify = heygen(&["webhook", "verify", "--help"]);
+    assert!(String::from_utf8_lossy(&verify.stdout).contains("Heygen-Signature"));
+
     let sim = Sim::start(fast());
     let negative = sim.heygen(&["asset", "list", "--username", "me", "--limit", "-5"]);
     assert_eq!(code(&negative), 2, "{negative:?}");

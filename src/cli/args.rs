@@ -239,7 +239,8 @@ pub(crate) enum WebhookCommand {
         /// The endpoint secret.
         #[arg(long, env = "HEYGEN_WEBHOOK_SECRET", hide_env_values = true)]
         secret: String,
-        /// A header of the delivery, `Name: value` (repeatable).
+        /// A header of the delivery, `Name: value` (repeatable). HeyGen sends
+        /// `Heygen-Signature` (the hex HMAC-SHA256 of the body) and `Heygen-Timestamp`.
         #[arg(long = "header")]
         headers: Vec<String>,
         /// The raw body (stdin when absent).

@@ -64,3 +64,15 @@ fn logging(verbose: bool) {
         .compact()
         .init();
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory as _;
+
+    /// Every command, handwritten or derived from the spec, passes clap's own consistency
+    /// checks (a misconfigured flag would otherwise panic only when that command is used).
+    #[test]
+    fn every_command_is_consistent() {
+        crate::spec_commands::augment(crate::args::Cli::command()).debug_assert();
+    }
+}
