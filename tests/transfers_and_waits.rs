@@ -395,6 +395,28 @@ async fn a_refused_download_is_an_api_error_and_writes_nothing() {
 }
 
 #[tokio::test]
+async fn a_download_to_a_folder_is_refused_before_anything_is_fetched() {
+    let server = MockServer::start_async().await;
+    let any = server
+        .mock_async(|_, then| {
+            then.status(200).body("bytes");
+        })
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let e = client(&server.base_url())
+        .videos()
+        .download(
+            &completed_video(&server.base_url()),
+            VideoAsset::Video,
+            dir.path(),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(e.invalid_request().map(|i| i.field), Some("path"), "{e}");
+    any.assert_calls_async(0).await;
+}
+
+#[tokio::test]
 async fn list_streams_follow_tokens_with_the_page_size() {
     let server = MockServer::start_async().await;
     let video = |id: &str| json!({"id": id, "status": "completed"});

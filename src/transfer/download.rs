@@ -94,6 +94,13 @@ pub(crate) async fn to_path(
     path: &Path,
     progress: Option<ProgressFn>,
 ) -> Result<Download> {
+    // A folder cannot become the file: refused before the body is fetched, not after.
+    if path.is_dir() {
+        return Err(Error::invalid(
+            "path",
+            format!("{} is a folder; give the file's name", path.display()),
+        ));
+    }
     let dir = match path.parent() {
         Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
         _ => PathBuf::from("."),
