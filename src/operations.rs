@@ -286,8 +286,45 @@ pub(crate) fn answer<T: Serialize>(
 
 pub(crate) fn decode_json<T: serde::de::DeserializeOwned>(body: Option<Value>) -> Result<T> {
     let body = body.ok_or_else(|| Error::invalid("body", "is required"))?;
-    serde_json::from_value(body)
-        .map_err(|e| Error::invalid("body", format!("does not match the request schema: {e}")))
+    decode(body)
+}
+
+/// Reads a JSON body as a request type. A mismatch is refused before anything is sent, naming
+/// the member and what it should have been: `` `body` at `events`: expected a sequence, got
+/// string "video_agent.success" ``.
+///
+/// # Errors
+/// [`Error::InvalidRequest`] with the field `body`.
+pub fn decode<T: serde::de::DeserializeOwned>(body: Value) -> Result<T> {
+    serde_path_to_error::deserialize(body).map_err(|e| {
+        let path = e.path().to_string();
+        let problem = readable(&e.inner().to_string());
+        if path == "." {
+            Error::invalid("body", problem)
+        } else {
+            Error::invalid("body", format!("at `{path}`: {problem}"))
+        }
+    })
+}
+
+/// serde's "invalid type: integer `42`, expected a string" as "expected a string, got
+/// integer `42`": what to give first, in JSON's words (an array, an object).
+fn readable(message: &str) -> String {
+    let message = ["invalid type: ", "invalid value: "]
+        .iter()
+        .find_map(|prefix| message.strip_prefix(prefix))
+        .and_then(|rest| rest.split_once(", expected "))
+        .map(|(got, expected)| format!("expected {expected}, got {got}"))
+        .or_else(|| {
+            let name = message.strip_prefix("missing field ")?;
+            Some(format!("{name} is required"))
+        })
+        .unwrap_or_else(|| message.to_string());
+    message
+        .replace("a sequence", "an array")
+        .replace("got sequence", "got an array")
+        .replace("a map", "an object")
+        .replace("got map", "got an object")
 }
 
 pub(crate) fn parse_query<T: std::str::FromStr>(name: &'static str, value: &str) -> Result<T>

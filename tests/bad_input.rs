@@ -247,6 +247,28 @@ async fn the_bad_input_table() {
             Expect::Field("avatar_id", "blank"),
         ),
         (
+            "avatar video with a number for its avatar",
+            match serde_json::from_value::<CreateVideoRequest>(
+                serde_json::json!({"type": "avatar", "avatar_id": 42, "script": "Hi"}),
+            ) {
+                Ok(request) => client.videos().create(request).await.map(drop),
+                Err(e) => panic!("decoding is the validator's job: {e}"),
+            },
+            Expect::Field("avatar_id", "expected a string, got 42"),
+        ),
+        (
+            "a body member of the wrong type, by name",
+            client
+                .invoke(
+                    "create_webhook_endpoint",
+                    heygen_api::operations::Invocation::new()
+                        .body(serde_json::json!({"url": "https://example.com/h", "events": "video_agent.success"})),
+                )
+                .await
+                .map(drop),
+            Expect::Field("body", "at `events`: expected an array, got string \"video_agent.success\""),
+        ),
+        (
             "image video with a relative image URL",
             client
                 .videos()
@@ -453,7 +475,7 @@ async fn the_bad_input_table() {
             Expect::Webhook(|e| matches!(e, WebhookError::MalformedPayload(_))),
         ),
     ];
-    assert!(cases.len() >= 46, "{} cases", cases.len());
+    assert!(cases.len() >= 48, "{} cases", cases.len());
     for (name, result, expect) in cases {
         let error = match result {
             Ok(()) => panic!("{name}: accepted"),

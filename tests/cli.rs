@@ -183,7 +183,7 @@ fn create_wait_download_and_inspect() {
     // It starts with what failed for the user, not the operationId, and names the request
     // id once.
     assert!(
-        stderr.starts_with("error: Delete video failed: HeyGen answered 404"),
+        stderr.starts_with("error: could not delete a video: HeyGen answered 404"),
         "{stderr}"
     );
     assert!(!stderr.contains("delete_video"), "{stderr}");
@@ -292,13 +292,13 @@ fn exit_codes_say_what_happened() {
     let slow = Sim::start(Simulator::new());
     let timed_out = slow.heygen(&[
         "--json",
-        "--timeout",
-        "1s",
         "video-agent",
         "create",
         "--prompt",
         "slow",
         "--wait",
+        "--timeout",
+        "1s",
     ]);
     assert_eq!(code(&timed_out), 4);
     let report: Value = serde_json::from_slice(&timed_out.stdout).unwrap();
@@ -639,6 +639,53 @@ fn bodies_come_from_data_text_files_or_stdin_and_bad_ones_send_nothing() {
     let refused = sim.heygen(&["video", "list", "--limit", "500"]);
     assert_eq!(code(&refused), 2);
     assert!(String::from_utf8_lossy(&refused.stderr).contains("between 1 and 100"));
+
+    // A member of the wrong type names itself and what it should be; a missing local file is
+    // bad input too.
+    let dir_arg = dir.path().display().to_string();
+    for (args, says) in [
+        (
+            &["webhook", "create-endpoint", "--data", r#"{"url": 42}"#][..],
+            "--data at `url`: expected a string, got integer `42`",
+        ),
+        (
+            &["video-agent", "create", "--data", r#"{"prompt": ["a"]}"#],
+            "--data at `prompt`: expected a string, got an array",
+        ),
+        (
+            &[
+                "video",
+                "create",
+                "--data",
+                r#"{"type": "avatar", "avatar_id": 42, "script": "Hi"}"#,
+            ],
+            "`avatar_id` expected a string, got 42",
+        ),
+        (
+            &[
+                "video-agent",
+                "create",
+                "--prompt",
+                "Hi",
+                "--file",
+                "/nonexistent/logo.png",
+            ],
+            "--file /nonexistent/logo.png: no such file",
+        ),
+        (
+            &["asset", "upload", "/nonexistent/logo.png"],
+            "/nonexistent/logo.png: no such file",
+        ),
+        (&["asset", "upload", &dir_arg], "is a folder, not a file"),
+    ] {
+        let refused = sim.heygen(args);
+        let stderr = String::from_utf8_lossy(&refused.stderr);
+        assert_eq!(code(&refused), 2, "{args:?}: {stderr}");
+        assert!(
+            stderr.contains(says) && stderr.contains("nothing was sent"),
+            "{args:?}: {stderr}"
+        );
+    }
     assert_eq!(sim.sim().request_count(), before, "nothing was sent");
 
     let schema = json(&sim.heygen(&["webhook", "create-endpoint", "--request-schema"]));
@@ -1286,14 +1333,7 @@ fn help_shows_required_flags_values_and_global_options_apart() {
         own < global && help.find("--api-key").unwrap() > global,
         "{help}"
     );
-    for flag in [
-        "--api-key",
-        "--base-url",
-        "--json",
-        "--timeout",
-        "--verbose",
-        "--query",
-    ] {
+    for flag in ["--api-key", "--base-url", "--json", "--verbose", "--query"] {
         let listed = help
             .lines()
             .map(|line| line.trim_start().trim_start_matches("-v, "))
@@ -1302,13 +1342,62 @@ fn help_shows_required_flags_values_and_global_options_apart() {
         assert_eq!(listed, 1, "{flag} listed {listed} times:\n{help}");
     }
 
-    // `--request-schema` shows none of the crate's own keys (`x-heygen-*`).
     let heygen = |args: &[&str]| {
         Command::new(env!("CARGO_BIN_EXE_heygen"))
             .args(args)
+            .env_remove("HEYGEN_API_KEY")
+            .env_remove("HEYGEN_BASE_URL")
             .output()
             .unwrap()
     };
+    let help_of = |args: &[&str]| {
+        let mut args = args.to_vec();
+        args.push("--help");
+        let output = heygen(&args);
+        assert_eq!(code(&output), 0, "{output:?}");
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    };
+    // `--timeout` only where something waits.
+    assert!(!help.contains("--timeout"), "{help}");
+    for waits in [
+        &["video-agent", "create"][..],
+        &["video-agent", "wait"],
+        &["video-agent", "chat"],
+        &["video", "create"],
+        &["video", "wait"],
+        &["batch", "run"],
+    ] {
+        assert!(help_of(waits).contains("--timeout <DURATION>"), "{waits:?}");
+    }
+    for waits_not in [
+        &["video", "get"][..],
+        &["video", "download"],
+        &["asset", "upload"],
+    ] {
+        assert!(!help_of(waits_not).contains("--timeout"), "{waits_not:?}");
+    }
+    // `simulate` serves: none of the options of the commands that call HeyGen, and each one
+    // given anyway says what to use instead.
+    let simulate = help_of(&["simulate"]);
+    for flag in ["--json", "--base-url", "--api-key"] {
+        assert!(!simulate.contains(flag), "{flag}:\n{simulate}");
+        let refused =
+            heygen(&["simulate", "--port", "0", flag, "x"][..if flag == "--json" { 4 } else { 5 }]);
+        assert_eq!(code(&refused), 2, "{flag}: {refused:?}");
+        assert!(
+            String::from_utf8_lossy(&refused.stderr)
+                .contains("is for the commands that call HeyGen"),
+            "{flag}: {refused:?}"
+        );
+    }
+
+    // `--request-schema` needs none of the command's required arguments, and shows none of
+    // the crate's own keys (`x-heygen-*`).
+    let without_path = heygen(&["webhook", "update-endpoint", "--request-schema"]);
+    assert_eq!(code(&without_path), 0, "{without_path:?}");
+    assert!(String::from_utf8_lossy(&without_path.stdout).contains("\"events\""));
+    assert!(help_of(&["webhook", "update-endpoint"])
+        .contains("Usage: heygen webhook update-endpoint [OPTIONS] <ENDPOINT_ID>"));
     let schema = heygen(&["webhook", "create-endpoint", "--request-schema"]);
     assert_eq!(code(&schema), 0, "{schema:?}");
     let schema = String::from_utf8_lossy(&schema.stdout);

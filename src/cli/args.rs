@@ -42,16 +42,14 @@ pub(crate) struct Globals {
     /// the key). `RUST_LOG` sets other levels, as in any Rust program.
     #[arg(short, long, global = true, help_heading = "Global options")]
     pub(crate) verbose: bool,
-    /// Deadline of a wait (20m) or a batch run (none): `90s`, `6h`.
-    #[arg(long, global = true, help_heading = "Global options", value_parser = parse_duration)]
-    pub(crate) timeout: Option<Duration>,
 }
 
-impl Globals {
-    /// The deadline of one wait.
-    pub(crate) fn wait_deadline(&self) -> Duration {
-        self.timeout.unwrap_or(Duration::from_secs(20 * 60))
-    }
+/// How long a command that waits goes on waiting.
+#[derive(Debug, Clone, Copy, Args)]
+pub(crate) struct Deadline {
+    /// Stop waiting after this long (the job goes on at HeyGen): `90s`, `20m`, `2h`.
+    #[arg(long, value_name = "DURATION", default_value = "20m", value_parser = parse_duration)]
+    pub(crate) timeout: Duration,
 }
 
 fn parse_duration(value: &str) -> Result<Duration, String> {
@@ -70,20 +68,20 @@ pub(crate) enum Command {
     /// Uploaded assets.
     #[command(subcommand)]
     Asset(AssetCommand),
-    /// Many videos at once, from a file of jobs, resumable through a journal.
+    /// Make many videos from a file of jobs, resumably
     #[command(subcommand)]
     Batch(BatchCommand),
     /// Webhook endpoints and verification.
     #[command(subcommand)]
     Webhook(WebhookCommand),
-    /// Run the local HeyGen simulator until interrupted.
+    /// Serve a local HeyGen simulator until interrupted
     Simulate {
         /// Port on 127.0.0.1 (0: any free port).
         #[arg(long, default_value_t = 8080)]
         port: u16,
         /// The API key the simulator accepts.
-        #[arg(long = "sim-api-key", default_value = heygen_api::simulator::DEFAULT_API_KEY)]
-        api_key: String,
+        #[arg(long, default_value = heygen_api::simulator::DEFAULT_API_KEY)]
+        sim_api_key: String,
         /// Simulated seconds per real second.
         #[arg(long, default_value_t = 1.0)]
         time_scale: f64,
@@ -104,11 +102,14 @@ pub(crate) enum ModeArg {
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum VideoAgentCommand {
-    /// Start a session from a prompt (optionally wait for the video and download it).
+    /// Start a session from a prompt, optionally wait for its video and download it
     Create(Box<CreateArgs>),
-    /// Hold a chat-mode conversation: the agent's messages and resources are printed, you
-    /// answer (`approve` renders the video). Answers come from --message in order, else from
-    /// the terminal, else from the lines of standard input.
+    /// Talk a chat-mode session through to its video
+    ///
+    /// The agent's messages and resources are printed and you answer; `approve` renders the
+    /// video. Answers come from --message in order, else from the terminal, else from the
+    /// lines of standard input. An empty line asks again; the end of the input stops the chat
+    /// and says how to take it up again (`--session`).
     Chat {
         /// What the video is about (1-10,000 characters).
         #[arg(long, required_unless_present = "session", conflicts_with = "session")]
@@ -122,14 +123,18 @@ pub(crate) enum VideoAgentCommand {
         /// Download the finished MP4 here.
         #[arg(long)]
         download: Option<PathBuf>,
+        #[command(flatten)]
+        deadline: Deadline,
     },
-    /// Wait for a session's video.
+    /// Wait for a session's video
     Wait {
         /// The session to wait on.
         session_id: String,
         /// Download the finished MP4 here.
         #[arg(long)]
         download: Option<PathBuf>,
+        #[command(flatten)]
+        deadline: Deadline,
     },
 }
 
@@ -175,12 +180,16 @@ pub(crate) struct CreateArgs {
     /// Wait, then download the MP4 here.
     #[arg(long)]
     pub(crate) download: Option<PathBuf>,
+    #[command(flatten)]
+    pub(crate) deadline: Deadline,
 }
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum VideoCommand {
-    /// Create a video (`--data`: avatar, image, cinematic_avatar or studio; see
-    /// `heygen video create --request-schema`), optionally wait for it and download it.
+    /// Create a video, optionally wait for it and download it
+    ///
+    /// `--data` is one of four kinds: avatar, image, cinematic_avatar or studio; `heygen video
+    /// create --request-schema` prints them all.
     Create {
         /// The request: JSON text, @FILE to read a file, - for standard input.
         #[arg(
@@ -198,22 +207,26 @@ pub(crate) enum VideoCommand {
         /// Wait, then download the MP4 here.
         #[arg(long)]
         download: Option<PathBuf>,
+        #[command(flatten)]
+        deadline: Deadline,
     },
-    /// Statuses of any number of videos (100 per request).
+    /// Show the statuses of any number of videos (100 a request)
     Statuses {
         /// The videos.
         #[arg(required = true)]
         video_ids: Vec<String>,
     },
-    /// Wait until a video is done.
+    /// Wait until a video is done
     Wait {
         /// The video to wait on.
         video_id: String,
         /// Download the finished MP4 here.
         #[arg(long)]
         download: Option<PathBuf>,
+        #[command(flatten)]
+        deadline: Deadline,
     },
-    /// Download a completed video.
+    /// Download a completed video
     Download {
         /// The video to download.
         video_id: String,
@@ -224,7 +237,7 @@ pub(crate) enum VideoCommand {
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum AssetCommand {
-    /// Upload files of any size: one file with progress, several through one upload batch.
+    /// Upload files of any size (several go through one upload batch)
     Upload {
         /// The files to upload.
         #[arg(required = true)]
@@ -234,7 +247,7 @@ pub(crate) enum AssetCommand {
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum WebhookCommand {
-    /// Verify a delivery: exit 0 and print the event if authentic, 5 if not.
+    /// Verify a webhook delivery: exit 0 and print the event if authentic, 5 if not
     Verify {
         /// The endpoint secret.
         #[arg(long, env = "HEYGEN_WEBHOOK_SECRET", hide_env_values = true)]
@@ -250,14 +263,14 @@ pub(crate) enum WebhookCommand {
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum BatchCommand {
-    /// Run the jobs of a JSON-lines file, resumably.
+    /// Run the jobs of a file of JSON lines, resumably
     ///
     /// At most `--concurrency` jobs are in flight. Each line is a Video Agent request (it has
     /// `prompt`) or a create-video request (it has `type`), with an optional `"key"`. Run the
     /// same command again to resume. Exit 0 when every job completed, 3 when some failed, 4
     /// when the deadline (`--timeout`) left jobs unfinished.
     Run(BatchRunArgs),
-    /// Count a journal's jobs per state and list the failed ones (offline).
+    /// Count a journal's jobs per state and list the failed ones, offline
     Status {
         /// The journal of a run.
         #[arg(long)]
@@ -292,6 +305,10 @@ pub(crate) struct BatchRunArgs {
     /// First poll interval (then growing).
     #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_duration)]
     pub(crate) poll_interval: Duration,
+    /// Stop the run after this long (jobs in flight go on at HeyGen; the same command takes
+    /// them up again): `90s`, `6h`. No deadline by default.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub(crate) timeout: Option<Duration>,
     /// Longest poll interval.
     #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_duration)]
     pub(crate) max_poll_interval: Duration,

@@ -37,7 +37,7 @@ pub(crate) async fn run(client: Client, globals: &Globals, args: BatchRunArgs) -
                 .initial_interval(args.poll_interval)
                 .max_interval(args.max_poll_interval),
         );
-    if let Some(deadline) = globals.timeout {
+    if let Some(deadline) = args.timeout {
         runner = runner.deadline(deadline);
     }
     if let Some(dir) = &args.download_dir {

@@ -14,8 +14,8 @@ use serde::Serialize;
 use serde_json::{json, Value};
 
 use crate::args::{
-    AssetCommand, BatchCommand, Cli, Command, CreateArgs, Globals, ModeArg, OrientationArg,
-    VideoAgentCommand, VideoCommand, WebhookCommand,
+    AssetCommand, BatchCommand, Cli, Command, CreateArgs, Deadline, Globals, ModeArg,
+    OrientationArg, VideoAgentCommand, VideoCommand, WebhookCommand,
 };
 use crate::destination::Destination;
 use crate::output::{self, Reporter};
@@ -28,9 +28,9 @@ pub(crate) async fn run(cli: Cli) -> i32 {
     match command {
         Command::Simulate {
             port,
-            api_key,
+            sim_api_key,
             time_scale,
-        } => return simulate(port, api_key, time_scale).await,
+        } => return simulate(port, sim_api_key, time_scale).await,
         Command::Webhook(WebhookCommand::Verify {
             secret,
             headers,
@@ -45,13 +45,17 @@ pub(crate) async fn run(cli: Cli) -> i32 {
         Ok(client) => client,
         Err(code) => return code,
     };
-    let wait = WaitOptions::new().deadline(globals.wait_deadline());
+    if let Command::Asset(AssetCommand::Upload { paths }) = &command {
+        if let Err(code) = readable_files("", paths) {
+            return code;
+        }
+    }
     let result = match command {
         Command::Batch(BatchCommand::Run(args)) => {
             return crate::batch::run(client, &globals, args).await
         }
-        Command::VideoAgent(command) => video_agent(&client, &out, wait, command).await,
-        Command::Video(command) => video(&client, &out, wait, command).await,
+        Command::VideoAgent(command) => video_agent(&client, &out, command).await,
+        Command::Video(command) => video(&client, &out, command).await,
         Command::Asset(AssetCommand::Upload { paths }) if paths.len() > 1 => {
             client.assets().upload_many(&paths).await.map(|batch| {
                 out.show(&batch, || {
@@ -158,21 +162,26 @@ fn parse_file(spec: &str) -> Option<FileInput> {
     }
 }
 
-async fn video_agent(
-    client: &Client,
-    out: &Out,
-    wait: WaitOptions,
-    command: VideoAgentCommand,
-) -> Outcome {
+/// The options of a wait that ends after `deadline`.
+fn waiting(deadline: Deadline) -> WaitOptions {
+    WaitOptions::new().deadline(deadline.timeout)
+}
+
+async fn video_agent(client: &Client, out: &Out, command: VideoAgentCommand) -> Outcome {
     let agents = client.video_agents();
     match command {
-        VideoAgentCommand::Create(args) => create(client, out, wait, *args).await,
+        VideoAgentCommand::Create(args) => {
+            let wait = waiting(args.deadline);
+            create(client, out, wait, *args).await
+        }
         VideoAgentCommand::Chat {
             prompt,
             session,
             messages,
             download,
+            deadline,
         } => {
+            let wait = waiting(deadline);
             let download = match destination(download.as_deref()) {
                 Ok(download) => download,
                 Err(code) => return Ok(code),
@@ -186,7 +195,9 @@ async fn video_agent(
         VideoAgentCommand::Wait {
             session_id,
             download,
+            deadline,
         } => {
+            let wait = waiting(deadline);
             let download = match destination(download.as_deref()) {
                 Ok(download) => download,
                 Err(code) => return Ok(code),
@@ -337,13 +348,7 @@ async fn create(client: &Client, out: &Out, wait: WaitOptions, args: CreateArgs)
                 object.insert("prompt".into(), json!(prompt));
             }
             crate::spec_commands::note_unknown_fields("create_video_agent", &body);
-            match serde_json::from_value::<CreateVideoAgentRequest>(body) {
-                Ok(request) => request,
-                Err(problem) => {
-                    eprintln!("error: --data: {problem} (nothing was sent)");
-                    return Ok(output::USAGE);
-                }
-            }
+            heygen_api::operations::decode::<CreateVideoAgentRequest>(body)?
         }
     };
     for (value, set) in [
@@ -375,6 +380,10 @@ async fn create(client: &Client, out: &Out, wait: WaitOptions, args: CreateArgs)
     }
     // Check everything that can be checked before uploading anything.
     request.validate().map_err(Error::InvalidRequest)?;
+    let local = args.files.iter().filter(|spec| parse_file(spec).is_none());
+    if let Err(code) = readable_files("--file", local) {
+        return Ok(code);
+    }
     for spec in &args.files {
         let input = match parse_file(spec) {
             Some(input) => input,
@@ -420,6 +429,34 @@ where
     };
     reporter.finish();
     outcome
+}
+
+/// Local files named on the command line are there to read; one that is not is bad input,
+/// refused before anything is sent.
+fn readable_files<P: AsRef<Path>>(
+    flag: &str,
+    paths: impl IntoIterator<Item = P>,
+) -> Result<(), i32> {
+    for path in paths {
+        let path = path.as_ref();
+        let problem = match std::fs::metadata(path) {
+            Ok(meta) if meta.is_dir() => "is a folder, not a file".to_string(),
+            Ok(_) => continue,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => "no such file".to_string(),
+            Err(e) => format!("cannot be read: {e}"),
+        };
+        let flag = if flag.is_empty() {
+            String::new()
+        } else {
+            format!("{flag} ")
+        };
+        eprintln!(
+            "error: {flag}{}: {problem} (nothing was sent)",
+            path.display()
+        );
+        return Err(output::USAGE);
+    }
+    Ok(())
 }
 
 /// Checks a `--download` destination before anything is created; a problem is bad input.
@@ -522,7 +559,7 @@ async fn finish(
     }
 }
 
-async fn video(client: &Client, out: &Out, wait: WaitOptions, command: VideoCommand) -> Outcome {
+async fn video(client: &Client, out: &Out, command: VideoCommand) -> Outcome {
     let videos = client.videos();
     match command {
         VideoCommand::Create {
@@ -530,7 +567,9 @@ async fn video(client: &Client, out: &Out, wait: WaitOptions, command: VideoComm
             request_schema,
             wait: wait_for_it,
             download,
+            deadline,
         } => {
+            let wait = waiting(deadline);
             if request_schema {
                 let schema = heygen_api::contract::Spec::get()
                     .ok()
@@ -551,13 +590,7 @@ async fn video(client: &Client, out: &Out, wait: WaitOptions, command: VideoComm
                 }
             };
             crate::spec_commands::note_unknown_fields("create_video", &body);
-            let request: heygen_api::CreateVideoRequest = match serde_json::from_value(body) {
-                Ok(request) => request,
-                Err(problem) => {
-                    eprintln!("error: --data: {problem} (nothing was sent)");
-                    return Ok(output::USAGE);
-                }
-            };
+            let request: heygen_api::CreateVideoRequest = heygen_api::operations::decode(body)?;
             if wait_for_it || download.is_some() {
                 let outcome =
                     with_progress(|options| videos.create_and_wait(request, options), wait).await?;
@@ -577,7 +610,12 @@ async fn video(client: &Client, out: &Out, wait: WaitOptions, command: VideoComm
             output::json(&statuses);
             Ok(output::OK)
         }
-        VideoCommand::Wait { video_id, download } => {
+        VideoCommand::Wait {
+            video_id,
+            download,
+            deadline,
+        } => {
+            let wait = waiting(deadline);
             let download = match destination(download.as_deref()) {
                 Ok(download) => download,
                 Err(code) => return Ok(code),

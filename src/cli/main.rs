@@ -17,8 +17,12 @@ use std::process::ExitCode;
 use clap::{CommandFactory as _, FromArgMatches as _};
 
 fn main() -> ExitCode {
-    // The handwritten commands, plus one derived from the spec for every other operation.
-    let matches = spec_commands::augment(args::Cli::command()).get_matches();
+    let schema_only = std::env::args_os().any(|arg| arg == "--request-schema");
+    let matches = command(schema_only).get_matches();
+    if let Some(problem) = simulate_refuses_client_options(&matches) {
+        eprintln!("error: {problem}");
+        return ExitCode::from(2);
+    }
     logging(matches.get_flag("verbose"));
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -47,6 +51,46 @@ fn main() -> ExitCode {
     ExitCode::from(code as u8)
 }
 
+/// The handwritten commands, plus one derived from the spec for every other operation.
+///
+/// `schema_only`: the command line asks for `--request-schema`, which needs no other argument.
+fn command(schema_only: bool) -> clap::Command {
+    use clap::{Arg, ArgAction};
+    // `simulate` serves the API rather than calling it: how to reach HeyGen and what to print
+    // mean nothing there. Its own hidden copies keep the global ones out of its help, and
+    // `simulate_refuses_client_options` says what to use instead.
+    spec_commands::augment(args::Cli::command(), schema_only).mut_subcommand(
+        "simulate",
+        |simulate| {
+            simulate
+                .arg(Arg::new("api_key").long("api-key").hide(true).num_args(1))
+                .arg(Arg::new("base_url").long("base-url").hide(true).num_args(1))
+                .arg(
+                    Arg::new("json")
+                        .long("json")
+                        .hide(true)
+                        .action(ArgAction::SetTrue),
+                )
+        },
+    )
+}
+
+/// `simulate` given an option of the commands that call HeyGen: what to use instead.
+fn simulate_refuses_client_options(matches: &clap::ArgMatches) -> Option<String> {
+    let simulate = matches.subcommand_matches("simulate")?;
+    let given =
+        |id: &str| simulate.value_source(id) == Some(clap::parser::ValueSource::CommandLine);
+    if given("api_key") {
+        Some("simulate takes --sim-api-key, the key it accepts; --api-key is for the commands that call HeyGen".into())
+    } else if given("base_url") {
+        Some("simulate listens on 127.0.0.1 at --port; --base-url is for the commands that call HeyGen".into())
+    } else if given("json") {
+        Some("simulate prints its address as HEYGEN_BASE_URL=.. lines; --json is for the commands that call HeyGen".into())
+    } else {
+        None
+    }
+}
+
 /// Logs on stderr: what `RUST_LOG` asks for, else every request with `-v`, else nothing.
 fn logging(verbose: bool) {
     use tracing_subscriber::EnvFilter;
@@ -67,12 +111,43 @@ fn logging(verbose: bool) {
 
 #[cfg(test)]
 mod tests {
-    use clap::CommandFactory as _;
-
     /// Every command, handwritten or derived from the spec, passes clap's own consistency
     /// checks (a misconfigured flag would otherwise panic only when that command is used).
     #[test]
     fn every_command_is_consistent() {
-        crate::spec_commands::augment(crate::args::Cli::command()).debug_assert();
+        super::command(false).debug_assert();
+        super::command(true).debug_assert();
+    }
+
+    /// Every command's one-line summary has one style: a short phrase in sentence case,
+    /// without a full stop ("List videos, newest first", never "List Videos" or "Get Voice.").
+    #[test]
+    fn every_summary_has_one_style() {
+        // Names that keep their capitals inside a phrase.
+        const NAMES: [&str; 7] = ["Video", "Agent", "HeyGen", "MP4", "JSON", "URL", "URLs"];
+        fn visit(command: &clap::Command, path: &str, problems: &mut Vec<String>) {
+            for sub in command.get_subcommands().filter(|s| s.get_name() != "help") {
+                let path = format!("{path} {}", sub.get_name());
+                let about = sub.get_about().map(|a| a.to_string()).unwrap_or_default();
+                let capitals = about
+                    .split_whitespace()
+                    .skip(1)
+                    .map(|w| w.trim_matches(|c: char| !c.is_alphanumeric()))
+                    .filter(|w| w.starts_with(char::is_uppercase) && !NAMES.contains(w))
+                    .collect::<Vec<_>>();
+                if about.is_empty()
+                    || about.ends_with('.')
+                    || about.len() > 80
+                    || !about.starts_with(char::is_uppercase)
+                    || !capitals.is_empty()
+                {
+                    problems.push(format!("{path}: {about:?}"));
+                }
+                visit(sub, &path, problems);
+            }
+        }
+        let mut problems = Vec::new();
+        visit(&super::command(false), "heygen", &mut problems);
+        assert!(problems.is_empty(), "{problems:#?}");
     }
 }

@@ -83,6 +83,15 @@ fn error_line(error: &Error) -> String {
     if let Some(id) = error.request_id() {
         text = text.replace(&format!(" [request id {id}]"), "");
     }
+    // In the CLI a request body is always `--data`.
+    if let Some(invalid) = error.invalid_request().filter(|i| i.field == "body") {
+        let at = if invalid.reason.starts_with("at ") {
+            " "
+        } else {
+            ": "
+        };
+        return format!("--data{at}{} (nothing was sent)", invalid.reason);
+    }
     let operation = match error {
         Error::Api(failure) => Some(failure.operation),
         Error::Decode(failure) => Some(failure.operation),
@@ -93,33 +102,25 @@ fn error_line(error: &Error) -> String {
     };
     if let Some(operation) = operation {
         if let Some(why) = text.strip_prefix(&format!("{operation}: ")) {
-            text = format!("{} failed: {why}", what_failed(operation));
+            text = format!("could not {}: {why}", what_failed(operation));
         }
     }
     text
 }
 
-/// `get_video` → `Get video` (from the spec's summary, `Get Video`).
+/// `get_video` → `show a video`: the spec's summary up to its first comma, in lower case
+/// but for names (`Video Agent`, `MP4`).
 fn what_failed(operation: &str) -> String {
-    let words = heygen_api::operations::find(operation)
+    let summary = heygen_api::operations::find(operation)
         .map_or_else(|| operation.replace('_', " "), |op| op.summary.to_string());
-    let mut words = words.trim_end_matches('.').split_whitespace();
-    let first = words.next().unwrap_or(operation);
-    let mut first_chars = first.chars();
-    let mut out: String = first_chars
-        .next()
-        .map(|c| c.to_uppercase().chain(first_chars).collect())
-        .unwrap_or_default();
-    for word in words {
-        out.push(' ');
-        // Acronyms keep their case.
-        if word.chars().all(|c| c.is_uppercase()) {
-            out.push_str(word);
-        } else {
-            out.push_str(&word.to_lowercase());
+    let phrase = summary.split(',').next().unwrap_or_default().trim();
+    let mut chars = phrase.chars();
+    match chars.next() {
+        Some(first) if !phrase.starts_with("Video Agent") => {
+            first.to_lowercase().chain(chars).collect()
         }
+        _ => phrase.to_string(),
     }
-    out
 }
 
 /// Progress display: a live bar on a terminal, plain lines otherwise.

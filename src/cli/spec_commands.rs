@@ -25,10 +25,13 @@ const ALL: &str = "all";
 
 /// Adds a subcommand for every operation without a handwritten command, under its resource's
 /// command (created when the handwritten CLI has none).
-pub(crate) fn augment(mut root: Command) -> Command {
+///
+/// `schema_only`: the command line asks for `--request-schema`, which needs none of the
+/// required arguments (they stay required, and shown so, everywhere else).
+pub(crate) fn augment(mut root: Command, schema_only: bool) -> Command {
     let spec = Spec::get().ok();
     for op in operations::all().iter().filter(|op| !op.cli_handwritten) {
-        let leaf = command(op, spec);
+        let leaf = command(op, spec, schema_only);
         if root.find_subcommand(op.command).is_none() {
             let about = spec
                 .and_then(|s| {
@@ -36,7 +39,8 @@ pub(crate) fn augment(mut root: Command) -> Command {
                         .tags
                         .iter()
                         .find(|t| t.name == op.resource)
-                        .and_then(|t| t.description.clone())
+                        .and_then(|t| t.description.as_deref())
+                        .map(|d| d.trim().trim_end_matches('.').to_string())
                 })
                 .unwrap_or_default();
             root = root.subcommand(
@@ -61,7 +65,7 @@ pub(crate) fn matched(matches: &ArgMatches) -> Option<(&'static OperationInfo, &
         .map(|op| (op, leaf))
 }
 
-fn command(op: &'static OperationInfo, spec: Option<&Spec>) -> Command {
+fn command(op: &'static OperationInfo, spec: Option<&Spec>, schema_only: bool) -> Command {
     let described = |location: &str, name: &str| -> String {
         spec.map(|s| s.parameters(op.id))
             .unwrap_or_default()
@@ -85,7 +89,7 @@ fn command(op: &'static OperationInfo, spec: Option<&Spec>) -> Command {
     for name in op.path_params {
         command = command.arg(
             Arg::new(*name)
-                .required(true)
+                .required(!schema_only)
                 .value_name(name.to_uppercase())
                 .help(described("path", name)),
         );
@@ -105,7 +109,7 @@ fn command(op: &'static OperationInfo, spec: Option<&Spec>) -> Command {
             Arg::new(*name)
                 .long(name.replace('_', "-"))
                 .value_name(name.to_uppercase())
-                .required(shape.required)
+                .required(shape.required && !schema_only)
                 // `--limit -5` is a value, refused by the validator with its own message.
                 .allow_negative_numbers(shape.number)
                 .help(help),

@@ -281,6 +281,19 @@ impl CreateVideoRequest {
     /// The first problem found, naming its field.
     pub fn validate(&self) -> Result<(), InvalidRequest> {
         let blank = |field: &'static str| InvalidRequest::new(field, "must not be blank");
+        // Text members hold text: `42` is refused as what it is, not taken for a blank.
+        let avatar_id = (self.kind == VideoKind::Avatar).then_some("avatar_id");
+        for field in TEXT_FIELDS.into_iter().chain(avatar_id) {
+            match self.fields.get(field) {
+                None | Some(Value::Null | Value::String(_)) => {}
+                Some(other) => {
+                    return Err(InvalidRequest::new(
+                        field_name(field),
+                        format!("expected a string, got {other}"),
+                    ))
+                }
+            }
+        }
         for field in ["script", "voice_id", "audio_asset_id", "callback_id"] {
             if self.text(field).is_some_and(|v| v.trim().is_empty()) {
                 return Err(blank(field_name(field)));
@@ -599,9 +612,24 @@ mod alternatives {
     }
 }
 
+/// The top-level members that hold text in every kind of video.
+const TEXT_FIELDS: [&str; 8] = [
+    "script",
+    "voice_id",
+    "audio_asset_id",
+    "callback_id",
+    "audio_url",
+    "callback_url",
+    "title",
+    "motion_prompt",
+];
+
 /// Field names as `&'static str`, for errors.
 fn field_name(field: &str) -> &'static str {
     match field {
+        "avatar_id" => "avatar_id",
+        "title" => "title",
+        "motion_prompt" => "motion_prompt",
         "script" => "script",
         "voice_id" => "voice_id",
         "audio_asset_id" => "audio_asset_id",
