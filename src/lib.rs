@@ -52,4 +52,4 @@ pub use resources::{
     INLINE_THRESHOLD_BYTES, STATUS_IDS_PER_REQUEST, UPLOAD_LIMIT_BYTES,
 };
 pub use transfer::download::{Download, VideoAsset};
-pub use transfer::Progress;
+pub use transfer::{Progress, TransferStep};

@@ -121,6 +121,9 @@ fn create_wait_download_and_inspect() {
     assert_eq!(video["status"], "completed");
     let mp4 = std::fs::read(&target).unwrap();
     assert_eq!(&mp4[4..8], b"ftyp", "a real MP4 was downloaded");
+    // `--json --download` says where the file went.
+    assert_eq!(video["download"]["path"], target.to_str().unwrap(), "{video}");
+    assert_eq!(video["download"]["bytes"].as_u64(), Some(mp4.len() as u64));
     let video_id = video["id"].as_str().unwrap().to_string();
 
     let got = json(&sim.heygen(&["--json", "video", "get", &video_id]));
@@ -334,8 +337,13 @@ fn assets_and_webhook_endpoints() {
     let dir = tempfile::tempdir().unwrap();
     let logo = dir.path().join("logo.png");
     std::fs::write(&logo, PNG).unwrap();
-    let asset = json(&sim.heygen(&["--json", "asset", "upload", logo.to_str().unwrap()]));
-    assert_eq!(asset["mime_type"], "image/png");
+    // One file or several: one shape.
+    let one = json(&sim.heygen(&["--json", "asset", "upload", logo.to_str().unwrap()]));
+    assert!(one["batch_id"].is_null(), "{one}");
+    let asset = &one["files"][0];
+    assert_eq!(asset["content_type"], "image/png");
+    assert_eq!(asset["status"], "completed");
+    assert_eq!(asset["path"], logo.to_str().unwrap());
     // Several files go through one upload batch, each reported in order.
     let second = dir.path().join("second.png");
     std::fs::write(&second, [PNG, b"2"].concat()).unwrap();
@@ -355,6 +363,18 @@ fn assets_and_webhook_endpoints() {
         .collect();
     assert_eq!(statuses, ["completed", "completed"]);
     assert_eq!(batch["files"][1]["path"], second.to_str().unwrap());
+    let keys = |file: &Value| {
+        file.as_object()
+            .unwrap()
+            .keys()
+            .cloned()
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(keys(asset), keys(&batch["files"][0]));
+    assert_eq!(
+        one.as_object().unwrap().keys().collect::<Vec<_>>(),
+        batch.as_object().unwrap().keys().collect::<Vec<_>>()
+    );
     let with_asset = format!("asset:{}", asset["asset_id"].as_str().unwrap());
     let created = json(&sim.heygen(&[
         "--json",
@@ -1134,6 +1154,26 @@ fn an_upload_off_a_terminal_writes_a_few_lines_in_sizes() {
         "{stderr}"
     );
     assert!(!stderr.contains("bytes"), "{stderr}");
+
+    // Above 32 MiB the file is read for its checksum first, and that shows too.
+    let huge = dir.path().join("huge.png");
+    let mut bytes = PNG.to_vec();
+    bytes.resize(34_000_000, 7);
+    std::fs::write(&huge, bytes).unwrap();
+    let out = sim.heygen(&["--json", "asset", "upload", huge.to_str().unwrap()]);
+    assert_eq!(code(&out), 0, "{out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let lines: Vec<&str> = stderr.lines().collect();
+    let hashed = lines
+        .iter()
+        .position(|l| *l == "checksum 34.00 MB / 34.00 MB (100%)")
+        .unwrap_or_else(|| panic!("{stderr}"));
+    let sent = lines
+        .iter()
+        .position(|l| *l == "34.00 MB / 34.00 MB (100%)")
+        .unwrap_or_else(|| panic!("{stderr}"));
+    assert!(hashed < sent, "{stderr}");
+    assert!(lines.len() <= 30, "{stderr}");
 }
 
 /// `--download` takes a folder (the video goes in as `<video_id>.mp4`) or a file whose missing

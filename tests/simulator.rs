@@ -1372,8 +1372,44 @@ async fn many_files_go_up_through_one_direct_upload_batch() {
     // The first PUT is cut half-way; the policy retries it.
     let sim = fast().fail_first_upload(true).start().await.unwrap();
     let client = sim.client().unwrap();
-    let uploaded = client.assets().upload_many(&paths).await.unwrap();
+    let heard = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let progress = std::sync::Arc::clone(&heard);
+    let uploaded = client
+        .assets()
+        .upload_many(&paths)
+        .on_progress(move |p| progress.lock().unwrap().push(p))
+        .await
+        .unwrap();
     assert_eq!(uploaded.files.len(), 3);
+    // Progress over all the files: the checksums, then the bytes sent; a retried PUT starts
+    // its file over without counting it twice.
+    let total: u64 = paths
+        .iter()
+        .map(|p| std::fs::metadata(p).unwrap().len())
+        .sum();
+    let heard = heard.lock().unwrap().clone();
+    let first_sent = heard
+        .iter()
+        .position(|p| p.step == heygen_api::TransferStep::Transfer)
+        .unwrap();
+    let (hashing, sending) = heard.split_at(first_sent);
+    assert!(
+        !hashing.is_empty()
+            && hashing
+                .iter()
+                .all(|p| p.step == heygen_api::TransferStep::Checksum)
+    );
+    assert!(sending
+        .iter()
+        .all(|p| p.step == heygen_api::TransferStep::Transfer));
+    assert!(
+        heard
+            .iter()
+            .all(|p| p.total == Some(total) && p.bytes <= total),
+        "{heard:?}"
+    );
+    assert_eq!(hashing.last().unwrap().bytes, total);
+    assert_eq!(sending.iter().map(|p| p.bytes).max(), Some(total));
     assert_eq!(uploaded.failed().count(), 0, "{uploaded:?}");
     for (file, path) in uploaded.files.iter().zip(&paths) {
         assert_eq!(&file.path, path);

@@ -1,7 +1,7 @@
 //! What each command does.
 
 use std::io::Read as _;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use heygen_api::simulator::Simulator;
@@ -56,57 +56,7 @@ pub(crate) async fn run(cli: Cli) -> i32 {
         }
         Command::VideoAgent(command) => video_agent(&client, &out, command).await,
         Command::Video(command) => video(&client, &out, command).await,
-        Command::Asset(AssetCommand::Upload { paths }) if paths.len() > 1 => {
-            client.assets().upload_many(&paths).await.map(|batch| {
-                out.show(&batch, || {
-                    let lines: Vec<String> = batch
-                        .files
-                        .iter()
-                        .map(|file| {
-                            let reason = file
-                                .error
-                                .as_deref()
-                                .map(|e| format!(": {e}"))
-                                .unwrap_or_default();
-                            format!(
-                                "{} asset {} {}{reason}",
-                                file.path.display(),
-                                file.asset_id,
-                                file.status
-                            )
-                        })
-                        .collect();
-                    lines.join("\n")
-                });
-                if batch.failed().next().is_some() {
-                    output::FAILED
-                } else {
-                    output::OK
-                }
-            })
-        }
-        Command::Asset(AssetCommand::Upload { paths }) => {
-            let path = &paths[0];
-            let reporter = Arc::new(Reporter::for_transfer("reading the file"));
-            let progress = Arc::clone(&reporter);
-            let asset = client
-                .assets()
-                .upload(path)
-                .on_progress(move |p| progress.transfer(p))
-                .await;
-            reporter.finish();
-            asset.map(|asset| {
-                out.show(&asset, || {
-                    format!(
-                        "asset {} ({}, {})",
-                        asset.asset_id,
-                        asset.mime_type,
-                        output::size(u64::try_from(asset.size_bytes).unwrap_or(0))
-                    )
-                });
-                output::OK
-            })
-        }
+        Command::Asset(AssetCommand::Upload { paths }) => upload(&client, &out, paths).await,
         Command::Webhook(WebhookCommand::Verify { .. })
         | Command::Simulate { .. }
         | Command::Batch(BatchCommand::Status { .. }) => Ok(output::OK),
@@ -431,6 +381,68 @@ where
     outcome
 }
 
+/// `asset upload`: one file through the single upload, several through one upload batch;
+/// either way one shape, `{"batch_id": .., "files": [..]}`, and one line per file.
+async fn upload(client: &Client, out: &Out, paths: Vec<PathBuf>) -> Outcome {
+    let reporter = Arc::new(Reporter::for_transfer("reading the file"));
+    let progress = Arc::clone(&reporter);
+    let uploaded = match paths.as_slice() {
+        [path] => {
+            let asset = client
+                .assets()
+                .upload(path)
+                .on_progress(move |p| progress.transfer(p))
+                .await;
+            reporter.finish();
+            let asset = asset?;
+            json!({
+                "batch_id": null,
+                "files": [{
+                    "path": path,
+                    "asset_id": asset.asset_id,
+                    "content_type": asset.mime_type,
+                    "size_bytes": asset.size_bytes,
+                    "status": "completed",
+                    "error": null,
+                }],
+            })
+        }
+        _ => {
+            let batch = client
+                .assets()
+                .upload_many(&paths)
+                .on_progress(move |p| progress.transfer(p))
+                .await;
+            reporter.finish();
+            serde_json::to_value(batch?).unwrap_or_default()
+        }
+    };
+    let files = uploaded["files"].as_array().cloned().unwrap_or_default();
+    out.show(&uploaded, || {
+        let lines: Vec<String> = files
+            .iter()
+            .map(|file| {
+                let text = |key: &str| file[key].as_str().unwrap_or_default().to_string();
+                let reason = file["error"]
+                    .as_str()
+                    .map(|e| format!(": {e}"))
+                    .unwrap_or_default();
+                format!(
+                    "{} asset {} {} ({}, {}){reason}",
+                    text("path"),
+                    text("asset_id"),
+                    text("status"),
+                    text("content_type"),
+                    output::size(file["size_bytes"].as_u64().unwrap_or(0))
+                )
+            })
+            .collect();
+        lines.join("\n")
+    });
+    let failed = files.iter().any(|file| file["status"] == "failed");
+    Ok(if failed { output::FAILED } else { output::OK })
+}
+
 /// Local files named on the command line are there to read; one that is not is bad input,
 /// refused before anything is sent.
 fn readable_files<P: AsRef<Path>>(
@@ -480,8 +492,13 @@ async fn finish(
 ) -> Outcome {
     match outcome {
         WaitOutcome::Completed { video, .. } => {
-            let show = || {
-                out.show(&*video, || {
+            // With --json the video as sent, plus where it was saved under `download`.
+            let show = |saved: Option<(&Path, u64)>| {
+                let mut value = serde_json::to_value(&*video).unwrap_or_default();
+                if let (Some((path, bytes)), Some(object)) = (saved, value.as_object_mut()) {
+                    object.insert("download".into(), json!({"path": path, "bytes": bytes}));
+                }
+                out.show(&value, || {
                     format!(
                         "video {} completed: {}",
                         video.id,
@@ -504,10 +521,12 @@ async fn finish(
                         if !out.json {
                             eprintln!("saved {} ({})", path.display(), output::size(file.bytes));
                         }
+                        show(Some((&path, file.bytes)));
+                        return Ok(output::OK);
                     }
                     Err(error) => {
                         // The video is made and paid for: say how to fetch it again.
-                        show();
+                        show(None);
                         let code = output::error(&error);
                         eprintln!(
                             "  the video {id} is ready; fetch it again with: heygen video download {id} {}",
@@ -518,7 +537,7 @@ async fn finish(
                     }
                 }
             }
-            show();
+            show(None);
             Ok(output::OK)
         }
         WaitOutcome::TimedOut(timed_out) => {

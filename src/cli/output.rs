@@ -4,7 +4,7 @@ use std::io::IsTerminal as _;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use heygen_api::{Error, Progress, WaitEvent, WaitPhase};
+use heygen_api::{Error, Progress, TransferStep, WaitEvent, WaitPhase};
 use indicatif::{DecimalBytes, ProgressBar, ProgressStyle};
 use serde::Serialize;
 
@@ -131,6 +131,8 @@ pub(crate) struct Reporter {
     transfer_lines: AtomicU64,
     /// The session and video a wait is on, once seen (announced once each).
     ids: std::sync::Mutex<(Option<String>, Option<String>)>,
+    /// The step of a transfer shown now (a new one starts its display over).
+    step: std::sync::Mutex<Option<TransferStep>>,
 }
 
 impl Reporter {
@@ -150,6 +152,7 @@ impl Reporter {
             bar,
             transfer_lines: AtomicU64::new(0),
             ids: std::sync::Mutex::new((None, None)),
+            step: std::sync::Mutex::new(None),
         }
     }
 
@@ -240,20 +243,31 @@ impl Reporter {
     /// the time left; off a terminal a line is written at the start, at every tenth of the
     /// way (every 10 MB when the size is unknown) and at the end.
     pub(crate) fn transfer(&self, progress: Progress) {
+        let what = match progress.step {
+            TransferStep::Checksum => "checksum ",
+            _ => "",
+        };
+        if let Ok(mut step) = self.step.lock() {
+            if *step != Some(progress.step) {
+                // A new step: its own start, bar and rate.
+                *step = Some(progress.step);
+                self.transfer_lines.store(0, Ordering::Relaxed);
+            }
+        }
         match &self.bar {
             Some(bar) => {
                 let started = self.transfer_lines.swap(1, Ordering::Relaxed) == 0;
                 if started {
                     let template = if progress.total.is_some() {
-                        "{spinner} [{elapsed_precise}] {bar:30} {decimal_bytes} / {decimal_total_bytes} {decimal_bytes_per_sec} ETA {eta} {msg}"
+                        "{spinner} [{elapsed_precise}] {msg}{bar:30} {decimal_bytes} / {decimal_total_bytes} {decimal_bytes_per_sec} ETA {eta}"
                     } else {
-                        "{spinner} [{elapsed_precise}] {decimal_bytes} {decimal_bytes_per_sec} {msg}"
+                        "{spinner} [{elapsed_precise}] {msg}{decimal_bytes} {decimal_bytes_per_sec}"
                     };
                     bar.set_style(
                         ProgressStyle::with_template(template)
                             .unwrap_or_else(|_| ProgressStyle::default_bar()),
                     );
-                    bar.set_message("");
+                    bar.set_message(what);
                     bar.reset_eta();
                 }
                 match progress.total {
@@ -266,7 +280,11 @@ impl Reporter {
                 if let Some(line) =
                     transfer_line(progress.bytes, progress.total, &self.transfer_lines)
                 {
-                    eprintln!("{line}");
+                    if what.is_empty() {
+                        eprintln!("{line}");
+                    } else {
+                        eprintln!("{what}{line}");
+                    }
                 }
             }
         }

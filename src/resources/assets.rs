@@ -193,10 +193,7 @@ impl<'a> UploadAsset<'a> {
                     let part = Part::stream_with_length(reqwest::Body::from(bytes.clone()), total)
                         .file_name(name.clone());
                     if let Some(report) = &progress {
-                        report(Progress {
-                            bytes: total,
-                            total: Some(total),
-                        });
+                        report(Progress::transfer(total, Some(total)));
                     }
                     async move { Ok(part) }
                 })

@@ -13,6 +13,7 @@
 //! status.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use futures_util::StreamExt as _;
 
@@ -26,7 +27,7 @@ use crate::api::retry;
 use crate::files::FileInput;
 use crate::raw::types::DirectUploadRequest;
 use crate::resources::generated::handles::Assets;
-use crate::transfer::{file_body, ProgressFn};
+use crate::transfer::{file_body, Progress, ProgressFn, TransferStep};
 use crate::types::{Asset, AssetBatchItemsItemStatus, CompletedAsset, Page};
 
 const OPERATION: &str = crate::resources::generated::ids::CREATE_DIRECT_UPLOAD;
@@ -44,7 +45,14 @@ pub(crate) async fn upload(
     progress: Option<ProgressFn>,
     options: RequestOptions,
 ) -> Result<Asset> {
-    let file = read_local(path).await?;
+    let checksum = progress
+        .clone()
+        .map(|report| move |bytes: u64, total: u64| report(Progress::checksum(bytes, total)));
+    let file = read_local(
+        path,
+        checksum.as_ref().map(|f| f as &(dyn Fn(u64, u64) + Sync)),
+    )
+    .await?;
     let done = upload_one(client, &file, progress, options).await?;
     Ok(Asset {
         asset_id: done.asset_id,
@@ -75,7 +83,7 @@ async fn upload_one(
             .checksum_sha256(file.checksum.clone())
             .options(options.clone())
             .await?;
-        match put(client, &file.path, file.size, &target, progress.as_ref()).await {
+        match put(client, &file.path, file.size, &target, progress.clone()).await {
             Ok(()) => {}
             // The URL expired (or its signature went stale) before the bytes got in: a new
             // one, once.
@@ -97,17 +105,21 @@ async fn upload_one(
     }
 }
 
-/// The file's hex SHA-256.
-async fn digest(path: &Path) -> std::io::Result<String> {
+/// The file's hex SHA-256, reporting the bytes read so far.
+async fn digest(path: &Path, read_so_far: impl Fn(u64)) -> std::io::Result<String> {
     let mut file = tokio::fs::File::open(path).await?;
     let mut hasher = Sha256::new();
     let mut buffer = vec![0u8; 256 * 1024];
+    let mut done = 0u64;
+    read_so_far(0);
     loop {
         let read = file.read(&mut buffer).await?;
         if read == 0 {
             break;
         }
         hasher.update(&buffer[..read]);
+        done += read as u64;
+        read_so_far(done);
     }
     Ok(hex::encode(hasher.finalize()))
 }
@@ -119,7 +131,7 @@ async fn put(
     path: &Path,
     size: u64,
     target: &crate::types::DirectUpload,
-    progress: Option<&ProgressFn>,
+    progress: Option<ProgressFn>,
 ) -> Result<()> {
     let mut headers = HeaderMap::new();
     for (name, value) in &target.upload_headers {
@@ -138,7 +150,7 @@ async fn put(
     let timeout = client.config().transfer_timeout;
     retry::run(&client.config().retry, OPERATION, |_| {
         let headers = headers.clone();
-        let progress = progress.cloned();
+        let progress = progress.clone();
         async move {
             let file = tokio::fs::File::open(path)
                 .await
@@ -235,19 +247,129 @@ impl<'a> Assets<'a> {
     ///
     /// A file whose bytes could not be delivered does not fail the call: it comes back
     /// `failed`, with the reason, beside the files that made it (see
-    /// [`UploadedBatch::failed`]).
-    pub async fn upload_many<P: AsRef<Path>>(
+    /// [`UploadedBatch::failed`]). Await the request; `.on_progress(..)` hears the checksums
+    /// and then the bytes sent, counted over all the files.
+    pub fn upload_many<P: AsRef<Path>>(
         &self,
         paths: impl IntoIterator<Item = P>,
-    ) -> Result<UploadedBatch> {
-        let client = self.client;
-        let mut files = Vec::new();
-        for path in paths {
-            files.push(read_local(path.as_ref()).await?);
+    ) -> UploadMany<'a> {
+        UploadMany {
+            client: self.client,
+            paths: paths
+                .into_iter()
+                .map(|p| p.as_ref().to_path_buf())
+                .collect(),
+            progress: None,
         }
-        if files.is_empty() {
+    }
+}
+
+/// Several files through one upload batch, built by [`Assets::upload_many`]. Await it.
+#[must_use = "a request does nothing until it is awaited"]
+pub struct UploadMany<'a> {
+    client: &'a Client,
+    paths: Vec<PathBuf>,
+    progress: Option<ProgressFn>,
+}
+
+impl std::fmt::Debug for UploadMany<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UploadMany")
+            .field("paths", &self.paths)
+            .field("progress", &self.progress.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<'a> std::future::IntoFuture for UploadMany<'a> {
+    type Output = Result<UploadedBatch>;
+    type IntoFuture =
+        std::pin::Pin<Box<dyn std::future::Future<Output = Result<UploadedBatch>> + Send + 'a>>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
+
+/// Bytes done of one step over several files, each file's count kept apart (a retried `PUT`
+/// starts its file over without counting it twice).
+struct Tally {
+    step: TransferStep,
+    done: Vec<AtomicU64>,
+    total: u64,
+    report: ProgressFn,
+}
+
+impl Tally {
+    fn new(step: TransferStep, files: usize, total: u64, report: ProgressFn) -> Self {
+        Tally {
+            step,
+            done: (0..files).map(|_| AtomicU64::new(0)).collect(),
+            total,
+            report,
+        }
+    }
+
+    fn file(&self, index: usize, bytes: u64) {
+        if let Some(slot) = self.done.get(index) {
+            slot.store(bytes, Ordering::Relaxed);
+        }
+        let bytes = self.done.iter().map(|d| d.load(Ordering::Relaxed)).sum();
+        (self.report)(Progress {
+            step: self.step,
+            bytes,
+            total: Some(self.total),
+        });
+    }
+}
+
+impl UploadMany<'_> {
+    /// Reports progress: the checksums first ([`TransferStep::Checksum`]), then the bytes
+    /// sent ([`TransferStep::Transfer`]), each counted over all the files.
+    pub fn on_progress(mut self, progress: impl Fn(Progress) + Send + Sync + 'static) -> Self {
+        self.progress = Some(std::sync::Arc::new(progress));
+        self
+    }
+
+    /// Reads and hashes every file, then uploads them through one batch.
+    ///
+    /// # Errors
+    /// [`Error::InvalidRequest`] when no file is given or one is empty or of a type HeyGen
+    /// cannot detect, [`Error::Io`] when one cannot be read (nothing is sent in either case);
+    /// any error of the batch's creation, completion or listing.
+    pub async fn send(self) -> Result<UploadedBatch> {
+        let client = self.client;
+        if self.paths.is_empty() {
             return Err(Error::invalid("paths", "give at least one file to upload"));
         }
+        let mut sizes = Vec::with_capacity(self.paths.len());
+        for path in &self.paths {
+            let meta = tokio::fs::metadata(path)
+                .await
+                .map_err(crate::api::error::reading(path))?;
+            sizes.push(meta.len());
+        }
+        let total: u64 = sizes.iter().sum();
+        let tally = |step| {
+            self.progress
+                .clone()
+                .map(|report| std::sync::Arc::new(Tally::new(step, sizes.len(), total, report)))
+        };
+        let hashed = tally(TransferStep::Checksum);
+        let mut files = Vec::new();
+        for (index, path) in self.paths.iter().enumerate() {
+            let report = hashed
+                .as_ref()
+                .map(|tally| move |bytes: u64, _: u64| tally.file(index, bytes));
+            files.push(
+                read_local(
+                    path,
+                    report.as_ref().map(|f| f as &(dyn Fn(u64, u64) + Sync)),
+                )
+                .await?,
+            );
+        }
+        let sent = tally(TransferStep::Transfer);
         let requests = files.iter().map(|file| DirectUploadRequest {
             checksum_sha256: Some(file.checksum.clone()),
             content_type: file.content_type.clone(),
@@ -265,8 +387,19 @@ impl<'a> Assets<'a> {
                 ),
             ));
         }
-        let delivered: Vec<Result<()>> = futures_util::stream::iter(files.iter().zip(&batch.items))
-            .map(|(file, target)| put(client, &file.path, file.size, target, None))
+        // The futures are made first, then run a few at a time.
+        let puts: Vec<_> = files
+            .iter()
+            .zip(&batch.items)
+            .enumerate()
+            .map(|(index, (file, target))| {
+                let report: Option<ProgressFn> = sent.clone().map(|tally| {
+                    std::sync::Arc::new(move |p: Progress| tally.file(index, p.bytes)) as ProgressFn
+                });
+                put(client, &file.path, file.size, target, report)
+            })
+            .collect();
+        let delivered: Vec<Result<()>> = futures_util::stream::iter(puts)
             .buffered(PARALLEL_PUTS)
             .collect()
             .await;
@@ -365,8 +498,12 @@ fn error_chain(error: &Error) -> String {
     text
 }
 
-/// Reads a file's size, checksum and type; an empty file is refused.
-async fn read_local(path: &Path) -> Result<LocalFile> {
+/// Reads a file's size, checksum and type; an empty file is refused. `checksum` hears the
+/// bytes hashed so far and the file's size.
+async fn read_local(
+    path: &Path,
+    checksum: Option<&(dyn Fn(u64, u64) + Sync)>,
+) -> Result<LocalFile> {
     let io = crate::api::error::reading(path);
     let size = tokio::fs::metadata(path).await.map_err(io)?.len();
     if size == 0 {
@@ -380,7 +517,13 @@ async fn read_local(path: &Path) -> Result<LocalFile> {
     let content_type = crate::files::detect_upload_type(&head)
         .map_err(|reason| Error::invalid("paths", format!("{}: {reason}", path.display())))?
         .to_string();
-    let checksum = digest(path).await.map_err(io)?;
+    let checksum = digest(path, |bytes| {
+        if let Some(report) = checksum {
+            report(bytes, size);
+        }
+    })
+    .await
+    .map_err(io)?;
     Ok(LocalFile {
         path: path.to_path_buf(),
         name: file_name(path),

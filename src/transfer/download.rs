@@ -208,10 +208,7 @@ async fn stream<W: AsyncWrite + Unpin>(
         })?;
         received += chunk.len() as u64;
         if let Some(report) = progress {
-            report(Progress {
-                bytes: received,
-                total: expected,
-            });
+            report(Progress::transfer(received, expected));
         }
     }
     writer.flush().await.map_err(|source| Error::Io {

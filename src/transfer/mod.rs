@@ -10,13 +10,44 @@ use std::sync::Arc;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Progress {
-    /// Bytes transferred so far.
+    /// What is being done with the bytes.
+    pub step: TransferStep,
+    /// Bytes of this step done so far.
     pub bytes: u64,
     /// Total bytes, when known.
     pub total: Option<u64>,
 }
 
+/// The step a transfer is in. A large upload reads its files once to compute their checksum
+/// before any byte is sent, which takes a few seconds for a large file: it reports that too.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum TransferStep {
+    /// Reading local files to compute their SHA-256, before anything is sent.
+    Checksum,
+    /// Sending or receiving the bytes.
+    Transfer,
+}
+
 impl Progress {
+    /// Bytes hashed so far of `total`.
+    pub(crate) fn checksum(bytes: u64, total: u64) -> Self {
+        Progress {
+            step: TransferStep::Checksum,
+            bytes,
+            total: Some(total),
+        }
+    }
+
+    /// Bytes moved so far of `total`.
+    pub(crate) fn transfer(bytes: u64, total: Option<u64>) -> Self {
+        Progress {
+            step: TransferStep::Transfer,
+            bytes,
+            total,
+        }
+    }
+
     /// The fraction done, from 0.0 to 1.0, when the total is known.
     pub fn fraction(&self) -> Option<f64> {
         self.total
@@ -39,10 +70,7 @@ pub(crate) fn file_body(
     let stream = tokio_util::io::ReaderStream::new(file).inspect(move |chunk| {
         if let (Ok(chunk), Some(report)) = (chunk, &progress) {
             sent += chunk.len() as u64;
-            report(Progress {
-                bytes: sent,
-                total: Some(size),
-            });
+            report(Progress::transfer(sent, Some(size)));
         }
     });
     reqwest::Body::wrap_stream(stream)
