@@ -447,6 +447,80 @@ async fn running_out_of_credit_stops_new_creates_and_reports_what_was_spent() {
         .as_deref()
         .is_some_and(|r| r.contains("insufficient_credit")));
     assert_eq!(summary.credits_used, Some(0.2));
+    // Said plainly, in the wallet's currency.
+    assert_eq!(summary.balance_unit.as_deref(), Some("usd"));
+    let text = summary.to_string();
+    assert!(
+        text.starts_with("2 completed, 1 refused by HeyGen;") && text.contains("0.20 USD spent"),
+        "{text}"
+    );
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn failed_jobs_run_again_on_resume_only_when_asked() {
+    let dir = tempfile::tempdir().unwrap();
+    let journal = dir.path().join("run.journal");
+    let sim = fast().start().await.unwrap();
+    let jobs = |render: &str| {
+        vec![
+            Job::video_agent(CreateVideoAgentRequest::new("Fine")).key("fine"),
+            Job::video_agent(CreateVideoAgentRequest::new(render)).key("render"),
+        ]
+    };
+    let mut run = runner(&sim)
+        .journal(&journal)
+        .run(futures_util::stream::iter(jobs("[fail:render] please")))
+        .unwrap();
+    let first = collect(&mut run).await;
+    assert_eq!(
+        names(&first),
+        [("completed", 1), ("video_failed", 1)].into()
+    );
+    let failed_session = |outcomes: &[JobOutcome]| {
+        outcomes
+            .iter()
+            .find(|o| o.key == "render")
+            .and_then(|o| match &o.result {
+                heygen_api::batch::JobResult::VideoFailed { session_id, .. }
+                | heygen_api::batch::JobResult::Completed { session_id, .. } => session_id.clone(),
+                _ => None,
+            })
+    };
+    let first_session = failed_session(&first).unwrap();
+
+    // Without asking, a failed job stays failed.
+    let mut run = runner(&sim)
+        .journal(&journal)
+        .run(futures_util::stream::iter(jobs("[fail:render] please")))
+        .unwrap();
+    assert_eq!(
+        names(&collect(&mut run).await),
+        [("already_finished", 2)].into()
+    );
+    assert_eq!(run.summary().requests.creates, 0);
+    assert!(
+        run.summary().to_string().starts_with("2 already done;"),
+        "{}",
+        run.summary()
+    );
+
+    // Asked, it is created again (a new session: a new idempotency key), and the completed
+    // one is left alone.
+    let mut run = runner(&sim)
+        .journal(&journal)
+        .retry_failed(true)
+        .run(futures_util::stream::iter(jobs("Fine this time")))
+        .unwrap();
+    let again = collect(&mut run).await;
+    assert_eq!(
+        names(&again),
+        [("already_finished", 1), ("completed", 1)].into()
+    );
+    assert_eq!(run.summary().requests.creates, 1);
+    assert_ne!(failed_session(&again).unwrap(), first_session);
+    let read = JournalSummary::read(&journal).unwrap();
+    assert_eq!(read.counts(), [("completed", 2)].into());
     sim.shutdown().await;
 }
 

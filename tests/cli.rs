@@ -122,7 +122,11 @@ fn create_wait_download_and_inspect() {
     let mp4 = std::fs::read(&target).unwrap();
     assert_eq!(&mp4[4..8], b"ftyp", "a real MP4 was downloaded");
     // `--json --download` says where the file went.
-    assert_eq!(video["download"]["path"], target.to_str().unwrap(), "{video}");
+    assert_eq!(
+        video["download"]["path"],
+        target.to_str().unwrap(),
+        "{video}"
+    );
     assert_eq!(video["download"]["bytes"].as_u64(), Some(mp4.len() as u64));
     let video_id = video["id"].as_str().unwrap().to_string();
 
@@ -1056,6 +1060,58 @@ fn bad_job_lines_fail_alone_with_their_line_numbers() {
     let text = String::from_utf8_lossy(&status.stdout);
     assert!(text.contains("completed: 2"), "{text}");
     assert!(text.contains("c invalid: "), "{text}");
+}
+
+/// Off a terminal a run says every so often that it is alive and how far it is, its summary
+/// speaks plainly, and `--retry-failed` runs a failed job again on resume.
+#[test]
+fn a_batch_run_beats_off_a_terminal_speaks_plainly_and_retries_failed_jobs() {
+    // Renders of 300 ms at this speed: long enough for a few heartbeats.
+    let sim = Sim::start(fast().render_seconds(180.0));
+    let lines = |render: &str| {
+        [
+            r#"{"key": "fine", "prompt": "A fine clip"}"#.to_string(),
+            format!(r#"{{"key": "render", "prompt": "{render}"}}"#),
+        ]
+        .join("\n")
+    };
+    let files = BatchFiles::new(&lines("[fail:render] please"));
+    let quick = ["--poll-interval", "10ms", "--max-poll-interval", "50ms"];
+    let mut args = quick.to_vec();
+    args.extend(["--heartbeat", "100ms"]);
+    let first = sim.heygen(&files.run_args(&args));
+    let stderr = String::from_utf8_lossy(&first.stderr);
+    assert_eq!(code(&first), 3, "{stderr}");
+    let beats: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.starts_with('[') && l.contains(" of 2 done"))
+        .collect();
+    assert!(!beats.is_empty(), "{stderr}");
+    assert!(
+        beats.iter().any(|l| l.contains("2 in flight (") && l.contains(", 0 queued")),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("render: failed in rendering: ")
+            && stderr.contains("1 completed, 1 failed in rendering;"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("video_failed"), "{stderr}");
+
+    // Resumed: the failed job stays failed unless asked.
+    std::fs::write(&files.jobs, lines("Rendered this time")).unwrap();
+    let again = sim.heygen(&files.run_args(&quick));
+    let stderr = String::from_utf8_lossy(&again.stderr);
+    assert!(stderr.contains("2 already done;"), "{stderr}");
+    let mut retry = quick.to_vec();
+    retry.push("--retry-failed");
+    let retried = sim.heygen(&files.run_args(&retry));
+    let stderr = String::from_utf8_lossy(&retried.stderr);
+    assert_eq!(code(&retried), 0, "{stderr}");
+    assert!(
+        stderr.contains("render: completed") && stderr.contains("1 already done, 1 completed;"),
+        "{stderr}"
+    );
 }
 
 #[test]

@@ -130,6 +130,8 @@ pub(super) struct Engine {
     download_dir: Option<PathBuf>,
     download_concurrency: usize,
     measure_credits: bool,
+    /// Failed jobs of the journal run again ([`BatchRunner::retry_failed`]).
+    retry_failed: bool,
     on_event: Option<EventFn>,
     summary: Arc<Mutex<Summary>>,
     sender: mpsc::Sender<JobOutcome>,
@@ -204,6 +206,7 @@ impl Engine {
             download_dir: runner.download_dir,
             download_concurrency: runner.download_concurrency,
             measure_credits: runner.measure_credits,
+            retry_failed: runner.retry_failed,
             on_event: runner.on_event,
             summary,
             sender,
@@ -281,8 +284,11 @@ impl Engine {
         if self.measure_credits {
             self.count(|c| c.balance_checks += 1);
             let after = balance(&self.client).await;
-            if let (Some(before), Some(after)) = (before, after) {
-                self.with_summary(|s| s.credits_used = Some((before - after).max(0.0)));
+            if let (Some((before, unit)), Some((after, _))) = (before, after) {
+                self.with_summary(|s| {
+                    s.credits_used = Some((before - after).max(0.0));
+                    s.balance_unit = Some(unit);
+                });
             }
         }
         let written = self.journal.as_ref().map_or(0, |j| j.written);
@@ -363,12 +369,15 @@ impl Engine {
             return;
         }
         // A job refused before (invalid, or rejected by HeyGen) is tried again as new: its
-        // line may have been fixed.
+        // line may have been fixed. So is a failed one, when asked.
+        let retry_failed = self.retry_failed;
         let record = self.known.remove(&key).filter(|record| {
-            !matches!(
-                record.finished,
-                Some((FinalState::Invalid | FinalState::Rejected, _))
-            )
+            let again = match &record.finished {
+                Some((FinalState::Invalid | FinalState::Rejected, _)) => true,
+                Some((FinalState::VideoFailed | FinalState::SessionFailed, _)) => retry_failed,
+                _ => false,
+            };
+            !again
         });
         if let Some(record) = record {
             if let Some((state, reason)) = &record.finished {
@@ -1161,6 +1170,7 @@ impl Engine {
                 break;
             };
             self.downloading += 1;
+            self.emit(BatchEvent::Downloading { key: key.clone() });
             let client = self.client.clone();
             let existing = path.exists();
             if !existing {
@@ -1245,10 +1255,16 @@ async fn recv(deliveries: &mut Option<mpsc::Receiver<WebhookEvent>>) -> Option<W
     }
 }
 
-/// What is left of the account's balance: the wallet's, or the usage-based credits.
-async fn balance(client: &Client) -> Option<f64> {
+/// What is left of the account's balance, and its unit: the wallet's (in its currency), or
+/// the usage-based credits.
+async fn balance(client: &Client) -> Option<(f64, String)> {
     let me = client.users().me().await.ok()?;
-    me.wallet
-        .and_then(|wallet| wallet.remaining_balance)
-        .or_else(|| me.usage_based.and_then(|usage| usage.remaining_credits))
+    let wallet = me.wallet.and_then(|wallet| {
+        let left = wallet.remaining_balance?;
+        Some((left, wallet.currency.to_string()))
+    });
+    wallet.or_else(|| {
+        let left = me.usage_based?.remaining_credits?;
+        Some((left, "credits".to_string()))
+    })
 }

@@ -363,7 +363,7 @@ impl fmt::Display for JobResult {
                 reason,
                 request_changed,
             } => {
-                write!(f, "already finished ({})", state.as_str())?;
+                write!(f, "already done ({})", in_words(state.as_str()))?;
                 if let Some(reason) = reason {
                     write!(f, ": {reason}")?;
                 }
@@ -378,7 +378,7 @@ impl fmt::Display for JobResult {
             other => write!(
                 f,
                 "{}: {}",
-                other.name(),
+                in_words(other.name()),
                 other.reason().unwrap_or_default()
             ),
         }
@@ -415,11 +415,56 @@ pub enum BatchEvent {
         /// The cap now in force.
         cap: usize,
     },
+    /// A job's video is being downloaded.
+    Downloading {
+        /// The job.
+        key: String,
+    },
     /// A job ended (its outcome follows on the stream).
     Finished {
         /// The job.
         key: String,
     },
+}
+
+impl BatchEvent {
+    /// The phase a job entered with this event, if it entered one.
+    pub fn phase(&self) -> Option<JobPhase> {
+        match self {
+            BatchEvent::Creating { .. } => Some(JobPhase::Creating),
+            BatchEvent::InFlight {
+                video_id: Some(_), ..
+            } => Some(JobPhase::Rendering),
+            BatchEvent::InFlight { .. } => Some(JobPhase::AgentWorking),
+            BatchEvent::Downloading { .. } => Some(JobPhase::Downloading),
+            _ => None,
+        }
+    }
+}
+
+/// Where a job in flight stands, for progress displays ([`BatchEvent::phase`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum JobPhase {
+    /// Its create is being sent.
+    Creating,
+    /// The Video Agent works on it: a session without a video yet.
+    AgentWorking,
+    /// Its video renders.
+    Rendering,
+    /// Its video is being downloaded.
+    Downloading,
+}
+
+impl fmt::Display for JobPhase {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            JobPhase::Creating => "creating",
+            JobPhase::AgentWorking => "agent working",
+            JobPhase::Rendering => "rendering",
+            JobPhase::Downloading => "downloading",
+        })
+    }
 }
 
 /// Requests the runner sent, by purpose (retries of one call count once).
@@ -467,9 +512,14 @@ pub struct Summary {
     pub failures: Vec<(String, String)>,
     /// Requests sent, by purpose.
     pub requests: RequestCounts,
-    /// What the account's balance went down by during the run, in its unit (dollars or
-    /// credits), when HeyGen reports a balance.
+    /// What the account's balance went down by during the run, in [`balance_unit`]
+    /// (dollars or credits), when HeyGen reports a balance.
+    ///
+    /// [`balance_unit`]: Self::balance_unit
     pub credits_used: Option<f64>,
+    /// The unit of the balance: the wallet's currency as HeyGen names it (`usd`), or
+    /// `credits` for usage-based accounts.
+    pub balance_unit: Option<String>,
     /// The most jobs the runner had in flight at once.
     pub peak_in_flight: usize,
     /// Times HeyGen refused a create for concurrency.
@@ -506,7 +556,7 @@ impl fmt::Display for Summary {
         let counts: Vec<String> = self
             .counts
             .iter()
-            .map(|(name, n)| format!("{n} {name}"))
+            .map(|(name, n)| format!("{n} {}", in_words(name)))
             .collect();
         write!(
             f,
@@ -520,12 +570,32 @@ impl fmt::Display for Summary {
             self.requests.polls()
         )?;
         if let Some(credits) = self.credits_used {
-            write!(f, "; balance down by {credits:.2}")?;
+            match self.balance_unit.as_deref() {
+                Some("credits") | None => write!(f, "; {credits:.2} credits used")?,
+                Some(currency) => {
+                    write!(f, "; {credits:.2} {} spent", currency.to_uppercase())?;
+                }
+            }
         }
         if let Some(reason) = &self.stopped_early {
             write!(f, "; stopped early: {reason}")?;
         }
         Ok(())
+    }
+}
+
+/// An outcome's name ([`JobResult::name`], [`FinalState::as_str`]) as a person says it, for
+/// counts: `already_finished` is `already done`, `video_failed` is `failed in rendering`.
+pub fn in_words(name: &str) -> &str {
+    match name {
+        "already_finished" => "already done",
+        "download_failed" => "failed to download",
+        "video_failed" => "failed in rendering",
+        "session_failed" => "failed in the agent",
+        "needs_input" => "waiting for input",
+        "timed_out" => "still running at the deadline",
+        "rejected" => "refused by HeyGen",
+        other => other,
     }
 }
 
@@ -544,6 +614,7 @@ pub struct BatchRunner {
     download_dir: Option<PathBuf>,
     download_concurrency: usize,
     measure_credits: bool,
+    retry_failed: bool,
     on_event: Option<EventFn>,
 }
 
@@ -575,6 +646,7 @@ impl BatchRunner {
             download_dir: None,
             download_concurrency: 4,
             measure_credits: true,
+            retry_failed: false,
             on_event: None,
         }
     }
@@ -625,6 +697,15 @@ impl BatchRunner {
     /// replaced by `_` and a short hash of the key added, so that keys never share a file.
     pub fn download_dir(mut self, dir: impl Into<PathBuf>) -> Self {
         self.download_dir = Some(dir.into());
+        self
+    }
+
+    /// On a resume, runs again the jobs the journal says failed (their video or session
+    /// failed), each as a new job with a new idempotency key, instead of reporting them as
+    /// already finished. Jobs refused before (invalid, or rejected by HeyGen) are always tried
+    /// again; completed ones never are. Off by default.
+    pub fn retry_failed(mut self, retry: bool) -> Self {
+        self.retry_failed = retry;
         self
     }
 

@@ -309,6 +309,12 @@ pub(crate) struct BatchRunArgs {
     /// them up again): `90s`, `6h`. No deadline by default.
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     pub(crate) timeout: Option<Duration>,
+    /// Run again the jobs the journal says failed, as new jobs (completed ones never are).
+    #[arg(long)]
+    pub(crate) retry_failed: bool,
+    /// Off a terminal, how often a line says how far the run is.
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_duration)]
+    pub(crate) heartbeat: Duration,
     /// Longest poll interval.
     #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_duration)]
     pub(crate) max_poll_interval: Duration,

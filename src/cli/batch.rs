@@ -7,7 +7,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures_util::StreamExt as _;
-use heygen_api::batch::{BatchEvent, BatchRunner, Job, JobOutcome, JobResult, JournalSummary};
+use heygen_api::batch::{
+    BatchEvent, BatchRunner, Job, JobOutcome, JobPhase, JobResult, JournalSummary,
+};
 use heygen_api::{Client, Error, WaitOptions};
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use serde_json::{json, Value};
@@ -24,7 +26,7 @@ pub(crate) async fn run(client: Client, globals: &Globals, args: BatchRunArgs) -
         Ok(lines) => lines,
         Err(error) => return output::error(&error),
     };
-    let view = Arc::new(View::new(globals.json));
+    let view = Arc::new(View::new(globals.json, count_jobs(&args.jobs)));
     let bad_lines = Arc::new(Mutex::new(0u64));
     let jobs = jobs(lines, Arc::clone(&bad_lines), Arc::clone(&view));
 
@@ -32,6 +34,7 @@ pub(crate) async fn run(client: Client, globals: &Globals, args: BatchRunArgs) -
         .concurrency(args.concurrency)
         .journal(&args.journal)
         .safety_net(args.safety_net)
+        .retry_failed(args.retry_failed)
         .poll(
             WaitOptions::new()
                 .initial_interval(args.poll_interval)
@@ -63,12 +66,15 @@ pub(crate) async fn run(client: Client, globals: &Globals, args: BatchRunArgs) -
         Ok(run) => run,
         Err(error) => return output::error(&error),
     };
+    let every = args.heartbeat.max(Duration::from_millis(100));
+    let mut heartbeat = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
     let interrupted = loop {
         tokio::select! {
             outcome = run.next() => match outcome {
                 Some(outcome) => view.outcome(&outcome),
                 None => break false,
             },
+            _ = heartbeat.tick() => view.heartbeat(),
             _ = tokio::signal::ctrl_c() => break true,
         }
     };
@@ -97,6 +103,20 @@ pub(crate) async fn run(client: Client, globals: &Globals, args: BatchRunArgs) -
     } else {
         output::OK
     }
+}
+
+/// The jobs in the file (its lines that are not blank), for `N of M`; none for standard input
+/// or a file that cannot be read (which the run reports itself).
+fn count_jobs(path: &Path) -> Option<u64> {
+    if path == Path::new("-") {
+        return None;
+    }
+    let text = std::fs::read(path).ok()?;
+    Some(
+        text.split(|b| *b == b'\n')
+            .filter(|line| line.iter().any(|b| !b.is_ascii_whitespace()))
+            .count() as u64,
+    )
 }
 
 /// The lines of the jobs file (or standard input).
@@ -163,10 +183,58 @@ fn jobs(
 }
 
 /// What a run prints: one JSON object per outcome on stdout (`--json`), a live view on a
-/// terminal, or plain lines on stderr.
+/// terminal, or plain lines on stderr with a heartbeat.
 struct View {
     json: bool,
     live: Option<Live>,
+    state: Mutex<Tally>,
+    started: std::time::Instant,
+}
+
+/// What the run has done so far, in counts a person reads.
+#[derive(Default)]
+struct Tally {
+    /// Jobs in the file, when it is a file (standard input is not counted ahead).
+    total: Option<u64>,
+    bad_lines: u64,
+    finished: u64,
+    failed: u64,
+    /// Each job in flight: its phase and when it started.
+    in_flight: HashMap<String, (JobPhase, std::time::Instant)>,
+}
+
+impl Tally {
+    /// `3 of 16 done (1 failed), 10 in flight, 3 queued`; with the phases when asked.
+    fn line(&self, phases: bool) -> String {
+        let mut text = match self.total {
+            Some(total) => format!(
+                "{} of {} done",
+                self.finished,
+                total.saturating_sub(self.bad_lines)
+            ),
+            None => format!("{} done", self.finished),
+        };
+        if self.failed > 0 {
+            text.push_str(&format!(" ({} failed)", self.failed));
+        }
+        text.push_str(&format!(", {} in flight", self.in_flight.len()));
+        if phases && !self.in_flight.is_empty() {
+            let mut by_phase: std::collections::BTreeMap<String, usize> = Default::default();
+            for (phase, _) in self.in_flight.values() {
+                *by_phase.entry(phase.to_string()).or_default() += 1;
+            }
+            let parts: Vec<String> = by_phase.iter().map(|(p, n)| format!("{n} {p}")).collect();
+            text.push_str(&format!(" ({})", parts.join(", ")));
+        }
+        if let Some(total) = self.total {
+            let queued = total
+                .saturating_sub(self.bad_lines)
+                .saturating_sub(self.finished)
+                .saturating_sub(self.in_flight.len() as u64);
+            text.push_str(&format!(", {queued} queued"));
+        }
+        text
+    }
 }
 
 struct Live {
@@ -174,13 +242,10 @@ struct Live {
     overall: ProgressBar,
     /// The lines shown, one per job (at most [`SHOWN_JOBS`]).
     jobs: Mutex<HashMap<String, ProgressBar>>,
-    /// Every job in flight.
-    in_flight: Mutex<std::collections::HashSet<String>>,
-    counts: Mutex<(u64, u64)>,
 }
 
 impl View {
-    fn new(json: bool) -> Self {
+    fn new(json: bool, total: Option<u64>) -> Self {
         let live = std::io::stderr().is_terminal().then(|| {
             let bars = MultiProgress::new();
             let overall = bars.add(ProgressBar::new_spinner());
@@ -193,54 +258,49 @@ impl View {
                 bars,
                 overall,
                 jobs: Mutex::new(HashMap::new()),
-                in_flight: Mutex::new(std::collections::HashSet::new()),
-                counts: Mutex::new((0, 0)),
             }
         });
-        View { json, live }
+        View {
+            json,
+            live,
+            state: Mutex::new(Tally {
+                total,
+                ..Tally::default()
+            }),
+            started: std::time::Instant::now(),
+        }
+    }
+
+    fn tally(&self) -> std::sync::MutexGuard<'_, Tally> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     fn event(&self, event: &BatchEvent) {
+        let mut tally = self.tally();
+        let key = match event {
+            BatchEvent::Creating { key }
+            | BatchEvent::InFlight { key, .. }
+            | BatchEvent::Status { key, .. }
+            | BatchEvent::Downloading { key }
+            | BatchEvent::Finished { key } => Some(key.as_str()),
+            _ => None,
+        };
+        if let (Some(key), Some(phase)) = (key, event.phase()) {
+            let now = std::time::Instant::now();
+            let entry = tally
+                .in_flight
+                .entry(key.to_string())
+                .or_insert((phase, now));
+            entry.0 = phase;
+        }
+        if let BatchEvent::Finished { key } = event {
+            tally.in_flight.remove(key);
+        }
         let Some(live) = &self.live else {
             return;
         };
-        {
-            let mut in_flight = live.in_flight.lock().unwrap_or_else(|p| p.into_inner());
-            match event {
-                BatchEvent::Creating { key } | BatchEvent::InFlight { key, .. } => {
-                    in_flight.insert(key.clone());
-                }
-                BatchEvent::Finished { key } => {
-                    in_flight.remove(key);
-                }
-                _ => {}
-            }
-        }
         let mut jobs = live.jobs.lock().unwrap_or_else(|p| p.into_inner());
         match event {
-            BatchEvent::InFlight { key, .. } | BatchEvent::Creating { key } => {
-                if !jobs.contains_key(key) && jobs.len() < SHOWN_JOBS {
-                    let bar = live.bars.add(ProgressBar::new_spinner());
-                    bar.set_style(
-                        ProgressStyle::with_template("  {spinner} {prefix} {msg}")
-                            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
-                    );
-                    bar.set_prefix(key.clone());
-                    bar.enable_steady_tick(Duration::from_millis(200));
-                    jobs.insert(key.clone(), bar);
-                }
-                if let Some(bar) = jobs.get(key) {
-                    bar.set_message(match event {
-                        BatchEvent::Creating { .. } => "creating".to_string(),
-                        _ => "in flight".to_string(),
-                    });
-                }
-            }
-            BatchEvent::Status { key, status } => {
-                if let Some(bar) = jobs.get(key) {
-                    bar.set_message(status.clone());
-                }
-            }
             BatchEvent::Finished { key } => {
                 if let Some(bar) = jobs.remove(key) {
                     bar.finish_and_clear();
@@ -251,42 +311,88 @@ impl View {
                 live.overall
                     .println(format!("HeyGen is at capacity; {cap} in flight"));
             }
-            _ => {}
+            BatchEvent::Status { key, status } => {
+                if let (Some(bar), Some((phase, _))) = (jobs.get(key), tally.in_flight.get(key)) {
+                    bar.set_message(format!("{phase} ({status})"));
+                }
+            }
+            _ => {
+                if let (Some(key), Some(phase)) = (key, event.phase()) {
+                    if let Some(bar) = jobs.get(key) {
+                        bar.set_message(phase.to_string());
+                    }
+                }
+            }
         }
-        drop(jobs);
-        let in_flight = live
-            .in_flight
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .len();
-        let (done, failed) = *live.counts.lock().unwrap_or_else(|p| p.into_inner());
-        live.overall.set_message(format!(
-            "{done} done, {failed} failed, {in_flight} in flight"
-        ));
+        // Free lines go to jobs in flight without one, longest running first.
+        if jobs.len() < SHOWN_JOBS {
+            let mut waiting: Vec<(&String, &(JobPhase, std::time::Instant))> = tally
+                .in_flight
+                .iter()
+                .filter(|(key, _)| !jobs.contains_key(*key))
+                .collect();
+            waiting.sort_by_key(|(_, (_, since))| *since);
+            for (key, (phase, since)) in waiting.into_iter().take(SHOWN_JOBS - jobs.len()) {
+                let bar = live
+                    .bars
+                    .add(ProgressBar::new_spinner().with_elapsed(since.elapsed()));
+                bar.set_style(
+                    ProgressStyle::with_template("  {spinner} {prefix:24} {elapsed:>4}  {msg}")
+                        .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+                );
+                bar.set_prefix(key.clone());
+                bar.set_message(phase.to_string());
+                bar.enable_steady_tick(Duration::from_millis(200));
+                jobs.insert(key.clone(), bar);
+            }
+        }
+        let hidden = tally.in_flight.len().saturating_sub(jobs.len());
+        let more = if hidden > 0 {
+            format!("; {hidden} more in flight not shown")
+        } else {
+            String::new()
+        };
+        live.overall
+            .set_message(format!("{}{more}", tally.line(false)));
     }
 
     fn outcome(&self, outcome: &JobOutcome) {
         if self.json {
             output::line(&outcome_json(outcome).to_string());
         }
+        {
+            let mut tally = self.tally();
+            tally.finished += 1;
+            if outcome.result.is_failure() {
+                tally.failed += 1;
+            }
+        }
+        let text = format!("{}: {}", outcome.key, outcome.result);
         match &self.live {
             Some(live) => {
-                let mut counts = live.counts.lock().unwrap_or_else(|p| p.into_inner());
-                counts.0 += 1;
-                if outcome.result.is_failure() {
-                    counts.1 += 1;
-                }
                 if outcome.result.is_failure() || !self.json {
-                    live.overall
-                        .println(format!("{}: {}", outcome.key, outcome.result));
+                    live.overall.println(text);
                 }
+                live.overall.set_message(self.tally().line(false));
             }
-            None if !self.json => eprintln!("{}: {}", outcome.key, outcome.result),
+            None if !self.json => eprintln!("{text}"),
             None => {}
         }
     }
 
+    /// Off a terminal: one line that says the run is alive and how far it is.
+    fn heartbeat(&self) {
+        if self.live.is_none() {
+            eprintln!(
+                "[{}] {}",
+                output::duration(self.started.elapsed()),
+                self.tally().line(true)
+            );
+        }
+    }
+
     fn bad_line(&self, number: u64, reason: &str) {
+        self.tally().bad_lines += 1;
         let text = format!("line {number}: {reason}");
         match &self.live {
             Some(live) => live.overall.println(&text),
@@ -390,7 +496,10 @@ pub(crate) fn status(journal: &Path, json_output: bool) -> i32 {
     } else {
         output::line(&format!("{} jobs", summary.jobs.len()));
         for (state, count) in &counts {
-            output::line(&format!("  {state}: {count}"));
+            output::line(&format!(
+                "  {}: {count}",
+                heygen_api::batch::in_words(state)
+            ));
         }
         for (key, state, reason) in &failed {
             output::line(&format!("{key} {state}: {reason}"));
