@@ -608,19 +608,122 @@ fn every_command_and_argument_has_help_text() {
 
 #[test]
 fn a_missing_key_names_the_flag_and_the_variable() {
+    let config = tempfile::tempdir().unwrap();
     for args in [&["video", "get", "v1"][..], &["video", "wait", "v1"][..]] {
         let output = Command::new(env!("CARGO_BIN_EXE_heygen"))
             .args(args)
             .env_remove("HEYGEN_API_KEY")
+            .env("XDG_CONFIG_HOME", config.path())
             .output()
             .unwrap();
         assert_eq!(code(&output), 2);
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert!(
-            stderr.contains("--api-key") && stderr.contains("HEYGEN_API_KEY"),
+            stderr.contains("--api-key")
+                && stderr.contains("HEYGEN_API_KEY")
+                && stderr.contains("heygen auth login"),
             "{stderr}"
         );
         assert!(!stderr.contains("ClientBuilder"), "{stderr}");
+    }
+}
+
+/// `auth login` checks a key with HeyGen and keeps it where only its owner can read it;
+/// commands use it when neither `--api-key` nor `HEYGEN_API_KEY` is given; `auth status`
+/// says which key is used and never shows one.
+#[test]
+#[cfg(unix)]
+fn a_stored_key_is_private_used_last_and_never_shown() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let sim = Sim::start(fast());
+    let config = tempfile::tempdir().unwrap();
+    let heygen = |args: &[&str], key: Option<&str>, input: &[u8]| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_heygen"));
+        command
+            .args(args)
+            .env("XDG_CONFIG_HOME", config.path())
+            .env("HEYGEN_BASE_URL", sim.sim().base_url())
+            .env_remove("HEYGEN_API_KEY")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        if let Some(key) = key {
+            command.env("HEYGEN_API_KEY", key);
+        }
+        let mut child = command.spawn().unwrap();
+        child.stdin.take().unwrap().write_all(input).unwrap();
+        child.wait_with_output().unwrap()
+    };
+    let key = sim.sim().api_key().to_string();
+    let stored = config.path().join("heygen").join("credentials.json");
+
+    let none = heygen(&["auth", "status"], None, b"");
+    assert_eq!(code(&none), 2);
+    assert!(String::from_utf8_lossy(&none.stdout).contains("no key"));
+    // A key HeyGen refuses is not kept.
+    let refused = heygen(&["auth", "login"], None, b"sk_wrong\n");
+    assert_eq!(code(&refused), 1, "{refused:?}");
+    assert!(!stored.exists());
+    let empty = heygen(&["auth", "login"], None, b"\n");
+    assert_eq!(code(&empty), 2, "{empty:?}");
+
+    let login = heygen(&["auth", "login"], None, format!("{key}\n").as_bytes());
+    assert_eq!(code(&login), 0, "{login:?}");
+    let mode = |path: &Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&stored), 0o600);
+    assert_eq!(mode(stored.parent().unwrap()), 0o700);
+    // Used when nothing else is given.
+    let listed = heygen(&["video", "list"], None, b"");
+    assert_eq!(code(&listed), 0, "{listed:?}");
+    let status = heygen(&["auth", "status"], None, b"");
+    let text = String::from_utf8_lossy(&status.stdout);
+    assert!(text.contains("the stored key"), "{text}");
+    // The environment and the flag win, and no key is ever printed.
+    let status = heygen(&["auth", "status"], Some("sk_from_env"), b"");
+    let text = format!("{status:?}");
+    assert!(
+        text.contains("HEYGEN_API_KEY") && text.contains("the one above wins"),
+        "{text}"
+    );
+    let env_wins = heygen(&["video", "list"], Some("sk_from_env"), b"");
+    assert_eq!(code(&env_wins), 1, "the environment's (wrong) key was used");
+    let flag = heygen(
+        &["auth", "status", "--api-key", "sk_from_flag"],
+        Some("sk_from_env"),
+        b"",
+    );
+    let text = format!("{flag:?}");
+    assert!(text.contains("--api-key"), "{text}");
+    for output in [&status, &flag, &login, &listed] {
+        let all = format!("{output:?}");
+        for secret in [key.as_str(), "sk_from_env", "sk_from_flag"] {
+            assert!(!all.contains(secret), "{secret} shown: {all}");
+        }
+    }
+    let logout = heygen(&["auth", "logout"], None, b"");
+    assert_eq!(code(&logout), 0);
+    assert!(!stored.exists());
+}
+
+/// `heygen completions SHELL` prints a script that knows every command, the ones derived
+/// from the spec included.
+#[test]
+fn completions_know_every_command() {
+    for shell in ["bash", "zsh", "fish", "powershell", "elvish"] {
+        let output = Command::new(env!("CARGO_BIN_EXE_heygen"))
+            .args(["completions", shell])
+            .output()
+            .unwrap();
+        assert_eq!(code(&output), 0, "{shell}");
+        let script = String::from_utf8_lossy(&output.stdout);
+        for word in [
+            "video-agent",
+            "create-endpoint",
+            "request-schema",
+            "retry-failed",
+        ] {
+            assert!(script.contains(word), "{shell}: no {word}");
+        }
     }
 }
 
@@ -1088,7 +1191,9 @@ fn a_batch_run_beats_off_a_terminal_speaks_plainly_and_retries_failed_jobs() {
         .collect();
     assert!(!beats.is_empty(), "{stderr}");
     assert!(
-        beats.iter().any(|l| l.contains("2 in flight (") && l.contains(", 0 queued")),
+        beats
+            .iter()
+            .any(|l| l.contains("2 in flight (") && l.contains(", 0 queued")),
         "{stderr}"
     );
     assert!(

@@ -42,6 +42,9 @@ pub(crate) struct Globals {
     /// the key). `RUST_LOG` sets other levels, as in any Rust program.
     #[arg(short, long, global = true, help_heading = "Global options")]
     pub(crate) verbose: bool,
+    /// Where the API key came from (set after parsing; `None`: nowhere yet).
+    #[arg(skip)]
+    pub(crate) key_source: Option<crate::auth::KeySource>,
 }
 
 /// How long a command that waits goes on waiting.
@@ -74,6 +77,17 @@ pub(crate) enum Command {
     /// Webhook endpoints and verification.
     #[command(subcommand)]
     Webhook(WebhookCommand),
+    /// Keep an API key for later commands, or say which key is used
+    #[command(subcommand)]
+    Auth(AuthCommand),
+    /// Print a shell's completion script
+    ///
+    /// For example: `heygen completions bash > ~/.local/share/bash-completion/completions/heygen`.
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
     /// Serve a local HeyGen simulator until interrupted
     Simulate {
         /// Port on 127.0.0.1 (0: any free port).
@@ -86,6 +100,21 @@ pub(crate) enum Command {
         #[arg(long, default_value_t = 1.0)]
         time_scale: f64,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum AuthCommand {
+    /// Check a key with HeyGen and keep it in your config folder, readable only by you
+    ///
+    /// The key is read without echo on a terminal, else from standard input
+    /// (`heygen auth login < key.txt`). `--api-key` and `HEYGEN_API_KEY` still win over it.
+    Login,
+    /// Forget the stored key
+    Logout,
+    /// Say which key commands use, never showing it
+    ///
+    /// The key given with --api-key, else the one in HEYGEN_API_KEY, else the stored one.
+    Status,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]

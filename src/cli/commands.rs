@@ -14,7 +14,7 @@ use serde::Serialize;
 use serde_json::{json, Value};
 
 use crate::args::{
-    AssetCommand, BatchCommand, Cli, Command, CreateArgs, Deadline, Globals, ModeArg,
+    AssetCommand, AuthCommand, BatchCommand, Cli, Command, CreateArgs, Deadline, Globals, ModeArg,
     OrientationArg, VideoAgentCommand, VideoCommand, WebhookCommand,
 };
 use crate::destination::Destination;
@@ -39,6 +39,15 @@ pub(crate) async fn run(cli: Cli) -> i32 {
         Command::Batch(BatchCommand::Status { journal }) => {
             return crate::batch::status(&journal, globals.json)
         }
+        Command::Auth(AuthCommand::Login) => {
+            return crate::auth::login(globals.base_url.as_deref(), globals.json).await
+        }
+        Command::Auth(AuthCommand::Logout) => return crate::auth::logout(),
+        Command::Auth(AuthCommand::Status) => {
+            return crate::auth::status(globals.key_source, globals.json)
+        }
+        // Written by `main`, which holds the whole command tree.
+        Command::Completions { .. } => return output::OK,
         _ => {}
     }
     let client = match client(&globals) {
@@ -58,6 +67,8 @@ pub(crate) async fn run(cli: Cli) -> i32 {
         Command::Video(command) => video(&client, &out, command).await,
         Command::Asset(AssetCommand::Upload { paths }) => upload(&client, &out, paths).await,
         Command::Webhook(WebhookCommand::Verify { .. })
+        | Command::Auth(_)
+        | Command::Completions { .. }
         | Command::Simulate { .. }
         | Command::Batch(BatchCommand::Status { .. }) => Ok(output::OK),
     };
@@ -67,8 +78,9 @@ pub(crate) async fn run(cli: Cli) -> i32 {
 /// The client for a command, or the exit code of why there is none.
 pub(crate) fn client(globals: &Globals) -> Result<Client, i32> {
     let mut builder = Client::builder();
-    if let Some(key) = &globals.api_key {
-        builder = builder.api_key(key.clone());
+    // --api-key or HEYGEN_API_KEY, else the key `heygen auth login` stored.
+    if let Some(key) = globals.api_key.clone().or_else(crate::auth::stored_key) {
+        builder = builder.api_key(key);
     }
     if let Some(url) = &globals.base_url {
         builder = builder.base_url(url.clone());
@@ -79,7 +91,7 @@ pub(crate) fn client(globals: &Globals) -> Result<Client, i32> {
             .is_some_and(|i| i.field == "api_key")
         {
             eprintln!(
-                "error: no API key: pass --api-key KEY or set {}",
+                "error: no API key: pass --api-key KEY, set {}, or run `heygen auth login`",
                 heygen_api::API_KEY_ENV
             );
             output::USAGE

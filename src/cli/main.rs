@@ -5,6 +5,7 @@
 //! 5 webhook verification failed.
 
 mod args;
+mod auth;
 mod batch;
 mod commands;
 mod destination;
@@ -24,6 +25,9 @@ fn main() -> ExitCode {
         return ExitCode::from(2);
     }
     logging(matches.get_flag("verbose"));
+    if let Some(("completions", sub)) = matches.subcommand() {
+        return ExitCode::from(completions(sub) as u8);
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -35,16 +39,21 @@ fn main() -> ExitCode {
         }
     };
     let code = runtime.block_on(async {
+        let source = key_source(&matches);
         if let Some((op, leaf)) = spec_commands::matched(&matches) {
-            let globals = match args::Globals::from_arg_matches(&matches) {
+            let mut globals = match args::Globals::from_arg_matches(&matches) {
                 Ok(globals) => globals,
                 Err(error) => error.exit(),
             };
+            globals.key_source = source;
             let json = globals.json;
             return spec_commands::run(|| commands::client(&globals), op, leaf, json).await;
         }
         match args::Cli::from_arg_matches(&matches) {
-            Ok(cli) => commands::run(cli).await,
+            Ok(mut cli) => {
+                cli.globals.key_source = source;
+                commands::run(cli).await
+            }
             Err(error) => error.exit(),
         }
     });
@@ -73,6 +82,35 @@ fn command(schema_only: bool) -> clap::Command {
                 )
         },
     )
+}
+
+/// `heygen completions SHELL`: the shell's completion script on stdout, every command and
+/// flag included (those derived from the spec too).
+fn completions(matches: &clap::ArgMatches) -> i32 {
+    use std::io::Write as _;
+    let Some(shell) = matches.get_one::<clap_complete::Shell>("shell") else {
+        return output::USAGE;
+    };
+    let mut script = Vec::new();
+    clap_complete::generate(*shell, &mut command(false), "heygen", &mut script);
+    match std::io::stdout().write_all(&script) {
+        // A reader that stops early (`| head`) is not an error.
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            eprintln!("error: cannot write the script: {e}");
+            output::API_ERROR
+        }
+        _ => output::OK,
+    }
+}
+
+/// Where the API key comes from: `--api-key`, `HEYGEN_API_KEY`, the stored key, or nowhere.
+fn key_source(matches: &clap::ArgMatches) -> Option<auth::KeySource> {
+    use clap::parser::ValueSource;
+    match matches.value_source("api_key") {
+        Some(ValueSource::CommandLine) => Some(auth::KeySource::Flag),
+        Some(ValueSource::EnvVariable) => Some(auth::KeySource::Environment),
+        _ => auth::stored_key().map(|_| auth::KeySource::Stored),
+    }
 }
 
 /// `simulate` given an option of the commands that call HeyGen: what to use instead.
@@ -124,7 +162,9 @@ mod tests {
     #[test]
     fn every_summary_has_one_style() {
         // Names that keep their capitals inside a phrase.
-        const NAMES: [&str; 7] = ["Video", "Agent", "HeyGen", "MP4", "JSON", "URL", "URLs"];
+        const NAMES: [&str; 8] = [
+            "Video", "Agent", "HeyGen", "MP4", "JSON", "URL", "URLs", "API",
+        ];
         fn visit(command: &clap::Command, path: &str, problems: &mut Vec<String>) {
             for sub in command.get_subcommands().filter(|s| s.get_name() != "help") {
                 let path = format!("{path} {}", sub.get_name());
