@@ -247,7 +247,7 @@ struct Live {
 impl View {
     fn new(json: bool, total: Option<u64>) -> Self {
         let live = std::io::stderr().is_terminal().then(|| {
-            let bars = MultiProgress::new();
+            let bars = MultiProgress::with_draw_target(output::live_target());
             let overall = bars.add(ProgressBar::new_spinner());
             overall.set_style(
                 ProgressStyle::with_template("{spinner} [{elapsed_precise}] {msg}")

@@ -135,10 +135,69 @@ pub(crate) struct Reporter {
     step: std::sync::Mutex<Option<TransferStep>>,
 }
 
+/// The terminal a live display draws on: stderr, two columns narrower than it is.
+///
+/// A live line is padded to the terminal's width, which leaves the cursor past the last
+/// column. The terminal echoes Ctrl-C there as `^C`, which then wraps to the next row, and
+/// clearing the display would clear that row instead of the bar's, leaving its last frame
+/// on the screen. Two spare columns keep the echo on the bar's own row, cleared with it.
+#[derive(Debug)]
+struct Margin(console::Term);
+
+/// Columns kept free at the end of a live line.
+const MARGIN: u16 = 2;
+
+impl indicatif::TermLike for Margin {
+    fn width(&self) -> u16 {
+        self.0.size().1.saturating_sub(MARGIN).max(1)
+    }
+
+    fn height(&self) -> u16 {
+        self.0.size().0
+    }
+
+    fn move_cursor_up(&self, n: usize) -> std::io::Result<()> {
+        self.0.move_cursor_up(n)
+    }
+
+    fn move_cursor_down(&self, n: usize) -> std::io::Result<()> {
+        self.0.move_cursor_down(n)
+    }
+
+    fn move_cursor_right(&self, n: usize) -> std::io::Result<()> {
+        self.0.move_cursor_right(n)
+    }
+
+    fn move_cursor_left(&self, n: usize) -> std::io::Result<()> {
+        self.0.move_cursor_left(n)
+    }
+
+    fn write_line(&self, s: &str) -> std::io::Result<()> {
+        self.0.write_line(s)
+    }
+
+    fn write_str(&self, s: &str) -> std::io::Result<()> {
+        self.0.write_str(s)
+    }
+
+    fn clear_line(&self) -> std::io::Result<()> {
+        self.0.clear_line()
+    }
+
+    fn flush(&self) -> std::io::Result<()> {
+        self.0.flush()
+    }
+}
+
+/// Where every live display of the CLI draws: stderr behind [`Margin`], 20 times a second.
+pub(crate) fn live_target() -> indicatif::ProgressDrawTarget {
+    indicatif::ProgressDrawTarget::term_like_with_hz(Box::new(Margin(console::Term::stderr())), 20)
+}
+
 impl Reporter {
     pub(crate) fn new() -> Self {
         let bar = std::io::stderr().is_terminal().then(|| {
-            let bar = ProgressBar::new(100);
+            let bar = ProgressBar::with_draw_target(Some(100), live_target());
             bar.set_style(
                 ProgressStyle::with_template(
                     "{spinner} [{elapsed_precise}] {bar:30} {pos:>3}% {msg}",
