@@ -1558,6 +1558,19 @@ fn help_shows_required_flags_values_and_global_options_apart() {
         assert_eq!(code(&output), 0, "{output:?}");
         String::from_utf8_lossy(&output.stdout).into_owned()
     };
+    // The default base URL is shown; a key from the environment does not make `--api-key`
+    // look required in a usage line.
+    assert!(help.contains("[default: https://api.heygen.com]"), "{help}");
+    let missing = Command::new(env!("CARGO_BIN_EXE_heygen"))
+        .args(["video", "get"])
+        .env("HEYGEN_API_KEY", "sk_env")
+        .env("HEYGEN_BASE_URL", "http://127.0.0.1:9")
+        .output()
+        .unwrap();
+    assert_eq!(code(&missing), 2);
+    let stderr = String::from_utf8_lossy(&missing.stderr);
+    assert!(stderr.contains("\nUsage: heygen video get <VIDEO_ID>\n"), "{stderr}");
+
     // `--timeout` only where something waits.
     assert!(!help.contains("--timeout"), "{help}");
     for waits in [

@@ -32,7 +32,8 @@ pub(crate) struct Globals {
         long,
         env = "HEYGEN_BASE_URL",
         global = true,
-        help_heading = "Global options"
+        help_heading = "Global options",
+        default_value = heygen_api::DEFAULT_BASE_URL
     )]
     pub(crate) base_url: Option<String>,
     /// Print only JSON on stdout.

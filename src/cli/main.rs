@@ -19,7 +19,9 @@ use clap::{CommandFactory as _, FromArgMatches as _};
 
 fn main() -> ExitCode {
     let schema_only = std::env::args_os().any(|arg| arg == "--request-schema");
-    let matches = command(schema_only).get_matches();
+    let matches = command(schema_only)
+        .try_get_matches()
+        .unwrap_or_else(|error| refuse(error));
     if let Some(problem) = simulate_refuses_client_options(&matches) {
         eprintln!("error: {problem}");
         return ExitCode::from(2);
@@ -58,6 +60,30 @@ fn main() -> ExitCode {
         }
     });
     ExitCode::from(code as u8)
+}
+
+/// Prints a command-line error and exits. clap's usage line lists every option that was
+/// given, the API key and base URL from the environment included, which makes them look
+/// required: they are left out of it.
+fn refuse(error: clap::Error) -> ! {
+    if !error.use_stderr() {
+        // Help and version.
+        error.exit();
+    }
+    let text = error.render().to_string();
+    let text: Vec<String> = text
+        .lines()
+        .map(|line| {
+            if line.starts_with("Usage: ") {
+                line.replace(" --api-key <API_KEY>", "")
+                    .replace(" --base-url <BASE_URL>", "")
+            } else {
+                line.to_string()
+            }
+        })
+        .collect();
+    eprintln!("{}", text.join("\n"));
+    std::process::exit(error.exit_code());
 }
 
 /// The handwritten commands, plus one derived from the spec for every other operation.
