@@ -36,7 +36,7 @@ pub use api::client::{
 pub use api::error::{
     ApiError, DecodeFailure, Error, ErrorCode, ErrorResponse, InvalidRequest, Result,
 };
-pub use api::outcome::{TimedOut, WaitOutcome};
+pub use api::outcome::{readable_duration, TimedOut, WaitOutcome};
 pub use api::retry::RetryPolicy;
 pub use api::types::FileInput;
 pub use api::types::{

@@ -119,7 +119,7 @@ impl fmt::Display for WaitOutcome {
                 write!(
                     f,
                     "gave up after {} and {} polls",
-                    readable(t.elapsed),
+                    readable_duration(t.elapsed),
                     t.polls
                 )?;
                 if let Some(status) = &t.last_status {
@@ -131,8 +131,9 @@ impl fmt::Display for WaitOutcome {
     }
 }
 
-/// A duration as a person reads it: `1.9s`, `3m 12s`, `2h 5m`.
-fn readable(duration: std::time::Duration) -> String {
+/// A duration as the crate writes it in messages, and as a person reads it: `1.9s` under a
+/// minute, `3m 12s` under an hour, `2h 5m` beyond.
+pub fn readable_duration(duration: std::time::Duration) -> String {
     let seconds = duration.as_secs();
     match seconds {
         0..=59 => format!("{:.1}s", duration.as_secs_f64()),
@@ -153,7 +154,7 @@ mod readable_tests {
             (Duration::from_secs(192), "3m 12s"),
             (Duration::from_secs(7_500), "2h 5m"),
         ] {
-            assert_eq!(super::readable(duration), text);
+            assert_eq!(super::readable_duration(duration), text);
         }
     }
 }

@@ -62,13 +62,9 @@ pub(crate) fn resume_command(session: Option<&str>, video: Option<&str>) -> Opti
     }
 }
 
-/// A duration as a person reads it: `1.9s` under a minute, else whole units (`3m 12s`).
+/// A duration as a person reads it, as the library writes it: `1.9s`, `3m 12s`, `2h 5m`.
 pub(crate) fn duration(duration: Duration) -> String {
-    if duration.as_secs() < 60 {
-        format!("{:.1}s", duration.as_secs_f64())
-    } else {
-        humantime::format_duration(Duration::from_secs(duration.as_secs())).to_string()
-    }
+    heygen_api::readable_duration(duration)
 }
 
 /// A size as a person reads it: `12.30 MB`.
