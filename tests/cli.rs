@@ -1569,7 +1569,10 @@ fn help_shows_required_flags_values_and_global_options_apart() {
         .unwrap();
     assert_eq!(code(&missing), 2);
     let stderr = String::from_utf8_lossy(&missing.stderr);
-    assert!(stderr.contains("\nUsage: heygen video get <VIDEO_ID>\n"), "{stderr}");
+    assert!(
+        stderr.contains("\nUsage: heygen video get <VIDEO_ID>\n"),
+        "{stderr}"
+    );
 
     // `--timeout` only where something waits.
     assert!(!help.contains("--timeout"), "{help}");

@@ -371,17 +371,65 @@ fn a_batch_run_shows_each_job_and_the_counts() {
     );
     terminal.wait_for("0 of 3 done, 3 in flight, 0 queued");
     let screen = terminal.wait_for("rendering");
-    let job_line = Regex::new(r"lesson-\d\s+\d+s\s+(agent working|rendering)").unwrap();
+    let job_line = Regex::new(
+        r"(?m)^  \S lesson-\d\s+\d+s\s+(creating|agent working|rendering)( \(\w+\))?\s*$",
+    )
+    .unwrap();
     assert!(job_line.is_match(&screen), "{screen}");
     let (code, screens) = terminal.end();
     let last = last_lines(&screens);
     assert_eq!(code, 0, "{last:#?}");
     nothing_absurd(&screens);
+    // Every row that names a job is one job's line or one outcome, never two run together.
+    let outcome = Regex::new(r"^lesson-\d: completed: video vid_\w+\s*$").unwrap();
+    for screen in &screens {
+        for row in screen.lines().filter(|row| row.contains("lesson-")) {
+            assert!(
+                job_line.is_match(row) || outcome.is_match(row),
+                "a malformed row {row:?} in:\n{screen}"
+            );
+        }
+    }
     assert!(
         last.last().is_some_and(|l| l.starts_with("3 completed; ")),
         "{last:#?}"
     );
     assert!(!last.iter().any(|l| l.contains(" of 3 done")), "{last:#?}");
+}
+
+/// Ctrl-C stops a batch run: the live view goes, and what stays says how to resume.
+#[test]
+fn ctrl_c_stops_a_batch_run_and_leaves_no_live_line() {
+    let sim = Served::start(Simulator::new().time_scale(10.0));
+    let dir = tempfile::tempdir().unwrap();
+    let jobs: Vec<String> = (1..=12)
+        .map(|i| format!(r#"{{"key": "lesson-{i}", "prompt": "Lesson {i}"}}"#))
+        .collect();
+    std::fs::write(dir.path().join("jobs.jsonl"), jobs.join("\n")).unwrap();
+    let mut terminal = Terminal::run(
+        &sim,
+        &["batch", "run", "jobs.jsonl", "--journal", "run.journal"],
+        dir.path(),
+    );
+    terminal.wait_for("0 of 12 done, 10 in flight, 2 queued");
+    terminal.wait_for("  rendering");
+    terminal.type_keys("\x03");
+    let (code, screens) = terminal.end();
+    let last = last_lines(&screens);
+    assert_eq!(code, 130, "{last:#?}");
+    assert_eq!(
+        last.last().map(String::as_str),
+        Some(
+            "interrupted: jobs in flight stay in the journal; run the same command again to resume"
+        ),
+        "{last:#?}"
+    );
+    assert!(
+        !last
+            .iter()
+            .any(|l| l.contains("lesson-") || l.contains(" in flight,")),
+        "{last:#?}"
+    );
 }
 
 /// A chat on a terminal: the agent's turn, a prompt; an empty line asks again, `approve`

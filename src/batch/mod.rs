@@ -562,7 +562,7 @@ impl fmt::Display for Summary {
             f,
             "{}; {} requests ({} polls)",
             if counts.is_empty() {
-                "no jobs".to_string()
+                "no job finished".to_string()
             } else {
                 counts.join(", ")
             },

@@ -81,6 +81,9 @@ pub(crate) async fn run(client: Client, globals: &Globals, args: BatchRunArgs) -
     let summary = run.summary();
     // Stops the run: jobs in flight stay in the journal.
     drop(run);
+    if interrupted && view.live.is_some() {
+        output::after_ctrl_c();
+    }
     view.finish();
     let bad = *bad_lines.lock().unwrap_or_else(|p| p.into_inner());
     let mut text = summary.to_string();
@@ -247,7 +250,7 @@ struct Live {
 impl View {
     fn new(json: bool, total: Option<u64>) -> Self {
         let live = std::io::stderr().is_terminal().then(|| {
-            let bars = MultiProgress::with_draw_target(output::live_target());
+            let bars = MultiProgress::new();
             let overall = bars.add(ProgressBar::new_spinner());
             overall.set_style(
                 ProgressStyle::with_template("{spinner} [{elapsed_precise}] {msg}")
@@ -333,15 +336,16 @@ impl View {
                 .collect();
             waiting.sort_by_key(|(_, (_, since))| *since);
             for (key, (phase, since)) in waiting.into_iter().take(SHOWN_JOBS - jobs.len()) {
-                let bar = live
-                    .bars
-                    .add(ProgressBar::new_spinner().with_elapsed(since.elapsed()));
-                bar.set_style(
-                    ProgressStyle::with_template("  {spinner} {prefix:24} {elapsed:>4}  {msg}")
-                        .unwrap_or_else(|_| ProgressStyle::default_spinner()),
-                );
-                bar.set_prefix(key.clone());
-                bar.set_message(phase.to_string());
+                // Whole before it is shown: never a line without its phase.
+                let bar = ProgressBar::new_spinner()
+                    .with_elapsed(since.elapsed())
+                    .with_style(
+                        ProgressStyle::with_template("  {spinner} {prefix:24} {elapsed:>4}  {msg}")
+                            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+                    )
+                    .with_prefix(key.clone())
+                    .with_message(phase.to_string());
+                let bar = live.bars.add(bar);
                 bar.enable_steady_tick(Duration::from_millis(200));
                 jobs.insert(key.clone(), bar);
             }

@@ -381,6 +381,9 @@ where
         outcome = wait => outcome,
         _ = tokio::signal::ctrl_c() => {
             // Stopping the wait stops nothing on HeyGen: say how to take it up again.
+            if reporter.is_live() {
+                output::after_ctrl_c();
+            }
             reporter.finish();
             match reporter.resume_command() {
                 Some(command) => eprintln!("stopped waiting; go on with: {command}"),

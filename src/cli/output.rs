@@ -131,69 +131,36 @@ pub(crate) struct Reporter {
     step: std::sync::Mutex<Option<TransferStep>>,
 }
 
-/// The terminal a live display draws on: stderr, two columns narrower than it is.
+/// Readies the terminal for clearing a live display after Ctrl-C.
 ///
 /// A live line is padded to the terminal's width, which leaves the cursor past the last
-/// column. The terminal echoes Ctrl-C there as `^C`, which then wraps to the next row, and
-/// clearing the display would clear that row instead of the bar's, leaving its last frame
-/// on the screen. Two spare columns keep the echo on the bar's own row, cleared with it.
-#[derive(Debug)]
-struct Margin(console::Term);
-
-/// Columns kept free at the end of a live line.
-const MARGIN: u16 = 2;
-
-impl indicatif::TermLike for Margin {
-    fn width(&self) -> u16 {
-        self.0.size().1.saturating_sub(MARGIN).max(1)
+/// column; a terminal that echoes control keys (`ECHOCTL`, on by default) writes `^C` there,
+/// which wraps to the next row. Clearing the display from that row would leave its last frame
+/// on the screen: the echo's row is erased, and the cursor goes back up to the display.
+pub(crate) fn after_ctrl_c() {
+    #[cfg(unix)]
+    {
+        use rustix::termios::LocalModes;
+        use std::io::Write as _;
+        let stderr = std::io::stderr();
+        let echoed = stderr.is_terminal()
+            && rustix::termios::tcgetattr(&stderr).is_ok_and(|modes| {
+                modes
+                    .local_modes
+                    .contains(LocalModes::ECHO | LocalModes::ECHOCTL)
+            });
+        if echoed {
+            let mut stderr = stderr.lock();
+            let _ = stderr.write_all(b"\r\x1b[2K\x1b[1A");
+            let _ = stderr.flush();
+        }
     }
-
-    fn height(&self) -> u16 {
-        self.0.size().0
-    }
-
-    fn move_cursor_up(&self, n: usize) -> std::io::Result<()> {
-        self.0.move_cursor_up(n)
-    }
-
-    fn move_cursor_down(&self, n: usize) -> std::io::Result<()> {
-        self.0.move_cursor_down(n)
-    }
-
-    fn move_cursor_right(&self, n: usize) -> std::io::Result<()> {
-        self.0.move_cursor_right(n)
-    }
-
-    fn move_cursor_left(&self, n: usize) -> std::io::Result<()> {
-        self.0.move_cursor_left(n)
-    }
-
-    fn write_line(&self, s: &str) -> std::io::Result<()> {
-        self.0.write_line(s)
-    }
-
-    fn write_str(&self, s: &str) -> std::io::Result<()> {
-        self.0.write_str(s)
-    }
-
-    fn clear_line(&self) -> std::io::Result<()> {
-        self.0.clear_line()
-    }
-
-    fn flush(&self) -> std::io::Result<()> {
-        self.0.flush()
-    }
-}
-
-/// Where every live display of the CLI draws: stderr behind [`Margin`], 20 times a second.
-pub(crate) fn live_target() -> indicatif::ProgressDrawTarget {
-    indicatif::ProgressDrawTarget::term_like_with_hz(Box::new(Margin(console::Term::stderr())), 20)
 }
 
 impl Reporter {
     pub(crate) fn new() -> Self {
         let bar = std::io::stderr().is_terminal().then(|| {
-            let bar = ProgressBar::with_draw_target(Some(100), live_target());
+            let bar = ProgressBar::new(100);
             bar.set_style(
                 ProgressStyle::with_template(
                     "{spinner} [{elapsed_precise}] {bar:30} {pos:>3}% {msg}",
@@ -343,6 +310,11 @@ impl Reporter {
                 }
             }
         }
+    }
+
+    /// Whether a live display is on the terminal.
+    pub(crate) fn is_live(&self) -> bool {
+        self.bar.is_some()
     }
 
     pub(crate) fn finish(&self) {
