@@ -669,6 +669,19 @@ fn a_stored_key_is_private_used_last_and_never_shown() {
 
     let login = heygen(&["auth", "login"], None, format!("{key}\n").as_bytes());
     assert_eq!(code(&login), 0, "{login:?}");
+    assert!(!String::from_utf8_lossy(&login.stderr).contains("instead"));
+    // Stored while the environment holds another key: said at once.
+    let shadowed = heygen(
+        &["auth", "login"],
+        Some("sk_from_env"),
+        format!("{key}\n").as_bytes(),
+    );
+    assert_eq!(code(&shadowed), 0, "{shadowed:?}");
+    assert!(
+        String::from_utf8_lossy(&shadowed.stderr)
+            .contains("HEYGEN_API_KEY is set, and commands use it instead of the stored key"),
+        "{shadowed:?}"
+    );
     let mode = |path: &Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode(&stored), 0o600);
     assert_eq!(mode(stored.parent().unwrap()), 0o700);
@@ -864,9 +877,17 @@ fn videos_are_created_waited_for_and_downloaded_and_their_statuses_read() {
     assert_eq!(video["status"], "completed");
     assert_eq!(&std::fs::read(&target).unwrap()[4..8], b"ftyp");
     let id = video["id"].as_str().unwrap();
-    let statuses = json(&sim.heygen(&["video", "statuses", id, "vid_nope"]));
+    let statuses = json(&sim.heygen(&["--json", "video", "statuses", id, "vid_nope"]));
     assert_eq!(statuses["items"][0]["status"], "completed");
     assert_eq!(statuses["not_found"][0], "vid_nope");
+    // For a person: a table, and the ids not found.
+    let text = sim.heygen(&["video", "statuses", id, "vid_nope"]);
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(text.starts_with("VIDEO ID ") && text.contains(id), "{text}");
+    assert!(
+        text.ends_with("not found: vid_nope\n") && !text.contains('{'),
+        "{text}"
+    );
     let before = sim.sim().request_count();
     let refused = sim.heygen(&[
         "video",
@@ -1097,10 +1118,23 @@ fn a_killed_batch_run_resumes_and_creates_nothing_twice() {
         "{}",
         String::from_utf8_lossy(&second.stderr)
     );
-    let outcomes: Vec<Value> = String::from_utf8_lossy(&second.stdout)
+    let mut outcomes: Vec<Value> = String::from_utf8_lossy(&second.stdout)
         .lines()
         .map(|line| serde_json::from_str(line).unwrap())
         .collect();
+    // The last line is the run's summary, in JSON too.
+    let summary = outcomes.pop().unwrap();
+    assert_eq!(summary["state"], "summary", "{summary}");
+    assert_eq!(
+        summary["summary"]["counts"]["already_finished"]
+            .as_u64()
+            .unwrap_or(0)
+            + summary["summary"]["counts"]["completed"]
+                .as_u64()
+                .unwrap_or(0),
+        30,
+        "{summary}"
+    );
     assert_eq!(outcomes.len(), 30);
     assert!(outcomes
         .iter()
@@ -1208,6 +1242,10 @@ fn a_batch_run_beats_off_a_terminal_speaks_plainly_and_retries_failed_jobs() {
     let again = sim.heygen(&files.run_args(&quick));
     let stderr = String::from_utf8_lossy(&again.stderr);
     assert!(stderr.contains("2 already done;"), "{stderr}");
+    assert!(
+        stderr.contains("1 of the jobs already done had failed; --retry-failed runs them again"),
+        "{stderr}"
+    );
     let mut retry = quick.to_vec();
     retry.push("--retry-failed");
     let retried = sim.heygen(&files.run_args(&retry));
@@ -1262,7 +1300,17 @@ fn batch_runs_take_webhook_deliveries() {
     assert_eq!(output.status.code(), Some(0), "{stderr}");
     // No polls: the summary line counts them.
     assert!(stderr.contains("(0 polls)"), "{stderr}");
-    assert_eq!(String::from_utf8_lossy(&output.stdout).lines().count(), 3);
+    // Three outcomes, then the summary.
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(stdout.lines().count(), 4, "{stdout}");
+    assert!(
+        stdout
+            .lines()
+            .last()
+            .unwrap()
+            .contains(r#""state":"summary""#),
+        "{stdout}"
+    );
 }
 
 #[test]
@@ -1340,6 +1388,55 @@ fn an_upload_off_a_terminal_writes_a_few_lines_in_sizes() {
 /// `--download` takes a folder (the video goes in as `<video_id>.mp4`) or a file whose missing
 /// folders are created; a destination that cannot take the file is refused before anything is
 /// created on HeyGen, not after the render.
+/// `video download` of a video that has no file says why: failed (exit 3), or not ready yet
+/// with the command that waits and downloads (exit 2).
+#[test]
+fn a_video_without_a_file_is_not_downloaded_and_says_why() {
+    let sim = Sim::start(fast());
+    let failed = sim.heygen(&[
+        "--json",
+        "video-agent",
+        "create",
+        "--prompt",
+        "x [fail:render]",
+        "--wait",
+    ]);
+    assert_eq!(code(&failed), 3);
+    let failed: Value = serde_json::from_slice(&failed.stdout).unwrap();
+    let id = failed["id"].as_str().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("out.mp4");
+    let refused = sim.heygen(&["video", "download", id, target.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(code(&refused), 3, "{stderr}");
+    assert!(
+        stderr.contains(&format!("video {id} failed; it has no file")),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("nothing was sent"), "{stderr}");
+
+    let slow = Sim::start(fast().render_seconds(1e9));
+    let created = json(&slow.heygen(&[
+        "--json",
+        "video",
+        "create",
+        "--data",
+        r#"{"type": "avatar", "avatar_id": "look_anna_studio", "script": "Hi"}"#,
+    ]));
+    let id = created["video_id"].as_str().unwrap();
+    let early = slow.heygen(&["video", "download", id, target.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&early.stderr);
+    assert_eq!(code(&early), 2, "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "wait and download with: heygen video wait {id} --download {}",
+            target.display()
+        )),
+        "{stderr}"
+    );
+    assert!(!target.exists());
+}
+
 #[test]
 fn download_destinations_are_checked_before_the_render() {
     let sim = Sim::start(fast());
@@ -1428,8 +1525,17 @@ fn a_failed_download_after_the_render_says_how_to_fetch_the_video_again() {
 fn ctrl_c_during_a_wait_says_how_to_go_on() {
     use std::io::{BufRead as _, BufReader};
     let slow = Sim::start(Simulator::new());
+    let dir = tempfile::tempdir().unwrap();
     let mut child = Command::new(env!("CARGO_BIN_EXE_heygen"))
-        .args(["video-agent", "create", "--prompt", "slow", "--wait"])
+        .args([
+            "video-agent",
+            "create",
+            "--prompt",
+            "slow",
+            "--download",
+            "my videos/",
+        ])
+        .current_dir(dir.path())
         .env("HEYGEN_BASE_URL", slow.sim().base_url())
         .env("HEYGEN_API_KEY", slow.sim().api_key())
         .stdout(Stdio::null())
@@ -1459,10 +1565,10 @@ fn ctrl_c_during_a_wait_says_how_to_go_on() {
     let mut rest = String::new();
     std::io::Read::read_to_string(&mut stderr, &mut rest).unwrap();
     assert_eq!(status.code(), Some(130), "{seen}{rest}");
-    assert!(
-        rest.contains(&format!("go on with: heygen video-agent wait {session}")),
-        "{seen}{rest}"
-    );
+    // The command that goes on downloads where the first one would have.
+    let resume = format!("go on with: heygen video-agent wait {session} --download 'my videos/'");
+    assert!(seen.contains(&resume), "{seen}");
+    assert!(rest.contains(&resume), "{seen}{rest}");
 }
 
 /// `-v` logs one line per request (method, path, status, request id, attempt, time) and never

@@ -365,7 +365,7 @@ fn a_batch_run_shows_each_job_and_the_counts() {
             "--journal",
             "run.journal",
             "--poll-interval",
-            "200ms",
+            "1s",
         ],
         dir.path(),
     );
@@ -387,6 +387,11 @@ fn a_batch_run_shows_each_job_and_the_counts() {
             assert!(
                 job_line.is_match(row) || outcome.is_match(row),
                 "a malformed row {row:?} in:\n{screen}"
+            );
+            // A job in flight never reads as ended.
+            assert!(
+                outcome.is_match(row) || !(row.contains("(completed)") || row.contains("(failed)")),
+                "{row:?} in:\n{screen}"
             );
         }
     }

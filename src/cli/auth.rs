@@ -36,8 +36,13 @@ pub(crate) fn stored_key() -> Option<String> {
 }
 
 /// `heygen auth login`: reads a key (without echo on a terminal, else a line of standard
-/// input), checks it with HeyGen, and stores it.
-pub(crate) async fn login(base_url: Option<&str>, json_output: bool) -> i32 {
+/// input), checks it with HeyGen, and stores it. `winning`: a key given otherwise, which
+/// commands will use instead (said, so that nobody is surprised).
+pub(crate) async fn login(
+    base_url: Option<&str>,
+    json_output: bool,
+    winning: Option<KeySource>,
+) -> i32 {
     let Some(path) = credentials_path() else {
         eprintln!("error: this system has no config folder to keep the key in; set HEYGEN_API_KEY instead");
         return output::USAGE;
@@ -82,6 +87,16 @@ pub(crate) async fn login(base_url: Option<&str>, json_output: bool) -> i32 {
             "key stored in {} (only you can read it){who}",
             path.display()
         ));
+    }
+    match winning {
+        Some(KeySource::Environment) => eprintln!(
+            "note: {} is set, and commands use it instead of the stored key while it is",
+            heygen_api::API_KEY_ENV
+        ),
+        Some(KeySource::Flag) => {
+            eprintln!("note: a command given --api-key uses that key instead of the stored one")
+        }
+        _ => {}
     }
     output::OK
 }

@@ -24,7 +24,11 @@ const SHOWN_JOBS: usize = 10;
 pub(crate) async fn run(client: Client, globals: &Globals, args: BatchRunArgs) -> i32 {
     let lines = match open_lines(&args.jobs).await {
         Ok(lines) => lines,
-        Err(error) => return output::error(&error),
+        // The file named on the command line: bad input, nothing was sent.
+        Err(error) => {
+            eprintln!("error: {} (nothing was sent)", output::error_text(&error));
+            return output::USAGE;
+        }
     };
     let view = Arc::new(View::new(globals.json, count_jobs(&args.jobs)));
     let bad_lines = Arc::new(Mutex::new(0u64));
@@ -93,6 +97,17 @@ pub(crate) async fn run(client: Client, globals: &Globals, args: BatchRunArgs) -
         n => text.push_str(&format!("; {n} bad lines")),
     }
     eprintln!("{text}");
+    let failed_before = view.tally().failed_before;
+    if failed_before > 0 {
+        eprintln!(
+            "{failed_before} of the jobs already done had failed; --retry-failed runs them again"
+        );
+    }
+    if globals.json {
+        output::line(
+            &json!({"state": "summary", "summary": summary, "bad_lines": bad}).to_string(),
+        );
+    }
     if interrupted {
         eprintln!(
             "interrupted: jobs in flight stay in the journal; run the same command again to resume"
@@ -201,6 +216,8 @@ struct Tally {
     total: Option<u64>,
     bad_lines: u64,
     finished: u64,
+    /// Jobs the journal says failed in an earlier run.
+    failed_before: u64,
     failed: u64,
     /// Each job in flight: its phase and when it started.
     in_flight: HashMap<String, (JobPhase, std::time::Instant)>,
@@ -253,7 +270,7 @@ impl View {
             let bars = MultiProgress::new();
             let overall = bars.add(ProgressBar::new_spinner());
             overall.set_style(
-                ProgressStyle::with_template("{spinner} [{elapsed_precise}] {msg}")
+                ProgressStyle::with_template("{spinner} [{elapsed_precise}] {wide_msg}")
                     .unwrap_or_else(|_| ProgressStyle::default_spinner()),
             );
             overall.enable_steady_tick(Duration::from_millis(120));
@@ -316,7 +333,13 @@ impl View {
             }
             BatchEvent::Status { key, status } => {
                 if let (Some(bar), Some((phase, _))) = (jobs.get(key), tally.in_flight.get(key)) {
-                    bar.set_message(format!("{phase} ({status})"));
+                    // A job in flight has not ended: a session's `completed` or `failed` only
+                    // hands it on to its video, so it is not shown as the job's.
+                    if matches!(status.as_str(), "completed" | "failed") {
+                        bar.set_message(phase.to_string());
+                    } else {
+                        bar.set_message(format!("{phase} ({status})"));
+                    }
                 }
             }
             _ => {
@@ -340,8 +363,10 @@ impl View {
                 let bar = ProgressBar::new_spinner()
                     .with_elapsed(since.elapsed())
                     .with_style(
-                        ProgressStyle::with_template("  {spinner} {prefix:24} {elapsed:>4}  {msg}")
-                            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+                        ProgressStyle::with_template(
+                            "  {spinner} {prefix:24} {elapsed:>4}  {wide_msg}",
+                        )
+                        .unwrap_or_else(|_| ProgressStyle::default_spinner()),
                     )
                     .with_prefix(key.clone())
                     .with_message(phase.to_string());
@@ -369,6 +394,15 @@ impl View {
             tally.finished += 1;
             if outcome.result.is_failure() {
                 tally.failed += 1;
+            }
+            if let JobResult::AlreadyFinished { state, .. } = &outcome.result {
+                if matches!(
+                    state,
+                    heygen_api::batch::FinalState::VideoFailed
+                        | heygen_api::batch::FinalState::SessionFailed
+                ) {
+                    tally.failed_before += 1;
+                }
             }
         }
         let text = format!("{}: {}", outcome.key, outcome.result);
@@ -473,7 +507,10 @@ fn outcome_json(outcome: &JobOutcome) -> Value {
 pub(crate) fn status(journal: &Path, json_output: bool) -> i32 {
     let summary = match JournalSummary::read(journal) {
         Ok(summary) => summary,
-        Err(error) => return output::error(&error),
+        Err(error) => {
+            eprintln!("error: {}", output::error_text(&error));
+            return output::USAGE;
+        }
     };
     let mut failed: Vec<(String, &'static str, String)> = summary
         .jobs

@@ -40,7 +40,10 @@ pub(crate) async fn run(cli: Cli) -> i32 {
             return crate::batch::status(&journal, globals.json)
         }
         Command::Auth(AuthCommand::Login) => {
-            return crate::auth::login(globals.base_url.as_deref(), globals.json).await
+            let winning = globals
+                .key_source
+                .filter(|source| *source != crate::auth::KeySource::Stored);
+            return crate::auth::login(globals.base_url.as_deref(), globals.json, winning).await;
         }
         Command::Auth(AuthCommand::Logout) => return crate::auth::logout(),
         Command::Auth(AuthCommand::Status) => {
@@ -164,7 +167,12 @@ async fn video_agent(client: &Client, out: &Out, command: VideoAgentCommand) -> 
                 Ok(download) => download,
                 Err(code) => return Ok(code),
             };
-            let outcome = with_progress(|options| agents.wait(&session_id, options), wait).await?;
+            let outcome = with_progress(
+                |options| agents.wait(&session_id, options),
+                wait,
+                download.as_ref(),
+            )
+            .await?;
             finish(client, out, outcome, download.as_ref()).await
         }
     }
@@ -355,8 +363,12 @@ async fn create(client: &Client, out: &Out, wait: WaitOptions, args: CreateArgs)
     }
     if args.wait || download.is_some() {
         let agents = client.video_agents();
-        let outcome =
-            with_progress(|options| agents.create_and_wait(request, options), wait).await?;
+        let outcome = with_progress(
+            |options| agents.create_and_wait(request, options),
+            wait,
+            download.as_ref(),
+        )
+        .await?;
         return finish(client, out, outcome, download.as_ref()).await;
     }
     let session = client.video_agents().create(request).await?;
@@ -369,12 +381,16 @@ async fn create(client: &Client, out: &Out, wait: WaitOptions, args: CreateArgs)
     Ok(output::OK)
 }
 
-async fn with_progress<F, Fut>(start: F, options: WaitOptions) -> Result<WaitOutcome, Error>
+async fn with_progress<F, Fut>(
+    start: F,
+    options: WaitOptions,
+    download: Option<&Destination>,
+) -> Result<WaitOutcome, Error>
 where
     F: FnOnce(WaitOptions) -> Fut,
     Fut: std::future::Future<Output = Result<WaitOutcome, Error>>,
 {
-    let reporter = Arc::new(Reporter::new());
+    let reporter = Arc::new(Reporter::new().downloading_to(download.map(Destination::given)));
     let progress = Arc::clone(&reporter);
     let wait = start(options.on_progress(move |event| progress.wait_event(event)));
     let outcome = tokio::select! {
@@ -569,6 +585,7 @@ async fn finish(
             let resume = output::resume_command(
                 timed_out.session_id.as_deref(),
                 timed_out.video_id.as_deref(),
+                download.map(Destination::given),
             );
             eprintln!("error: {}", WaitOutcome::TimedOut(timed_out));
             if let Some(command) = resume {
@@ -626,8 +643,12 @@ async fn video(client: &Client, out: &Out, command: VideoCommand) -> Outcome {
             crate::spec_commands::note_unknown_fields("create_video", &body);
             let request: heygen_api::CreateVideoRequest = heygen_api::operations::decode(body)?;
             if wait_for_it || download.is_some() {
-                let outcome =
-                    with_progress(|options| videos.create_and_wait(request, options), wait).await?;
+                let outcome = with_progress(
+                    |options| videos.create_and_wait(request, options),
+                    wait,
+                    download.as_ref(),
+                )
+                .await?;
                 return finish(client, out, outcome, download.as_ref()).await;
             }
             let created = videos.create(request).await?;
@@ -641,7 +662,17 @@ async fn video(client: &Client, out: &Out, command: VideoCommand) -> Outcome {
         }
         VideoCommand::Statuses { video_ids } => {
             let statuses = videos.statuses(video_ids).await?;
-            output::json(&statuses);
+            let value = serde_json::to_value(&statuses).unwrap_or_default();
+            if out.json {
+                output::json(&value);
+            } else {
+                // A table of the videos found, then the ids HeyGen does not know.
+                output::line(crate::human::render(&value["items"]).trim_end());
+                if let Some(missing) = value["not_found"].as_array().filter(|m| !m.is_empty()) {
+                    let ids: Vec<&str> = missing.iter().filter_map(Value::as_str).collect();
+                    output::line(&format!("not found: {}", ids.join(", ")));
+                }
+            }
             Ok(output::OK)
         }
         VideoCommand::Wait {
@@ -654,7 +685,12 @@ async fn video(client: &Client, out: &Out, command: VideoCommand) -> Outcome {
                 Ok(download) => download,
                 Err(code) => return Ok(code),
             };
-            let outcome = with_progress(|options| videos.wait(&video_id, options), wait).await?;
+            let outcome = with_progress(
+                |options| videos.wait(&video_id, options),
+                wait,
+                download.as_ref(),
+            )
+            .await?;
             finish(client, out, outcome, download.as_ref()).await
         }
         VideoCommand::Download { video_id, path } => {
@@ -664,6 +700,29 @@ async fn video(client: &Client, out: &Out, command: VideoCommand) -> Outcome {
             };
             let path = destination.file(&video_id);
             let video = videos.get(&video_id).await?;
+            // Only a completed video has a file: say what it is instead, and how to go on.
+            match video.status.as_str() {
+                "completed" => {}
+                "failed" => {
+                    eprintln!(
+                        "error: video {video_id} failed; it has no file to download{}",
+                        video
+                            .failure_message
+                            .as_deref()
+                            .map(|m| format!(" ({m})"))
+                            .unwrap_or_default()
+                    );
+                    return Ok(output::FAILED);
+                }
+                status => {
+                    eprintln!(
+                        "error: video {video_id} is not ready ({status}); wait and download with: {}",
+                        output::resume_command(None, Some(&video_id), Some(destination.given()))
+                            .unwrap_or_default()
+                    );
+                    return Ok(output::USAGE);
+                }
+            }
             let reporter = Arc::new(Reporter::for_transfer("starting the download"));
             let progress = Arc::clone(&reporter);
             let file = videos

@@ -70,7 +70,11 @@ fn lines(object: &Map<String, Value>, depth: usize, tz: &TimeZone, out: &mut Str
                 let _ = writeln!(out, "{indent}{key}: {}", shown.join(", "));
             }
             Value::Array(items) => {
-                let _ = writeln!(out, "{indent}{key}: {} items", items.len());
+                let count = match items.len() {
+                    1 => "1 item".to_string(),
+                    n => format!("{n} items"),
+                };
+                let _ = writeln!(out, "{indent}{key}: {count}");
             }
             scalar_value => {
                 let _ = writeln!(out, "{indent}{key}: {}", scalar(key, scalar_value, tz));
@@ -176,6 +180,11 @@ fn scalar(key: &str, value: &Value, tz: &TimeZone) -> String {
         Value::Null => "-".into(),
         Value::Bool(true) => "yes".into(),
         Value::Bool(false) => "no".into(),
+        // A time written as text (RFC 3339) reads like one written in Unix seconds.
+        Value::String(text) if key.ends_with("_at") => match text.parse::<jiff::Timestamp>() {
+            Ok(at) => local_time(at.as_second(), tz),
+            Err(_) => text.clone(),
+        },
         Value::String(text) => text.clone(),
         Value::Number(n) if key.ends_with("_at") => match n.as_i64() {
             Some(seconds) => local_time(seconds, tz),
@@ -253,7 +262,8 @@ mod tests {
         let asset = json!({
             "asset_id": "ast_1", "size_bytes": 40_000_000, "created_at": 1711382400,
             "duration": 192.0, "tags": ["a", "b"], "failure": null,
-            "owner": {"name": "Ada"}, "files": [{"x": 1}, {"x": 2}]
+            "owner": {"name": "Ada"}, "files": [{"x": 1}, {"x": 2}], "parts": [{"x": 1}],
+            "updated_at": "2024-03-25T16:30:00Z", "note_at": "not a time"
         });
         let text = utc(&asset);
         assert!(text.starts_with("asset_id: ast_1\n"), "{text}");
@@ -264,6 +274,9 @@ mod tests {
             "tags: a, b\n",
             "owner:\n  name: Ada\n",
             "files: 2 items\n",
+            "parts: 1 item\n",
+            "updated_at: 2024-03-25 16:30\n",
+            "note_at: not a time\n",
         ] {
             assert!(text.contains(line), "{line:?} missing from:\n{text}");
         }

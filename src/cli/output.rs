@@ -53,13 +53,27 @@ pub(crate) fn error(error: &Error) -> i32 {
     }
 }
 
-/// The command that waits again on a session (or, without one, a video).
-pub(crate) fn resume_command(session: Option<&str>, video: Option<&str>) -> Option<String> {
-    match (session, video) {
-        (Some(session), _) => Some(format!("heygen video-agent wait {session}")),
-        (None, Some(video)) => Some(format!("heygen video wait {video}")),
-        (None, None) => None,
+/// The command that waits again on a session (or, without one, a video), downloading to
+/// `download` when the first command did.
+pub(crate) fn resume_command(
+    session: Option<&str>,
+    video: Option<&str>,
+    download: Option<&std::path::Path>,
+) -> Option<String> {
+    let mut command = match (session, video) {
+        (Some(session), _) => format!("heygen video-agent wait {session}"),
+        (None, Some(video)) => format!("heygen video wait {video}"),
+        (None, None) => return None,
+    };
+    if let Some(path) = download {
+        let path = path.display().to_string();
+        if path.contains(char::is_whitespace) || path.contains('\'') {
+            command.push_str(&format!(" --download '{}'", path.replace('\'', r"'\''")));
+        } else {
+            command.push_str(&format!(" --download {path}"));
+        }
     }
+    Some(command)
 }
 
 /// A duration as a person reads it, as the library writes it: `1.9s`, `3m 12s`, `2h 5m`.
@@ -74,6 +88,15 @@ pub(crate) fn size(bytes: u64) -> String {
 
 /// An error's first line: what failed for the user (the operation's summary, not its
 /// operationId), then why; the request id is left to a line of its own.
+/// An error and its causes on one line, for a problem of the command line's own input.
+pub(crate) fn error_text(error: &Error) -> String {
+    let causes = std::iter::successors(std::error::Error::source(error), |e| e.source());
+    std::iter::once(error_line(error))
+        .chain(causes.map(ToString::to_string))
+        .collect::<Vec<_>>()
+        .join(": ")
+}
+
 fn error_line(error: &Error) -> String {
     let mut text = error.to_string();
     if let Some(id) = error.request_id() {
@@ -129,6 +152,8 @@ pub(crate) struct Reporter {
     ids: std::sync::Mutex<(Option<String>, Option<String>)>,
     /// The step of a transfer shown now (a new one starts its display over).
     step: std::sync::Mutex<Option<TransferStep>>,
+    /// Where a wait's video is to be downloaded, for the command that takes it up again.
+    download: Option<std::path::PathBuf>,
 }
 
 /// Readies the terminal for clearing a live display after Ctrl-C.
@@ -175,7 +200,15 @@ impl Reporter {
             transfer_lines: AtomicU64::new(0),
             ids: std::sync::Mutex::new((None, None)),
             step: std::sync::Mutex::new(None),
+            download: None,
         }
+    }
+
+    /// A wait's display whose video goes to `download`: the command that takes it up again
+    /// downloads there too.
+    pub(crate) fn downloading_to(mut self, download: Option<&std::path::Path>) -> Self {
+        self.download = download.map(std::path::Path::to_path_buf);
+        self
     }
 
     /// Writes a line on stderr above the live display.
@@ -191,8 +224,10 @@ impl Reporter {
     fn announce(&self, event: &WaitEvent) {
         let Ok(mut ids) = self.ids.lock() else { return };
         if let (Some(session), None) = (&event.session_id, &ids.0) {
+            let resume =
+                resume_command(Some(session), None, self.download.as_deref()).unwrap_or_default();
             self.note(&format!(
-                "session {session} (Ctrl-C stops waiting; go on with: heygen video-agent wait {session})"
+                "session {session} (Ctrl-C stops waiting; go on with: {resume})"
             ));
             ids.0 = Some(session.clone());
         }
@@ -205,7 +240,7 @@ impl Reporter {
     /// The command that takes up the wait again, when an id has been seen.
     pub(crate) fn resume_command(&self) -> Option<String> {
         let ids = self.ids.lock().ok()?;
-        resume_command(ids.0.as_deref(), ids.1.as_deref())
+        resume_command(ids.0.as_deref(), ids.1.as_deref(), self.download.as_deref())
     }
 
     /// A display for an upload or a download: a spinner saying what happens until the first
