@@ -779,6 +779,12 @@ fn bodies_come_from_data_text_files_or_stdin_and_bad_ones_send_nothing() {
     let refused = sim.heygen(&["video", "list", "--limit", "500"]);
     assert_eq!(code(&refused), 2);
     assert!(String::from_utf8_lossy(&refused.stderr).contains("between 1 and 100"));
+    let without = sim.heygen(&["webhook", "create-endpoint"]);
+    assert_eq!(code(&without), 2);
+    assert!(
+        String::from_utf8_lossy(&without.stderr).starts_with("error: --data is required: "),
+        "{without:?}"
+    );
 
     // A member of the wrong type names itself and what it should be; a missing local file is
     // bad input too.
@@ -1184,7 +1190,8 @@ fn bad_job_lines_fail_alone_with_their_line_numbers() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(3), "{stderr}");
     assert!(stderr.contains("line 2: is not JSON"), "{stderr}");
-    assert!(stderr.contains("c: invalid"), "{stderr}");
+    assert!(stderr.contains("c: invalid: `script`"), "{stderr}");
+    assert!(!stderr.contains("invalid: invalid request"), "{stderr}");
     assert!(stderr.contains("`script`"), "{stderr}");
     assert!(
         stderr.contains("a: completed") && stderr.contains("d: completed"),
@@ -1196,7 +1203,7 @@ fn bad_job_lines_fail_alone_with_their_line_numbers() {
     let status = sim.heygen(&["batch", "status", "--journal", journal.to_str().unwrap()]);
     let text = String::from_utf8_lossy(&status.stdout);
     assert!(text.contains("completed: 2"), "{text}");
-    assert!(text.contains("c invalid: "), "{text}");
+    assert!(text.contains("c: invalid: "), "{text}");
 }
 
 /// Off a terminal a run says every so often that it is alive and how far it is, its summary

@@ -375,6 +375,12 @@ impl fmt::Display for JobResult {
                 }
                 Ok(())
             }
+            // Its field and why, without a second "invalid".
+            JobResult::Invalid(invalid) => write!(
+                f,
+                "invalid: `{}` {} (nothing was sent)",
+                invalid.field, invalid.reason
+            ),
             other => write!(
                 f,
                 "{}: {}",

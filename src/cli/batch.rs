@@ -535,7 +535,10 @@ pub(crate) fn status(journal: &Path, json_output: bool) -> i32 {
             .collect();
         output::json(&json!({"jobs": summary.jobs.len(), "counts": counts, "failed": failed}));
     } else {
-        output::line(&format!("{} jobs", summary.jobs.len()));
+        output::line(&match summary.jobs.len() {
+            1 => "1 job".to_string(),
+            n => format!("{n} jobs"),
+        });
         for (state, count) in &counts {
             output::line(&format!(
                 "  {}: {count}",
@@ -543,7 +546,10 @@ pub(crate) fn status(journal: &Path, json_output: bool) -> i32 {
             ));
         }
         for (key, state, reason) in &failed {
-            output::line(&format!("{key} {state}: {reason}"));
+            output::line(&format!(
+                "{key}: {}: {reason}",
+                heygen_api::batch::in_words(state)
+            ));
         }
     }
     if summary.torn_tail {

@@ -104,6 +104,9 @@ fn error_line(error: &Error) -> String {
     }
     // In the CLI a request body is always `--data`.
     if let Some(invalid) = error.invalid_request().filter(|i| i.field == "body") {
+        if invalid.reason == "is required" {
+            return "--data is required: the request body as JSON text, @FILE, or - for standard input (nothing was sent)".into();
+        }
         let at = if invalid.reason.starts_with("at ") {
             " "
         } else {
