@@ -58,7 +58,7 @@ pub(crate) struct Deadline {
 
 fn parse_duration(value: &str) -> Result<Duration, String> {
     humantime::parse_duration(value)
-        .map_err(|e| format!("{value:?} is not a duration like 90s or 20m: {e}"))
+        .map_err(|_| format!("{value:?} is not a duration like 90s, 20m or 2h"))
 }
 
 #[derive(Debug, Subcommand)]
@@ -133,6 +133,7 @@ pub(crate) enum ModeArg {
 #[derive(Debug, Subcommand)]
 pub(crate) enum VideoAgentCommand {
     /// Start a session from a prompt, optionally wait for its video and download it
+    #[command(arg_required_else_help = true)]
     Create(Box<CreateArgs>),
     /// Talk a chat-mode session through to its video
     ///
