@@ -716,6 +716,20 @@ fn a_stored_key_is_private_used_last_and_never_shown() {
     let logout = heygen(&["auth", "logout"], None, b"");
     assert_eq!(code(&logout), 0);
     assert!(!stored.exists());
+
+    // `--api-key KEY` is the key to keep, with nothing asked.
+    let from_flag = heygen(&["auth", "login", "--api-key", &key], None, b"");
+    assert_eq!(code(&from_flag), 0, "{from_flag:?}");
+    assert!(!format!("{from_flag:?}").contains(&key));
+    let status = heygen(&["auth", "status"], None, b"");
+    assert!(String::from_utf8_lossy(&status.stdout).contains("the stored key"));
+    let refused = heygen(&["auth", "login", "--api-key", "sk_wrong"], None, b"");
+    assert_eq!(code(&refused), 1);
+    assert_eq!(
+        std::fs::read_to_string(&stored).unwrap(),
+        format!(r#"{{"api_key":"{key}"}}"#),
+        "a refused key replaces nothing"
+    );
 }
 
 /// `heygen completions SHELL` prints a script that knows every command, the ones derived

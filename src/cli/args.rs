@@ -108,7 +108,8 @@ pub(crate) enum AuthCommand {
     /// Check a key with HeyGen and keep it in your config folder, readable only by you
     ///
     /// The key is read without echo on a terminal, else from standard input
-    /// (`heygen auth login < key.txt`). `--api-key` and `HEYGEN_API_KEY` still win over it.
+    /// (`heygen auth login < key.txt`); `--api-key KEY` gives it on the command line instead.
+    /// Later, `--api-key` and `HEYGEN_API_KEY` still win over the stored key.
     Login,
     /// Forget the stored key
     Logout,

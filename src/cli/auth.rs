@@ -42,12 +42,17 @@ pub(crate) async fn login(
     base_url: Option<&str>,
     json_output: bool,
     winning: Option<KeySource>,
+    given: Option<&str>,
 ) -> i32 {
     let Some(path) = credentials_path() else {
         eprintln!("error: this system has no config folder to keep the key in; set HEYGEN_API_KEY instead");
         return output::USAGE;
     };
-    let key = match read_key() {
+    // `--api-key KEY` is the key to keep; otherwise it is asked for.
+    let key = match given
+        .map(|k| checked_key(k.to_string()))
+        .unwrap_or_else(read_key)
+    {
         Ok(key) => key,
         Err(problem) => {
             eprintln!("error: {problem}");
@@ -88,15 +93,11 @@ pub(crate) async fn login(
             path.display()
         ));
     }
-    match winning {
-        Some(KeySource::Environment) => eprintln!(
+    if winning == Some(KeySource::Environment) {
+        eprintln!(
             "note: {} is set, and commands use it instead of the stored key while it is",
             heygen_api::API_KEY_ENV
-        ),
-        Some(KeySource::Flag) => {
-            eprintln!("note: a command given --api-key uses that key instead of the stored one")
-        }
-        _ => {}
+        );
     }
     output::OK
 }
@@ -172,6 +173,11 @@ fn read_key() -> Result<String, String> {
             .map_err(|e| format!("cannot read the key from standard input: {e}"))?;
         text
     };
+    checked_key(key)
+}
+
+/// A key as typed, trimmed; refused when empty or holding spaces.
+fn checked_key(key: String) -> Result<String, String> {
     let key = key.trim().to_string();
     if key.is_empty() {
         return Err("no key given; nothing was stored".into());

@@ -40,10 +40,18 @@ pub(crate) async fn run(cli: Cli) -> i32 {
             return crate::batch::status(&journal, globals.json)
         }
         Command::Auth(AuthCommand::Login) => {
-            let winning = globals
-                .key_source
-                .filter(|source| *source != crate::auth::KeySource::Stored);
-            return crate::auth::login(globals.base_url.as_deref(), globals.json, winning).await;
+            use crate::auth::KeySource;
+            let given = globals
+                .api_key
+                .as_deref()
+                .filter(|_| globals.key_source == Some(KeySource::Flag));
+            return crate::auth::login(
+                globals.base_url.as_deref(),
+                globals.json,
+                globals.key_source,
+                given,
+            )
+            .await;
         }
         Command::Auth(AuthCommand::Logout) => return crate::auth::logout(),
         Command::Auth(AuthCommand::Status) => {
