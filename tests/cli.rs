@@ -5,38 +5,16 @@ use std::io::{BufRead as _, BufReader, Write as _};
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
-use heygen_api::simulator::{RunningSimulator, Simulator};
+use heygen_api::simulator::Simulator;
 use heygen_api::webhook;
 use serde_json::Value;
 
 mod common;
 
+use common::Served as Sim;
 use common::PNG;
 
-/// A simulator served by its own runtime, alive as long as the value.
-struct Sim {
-    sim: Option<RunningSimulator>,
-    runtime: tokio::runtime::Runtime,
-}
-
 impl Sim {
-    fn start(builder: Simulator) -> Self {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
-        let sim = runtime.block_on(builder.start()).unwrap();
-        Sim {
-            sim: Some(sim),
-            runtime,
-        }
-    }
-
-    fn sim(&self) -> &RunningSimulator {
-        self.sim.as_ref().unwrap()
-    }
-
     fn heygen(&self, args: &[&str]) -> Output {
         self.heygen_with_key(self.sim().api_key(), args)
     }
@@ -64,14 +42,6 @@ impl Sim {
             .stdin(Stdio::null())
             .output()
             .unwrap()
-    }
-}
-
-impl Drop for Sim {
-    fn drop(&mut self) {
-        if let Some(sim) = self.sim.take() {
-            self.runtime.block_on(sim.shutdown());
-        }
     }
 }
 

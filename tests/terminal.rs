@@ -7,53 +7,16 @@ use std::io::{Read as _, Write as _};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use heygen_api::simulator::{RunningSimulator, Simulator};
+use heygen_api::simulator::Simulator;
 use portable_pty::{CommandBuilder, PtySize};
 use regex::Regex;
 
 mod common;
 
-use common::PNG;
+use common::{Served, PNG};
 
 const ROWS: u16 = 40;
 const COLS: u16 = 160;
-
-/// A simulator served by its own runtime, alive as long as the value.
-struct Served {
-    sim: Option<RunningSimulator>,
-    runtime: tokio::runtime::Runtime,
-}
-
-impl Served {
-    fn start(builder: Simulator) -> Self {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-            .unwrap();
-        let sim = runtime.block_on(builder.start()).unwrap();
-        Served {
-            sim: Some(sim),
-            runtime,
-        }
-    }
-
-    fn base_url(&self) -> String {
-        self.sim.as_ref().unwrap().base_url()
-    }
-
-    fn api_key(&self) -> String {
-        self.sim.as_ref().unwrap().api_key().to_string()
-    }
-}
-
-impl Drop for Served {
-    fn drop(&mut self) {
-        if let Some(sim) = self.sim.take() {
-            self.runtime.block_on(sim.shutdown());
-        }
-    }
-}
 
 /// `heygen` in a pseudo-terminal: every screen it drew, and its keyboard.
 struct Terminal {
@@ -78,8 +41,8 @@ impl Terminal {
         command.args(args);
         command.cwd(dir);
         command.env("TERM", "xterm-256color");
-        command.env("HEYGEN_BASE_URL", sim.base_url());
-        command.env("HEYGEN_API_KEY", sim.api_key());
+        command.env("HEYGEN_BASE_URL", sim.sim().base_url());
+        command.env("HEYGEN_API_KEY", sim.sim().api_key());
         command.env("XDG_CONFIG_HOME", dir);
         command.env_remove("RUST_LOG");
         let child = pair.slave.spawn_command(command).unwrap();

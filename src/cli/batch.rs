@@ -129,12 +129,16 @@ fn count_jobs(path: &Path) -> Option<u64> {
     if path == Path::new("-") {
         return None;
     }
-    let text = std::fs::read(path).ok()?;
-    Some(
-        text.split(|b| *b == b'\n')
-            .filter(|line| line.iter().any(|b| !b.is_ascii_whitespace()))
-            .count() as u64,
-    )
+    use std::io::BufRead as _;
+    // Read a line at a time: a campaign's file is not held in memory for a count.
+    let file = std::io::BufReader::new(std::fs::File::open(path).ok()?);
+    let mut jobs = 0;
+    for line in file.split(b'\n') {
+        if line.ok()?.iter().any(|b| !b.is_ascii_whitespace()) {
+            jobs += 1;
+        }
+    }
+    Some(jobs)
 }
 
 /// The lines of the jobs file (or standard input).

@@ -170,18 +170,10 @@ async fn video_agent(client: &Client, out: &Out, command: VideoAgentCommand) -> 
             download,
             deadline,
         } => {
-            let wait = waiting(deadline);
-            let download = match destination(download.as_deref()) {
-                Ok(download) => download,
-                Err(code) => return Ok(code),
-            };
-            let outcome = with_progress(
-                |options| agents.wait(&session_id, options),
-                wait,
-                download.as_ref(),
-            )
-            .await?;
-            finish(client, out, outcome, download.as_ref()).await
+            wait_again(client, out, deadline, download.as_deref(), |options| {
+                agents.wait(&session_id, options)
+            })
+            .await
         }
     }
 }
@@ -371,13 +363,14 @@ async fn create(client: &Client, out: &Out, wait: WaitOptions, args: CreateArgs)
     }
     if args.wait || download.is_some() {
         let agents = client.video_agents();
-        let outcome = with_progress(
+        return wait_then_finish(
+            client,
+            out,
             |options| agents.create_and_wait(request, options),
             wait,
             download.as_ref(),
         )
-        .await?;
-        return finish(client, out, outcome, download.as_ref()).await;
+        .await;
     }
     let session = client.video_agents().create(request).await?;
     out.show(&session, || {
@@ -387,6 +380,41 @@ async fn create(client: &Client, out: &Out, wait: WaitOptions, args: CreateArgs)
         )
     });
     Ok(output::OK)
+}
+
+/// `wait` on a job created earlier: the destination checked, then [`wait_then_finish`].
+async fn wait_again<F, Fut>(
+    client: &Client,
+    out: &Out,
+    deadline: Deadline,
+    download: Option<&Path>,
+    start: F,
+) -> Outcome
+where
+    F: FnOnce(WaitOptions) -> Fut,
+    Fut: std::future::Future<Output = Result<WaitOutcome, Error>>,
+{
+    let download = match destination(download) {
+        Ok(download) => download,
+        Err(code) => return Ok(code),
+    };
+    wait_then_finish(client, out, start, waiting(deadline), download.as_ref()).await
+}
+
+/// Waits with progress shown, then prints the outcome and downloads the video when asked.
+async fn wait_then_finish<F, Fut>(
+    client: &Client,
+    out: &Out,
+    start: F,
+    options: WaitOptions,
+    download: Option<&Destination>,
+) -> Outcome
+where
+    F: FnOnce(WaitOptions) -> Fut,
+    Fut: std::future::Future<Output = Result<WaitOutcome, Error>>,
+{
+    let outcome = with_progress(start, options, download).await?;
+    finish(client, out, outcome, download).await
 }
 
 async fn with_progress<F, Fut>(
@@ -418,6 +446,23 @@ where
     };
     reporter.finish();
     outcome
+}
+
+/// Downloads a completed video's MP4 to `path`, with progress shown.
+async fn save(
+    client: &Client,
+    video: &heygen_api::VideoDetail,
+    path: &Path,
+) -> Result<heygen_api::Download, Error> {
+    let reporter = Arc::new(Reporter::for_transfer("starting the download"));
+    let progress = Arc::clone(&reporter);
+    let file = client
+        .videos()
+        .download(video, VideoAsset::Video, path)
+        .on_progress(move |p| progress.transfer(p))
+        .await;
+    reporter.finish();
+    file
 }
 
 /// `asset upload`: one file through the single upload, several through one upload batch;
@@ -547,15 +592,7 @@ async fn finish(
             };
             if let Some(destination) = download {
                 let path = destination.file(&video.id);
-                let reporter = Arc::new(Reporter::for_transfer("starting the download"));
-                let progress = Arc::clone(&reporter);
-                let file = client
-                    .videos()
-                    .download(&video, VideoAsset::Video, &path)
-                    .on_progress(move |p| progress.transfer(p))
-                    .await;
-                reporter.finish();
-                match file {
+                match save(client, &video, &path).await {
                     Ok(file) => {
                         if !out.json {
                             eprintln!("saved {} ({})", path.display(), output::size(file.bytes));
@@ -651,13 +688,14 @@ async fn video(client: &Client, out: &Out, command: VideoCommand) -> Outcome {
             crate::spec_commands::note_unknown_fields("create_video", &body);
             let request: heygen_api::CreateVideoRequest = heygen_api::operations::decode(body)?;
             if wait_for_it || download.is_some() {
-                let outcome = with_progress(
+                return wait_then_finish(
+                    client,
+                    out,
                     |options| videos.create_and_wait(request, options),
                     wait,
                     download.as_ref(),
                 )
-                .await?;
-                return finish(client, out, outcome, download.as_ref()).await;
+                .await;
             }
             let created = videos.create(request).await?;
             out.show(&created, || {
@@ -688,18 +726,10 @@ async fn video(client: &Client, out: &Out, command: VideoCommand) -> Outcome {
             download,
             deadline,
         } => {
-            let wait = waiting(deadline);
-            let download = match destination(download.as_deref()) {
-                Ok(download) => download,
-                Err(code) => return Ok(code),
-            };
-            let outcome = with_progress(
-                |options| videos.wait(&video_id, options),
-                wait,
-                download.as_ref(),
-            )
-            .await?;
-            finish(client, out, outcome, download.as_ref()).await
+            wait_again(client, out, deadline, download.as_deref(), |options| {
+                videos.wait(&video_id, options)
+            })
+            .await
         }
         VideoCommand::Download { video_id, path } => {
             let destination = match destination(Some(&path)) {
@@ -731,14 +761,7 @@ async fn video(client: &Client, out: &Out, command: VideoCommand) -> Outcome {
                     return Ok(output::USAGE);
                 }
             }
-            let reporter = Arc::new(Reporter::for_transfer("starting the download"));
-            let progress = Arc::clone(&reporter);
-            let file = videos
-                .download(&video, VideoAsset::Video, &path)
-                .on_progress(move |p| progress.transfer(p))
-                .await;
-            reporter.finish();
-            let file = file?;
+            let file = save(client, &video, &path).await?;
             out.show(
                 &json!({"video_id": video.id, "path": path, "bytes": file.bytes}),
                 || format!("saved {} ({})", path.display(), output::size(file.bytes)),

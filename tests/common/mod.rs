@@ -172,3 +172,41 @@ impl ScriptedServer {
             .collect()
     }
 }
+
+/// A simulator served by a runtime of its own, for tests that are not async themselves (they
+/// run the `heygen` binary against it); it stops when the value is dropped.
+pub struct Served {
+    sim: Option<heygen_api::simulator::RunningSimulator>,
+    runtime: tokio::runtime::Runtime,
+}
+
+impl Served {
+    /// Starts `builder`'s simulator.
+    pub fn start(builder: heygen_api::simulator::Simulator) -> Self {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("a runtime for the simulator");
+        let sim = runtime
+            .block_on(builder.start())
+            .expect("the simulator starts");
+        Served {
+            sim: Some(sim),
+            runtime,
+        }
+    }
+
+    /// The running simulator.
+    pub fn sim(&self) -> &heygen_api::simulator::RunningSimulator {
+        self.sim.as_ref().expect("running until dropped")
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        if let Some(sim) = self.sim.take() {
+            self.runtime.block_on(sim.shutdown());
+        }
+    }
+}
