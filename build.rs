@@ -9,10 +9,15 @@
 //! - `open_enums.rs`: an open enum for every other string enum of the spec, included by
 //!   `src/api/types.rs`.
 //!
+//! Operations of a family (`x-heygen-family`) whose Cargo feature is off are removed first
+//! (`build/families.rs`).
+//!
 //! Operations marked `x-heygen-handwritten: true` (multipart uploads) are removed before
 //! generation; the crate implements them by hand. A broken spec stops the build with a message
 //! that names the spec and the problem.
 
+#[path = "build/families.rs"]
+mod families;
 #[path = "build/generate.rs"]
 mod generate;
 #[path = "build/open_enums.rs"]
@@ -33,6 +38,7 @@ fn main() {
     println!("cargo:rerun-if-changed=build/typed_layer.rs");
     println!("cargo:rerun-if-changed=build/open_enums.rs");
     println!("cargo:rerun-if-changed=build/unknown_fields.rs");
+    println!("cargo:rerun-if-changed=build/families.rs");
     let (Ok(manifest_dir), Ok(out_dir)) = (
         std::env::var("CARGO_MANIFEST_DIR"),
         std::env::var("OUT_DIR"),
@@ -41,7 +47,22 @@ fn main() {
         std::process::exit(1);
     };
     let spec = PathBuf::from(manifest_dir).join(SPEC);
-    if let Err(problem) = generate::run(&spec, &PathBuf::from(out_dir)) {
+    // A family of operations is built when the Cargo feature of its name is enabled.
+    let enabled = |family: &str| std::env::var_os(families::feature_variable(family)).is_some();
+    // `heygen_jobs`: some family with asynchronous jobs to wait for is built in.
+    println!("cargo:rustc-check-cfg=cfg(heygen_jobs)");
+    let waitable = [
+        "translations",
+        "lipsync",
+        "clipping",
+        "background-removal",
+        "avatars",
+        "voices",
+    ];
+    if waitable.iter().any(|family| enabled(family)) {
+        println!("cargo:rustc-cfg=heygen_jobs");
+    }
+    if let Err(problem) = generate::run(&spec, &PathBuf::from(out_dir), &enabled) {
         // One clear line instead of a panic backtrace.
         println!("cargo:warning={SPEC}: {problem}");
         eprintln!("error: {SPEC}: {problem}");

@@ -36,12 +36,13 @@ const REPLACEMENTS: &[(&str, &str)] = &[
     ),
 ];
 
-/// Generates everything from the spec at `spec_path` into `out_dir`.
-pub fn run(spec_path: &Path, out_dir: &Path) -> Result<(), String> {
+/// Generates everything from the spec at `spec_path` into `out_dir`, keeping only the
+/// operations of the families `enabled` accepts (and those of no family).
+pub fn run(spec_path: &Path, out_dir: &Path, enabled: &dyn Fn(&str) -> bool) -> Result<(), String> {
     let text =
         std::fs::read_to_string(spec_path).map_err(|e| format!("cannot read the spec: {e}"))?;
 
-    let value: serde_json::Value =
+    let mut value: serde_json::Value =
         serde_norway::from_str(&text).map_err(|e| format!("not valid YAML: {e}"))?;
     let version = value
         .get("openapi")
@@ -52,6 +53,7 @@ pub fn run(spec_path: &Path, out_dir: &Path) -> Result<(), String> {
             "OpenAPI {version} is not supported; the generator reads 3.0.x only"
         ));
     }
+    crate::families::prune(&mut value, enabled);
     write(
         &out_dir.join("openapi.json"),
         &serde_json::to_string(&value).map_err(|e| e.to_string())?,

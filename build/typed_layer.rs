@@ -20,6 +20,8 @@
 //! - `x-heygen-handwritten: true` (operation): the whole operation is written by hand.
 //! - `x-heygen-cli: handwritten` (operation): the CLI command is written by hand.
 //! - `x-heygen-verb` (operation): the CLI verb, when it is not the method's name.
+//! - `x-heygen-request-id` (operation): the body member by which the server recognises a
+//!   repeated request (where it ignores `Idempotency-Key`); filled once per call when unset.
 //! - `x-heygen-checked: true` (request schema): the body type implements
 //!   `crate::api::bodies::Validate` by hand.
 
@@ -45,6 +47,8 @@ struct Op {
     description: String,
     handwritten: bool,
     cli_handwritten: bool,
+    /// `x-heygen-request-id`: the body member that identifies a request across retries.
+    request_id: Option<String>,
     path_params: Vec<String>,
     /// Non-path parameters other than `Idempotency-Key`.
     query: Vec<QueryParam>,
@@ -622,7 +626,7 @@ fn operation(
                         continue;
                     }
                     let setter_s = sanitize(json, Case::Snake);
-                    let setter = format_ident!("{}", setter_s.trim_end_matches('_'));
+                    let setter = format_ident!("{}", setter_name(&setter_s));
                     if !setter_names.insert(setter.to_string()) {
                         return Err(format!("`{}`: two setters named `{setter}`", op.id));
                     }
@@ -682,7 +686,7 @@ fn operation(
                         },
                         None => value,
                     };
-                    let setter_s = f.ident.trim_end_matches('_').to_string();
+                    let setter_s = setter_name(&f.ident);
                     let setter = format_ident!("{}", setter_s);
                     if !setter_names.insert(setter_s.clone()) {
                         return Err(format!("`{}`: two setters named `{setter_s}`", op.id));
@@ -758,6 +762,17 @@ fn operation(
                     pub fn body(mut self, body: #body_t) -> Self { #(#destructure)* self }
                 });
                 checks.push(quote! { let body = #body_t { #(#members)* }; });
+                if let Some(member) = &op.request_id {
+                    // The body member the server recognises a repeat by: filled once per call
+                    // (the call's idempotency key when one was given), so every retry repeats it.
+                    let member = format_ident!("{}", sanitize(member, Case::Snake));
+                    checks.push(quote! {
+                        let mut body = body;
+                        if body.#member.is_none() {
+                            body.#member = Some(self.options.given_idempotency_key().map_or_else(|| uuid::Uuid::new_v4().to_string(), str::to_string));
+                        }
+                    });
+                }
                 if required.is_empty() {
                     invoke.push(quote! {
                         let body: Option<#body_t> = crate::operations::decode_optional_body(&mut invocation)?;
@@ -886,6 +901,9 @@ fn operation(
             #(#setters)*
             /// Per-call options: idempotency key, timeout.
             pub fn options(mut self, options: crate::RequestOptions) -> Self { self.options = options; self }
+            /// The client the request goes through (for handwritten extensions).
+            #[allow(dead_code)]
+            pub(crate) fn client(&self) -> &'a crate::Client { self.client }
             /// Checks the request, then sends it, retrying as the client's policy allows.
             ///
             /// # Errors
@@ -1097,6 +1115,10 @@ fn read_ops(spec: &Value) -> Result<Vec<Op>, String> {
                 cli_handwritten: flag("x-heygen-handwritten")
                     || op.get("x-heygen-cli").and_then(Value::as_str) == Some("handwritten"),
                 handwritten: flag("x-heygen-handwritten"),
+                request_id: op
+                    .get("x-heygen-request-id")
+                    .and_then(Value::as_str)
+                    .map(str::to_string),
                 id,
                 http_method: method.to_string(),
                 path: path.clone(),
@@ -1164,6 +1186,17 @@ fn snake(name: &str) -> String {
 enum Case {
     Pascal,
     Snake,
+}
+
+/// A setter's name: the field's, without the `_` the generator adds to a keyword, unless
+/// the name is a keyword still (`type_` stays `type_`).
+fn setter_name(field: &str) -> String {
+    let trimmed = field.trim_end_matches('_');
+    if typify::accept_as_ident(trimmed) {
+        trimmed.to_string()
+    } else {
+        field.to_string()
+    }
 }
 
 /// The generator's rule for turning a name of the spec into a Rust name: the case changed,

@@ -1,5 +1,8 @@
 //! `build.rs` turns a broken spec into one clear message naming the problem, never a panic.
 
+#[path = "../build/families.rs"]
+#[allow(dead_code)]
+mod families;
 #[path = "../build/generate.rs"]
 #[allow(dead_code)]
 mod generate;
@@ -21,7 +24,7 @@ fn generate_from(spec: &str) -> Result<tempfile::TempDir, String> {
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join("openapi.yaml");
     std::fs::write(&path, spec).expect("write spec");
-    generate::run(&path, dir.path()).map(|()| dir)
+    generate::run(&path, dir.path(), &|_| true).map(|()| dir)
 }
 
 #[test]
@@ -45,7 +48,12 @@ fn the_real_spec_generates_client_mocks_and_json() {
 
 #[test]
 fn a_missing_spec_is_reported() {
-    let e = generate::run(Path::new("/nonexistent/openapi.yaml"), Path::new("/tmp")).unwrap_err();
+    let e = generate::run(
+        Path::new("/nonexistent/openapi.yaml"),
+        Path::new("/tmp"),
+        &|_| true,
+    )
+    .unwrap_err();
     assert!(e.contains("cannot read the spec"), "{e}");
 }
 
@@ -157,7 +165,7 @@ fn two_operations_with_one_method_name_are_refused() {
 fn the_generated_code_of_the_fixture_spec_is_as_checked_in() {
     let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/generator");
     let out = tempfile::tempdir().unwrap();
-    generate::run(&fixture.join("spec.yaml"), out.path()).unwrap();
+    generate::run(&fixture.join("spec.yaml"), out.path(), &|_| true).unwrap();
     let bless = std::env::var_os("HEYGEN_BLESS").is_some();
     for file in ["typed_layer.rs", "codegen.rs", "open_enums.rs"] {
         let generated = std::fs::read_to_string(out.path().join(file)).unwrap();
@@ -182,5 +190,114 @@ fn the_generated_code_of_the_fixture_spec_is_as_checked_in() {
                 expected.lines().nth(line).unwrap_or(""),
             );
         }
+    }
+}
+
+/// The real spec built with some families only: the others leave no method, no operation in
+/// the embedded spec and no schema that only they used; the core stays whole.
+#[test]
+fn a_family_turned_off_leaves_nothing_behind() {
+    let build = |families: &[&str]| {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("openapi.yaml");
+        std::fs::write(&path, SPEC).unwrap();
+        generate::run(&path, dir.path(), &|f| families.contains(&f)).unwrap();
+        let layer = std::fs::read_to_string(dir.path().join("typed_layer.rs")).unwrap();
+        let spec: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(dir.path().join("openapi.json")).unwrap(),
+        )
+        .unwrap();
+        (dir, layer, spec)
+    };
+    let ids = |spec: &serde_json::Value| -> Vec<String> {
+        spec["paths"]
+            .as_object()
+            .unwrap()
+            .values()
+            .flat_map(|item| item.as_object().unwrap().values())
+            .filter_map(|op| op.get("operationId")?.as_str().map(str::to_string))
+            .collect()
+    };
+    let schema = |spec: &serde_json::Value, name: &str| {
+        spec.pointer(&format!("/components/schemas/{name}"))
+            .is_some()
+    };
+
+    let (_all, all_layer, all) = build(&[
+        "translations",
+        "lipsync",
+        "clipping",
+        "background-removal",
+        "templates",
+        "voices",
+        "avatars",
+    ]);
+    assert_eq!(ids(&all).len(), 85);
+    assert!(all_layer.contains("fn lipsyncs(&self)"));
+
+    let (_core, layer, core) = build(&[]);
+    let core_ids = ids(&core);
+    assert_eq!(core_ids.len(), 43, "{core_ids:?}");
+    for gone in [
+        "create_lipsync",
+        "create_video_translation",
+        "create_speech",
+        "create_avatar",
+    ] {
+        assert!(
+            !core_ids.iter().any(|id| id == gone),
+            "{gone} is still in the spec"
+        );
+        assert!(
+            !layer.contains(&format!("\"{gone}\"")),
+            "{gone} is still in the typed layer"
+        );
+    }
+    assert!(!layer.contains("fn lipsyncs(&self)"));
+    assert!(!layer.contains("fn video_translations(&self)"));
+    // Lookups of the families' tags stay in the core; their additions do not.
+    assert!(layer.contains("\"list_voices\"") && !layer.contains("\"design_voice\""));
+    assert!(!schema(&core, "Lipsync") && !schema(&core, "CreateSpeechRequest"));
+    assert!(schema(&core, "VideoDetail") && schema(&core, "FileInput"));
+    assert!(!core["tags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|t| t["name"] == "lipsyncs"));
+
+    let (_one, layer, one) = build(&["lipsync"]);
+    let one_ids = ids(&one);
+    assert!(one_ids.iter().any(|id| id == "create_lipsync"));
+    assert!(!one_ids.iter().any(|id| id == "create_video_translation"));
+    assert!(layer.contains("fn lipsyncs(&self)"));
+    assert!(schema(&one, "Lipsync") && !schema(&one, "VideoTranslation"));
+}
+
+/// Every family the spec names is a Cargo feature, and `full` enables each.
+#[test]
+fn every_family_is_a_feature_and_full_has_them_all() {
+    let spec: serde_json::Value = serde_norway::from_str(SPEC).unwrap();
+    let manifest = include_str!("../Cargo.toml");
+    let features = manifest
+        .split("[features]")
+        .nth(1)
+        .and_then(|rest| rest.split("\n[").next())
+        .unwrap();
+    let line = |name: &str| {
+        features
+            .lines()
+            .find(|l| l.starts_with(&format!("{name} = ")))
+            .unwrap_or_else(|| panic!("no feature `{name}` in Cargo.toml"))
+            .to_string()
+    };
+    let named = families::named(&spec);
+    assert!(named.len() >= 7, "{named:?}");
+    let full = line("full");
+    for family in &named {
+        line(family);
+        assert!(
+            full.contains(&format!("\"{family}\"")),
+            "`full` lacks `{family}`"
+        );
     }
 }

@@ -553,15 +553,22 @@ fn every_command_and_argument_has_help_text() {
         let text = String::from_utf8(output.stdout).unwrap();
         seen += 1;
         let mut section = "";
-        for line in text.lines() {
+        let lines: Vec<&str> = text.lines().collect();
+        for (i, line) in lines.iter().enumerate() {
             if !line.starts_with(' ') {
                 section = line;
+                continue;
+            }
+            // A long option's help goes on the line below it, indented further.
+            let below = lines.get(i + 1).copied().unwrap_or("");
+            let help_below = below.starts_with("          ") && !below.trim().is_empty();
+            if line.starts_with("          ") {
                 continue;
             }
             if matches!(section, "Commands:" | "Arguments:" | "Options:") {
                 let parts: Vec<&str> = line.trim().split("  ").filter(|p| !p.is_empty()).collect();
                 assert!(
-                    parts.len() >= 2,
+                    parts.len() >= 2 || help_below,
                     "heygen {path:?}: `{}` has no help text:\n{text}",
                     line.trim()
                 );

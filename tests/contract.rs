@@ -388,6 +388,11 @@ fn sample(
     use heygen_api::contract::openapiv3::{SchemaKind, Type};
     match schema.schema_kind {
         SchemaKind::Type(Type::Integer(i)) => i.maximum.or(i.minimum).unwrap_or(3).to_string(),
+        // Halfway between the bounds: a fraction reads back the same once sent.
+        SchemaKind::Type(Type::Number(n)) => match (n.minimum, n.maximum) {
+            (Some(low), Some(high)) => ((low + high) / 2.0).to_string(),
+            _ => "0.5".into(),
+        },
         SchemaKind::Type(Type::String(s)) => s
             .enumeration
             .iter()

@@ -482,6 +482,8 @@ async fn every_response_validates_against_the_spec() {
         .await;
     assert_eq!(status, 400);
 
+    walk_families(&mut c).await;
+
     // Every operation the simulator models with state was walked through above; the others
     // answer with their examples (`every_operation_of_the_spec_is_served`).
     let modelled: BTreeSet<String> = heygen_api::simulator::modelled_operations()
@@ -494,6 +496,467 @@ async fn every_response_validates_against_the_spec() {
         "operations the simulator was not checked on: {missing:?}"
     );
     sim.shutdown().await;
+}
+
+/// The families built in, each operation called in an order that makes sense (create, wait,
+/// read, change, delete), every answer checked against the spec.
+async fn walk_families(c: &mut Checker<'_>) {
+    let video = json!({"type": "url", "url": "https://example.com/talk.mp4"});
+    let audio = json!({"type": "url", "url": "https://example.com/voice.mp3"});
+    let settle = || tokio::time::sleep(std::time::Duration::from_millis(150));
+    c.call(
+        "search_sounds",
+        "GET",
+        "/v3/audio/sounds?query=calm%20piano",
+        None,
+    )
+    .await;
+    c.call("list_brand_glossaries", "GET", "/v3/brand-glossaries", None)
+        .await;
+    #[cfg(feature = "translations")]
+    {
+        let (_, languages) = c
+            .call(
+                "list_translation_languages",
+                "GET",
+                "/v3/video-translations/languages",
+                None,
+            )
+            .await;
+        assert!(languages["data"]["languages"].as_array().unwrap().len() > 2);
+        let (status, created) = c
+            .call(
+                "create_video_translation",
+                "POST",
+                "/v3/video-translations",
+                Some(json!({"video": video, "output_languages": ["Spanish", "French"]})),
+            )
+            .await;
+        assert_eq!(status, 200, "{created}");
+        let ids = created["data"]["video_translation_ids"]
+            .as_array()
+            .unwrap()
+            .clone();
+        assert_eq!(ids.len(), 2, "one translation per language");
+        let id = ids[0].as_str().unwrap();
+        let (status, _) = c
+            .call(
+                "create_video_translation",
+                "POST",
+                "/v3/video-translations",
+                Some(json!({"video": video, "output_languages": ["Klingon"]})),
+            )
+            .await;
+        assert_eq!(status, 400, "an unknown language is refused");
+        c.call(
+            "get_video_translation_statuses",
+            "GET",
+            &format!("/v3/video-translations/statuses?video_translation_ids={id},vt_missing"),
+            None,
+        )
+        .await;
+        settle().await;
+        let (_, translation) = c
+            .call(
+                "get_video_translation",
+                "GET",
+                &format!("/v3/video-translations/{id}"),
+                None,
+            )
+            .await;
+        assert_eq!(translation["data"]["status"], "completed");
+        assert_eq!(translation["data"]["output_language"], "Spanish");
+        c.call(
+            "list_video_translations",
+            "GET",
+            "/v3/video-translations",
+            None,
+        )
+        .await;
+        let (_, renamed) = c
+            .call(
+                "update_video_translation",
+                "PATCH",
+                &format!("/v3/video-translations/{id}"),
+                Some(json!({"title": "Renamed"})),
+            )
+            .await;
+        assert_eq!(renamed["data"]["title"], "Renamed");
+        let (_, batch) = c
+            .call(
+                "create_video_translation_batch",
+                "POST",
+                "/v3/video-translations/batches",
+                Some(json!({"video_translations": [{"video": video, "output_languages": ["German"]}]})),
+            )
+            .await;
+        let batch_id = batch["data"]["batch_id"].as_str().unwrap();
+        c.call(
+            "get_video_translation_batch",
+            "GET",
+            &format!("/v3/video-translations/batches/{batch_id}"),
+            None,
+        )
+        .await;
+        let (_, proofreads) = c
+            .call(
+                "create_proofread",
+                "POST",
+                "/v3/video-translations/proofreads",
+                Some(json!({"video": video, "output_languages": ["Italian"], "title": "Review"})),
+            )
+            .await;
+        let proofread = proofreads["data"]["proofread_ids"][0].as_str().unwrap();
+        settle().await;
+        c.call(
+            "get_proofread",
+            "GET",
+            &format!("/v3/video-translations/proofreads/{proofread}"),
+            None,
+        )
+        .await;
+        let (_, srt) = c
+            .call(
+                "get_proofread_srt",
+                "GET",
+                &format!("/v3/video-translations/proofreads/{proofread}/srt"),
+                None,
+            )
+            .await;
+        assert!(srt["data"]["srt_url"].as_str().unwrap().ends_with(".srt"));
+        c.call(
+            "replace_proofread_srt",
+            "PUT",
+            &format!("/v3/video-translations/proofreads/{proofread}/srt"),
+            Some(json!({"srt": {"type": "url", "url": "https://example.com/fixed.srt"}})),
+        )
+        .await;
+        let (_, generated) = c
+            .call(
+                "generate_from_proofread",
+                "POST",
+                &format!("/v3/video-translations/proofreads/{proofread}/generate"),
+                Some(json!({})),
+            )
+            .await;
+        assert!(generated["data"]["video_translation_id"].is_string());
+        c.call(
+            "delete_video_translation",
+            "DELETE",
+            &format!("/v3/video-translations/{id}"),
+            None,
+        )
+        .await;
+        let (status, _) = c
+            .call(
+                "get_video_translation",
+                "GET",
+                &format!("/v3/video-translations/{id}"),
+                None,
+            )
+            .await;
+        assert_eq!(status, 404, "a deleted translation is gone");
+    }
+    #[cfg(feature = "lipsync")]
+    {
+        let (_, created) = c
+            .call(
+                "create_lipsync",
+                "POST",
+                "/v3/lipsyncs",
+                Some(json!({"video": video, "audio": audio})),
+            )
+            .await;
+        let id = created["data"]["lipsync_id"].as_str().unwrap().to_string();
+        c.call(
+            "get_lipsync_statuses",
+            "GET",
+            &format!("/v3/lipsyncs/statuses?lipsync_ids={id}"),
+            None,
+        )
+        .await;
+        settle().await;
+        let (_, lipsync) = c
+            .call("get_lipsync", "GET", &format!("/v3/lipsyncs/{id}"), None)
+            .await;
+        assert_eq!(lipsync["data"]["status"], "completed");
+        c.call("list_lipsyncs", "GET", "/v3/lipsyncs?limit=5", None)
+            .await;
+        c.call(
+            "update_lipsync",
+            "PATCH",
+            &format!("/v3/lipsyncs/{id}"),
+            Some(json!({"title": "Dubbed"})),
+        )
+        .await;
+        let (_, batch) = c
+            .call(
+                "create_lipsync_batch",
+                "POST",
+                "/v3/lipsyncs/batches",
+                Some(json!({"lipsyncs": [{"video": video, "audio": audio}, {"video": video, "audio": audio}]})),
+            )
+            .await;
+        assert_eq!(batch["data"]["total_items"], 2);
+        let batch_id = batch["data"]["batch_id"].as_str().unwrap();
+        c.call(
+            "get_lipsync_batch",
+            "GET",
+            &format!("/v3/lipsyncs/batches/{batch_id}"),
+            None,
+        )
+        .await;
+        c.call(
+            "delete_lipsync",
+            "DELETE",
+            &format!("/v3/lipsyncs/{id}"),
+            None,
+        )
+        .await;
+    }
+    #[cfg(feature = "clipping")]
+    {
+        let (_, created) = c
+            .call(
+                "create_clipping_job",
+                "POST",
+                "/v3/ai-clipping",
+                Some(json!({"video": video, "output_settings": {"aspect_ratio": "square"}})),
+            )
+            .await;
+        let id = created["data"]["id"].as_str().unwrap().to_string();
+        settle().await;
+        let (_, job) = c
+            .call(
+                "get_clipping_job",
+                "GET",
+                &format!("/v3/ai-clipping/{id}"),
+                None,
+            )
+            .await;
+        assert_eq!(job["data"]["status"], "completed");
+        assert_eq!(
+            job["data"]["clips"].as_array().unwrap().len(),
+            2,
+            "a job yields clips"
+        );
+        c.call("list_clipping_jobs", "GET", "/v3/ai-clipping", None)
+            .await;
+        c.call(
+            "delete_clipping_job",
+            "DELETE",
+            &format!("/v3/ai-clipping/{id}"),
+            None,
+        )
+        .await;
+    }
+    #[cfg(feature = "background-removal")]
+    {
+        let body = json!({"video": video, "request_id": "req-1"});
+        let (_, first) = c
+            .call(
+                "create_background_removal",
+                "POST",
+                "/v3/background-removals",
+                Some(body.clone()),
+            )
+            .await;
+        let (_, again) = c
+            .call(
+                "create_background_removal",
+                "POST",
+                "/v3/background-removals",
+                Some(body),
+            )
+            .await;
+        assert_eq!(
+            first["data"]["id"], again["data"]["id"],
+            "the same request_id is one job"
+        );
+        let id = first["data"]["id"].as_str().unwrap().to_string();
+        c.call(
+            "get_background_removal",
+            "GET",
+            &format!("/v3/background-removals/{id}"),
+            None,
+        )
+        .await;
+        c.call(
+            "list_background_removals",
+            "GET",
+            "/v3/background-removals",
+            None,
+        )
+        .await;
+        c.call(
+            "delete_background_removal",
+            "DELETE",
+            &format!("/v3/background-removals/{id}"),
+            None,
+        )
+        .await;
+    }
+    #[cfg(feature = "templates")]
+    {
+        let (_, templates) = c.call("list_templates", "GET", "/v3/templates", None).await;
+        let id = templates["data"][0]["id"].as_str().unwrap().to_string();
+        let (_, template) = c
+            .call("get_template", "GET", &format!("/v3/templates/{id}"), None)
+            .await;
+        let variables: serde_json::Map<String, Value> = template["data"]["variables"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(|k| (k.clone(), json!("Ada")))
+            .collect();
+        let (status, _) = c
+            .call(
+                "generate_from_template",
+                "POST",
+                &format!("/v3/templates/{id}"),
+                Some(json!({"variables": {}})),
+            )
+            .await;
+        assert_eq!(status, 400, "a variable left out is refused");
+        let (status, video) = c
+            .call(
+                "generate_from_template",
+                "POST",
+                &format!("/v3/templates/{id}"),
+                Some(json!({"variables": variables})),
+            )
+            .await;
+        assert_eq!(status, 200);
+        let video_id = video["data"]["id"].as_str().unwrap();
+        c.call("get_video", "GET", &format!("/v3/videos/{video_id}"), None)
+            .await;
+    }
+    #[cfg(feature = "voices")]
+    {
+        let (_, designed) = c
+            .call(
+                "design_voice",
+                "POST",
+                "/v3/voices",
+                Some(json!({"prompt": "A warm, low narrator"})),
+            )
+            .await;
+        assert_eq!(designed["data"]["voices"].as_array().unwrap().len(), 2);
+        let (_, cloned) = c
+            .call(
+                "clone_voice",
+                "POST",
+                "/v3/voices/clone",
+                Some(json!({"audio": audio, "voice_name": "Mine"})),
+            )
+            .await;
+        let id = cloned["data"]["voice_clone_id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        settle().await;
+        let (_, voice) = c
+            .call("get_voice", "GET", &format!("/v3/voices/{id}"), None)
+            .await;
+        assert_eq!(voice["data"]["status"], "complete");
+        let (_, speech) = c
+            .call(
+                "create_speech",
+                "POST",
+                "/v3/voices/speech",
+                Some(json!({"text": "Hello there", "voice_id": id})),
+            )
+            .await;
+        assert_eq!(
+            speech["data"]["word_timestamps"].as_array().unwrap().len(),
+            2
+        );
+        c.call("delete_voice", "DELETE", &format!("/v3/voices/{id}"), None)
+            .await;
+    }
+    #[cfg(feature = "avatars")]
+    {
+        let (_, created) = c
+            .call(
+                "create_avatar",
+                "POST",
+                "/v3/avatars",
+                Some(json!({"type": "digital_twin", "name": "Me", "file": video})),
+            )
+            .await;
+        let group = created["data"]["avatar_group"]["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let look = created["data"]["avatar_item"]["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        settle().await;
+        let (_, waiting) = c
+            .call(
+                "get_avatar_group",
+                "GET",
+                &format!("/v3/avatars/{group}"),
+                None,
+            )
+            .await;
+        assert_eq!(
+            waiting["data"]["status"], "pending_consent",
+            "a twin waits for consent"
+        );
+        c.call(
+            "give_avatar_consent",
+            "POST",
+            &format!("/v3/avatars/{group}/consent"),
+            Some(json!({"consent_video": video})),
+        )
+        .await;
+        settle().await;
+        let (_, trained) = c
+            .call(
+                "get_avatar_group",
+                "GET",
+                &format!("/v3/avatars/{group}"),
+                None,
+            )
+            .await;
+        assert_eq!(trained["data"]["status"], "completed");
+        c.call(
+            "update_avatar_look",
+            "PATCH",
+            &format!("/v3/avatars/looks/{look}"),
+            Some(json!({"name": "Me, smiling"})),
+        )
+        .await;
+        c.call(
+            "delete_avatar_look",
+            "DELETE",
+            &format!("/v3/avatars/looks/{look}"),
+            None,
+        )
+        .await;
+        let (_, other) = c
+            .call(
+                "create_avatar",
+                "POST",
+                "/v3/avatars",
+                Some(json!({"type": "prompt", "name": "Guide", "prompt": "A guide"})),
+            )
+            .await;
+        let other = other["data"]["avatar_group"]["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        c.call(
+            "delete_avatar_group",
+            "DELETE",
+            &format!("/v3/avatars/{other}"),
+            None,
+        )
+        .await;
+    }
+    let _ = (&video, &audio, settle);
 }
 
 #[tokio::test]

@@ -575,6 +575,11 @@ impl RequestOptions {
         self
     }
 
+    /// The idempotency key given, if one was.
+    pub(crate) fn given_idempotency_key(&self) -> Option<&str> {
+        self.idempotency_key.as_deref()
+    }
+
     /// Timeout for each attempt of this call.
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = Some(timeout);

@@ -40,6 +40,9 @@ pub(crate) enum Resource {
     Video,
     /// An item of a video batch.
     BatchItem,
+    /// A job of another family, polled with its family's `get`.
+    #[cfg_attr(not(heygen_jobs), allow(dead_code))]
+    Job,
 }
 
 /// One stage of a job: a resource, polled until its status ends.
@@ -131,6 +134,84 @@ pub(crate) static VIDEO_DIRECT: Kind = Kind {
 pub(crate) static VIDEO_BATCH_ITEM: Kind = Kind {
     name: "batch item",
     stages: &[BATCH_ITEM],
+};
+
+/// The one stage of a job of another family.
+#[cfg_attr(not(heygen_jobs), allow(dead_code))]
+const fn job(
+    succeeded: &'static [&'static str],
+    failed: &'static [&'static str],
+    needs_input: &'static [&'static str],
+    bulk: bool,
+) -> Stage {
+    Stage {
+        resource: Resource::Job,
+        succeeded,
+        failed,
+        needs_input,
+        bulk,
+        lists_next: false,
+    }
+}
+
+/// A video translation (one output language); statuses in bulk too.
+#[cfg(feature = "translations")]
+pub(crate) static VIDEO_TRANSLATION: Kind = Kind {
+    name: "video translation",
+    stages: &[job(&["completed"], &["failed"], &[], true)],
+};
+
+/// A proofread: `processing` until its subtitles are ready.
+#[cfg(feature = "translations")]
+pub(crate) static PROOFREAD: Kind = Kind {
+    name: "proofread",
+    stages: &[job(&["completed"], &["failed"], &[], false)],
+};
+
+/// A lip-sync job; statuses in bulk too.
+#[cfg(feature = "lipsync")]
+pub(crate) static LIPSYNC: Kind = Kind {
+    name: "lip-sync job",
+    stages: &[job(&["completed"], &["failed"], &[], true)],
+};
+
+/// A clipping job. A cancelled job made no clips: it ended badly.
+#[cfg(feature = "clipping")]
+pub(crate) static CLIPPING_JOB: Kind = Kind {
+    name: "clipping job",
+    stages: &[job(&["completed"], &["failed", "cancelled"], &[], false)],
+};
+
+/// A background removal. HeyGen documents no status values for it: the words its other
+/// families end with are taken, both spellings.
+#[cfg(feature = "background-removal")]
+pub(crate) static BACKGROUND_REMOVAL: Kind = Kind {
+    name: "background removal",
+    stages: &[job(
+        &["completed", "complete", "succeeded", "success"],
+        &["failed", "fail", "error", "cancelled"],
+        &[],
+        false,
+    )],
+};
+
+/// A new avatar group, trained once consent is given.
+#[cfg(feature = "avatars")]
+pub(crate) static AVATAR: Kind = Kind {
+    name: "avatar",
+    stages: &[job(
+        &["completed"],
+        &["failed"],
+        &["pending_consent"],
+        false,
+    )],
+};
+
+/// A cloned or designed voice: `complete`, not `completed`.
+#[cfg(feature = "voices")]
+pub(crate) static VOICE: Kind = Kind {
+    name: "voice",
+    stages: &[job(&["complete", "completed"], &["failed"], &[], false)],
 };
 
 /// What a driver saw about the job.

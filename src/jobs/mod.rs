@@ -3,5 +3,8 @@
 //! (`crate::batch`) drives the same lifecycle.
 
 pub mod chat;
+/// Waiting for the jobs of the other families (each behind its Cargo feature).
+#[cfg(heygen_jobs)]
+pub(crate) mod job;
 pub(crate) mod lifecycle;
 pub(crate) mod wait;

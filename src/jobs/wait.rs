@@ -134,6 +134,12 @@ impl WaitOptions {
         }
     }
 
+    /// The progress callback, if one was given.
+    #[cfg_attr(not(heygen_jobs), allow(dead_code))]
+    pub(crate) fn progress_callback(&self) -> Option<&ProgressCallback> {
+        self.on_progress.as_ref()
+    }
+
     /// How long a wait may last.
     pub(crate) fn max_wait(&self) -> Duration {
         self.deadline
@@ -153,6 +159,8 @@ pub enum WaitPhase {
     Session,
     /// The video, until it is done.
     Video,
+    /// A job of another family (a translation, a lip-sync, ...), until it ends.
+    Job,
 }
 
 /// The status one poll saw: the session's or the video's, typed.
@@ -163,6 +171,9 @@ pub enum PolledStatus {
     Session(SessionStatus),
     /// A video's status.
     Video(VideoStatus),
+    /// The status of a job of another family, as sent by HeyGen (each family has its own
+    /// words: `completed` for a translation, `complete` for a voice).
+    Job(String),
 }
 
 impl PolledStatus {
@@ -171,6 +182,7 @@ impl PolledStatus {
         match self {
             PolledStatus::Session(status) => status.as_str(),
             PolledStatus::Video(status) => status.as_str(),
+            PolledStatus::Job(status) => status,
         }
     }
 }
@@ -191,6 +203,8 @@ pub struct WaitEvent {
     pub session_id: Option<String>,
     /// The video, once known.
     pub video_id: Option<String>,
+    /// The job, when waiting on a job of another family.
+    pub job_id: Option<String>,
     /// The status seen (`None` when the poll failed and will be retried).
     pub status: Option<PolledStatus>,
     /// Whether the status differs from the previous poll's.
@@ -412,6 +426,12 @@ impl<S: Source> Waiter<S> {
                     Ok(Err(error)) => self.poll_error(WaitPhase::Video, error, &mut seen),
                 }
             }
+            Resource::Job => {
+                return Err(Error::invalid(
+                    "wait",
+                    "a job of another family is waited for with `Client::wait_for_job`",
+                ))
+            }
         };
         self.act(phase, next, event, seen, id, remaining).await
     }
@@ -521,9 +541,36 @@ impl<S: Source> Waiter<S> {
             status,
             changed,
             progress,
+            job_id: None,
             polls: self.polls,
             elapsed: self.started.elapsed(),
             error: None,
+        }
+    }
+}
+
+impl WaitEvent {
+    /// What a poll of a job of another family saw.
+    #[cfg_attr(not(heygen_jobs), allow(dead_code))]
+    pub(crate) fn job(
+        job_id: String,
+        status: Option<PolledStatus>,
+        polls: u32,
+        elapsed: Duration,
+        error: Option<Arc<Error>>,
+    ) -> Self {
+        WaitEvent {
+            phase: WaitPhase::Job,
+            session_id: None,
+            video_id: None,
+            job_id: Some(job_id),
+            // Each event stands for one job; whether its status moved is the job's to tell.
+            changed: status.is_some(),
+            status,
+            progress: None,
+            polls,
+            elapsed,
+            error,
         }
     }
 }

@@ -8,6 +8,7 @@ pub(crate) mod generated {
 
 mod assets;
 mod direct_upload;
+mod jobs;
 pub(crate) mod pagination;
 mod video_agents;
 mod videos;

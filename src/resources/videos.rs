@@ -159,7 +159,8 @@ impl BatchWait {
     }
 }
 
-/// A download of one of a video's files, from [`Videos::download`]: `.await` it.
+/// A download of a file HeyGen made (a video's, from [`Videos::download`], or any result's,
+/// from [`Client::download`](crate::Client::download)): `.await` it.
 #[must_use = "a download does nothing until awaited"]
 pub struct DownloadVideo<'a> {
     client: &'a crate::Client,
@@ -177,7 +178,22 @@ impl std::fmt::Debug for DownloadVideo<'_> {
     }
 }
 
-impl DownloadVideo<'_> {
+impl<'a> DownloadVideo<'a> {
+    /// A download of `url` to `path` (`url` an error: the download fails with it, nothing
+    /// fetched).
+    pub(crate) fn new(
+        client: &'a crate::Client,
+        url: Result<String>,
+        path: std::path::PathBuf,
+    ) -> Self {
+        DownloadVideo {
+            client,
+            url,
+            path,
+            progress: None,
+        }
+    }
+
     /// Called as bytes arrive.
     pub fn on_progress(mut self, progress: impl Fn(Progress) + Send + Sync + 'static) -> Self {
         self.progress = Some(Arc::new(progress));

@@ -39,7 +39,12 @@ pub(super) async fn list_avatar_groups(Query(query): Params) -> Response {
     page(groups, &query, 20)
 }
 
-pub(super) async fn get_avatar_group(Path(id): Path<String>) -> Response {
+pub(super) async fn get_avatar_group(State(shared): Sim, Path(id): Path<String>) -> Response {
+    let mut world = shared.world();
+    world.advance();
+    if let Some(group) = super::jobs::avatar_group_json(&world, &id) {
+        return data(group);
+    }
     one_of(media::avatar_groups(), "id", &id, "Avatar group")
 }
 
@@ -72,7 +77,14 @@ pub(super) async fn list_voices(Query(query): Params) -> Response {
     page(voices, &query, 20)
 }
 
-pub(super) async fn get_voice(Path(id): Path<String>) -> Response {
+pub(super) async fn get_voice(State(shared): Sim, Path(id): Path<String>) -> Response {
+    {
+        let mut world = shared.world();
+        world.advance();
+        if let Some(voice) = super::jobs::voice_json(&world, &id) {
+            return data(voice);
+        }
+    }
     match media::voices()
         .into_iter()
         .find(|v| v["voice_id"] == id.as_str())

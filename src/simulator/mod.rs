@@ -33,6 +33,7 @@ mod assets;
 mod catalogue;
 mod endpoints;
 mod http;
+mod jobs;
 mod media;
 mod routes;
 

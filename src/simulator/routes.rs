@@ -17,7 +17,7 @@ use axum::{Json, Router};
 
 use super::http::{error, invalid, Sim};
 use super::Shared;
-use super::{agents, assets, catalogue, endpoints, videos};
+use super::{agents, assets, catalogue, endpoints, jobs, videos};
 use crate::contract::Spec;
 
 /// The stateful handler of an operation, where the simulator models its resource. Every
@@ -66,8 +66,127 @@ fn stateful(operation_id: &str, method: MethodFilter) -> Option<MethodRouter<Arc
         GET_ASSET => on(method, assets::get_asset),
         DELETE_ASSET => on(method, assets::delete_asset),
         COMPLETE_ASSET => on(method, assets::complete_asset),
-        _ => return None,
+        SEARCH_SOUNDS => on(method, jobs::search_sounds),
+        LIST_BRAND_GLOSSARIES => on(method, jobs::list_glossaries),
+        _ => return families(operation_id, method),
     })
+}
+
+/// The stateful handlers of the families built in (each behind its Cargo feature).
+fn families(operation_id: &str, method: MethodFilter) -> Option<MethodRouter<Arc<Shared>>> {
+    #[allow(unused_imports)]
+    use crate::resources::generated::ids::*;
+    #[allow(unused_imports)]
+    use jobs::Family::*;
+    #[allow(unused_imports)]
+    use jobs::*;
+    let _ = method;
+    match operation_id {
+        #[cfg(feature = "translations")]
+        CREATE_VIDEO_TRANSLATION => Some(on(method, create_translation)),
+        #[cfg(feature = "translations")]
+        LIST_VIDEO_TRANSLATIONS => Some(on(method, |s, q| list(s, q, Translation))),
+        #[cfg(feature = "translations")]
+        GET_VIDEO_TRANSLATION => Some(on(method, |s, p| get(s, p, Translation))),
+        #[cfg(feature = "translations")]
+        UPDATE_VIDEO_TRANSLATION => Some(on(method, |s, p, b| {
+            rename(s, p, b, (UPDATE_VIDEO_TRANSLATION, Translation))
+        })),
+        #[cfg(feature = "translations")]
+        DELETE_VIDEO_TRANSLATION => Some(on(method, |s, p| delete(s, p, Translation))),
+        #[cfg(feature = "translations")]
+        LIST_TRANSLATION_LANGUAGES => Some(on(method, languages_list)),
+        #[cfg(feature = "translations")]
+        GET_VIDEO_TRANSLATION_STATUSES => Some(on(method, |s, q| {
+            statuses(s, q, ("video_translation_ids", Translation))
+        })),
+        #[cfg(feature = "translations")]
+        CREATE_VIDEO_TRANSLATION_BATCH => Some(on(method, |s, h, b| {
+            create_batch(
+                s,
+                h,
+                b,
+                (
+                    CREATE_VIDEO_TRANSLATION_BATCH,
+                    "video_translations",
+                    Translation,
+                ),
+            )
+        })),
+        #[cfg(feature = "translations")]
+        GET_VIDEO_TRANSLATION_BATCH => Some(on(method, get_batch)),
+        #[cfg(feature = "translations")]
+        CREATE_PROOFREAD => Some(on(method, create_proofread)),
+        #[cfg(feature = "translations")]
+        GET_PROOFREAD => Some(on(method, |s, p| get(s, p, Proofread))),
+        #[cfg(feature = "translations")]
+        GENERATE_FROM_PROOFREAD => Some(on(method, generate_from_proofread)),
+        #[cfg(feature = "translations")]
+        GET_PROOFREAD_SRT => Some(on(method, proofread_srt)),
+        #[cfg(feature = "translations")]
+        REPLACE_PROOFREAD_SRT => Some(on(method, replace_proofread_srt)),
+        #[cfg(feature = "lipsync")]
+        CREATE_LIPSYNC => Some(on(method, create_lipsync)),
+        #[cfg(feature = "lipsync")]
+        LIST_LIPSYNCS => Some(on(method, |s, q| list(s, q, Lipsync))),
+        #[cfg(feature = "lipsync")]
+        GET_LIPSYNC => Some(on(method, |s, p| get(s, p, Lipsync))),
+        #[cfg(feature = "lipsync")]
+        UPDATE_LIPSYNC => Some(on(method, |s, p, b| {
+            rename(s, p, b, (UPDATE_LIPSYNC, Lipsync))
+        })),
+        #[cfg(feature = "lipsync")]
+        DELETE_LIPSYNC => Some(on(method, |s, p| delete(s, p, Lipsync))),
+        #[cfg(feature = "lipsync")]
+        GET_LIPSYNC_STATUSES => Some(on(method, |s, q| statuses(s, q, ("lipsync_ids", Lipsync)))),
+        #[cfg(feature = "lipsync")]
+        CREATE_LIPSYNC_BATCH => Some(on(method, |s, h, b| {
+            create_batch(s, h, b, (CREATE_LIPSYNC_BATCH, "lipsyncs", Lipsync))
+        })),
+        #[cfg(feature = "lipsync")]
+        GET_LIPSYNC_BATCH => Some(on(method, get_batch)),
+        #[cfg(feature = "clipping")]
+        CREATE_CLIPPING_JOB => Some(on(method, create_clipping_job)),
+        #[cfg(feature = "clipping")]
+        LIST_CLIPPING_JOBS => Some(on(method, |s, q| list(s, q, Clipping))),
+        #[cfg(feature = "clipping")]
+        GET_CLIPPING_JOB => Some(on(method, |s, p| get(s, p, Clipping))),
+        #[cfg(feature = "clipping")]
+        DELETE_CLIPPING_JOB => Some(on(method, |s, p| delete(s, p, Clipping))),
+        #[cfg(feature = "background-removal")]
+        CREATE_BACKGROUND_REMOVAL => Some(on(method, create_background_removal)),
+        #[cfg(feature = "background-removal")]
+        LIST_BACKGROUND_REMOVALS => Some(on(method, |s, q| list(s, q, BackgroundRemoval))),
+        #[cfg(feature = "background-removal")]
+        GET_BACKGROUND_REMOVAL => Some(on(method, |s, p| get(s, p, BackgroundRemoval))),
+        #[cfg(feature = "background-removal")]
+        DELETE_BACKGROUND_REMOVAL => Some(on(method, |s, p| delete(s, p, BackgroundRemoval))),
+        #[cfg(feature = "templates")]
+        LIST_TEMPLATES => Some(on(method, list_templates)),
+        #[cfg(feature = "templates")]
+        GET_TEMPLATE => Some(on(method, get_template)),
+        #[cfg(feature = "templates")]
+        GENERATE_FROM_TEMPLATE => Some(on(method, generate_from_template)),
+        #[cfg(feature = "voices")]
+        DESIGN_VOICE => Some(on(method, design_voice)),
+        #[cfg(feature = "voices")]
+        CLONE_VOICE => Some(on(method, clone_voice)),
+        #[cfg(feature = "voices")]
+        DELETE_VOICE => Some(on(method, |s, p| delete(s, p, Voice))),
+        #[cfg(feature = "voices")]
+        CREATE_SPEECH => Some(on(method, create_speech)),
+        #[cfg(feature = "avatars")]
+        CREATE_AVATAR => Some(on(method, create_avatar)),
+        #[cfg(feature = "avatars")]
+        GIVE_AVATAR_CONSENT => Some(on(method, give_consent)),
+        #[cfg(feature = "avatars")]
+        UPDATE_AVATAR_LOOK => Some(on(method, rename_look)),
+        #[cfg(feature = "avatars")]
+        DELETE_AVATAR_GROUP => Some(on(method, |s, p| delete(s, p, Avatar))),
+        #[cfg(feature = "avatars")]
+        DELETE_AVATAR_LOOK => Some(on(method, delete_look)),
+        _ => None,
+    }
 }
 
 /// The operations the simulator models with state; every other one answers with its example.

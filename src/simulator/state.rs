@@ -129,6 +129,14 @@ pub(crate) struct World {
     pub(crate) refused_at_capacity: u64,
     /// Presigned PUTs answered so far (for `fail_first_upload`).
     pub(crate) puts: u64,
+    /// Jobs of the other families (translations, lip-syncs, ...), by id.
+    pub(crate) jobs: BTreeMap<String, super::jobs::Job>,
+    /// Batches of translations or lip-syncs, by batch id.
+    pub(crate) job_batches: BTreeMap<String, super::jobs::JobBatch>,
+    /// Background removals by the `request_id` that started them.
+    pub(crate) background_requests: std::collections::HashMap<String, String>,
+    /// Generated speech, by request id: its length in seconds.
+    pub(crate) speeches: std::collections::HashMap<String, f64>,
 }
 
 #[derive(Debug, Clone)]
@@ -174,6 +182,10 @@ impl World {
             peak_jobs: 0,
             refused_at_capacity: 0,
             puts: 0,
+            jobs: BTreeMap::new(),
+            job_batches: BTreeMap::new(),
+            background_requests: Default::default(),
+            speeches: Default::default(),
             videos: BTreeMap::new(),
             deleted_videos: Default::default(),
             assets: BTreeMap::new(),
@@ -284,6 +296,7 @@ impl World {
             }
         }
         self.charge_completed();
+        self.charge_finished_jobs();
     }
 
     /// A video's status in the bulk vocabulary (`queued`, not `pending`).
@@ -354,7 +367,7 @@ impl World {
                 )
             })
             .count();
-        sessions + videos
+        sessions + videos + self.family_jobs_in_flight()
     }
 
     /// Real time for a number of simulated seconds.

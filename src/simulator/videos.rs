@@ -249,6 +249,22 @@ pub(super) async fn file(State(shared): Sim, Path(name): Path<String>) -> Respon
     let gone = world.config.files_gone;
     let (content_type, body): (&str, Bytes) = if gone {
         return (StatusCode::NOT_FOUND, "NoSuchKey").into_response();
+    } else if let Some(content_type) = super::jobs::serves(&world, &name) {
+        let body = match content_type {
+            "video/mp4" => Bytes::from_static(media::SAMPLE_MP4),
+            "image/jpeg" => Bytes::from_static(media::SAMPLE_JPG),
+            "application/x-subrip" => Bytes::from_static(media::SAMPLE_SRT.as_bytes()),
+            _ => {
+                let stem = name.trim_end_matches(".wav");
+                let seconds = world
+                    .speeches
+                    .get(stem)
+                    .copied()
+                    .unwrap_or(media::DURATION_SECONDS);
+                Bytes::from(super::jobs::silence_wav(seconds))
+            }
+        };
+        (content_type, body)
     } else if known("_captioned.mp4") || known(".mp4") {
         ("video/mp4", Bytes::from_static(media::SAMPLE_MP4))
     } else if known(".jpg") || name == "thumbnail.jpg" {

@@ -136,6 +136,36 @@ fn due(shared: &Shared) -> Vec<Delivery> {
             callback_url.as_deref(),
         ));
     }
+    // Jobs of the other families, where HeyGen has an event type for them.
+    let finished: Vec<String> = world
+        .jobs
+        .values()
+        .filter(|j| !j.notified)
+        .filter(|j| {
+            matches!(
+                world.job_phase(j),
+                super::jobs::Phase::Completed | super::jobs::Phase::Failed
+            )
+        })
+        .map(|j| j.id.clone())
+        .collect();
+    for id in finished {
+        let Some(job) = world.jobs.get(&id).cloned() else {
+            continue;
+        };
+        if let Some(job) = world.jobs.get_mut(&id) {
+            job.notified = true;
+        }
+        if let Some((event_type, data)) = world.job_event(&job) {
+            deliveries.extend(announce(
+                &mut world,
+                event_type,
+                data,
+                &id,
+                job.callback_url.as_deref(),
+            ));
+        }
+    }
     deliveries
 }
 

@@ -1,0 +1,334 @@
+//! The families' asynchronous jobs on their handles: create and wait, wait for one or many
+//! (in bulk where HeyGen can), typed; and downloads of what they made.
+//!
+//! The waiting itself is `crate::jobs::job`, driven by the one lifecycle; this module only
+//! types its records and ties each family's create to its wait.
+
+#[cfg(heygen_jobs)]
+use futures_util::StreamExt as _;
+#[cfg(heygen_jobs)]
+use serde_json::Value;
+
+#[cfg(heygen_jobs)]
+use crate::api::error::{unexpected_answer, Result};
+use crate::resources::DownloadVideo;
+#[cfg(heygen_jobs)]
+use crate::{JobEnded, JobKind, JobOutcome, JobStream, WaitOptions};
+
+impl crate::Client {
+    /// Downloads a file HeyGen made (a translated video, a clip, a cut-out, subtitles, speech
+    /// audio) from its URL to `path`, as a video's download does: streamed through a
+    /// temporary file renamed into place, `.on_progress(..)` reporting bytes as they arrive.
+    pub fn download(&self, url: &str, path: impl AsRef<std::path::Path>) -> DownloadVideo<'_> {
+        let url = if url.trim().is_empty() {
+            Err(crate::Error::invalid("url", "must not be empty"))
+        } else {
+            Ok(url.to_string())
+        };
+        DownloadVideo::new(self, url, path.as_ref().to_path_buf())
+    }
+}
+
+/// A job's JSON record, typed.
+#[cfg(heygen_jobs)]
+fn typed<T: serde::de::DeserializeOwned>(kind: JobKind, record: Value) -> Result<T> {
+    serde_json::from_value(record).map_err(|e| {
+        unexpected_answer(
+            kind.ops_get(),
+            &format!("the {kind} record does not decode: {e}"),
+        )
+    })
+}
+
+/// Waits for one job and types its record.
+#[cfg(heygen_jobs)]
+async fn wait_one<T: serde::de::DeserializeOwned>(
+    client: &crate::Client,
+    kind: JobKind,
+    id: &str,
+    options: WaitOptions,
+) -> Result<JobOutcome<T>> {
+    client
+        .wait_for_job(kind, id, options)
+        .await?
+        .try_map(|record| typed(kind, record))
+}
+
+/// Waits for many jobs and types each record as it ends.
+#[cfg(heygen_jobs)]
+fn wait_many<T: serde::de::DeserializeOwned + Send + 'static>(
+    client: &crate::Client,
+    kind: JobKind,
+    ids: impl IntoIterator<Item = String>,
+    options: WaitOptions,
+) -> JobStream<'static, T> {
+    Box::pin(client.wait_for_jobs(kind, ids, options).map(move |ended| {
+        JobEnded {
+            id: ended.id,
+            outcome: ended
+                .outcome
+                .and_then(|outcome| outcome.try_map(|record| typed(kind, record))),
+        }
+    }))
+}
+
+/// Runs a multi-job wait to its end: every job's end, in the order the ids were given.
+#[cfg(heygen_jobs)]
+async fn collect_in_order<T>(ids: &[String], stream: JobStream<'static, T>) -> Vec<JobEnded<T>> {
+    let mut ended: Vec<JobEnded<T>> = stream.collect().await;
+    ended.sort_by_key(|end| ids.iter().position(|id| *id == end.id));
+    ended
+}
+
+#[cfg(feature = "translations")]
+mod translations {
+    use super::*;
+    use crate::resources::generated::builders::{CreateVideoTranslation, GenerateFromProofread};
+    use crate::types::{Proofread, VideoTranslation};
+    use crate::VideoTranslations;
+
+    impl VideoTranslations<'_> {
+        /// Waits until the translation is `completed` or `failed` (or the deadline passes).
+        pub async fn wait(
+            &self,
+            video_translation_id: &str,
+            options: WaitOptions,
+        ) -> Result<JobOutcome<VideoTranslation>> {
+            wait_one(
+                self.client,
+                JobKind::VideoTranslation,
+                video_translation_id,
+                options,
+            )
+            .await
+        }
+
+        /// Waits for many translations, 100 ids a status request, yielding each as it ends.
+        pub fn wait_many(
+            &self,
+            video_translation_ids: impl IntoIterator<Item = String>,
+            options: WaitOptions,
+        ) -> JobStream<'static, VideoTranslation> {
+            wait_many(
+                self.client,
+                JobKind::VideoTranslation,
+                video_translation_ids,
+                options,
+            )
+        }
+
+        /// Waits until the proofread's subtitles are ready (`completed`) or it `failed`.
+        pub async fn wait_proofread(
+            &self,
+            proofread_id: &str,
+            options: WaitOptions,
+        ) -> Result<JobOutcome<Proofread>> {
+            wait_one(self.client, JobKind::Proofread, proofread_id, options).await
+        }
+    }
+
+    impl CreateVideoTranslation<'_> {
+        /// Sends the request, then waits for every translation it started (one per output
+        /// language), polled in bulk. The ends come in the order of the output languages.
+        ///
+        /// # Errors
+        /// The create's own errors; the wait's ends are in the list, one per translation.
+        pub async fn send_and_wait(
+            self,
+            options: WaitOptions,
+        ) -> Result<Vec<JobEnded<VideoTranslation>>> {
+            let client = self.client();
+            let created = self.send().await?;
+            let ids = created.video_translation_ids;
+            let stream = wait_many(client, JobKind::VideoTranslation, ids.clone(), options);
+            Ok(collect_in_order(&ids, stream).await)
+        }
+    }
+
+    impl GenerateFromProofread<'_> {
+        /// Sends the request, then waits for the translation it started.
+        pub async fn send_and_wait(
+            self,
+            options: WaitOptions,
+        ) -> Result<JobOutcome<VideoTranslation>> {
+            let client = self.client();
+            let created = self.send().await?;
+            wait_one(
+                client,
+                JobKind::VideoTranslation,
+                &created.video_translation_id,
+                options,
+            )
+            .await
+        }
+    }
+}
+
+#[cfg(feature = "lipsync")]
+mod lipsyncs {
+    use super::*;
+    use crate::resources::generated::builders::CreateLipsync;
+    use crate::types::Lipsync;
+    use crate::Lipsyncs;
+
+    impl Lipsyncs<'_> {
+        /// Waits until the lip-sync job is `completed` or `failed` (or the deadline passes).
+        pub async fn wait(
+            &self,
+            lipsync_id: &str,
+            options: WaitOptions,
+        ) -> Result<JobOutcome<Lipsync>> {
+            wait_one(self.client, JobKind::Lipsync, lipsync_id, options).await
+        }
+
+        /// Waits for many lip-sync jobs, 100 ids a status request, yielding each as it ends.
+        pub fn wait_many(
+            &self,
+            lipsync_ids: impl IntoIterator<Item = String>,
+            options: WaitOptions,
+        ) -> JobStream<'static, Lipsync> {
+            wait_many(self.client, JobKind::Lipsync, lipsync_ids, options)
+        }
+    }
+
+    impl CreateLipsync<'_> {
+        /// Sends the request, then waits for the job.
+        pub async fn send_and_wait(self, options: WaitOptions) -> Result<JobOutcome<Lipsync>> {
+            let client = self.client();
+            let created = self.send().await?;
+            wait_one(client, JobKind::Lipsync, &created.lipsync_id, options).await
+        }
+    }
+}
+
+#[cfg(feature = "clipping")]
+mod clipping {
+    use super::*;
+    use crate::resources::generated::builders::CreateClippingJob;
+    use crate::types::{ClippingJob, CreatedClippingJob};
+    use crate::AiClipping;
+
+    /// The job a create started: HeyGen's schemas do not say whether its id comes as `id` or
+    /// `job_id`; either is taken.
+    pub(crate) fn job_id(created: &CreatedClippingJob) -> Result<String> {
+        created
+            .id
+            .clone()
+            .or_else(|| created.job_id.clone())
+            .filter(|id| !id.is_empty())
+            .ok_or_else(|| unexpected_answer("create_clipping_job", "the answer names no job id"))
+    }
+
+    impl AiClipping<'_> {
+        /// Waits until the clipping job is `completed`, `failed` or `cancelled` (or the
+        /// deadline passes). Each clip has its own status in the record.
+        pub async fn wait(
+            &self,
+            job_id: &str,
+            options: WaitOptions,
+        ) -> Result<JobOutcome<ClippingJob>> {
+            wait_one(self.client, JobKind::ClippingJob, job_id, options).await
+        }
+    }
+
+    impl CreateClippingJob<'_> {
+        /// Sends the request, then waits for the job.
+        pub async fn send_and_wait(self, options: WaitOptions) -> Result<JobOutcome<ClippingJob>> {
+            let client = self.client();
+            let created = self.send().await?;
+            wait_one(client, JobKind::ClippingJob, &job_id(&created)?, options).await
+        }
+    }
+}
+
+#[cfg(feature = "background-removal")]
+mod background_removals {
+    use super::*;
+    use crate::resources::generated::builders::CreateBackgroundRemoval;
+    use crate::types::BackgroundRemoval;
+    use crate::BackgroundRemovals;
+
+    impl BackgroundRemovals<'_> {
+        /// Waits until the background removal is done or has failed (or the deadline passes).
+        pub async fn wait(
+            &self,
+            job_id: &str,
+            options: WaitOptions,
+        ) -> Result<JobOutcome<BackgroundRemoval>> {
+            wait_one(self.client, JobKind::BackgroundRemoval, job_id, options).await
+        }
+    }
+
+    impl CreateBackgroundRemoval<'_> {
+        /// Sends the request, then waits for the job.
+        pub async fn send_and_wait(
+            self,
+            options: WaitOptions,
+        ) -> Result<JobOutcome<BackgroundRemoval>> {
+            let client = self.client();
+            let created = self.send().await?;
+            wait_one(client, JobKind::BackgroundRemoval, &created.id, options).await
+        }
+    }
+}
+
+#[cfg(feature = "avatars")]
+mod avatars {
+    use super::*;
+    use crate::resources::generated::builders::CreateAvatar;
+    use crate::types::AvatarGroup;
+    use crate::Avatars;
+
+    impl Avatars<'_> {
+        /// Waits until the avatar group is trained (`completed`) or `failed`; a group waiting
+        /// for consent ends the wait as [`JobOutcome::NeedsInput`].
+        pub async fn wait(
+            &self,
+            group_id: &str,
+            options: WaitOptions,
+        ) -> Result<JobOutcome<AvatarGroup>> {
+            wait_one(self.client, JobKind::Avatar, group_id, options).await
+        }
+    }
+
+    impl CreateAvatar<'_> {
+        /// Sends the request, then waits for the new group's training (or its need of
+        /// consent).
+        pub async fn send_and_wait(self, options: WaitOptions) -> Result<JobOutcome<AvatarGroup>> {
+            let client = self.client();
+            let created = self.send().await?;
+            let group = created.avatar_group.map(|g| g.id).ok_or_else(|| {
+                unexpected_answer("create_avatar", "the answer names no avatar group")
+            })?;
+            wait_one(client, JobKind::Avatar, &group, options).await
+        }
+    }
+}
+
+#[cfg(feature = "voices")]
+mod voices {
+    use super::*;
+    use crate::resources::generated::builders::CloneVoice;
+    use crate::types::VoiceDetail;
+    use crate::Voices;
+
+    impl Voices<'_> {
+        /// Waits until a cloned or designed voice is ready (`complete`) or `failed`.
+        pub async fn wait(
+            &self,
+            voice_id: &str,
+            options: WaitOptions,
+        ) -> Result<JobOutcome<VoiceDetail>> {
+            wait_one(self.client, JobKind::Voice, voice_id, options).await
+        }
+    }
+
+    impl CloneVoice<'_> {
+        /// Sends the request, then waits for the voice.
+        pub async fn send_and_wait(self, options: WaitOptions) -> Result<JobOutcome<VoiceDetail>> {
+            let client = self.client();
+            let created = self.send().await?;
+            wait_one(client, JobKind::Voice, &created.voice_clone_id, options).await
+        }
+    }
+}
