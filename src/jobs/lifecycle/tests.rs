@@ -276,6 +276,59 @@ fn rows() -> Vec<Row> {
             ],
             then: Resource::BatchItem,
         },
+        #[cfg(feature = "translations")]
+        Row {
+            case: "a translation seen ending in bulk is confirmed by its record",
+            kind: &VIDEO_TRANSLATION,
+            ids: VIDEO_ONLY,
+            steps: vec![
+                (bulk("running"), Poll),
+                (bulk("completed"), Fetch),
+                (status("completed"), Done(Succeeded)),
+            ],
+            then: Resource::Job,
+        },
+        #[cfg(feature = "clipping")]
+        Row {
+            case: "a cancelled clipping job ended badly",
+            kind: &CLIPPING_JOB,
+            ids: VIDEO_ONLY,
+            steps: vec![
+                (status("running"), Poll),
+                (status("cancelled"), Done(Failed)),
+            ],
+            then: Resource::Job,
+        },
+        #[cfg(feature = "avatars")]
+        Row {
+            case: "an avatar waiting for consent needs the user",
+            kind: &AVATAR,
+            ids: VIDEO_ONLY,
+            steps: vec![
+                (status("processing"), Poll),
+                (status("pending_consent"), Done(NeedsInput)),
+            ],
+            then: Resource::Job,
+        },
+        #[cfg(feature = "voices")]
+        Row {
+            case: "a voice is `complete`, not `completed`",
+            kind: &VOICE,
+            ids: VIDEO_ONLY,
+            steps: vec![
+                (status("processing"), Poll),
+                (status("complete"), Done(Succeeded)),
+            ],
+            then: Resource::Job,
+        },
+        #[cfg(feature = "lipsync")]
+        Row {
+            case: "a lip-sync bulk does not find is gone",
+            kind: &LIPSYNC,
+            ids: VIDEO_ONLY,
+            steps: vec![(NotFound, Done(Gone))],
+            then: Resource::Job,
+        },
     ]
 }
 
