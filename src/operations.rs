@@ -141,6 +141,11 @@ impl Invocation {
         self
     }
 
+    /// The JSON body set so far, if any.
+    pub fn body_ref(&self) -> Option<&Value> {
+        self.body.as_ref()
+    }
+
     /// Per-call options.
     pub fn options(mut self, options: RequestOptions) -> Self {
         self.options = options;

@@ -1741,3 +1741,156 @@ fn help_shows_required_flags_values_and_global_options_apart() {
     assert_eq!(code(&missing), 2);
     assert!(String::from_utf8_lossy(&missing.stderr).contains("--username"));
 }
+
+/// Commands of the families wait as the spec's `x-heygen-wait` says: `--wait` ends with each
+/// job's record, `--download` saves what they made (a folder for several jobs), and the exit
+/// code says how they ended.
+#[test]
+fn family_commands_wait_download_and_say_how_jobs_ended() {
+    let sim = Sim::start(fast());
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir.path().join("translated");
+    let output = sim.heygen(&[
+        "--json",
+        "translation",
+        "create",
+        "--data",
+        r#"{"video": {"type": "url", "url": "https://example.com/a.mp4"}, "output_languages": ["Spanish", "French"]}"#,
+        "--download",
+        folder.to_str().unwrap(),
+    ]);
+    let ended = json(&output);
+    let ended = ended.as_array().expect("two jobs, two records");
+    assert_eq!(ended.len(), 2);
+    for record in ended {
+        assert_eq!(record["status"], "completed");
+        let path = record["download"]["path"].as_str().unwrap();
+        // Each job's file in the folder, named after its job.
+        assert_eq!(Path::new(path).parent(), Some(folder.as_path()), "{path}");
+        assert!(path.contains(record["id"].as_str().unwrap()), "{path}");
+        assert_eq!(
+            std::fs::metadata(path).unwrap().len(),
+            record["download"]["bytes"].as_u64().unwrap()
+        );
+    }
+
+    // A failed job is exit 3 and says why.
+    let output = sim.heygen(&[
+        "lipsync",
+        "create",
+        "--data",
+        r#"{"video": {"type": "url", "url": "https://example.com/a.mp4"}, "audio": {"type": "url", "url": "https://example.com/a.mp3"}, "title": "dub [fail:render]"}"#,
+        "--wait",
+    ]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(3), "{stdout}");
+    assert!(stdout.contains("failure_message"), "{stdout}");
+
+    // An avatar of a real person waits for consent: said, with the commands that go on.
+    let output = sim.heygen(&[
+        "avatar",
+        "create",
+        "--data",
+        r#"{"type": "digital_twin", "name": "Me", "file": {"type": "url", "url": "https://example.com/me.mp4"}}"#,
+        "--wait",
+    ]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("needs input") && stderr.contains("heygen avatar consent"),
+        "{stderr}"
+    );
+
+    // Speech is saved where --download says, as a playable WAV.
+    let speech = dir.path().join("hello.wav");
+    let output = sim.heygen(&[
+        "voice",
+        "speech",
+        "--data",
+        r#"{"text": "Hello there", "voice_id": "voice_paige"}"#,
+        "--download",
+        speech.to_str().unwrap(),
+    ]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(std::fs::read(&speech).unwrap().starts_with(b"RIFF"));
+}
+
+/// A wait that runs out says which command goes on (exit 4); `--file` uploads a local file
+/// into the body, and a bad one is refused before anything is sent.
+#[test]
+fn family_waits_resume_and_files_upload() {
+    let sim = Sim::start(fast().render_seconds(1e9));
+    let output = sim.heygen(&[
+        "--json",
+        "lipsync",
+        "create",
+        "--data",
+        r#"{"video": {"type": "url", "url": "https://example.com/a.mp4"}, "audio": {"type": "url", "url": "https://example.com/a.mp3"}}"#,
+        "--wait",
+        "--timeout",
+        "300ms",
+    ]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(4), "{stderr}");
+    let resume = stderr
+        .lines()
+        .find_map(|l| l.split("go on with: ").nth(1))
+        .unwrap_or_else(|| panic!("no resume command: {stderr}"));
+    let args: Vec<&str> = resume.split_whitespace().skip(1).collect();
+    assert_eq!(&args[..2], ["lipsync", "wait"], "{resume}");
+    let mut again = vec!["--json"];
+    again.extend(&args);
+    again.extend(["--timeout", "200ms"]);
+    let output = sim.heygen(&again);
+    assert_eq!(
+        output.status.code(),
+        Some(4),
+        "the resumed wait runs: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+
+    let before = sim.sim().request_count();
+    for (file, expected) in [
+        ("nowhere=/tmp/x.mp4", "takes no file"),
+        ("video=/definitely/missing.mp4", "cannot read"),
+        ("video", "MEMBER=PATH"),
+    ] {
+        let output = sim.heygen(&[
+            "lipsync",
+            "create",
+            "--data",
+            r#"{"audio": {"type": "url", "url": "https://example.com/a.mp3"}}"#,
+            "--file",
+            file,
+        ]);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{file}: {stderr}");
+        assert!(
+            stderr.contains(expected) && stderr.contains("nothing was sent"),
+            "{stderr}"
+        );
+    }
+    assert_eq!(sim.sim().request_count(), before, "nothing was sent");
+
+    let dir = tempfile::tempdir().unwrap();
+    let video = dir.path().join("talk.mp4");
+    std::fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("src/simulator/sample.mp4"),
+        &video,
+    )
+    .unwrap();
+    let created = json(&sim.heygen(&[
+        "--json",
+        "lipsync",
+        "create",
+        "--data",
+        r#"{"audio": {"type": "url", "url": "https://example.com/a.mp3"}}"#,
+        "--file",
+        &format!("video={}", video.display()),
+    ]));
+    assert!(created["lipsync_id"].is_string(), "{created}");
+}

@@ -10,6 +10,7 @@ mod batch;
 mod commands;
 mod destination;
 mod human;
+mod jobs;
 mod output;
 mod spec_commands;
 
@@ -42,6 +43,18 @@ fn main() -> ExitCode {
     };
     let code = runtime.block_on(async {
         let source = key_source(&matches);
+        if let Some((op, waiting, leaf)) = jobs::matched_wait(&matches) {
+            let mut globals = match args::Globals::from_arg_matches(&matches) {
+                Ok(globals) => globals,
+                Err(error) => error.exit(),
+            };
+            globals.key_source = source;
+            let client = match commands::client(&globals) {
+                Ok(client) => client,
+                Err(code) => return code,
+            };
+            return jobs::wait_again(&client, op, &waiting, leaf, globals.json).await;
+        }
         if let Some((op, leaf)) = spec_commands::matched(&matches) {
             let mut globals = match args::Globals::from_arg_matches(&matches) {
                 Ok(globals) => globals,
@@ -94,7 +107,7 @@ fn command(schema_only: bool) -> clap::Command {
     // `simulate` serves the API rather than calling it: how to reach HeyGen and what to print
     // mean nothing there. Its own hidden copies keep the global ones out of its help, and
     // `simulate_refuses_client_options` says what to use instead.
-    spec_commands::augment(args::Cli::command(), schema_only).mut_subcommand(
+    jobs::wait_commands(spec_commands::augment(args::Cli::command(), schema_only)).mut_subcommand(
         "simulate",
         |simulate| {
             simulate

@@ -19,6 +19,11 @@ pub(crate) const UNVERIFIED: i32 = 5;
 pub(crate) const INTERRUPTED: i32 = 130;
 
 /// Prints a value as JSON.
+/// Whether stderr is a terminal (live displays go there).
+pub(crate) fn is_terminal() -> bool {
+    std::io::stderr().is_terminal()
+}
+
 pub(crate) fn json<T: Serialize>(value: &T) {
     match serde_json::to_string_pretty(value) {
         Ok(text) => line(&text),

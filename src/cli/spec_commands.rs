@@ -22,6 +22,24 @@ use crate::output;
 const DATA: &str = "data";
 const REQUEST_SCHEMA: &str = "request-schema";
 const ALL: &str = "all";
+const FILE: &str = "file";
+
+/// The body members that take a file (the spec's `FileInput`), which `--file` can fill.
+fn file_members(spec: Option<&Spec>, operation_id: &str) -> Vec<String> {
+    let Some(schema) = spec.and_then(|s| s.request_schema(operation_id)) else {
+        return Vec::new();
+    };
+    let mut members: Vec<String> = schema
+        .get("properties")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+        .filter(|(_, member)| member.to_string().contains("\"asset_id\""))
+        .map(|(name, _)| name.clone())
+        .collect();
+    members.sort();
+    members
+}
 
 /// Adds a subcommand for every operation without a handwritten command, under its resource's
 /// command (created when the handwritten CLI has none).
@@ -121,6 +139,22 @@ fn command(op: &'static OperationInfo, spec: Option<&Spec>, schema_only: bool) -
                 .long(ALL)
                 .action(ArgAction::SetTrue)
                 .help("Follow every page and print all items."),
+        );
+    }
+    if let Some(waiting) = crate::jobs::Waiting::of(op.id) {
+        command = crate::jobs::arguments(command, &waiting);
+    }
+    let files = file_members(spec, op.id);
+    if !files.is_empty() {
+        command = command.arg(
+            Arg::new(FILE)
+                .long(FILE)
+                .value_name("MEMBER=PATH")
+                .action(ArgAction::Append)
+                .help(format!(
+                    "Upload a local file and send it as the body's member ({}); repeatable",
+                    files.join(", ")
+                )),
         );
     }
     if op.has_body {
@@ -234,11 +268,34 @@ pub(crate) async fn run(
             }
         }
     }
+    let waiting = crate::jobs::Waiting::of(op.id);
+    // A destination that cannot take the file is refused before anything is created.
+    let download = match &waiting {
+        Some(_) => match crate::jobs::destination(leaf) {
+            Ok(download) => download,
+            Err(code) => return code,
+        },
+        None => None,
+    };
+    let uploads: Vec<(String, std::path::PathBuf)> = match file_arguments(op, leaf) {
+        Ok(uploads) => uploads,
+        Err(code) => return code,
+    };
     let client = match client() {
         Ok(client) => client,
         Err(code) => return code,
     };
+    if !uploads.is_empty() {
+        match upload_files(&client, uploads, invocation).await {
+            Ok(with_files) => invocation = with_files,
+            Err(code) => return code,
+        }
+    }
     match client.invoke(op.id, invocation).await {
+        Ok(value) if waiting.is_some() => {
+            let waiting = waiting.unwrap_or_else(|| unreachable!("checked"));
+            crate::jobs::after_create(&client, op, &waiting, leaf, value, download, json).await
+        }
         Ok(value) => {
             // `--json`: what the server sent; otherwise a table or `key: value` lines.
             if json {
@@ -250,6 +307,84 @@ pub(crate) async fn run(
         }
         Err(error) => output::error(&error),
     }
+}
+
+/// `--file MEMBER=PATH` pairs, each member one the body takes a file in and each file
+/// readable (exit 2 otherwise, nothing sent).
+fn file_arguments(
+    op: &OperationInfo,
+    leaf: &ArgMatches,
+) -> Result<Vec<(String, std::path::PathBuf)>, i32> {
+    let given: Vec<String> = leaf
+        .try_get_many::<String>(FILE)
+        .ok()
+        .flatten()
+        .into_iter()
+        .flatten()
+        .cloned()
+        .collect();
+    let members = file_members(Spec::get().ok(), op.id);
+    let mut uploads = Vec::new();
+    for pair in given {
+        let Some((member, path)) = pair.split_once('=') else {
+            eprintln!("error: --file {pair}: give MEMBER=PATH, e.g. --file {}=./clip.mp4 (nothing was sent)", members.first().map_or("video", String::as_str));
+            return Err(output::USAGE);
+        };
+        if !members.iter().any(|m| m == member) {
+            eprintln!(
+                "error: --file {pair}: `{member}` takes no file; the body's file members are {} (nothing was sent)",
+                members.join(", ")
+            );
+            return Err(output::USAGE);
+        }
+        let path = std::path::PathBuf::from(path);
+        if let Err(e) = std::fs::File::open(&path) {
+            eprintln!(
+                "error: --file {pair}: cannot read {}: {e} (nothing was sent)",
+                path.display()
+            );
+            return Err(output::USAGE);
+        }
+        uploads.push((member.to_string(), path));
+    }
+    Ok(uploads)
+}
+
+/// Uploads each `--file` and puts its asset in the body.
+async fn upload_files(
+    client: &Client,
+    uploads: Vec<(String, std::path::PathBuf)>,
+    invocation: Invocation,
+) -> Result<Invocation, i32> {
+    let mut body = invocation
+        .body_ref()
+        .cloned()
+        .unwrap_or_else(|| serde_json::json!({}));
+    for (member, path) in uploads {
+        let reporter = std::sync::Arc::new(output::Reporter::for_transfer("starting the upload"));
+        let progress = std::sync::Arc::clone(&reporter);
+        let uploaded = client
+            .assets()
+            .upload(&path)
+            .on_progress(move |p| progress.transfer(p))
+            .await;
+        reporter.finish();
+        match uploaded {
+            Ok(asset) => {
+                eprintln!("uploaded {} as asset {}", path.display(), asset.asset_id);
+                body[member.as_str()] =
+                    serde_json::json!({"type": "asset_id", "asset_id": asset.asset_id});
+            }
+            Err(error) => {
+                eprintln!(
+                    "error: could not upload {} (nothing else was sent)",
+                    path.display()
+                );
+                return Err(output::error(&error));
+            }
+        }
+    }
+    Ok(invocation.body(body))
 }
 
 /// One line on stderr naming `--data` members the spec does not name (they are sent).

@@ -136,6 +136,48 @@ impl JobKind {
     }
 }
 
+impl std::str::FromStr for JobKind {
+    type Err = String;
+
+    /// A kind by its snake-case name (`video_translation`, `proofread`, `lipsync`,
+    /// `clipping_job`, `background_removal`, `avatar`, `voice`), as the spec's `x-heygen-wait`
+    /// names it. A kind whose family is not built in is refused with the feature to enable.
+    fn from_str(name: &str) -> std::result::Result<Self, Self::Err> {
+        let built: Option<JobKind> = match name {
+            #[cfg(feature = "translations")]
+            "video_translation" => Some(JobKind::VideoTranslation),
+            #[cfg(feature = "translations")]
+            "proofread" => Some(JobKind::Proofread),
+            #[cfg(feature = "lipsync")]
+            "lipsync" => Some(JobKind::Lipsync),
+            #[cfg(feature = "clipping")]
+            "clipping_job" => Some(JobKind::ClippingJob),
+            #[cfg(feature = "background-removal")]
+            "background_removal" => Some(JobKind::BackgroundRemoval),
+            #[cfg(feature = "avatars")]
+            "avatar" => Some(JobKind::Avatar),
+            #[cfg(feature = "voices")]
+            "voice" => Some(JobKind::Voice),
+            _ => None,
+        };
+        if let Some(kind) = built {
+            return Ok(kind);
+        }
+        let feature = match name {
+            "video_translation" | "proofread" => "translations",
+            "lipsync" => "lipsync",
+            "clipping_job" => "clipping",
+            "background_removal" => "background-removal",
+            "avatar" => "avatars",
+            "voice" => "voices",
+            other => return Err(format!("`{other}` is not a kind of job")),
+        };
+        Err(format!(
+            "jobs of kind `{name}` need the `{feature}` feature of heygen-api"
+        ))
+    }
+}
+
 impl fmt::Display for JobKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())

@@ -1,0 +1,670 @@
+//! Waiting and downloading for the commands derived from the spec, as its extensions say:
+//! `x-heygen-wait` (the create starts jobs: `--wait`, and a `wait` verb that takes them up
+//! again) and `x-heygen-download` (the file a job or an answer makes: `--download PATH`).
+//!
+//! A wait shows one line per job on stderr (a spinner on a terminal), ends with each job's
+//! record on stdout, and says on Ctrl-C or a timeout which command goes on waiting.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use clap::{Arg, ArgAction, ArgMatches, Command};
+use futures_util::StreamExt as _;
+use heygen_api::contract::Spec;
+use heygen_api::operations::OperationInfo;
+use heygen_api::{Client, Error, JobKind, WaitOptions, WaitOutcome};
+use indicatif::{ProgressBar, ProgressStyle};
+use serde_json::{json, Value};
+
+use crate::output::{self, Reporter};
+
+const WAIT: &str = "wait";
+const TIMEOUT: &str = "timeout";
+const DOWNLOAD: &str = "download";
+const IDS: &str = "ids";
+
+/// What the spec says an operation's jobs and files are.
+#[derive(Debug, Clone)]
+pub(crate) struct Waiting {
+    /// The kind of job (`video` for a video made from a template).
+    kind: String,
+    /// Where the created jobs' ids are in the answer.
+    ids: Option<String>,
+    /// The verb that waits again (`wait`, `wait-proofread`).
+    verb: Option<String>,
+    /// Where a job's (or the answer's) file URLs are.
+    download: Option<String>,
+}
+
+impl Waiting {
+    /// The operation's extensions, if it has either.
+    pub(crate) fn of(operation_id: &str) -> Option<Self> {
+        let op = Spec::get().ok()?.operation(operation_id)?;
+        let wait = op.extensions.get("x-heygen-wait");
+        let download = op
+            .extensions
+            .get("x-heygen-download")
+            .and_then(Value::as_str)
+            .map(str::to_string);
+        if wait.is_none() && download.is_none() {
+            return None;
+        }
+        let text = |key: &str| {
+            wait.and_then(|w| w.get(key))
+                .and_then(Value::as_str)
+                .map(str::to_string)
+        };
+        Some(Waiting {
+            kind: text("kind").unwrap_or_default(),
+            ids: text("ids"),
+            verb: text("verb"),
+            download,
+        })
+    }
+
+    fn waits(&self) -> bool {
+        self.ids.is_some()
+    }
+
+    /// The job's name in messages.
+    fn noun(&self) -> String {
+        match self.kind.parse::<JobKind>() {
+            Ok(kind) => kind.to_string(),
+            Err(_) => self.kind.replace('_', " "),
+        }
+    }
+}
+
+/// `--wait`, `--timeout` and `--download` for a command whose operation has jobs or files.
+pub(crate) fn arguments(mut command: Command, waiting: &Waiting) -> Command {
+    if waiting.waits() {
+        command = command
+            .arg(
+                Arg::new(WAIT)
+                    .long(WAIT)
+                    .action(ArgAction::SetTrue)
+                    .help(format!(
+                        "Wait until each {} ends, then print it",
+                        waiting.noun()
+                    )),
+            )
+            .arg(timeout_arg());
+    }
+    if waiting.download.is_some() {
+        command = command.arg(download_arg(waiting.waits()));
+    }
+    command
+}
+
+fn timeout_arg() -> Arg {
+    Arg::new(TIMEOUT)
+        .long(TIMEOUT)
+        .value_name("DURATION")
+        .default_value("20m")
+        .help("Stop waiting after this long (the job goes on at HeyGen): `90s`, `20m`, `2h`")
+}
+
+fn download_arg(waits: bool) -> Arg {
+    Arg::new(DOWNLOAD)
+        .long(DOWNLOAD)
+        .value_name("PATH")
+        .value_parser(clap::value_parser!(PathBuf))
+        .help(if waits {
+            "Save the result there once done (implies --wait); a folder when it makes several files"
+        } else {
+            "Save the file the answer names there; a folder when it names several"
+        })
+}
+
+/// The `wait` verbs, one per resource and verb the spec names (`translation wait`).
+pub(crate) fn wait_commands(mut root: Command) -> Command {
+    let mut added: Vec<(&str, String)> = Vec::new();
+    for op in heygen_api::operations::all() {
+        let Some(waiting) = Waiting::of(op.id) else {
+            continue;
+        };
+        let Some(verb) = waiting.verb.clone() else {
+            continue;
+        };
+        if added
+            .iter()
+            .any(|(noun, v)| *noun == op.command && *v == verb)
+        {
+            continue;
+        }
+        added.push((op.command, verb.clone()));
+        let noun = waiting.noun();
+        let mut command = Command::new(verb.clone())
+            .about(format!("Wait for {noun}s created earlier, then print them"))
+            .arg(
+                Arg::new(IDS)
+                    .required(true)
+                    .num_args(1..)
+                    .value_name("ID")
+                    .help(format!("The {noun}s to wait for")),
+            )
+            .arg(timeout_arg());
+        if waiting.download.is_some() {
+            command = command.arg(download_arg(true));
+        }
+        root = root.mut_subcommand(op.command, |resource| resource.subcommand(command));
+    }
+    root
+}
+
+/// The `wait` verb a parse landed on: its operation's extensions and its arguments.
+pub(crate) fn matched_wait(
+    matches: &ArgMatches,
+) -> Option<(&'static OperationInfo, Waiting, &ArgMatches)> {
+    let (noun, resource) = matches.subcommand()?;
+    let (verb, leaf) = resource.subcommand()?;
+    heygen_api::operations::all().iter().find_map(|op| {
+        let waiting = Waiting::of(op.id)?;
+        (op.command == noun && waiting.verb.as_deref() == Some(verb)).then_some((op, waiting, leaf))
+    })
+}
+
+/// Where the files go, checked before anything is created; `None` without `--download`.
+pub(crate) fn destination(leaf: &ArgMatches) -> Result<Option<PathBuf>, i32> {
+    let Some(path) = leaf.try_get_one::<PathBuf>(DOWNLOAD).ok().flatten() else {
+        return Ok(None);
+    };
+    match crate::destination::Destination::prepare(path) {
+        Ok(_) => Ok(Some(path.clone())),
+        Err(problem) => {
+            eprintln!(
+                "error: --download {}: {problem} (nothing was sent)",
+                path.display()
+            );
+            Err(output::USAGE)
+        }
+    }
+}
+
+/// Whether the command line asks to wait.
+pub(crate) fn asks_to_wait(leaf: &ArgMatches, waiting: &Waiting) -> bool {
+    waiting.waits()
+        && (leaf.try_get_one::<bool>(WAIT).ok().flatten() == Some(&true)
+            || leaf
+                .try_get_one::<PathBuf>(DOWNLOAD)
+                .ok()
+                .flatten()
+                .is_some())
+}
+
+fn timeout(leaf: &ArgMatches) -> Result<Duration, i32> {
+    let text = leaf
+        .try_get_one::<String>(TIMEOUT)
+        .ok()
+        .flatten()
+        .map_or("20m", String::as_str);
+    humantime::parse_duration(text).map_err(|_| {
+        eprintln!("error: --timeout: {text:?} is not a duration like 90s, 20m or 2h");
+        output::USAGE
+    })
+}
+
+/// Every string a pointer with `*` steps reaches in `value`.
+fn pointed(value: &Value, pointer: &str) -> Vec<String> {
+    fn walk(value: &Value, parts: &[&str], out: &mut Vec<String>) {
+        match parts.split_first() {
+            None => {
+                if let Some(text) = value.as_str() {
+                    out.push(text.to_string());
+                }
+            }
+            Some((&"*", rest)) => match value {
+                Value::Array(items) => items.iter().for_each(|v| walk(v, rest, out)),
+                Value::Object(members) => members.values().for_each(|v| walk(v, rest, out)),
+                _ => {}
+            },
+            Some((part, rest)) => {
+                if let Some(next) = value.get(*part) {
+                    if let Value::Array(items) = next {
+                        if rest.is_empty() {
+                            items.iter().for_each(|v| walk(v, rest, out));
+                            return;
+                        }
+                    }
+                    walk(next, rest, out);
+                }
+            }
+        }
+    }
+    let parts: Vec<&str> = pointer.trim_start_matches('/').split('/').collect();
+    let mut out = Vec::new();
+    walk(value, &parts, &mut out);
+    out
+}
+
+/// After a create that answered `created`: prints it, or waits for its jobs and prints how
+/// each ended; downloads what `--download` asks for.
+pub(crate) async fn after_create(
+    client: &Client,
+    op: &OperationInfo,
+    waiting: &Waiting,
+    leaf: &ArgMatches,
+    created: Value,
+    download: Option<PathBuf>,
+    json: bool,
+) -> i32 {
+    if !asks_to_wait(leaf, waiting) {
+        let mut created = created;
+        let mut code = output::OK;
+        if let (Some(dir), Some(pointer)) = (&download, &waiting.download) {
+            let urls = pointed(&created, pointer);
+            match save_all(client, &urls, dir, "file", false).await {
+                Ok(saved) => created["download"] = saved,
+                Err(problem) => {
+                    eprintln!("error: could not save the file: {problem}");
+                    code = output::API_ERROR;
+                }
+            }
+        }
+        print_value(&created, json);
+        return code;
+    }
+    let ids = waiting
+        .ids
+        .as_deref()
+        .map(|p| pointed(&created, p))
+        .unwrap_or_default();
+    if ids.is_empty() {
+        print_value(&created, json);
+        eprintln!("error: the answer names no {} to wait for", waiting.noun());
+        return output::API_ERROR;
+    }
+    wait_for(client, op, waiting, ids, leaf, download, json).await
+}
+
+/// `<resource> wait ID...`.
+pub(crate) async fn wait_again(
+    client: &Client,
+    op: &OperationInfo,
+    waiting: &Waiting,
+    leaf: &ArgMatches,
+    json: bool,
+) -> i32 {
+    let download = match destination(leaf) {
+        Ok(download) => download,
+        Err(code) => return code,
+    };
+    let ids: Vec<String> = leaf
+        .get_many::<String>(IDS)
+        .into_iter()
+        .flatten()
+        .cloned()
+        .collect();
+    wait_for(client, op, waiting, ids, leaf, download, json).await
+}
+
+/// How one job ended, for printing.
+struct Ended {
+    id: String,
+    /// `completed`, `failed`, `needs input`, `timed out`.
+    how: &'static str,
+    record: Option<Value>,
+    error: Option<Error>,
+}
+
+async fn wait_for(
+    client: &Client,
+    op: &OperationInfo,
+    waiting: &Waiting,
+    ids: Vec<String>,
+    leaf: &ArgMatches,
+    download: Option<PathBuf>,
+    json: bool,
+) -> i32 {
+    let deadline = match timeout(leaf) {
+        Ok(deadline) => deadline,
+        Err(code) => return code,
+    };
+    let noun = waiting.noun();
+    let display = Arc::new(Display::new(&noun, &ids));
+    let shown = Arc::clone(&display);
+    let options = WaitOptions::new()
+        .deadline(deadline)
+        .on_progress(move |event| shown.event(event));
+    let resume = resume_command(op, waiting, &ids, download.as_deref());
+    let kind = match waiting.kind.as_str() {
+        "video" => None,
+        other => match other.parse::<JobKind>() {
+            Ok(kind) => Some(kind),
+            Err(problem) => {
+                eprintln!("error: {problem}");
+                return output::USAGE;
+            }
+        },
+    };
+    let wait = wait_all(client, kind, ids, options);
+    let ended = tokio::select! {
+        ended = wait => ended,
+        _ = tokio::signal::ctrl_c() => {
+            if display.is_live() {
+                output::after_ctrl_c();
+            }
+            display.finish();
+            eprintln!("stopped waiting; go on with: {resume}");
+            std::process::exit(output::INTERRUPTED);
+        }
+    };
+    display.finish();
+    let ended = match ended {
+        Ok(ended) => ended,
+        Err(error) => return output::error(&error),
+    };
+    let mut code = output::OK;
+    let mut printed = Vec::new();
+    // Several jobs put their files in the folder `--download` names.
+    let several = ended.len() > 1;
+    for end in ended {
+        let mut record = end.record.unwrap_or(Value::Null);
+        match end.how {
+            "completed" => {
+                if let (Some(dir), Some(pointer)) = (&download, &waiting.download) {
+                    let urls = pointed(&record, pointer);
+                    match save_all(client, &urls, dir, &end.id, several).await {
+                        Ok(saved) => {
+                            if !json {
+                                for file in saved_files(&saved) {
+                                    eprintln!("saved {noun} {} to {file}", end.id);
+                                }
+                            }
+                            record["download"] = saved;
+                        }
+                        Err(problem) => {
+                            eprintln!(
+                                "error: could not save {noun} {}: {problem}; fetch it again with: {resume}",
+                                end.id
+                            );
+                            code = code.max(output::API_ERROR);
+                        }
+                    }
+                }
+            }
+            "failed" => code = code.max(output::FAILED),
+            "timed out" => code = code.max(output::TIMED_OUT),
+            _ => {}
+        }
+        if let Some(error) = &end.error {
+            eprintln!("error: {noun} {}: {}", end.id, output::error_text(error));
+            code = code.max(output::API_ERROR);
+            continue;
+        }
+        if !json {
+            eprintln!("{noun} {}: {}", end.id, end.how);
+            if end.how == "needs input" && waiting.kind == "avatar" {
+                eprintln!(
+                    "the avatar waits for consent: heygen avatar consent {} --file consent_video=CONSENT.mp4, then: heygen avatar wait {}",
+                    end.id, end.id
+                );
+            }
+        }
+        if end.how != "timed out" {
+            printed.push(record);
+        }
+    }
+    if code == output::TIMED_OUT || printed.len() < display.count() {
+        eprintln!("still waiting at HeyGen; go on with: {resume}");
+    }
+    match printed.as_slice() {
+        [] => {}
+        [one] => print_value(one, json),
+        many => print_value(&Value::Array(many.to_vec()), json),
+    }
+    code
+}
+
+/// The wait itself: a video through the video wait, every other kind through the jobs'.
+async fn wait_all(
+    client: &Client,
+    kind: Option<JobKind>,
+    ids: Vec<String>,
+    options: WaitOptions,
+) -> Result<Vec<Ended>, Error> {
+    let Some(kind) = kind else {
+        let mut ended = Vec::new();
+        for id in ids {
+            let outcome = client.videos().wait(&id, options.clone()).await?;
+            let (how, video) = match outcome {
+                WaitOutcome::Completed { video, .. } => ("completed", Some(video)),
+                WaitOutcome::VideoFailed { video, .. } => ("failed", Some(video)),
+                WaitOutcome::TimedOut(_) => ("timed out", None),
+                _ => ("failed", None),
+            };
+            ended.push(Ended {
+                id,
+                how,
+                record: video.and_then(|v| serde_json::to_value(v).ok()),
+                error: None,
+            });
+        }
+        return Ok(ended);
+    };
+    let order = ids.clone();
+    let mut ended: Vec<Ended> = client
+        .wait_for_jobs(kind, ids, options)
+        .map(|end| match end.outcome {
+            Ok(outcome) => Ended {
+                id: end.id,
+                how: outcome.as_str(),
+                record: outcome.record().cloned(),
+                error: None,
+            },
+            Err(error) => Ended {
+                id: end.id,
+                how: "error",
+                record: None,
+                error: Some(error),
+            },
+        })
+        .collect()
+        .await;
+    ended.sort_by_key(|e| order.iter().position(|id| *id == e.id));
+    Ok(ended)
+}
+
+/// The command that takes up the wait again.
+fn resume_command(
+    op: &OperationInfo,
+    waiting: &Waiting,
+    ids: &[String],
+    download: Option<&Path>,
+) -> String {
+    let (noun, verb) = match &waiting.verb {
+        Some(verb) => (op.command, verb.as_str()),
+        None => ("video", "wait"),
+    };
+    let mut command = format!("heygen {noun} {verb} {}", ids.join(" "));
+    if let Some(path) = download {
+        command.push_str(&format!(" --download {}", path.display()));
+    }
+    command
+}
+
+/// `path (size)` of each file a save reports.
+fn saved_files(saved: &Value) -> Vec<String> {
+    let one = |v: &Value| {
+        format!(
+            "{} ({})",
+            v["path"].as_str().unwrap_or_default(),
+            output::size(v["bytes"].as_u64().unwrap_or(0))
+        )
+    };
+    match saved {
+        Value::Array(files) => files.iter().map(one).collect(),
+        file => vec![one(file)],
+    }
+}
+
+/// Saves every URL: one to `path` itself unless it is a folder (or `several` jobs share
+/// it), else into the folder as `<name>.<extension>`, or `<name>-<n>.<extension>` when one
+/// job makes several files.
+async fn save_all(
+    client: &Client,
+    urls: &[String],
+    path: &Path,
+    name: &str,
+    several: bool,
+) -> Result<Value, String> {
+    if urls.is_empty() {
+        return Err("the answer names no file".into());
+    }
+    let folder =
+        several || path.is_dir() || urls.len() > 1 || path.to_string_lossy().ends_with('/');
+    let mut saved = Vec::new();
+    for (n, url) in urls.iter().enumerate() {
+        let extension = url
+            .split(['?', '#'])
+            .next()
+            .and_then(|u| u.rsplit('/').next())
+            .and_then(|file| file.rsplit_once('.'))
+            .map_or("bin", |(_, ext)| ext);
+        let file = if !folder {
+            path.to_path_buf()
+        } else if urls.len() == 1 {
+            path.join(format!("{name}.{extension}"))
+        } else {
+            path.join(format!("{name}-{}.{extension}", n + 1))
+        };
+        if let Some(parent) = file.parent() {
+            std::fs::create_dir_all(parent)
+                .map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
+        }
+        let reporter = Arc::new(Reporter::for_transfer("starting the download"));
+        let progress = Arc::clone(&reporter);
+        let result = client
+            .download(url, &file)
+            .on_progress(move |p| progress.transfer(p))
+            .await;
+        reporter.finish();
+        let download = result.map_err(|e| output::error_text(&e))?;
+        saved.push(json!({"path": file.display().to_string(), "bytes": download.bytes}));
+    }
+    Ok(if saved.len() == 1 {
+        saved.remove(0)
+    } else {
+        Value::Array(saved)
+    })
+}
+
+fn print_value(value: &Value, json: bool) {
+    if json {
+        output::json(value);
+    } else {
+        output::line(crate::human::render(value).trim_end());
+    }
+}
+
+/// The wait's display: a spinner with the jobs' counts on a terminal; off one, a line each
+/// time a job's status changes.
+struct Display {
+    noun: String,
+    bar: Option<ProgressBar>,
+    started: std::time::Instant,
+    statuses: Mutex<Vec<(String, Option<String>)>>,
+}
+
+impl Display {
+    fn new(noun: &str, ids: &[String]) -> Self {
+        let bar = output::is_terminal().then(|| {
+            let bar = ProgressBar::new_spinner();
+            bar.set_style(
+                ProgressStyle::with_template("{spinner} [{elapsed_precise}] {wide_msg}")
+                    .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+            );
+            bar.enable_steady_tick(Duration::from_millis(120));
+            bar
+        });
+        let display = Display {
+            noun: noun.to_string(),
+            bar,
+            started: std::time::Instant::now(),
+            statuses: Mutex::new(ids.iter().map(|id| (id.clone(), None)).collect()),
+        };
+        let what = match ids {
+            [one] => format!("{noun} {one}"),
+            many => format!("{} {noun}s: {}", many.len(), many.join(" ")),
+        };
+        match &display.bar {
+            Some(bar) => bar.set_message(format!("waiting for {what}")),
+            None => eprintln!("waiting for {what}"),
+        }
+        display
+    }
+
+    fn count(&self) -> usize {
+        self.statuses.lock().map(|s| s.len()).unwrap_or(0)
+    }
+
+    /// `3 video translations: 1 running, 2 completed`, or `lip-sync job ls_1 running`.
+    fn summary(&self) -> String {
+        let Ok(statuses) = self.statuses.lock() else {
+            return self.noun.clone();
+        };
+        if let [(id, status)] = statuses.as_slice() {
+            return format!(
+                "{} {id} {}",
+                self.noun,
+                status.as_deref().unwrap_or("starting")
+            );
+        }
+        let mut counts: Vec<(String, usize)> = Vec::new();
+        for (_, status) in statuses.iter() {
+            let status = status.clone().unwrap_or_else(|| "starting".into());
+            match counts.iter_mut().find(|(s, _)| *s == status) {
+                Some((_, n)) => *n += 1,
+                None => counts.push((status, 1)),
+            }
+        }
+        let counts: Vec<String> = counts.iter().map(|(s, n)| format!("{n} {s}")).collect();
+        format!("{} {}s: {}", statuses.len(), self.noun, counts.join(", "))
+    }
+
+    fn event(&self, event: &heygen_api::WaitEvent) {
+        let id = event
+            .job_id
+            .clone()
+            .or_else(|| event.video_id.clone())
+            .unwrap_or_default();
+        let Some(status) = event.status.as_ref().map(|s| s.as_str().to_string()) else {
+            return;
+        };
+        let changed = match self.statuses.lock() {
+            Ok(mut statuses) => match statuses.iter_mut().find(|(i, _)| *i == id) {
+                Some((_, seen)) if seen.as_deref() != Some(status.as_str()) => {
+                    *seen = Some(status.clone());
+                    true
+                }
+                Some(_) => false,
+                // A video's wait knows its id only once it polls.
+                None => {
+                    statuses.push((id.clone(), Some(status.clone())));
+                    true
+                }
+            },
+            Err(_) => false,
+        };
+        match &self.bar {
+            Some(bar) => bar.set_message(self.summary()),
+            None if changed => eprintln!(
+                "{:>7.1}s {} {id} {status}",
+                self.started.elapsed().as_secs_f64(),
+                self.noun
+            ),
+            None => {}
+        }
+    }
+
+    fn is_live(&self) -> bool {
+        self.bar.is_some()
+    }
+
+    fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}
