@@ -128,8 +128,9 @@ async fn a_job_bulk_cannot_find_ends_with_its_own_answer() {
     gone.assert_calls_async(1).await;
 }
 
-/// A wait that outlives its deadline says where the job stood.
-#[tokio::test(start_paused = true)]
+/// A wait that outlives its deadline says where the job stood. (Real time: paused time
+/// would jump past the deadline while a request to the mock is in flight.)
+#[tokio::test]
 async fn a_job_that_does_not_end_times_out_with_its_last_status() {
     let server = MockServer::start_async().await;
     let polls = server
@@ -144,7 +145,9 @@ async fn a_job_that_does_not_end_times_out_with_its_last_status() {
         .ai_clipping()
         .wait(
             "clip_1",
-            heygen_api::WaitOptions::new().deadline(Duration::from_secs(60)),
+            heygen_api::WaitOptions::new()
+                .deadline(Duration::from_millis(1500))
+                .initial_interval(Duration::from_millis(100)),
         )
         .await
         .unwrap();
@@ -152,13 +155,13 @@ async fn a_job_that_does_not_end_times_out_with_its_last_status() {
         JobOutcome::TimedOut(t) => {
             assert_eq!(t.kind, JobKind::ClippingJob);
             assert_eq!(t.last_status.as_deref(), Some("running"));
-            assert!(t.elapsed >= Duration::from_secs(55), "{:?}", t.elapsed);
+            assert!(t.elapsed >= Duration::from_millis(1400), "{:?}", t.elapsed);
         }
         other => panic!("{other:?}"),
     }
-    // 2 s growing ×1.5 to 30 s within a minute: a handful of polls, not hundreds.
+    // 100 ms growing ×1.5 within 1.5 s: a handful of polls, not hundreds.
     let calls = polls.calls_async().await;
-    assert!((4..=8).contains(&calls), "{calls} polls");
+    assert!((3..=10).contains(&calls), "{calls} polls");
 }
 
 /// HeyGen ignores `Idempotency-Key` on background removals and recognises a repeat by the
@@ -234,12 +237,35 @@ async fn a_retried_background_removal_repeats_its_request_id() {
 async fn a_video_is_translated_into_three_languages_and_downloaded() {
     let sim = fast_simulator().start().await.unwrap();
     let client = sim.client().unwrap();
+    let seen: Arc<Mutex<Vec<(String, String, bool)>>> = Arc::default();
+    let log = Arc::clone(&seen);
     let ended = client
         .video_translations()
         .create(source(), ["Spanish", "French", "German"].map(String::from))
-        .send_and_wait(quick_wait())
+        .send_and_wait(quick_wait().on_progress(move |event| {
+            if let (Some(id), Some(status)) = (&event.job_id, &event.status) {
+                log.lock()
+                    .unwrap()
+                    .push((id.clone(), status.to_string(), event.changed));
+            }
+        }))
         .await
         .unwrap();
+    // `changed` marks a job's status moving, once per move.
+    let seen = seen.lock().unwrap().clone();
+    for end in &ended {
+        let moves: Vec<&str> = seen
+            .iter()
+            .filter(|(id, _, changed)| *id == end.id && *changed)
+            .map(|(_, status, _)| status.as_str())
+            .collect();
+        assert!(moves.windows(2).all(|w| w[0] != w[1]), "{moves:?}");
+        assert_eq!(moves.last(), Some(&"completed"), "{moves:?}");
+    }
+    assert!(
+        seen.iter().any(|(_, _, changed)| !changed),
+        "repeated statuses are not moves"
+    );
     let languages: Vec<_> = ended
         .iter()
         .map(|end| {

@@ -314,6 +314,8 @@ struct Waited {
     error: Option<Arc<Error>>,
     /// What the lifecycle said last.
     next: Next,
+    /// The status the progress callback was last told.
+    reported: Option<String>,
 }
 
 struct Driver {
@@ -353,6 +355,7 @@ fn run(
                 record: None,
                 error: None,
                 next: Next::Poll,
+                reported: None,
             });
         }
     }
@@ -570,9 +573,12 @@ impl Driver {
             return;
         };
         for job in &mut self.waiting {
+            let changed = job.last_status.is_some() && job.reported != job.last_status;
+            job.reported.clone_from(&job.last_status);
             let event = WaitEvent::job(
                 job.id.clone(),
                 job.last_status.clone().map(PolledStatus::Job),
+                changed,
                 self.polls,
                 self.started.elapsed(),
                 job.error.clone(),

@@ -555,6 +555,7 @@ impl WaitEvent {
     pub(crate) fn job(
         job_id: String,
         status: Option<PolledStatus>,
+        changed: bool,
         polls: u32,
         elapsed: Duration,
         error: Option<Arc<Error>>,
@@ -564,8 +565,7 @@ impl WaitEvent {
             session_id: None,
             video_id: None,
             job_id: Some(job_id),
-            // Each event stands for one job; whether its status moved is the job's to tell.
-            changed: status.is_some(),
+            changed,
             status,
             progress: None,
             polls,
