@@ -3,15 +3,18 @@
 # directory, dependencies already downloaded), then the rebuild after a one-line edit of
 # openapi.yaml. Works on a copy of the repository; nothing here is modified.
 #
-# `--as-dependency` measures instead what a project that depends on heygen-api pays: a cold
-# debug build of a new binary crate that depends on the copy, with Cargo's default profile
-# (full debug info for what is compiled for the target; this repository's own profile does not
-# apply there) and without incremental compilation, as for a dependency from a registry.
+# `--as-dependency [FEATURES]` measures instead what a project that depends on heygen-api
+# pays: a cold debug build of a new binary crate that depends on the copy (with the given
+# comma-separated features, e.g. `full`; none: the default features), with Cargo's default
+# profile (full debug info for what is compiled for the target; this repository's own profile
+# does not apply there) and without incremental compilation, as for a dependency from a
+# registry.
 set -euo pipefail
 case "${1:-}" in
   "" | --as-dependency) ;;
-  *) echo "usage: $0 [--as-dependency]" >&2; exit 2 ;;
+  *) echo "usage: $0 [--as-dependency [FEATURES]]" >&2; exit 2 ;;
 esac
+features="${2:-}"
 
 src="$(cd "$(dirname "$0")/.." && pwd)"
 work="$(mktemp -d)"
@@ -31,7 +34,7 @@ version = "0.1.0"
 edition = "2021"
 
 [dependencies]
-heygen-api = { path = "$work" }
+heygen-api = { path = "$work", features = [$(echo "$features" | sed -E 's/([^,]+)/"\1"/g')] }
 
 [workspace]
 TOML
@@ -42,7 +45,7 @@ TOML
   cargo fetch --quiet
   start=$(ms)
   CARGO_INCREMENTAL=0 cargo build --quiet
-  echo "cold build of a crate depending on heygen-api (Cargo's default dev profile): $(seconds $(( $(ms) - start ))) s"
+  echo "cold build of a crate depending on heygen-api (features: ${features:-default}; Cargo's default dev profile): $(seconds $(( $(ms) - start ))) s"
   exit 0
 fi
 
