@@ -43,7 +43,6 @@ pub use api::types::{
     AgentMode, Orientation, Page, SessionStatus, VideoAgentSession, VideoDetail, VideoStatus,
 };
 pub use api::webhook::EventType;
-#[cfg(heygen_jobs)]
 pub use jobs::job::{JobEnded, JobKind, JobOutcome, JobStream, JobTimedOut};
 pub use jobs::wait::{PolledStatus, WaitEvent, WaitOptions, WaitPhase, WaitStream, WaitUpdate};
 /// The resource handles, one per tag of the spec (generated).

@@ -396,3 +396,287 @@ async fn a_blank_job_id_is_refused() {
         other => panic!("{other:?}"),
     }
 }
+
+mod batch {
+    use super::*;
+    use heygen_api::batch::{BatchRunner, FinalState, Job, JobResult, JournalSummary};
+    use heygen_api::{CreateVideoRequest, JobKind};
+
+    fn polls() -> heygen_api::WaitOptions {
+        heygen_api::WaitOptions::new()
+            .initial_interval(Duration::from_millis(20))
+            .max_interval(Duration::from_millis(80))
+    }
+
+    fn lipsync(i: usize, title: &str) -> Job {
+        Job::family(
+            JobKind::Lipsync,
+            json!({"video": {"type": "url", "url": "https://example.com/a.mp4"},
+                   "audio": {"type": "url", "url": format!("https://example.com/{i}.mp3")},
+                   "title": title}),
+        )
+        .key(format!("lipsync-{i}"))
+    }
+
+    fn jobs() -> Vec<Job> {
+        let mut jobs: Vec<Job> = (0..4).map(|i| lipsync(i, "dub")).collect();
+        jobs.push(lipsync(4, "dub [fail:render]"));
+        for language in ["Spanish", "French", "German"] {
+            jobs.push(
+                Job::from_json(json!({
+                    "key": format!("tr-{language}"),
+                    "kind": "video_translation",
+                    "video": {"type": "url", "url": "https://example.com/a.mp4"},
+                    "output_languages": [language],
+                }))
+                .unwrap(),
+            );
+        }
+        jobs.push(
+            Job::from_json(json!({
+                "key": "tr-two",
+                "kind": "video_translation",
+                "video": {"type": "url", "url": "https://example.com/a.mp4"},
+                "output_languages": ["Spanish", "French"],
+            }))
+            .unwrap(),
+        );
+        jobs.push(
+            Job::family(
+                JobKind::ClippingJob,
+                json!({"video": {"type": "url", "url": "https://example.com/k.mp4"}}),
+            )
+            .key("clips"),
+        );
+        jobs.push(
+            Job::video(CreateVideoRequest::avatar("look_anna_studio").script("Hi")).key("video"),
+        );
+        jobs
+    }
+
+    /// Lip-syncs, translations, a clipping job and a video in one run: the families polled in
+    /// bulk where HeyGen can, each result downloaded, a failure and an invalid line alone; a
+    /// second run finds everything done in its journal and creates nothing.
+    #[tokio::test]
+    async fn a_batch_runs_every_family_beside_videos_and_resumes_without_creating_twice() {
+        let sim = fast_simulator().start().await.unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let journal = dir.path().join("run.journal");
+        let files = dir.path().join("out");
+        let mut run = BatchRunner::new(sim.client().unwrap())
+            .poll(polls())
+            .deadline(Duration::from_secs(60))
+            .journal(&journal)
+            .download_dir(&files)
+            .run(futures_util::stream::iter(jobs()))
+            .unwrap();
+        let mut outcomes = Vec::new();
+        while let Some(outcome) = run.next().await {
+            outcomes.push(outcome);
+        }
+        let by_key = |key: &str| &outcomes.iter().find(|o| o.key == key).unwrap().result;
+        for key in ["lipsync-0", "lipsync-3", "tr-Spanish", "tr-German", "clips"] {
+            match by_key(key) {
+                JobResult::JobCompleted {
+                    file: Some(file),
+                    record,
+                    ..
+                } => {
+                    assert!(std::fs::metadata(file).unwrap().len() > 1000, "{key}");
+                    assert_eq!(record["status"], "completed", "{key}");
+                }
+                other => panic!("{key}: {other}"),
+            }
+        }
+        assert!(matches!(
+            by_key("video"),
+            JobResult::Completed { file: Some(_), .. }
+        ));
+        match by_key("lipsync-4") {
+            JobResult::JobFailed {
+                kind: JobKind::Lipsync,
+                reason,
+                ..
+            } => {
+                assert!(reason.contains("could not be processed"), "{reason}")
+            }
+            other => panic!("{other}"),
+        }
+        match by_key("tr-two") {
+            JobResult::Invalid(invalid) => assert_eq!(invalid.field, "output_languages"),
+            other => panic!("{other}"),
+        }
+        let requests = run.summary().requests;
+        assert_eq!(requests.creates, 10, "every valid line created once");
+        // Lip-syncs and translations share bulk polls; the clipping job is polled alone.
+        assert!(
+            requests.bulk_polls > 0 && requests.job_polls > 0,
+            "{requests:?}"
+        );
+        let journaled = JournalSummary::read(&journal).unwrap();
+        assert_eq!(
+            journaled.jobs["lipsync-4"].finished.as_ref().map(|f| f.0),
+            Some(FinalState::Failed)
+        );
+
+        let mut again = BatchRunner::new(sim.client().unwrap())
+            .poll(polls())
+            .journal(&journal)
+            .download_dir(&files)
+            .run(futures_util::stream::iter(jobs()))
+            .unwrap();
+        while let Some(outcome) = again.next().await {
+            assert!(
+                matches!(
+                    outcome.result,
+                    JobResult::AlreadyFinished { .. } | JobResult::Invalid(_)
+                ),
+                "{}: {}",
+                outcome.key,
+                outcome.result
+            );
+        }
+        assert_eq!(again.summary().requests.creates, 0, "nothing made twice");
+        sim.shutdown().await;
+    }
+
+    /// Lip-syncs are polled in bulk: no single poll, a bulk poll a round for all of them.
+    #[tokio::test]
+    async fn a_batch_polls_lipsyncs_in_bulk() {
+        let sim = fast_simulator().start().await.unwrap();
+        let mut run = BatchRunner::new(sim.client().unwrap())
+            .poll(polls())
+            .deadline(Duration::from_secs(30))
+            .run(futures_util::stream::iter(
+                (0..6).map(|i| lipsync(i, "dub")),
+            ))
+            .unwrap();
+        while let Some(outcome) = run.next().await {
+            assert!(outcome.result.is_success(), "{}", outcome.result);
+        }
+        let requests = run.summary().requests;
+        assert_eq!(requests.job_polls, 0, "{requests:?}");
+        assert!(requests.bulk_polls > 0, "{requests:?}");
+        assert_eq!(requests.video_details, 6, "each ending confirmed once");
+        sim.shutdown().await;
+    }
+
+    /// A run cut short by its deadline leaves family jobs in flight in its journal; the next
+    /// run takes them up by their ids, with no new create.
+    #[tokio::test]
+    async fn family_jobs_in_flight_are_taken_up_again_from_the_journal() {
+        let sim = fast_simulator()
+            .render_seconds(120.0)
+            .start()
+            .await
+            .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let journal = dir.path().join("run.journal");
+        let lines = || (0..3).map(|i| lipsync(i, "dub")).collect::<Vec<_>>();
+        let mut first = BatchRunner::new(sim.client().unwrap())
+            .poll(polls())
+            .deadline(Duration::from_millis(60))
+            .journal(&journal)
+            .run(futures_util::stream::iter(lines()))
+            .unwrap();
+        while let Some(outcome) = first.next().await {
+            assert_eq!(outcome.result.name(), "timed_out", "{}", outcome.result);
+        }
+        let mut second = BatchRunner::new(sim.client().unwrap())
+            .poll(polls())
+            .deadline(Duration::from_secs(30))
+            .journal(&journal)
+            .run(futures_util::stream::iter(lines()))
+            .unwrap();
+        let mut completed = 0;
+        while let Some(outcome) = second.next().await {
+            assert!(
+                matches!(outcome.result, JobResult::JobCompleted { .. }),
+                "{}",
+                outcome.result
+            );
+            completed += 1;
+        }
+        assert_eq!(completed, 3);
+        assert_eq!(
+            second.summary().requests.creates,
+            0,
+            "taken up, not made again"
+        );
+        sim.shutdown().await;
+    }
+
+    /// With deliveries, translations and clipping jobs end on their webhook events: no poll.
+    #[tokio::test]
+    async fn family_jobs_end_on_their_deliveries() {
+        use heygen_api::batch::WebhookReceiver;
+        use heygen_api::webhook::Verifier;
+        let sim = fast_simulator().start().await.unwrap();
+        let client = sim.client().unwrap();
+        let endpoint = client
+            .webhooks()
+            .create_endpoint("http://127.0.0.1:9/hooks")
+            .await
+            .unwrap();
+        let (receiver, deliveries) = WebhookReceiver::start(
+            "127.0.0.1:0".parse().unwrap(),
+            Verifier::new(endpoint.secret.clone().unwrap()),
+        )
+        .await
+        .unwrap();
+        client
+            .webhooks()
+            .update_endpoint(&endpoint.endpoint_id)
+            .url(format!("http://{}/hooks", receiver.local_addr()))
+            .await
+            .unwrap();
+        let mut jobs: Vec<Job> = ["Spanish", "French"]
+            .iter()
+            .map(|language| {
+                Job::family(
+                    JobKind::VideoTranslation,
+                    json!({"video": {"type": "url", "url": "https://example.com/a.mp4"},
+                           "output_languages": [language]}),
+                )
+                .key(*language)
+            })
+            .collect();
+        jobs.push(
+            Job::family(
+                JobKind::ClippingJob,
+                json!({"video": {"type": "url", "url": "https://example.com/k.mp4"}}),
+            )
+            .key("clips"),
+        );
+        let mut run = BatchRunner::new(client)
+            .poll(polls())
+            .deadline(Duration::from_secs(30))
+            .webhooks(deliveries)
+            .safety_net(Duration::from_secs(3600))
+            .run(futures_util::stream::iter(jobs))
+            .unwrap();
+        let mut completed = 0;
+        while let Some(outcome) = run.next().await {
+            assert!(
+                matches!(outcome.result, JobResult::JobCompleted { .. }),
+                "{}: {}",
+                outcome.key,
+                outcome.result
+            );
+            completed += 1;
+        }
+        assert_eq!(completed, 3);
+        let requests = run.summary().requests;
+        assert_eq!(
+            requests.polls(),
+            0,
+            "deliveries, not polls, ended the jobs: {requests:?}"
+        );
+        assert_eq!(
+            requests.video_details, 3,
+            "each ending confirmed by its record"
+        );
+        drop(receiver);
+        sim.shutdown().await;
+    }
+}

@@ -575,7 +575,9 @@ impl RequestOptions {
         self
     }
 
-    /// The idempotency key given, if one was.
+    /// The idempotency key given, if one was (read by operations with an
+    /// `x-heygen-request-id`).
+    #[cfg_attr(not(feature = "background-removal"), allow(dead_code))]
     pub(crate) fn given_idempotency_key(&self) -> Option<&str> {
         self.idempotency_key.as_deref()
     }

@@ -509,6 +509,22 @@ impl EventPayload {
         self.field("video_id")
     }
 
+    /// The job of another family the event concerns: a translation's `video_translate_id`,
+    /// an avatar's `avatar_group_id`, a proofread's `proofread_id`, or the `job_id` or `id`
+    /// of a clipping job.
+    pub fn job_id(&self) -> Option<&str> {
+        [
+            "video_translate_id",
+            "video_translation_id",
+            "avatar_group_id",
+            "proofread_id",
+            "job_id",
+            "id",
+        ]
+        .iter()
+        .find_map(|key| self.field(key))
+    }
+
     /// The finished file's URL (`url` or `video_url`).
     pub fn url(&self) -> Option<&str> {
         self.field("url").or_else(|| self.field("video_url"))

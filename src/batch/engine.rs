@@ -22,10 +22,12 @@ use crate::api::client::{Client, RequestOptions};
 use crate::api::error::{Error, Result};
 use crate::api::retry::Backoff;
 use crate::jobs::lifecycle::{End, Lifecycle, Next, Observed, Resource, VIDEO_AGENT, VIDEO_DIRECT};
+use crate::operations::Invocation;
 use crate::resources::VideoStatuses;
 use crate::transfer::download::VideoAsset;
 use crate::types::{IdempotencyKey, VideoAgentSession, VideoDetail};
 use crate::webhook::WebhookEvent;
+use serde_json::Value;
 
 type Work = FuturesUnordered<Pin<Box<dyn std::future::Future<Output = Step> + Send>>>;
 
@@ -72,6 +74,16 @@ enum Step {
         key: String,
         result: Result<Option<String>>,
     },
+    /// Bulk statuses of jobs of another family.
+    JobBulk {
+        ids: Vec<String>,
+        result: Result<Value>,
+    },
+    /// The record of a job of another family (a poll, or the fetch of an ending).
+    JobRecord {
+        key: String,
+        result: Result<Value>,
+    },
     Downloaded {
         key: String,
         result: JobResult,
@@ -93,6 +105,8 @@ struct Tracked {
     /// What its answers mean, and what comes next.
     life: Lifecycle,
     last_status: Option<String>,
+    /// The kind of job, for a job of another family (its id is in `video_id`).
+    family: Option<crate::JobKind>,
 }
 
 /// What came with an observation, for the outcome it may lead to.
@@ -100,9 +114,19 @@ enum Evidence {
     None,
     Session(Box<VideoAgentSession>),
     Video(Box<VideoDetail>),
+    /// A job of another family's record.
+    Record(Box<Value>),
     Error(Arc<Error>),
     /// A delivery's failure message.
     Reason(String),
+}
+
+/// A finished job whose result is to be downloaded.
+enum Finished {
+    /// A video (and its session, for Video Agent jobs).
+    Video(Option<String>, Box<VideoDetail>),
+    /// A job of another family: its kind, id, record and the URL of its result.
+    Job(crate::JobKind, String, Box<Value>, String),
 }
 
 /// A create refused for concurrency, to send again.
@@ -142,7 +166,7 @@ pub(super) struct Engine {
     seen: HashSet<String>,
     creating: HashSet<String>,
     waiting: VecDeque<Waiting>,
-    downloads: VecDeque<(String, Option<String>, Box<VideoDetail>)>,
+    downloads: VecDeque<(String, Finished)>,
     downloading: usize,
     /// Creates, session polls and video fetches out now.
     requests_out: usize,
@@ -374,7 +398,10 @@ impl Engine {
         let record = self.known.remove(&key).filter(|record| {
             let again = match &record.finished {
                 Some((FinalState::Invalid | FinalState::Rejected, _)) => true,
-                Some((FinalState::VideoFailed | FinalState::SessionFailed, _)) => retry_failed,
+                Some((
+                    FinalState::VideoFailed | FinalState::SessionFailed | FinalState::Failed,
+                    _,
+                )) => retry_failed,
                 _ => false,
             };
             !again
@@ -387,7 +414,8 @@ impl Engine {
                 match (&record.video_id, missing_file) {
                     (Some(video_id), true) => {
                         // Finished before, but its file is not on disk: fetch and download.
-                        self.attach(&key, None, Some(video_id.clone()));
+                        let family = record.kind.and_then(|kind| kind.family());
+                        self.attach(&key, family, None, Some(video_id.clone()));
                         self.fetch_detail(&key, video_id.clone(), work);
                     }
                     _ => {
@@ -406,7 +434,8 @@ impl Engine {
                 return;
             }
             if record.is_created() {
-                self.attach(&key, record.session_id, record.video_id);
+                let family = record.kind.and_then(|kind| kind.family());
+                self.attach(&key, family, record.session_id, record.video_id);
                 if let Some(tracked) = self.jobs.get_mut(&key) {
                     tracked.next_poll = Instant::now();
                 }
@@ -472,6 +501,21 @@ impl Engine {
                     .options(options)
                     .await
                     .map(|created| (None, Some(created.video_id).filter(|v| !v.is_empty()))),
+                JobRequest::Family { kind, body } => {
+                    let ops = kind.ops();
+                    client
+                        .invoke(
+                            ops.create,
+                            Invocation::new().body(body.clone()).options(options),
+                        )
+                        .await
+                        .map(|created| {
+                            let id = ops.created_id.iter().find_map(|pointer| {
+                                created.pointer(pointer).and_then(Value::as_str)
+                            });
+                            (None, id.map(str::to_string))
+                        })
+                }
             };
             Step::Created {
                 key,
@@ -498,8 +542,15 @@ impl Engine {
         }
     }
 
-    /// Starts tracking a job that exists at HeyGen.
-    fn attach(&mut self, key: &str, session_id: Option<String>, video_id: Option<String>) {
+    /// Starts tracking a job that exists at HeyGen (`family`: a job of another family, its
+    /// id in `video_id`).
+    fn attach(
+        &mut self,
+        key: &str,
+        family: Option<crate::JobKind>,
+        session_id: Option<String>,
+        video_id: Option<String>,
+    ) {
         if let Some(session_id) = &session_id {
             self.by_session.insert(session_id.clone(), key.to_string());
         }
@@ -512,9 +563,12 @@ impl Engine {
             video_id: video_id.clone(),
         });
         let next_poll = self.on_grid(after(self.schedule.wait(0)));
-        let life = match &session_id {
-            Some(session) => Lifecycle::new(&VIDEO_AGENT, &[Some(session), video_id.as_deref()]),
-            None => Lifecycle::new(&VIDEO_DIRECT, &[video_id.as_deref()]),
+        let life = match (family, &session_id) {
+            (Some(kind), _) => Lifecycle::new(kind.ops().life, &[video_id.as_deref()]),
+            (None, Some(session)) => {
+                Lifecycle::new(&VIDEO_AGENT, &[Some(session), video_id.as_deref()])
+            }
+            (None, None) => Lifecycle::new(&VIDEO_DIRECT, &[video_id.as_deref()]),
         }
         .failure_limit(FAILED_POLLS);
         self.jobs.insert(
@@ -528,6 +582,7 @@ impl Engine {
                 fetching: false,
                 life,
                 last_status: None,
+                family,
             },
         );
         let in_flight = self.jobs.len();
@@ -556,6 +611,9 @@ impl Engine {
             let video_id = match &result {
                 JobResult::Completed { video, .. } => Some(video.id.clone()),
                 JobResult::VideoFailed { video_id, .. } => Some(video_id.clone()),
+                JobResult::JobCompleted { id, .. } | JobResult::JobFailed { id, .. } => {
+                    Some(id.clone())
+                }
                 _ => None,
             };
             let _ = self.record(Record::Finished {
@@ -607,6 +665,11 @@ impl Engine {
                 self.requests_out -= 1;
                 self.on_listed(key, result, work).await;
             }
+            Step::JobBulk { ids, result } => self.on_job_bulk(ids, result, work).await,
+            Step::JobRecord { key, result } => {
+                self.requests_out -= 1;
+                self.on_job_record(key, result, work).await;
+            }
             Step::Downloaded { key, result } => {
                 self.downloading -= 1;
                 self.finish(key, result).await;
@@ -641,7 +704,11 @@ impl Engine {
                     session_id: session_id.clone(),
                     video_id: video_id.clone(),
                 });
-                self.attach(&key, session_id, video_id);
+                let family = match &job.request {
+                    JobRequest::Family { kind, .. } => Some(*kind),
+                    _ => None,
+                };
+                self.attach(&key, family, session_id, video_id);
             }
             Err(error) if error.status().map(|s| s.as_u16()) == Some(429) => {
                 // Over the account's concurrency: no job fails for it. Slow down to what is in
@@ -693,6 +760,8 @@ impl Engine {
     fn launch_polls(&mut self, work: &mut Work, now: Instant) {
         let mut videos = Vec::new();
         let mut sessions = Vec::new();
+        let mut family_bulk: Vec<(crate::JobKind, Vec<String>)> = Vec::new();
+        let mut family_single: Vec<(String, crate::JobKind, String)> = Vec::new();
         let room = REQUESTS_AT_ONCE.saturating_sub(self.requests_out);
         for (key, job) in &mut self.jobs {
             if job.busy || job.fetching || job.next_poll > now {
@@ -701,10 +770,21 @@ impl Engine {
             let Some(id) = job.life.id() else {
                 continue;
             };
-            if job.life.stage().bulk {
+            if let Some(kind) = job.family {
+                if kind.polls_in_bulk() {
+                    match family_bulk.iter_mut().find(|(k, _)| *k == kind) {
+                        Some((_, ids)) => ids.push(id.to_string()),
+                        None => family_bulk.push((kind, vec![id.to_string()])),
+                    }
+                    job.busy = true;
+                } else if sessions.len() + family_single.len() < room {
+                    family_single.push((key.clone(), kind, id.to_string()));
+                    job.busy = true;
+                }
+            } else if job.life.stage().bulk {
                 videos.push(id.to_string());
                 job.busy = true;
-            } else if sessions.len() < room {
+            } else if sessions.len() + family_single.len() < room {
                 // The others stay due, for the next turn.
                 sessions.push((key.clone(), id.to_string()));
                 job.busy = true;
@@ -728,6 +808,43 @@ impl Engine {
                 Step::Session { key, result }
             }));
         }
+        for (kind, ids) in family_bulk {
+            let Some((op, param, _)) = kind.ops().bulk else {
+                continue;
+            };
+            for chunk in ids.chunks(crate::STATUS_IDS_PER_REQUEST) {
+                self.count(|c| c.bulk_polls += 1);
+                let client = self.client.clone();
+                let ids = chunk.to_vec();
+                work.push(Box::pin(async move {
+                    let result = client
+                        .invoke(
+                            op,
+                            Invocation::new()
+                                .query(param, ids.join(","))
+                                .all_pages(true),
+                        )
+                        .await;
+                    Step::JobBulk { ids, result }
+                }));
+            }
+        }
+        for (key, kind, id) in family_single {
+            self.requests_out += 1;
+            self.count(|c| c.job_polls += 1);
+            self.push_job_record(key, kind, id, work);
+        }
+    }
+
+    /// Fetches a family job's record.
+    fn push_job_record(&self, key: String, kind: crate::JobKind, id: String, work: &mut Work) {
+        let client = self.client.clone();
+        work.push(Box::pin(async move {
+            let result = client
+                .invoke(kind.ops().get, Invocation::new().path_param(id))
+                .await;
+            Step::JobRecord { key, result }
+        }));
     }
 
     /// The first grid point at or after `moment`.
@@ -840,13 +957,77 @@ impl Engine {
                     }
                 }
             },
+            Next::Done(end) if job.family.is_some() => {
+                let (Some(kind), Some(id)) = (job.family, job.video_id.clone()) else {
+                    return;
+                };
+                let result = match (end, evidence) {
+                    (End::Succeeded, Evidence::Record(record)) => {
+                        match (&self.download_dir, kind.result_url(&record)) {
+                            (Some(_), Some(url)) => {
+                                let url = url.to_string();
+                                self.downloads.push_back((
+                                    key.to_string(),
+                                    Finished::Job(kind, id, record, url),
+                                ));
+                                return;
+                            }
+                            _ => JobResult::JobCompleted {
+                                kind,
+                                id,
+                                record,
+                                file: None,
+                                download_error: None,
+                            },
+                        }
+                    }
+                    (End::NeedsInput, _) => JobResult::JobFailed {
+                        kind,
+                        id,
+                        reason: "it waits for consent; give it, then run again with --retry-failed"
+                            .into(),
+                    },
+                    (End::Failed, Evidence::Record(record)) => {
+                        let reason = ["failure_message", "message", "error"]
+                            .iter()
+                            .find_map(|k| match record.get(*k) {
+                                Some(Value::String(s)) if !s.is_empty() => Some(s.clone()),
+                                Some(Value::Object(o)) => {
+                                    o.get("message").and_then(Value::as_str).map(str::to_string)
+                                }
+                                _ => None,
+                            })
+                            .unwrap_or_else(|| format!("the {kind} failed"));
+                        JobResult::JobFailed { kind, id, reason }
+                    }
+                    (End::Gone, evidence) => {
+                        let mut reason = format!("HeyGen does not know this {kind} (deleted?)");
+                        if let Evidence::Error(error) = evidence {
+                            reason = format!("{reason}: {error}");
+                        }
+                        JobResult::JobFailed { kind, id, reason }
+                    }
+                    (End::PollsFailed, Evidence::Error(error)) => JobResult::JobFailed {
+                        kind,
+                        id,
+                        reason: format!("polling failed {FAILED_POLLS} times in a row: {error}"),
+                    },
+                    (_, Evidence::Reason(reason)) => JobResult::JobFailed { kind, id, reason },
+                    (end, _) => JobResult::JobFailed {
+                        kind,
+                        id,
+                        reason: format!("the job ended: {end:?}"),
+                    },
+                };
+                self.finish(key.to_string(), result).await;
+            }
             Next::Done(end) => {
                 let (session_id, video_id) = (job.session_id.clone(), job.video_id.clone());
                 let result = match (end, evidence) {
                     (End::Succeeded, Evidence::Video(video)) => {
                         if self.download_dir.is_some() {
                             self.downloads
-                                .push_back((key.to_string(), session_id, video));
+                                .push_back((key.to_string(), Finished::Video(session_id, video)));
                             return;
                         }
                         JobResult::Completed {
@@ -937,6 +1118,10 @@ impl Engine {
         }
         self.requests_out += 1;
         self.count(|c| c.video_details += 1);
+        if let Some(kind) = self.jobs.get(key).and_then(|job| job.family) {
+            self.push_job_record(key.to_string(), kind, video_id, work);
+            return;
+        }
         let client = self.client.clone();
         let key = key.to_string();
         work.push(Box::pin(async move {
@@ -994,6 +1179,93 @@ impl Engine {
                     self.poll_later(&key, None);
                 }
             }
+        }
+    }
+
+    /// Bulk statuses of family jobs (translations, lip-syncs): each item names its job in
+    /// `video_id`; an id the answer leaves out, or `not_found`, is asked about on its own.
+    async fn on_job_bulk(&mut self, ids: Vec<String>, result: Result<Value>, work: &mut Work) {
+        let page = match result {
+            Ok(page) => page,
+            Err(error) => {
+                let error = Arc::new(error);
+                for id in &ids {
+                    if let Some(key) = self.by_video.get(id).cloned() {
+                        if self.current(&key, Resource::Job) {
+                            self.poll_failed(&key, Arc::clone(&error), work).await;
+                        }
+                    }
+                }
+                return;
+            }
+        };
+        let items = page
+            .get("data")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        for id in &ids {
+            let Some(key) = self.by_video.get(id).cloned() else {
+                continue;
+            };
+            if !self.current(&key, Resource::Job) {
+                continue; // a delivery got there first
+            }
+            let status = items
+                .iter()
+                .find(|item| item.get("video_id").and_then(Value::as_str) == Some(id))
+                .and_then(|item| item.get("status").and_then(Value::as_str))
+                .map(str::to_string);
+            let observed = match status.as_deref() {
+                Some("not_found") | None => Observed::NotFound,
+                Some(status) => Observed::Status {
+                    status,
+                    next: None,
+                    record: false,
+                },
+            };
+            if matches!(observed, Observed::NotFound) {
+                // Its own answer decides (a 404, or its record).
+                if let Some(job) = self.jobs.get(&key) {
+                    if let Some(kind) = job.family {
+                        if let Some(job) = self.jobs.get_mut(&key) {
+                            job.fetching = true;
+                        }
+                        self.requests_out += 1;
+                        self.count(|c| c.video_details += 1);
+                        self.push_job_record(key.clone(), kind, id.clone(), work);
+                    }
+                }
+                continue;
+            }
+            self.observe(&key, observed, Evidence::None, work).await;
+        }
+    }
+
+    /// A family job's record: a poll's answer, or the fetch of its ending.
+    async fn on_job_record(&mut self, key: String, result: Result<Value>, work: &mut Work) {
+        if let Some(job) = self.jobs.get_mut(&key) {
+            // The fetch (if this was one) is answered; the lifecycle says what comes next.
+            job.fetching = false;
+        } else {
+            return;
+        }
+        match result {
+            Ok(record) => {
+                let status = record
+                    .get("status")
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_string();
+                let observed = Observed::Status {
+                    status: &status,
+                    next: None,
+                    record: true,
+                };
+                self.observe(&key, observed, Evidence::Record(Box::new(record)), work)
+                    .await;
+            }
+            Err(error) => self.poll_failed(&key, Arc::new(error), work).await,
         }
     }
 
@@ -1098,6 +1370,16 @@ impl Engine {
                 | WebhookEvent::VideoAgentFail(_)
                 | WebhookEvent::AvatarVideoSuccess(_)
                 | WebhookEvent::AvatarVideoFail(_)
+                | WebhookEvent::VideoTranslateSuccess(_)
+                | WebhookEvent::VideoTranslateFail(_)
+                | WebhookEvent::ProofreadCreationSuccess(_)
+                | WebhookEvent::ProofreadCreationFail(_)
+                | WebhookEvent::AiClippingSuccess(_)
+                | WebhookEvent::AiClippingFail(_)
+                | WebhookEvent::PhotoAvatarTrainSuccess(_)
+                | WebhookEvent::PhotoAvatarTrainFail(_)
+                | WebhookEvent::InstantAvatarSuccess(_)
+                | WebhookEvent::InstantAvatarFail(_)
         );
         let Some(payload) = event.payload().filter(|_| ends_a_job) else {
             return;
@@ -1106,6 +1388,7 @@ impl Engine {
             .session_id()
             .and_then(|s| self.by_session.get(s))
             .or_else(|| payload.video_id().and_then(|v| self.by_video.get(v)))
+            .or_else(|| payload.job_id().and_then(|j| self.by_video.get(j)))
             .cloned();
         let Some(key) = key else {
             return;
@@ -1113,9 +1396,14 @@ impl Engine {
         if self.jobs.get(&key).is_none_or(|job| job.fetching) {
             return;
         }
+        let family = self.jobs.get(&key).and_then(|job| job.family).is_some();
         let observed = Observed::Delivery {
             succeeded: !payload.is_failure(),
-            last: payload.video_id(),
+            last: if family {
+                payload.job_id()
+            } else {
+                payload.video_id()
+            },
         };
         let reason = payload
             .failure_message()
@@ -1163,7 +1451,7 @@ impl Engine {
 
     fn launch_downloads(&mut self, work: &mut Work) {
         while self.downloading < self.download_concurrency {
-            let Some((key, session_id, video)) = self.downloads.pop_front() else {
+            let Some((key, finished)) = self.downloads.pop_front() else {
                 break;
             };
             let Some(path) = self.file_for(&key) else {
@@ -1178,21 +1466,41 @@ impl Engine {
             }
             work.push(Box::pin(async move {
                 // A file at its final name is whole: downloads land under a temporary name.
-                let download_error = if existing {
-                    None
-                } else {
-                    client
-                        .videos()
-                        .download(&video, VideoAsset::Video, &path)
-                        .await
-                        .err()
-                        .map(Arc::new)
-                };
-                let result = JobResult::Completed {
-                    session_id,
-                    video,
-                    file: download_error.is_none().then_some(path),
-                    download_error,
+                let download = |error: Option<Error>| error.map(Arc::new);
+                let result = match finished {
+                    Finished::Video(session_id, video) => {
+                        let download_error = if existing {
+                            None
+                        } else {
+                            download(
+                                client
+                                    .videos()
+                                    .download(&video, VideoAsset::Video, &path)
+                                    .await
+                                    .err(),
+                            )
+                        };
+                        JobResult::Completed {
+                            session_id,
+                            video,
+                            file: download_error.is_none().then_some(path),
+                            download_error,
+                        }
+                    }
+                    Finished::Job(kind, id, record, url) => {
+                        let download_error = if existing {
+                            None
+                        } else {
+                            download(client.download(&url, &path).await.err())
+                        };
+                        JobResult::JobCompleted {
+                            kind,
+                            id,
+                            record,
+                            file: download_error.is_none().then_some(path),
+                            download_error,
+                        }
+                    }
                 };
                 Step::Downloaded { key, result }
             }));

@@ -94,6 +94,14 @@ pub enum JobRequest {
     VideoAgent(CreateVideoAgentRequest),
     /// A video made directly (any of the four kinds).
     Video(CreateVideoRequest),
+    /// A job of another family (a translation into one language, a lip-sync, ...): the
+    /// body of its create, as JSON.
+    Family {
+        /// The kind of job.
+        kind: crate::JobKind,
+        /// The create's body.
+        body: Value,
+    },
 }
 
 impl JobRequest {
@@ -101,6 +109,7 @@ impl JobRequest {
         match self {
             JobRequest::VideoAgent(_) => JobKind::VideoAgent,
             JobRequest::Video(_) => JobKind::Video,
+            JobRequest::Family { kind, .. } => JobKind::of_family(*kind),
         }
     }
 
@@ -108,6 +117,13 @@ impl JobRequest {
         match self {
             JobRequest::VideoAgent(request) => serde_json::to_value(request),
             JobRequest::Video(request) => serde_json::to_value(request),
+            JobRequest::Family { kind, body } => {
+                let mut body = body.clone();
+                if let Some(members) = body.as_object_mut() {
+                    members.insert("kind".into(), Value::String(kind.as_str().into()));
+                }
+                Ok(body)
+            }
         }
         .unwrap_or(Value::Null)
     }
@@ -130,6 +146,15 @@ impl Job {
         }
     }
 
+    /// A job of another family: `body` is its create's JSON body (a translation into exactly
+    /// one language, so that one job is one result).
+    pub fn family(kind: crate::JobKind, body: Value) -> Self {
+        Job {
+            key: None,
+            request: JobRequest::Family { kind, body },
+        }
+    }
+
     /// The caller's key: names the job in outcomes and in the journal, and matches it when a
     /// run resumes. Unique within a run.
     pub fn key(mut self, key: impl Into<String>) -> Self {
@@ -137,8 +162,12 @@ impl Job {
         self
     }
 
-    /// A job from a JSON object: a Video Agent request (it has `prompt`) or a create-video
-    /// request (it has `type`), with an optional `"key"`.
+    /// A job from a JSON object: a job of another family (it has `"kind"`, a [`JobKind`]
+    /// name such as `"lipsync"` or `"video_translation"`, beside its create's body), a Video
+    /// Agent request (it has `prompt`) or a create-video request (it has `type`), with an
+    /// optional `"key"`.
+    ///
+    /// [`JobKind`]: crate::JobKind
     ///
     /// # Errors
     /// [`Error::InvalidRequest`] naming the field that is missing or malformed.
@@ -151,7 +180,15 @@ impl Job {
             Some(Value::String(key)) => Some(key),
             Some(_) => return Err(Error::invalid("key", "must be a string")),
         };
-        let request = if object.contains_key("type") {
+        let request = if let Some(kind) = object.remove("kind") {
+            let Some(name) = kind.as_str() else {
+                return Err(Error::invalid("kind", "must be a string"));
+            };
+            let kind: crate::JobKind = name
+                .parse()
+                .map_err(|problem: String| Error::invalid("kind", problem))?;
+            JobRequest::Family { kind, body: value }
+        } else if object.contains_key("type") {
             let request: CreateVideoRequest =
                 serde_json::from_value(value).map_err(|e| Error::invalid("type", e.to_string()))?;
             JobRequest::Video(request)
@@ -162,7 +199,7 @@ impl Job {
         } else {
             return Err(Error::invalid(
                 "job",
-                "needs `prompt` (a Video Agent request) or `type` (a create-video request)",
+                "needs `prompt` (a Video Agent request), `type` (a create-video request) or `kind` (a job of another family, e.g. \"lipsync\")",
             ));
         };
         Ok(Job { key, request })
@@ -188,6 +225,22 @@ impl Job {
         match &self.request {
             JobRequest::VideoAgent(request) => request.validate(),
             JobRequest::Video(request) => request.validate(),
+            JobRequest::Family { body, .. } => {
+                let Some(members) = body.as_object() else {
+                    return Err(crate::InvalidRequest::new("body", "must be a JSON object"));
+                };
+                // One job, one result: a translation or a proofread in one language.
+                match members.get("output_languages").and_then(Value::as_array) {
+                    Some(languages) if languages.len() != 1 => Err(crate::InvalidRequest::new(
+                        "output_languages",
+                        format!(
+                            "a batch job translates into one language, not {}; give one line per language",
+                            languages.len()
+                        ),
+                    )),
+                    _ => Ok(()),
+                }
+            }
         }
     }
 }
@@ -248,6 +301,29 @@ pub enum JobResult {
         /// The last status seen.
         last_status: Option<String>,
     },
+    /// A job of another family ended well.
+    JobCompleted {
+        /// The kind of job.
+        kind: crate::JobKind,
+        /// The job.
+        id: String,
+        /// Its record, as its family's `get` answers.
+        record: Box<Value>,
+        /// Where its result was downloaded, when the run downloads.
+        file: Option<PathBuf>,
+        /// Why the download failed, if it did (the job itself is fine).
+        download_error: Option<Arc<Error>>,
+    },
+    /// A job of another family failed (or waits for what the runner cannot give, such as an
+    /// avatar's consent).
+    JobFailed {
+        /// The kind of job.
+        kind: crate::JobKind,
+        /// The job.
+        id: String,
+        /// Why, as HeyGen says.
+        reason: String,
+    },
     /// Refused before sending: the request is invalid (its field is named).
     Invalid(crate::InvalidRequest),
     /// HeyGen refused the create, or it failed for good.
@@ -268,7 +344,8 @@ impl JobResult {
     /// Whether the job ended with its video (and its download, when there was one).
     pub fn is_success(&self) -> bool {
         match self {
-            JobResult::Completed { download_error, .. } => download_error.is_none(),
+            JobResult::Completed { download_error, .. }
+            | JobResult::JobCompleted { download_error, .. } => download_error.is_none(),
             JobResult::AlreadyFinished { state, .. } => *state == FinalState::Completed,
             _ => false,
         }
@@ -286,8 +363,13 @@ impl JobResult {
             JobResult::Completed {
                 download_error: Some(_),
                 ..
+            }
+            | JobResult::JobCompleted {
+                download_error: Some(_),
+                ..
             } => "download_failed",
-            JobResult::Completed { .. } => "completed",
+            JobResult::Completed { .. } | JobResult::JobCompleted { .. } => "completed",
+            JobResult::JobFailed { .. } => "failed",
             JobResult::VideoFailed { .. } => "video_failed",
             JobResult::SessionFailed { .. } => "session_failed",
             JobResult::NeedsInput { .. } => "needs_input",
@@ -304,10 +386,14 @@ impl JobResult {
             JobResult::Completed {
                 download_error: Some(e),
                 ..
-            } => Some(format!("download failed: {e}")),
-            JobResult::VideoFailed { reason, .. } | JobResult::SessionFailed { reason, .. } => {
-                Some(reason.clone())
             }
+            | JobResult::JobCompleted {
+                download_error: Some(e),
+                ..
+            } => Some(format!("download failed: {e}")),
+            JobResult::VideoFailed { reason, .. }
+            | JobResult::SessionFailed { reason, .. }
+            | JobResult::JobFailed { reason, .. } => Some(reason.clone()),
             JobResult::NeedsInput { .. } => Some("the session waits for input".into()),
             JobResult::Invalid(invalid) => Some(invalid.to_string()),
             JobResult::Rejected(error) => Some(error.to_string()),
@@ -324,7 +410,8 @@ impl JobResult {
 
     fn final_state(&self) -> Option<FinalState> {
         Some(match self {
-            JobResult::Completed { .. } => FinalState::Completed,
+            JobResult::Completed { .. } | JobResult::JobCompleted { .. } => FinalState::Completed,
+            JobResult::JobFailed { .. } => FinalState::Failed,
             JobResult::VideoFailed { .. } => FinalState::VideoFailed,
             JobResult::SessionFailed { .. } => FinalState::SessionFailed,
             JobResult::NeedsInput { .. } => FinalState::NeedsInput,
@@ -345,6 +432,22 @@ impl fmt::Display for JobResult {
                 ..
             } => {
                 write!(f, "completed: video {}", video.id)?;
+                if let Some(file) = file {
+                    write!(f, " → {}", file.display())?;
+                }
+                if let Some(error) = download_error {
+                    write!(f, " (download failed: {error})")?;
+                }
+                Ok(())
+            }
+            JobResult::JobCompleted {
+                kind,
+                id,
+                file,
+                download_error,
+                ..
+            } => {
+                write!(f, "completed: {kind} {id}")?;
                 if let Some(file) = file {
                     write!(f, " → {}", file.display())?;
                 }
@@ -483,6 +586,8 @@ pub struct RequestCounts {
     pub bulk_polls: u64,
     /// `GET /v3/video-agents/{id}` requests.
     pub session_polls: u64,
+    /// Polls of single jobs of other families (kinds without bulk statuses).
+    pub job_polls: u64,
     /// `GET /v3/videos/{id}` requests for finished videos.
     pub video_details: u64,
     /// Video downloads.
@@ -497,6 +602,7 @@ impl RequestCounts {
         self.creates
             + self.bulk_polls
             + self.session_polls
+            + self.job_polls
             + self.video_details
             + self.downloads
             + self.balance_checks
@@ -504,7 +610,7 @@ impl RequestCounts {
 
     /// The requests that only asked how jobs were doing.
     pub fn polls(&self) -> u64 {
-        self.bulk_polls + self.session_polls
+        self.bulk_polls + self.session_polls + self.job_polls
     }
 }
 

@@ -298,7 +298,9 @@ pub(crate) enum BatchCommand {
     /// Run the jobs of a file of JSON lines, resumably
     ///
     /// At most `--concurrency` jobs are in flight. Each line is a Video Agent request (it has
-    /// `prompt`) or a create-video request (it has `type`), with an optional `"key"`. Run the
+    /// `prompt`), a create-video request (it has `type`) or a job of another family (it has
+    /// `"kind"`, e.g. `"lipsync"` or `"video_translation"`, beside its create's body), with an
+    /// optional `"key"`. Run the
     /// same command again to resume. Exit 0 when every job completed, 3 when some failed, 4
     /// when the deadline (`--timeout`) left jobs unfinished.
     Run(BatchRunArgs),

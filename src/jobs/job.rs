@@ -58,22 +58,32 @@ pub enum JobKind {
     Voice,
 }
 
-/// What the driver needs of a kind: its lifecycle, and the operations that poll it.
-struct Ops {
-    life: &'static lifecycle::Kind,
+/// What the drivers need of a kind: its lifecycle, and the operations that create, poll and
+/// fetch it.
+pub(crate) struct Ops {
+    pub(crate) life: &'static lifecycle::Kind,
+    /// Creates one job (a JSON body).
+    pub(crate) create: &'static str,
+    /// Where the created job's id is in the create's answer (JSON pointers, tried in order).
+    pub(crate) created_id: &'static [&'static str],
+    /// Where the URL of the file a finished job made is in its record, if it makes one.
+    pub(crate) result_url: Option<&'static str>,
     /// Fetches one job by its id (the only path parameter).
-    get: &'static str,
+    pub(crate) get: &'static str,
     /// The bulk statuses operation, the query parameter that names the ids, and the member
     /// of each answered item that holds its job's id.
-    bulk: Option<(&'static str, &'static str, &'static str)>,
+    pub(crate) bulk: Option<(&'static str, &'static str, &'static str)>,
 }
 
 impl JobKind {
-    fn ops(self) -> Ops {
+    pub(crate) fn ops(self) -> Ops {
         match self {
             #[cfg(feature = "translations")]
             JobKind::VideoTranslation => Ops {
                 life: &lifecycle::VIDEO_TRANSLATION,
+                create: "create_video_translation",
+                created_id: &["/video_translation_ids/0"],
+                result_url: Some("/video_url"),
                 get: "get_video_translation",
                 bulk: Some((
                     "get_video_translation_statuses",
@@ -84,36 +94,54 @@ impl JobKind {
             #[cfg(feature = "translations")]
             JobKind::Proofread => Ops {
                 life: &lifecycle::PROOFREAD,
+                create: "create_proofread",
+                created_id: &["/proofread_ids/0"],
+                result_url: None,
                 get: "get_proofread",
                 bulk: None,
             },
             #[cfg(feature = "lipsync")]
             JobKind::Lipsync => Ops {
                 life: &lifecycle::LIPSYNC,
+                create: "create_lipsync",
+                created_id: &["/lipsync_id"],
+                result_url: Some("/video_url"),
                 get: "get_lipsync",
                 bulk: Some(("get_lipsync_statuses", "lipsync_ids", "video_id")),
             },
             #[cfg(feature = "clipping")]
             JobKind::ClippingJob => Ops {
                 life: &lifecycle::CLIPPING_JOB,
+                create: "create_clipping_job",
+                created_id: &["/id", "/job_id"],
+                result_url: Some("/clips/0/video_url"),
                 get: "get_clipping_job",
                 bulk: None,
             },
             #[cfg(feature = "background-removal")]
             JobKind::BackgroundRemoval => Ops {
                 life: &lifecycle::BACKGROUND_REMOVAL,
+                create: "create_background_removal",
+                created_id: &["/id"],
+                result_url: Some("/layers/foreground"),
                 get: "get_background_removal",
                 bulk: None,
             },
             #[cfg(feature = "avatars")]
             JobKind::Avatar => Ops {
                 life: &lifecycle::AVATAR,
+                create: "create_avatar",
+                created_id: &["/avatar_group/id"],
+                result_url: None,
                 get: "get_avatar_group",
                 bulk: None,
             },
             #[cfg(feature = "voices")]
             JobKind::Voice => Ops {
                 life: &lifecycle::VOICE,
+                create: "clone_voice",
+                created_id: &["/voice_clone_id"],
+                result_url: Some("/preview_audio_url"),
                 get: "get_voice",
                 bulk: None,
             },
@@ -121,8 +149,39 @@ impl JobKind {
     }
 
     /// The operation that fetches one job of this kind.
+    #[cfg_attr(not(heygen_jobs), allow(dead_code))]
     pub(crate) fn ops_get(self) -> &'static str {
         self.ops().get
+    }
+
+    /// The snake-case name the spec and the batch journal use (`video_translation`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            #[cfg(feature = "translations")]
+            JobKind::VideoTranslation => "video_translation",
+            #[cfg(feature = "translations")]
+            JobKind::Proofread => "proofread",
+            #[cfg(feature = "lipsync")]
+            JobKind::Lipsync => "lipsync",
+            #[cfg(feature = "clipping")]
+            JobKind::ClippingJob => "clipping_job",
+            #[cfg(feature = "background-removal")]
+            JobKind::BackgroundRemoval => "background_removal",
+            #[cfg(feature = "avatars")]
+            JobKind::Avatar => "avatar",
+            #[cfg(feature = "voices")]
+            JobKind::Voice => "voice",
+        }
+    }
+
+    /// The URL of the file a finished job made, read from its record (a translation's or a
+    /// lip-sync's video, a clipping job's first clip, a cut-out's foreground, a voice's
+    /// preview), if its kind makes one and the record has it.
+    pub fn result_url(self, record: &Value) -> Option<&str> {
+        record
+            .pointer(self.ops().result_url?)
+            .and_then(Value::as_str)
+            .filter(|url| !url.is_empty())
     }
 
     /// What the job is called in messages (`video translation`).

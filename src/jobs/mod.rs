@@ -3,8 +3,8 @@
 //! (`crate::batch`) drives the same lifecycle.
 
 pub mod chat;
-/// Waiting for the jobs of the other families (each behind its Cargo feature).
-#[cfg(heygen_jobs)]
+/// Waiting for the jobs of the other families (each kind behind its family's Cargo feature;
+/// without any, `JobKind` has no values).
 pub(crate) mod job;
 pub(crate) mod lifecycle;
 pub(crate) mod wait;
