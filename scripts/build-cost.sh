@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Build cost of the crate: a cold `cargo build` (default features, debug, empty target
 # directory, dependencies already downloaded), then the rebuild after a one-line edit of
-# openapi.yaml. Works on a copy of the repository; nothing here is modified.
+# openapi.yaml. Works on a copy of the repository's HEAD; nothing here is modified.
 #
 # `--as-dependency [FEATURES]` measures instead what a project that depends on heygen-api
 # pays: a cold debug build of a new binary crate that depends on the copy (with the given
@@ -19,7 +19,8 @@ features="${2:-}"
 src="$(cd "$(dirname "$0")/.." && pwd)"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
-(cd "$src" && git ls-files -z | xargs -0 -I{} cp --parents {} "$work/")
+# The committed state (HEAD), not the working tree: what is measured is a commit.
+git -C "$src" archive HEAD | tar -x -C "$work"
 export CARGO_TARGET_DIR="$work/target" CARGO_TERM_COLOR=never
 ms() { echo $(( $(date +%s%N) / 1000000 )); }
 seconds() { awk "BEGIN { printf \"%.1f\", $1 / 1000 }"; }

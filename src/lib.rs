@@ -27,7 +27,8 @@ pub mod simulator;
 
 pub use api::bodies::{AspectRatio, CreateVideoRequest, OutputFormat, Resolution, VideoKind};
 pub use api::bodies::{
-    CreateVideoAgentRequest, SendMessageRequest, MAX_BATCH_VIDEOS, MAX_FILES, MAX_PROMPT_CHARS,
+    CreateVideoAgentRequest, SendMessageRequest, MAX_BATCH_VIDEOS, MAX_FILES, MAX_JOB_BATCH_ITEMS,
+    MAX_PROMPT_CHARS, MAX_SPEECH_CHARS,
 };
 pub use api::client::{
     default_user_agent, Client, ClientBuilder, RequestOptions, API_KEY_ENV, BASE_URL_ENV,

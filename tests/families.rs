@@ -680,3 +680,110 @@ mod batch {
         sim.shutdown().await;
     }
 }
+
+/// Where HeyGen's rules are richer than the schemas, a request is refused before anything is
+/// sent, naming its field.
+#[tokio::test]
+async fn family_requests_break_no_rule_unsent() {
+    // Nothing listens here: a request that went out would be a transport error.
+    let client = client("http://127.0.0.1:9");
+    let inline = FileInput::base64("video/mp4", b"\x00\x00\x00\x18ftypmp42");
+    let refused = |result: heygen_api::Result<()>, field: &str| match result {
+        Err(Error::InvalidRequest(e)) => assert_eq!(e.field, field, "{e}"),
+        other => panic!("{field}: {other:?}"),
+    };
+    let tr = || client.video_translations();
+    refused(
+        tr().create(source(), Vec::<String>::new()).await.map(drop),
+        "output_languages",
+    );
+    refused(
+        tr().create(source(), ["Spanish".into(), "Spanish".into()])
+            .await
+            .map(drop),
+        "output_languages",
+    );
+    refused(
+        tr().create(inline.clone(), ["Spanish".into()])
+            .await
+            .map(drop),
+        "video",
+    );
+    refused(
+        tr().create(source(), ["Spanish".into()])
+            .start_time(10.0)
+            .end_time(5.0)
+            .await
+            .map(drop),
+        "end_time",
+    );
+    refused(
+        tr().create(source(), ["Spanish".into()])
+            .srt_role(heygen_api::types::CreateVideoTranslationRequestSrtRole::Input)
+            .await
+            .map(drop),
+        "srt_role",
+    );
+    refused(
+        tr().create(source(), ["Spanish".into()])
+            .callback_url("/hooks")
+            .await
+            .map(drop),
+        "callback_url",
+    );
+    refused(
+        client
+            .lipsyncs()
+            .create(source(), inline.clone())
+            .await
+            .map(drop),
+        "audio",
+    );
+    refused(
+        client.voices().speech("", "voice_paige").await.map(drop),
+        "text",
+    );
+    refused(
+        client
+            .voices()
+            .speech("Hello", "voice_paige")
+            .speed(3.0)
+            .await
+            .map(drop),
+        "speed",
+    );
+    refused(
+        client
+            .voices()
+            .speech("x".repeat(heygen_api::MAX_SPEECH_CHARS + 1), "voice_paige")
+            .await
+            .map(drop),
+        "text",
+    );
+    refused(
+        client.avatars().create("photo", "Me").await.map(drop),
+        "file",
+    );
+    refused(
+        client.avatars().create("prompt", "Guide").await.map(drop),
+        "prompt",
+    );
+    refused(
+        client.voices().clone(source(), " ").await.map(drop),
+        "voice_name",
+    );
+    refused(
+        client.background_removals().create(inline).await.map(drop),
+        "video",
+    );
+    refused(
+        client
+            .lipsyncs()
+            .create_batch(Vec::<
+                heygen_api::types::CreateLipsyncBatchRequestLipsyncsItem,
+            >::new())
+            .await
+            .map(drop),
+        "lipsyncs",
+    );
+}

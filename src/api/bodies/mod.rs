@@ -7,8 +7,10 @@
 
 use serde::{Deserialize, Serialize};
 
+mod families;
 mod video;
 
+pub use families::{MAX_JOB_BATCH_ITEMS, MAX_SPEECH_CHARS};
 pub use video::{AspectRatio, CreateVideoRequest, OutputFormat, Resolution, VideoKind};
 
 use crate::api::error::InvalidRequest;
