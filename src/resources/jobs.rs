@@ -26,7 +26,7 @@ impl crate::Client {
 }
 
 /// A job's JSON record, typed.
-#[cfg_attr(not(heygen_jobs), allow(dead_code))]
+#[cfg_attr(not(feature = "full"), allow(dead_code))]
 fn typed<T: serde::de::DeserializeOwned>(kind: JobKind, record: Value) -> Result<T> {
     serde_json::from_value(record).map_err(|e| {
         unexpected_answer(
@@ -37,7 +37,7 @@ fn typed<T: serde::de::DeserializeOwned>(kind: JobKind, record: Value) -> Result
 }
 
 /// Waits for one job and types its record.
-#[cfg_attr(not(heygen_jobs), allow(dead_code))]
+#[cfg_attr(not(feature = "full"), allow(dead_code))]
 async fn wait_one<T: serde::de::DeserializeOwned>(
     client: &crate::Client,
     kind: JobKind,
@@ -51,7 +51,7 @@ async fn wait_one<T: serde::de::DeserializeOwned>(
 }
 
 /// Waits for many jobs and types each record as it ends.
-#[cfg_attr(not(heygen_jobs), allow(dead_code))]
+#[cfg_attr(not(feature = "full"), allow(dead_code))]
 fn wait_many<T: serde::de::DeserializeOwned + Send + 'static>(
     client: &crate::Client,
     kind: JobKind,
@@ -69,7 +69,7 @@ fn wait_many<T: serde::de::DeserializeOwned + Send + 'static>(
 }
 
 /// Runs a multi-job wait to its end: every job's end, in the order the ids were given.
-#[cfg_attr(not(heygen_jobs), allow(dead_code))]
+#[cfg_attr(not(feature = "full"), allow(dead_code))]
 async fn collect_in_order<T>(ids: &[String], stream: JobStream<'static, T>) -> Vec<JobEnded<T>> {
     let mut ended: Vec<JobEnded<T>> = stream.collect().await;
     ended.sort_by_key(|end| ids.iter().position(|id| *id == end.id));
