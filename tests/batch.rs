@@ -281,28 +281,9 @@ async fn a_create_sent_but_unanswered_is_replayed_with_its_recorded_key() {
 
 #[tokio::test]
 async fn deliveries_end_jobs_and_polling_stays_at_the_safety_net() {
-    use heygen_api::batch::WebhookReceiver;
-    use heygen_api::webhook::Verifier;
     let sim = fast().start().await.unwrap();
     let client = sim.client().unwrap();
-    // The endpoint first (its secret), then the receiver, then the endpoint's real URL.
-    let endpoint = client
-        .webhooks()
-        .create_endpoint("http://127.0.0.1:9/hooks")
-        .await
-        .unwrap();
-    let (receiver, deliveries) = WebhookReceiver::start(
-        "127.0.0.1:0".parse().unwrap(),
-        Verifier::new(endpoint.secret.clone().unwrap()),
-    )
-    .await
-    .unwrap();
-    client
-        .webhooks()
-        .update_endpoint(&endpoint.endpoint_id)
-        .url(format!("http://{}/hooks", receiver.local_addr()))
-        .await
-        .unwrap();
+    let (receiver, deliveries) = common::delivering_receiver(&client).await;
 
     // Between the receiver and the runner: note when each delivery arrived.
     let arrived = Arc::new(Mutex::new(std::collections::HashMap::new()));

@@ -24,19 +24,32 @@ fn translation(id: &str, status: &str) -> Value {
            "video_url": (status == "completed").then(|| format!("https://files.example.com/{id}.mp4"))})
 }
 
-/// Three translations are polled with one bulk request a round, and each one's record is
-/// fetched once, when bulk says it ended.
+/// Translations are polled with one bulk request a round, and a job's record is fetched once,
+/// when bulk says it ended; jobs bulk says are running are never fetched.
 #[tokio::test]
 async fn translations_are_polled_in_bulk_and_each_record_fetched_once() {
     let server = MockServer::start_async().await;
-    let ids = ["vt_1", "vt_2", "vt_3"];
-    let bulk = server
+    let ids = ["vt_1", "vt_2", "vt_3", "vt_4"];
+    let status = |id: &str, status: &str| json!({"video_id": id, "status": status});
+    let first = server
         .mock_async(|when, then| {
             when.method("GET")
                 .path("/v3/video-translations/statuses")
-                .query_param("video_translation_ids", "vt_1,vt_2,vt_3");
+                .query_param("video_translation_ids", "vt_1,vt_2,vt_3,vt_4");
             then.status(200).json_body(json!({
-                "data": ids.iter().map(|id| json!({"video_id": id, "status": "completed"})).collect::<Vec<_>>(),
+                "data": [status("vt_1", "completed"), status("vt_2", "completed"),
+                         status("vt_3", "running"), status("vt_4", "running")],
+                "has_more": false, "next_token": null,
+            }));
+        })
+        .await;
+    let later = server
+        .mock_async(|when, then| {
+            when.method("GET")
+                .path("/v3/video-translations/statuses")
+                .query_param("video_translation_ids", "vt_3,vt_4");
+            then.status(200).json_body(json!({
+                "data": [status("vt_3", "running"), status("vt_4", "running")],
                 "has_more": false, "next_token": null,
             }));
         })
@@ -48,6 +61,7 @@ async fn translations_are_polled_in_bulk_and_each_record_fetched_once() {
                 .mock_async(|when, then| {
                     when.method("GET")
                         .path(format!("/v3/video-translations/{id}"));
+                    // Were the running ones fetched, they would end here.
                     then.status(200)
                         .json_body(json!({"data": translation(id, "completed")}));
                 })
@@ -57,11 +71,14 @@ async fn translations_are_polled_in_bulk_and_each_record_fetched_once() {
     let client = client(&server.base_url());
     let ended: Vec<_> = client
         .video_translations()
-        .wait_many(ids.iter().map(|s| s.to_string()), quick_wait())
+        .wait_many(
+            ids.iter().map(|s| s.to_string()),
+            quick_wait().deadline(Duration::from_millis(600)),
+        )
         .collect()
         .await;
-    assert_eq!(ended.len(), 3);
-    for end in &ended {
+    assert_eq!(ended.len(), 4);
+    for end in &ended[..2] {
         let outcome = end.outcome.as_ref().unwrap();
         assert!(outcome.is_completed(), "{}: {outcome:?}", end.id);
         assert_eq!(
@@ -69,10 +86,21 @@ async fn translations_are_polled_in_bulk_and_each_record_fetched_once() {
             Some(format!("https://files.example.com/{}.mp4", end.id).as_str())
         );
     }
-    bulk.assert_calls_async(1).await;
-    for get in gets {
-        get.assert_calls_async(1).await;
+    for end in &ended[2..] {
+        match end.outcome.as_ref().unwrap() {
+            JobOutcome::TimedOut(t) => assert_eq!(t.last_status.as_deref(), Some("running")),
+            other => panic!("{}: {other:?}", end.id),
+        }
     }
+    first.assert_calls_async(1).await;
+    assert!(
+        later.calls_async().await >= 1,
+        "the two left were polled in bulk"
+    );
+    gets[0].assert_calls_async(1).await;
+    gets[1].assert_calls_async(1).await;
+    gets[2].assert_calls_async(0).await;
+    gets[3].assert_calls_async(0).await;
 }
 
 /// A job bulk does not find is asked about on its own: its 404 ends it with that error; a
@@ -609,27 +637,9 @@ mod batch {
     /// With deliveries, translations and clipping jobs end on their webhook events: no poll.
     #[tokio::test]
     async fn family_jobs_end_on_their_deliveries() {
-        use heygen_api::batch::WebhookReceiver;
-        use heygen_api::webhook::Verifier;
         let sim = fast_simulator().start().await.unwrap();
         let client = sim.client().unwrap();
-        let endpoint = client
-            .webhooks()
-            .create_endpoint("http://127.0.0.1:9/hooks")
-            .await
-            .unwrap();
-        let (receiver, deliveries) = WebhookReceiver::start(
-            "127.0.0.1:0".parse().unwrap(),
-            Verifier::new(endpoint.secret.clone().unwrap()),
-        )
-        .await
-        .unwrap();
-        client
-            .webhooks()
-            .update_endpoint(&endpoint.endpoint_id)
-            .url(format!("http://{}/hooks", receiver.local_addr()))
-            .await
-            .unwrap();
+        let (receiver, deliveries) = common::delivering_receiver(&client).await;
         let mut jobs: Vec<Job> = ["Spanish", "French"]
             .iter()
             .map(|language| {

@@ -76,6 +76,7 @@ enum Step {
     },
     /// Bulk statuses of jobs of another family.
     JobBulk {
+        kind: crate::JobKind,
         ids: Vec<String>,
         result: Result<Value>,
     },
@@ -665,7 +666,9 @@ impl Engine {
                 self.requests_out -= 1;
                 self.on_listed(key, result, work).await;
             }
-            Step::JobBulk { ids, result } => self.on_job_bulk(ids, result, work).await,
+            Step::JobBulk { kind, ids, result } => {
+                self.on_job_bulk(kind, ids, result, work).await;
+            }
             Step::JobRecord { key, result } => {
                 self.requests_out -= 1;
                 self.on_job_record(key, result, work).await;
@@ -809,23 +812,16 @@ impl Engine {
             }));
         }
         for (kind, ids) in family_bulk {
-            let Some((op, param, _)) = kind.ops().bulk else {
-                continue;
-            };
             for chunk in ids.chunks(crate::STATUS_IDS_PER_REQUEST) {
                 self.count(|c| c.bulk_polls += 1);
                 let client = self.client.clone();
                 let ids = chunk.to_vec();
                 work.push(Box::pin(async move {
-                    let result = client
-                        .invoke(
-                            op,
-                            Invocation::new()
-                                .query(param, ids.join(","))
-                                .all_pages(true),
-                        )
-                        .await;
-                    Step::JobBulk { ids, result }
+                    let result = kind
+                        .bulk_statuses(&client, &ids)
+                        .await
+                        .unwrap_or_else(|| Err(crate::Error::invalid("kind", "no bulk statuses")));
+                    Step::JobBulk { kind, ids, result }
                 }));
             }
         }
@@ -1184,7 +1180,13 @@ impl Engine {
 
     /// Bulk statuses of family jobs (translations, lip-syncs): each item names its job in
     /// `video_id`; an id the answer leaves out, or `not_found`, is asked about on its own.
-    async fn on_job_bulk(&mut self, ids: Vec<String>, result: Result<Value>, work: &mut Work) {
+    async fn on_job_bulk(
+        &mut self,
+        kind: crate::JobKind,
+        ids: Vec<String>,
+        result: Result<Value>,
+        work: &mut Work,
+    ) {
         let page = match result {
             Ok(page) => page,
             Err(error) => {
@@ -1199,11 +1201,6 @@ impl Engine {
                 return;
             }
         };
-        let items = page
-            .get("data")
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default();
         for id in &ids {
             let Some(key) = self.by_video.get(id).cloned() else {
                 continue;
@@ -1211,11 +1208,7 @@ impl Engine {
             if !self.current(&key, Resource::Job) {
                 continue; // a delivery got there first
             }
-            let status = items
-                .iter()
-                .find(|item| item.get("video_id").and_then(Value::as_str) == Some(id))
-                .and_then(|item| item.get("status").and_then(Value::as_str))
-                .map(str::to_string);
+            let status = kind.bulk_status(&page, id).map(str::to_string);
             let observed = match status.as_deref() {
                 Some("not_found") | None => Observed::NotFound,
                 Some(status) => Observed::Status {

@@ -184,6 +184,37 @@ impl JobKind {
             .filter(|url| !url.is_empty())
     }
 
+    /// One bulk statuses request for `ids` (at most 100), every page followed; `None` for a
+    /// kind without bulk statuses.
+    pub(crate) async fn bulk_statuses(
+        self,
+        client: &Client,
+        ids: &[String],
+    ) -> Option<Result<Value>> {
+        let (op, param, _) = self.ops().bulk?;
+        Some(
+            client
+                .invoke(
+                    op,
+                    Invocation::new()
+                        .query(param, ids.join(","))
+                        .all_pages(true),
+                )
+                .await,
+        )
+    }
+
+    /// The status a bulk answer gives the job `id` (`not_found` included), if it names it.
+    pub(crate) fn bulk_status<'a>(self, page: &'a Value, id: &str) -> Option<&'a str> {
+        let (_, _, member) = self.ops().bulk?;
+        page.get("data")?
+            .as_array()?
+            .iter()
+            .find(|item| item.get(member).and_then(Value::as_str) == Some(id))?
+            .get("status")?
+            .as_str()
+    }
+
     /// What the job is called in messages (`video translation`).
     pub fn name(self) -> &'static str {
         self.ops().life.name
@@ -463,7 +494,7 @@ impl Driver {
         self.round += 1;
         self.polls += 1;
         match self.ops.bulk {
-            Some(bulk) if self.waiting.len() > 1 => self.poll_bulk(bulk).await,
+            Some(_) if self.waiting.len() > 1 => self.poll_bulk().await,
             _ => self.poll_each().await,
         }
         // Jobs whose ending was seen in bulk are confirmed by their record.
@@ -507,30 +538,19 @@ impl Driver {
 
     /// Polls the jobs in bulk, 100 ids a request. A request refused for good falls back to
     /// polling its jobs one by one, so that each ends with its own answer.
-    async fn poll_bulk(&mut self, (op, param, id_member): (&str, &str, &str)) {
+    async fn poll_bulk(&mut self) {
         let ids: Vec<String> = self.waiting.iter().map(|w| w.id.clone()).collect();
         for chunk in ids.chunks(IDS_PER_REQUEST) {
-            let answer = self
-                .client
-                .invoke(
-                    op,
-                    Invocation::new()
-                        .query(param, chunk.join(","))
-                        .all_pages(true),
-                )
-                .await;
+            let Some(answer) = self.kind.bulk_statuses(&self.client, chunk).await else {
+                return;
+            };
             match answer {
                 Ok(page) => {
-                    let items = page.get("data").and_then(Value::as_array);
                     for id in chunk {
                         let Some(job) = self.waiting.iter_mut().find(|w| &w.id == id) else {
                             continue;
                         };
-                        let status = items.into_iter().flatten().find_map(|item| {
-                            (item.get(id_member).and_then(Value::as_str) == Some(id))
-                                .then(|| item.get("status").and_then(Value::as_str))
-                                .flatten()
-                        });
+                        let status = self.kind.bulk_status(&page, id);
                         job.error = None;
                         job.record = None;
                         job.next = match status {

@@ -210,3 +210,32 @@ impl Drop for Served {
         }
     }
 }
+
+/// A webhook receiver on a free local port, and an endpoint of `client`'s account that
+/// delivers to it (created first, for its secret, then pointed at the receiver).
+#[cfg(feature = "receiver")]
+pub async fn delivering_receiver(
+    client: &Client,
+) -> (
+    heygen_api::batch::WebhookReceiver,
+    tokio::sync::mpsc::Receiver<heygen_api::webhook::WebhookEvent>,
+) {
+    let endpoint = client
+        .webhooks()
+        .create_endpoint("http://127.0.0.1:9/hooks")
+        .await
+        .expect("endpoint created");
+    let (receiver, deliveries) = heygen_api::batch::WebhookReceiver::start(
+        "127.0.0.1:0".parse().expect("an address"),
+        heygen_api::webhook::Verifier::new(endpoint.secret.clone().expect("a secret on create")),
+    )
+    .await
+    .expect("receiver started");
+    client
+        .webhooks()
+        .update_endpoint(&endpoint.endpoint_id)
+        .url(format!("http://{}/hooks", receiver.local_addr()))
+        .await
+        .expect("endpoint pointed at the receiver");
+    (receiver, deliveries)
+}
