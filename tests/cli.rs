@@ -1795,10 +1795,40 @@ fn family_commands_wait_download_and_say_how_jobs_ended() {
         "--wait",
     ]);
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    // Waiting for consent is no success a script may go on from: exit 3, with what to do.
+    assert_eq!(output.status.code(), Some(3), "{stderr}");
     assert!(
         stderr.contains("needs input") && stderr.contains("heygen avatar consent"),
         "{stderr}"
+    );
+
+    // A wait on several ids answers with an array, one entry each, even when one is unknown;
+    // the failed one says why on stderr.
+    let created: Value = serde_json::from_slice(
+        &sim.heygen(&[
+            "--json",
+            "lipsync",
+            "create",
+            "--data",
+            r#"{"video": {"type": "url", "url": "https://example.com/a.mp4"}, "audio": {"type": "url", "url": "https://example.com/a.mp3"}, "title": "x [fail:render]"}"#,
+        ])
+        .stdout,
+    )
+    .unwrap();
+    let failed_id = created["lipsync_id"].as_str().unwrap().to_string();
+    let output = sim.heygen(&["--json", "lipsync", "wait", &failed_id, "ls_unknown"]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let answer: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert!(answer.is_array(), "{answer}");
+    assert!(
+        !stderr.contains("still running"),
+        "nothing timed out: {stderr}"
+    );
+    let output = sim.heygen(&["lipsync", "wait", &failed_id]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains(": failed: "),
+        "the reason is said: {stderr}"
     );
 
     // Speech is saved where --download says, as a playable WAV.
@@ -1842,6 +1872,9 @@ fn family_waits_resume_and_files_upload() {
         .unwrap_or_else(|| panic!("no resume command: {stderr}"));
     let args: Vec<&str> = resume.split_whitespace().skip(1).collect();
     assert_eq!(&args[..2], ["lipsync", "wait"], "{resume}");
+    // A script reads the job still running from stdout.
+    let answer: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(answer["state"], "timed_out", "{answer}");
     let mut again = vec!["--json"];
     again.extend(&args);
     again.extend(["--timeout", "200ms"]);

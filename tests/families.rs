@@ -634,6 +634,55 @@ mod batch {
         sim.shutdown().await;
     }
 
+    /// An avatar waiting for consent is not ended in the journal: after consent, the same
+    /// command takes up the same avatar instead of making another.
+    #[tokio::test]
+    async fn an_avatar_waiting_for_consent_is_taken_up_again_not_made_twice() {
+        let sim = fast_simulator().start().await.unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let journal = dir.path().join("run.journal");
+        let line = || {
+            vec![Job::family(
+                JobKind::Avatar,
+                json!({"type": "digital_twin", "name": "Me",
+                       "file": {"type": "url", "url": "https://example.com/me.mp4"}}),
+            )
+            .key("me")]
+        };
+        let run = |retry: bool| {
+            BatchRunner::new(sim.client().unwrap())
+                .poll(polls())
+                .deadline(Duration::from_secs(30))
+                .journal(&journal)
+                .retry_failed(retry)
+                .run(futures_util::stream::iter(line()))
+                .unwrap()
+        };
+        let mut first = run(false);
+        let outcome = first.next().await.unwrap();
+        let JobResult::JobFailed { id, reason, .. } = &outcome.result else {
+            panic!("{}", outcome.result);
+        };
+        assert!(reason.contains("consent"), "{reason}");
+        let group = id.clone();
+        drop(first);
+        let client = sim.client().unwrap();
+        client
+            .avatars()
+            .consent(&group)
+            .consent_video(source())
+            .await
+            .unwrap();
+        let mut second = run(true);
+        let outcome = second.next().await.unwrap();
+        match &outcome.result {
+            JobResult::JobCompleted { id, .. } => assert_eq!(*id, group, "the same avatar"),
+            other => panic!("{other}"),
+        }
+        assert_eq!(second.summary().requests.creates, 0, "no second avatar");
+        sim.shutdown().await;
+    }
+
     /// With deliveries, translations and clipping jobs end on their webhook events: no poll.
     #[tokio::test]
     async fn family_jobs_end_on_their_deliveries() {

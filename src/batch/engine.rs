@@ -409,7 +409,13 @@ impl Engine {
         });
         if let Some(record) = record {
             if let Some((state, reason)) = &record.finished {
+                // Kinds that make no file (a proofread, an avatar, a voice) have none to miss.
+                let makes_file = record
+                    .kind
+                    .and_then(|kind| kind.family())
+                    .is_none_or(|family| family.ops().result_url.is_some());
                 let missing_file = *state == FinalState::Completed
+                    && makes_file
                     && self.download_dir.is_some()
                     && !self.file_for(&key).is_some_and(|path| path.exists());
                 match (&record.video_id, missing_file) {
@@ -625,6 +631,16 @@ impl Engine {
             });
         }
         self.report(key, result).await;
+    }
+
+    /// Stops tracking a job that waits for the user, leaving its journal record in flight.
+    fn leave_waiting(&mut self, key: &str) {
+        if let Some(job) = self.jobs.remove(key) {
+            if let Some(video_id) = &job.video_id {
+                self.by_video.remove(video_id);
+            }
+            self.cap_now = (self.cap_now + 1).min(self.cap);
+        }
     }
 
     /// Counts an outcome and hands it to the stream.
@@ -977,12 +993,20 @@ impl Engine {
                             },
                         }
                     }
-                    (End::NeedsInput, _) => JobResult::JobFailed {
-                        kind,
-                        id,
-                        reason: "it waits for consent; give it, then run again with --retry-failed"
-                            .into(),
-                    },
+                    (End::NeedsInput, _) => {
+                        // Not journaled as ended: the next run takes up this same job, once
+                        // its consent is given, instead of making another.
+                        self.leave_waiting(key);
+                        let result = JobResult::JobFailed {
+                            kind,
+                            id,
+                            reason:
+                                "it waits for consent; give it, then run the same command again"
+                                    .into(),
+                        };
+                        self.report(key.to_string(), result).await;
+                        return;
+                    }
                     (End::Failed, Evidence::Record(record)) => {
                         let reason = ["failure_message", "message", "error"]
                             .iter()

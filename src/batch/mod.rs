@@ -672,14 +672,15 @@ impl fmt::Display for Summary {
             .collect();
         write!(
             f,
-            "{}; {} requests ({} polls)",
+            "{}; {} requests ({} poll{})",
             if counts.is_empty() {
                 "no job finished".to_string()
             } else {
                 counts.join(", ")
             },
             self.requests.total(),
-            self.requests.polls()
+            self.requests.polls(),
+            if self.requests.polls() == 1 { "" } else { "s" }
         )?;
         if let Some(credits) = self.credits_used {
             match self.balance_unit.as_deref() {

@@ -67,6 +67,14 @@ impl Waiting {
         self.ids.is_some()
     }
 
+    /// Whether one call can make several files (several jobs, or a job with several).
+    fn several_files(&self) -> bool {
+        let ids = self.ids.as_deref().unwrap_or("");
+        ids.contains('*')
+            || ids.ends_with("_ids")
+            || self.download.as_deref().is_some_and(|d| d.contains('*'))
+    }
+
     /// The job's name in messages.
     fn noun(&self) -> String {
         match self.kind.parse::<JobKind>() {
@@ -85,9 +93,9 @@ pub(crate) fn arguments(mut command: Command, waiting: &Waiting) -> Command {
                     .long(WAIT)
                     .action(ArgAction::SetTrue)
                     .help(format!(
-                        "Wait until each {} ends, then print it",
-                        waiting.noun()
-                    )),
+                    "Wait until each {} ends, then print it (implied by --download and --timeout)",
+                    waiting.noun()
+                )),
             )
             .arg(timeout_arg());
     }
@@ -166,10 +174,18 @@ pub(crate) fn matched_wait(
 }
 
 /// Where the files go, checked before anything is created; `None` without `--download`.
-pub(crate) fn destination(leaf: &ArgMatches) -> Result<Option<PathBuf>, i32> {
+/// A command that can make several files needs a folder there, not a file.
+pub(crate) fn destination(leaf: &ArgMatches, waiting: &Waiting) -> Result<Option<PathBuf>, i32> {
     let Some(path) = leaf.try_get_one::<PathBuf>(DOWNLOAD).ok().flatten() else {
         return Ok(None);
     };
+    if waiting.several_files() && path.is_file() {
+        eprintln!(
+            "error: --download {}: is a file, and this command can make several files; give a folder (nothing was sent)",
+            path.display()
+        );
+        return Err(output::USAGE);
+    }
     match crate::destination::Destination::prepare(path) {
         Ok(_) => Ok(Some(path.clone())),
         Err(problem) => {
@@ -184,13 +200,18 @@ pub(crate) fn destination(leaf: &ArgMatches) -> Result<Option<PathBuf>, i32> {
 
 /// Whether the command line asks to wait.
 pub(crate) fn asks_to_wait(leaf: &ArgMatches, waiting: &Waiting) -> bool {
+    // `--download` and a `--timeout` given on the command line both mean waiting.
+    let timeout_given = leaf.try_contains_id(TIMEOUT).unwrap_or(false)
+        && leaf.value_source(TIMEOUT) == Some(clap::parser::ValueSource::CommandLine);
+    let download = leaf
+        .try_get_one::<PathBuf>(DOWNLOAD)
+        .ok()
+        .flatten()
+        .is_some();
     waiting.waits()
         && (leaf.try_get_one::<bool>(WAIT).ok().flatten() == Some(&true)
-            || leaf
-                .try_get_one::<PathBuf>(DOWNLOAD)
-                .ok()
-                .flatten()
-                .is_some())
+            || download
+            || timeout_given)
 }
 
 fn timeout(leaf: &ArgMatches) -> Result<Duration, i32> {
@@ -254,7 +275,16 @@ pub(crate) async fn after_create(
         let mut code = output::OK;
         if let (Some(dir), Some(pointer)) = (&download, &waiting.download) {
             let urls = pointed(&created, pointer);
-            match save_all(client, &urls, dir, "file", false).await {
+            // Named after the file HeyGen made (`tts_1.wav`), when it goes in a folder.
+            let name = urls
+                .first()
+                .and_then(|u| u.split(['?', '#']).next())
+                .and_then(|u| u.rsplit('/').next())
+                .and_then(|file| file.split('.').next())
+                .filter(|stem| !stem.is_empty())
+                .unwrap_or("file")
+                .to_string();
+            match save_all(client, &urls, dir, &name, false).await {
                 Ok(saved) => created["download"] = saved,
                 Err(problem) => {
                     eprintln!("error: could not save the file: {problem}");
@@ -286,7 +316,7 @@ pub(crate) async fn wait_again(
     leaf: &ArgMatches,
     json: bool,
 ) -> i32 {
-    let download = match destination(leaf) {
+    let download = match destination(leaf, waiting) {
         Ok(download) => download,
         Err(code) => return code,
     };
@@ -306,6 +336,27 @@ struct Ended {
     how: &'static str,
     record: Option<Value>,
     error: Option<Error>,
+    /// The last status seen, for a wait that timed out.
+    last_status: Option<String>,
+}
+
+/// Why a job failed, for its line on stderr.
+fn record_reason(record: &Value, how: &str) -> Option<String> {
+    (how == "failed").then(|| failure_reason(record)).flatten()
+}
+
+/// Why a job failed, as its record says.
+fn failure_reason(record: &Value) -> Option<String> {
+    ["failure_message", "message", "error"]
+        .iter()
+        .find_map(|key| match record.get(*key) {
+            Some(Value::String(text)) if !text.is_empty() => Some(text.clone()),
+            Some(Value::Object(error)) => error
+                .get("message")
+                .and_then(Value::as_str)
+                .map(str::to_string),
+            _ => None,
+        })
 }
 
 async fn wait_for(
@@ -327,6 +378,7 @@ async fn wait_for(
     let options = WaitOptions::new()
         .deadline(deadline)
         .on_progress(move |event| shown.event(event));
+    let several = ids.len() > 1;
     let resume = resume_command(op, waiting, &ids, download.as_deref());
     let kind = match waiting.kind.as_str() {
         "video" => None,
@@ -357,8 +409,7 @@ async fn wait_for(
     };
     let mut code = output::OK;
     let mut printed = Vec::new();
-    // Several jobs put their files in the folder `--download` names.
-    let several = ended.len() > 1;
+    let mut still_running = Vec::new();
     for end in ended {
         let mut record = end.record.unwrap_or(Value::Null);
         match end.how {
@@ -384,8 +435,12 @@ async fn wait_for(
                     }
                 }
             }
-            "failed" => code = code.max(output::FAILED),
-            "timed out" => code = code.max(output::TIMED_OUT),
+            // Waiting for the user (an avatar's consent) is no success a script may go on from.
+            "failed" | "needs input" => code = code.max(output::FAILED),
+            "timed out" => {
+                code = code.max(output::TIMED_OUT);
+                still_running.push(end.id.clone());
+            }
             _ => {}
         }
         if let Some(error) = &end.error {
@@ -394,7 +449,10 @@ async fn wait_for(
             continue;
         }
         if !json {
-            eprintln!("{noun} {}: {}", end.id, end.how);
+            match (end.how, record_reason(&record, end.how)) {
+                ("failed", Some(reason)) => eprintln!("{noun} {}: failed: {reason}", end.id),
+                _ => eprintln!("{noun} {}: {}", end.id, end.how),
+            }
             if end.how == "needs input" && waiting.kind == "avatar" {
                 eprintln!(
                     "the avatar waits for consent: heygen avatar consent {} --file consent_video=CONSENT.mp4, then: heygen avatar wait {}",
@@ -402,16 +460,21 @@ async fn wait_for(
                 );
             }
         }
-        if end.how != "timed out" {
+        if end.how == "timed out" {
+            // What a script can read of a job still running: its id and last status.
+            printed
+                .push(json!({"id": end.id, "state": "timed_out", "last_status": end.last_status}));
+        } else {
             printed.push(record);
         }
     }
-    if code == output::TIMED_OUT || printed.len() < display.count() {
-        eprintln!("still waiting at HeyGen; go on with: {resume}");
+    if !still_running.is_empty() {
+        let resume = resume_command(op, waiting, &still_running, download.as_deref());
+        eprintln!("still running at HeyGen; go on with: {resume}");
     }
     match printed.as_slice() {
         [] => {}
-        [one] => print_value(one, json),
+        [one] if !several => print_value(one, json),
         many => print_value(&Value::Array(many.to_vec()), json),
     }
     code
@@ -439,6 +502,7 @@ async fn wait_all(
                 how,
                 record: video.and_then(|v| serde_json::to_value(v).ok()),
                 error: None,
+                last_status: None,
             });
         }
         return Ok(ended);
@@ -452,12 +516,17 @@ async fn wait_all(
                 how: outcome.as_str(),
                 record: outcome.record().cloned(),
                 error: None,
+                last_status: match &outcome {
+                    heygen_api::JobOutcome::TimedOut(t) => t.last_status.clone(),
+                    _ => None,
+                },
             },
             Err(error) => Ended {
                 id: end.id,
                 how: "error",
                 record: None,
                 error: Some(error),
+                last_status: None,
             },
         })
         .collect()
@@ -593,10 +662,6 @@ impl Display {
             None => eprintln!("waiting for {what}"),
         }
         display
-    }
-
-    fn count(&self) -> usize {
-        self.statuses.lock().map(|s| s.len()).unwrap_or(0)
     }
 
     /// `3 video translations: 1 running, 2 completed`, or `lip-sync job ls_1 running`.

@@ -271,7 +271,7 @@ pub(crate) async fn run(
     let waiting = crate::jobs::Waiting::of(op.id);
     // A destination that cannot take the file is refused before anything is created.
     let download = match &waiting {
-        Some(_) => match crate::jobs::destination(leaf) {
+        Some(waiting) => match crate::jobs::destination(leaf, waiting) {
             Ok(download) => download,
             Err(code) => return code,
         },
@@ -285,13 +285,22 @@ pub(crate) async fn run(
         Ok(client) => client,
         Err(code) => return code,
     };
+    let mut uploaded = Vec::new();
     if !uploads.is_empty() {
-        match upload_files(&client, uploads, invocation).await {
+        match upload_files(&client, uploads, invocation, &mut uploaded).await {
             Ok(with_files) => invocation = with_files,
             Err(code) => return code,
         }
     }
-    match client.invoke(op.id, invocation).await {
+    let answer = client.invoke(op.id, invocation).await;
+    if let (Err(_), false) = (&answer, uploaded.is_empty()) {
+        // The request was not made, but the files went up: say where they are.
+        eprintln!(
+            "note: the files were uploaded before the request was refused; they stay as assets {} (reuse them in --data as {{\"type\": \"asset_id\", \"asset_id\": ..}})",
+            uploaded.join(", ")
+        );
+    }
+    match answer {
         Ok(value) if waiting.is_some() => {
             let waiting = waiting.unwrap_or_else(|| unreachable!("checked"));
             crate::jobs::after_create(&client, op, &waiting, leaf, value, download, json).await
@@ -355,6 +364,7 @@ async fn upload_files(
     client: &Client,
     uploads: Vec<(String, std::path::PathBuf)>,
     invocation: Invocation,
+    uploaded: &mut Vec<String>,
 ) -> Result<Invocation, i32> {
     let mut body = invocation
         .body_ref()
@@ -363,15 +373,16 @@ async fn upload_files(
     for (member, path) in uploads {
         let reporter = std::sync::Arc::new(output::Reporter::for_transfer("starting the upload"));
         let progress = std::sync::Arc::clone(&reporter);
-        let uploaded = client
+        let upload = client
             .assets()
             .upload(&path)
             .on_progress(move |p| progress.transfer(p))
             .await;
         reporter.finish();
-        match uploaded {
+        match upload {
             Ok(asset) => {
                 eprintln!("uploaded {} as asset {}", path.display(), asset.asset_id);
+                uploaded.push(asset.asset_id.clone());
                 body[member.as_str()] =
                     serde_json::json!({"type": "asset_id", "asset_id": asset.asset_id});
             }

@@ -141,7 +141,8 @@ impl JobKind {
                 life: &lifecycle::VOICE,
                 create: "clone_voice",
                 created_id: &["/voice_clone_id"],
-                result_url: Some("/preview_audio_url"),
+                // A voice's result is the voice itself; its preview is no file to keep.
+                result_url: None,
                 get: "get_voice",
                 bulk: None,
             },
@@ -260,7 +261,11 @@ impl std::str::FromStr for JobKind {
             "background_removal" => "background-removal",
             "avatar" => "avatars",
             "voice" => "voices",
-            other => return Err(format!("`{other}` is not a kind of job")),
+            other => {
+                return Err(format!(
+                    "`{other}` is not a kind of job (kinds: video_translation, proofread, lipsync, clipping_job, background_removal, avatar, voice)"
+                ))
+            }
         };
         Err(format!(
             "jobs of kind `{name}` need the `{feature}` feature of heygen-api"
