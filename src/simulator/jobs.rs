@@ -29,63 +29,8 @@ use super::http::{
     at_capacity, batch_page, body, data, id_lists, idempotent, invalid, not_found, page,
     remembered, text, Params, Sim,
 };
+pub(crate) use super::state::{Family, Job, JobBatch};
 use super::state::{World, FAIL_RENDER, PENDING_SECONDS};
-
-/// The families whose jobs the simulator runs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Family {
-    Translation,
-    Proofread,
-    Lipsync,
-    Clipping,
-    BackgroundRemoval,
-    Avatar,
-    Voice,
-}
-
-impl Family {
-    fn prefix(self) -> &'static str {
-        match self {
-            Family::Translation => "vt",
-            Family::Proofread => "pr",
-            Family::Lipsync => "ls",
-            Family::Clipping => "clip",
-            Family::BackgroundRemoval => "bgr",
-            Family::Avatar => "avg",
-            Family::Voice => "vc",
-        }
-    }
-
-    fn noun(self) -> &'static str {
-        match self {
-            Family::Translation => "Video translation",
-            Family::Proofread => "Proofread",
-            Family::Lipsync => "Lipsync",
-            Family::Clipping => "Clipping job",
-            Family::BackgroundRemoval => "Background removal",
-            Family::Avatar => "Avatar group",
-            Family::Voice => "Voice",
-        }
-    }
-}
-
-/// One job of a family.
-#[derive(Debug, Clone)]
-pub(crate) struct Job {
-    pub(crate) id: String,
-    pub(crate) family: Family,
-    pub(crate) title: String,
-    /// When it started running (for an avatar waiting for consent: when consent came).
-    pub(crate) started: Option<Instant>,
-    pub(crate) created_unix: u64,
-    pub(crate) fail: bool,
-    pub(crate) charged: bool,
-    pub(crate) notified: bool,
-    pub(crate) callback_url: Option<String>,
-    pub(crate) callback_id: Option<String>,
-    /// Facts of its request the answers repeat (languages, the avatar's kind, ...).
-    pub(crate) facts: Value,
-}
 
 /// Where a job stands at a moment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -521,14 +466,6 @@ pub(super) async fn statuses(
         }
     }
     Json(json!({"data": items, "has_more": false, "next_token": null})).into_response()
-}
-
-/// A batch of translations or lip-syncs: its items in order.
-#[derive(Debug, Clone)]
-pub(crate) struct JobBatch {
-    pub(crate) title: Option<String>,
-    pub(crate) created_unix: u64,
-    pub(crate) job_ids: Vec<String>,
 }
 
 pub(super) async fn get_batch(

@@ -56,6 +56,70 @@ pub(crate) struct Video {
     pub(crate) notified: bool,
 }
 
+/// The families whose jobs the simulator runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Family {
+    Translation,
+    Proofread,
+    Lipsync,
+    Clipping,
+    BackgroundRemoval,
+    Avatar,
+    Voice,
+}
+
+impl Family {
+    pub(crate) fn prefix(self) -> &'static str {
+        match self {
+            Family::Translation => "vt",
+            Family::Proofread => "pr",
+            Family::Lipsync => "ls",
+            Family::Clipping => "clip",
+            Family::BackgroundRemoval => "bgr",
+            Family::Avatar => "avg",
+            Family::Voice => "vc",
+        }
+    }
+
+    pub(crate) fn noun(self) -> &'static str {
+        match self {
+            Family::Translation => "Video translation",
+            Family::Proofread => "Proofread",
+            Family::Lipsync => "Lipsync",
+            Family::Clipping => "Clipping job",
+            Family::BackgroundRemoval => "Background removal",
+            Family::Avatar => "Avatar group",
+            Family::Voice => "Voice",
+        }
+    }
+}
+
+/// One job of a family.
+#[derive(Debug, Clone)]
+pub(crate) struct Job {
+    pub(crate) id: String,
+    pub(crate) family: Family,
+    pub(crate) title: String,
+    /// When it started running (for an avatar waiting for consent: when consent came).
+    pub(crate) started: Option<Instant>,
+    pub(crate) created_unix: u64,
+    pub(crate) fail: bool,
+    pub(crate) charged: bool,
+    pub(crate) notified: bool,
+    pub(crate) callback_url: Option<String>,
+    pub(crate) callback_id: Option<String>,
+    /// Facts of its request the answers repeat (languages, the avatar's kind, ...).
+    pub(crate) facts: Value,
+}
+
+/// A batch of translations or lip-syncs: its items in order.
+#[derive(Debug, Clone)]
+pub(crate) struct JobBatch {
+    pub(crate) title: Option<String>,
+    pub(crate) created_unix: u64,
+    pub(crate) job_ids: Vec<String>,
+}
+
 #[derive(Debug, Clone)]
 pub(crate) struct Asset {
     pub(crate) name: String,
@@ -130,9 +194,9 @@ pub(crate) struct World {
     /// Presigned PUTs answered so far (for `fail_first_upload`).
     pub(crate) puts: u64,
     /// Jobs of the other families (translations, lip-syncs, ...), by id.
-    pub(crate) jobs: BTreeMap<String, super::jobs::Job>,
+    pub(crate) jobs: BTreeMap<String, Job>,
     /// Batches of translations or lip-syncs, by batch id.
-    pub(crate) job_batches: BTreeMap<String, super::jobs::JobBatch>,
+    pub(crate) job_batches: BTreeMap<String, JobBatch>,
     /// Background removals by the `request_id` that started them.
     pub(crate) background_requests: std::collections::HashMap<String, String>,
     /// Generated speech, by request id: its length in seconds.
