@@ -1008,15 +1008,7 @@ impl Engine {
                         return;
                     }
                     (End::Failed, Evidence::Record(record)) => {
-                        let reason = ["failure_message", "message", "error"]
-                            .iter()
-                            .find_map(|k| match record.get(*k) {
-                                Some(Value::String(s)) if !s.is_empty() => Some(s.clone()),
-                                Some(Value::Object(o)) => {
-                                    o.get("message").and_then(Value::as_str).map(str::to_string)
-                                }
-                                _ => None,
-                            })
+                        let reason = crate::JobKind::failure_reason(&record)
                             .unwrap_or_else(|| format!("the {kind} failed"));
                         JobResult::JobFailed { kind, id, reason }
                     }
@@ -1269,11 +1261,7 @@ impl Engine {
         }
         match result {
             Ok(record) => {
-                let status = record
-                    .get("status")
-                    .and_then(Value::as_str)
-                    .unwrap_or("")
-                    .to_string();
+                let status = crate::JobKind::status(&record).to_string();
                 let observed = Observed::Status {
                     status: &status,
                     next: None,

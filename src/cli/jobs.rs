@@ -342,21 +342,9 @@ struct Ended {
 
 /// Why a job failed, for its line on stderr.
 fn record_reason(record: &Value, how: &str) -> Option<String> {
-    (how == "failed").then(|| failure_reason(record)).flatten()
-}
-
-/// Why a job failed, as its record says.
-fn failure_reason(record: &Value) -> Option<String> {
-    ["failure_message", "message", "error"]
-        .iter()
-        .find_map(|key| match record.get(*key) {
-            Some(Value::String(text)) if !text.is_empty() => Some(text.clone()),
-            Some(Value::Object(error)) => error
-                .get("message")
-                .and_then(Value::as_str)
-                .map(str::to_string),
-            _ => None,
-        })
+    (how == "failed")
+        .then(|| JobKind::failure_reason(record))
+        .flatten()
 }
 
 async fn wait_for(

@@ -175,6 +175,27 @@ impl JobKind {
         }
     }
 
+    /// A job's status, as its record (any family's, or a video's) says it; empty when the
+    /// record has none.
+    pub fn status(record: &Value) -> &str {
+        record.get("status").and_then(Value::as_str).unwrap_or("")
+    }
+
+    /// Why a job failed, as its record says: `failure_message`, `message`, or `error` (its
+    /// text, or its `message`).
+    pub fn failure_reason(record: &Value) -> Option<String> {
+        ["failure_message", "message", "error"]
+            .iter()
+            .find_map(|key| match record.get(*key) {
+                Some(Value::String(text)) if !text.is_empty() => Some(text.clone()),
+                Some(Value::Object(error)) => error
+                    .get("message")
+                    .and_then(Value::as_str)
+                    .map(str::to_string),
+                _ => None,
+            })
+    }
+
     /// The URL of the file a finished job made, read from its record (a translation's or a
     /// lip-sync's video, a clipping job's first clip, a cut-out's foreground, a voice's
     /// preview), if its kind makes one and the record has it.
@@ -677,11 +698,7 @@ impl Driver {
 fn observe_record(job: &mut Waited, answer: Result<Value>) {
     job.next = match answer {
         Ok(record) => {
-            let status = record
-                .get("status")
-                .and_then(Value::as_str)
-                .unwrap_or("")
-                .to_string();
+            let status = JobKind::status(&record).to_string();
             job.error = None;
             job.last_status = Some(status.clone());
             let next = job.life.observe(Observed::Status {
