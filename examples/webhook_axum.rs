@@ -126,9 +126,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         return Ok(());
     }
 
-    // reqwest is built here without a bundled TLS provider (see the crate's `rustls` feature);
+    // reqwest is built here without a bundled TLS provider (see heygen-api's `rustls` feature);
     // a heygen client installs `ring` when it is built, a bare reqwest client needs it first.
-    #[cfg(feature = "rustls")]
     let _ = rustls::crypto::ring::default_provider().install_default();
     let body = br#"{"event_type":"video_agent.success","event_data":{"session_id":"sess_1","video_id":"vid_1","callback_id":"order-42"}}"#;
     let http = reqwest::Client::new();
