@@ -593,23 +593,40 @@ async fn webhook_first_latency() {
 }
 
 /// Row 7: the journal lines of 10,000 jobs (sent, created, video known, completed), appended
-/// as a run appends them.
+/// as a run appends them; then 1,000 jobs with the `creating` records synced to the disk, one
+/// sync per job and one per ten (creates sent together share a sync).
 fn journal_overhead() {
     const JOURNALED: usize = 10_000;
+    const SYNCED: usize = 1_000;
     let mut per_job = Vec::new();
     let mut bytes = 0;
     for _ in 0..5 {
         let dir = tempfile::tempdir().unwrap();
         let started = Instant::now();
-        bytes = heygen_api::batch::journal_sample_jobs(&dir.path().join("j"), JOURNALED).unwrap();
+        bytes =
+            heygen_api::batch::journal_sample_jobs(&dir.path().join("j"), JOURNALED, None).unwrap();
         per_job.push(started.elapsed().as_secs_f64() * 1e6 / JOURNALED as f64);
     }
-    println!("7. journal             the 4 lines of a job (sent, created, video known, completed), {JOURNALED} jobs × 5 runs");
+    println!("7. journal             the 4 lines of a job (sent, created, video known, completed), {JOURNALED} jobs × 5 runs; then {SYNCED} jobs × 3 runs with a sync per job and per 10 jobs (temporary directory: {})", std::env::temp_dir().display());
     println!(
-        "   {:.2} µs/job (median), {} bytes/job",
+        "   unsynced {:.2} µs/job (median), {} bytes/job",
         median(&mut per_job),
         bytes / JOURNALED as u64
     );
+    for group in [1, 10] {
+        let mut per_job = Vec::new();
+        for _ in 0..3 {
+            let dir = tempfile::tempdir().unwrap();
+            let started = Instant::now();
+            heygen_api::batch::journal_sample_jobs(&dir.path().join("j"), SYNCED, Some(group))
+                .unwrap();
+            per_job.push(started.elapsed().as_secs_f64() * 1e6 / SYNCED as f64);
+        }
+        println!(
+            "   synced every {group:>2} creates: {:.1} µs/job (median)",
+            median(&mut per_job)
+        );
+    }
 }
 
 fn main() {

@@ -176,7 +176,14 @@ fn a_crate_with_one_operation_added_to_its_spec_builds_answers_and_passes() {
         std::fs::create_dir_all(&root).unwrap();
         std::fs::copy(here.join(file), root.join(file)).unwrap();
     }
-    for dir in ["src", "build", "benches", "tests/common", "tests/fixtures"] {
+    for dir in [
+        "src",
+        "build",
+        "benches",
+        "examples",
+        "tests/common",
+        "tests/fixtures",
+    ] {
         copy_dir(&here.join(dir), &root.join(dir));
     }
     for test in ["simulator.rs", "contract.rs"] {
@@ -213,14 +220,17 @@ fn a_crate_with_one_operation_added_to_its_spec_builds_answers_and_passes() {
             "\n[lib]\nname = \"heygen_api\"\n\n[features]",
             1,
         );
-    // The copy has no examples: their declarations go too.
-    let manifest = manifest
-        .split("\n[[example]]")
-        .next()
-        .unwrap_or_default()
-        .to_string();
     assert!(manifest.contains("heygen-api-edited") && manifest.contains("heygen-edited\""));
     std::fs::write(root.join("Cargo.toml"), manifest).unwrap();
+    // The examples' package of the workspace depends on the renamed one.
+    let examples = std::fs::read_to_string(root.join("examples/Cargo.toml")).unwrap();
+    let examples = examples.replacen(
+        "heygen-api = { path = \"..\",",
+        "heygen-api = { package = \"heygen-api-edited\", path = \"..\",",
+        1,
+    );
+    assert!(examples.contains("heygen-api-edited"));
+    std::fs::write(root.join("examples/Cargo.toml"), examples).unwrap();
     let lock = std::fs::read_to_string(root.join("Cargo.lock")).unwrap();
 
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use futures_core::Stream;
 use futures_util::stream::FuturesUnordered;
-use futures_util::StreamExt as _;
+use futures_util::{FutureExt as _, StreamExt as _};
 use sha2::Digest as _;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
@@ -89,6 +89,18 @@ enum Step {
         key: String,
         result: JobResult,
     },
+    /// The journal was synced: these creates, whose records it holds, may go out.
+    Synced {
+        creates: Vec<Pending>,
+        result: Result<()>,
+    },
+}
+
+/// A create whose `creating` record is written but not yet synced to the disk.
+struct Pending {
+    key: String,
+    job: Job,
+    idempotency_key: String,
 }
 
 /// A job at HeyGen, not ended.
@@ -166,6 +178,10 @@ pub(super) struct Engine {
     by_video: HashMap<String, String>,
     seen: HashSet<String>,
     creating: HashSet<String>,
+    /// Creates waiting for the next sync of the journal (counted in `creating`).
+    unsynced: Vec<Pending>,
+    /// A sync of the journal is out.
+    syncing: bool,
     waiting: VecDeque<Waiting>,
     downloads: VecDeque<(String, Finished)>,
     downloading: usize,
@@ -240,6 +256,8 @@ impl Engine {
             by_video: HashMap::new(),
             seen: HashSet::new(),
             creating: HashSet::new(),
+            unsynced: Vec::new(),
+            syncing: false,
             waiting: VecDeque::new(),
             downloads: VecDeque::new(),
             downloading: 0,
@@ -270,12 +288,8 @@ impl Engine {
             self.launch_details(&mut work);
             self.launch_polls(&mut work, now);
             self.launch_downloads(&mut work);
-            let in_use = self.jobs.len() + self.creating.len();
-            let can_take = !self.input_done
-                && !self.stop_taking
-                && self.waiting.is_empty()
-                && in_use < self.cap_now
-                && self.requests_out < REQUESTS_AT_ONCE;
+            self.launch_sync(&mut work);
+            let can_take = self.can_take();
             if work.is_empty()
                 && self.jobs.is_empty()
                 && self.waiting.is_empty()
@@ -300,7 +314,18 @@ impl Engine {
                     webhooks = None;
                     self.schedule = self.poll_schedule;
                 }
-                Wake::Job(Some(job)) => self.take(job, &mut work).await,
+                Wake::Job(Some(job)) => {
+                    self.take(job, &mut work).await;
+                    // The jobs ready now join it, so that one sync of the journal covers
+                    // all their records.
+                    while self.can_take() {
+                        match input.next().now_or_never() {
+                            Some(Some(job)) => self.take(job, &mut work).await,
+                            Some(None) => self.input_done = true,
+                            None => break,
+                        }
+                    }
+                }
                 Wake::Job(None) => self.input_done = true,
                 Wake::Timer => {}
             }
@@ -318,6 +343,41 @@ impl Engine {
         }
         let written = self.journal.as_ref().map_or(0, |j| j.written);
         self.with_summary(|s| s.journal_bytes = written);
+    }
+
+    /// Whether a new job may be taken from the input now.
+    fn can_take(&self) -> bool {
+        let in_use = self.jobs.len() + self.creating.len();
+        !self.input_done
+            && !self.stop_taking
+            && self.waiting.is_empty()
+            && in_use < self.cap_now
+            && self.requests_out < REQUESTS_AT_ONCE
+    }
+
+    /// Syncs the journal for the creates waiting for it, one sync for all of them, unless a
+    /// sync is out already (those taken meanwhile wait for the next one).
+    fn launch_sync(&mut self, work: &mut Work) {
+        if self.syncing || self.unsynced.is_empty() {
+            return;
+        }
+        let Some(journal) = &self.journal else {
+            return;
+        };
+        let syncer = journal.syncer();
+        let creates = std::mem::take(&mut self.unsynced);
+        self.syncing = true;
+        self.with_summary(|s| s.journal_syncs += 1);
+        work.push(Box::pin(async move {
+            let result = match tokio::task::spawn_blocking(move || syncer.sync()).await {
+                Ok(result) => result,
+                Err(join) => Err(Error::Io {
+                    context: "syncing the journal".into(),
+                    source: std::io::Error::other(join.to_string()),
+                }),
+            };
+            Step::Synced { creates, result }
+        }));
     }
 
     /// The next moment something becomes due: a poll, a create to send again, or the
@@ -478,17 +538,39 @@ impl Engine {
             request: Some(request_hash),
         });
         match recorded {
+            // Sent once the record is on the disk.
+            Ok(()) if self.journal.is_some() => {
+                self.reserve_create(&key);
+                self.unsynced.push(Pending {
+                    key,
+                    job,
+                    idempotency_key,
+                });
+            }
             Ok(()) => self.send_create(key, job, idempotency_key, work),
             // Not sent: nothing would say it had been.
             Err(error) => self.report(key, JobResult::Rejected(error)).await,
         }
     }
 
+    /// Sends a create now.
     fn send_create(&mut self, key: String, job: Job, idempotency_key: String, work: &mut Work) {
-        self.creating.insert(key.clone());
+        self.reserve_create(&key);
+        self.launch_create(key, job, idempotency_key, work);
+    }
+
+    /// Counts a create as out: it takes a slot and a request from here on.
+    fn reserve_create(&mut self, key: &str) {
+        self.creating.insert(key.to_string());
         self.requests_out += 1;
         self.count(|c| c.creates += 1);
-        self.emit(BatchEvent::Creating { key: key.clone() });
+        self.emit(BatchEvent::Creating {
+            key: key.to_string(),
+        });
+    }
+
+    /// Sends a create already counted by [`reserve_create`](Self::reserve_create).
+    fn launch_create(&mut self, key: String, job: Job, idempotency_key: String, work: &mut Work) {
         let client = self.client.clone();
         work.push(Box::pin(async move {
             let options = RequestOptions::new().idempotency_key(idempotency_key.clone());
@@ -692,6 +774,36 @@ impl Engine {
             Step::Downloaded { key, result } => {
                 self.downloading -= 1;
                 self.finish(key, result).await;
+            }
+            Step::Synced { creates, result } => {
+                self.syncing = false;
+                match result {
+                    Ok(()) => {
+                        for pending in creates {
+                            self.launch_create(
+                                pending.key,
+                                pending.job,
+                                pending.idempotency_key,
+                                work,
+                            );
+                        }
+                    }
+                    Err(error) => {
+                        // Not sent: their records may not be on the disk. They stay in the
+                        // journal, to be sent with the same keys by a later run.
+                        tracing::error!(%error, "the journal cannot be synced; taking no more jobs");
+                        self.stop_taking = true;
+                        let reason = error.to_string();
+                        self.with_summary(|s| s.stopped_early = Some(reason));
+                        let error = Arc::new(error);
+                        for pending in creates {
+                            self.creating.remove(&pending.key);
+                            self.requests_out -= 1;
+                            self.report(pending.key, JobResult::Rejected(Arc::clone(&error)))
+                                .await;
+                        }
+                    }
+                }
             }
         }
     }

@@ -4,13 +4,22 @@
 //! Each line is written whole to a file opened for appending, so a process killed at any
 //! moment leaves at most one torn last line; it is cut off when the journal is opened again
 //! (a write that fails part-way is cut off at once, and the journal then takes no more). A torn line anywhere else means the file was damaged, and opening fails.
-//! Lines reach the operating system at once (they survive the process), not the disk: a power
-//! cut may lose the last ones.
+//!
+//! Lines reach the operating system at once, so they survive the process. Only the `creating`
+//! records are also synced to the disk before their creates are sent (see [`Syncer`]): that
+//! record is the one a power cut must not take, since without it a resume would send the
+//! create again under a new idempotency key, and HeyGen would make (and bill) the job twice.
+//! Every other record may be lost to a power cut at no cost but requests: a lost `created`
+//! leaves the job `creating`, and its create is sent again with the recorded key, which HeyGen
+//! answers with the same job; a lost `video` or `finished` line leaves the job in flight, and
+//! it is polled again. The journal is also synced once when it is opened, so that what a killed
+//! process left in the operating system's cache is on the disk before anything is resent.
 
 use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
 use std::io::{Read as _, Seek as _, SeekFrom, Write as _};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -308,16 +317,42 @@ fn io(path: &Path, doing: &str, source: std::io::Error) -> Error {
 }
 
 /// An open journal: what it held when opened, and the file to append to.
-#[derive(Debug)]
 pub(crate) struct Journal {
     path: PathBuf,
-    file: File,
+    file: Arc<File>,
     /// The file's length: the end of its last whole line.
     len: u64,
     /// Bytes appended since opening.
     pub(crate) written: u64,
     /// An append failed: nothing more is written, so that no line lands after a torn one.
     broken: bool,
+}
+
+impl std::fmt::Debug for Journal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Journal")
+            .field("path", &self.path)
+            .field("len", &self.len)
+            .field("broken", &self.broken)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A sync of the journal to the disk, of everything appended before it was made; it owns what
+/// it needs, to run on a blocking thread.
+pub(crate) struct Syncer {
+    path: PathBuf,
+    file: Arc<File>,
+}
+
+impl Syncer {
+    /// Syncs the file's data (`fdatasync`: the lines and the file's length, not its times).
+    pub(crate) fn sync(self) -> Result<()> {
+        self.file
+            .sync_data()
+            .map_err(|source| io(&self.path, "syncing", source))?;
+        Ok(())
+    }
 }
 
 impl Journal {
@@ -343,16 +378,28 @@ impl Journal {
             file.seek(SeekFrom::End(0))
                 .map_err(|source| io(path, "repairing", source))?;
         }
+        // What an earlier process left may still be only in the operating system's cache:
+        // on the disk before any of its creates is sent again.
+        file.sync_data()
+            .map_err(|source| io(path, "syncing", source))?;
         Ok((
             Journal {
                 path: path.to_path_buf(),
-                file,
+                file: Arc::new(file),
                 len: whole as u64,
                 written: 0,
                 broken: false,
             },
             jobs,
         ))
+    }
+
+    /// A sync of everything appended so far, to run on a blocking thread.
+    pub(crate) fn syncer(&self) -> Syncer {
+        Syncer {
+            path: self.path.clone(),
+            file: Arc::clone(&self.file),
+        }
     }
 
     /// Appends one record as one line. If the write fails part-way, the partial line is cut
@@ -373,7 +420,7 @@ impl Journal {
             )
         })?;
         line.push(b'\n');
-        if let Err(source) = self.file.write_all(&line) {
+        if let Err(source) = (&*self.file).write_all(&line) {
             self.broken = true;
             if let Err(error) = truncate(&self.path, self.len) {
                 tracing::error!(%error, "could not cut off a partly written journal line");

@@ -38,7 +38,11 @@
 //! then its session and video ids, then how it ended. Running again with the same journal
 //! skips finished jobs, re-attaches jobs already created, and sends unanswered creates again
 //! with their recorded key, which HeyGen answers with the same session for 24 hours. Jobs that
-//! were invalid or refused by HeyGen are tried again (their request may have been fixed). Jobs are
+//! were invalid or refused by HeyGen are tried again (their request may have been fixed).
+//! The record with a create's idempotency key is synced to the disk before the create is
+//! sent (creates taken together share one sync), so that it survives a power cut, not only a
+//! killed process: without it a resume would create the job again, and be billed twice. Other
+//! records are not synced; losing one costs a repeated request, not a repeated job. Jobs are
 //! matched by key: give each job a stable [`Job::key`]. Without one, a job's key is a hash of its
 //! request (`auto-<hash>`, then `auto-<hash>-2` for a second identical request, and so on), so
 //! moving or inserting jobs changes nothing, and a job whose request changed is a new job.
@@ -641,6 +645,9 @@ pub struct Summary {
     pub stopped_early: Option<String>,
     /// Bytes written to the journal.
     pub journal_bytes: u64,
+    /// Syncs of the journal to the disk before creates (one covers every create taken
+    /// together).
+    pub journal_syncs: u64,
 }
 
 impl Summary {
@@ -922,12 +929,17 @@ impl Drop for BatchRun {
 }
 
 /// Appends the journal lines of `jobs` typical Video Agent jobs (sent, created, video known,
-/// completed) to `path`, as a run does; returns the bytes written. For the journal-overhead
-/// benchmark (feature `bench`, which only the crate's own dev-dependency enables); not part of
-/// the API.
+/// completed) to `path`, as a run does; returns the bytes written. With `sync_every`, the
+/// journal is synced after every that many `creating` records, as a run syncs before sending
+/// that many creates together. For the journal-overhead benchmark (feature `bench`, which only
+/// the crate's own dev-dependency enables); not part of the API.
 #[cfg(feature = "bench")]
 #[doc(hidden)]
-pub fn journal_sample_jobs(path: &std::path::Path, jobs: usize) -> Result<u64> {
+pub fn journal_sample_jobs(
+    path: &std::path::Path,
+    jobs: usize,
+    sync_every: Option<usize>,
+) -> Result<u64> {
     let (mut journal, _) = journal::Journal::open(path)?;
     for i in 0..jobs {
         let key = format!("job-{i}");
@@ -940,6 +952,9 @@ pub fn journal_sample_jobs(path: &std::path::Path, jobs: usize) -> Result<u64> {
             at: crate::webhook::now_unix(),
             request: Some(format!("{i:016x}")),
         })?;
+        if sync_every.is_some_and(|group| (i + 1) % group.max(1) == 0) {
+            journal.syncer().sync()?;
+        }
         journal.append(&journal::Record::Created {
             key: key.clone(),
             session_id: Some(format!("sess_{i:024}")),
