@@ -17,6 +17,8 @@
 //! 6. Webhook-first: time from a verified delivery handed to the runner to the job's outcome
 //!    on its stream (median, p99).
 //! 7. Journal: time and bytes per job for the journal lines of a job.
+//! 10. Resume: a run over a generated journal of 1,000,000 finished jobs, given the same jobs
+//!     again (each comes out already done): time and peak memory of the whole process.
 //!
 //! Timings are medians of interleaved batches; nothing here asserts a timing.
 
@@ -629,6 +631,74 @@ fn journal_overhead() {
     }
 }
 
+/// Row 10 in a process of its own, so that its peak memory is its own:
+/// `comparisons --resume-child <journal> <jobs>`. The client points at a closed port: a
+/// resume of finished jobs sends nothing.
+fn resume_child(args: &[String]) {
+    let journal = std::path::PathBuf::from(&args[0]);
+    let jobs: usize = args[1].parse().unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let started = Instant::now();
+    let (done, summary) = rt.block_on(async {
+        use futures_util::StreamExt as _;
+        let client = heygen_api::Client::builder()
+            .api_key("unused")
+            .base_url("http://127.0.0.1:9")
+            .build()
+            .unwrap();
+        let input = futures_util::stream::iter((0..jobs).map(|i| {
+            Job::video_agent(heygen_api::CreateVideoAgentRequest::new(format!(
+                "Clip {i}"
+            )))
+            .key(format!("job-{i}"))
+        }));
+        let mut run = BatchRunner::new(client)
+            .measure_credits(false)
+            .journal(&journal)
+            .run(input)
+            .unwrap();
+        let mut done = 0usize;
+        while let Some(outcome) = run.next().await {
+            done += usize::from(outcome.result.name() == "already_finished");
+        }
+        (done, run.summary())
+    });
+    println!(
+        "{done} {} {} {}",
+        started.elapsed().as_secs_f64(),
+        peak_rss_mib().unwrap_or(f64::NAN),
+        summary.requests.total()
+    );
+}
+
+/// Row 10: the resume of a generated 1,000,000-job journal.
+fn resume_at_scale() {
+    const RESUMED: usize = 1_000_000;
+    let dir = tempfile::tempdir().unwrap();
+    let journal = dir.path().join("campaign.journal");
+    let bytes = heygen_api::batch::journal_sample_jobs(&journal, RESUMED, None).unwrap();
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .arg("--resume-child")
+        .arg(&journal)
+        .arg(RESUMED.to_string())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    let f: Vec<&str> = text.split_whitespace().collect();
+    println!("10. resume             {RESUMED} finished jobs in a generated journal ({:.0} MiB, 4 lines a job), the same jobs given again; a process of its own", bytes as f64 / 1048576.0);
+    println!(
+        "   {}/{RESUMED} already done in {} s, peak RSS {} MiB (goal < 64 MiB), {} requests; stderr: {}",
+        f.first().unwrap_or(&"?"),
+        f.get(1).unwrap_or(&"?"),
+        f.get(2).unwrap_or(&"?"),
+        f.get(3).unwrap_or(&"?"),
+        String::from_utf8_lossy(&out.stderr).trim()
+    );
+}
+
 fn main() {
     if std::env::args().any(|a| a == "--list") {
         return; // `cargo test --benches` asks for a listing.
@@ -636,6 +706,9 @@ fn main() {
     let args: Vec<String> = std::env::args().collect();
     if let Some(at) = args.iter().position(|a| a == "--batch-child") {
         return batch_child(&args[at + 1..]);
+    }
+    if let Some(at) = args.iter().position(|a| a == "--resume-child") {
+        return resume_child(&args[at + 1..]);
     }
     if let Some(at) = args.iter().position(|a| a == "--waits-child") {
         return waits_child(&args[at + 1..]);
@@ -674,6 +747,9 @@ fn main() {
     }
     if wanted("journal") {
         journal_overhead();
+    }
+    if wanted("resume") {
+        resume_at_scale();
     }
     if wanted("build") {
         build_cost();

@@ -1145,19 +1145,28 @@ fn a_killed_batch_run_resumes_and_creates_nothing_twice() {
     assert_eq!(sessions["data"].as_array().unwrap().len(), 20);
     let videos = json(&heygen_at(&base, &["--json", "video", "list", "--all"]));
     assert_eq!(videos["data"].as_array().unwrap().len(), 30);
-    // And the journal agrees.
-    let status = json(&heygen_at(
-        &base,
-        &[
-            "--json",
-            "batch",
-            "status",
-            "--journal",
-            journal.to_str().unwrap(),
-        ],
-    ));
+    // And the journal agrees, before and after it is compacted to one line per job.
+    let offline = |verb: &str| {
+        json(&heygen_at(
+            &base,
+            &[
+                "--json",
+                "batch",
+                verb,
+                "--journal",
+                journal.to_str().unwrap(),
+            ],
+        ))
+    };
+    let status = offline("status");
     assert_eq!(status["counts"], serde_json::json!({"completed": 30}));
     assert_eq!(status["jobs"], 30);
+    let compacted = offline("compact");
+    assert_eq!(compacted["jobs"], 30, "{compacted}");
+    let text = std::fs::read_to_string(journal).unwrap();
+    assert_eq!(text.lines().count(), 30);
+    let again = offline("status");
+    assert_eq!(again, status);
     let _ = simulator.kill();
     let _ = simulator.wait();
 }

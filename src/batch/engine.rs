@@ -16,7 +16,7 @@ use sha2::Digest as _;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
-use super::journal::{FinalState, JobRecord, Journal, Record};
+use super::journal::{FinalState, JobKind as Kind, Journal, Known, Record, Taken};
 use super::{BatchEvent, BatchRunner, EventFn, Job, JobOutcome, JobRequest, JobResult, Summary};
 use crate::api::client::{Client, RequestOptions};
 use crate::api::error::{Error, Result};
@@ -120,6 +120,15 @@ struct Tracked {
     last_status: Option<String>,
     /// The kind of job, for a job of another family (its id is in `video_id`).
     family: Option<crate::JobKind>,
+    /// What the journal's line of its end carries, so that the line alone describes it.
+    origin: Origin,
+}
+
+/// A job's kind and request hash, as journaled.
+#[derive(Debug)]
+struct Origin {
+    kind: Option<Kind>,
+    request: Option<String>,
 }
 
 /// What came with an observation, for the outcome it may lead to.
@@ -155,7 +164,8 @@ pub(super) struct Engine {
     cap: usize,
     cap_now: usize,
     journal: Option<Journal>,
-    known: HashMap<String, JobRecord>,
+    /// What the journal held, and the keys taken so far.
+    known: Known,
     deadline: Option<Instant>,
     schedule: Backoff,
     /// The schedule without deliveries, for when the delivery channel closes.
@@ -176,7 +186,6 @@ pub(super) struct Engine {
     jobs: HashMap<String, Tracked>,
     by_session: HashMap<String, String>,
     by_video: HashMap<String, String>,
-    seen: HashSet<String>,
     creating: HashSet<String>,
     /// Creates waiting for the next sync of the journal (counted in `creating`).
     unsynced: Vec<Pending>,
@@ -189,9 +198,9 @@ pub(super) struct Engine {
     requests_out: usize,
     /// Video fetches waiting for room under [`REQUESTS_AT_ONCE`].
     details: VecDeque<(String, String)>,
-    /// How often each default key's request was seen: the second identical request is
-    /// `auto-<hash>-2`.
-    occurrences: HashMap<String, u32>,
+    /// How often each default key's request was seen (by its hash): the second identical
+    /// request is `auto-<hash>-2`.
+    occurrences: HashMap<u64, u32>,
     input_done: bool,
     stop_taking: bool,
 }
@@ -207,13 +216,13 @@ enum Wake {
 impl Engine {
     pub(super) fn new(
         runner: BatchRunner,
-        journal: Option<(Journal, HashMap<String, JobRecord>)>,
+        journal: Option<(Journal, Known)>,
         summary: Arc<Mutex<Summary>>,
         sender: mpsc::Sender<JobOutcome>,
     ) -> Self {
         let (journal, known) = match journal {
             Some((journal, known)) => (Some(journal), known),
-            None => (None, HashMap::new()),
+            None => (None, Known::empty()),
         };
         let schedule = if runner.webhooks.is_some() {
             // Deliveries end jobs; polls are only a safety net.
@@ -254,7 +263,6 @@ impl Engine {
             jobs: HashMap::new(),
             by_session: HashMap::new(),
             by_video: HashMap::new(),
-            seen: HashSet::new(),
             creating: HashSet::new(),
             unsynced: Vec::new(),
             syncing: false,
@@ -440,7 +448,8 @@ impl Engine {
             Some(key) => key.to_string(),
             None => {
                 let stem = format!("auto-{request_hash}");
-                let seen = self.occurrences.entry(stem.clone()).or_insert(0);
+                let hash = u64::from_str_radix(&request_hash, 16).unwrap_or_default();
+                let seen = self.occurrences.entry(hash).or_insert(0);
                 *seen += 1;
                 match *seen {
                     1 => stem,
@@ -448,15 +457,29 @@ impl Engine {
                 }
             }
         };
-        if !self.seen.insert(key.clone()) {
-            let invalid = crate::InvalidRequest::new("key", "repeats the key of an earlier job");
-            self.report(key, JobResult::Invalid(invalid)).await;
-            return;
-        }
+        let known = match self.known.take(&key) {
+            Ok(Taken::Repeated) => {
+                let invalid =
+                    crate::InvalidRequest::new("key", "repeats the key of an earlier job");
+                self.report(key, JobResult::Invalid(invalid)).await;
+                return;
+            }
+            Ok(Taken::Known(record)) => Some(record),
+            Ok(Taken::New) => None,
+            Err(error) => {
+                // The journal changed under the run: nothing more is taken from it.
+                tracing::error!(%error, "the journal cannot be read; taking no more jobs");
+                self.stop_taking = true;
+                let reason = error.to_string();
+                self.with_summary(|s| s.stopped_early = Some(reason));
+                self.report(key, JobResult::Rejected(Arc::new(error))).await;
+                return;
+            }
+        };
         // A job refused before (invalid, or rejected by HeyGen) is tried again as new: its
         // line may have been fixed. So is a failed one, when asked.
         let retry_failed = self.retry_failed;
-        let record = self.known.remove(&key).filter(|record| {
+        let record = known.filter(|record| {
             let again = match &record.finished {
                 Some((FinalState::Invalid | FinalState::Rejected, _)) => true,
                 Some((
@@ -482,7 +505,11 @@ impl Engine {
                     (Some(video_id), true) => {
                         // Finished before, but its file is not on disk: fetch and download.
                         let family = record.kind.and_then(|kind| kind.family());
-                        self.attach(&key, family, None, Some(video_id.clone()));
+                        let origin = Origin {
+                            kind: record.kind,
+                            request: record.request_hash.clone(),
+                        };
+                        self.attach(&key, family, origin, None, Some(video_id.clone()));
                         self.fetch_detail(&key, video_id.clone(), work);
                     }
                     _ => {
@@ -502,7 +529,11 @@ impl Engine {
             }
             if record.is_created() {
                 let family = record.kind.and_then(|kind| kind.family());
-                self.attach(&key, family, record.session_id, record.video_id);
+                let origin = Origin {
+                    kind: record.kind,
+                    request: record.request_hash,
+                };
+                self.attach(&key, family, origin, record.session_id, record.video_id);
                 if let Some(tracked) = self.jobs.get_mut(&key) {
                     tracked.next_poll = Instant::now();
                 }
@@ -637,6 +668,7 @@ impl Engine {
         &mut self,
         key: &str,
         family: Option<crate::JobKind>,
+        origin: Origin,
         session_id: Option<String>,
         video_id: Option<String>,
     ) {
@@ -672,6 +704,7 @@ impl Engine {
                 life,
                 last_status: None,
                 family,
+                origin,
             },
         );
         let in_flight = self.jobs.len();
@@ -686,6 +719,10 @@ impl Engine {
         if !before_create && !self.jobs.contains_key(&key) {
             return;
         }
+        let mut origin = Origin {
+            kind: None,
+            request: None,
+        };
         if let Some(job) = self.jobs.remove(&key) {
             if let Some(session_id) = &job.session_id {
                 self.by_session.remove(session_id);
@@ -695,6 +732,7 @@ impl Engine {
             }
             // A job ended: a slot opens, and a lowered cap creeps back up.
             self.cap_now = (self.cap_now + 1).min(self.cap);
+            origin = job.origin;
         }
         if let Some(state) = result.final_state() {
             let video_id = match &result {
@@ -710,6 +748,8 @@ impl Engine {
                 state,
                 video_id,
                 reason: result.reason(),
+                kind: origin.kind,
+                request: origin.request,
             });
         }
         self.report(key, result).await;
@@ -839,7 +879,11 @@ impl Engine {
                     JobRequest::Family { kind, .. } => Some(*kind),
                     _ => None,
                 };
-                self.attach(&key, family, session_id, video_id);
+                let origin = Origin {
+                    kind: Some(job.request.kind()),
+                    request: Some(job.request_hash()),
+                };
+                self.attach(&key, family, origin, session_id, video_id);
             }
             Err(error) if error.status().map(|s| s.as_u16()) == Some(429) => {
                 // Over the account's concurrency: no job fails for it. Slow down to what is in

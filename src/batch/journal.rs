@@ -17,11 +17,13 @@
 
 use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
-use std::io::{Read as _, Seek as _, SeekFrom, Write as _};
+use std::hash::{Hash as _, Hasher as _};
+use std::io::{BufRead as _, BufReader, Seek as _, SeekFrom, Write as _};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
+use sha2::Digest as _;
 
 use crate::api::error::{Error, Result};
 
@@ -147,12 +149,37 @@ pub(crate) enum Record {
     },
     /// A session's video became known.
     Video { key: String, video_id: String },
-    /// The job ended.
+    /// The job ended. With its kind and request it says all a later run needs of the job,
+    /// so that a resume keeps no more than its place in the file.
     Finished {
         key: String,
         state: FinalState,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         video_id: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        kind: Option<JobKind>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        request: Option<String>,
+    },
+    /// Everything known of a job, in one line: what compacting a journal writes.
+    Job {
+        key: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        kind: Option<JobKind>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        idempotency_key: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        at: Option<u64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        request: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        session_id: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        video_id: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        state: Option<FinalState>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         reason: Option<String>,
     },
@@ -164,7 +191,41 @@ impl Record {
             Record::Creating { key, .. }
             | Record::Created { key, .. }
             | Record::Video { key, .. }
-            | Record::Finished { key, .. } => key,
+            | Record::Finished { key, .. }
+            | Record::Job { key, .. } => key,
+        }
+    }
+
+    /// Whether the line alone says all a later run needs of its job: it ended it, and names
+    /// its kind (jobs refused before sending are tried again as new, and need nothing).
+    fn ends_job_alone(&self) -> bool {
+        match self {
+            Record::Finished { state, kind, .. }
+            | Record::Job {
+                state: Some(state),
+                kind,
+                ..
+            } => kind.is_some() || matches!(state, FinalState::Invalid | FinalState::Rejected),
+            _ => false,
+        }
+    }
+
+    /// The one line of a compacted journal for `record`.
+    fn snapshot(key: String, record: JobRecord) -> Record {
+        let (state, reason) = match record.finished {
+            Some((state, reason)) => (Some(state), reason),
+            None => (None, None),
+        };
+        Record::Job {
+            key,
+            kind: record.kind,
+            idempotency_key: record.idempotency_key,
+            at: record.create_sent_at,
+            request: record.request_hash,
+            session_id: record.session_id,
+            video_id: record.video_id,
+            state,
+            reason,
         }
     }
 }
@@ -224,10 +285,35 @@ impl JobRecord {
                 state,
                 video_id,
                 reason,
+                kind,
+                request,
                 ..
             } => {
                 self.video_id = video_id.or(self.video_id.take());
                 self.finished = Some((state, reason));
+                self.kind = kind.or(self.kind);
+                self.request_hash = request.or(self.request_hash.take());
+            }
+            Record::Job {
+                kind,
+                idempotency_key,
+                at,
+                request,
+                session_id,
+                video_id,
+                state,
+                reason,
+                ..
+            } => {
+                *self = JobRecord {
+                    kind,
+                    idempotency_key,
+                    create_sent_at: at,
+                    request_hash: request,
+                    session_id,
+                    video_id,
+                    finished: state.map(|state| (state, reason)),
+                };
             }
         }
     }
@@ -255,14 +341,16 @@ impl JournalSummary {
     /// [`Error::Io`] when it cannot be read or a line other than the last is damaged.
     pub fn read(path: impl AsRef<Path>) -> Result<Self> {
         let path = path.as_ref();
-        let mut bytes = Vec::new();
-        File::open(path)
-            .and_then(|mut file| file.read_to_end(&mut bytes))
-            .map_err(|source| io(path, "reading", source))?;
-        let (jobs, whole) = fold(path, &bytes)?;
+        let mut file = File::open(path).map_err(|source| io(path, "reading", source))?;
+        let mut jobs: HashMap<String, JobRecord> = HashMap::new();
+        let scanned = scan(path, &mut file, |_, record| {
+            jobs.entry(record.key().to_string())
+                .or_default()
+                .apply(record);
+        })?;
         Ok(JournalSummary {
             jobs,
-            torn_tail: whole < bytes.len(),
+            torn_tail: scanned.torn,
         })
     }
 
@@ -271,42 +359,418 @@ impl JournalSummary {
     pub fn counts(&self) -> std::collections::BTreeMap<&'static str, usize> {
         let mut counts = std::collections::BTreeMap::new();
         for job in self.jobs.values() {
-            let state = match &job.finished {
-                Some((state, _)) => state.as_str(),
-                None if job.is_created() => "in_flight",
-                None => "creating",
-            };
-            *counts.entry(state).or_default() += 1;
+            *counts.entry(job.state_name()).or_default() += 1;
         }
         counts
     }
 }
 
-/// Folds the whole lines of `bytes` (a torn tail, even one cut inside a character, is left
-/// out); returns the jobs and the length of the whole lines.
-fn fold(path: &Path, bytes: &[u8]) -> Result<(HashMap<String, JobRecord>, usize)> {
-    let whole = bytes.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
-    let damaged = |detail: String| {
-        io(
-            path,
-            "reading",
-            std::io::Error::new(std::io::ErrorKind::InvalidData, detail),
-        )
-    };
-    let text = std::str::from_utf8(&bytes[..whole])
-        .map_err(|e| damaged(format!("it is not UTF-8 at byte {}", e.valid_up_to())))?;
-    let mut jobs: HashMap<String, JobRecord> = HashMap::new();
-    for (number, line) in text.lines().enumerate() {
-        if line.trim().is_empty() {
-            continue;
+impl JobRecord {
+    /// Its state's name, as [`JournalSummary::counts`] counts it.
+    fn state_name(&self) -> &'static str {
+        match &self.finished {
+            Some((state, _)) => state.as_str(),
+            None if self.is_created() => "in_flight",
+            None => "creating",
         }
-        let record: Record = serde_json::from_str(line)
-            .map_err(|e| damaged(format!("line {} is damaged: {e}", number + 1)))?;
-        jobs.entry(record.key().to_string())
-            .or_default()
-            .apply(record);
     }
-    Ok((jobs, whole))
+}
+
+/// How far a scan read.
+struct Scanned {
+    /// The length of the whole lines.
+    whole: u64,
+    /// Whether a torn last line follows them.
+    torn: bool,
+}
+
+/// Reads the whole lines of a journal one at a time, from the start, handing each record and
+/// the offset of its line to `each`; a torn last line (one without its end, even one cut
+/// inside a character) is left out. Memory stays that of one line, whatever the file's size.
+fn scan(path: &Path, file: &mut File, mut each: impl FnMut(u64, Record)) -> Result<Scanned> {
+    file.seek(SeekFrom::Start(0))
+        .map_err(|source| io(path, "reading", source))?;
+    let mut reader = BufReader::with_capacity(64 * 1024, file);
+    let mut line = Vec::new();
+    let mut offset = 0u64;
+    let mut number = 0usize;
+    loop {
+        line.clear();
+        let read = reader
+            .read_until(b'\n', &mut line)
+            .map_err(|source| io(path, "reading", source))?;
+        if read == 0 {
+            return Ok(Scanned {
+                whole: offset,
+                torn: false,
+            });
+        }
+        if line.last() != Some(&b'\n') {
+            return Ok(Scanned {
+                whole: offset,
+                torn: true,
+            });
+        }
+        number += 1;
+        let text = &line[..read - 1];
+        if !text.iter().all(u8::is_ascii_whitespace) {
+            let record: Record = serde_json::from_slice(text).map_err(|e| {
+                io(
+                    path,
+                    "reading",
+                    std::io::Error::new(
+                        std::io::ErrorKind::InvalidData,
+                        format!("line {number} is damaged: {e}"),
+                    ),
+                )
+            })?;
+            each(offset, record);
+        }
+        offset += read as u64;
+    }
+}
+
+/// A 64-bit hash of a key, the same for the whole process: what the index of ended jobs is
+/// sorted by (a match is confirmed by reading the line).
+fn short_hash(key: &str) -> u64 {
+    let mut hasher = std::hash::DefaultHasher::new();
+    key.hash(&mut hasher);
+    hasher.finish()
+}
+
+/// A 128-bit digest of a key, for the keys a run has taken that are not in the index.
+fn long_hash(key: &str) -> u128 {
+    let digest = sha2::Sha256::digest(key.as_bytes());
+    let mut bytes = [0u8; 16];
+    bytes.copy_from_slice(&digest[..16]);
+    u128::from_le_bytes(bytes)
+}
+
+/// The index entry's mark for a job a run has taken.
+const TAKEN: u64 = 1 << 63;
+/// The mark for an ended line that a later attempt of its job replaced.
+const REPLACED: u64 = 1 << 62;
+const OFFSET: u64 = !(TAKEN | REPLACED);
+
+/// A job not ended, and where its last attempt began.
+#[derive(Debug)]
+struct Open {
+    record: JobRecord,
+    /// The offset of the line that began its attempt (`creating`, or a compacted `job`),
+    /// when the journal holds it.
+    began: Option<u64>,
+}
+
+/// What a run learns of a job's key.
+#[derive(Debug)]
+pub(crate) enum Taken {
+    /// The journal has it.
+    Known(JobRecord),
+    /// The journal does not have it: a new job.
+    New,
+    /// This run took the same key before.
+    Repeated,
+}
+
+/// What a journal held when it was opened, kept small: each job that ended (nearly all of
+/// them, in a long campaign) is 16 bytes, a hash of its key and the offset of the line that
+/// ended it, read back when the job comes up. Only jobs that did not end are kept whole. Also
+/// the keys a run takes, so that a repeated key is noticed.
+pub(crate) struct Known {
+    path: PathBuf,
+    file: Option<File>,
+    /// (hash of the key, offset of the line that ended the job, with its marks), sorted.
+    ended: Vec<(u64, u64)>,
+    open: HashMap<String, Open>,
+    /// Keys taken that were not in `ended`.
+    taken: std::collections::HashSet<u128>,
+}
+
+impl std::fmt::Debug for Known {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Known")
+            .field("path", &self.path)
+            .field("ended", &self.ended.len())
+            .field("open", &self.open.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Known {
+    /// Nothing known: a run without a journal.
+    pub(crate) fn empty() -> Self {
+        Known {
+            path: PathBuf::new(),
+            file: None,
+            ended: Vec::new(),
+            open: HashMap::new(),
+            taken: std::collections::HashSet::new(),
+        }
+    }
+
+    /// Folds a journal, one line at a time; `file` is kept, to read lines back.
+    fn fold(path: &Path, mut file: File) -> Result<(Known, Scanned)> {
+        let mut ended = Vec::new();
+        let mut open: HashMap<String, Open> = HashMap::new();
+        let scanned = scan(path, &mut file, |offset, record| {
+            if record.ends_job_alone() {
+                ended.push((short_hash(record.key()), offset));
+                open.remove(record.key());
+                return;
+            }
+            let begins = matches!(record, Record::Creating { .. } | Record::Job { .. });
+            let job = open.entry(record.key().to_string()).or_insert(Open {
+                record: JobRecord::default(),
+                began: None,
+            });
+            let attempt = job.record.idempotency_key.clone();
+            job.record.apply(record);
+            if begins && (job.began.is_none() || job.record.idempotency_key != attempt) {
+                job.began = Some(offset);
+            }
+        })?;
+        ended.sort_unstable();
+        let mut known = Known {
+            path: path.to_path_buf(),
+            file: Some(file),
+            ended,
+            open,
+            taken: std::collections::HashSet::new(),
+        };
+        known.settle()?;
+        Ok((known, scanned))
+    }
+
+    /// A job both ended and open (an ended job tried again, or a line written after its end):
+    /// the later of the two stands.
+    fn settle(&mut self) -> Result<()> {
+        // A job that ended more than once (refused, then tried again and ended): its last
+        // end stands. Only lines of one hash are compared, read back for their keys.
+        let mut i = 0;
+        while i < self.ended.len() {
+            let hash = self.ended[i].0;
+            let mut end = i + 1;
+            while end < self.ended.len() && self.ended[end].0 == hash {
+                end += 1;
+            }
+            if end - i > 1 {
+                let mut latest: HashMap<String, usize> = HashMap::new();
+                for j in i..end {
+                    let (key, _) = self.key_at(self.ended[j].1 & OFFSET)?;
+                    // Sorted by offset within a hash: the later line replaces the earlier.
+                    if let Some(earlier) = latest.insert(key, j) {
+                        self.ended[earlier].1 |= REPLACED;
+                    }
+                }
+            }
+            i = end;
+        }
+        let keys: Vec<String> = self.open.keys().cloned().collect();
+        for key in keys {
+            let Some(index) = self.find(&key)? else {
+                continue;
+            };
+            let ended_at = self.ended[index].1 & OFFSET;
+            let began = self.open.get(&key).and_then(|job| job.began);
+            if began.is_some_and(|began| began > ended_at) {
+                // Tried again after it ended: every earlier end of it is replaced.
+                let hash = short_hash(&key);
+                let first = self.ended.partition_point(|(h, _)| *h < hash);
+                for i in first..self.ended.len() {
+                    if self.ended[i].0 != hash {
+                        break;
+                    }
+                    if self.key_at(self.ended[i].1 & OFFSET)?.0 == key {
+                        self.ended[i].1 |= REPLACED;
+                    }
+                }
+            } else {
+                self.open.remove(&key);
+            }
+        }
+        Ok(())
+    }
+
+    /// The index of the latest ended line of `key` still standing, read back to be sure.
+    fn find(&mut self, key: &str) -> Result<Option<usize>> {
+        let hash = short_hash(key);
+        let first = self.ended.partition_point(|(h, _)| *h < hash);
+        let last = self.ended.partition_point(|(h, _)| *h <= hash);
+        for i in (first..last).rev() {
+            if self.ended[i].1 & REPLACED != 0 {
+                continue;
+            }
+            if self.key_at(self.ended[i].1 & OFFSET)?.0 == key {
+                return Ok(Some(i));
+            }
+        }
+        Ok(None)
+    }
+
+    /// The key and record of the line at `offset`.
+    fn key_at(&mut self, offset: u64) -> Result<(String, Record)> {
+        let path = self.path.clone();
+        let damaged = |detail: String| {
+            io(
+                &path,
+                "reading",
+                std::io::Error::new(std::io::ErrorKind::InvalidData, detail),
+            )
+        };
+        let Some(file) = &mut self.file else {
+            return Err(damaged("no journal is open".into()));
+        };
+        file.seek(SeekFrom::Start(offset))
+            .map_err(|source| io(&path, "reading", source))?;
+        let mut line = Vec::new();
+        BufReader::with_capacity(1024, &mut *file)
+            .read_until(b'\n', &mut line)
+            .map_err(|source| io(&path, "reading", source))?;
+        let record: Record = serde_json::from_slice(line.trim_ascii_end())
+            .map_err(|e| damaged(format!("the line at byte {offset} changed: {e}")))?;
+        Ok((record.key().to_string(), record))
+    }
+
+    /// Takes a key for the run: what the journal knows of it, once.
+    pub(crate) fn take(&mut self, key: &str) -> Result<Taken> {
+        if let Some(job) = self.open.remove(key) {
+            self.taken.insert(long_hash(key));
+            return Ok(Taken::Known(job.record));
+        }
+        if let Some(index) = self.find(key)? {
+            let (taken, offset) = (self.ended[index].1 & TAKEN != 0, self.ended[index].1);
+            if taken {
+                return Ok(Taken::Repeated);
+            }
+            let (_, record) = self.key_at(offset & OFFSET)?;
+            self.ended[index].1 |= TAKEN;
+            let mut job = JobRecord::default();
+            job.apply(record);
+            return Ok(Taken::Known(job));
+        }
+        if self.taken.insert(long_hash(key)) {
+            Ok(Taken::New)
+        } else {
+            Ok(Taken::Repeated)
+        }
+    }
+
+    /// How many jobs the journal held (those taken included).
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.ended
+            .iter()
+            .filter(|(_, offset)| offset & REPLACED == 0)
+            .count()
+            + self.open.len()
+    }
+
+    /// Writes one line per job, in the order the jobs ended (jobs not ended last); returns
+    /// how many.
+    fn write_compacted(mut self, out: &mut impl std::io::Write, to: &Path) -> Result<u64> {
+        let mut ended = std::mem::take(&mut self.ended);
+        ended.retain(|(_, offset)| offset & REPLACED == 0);
+        ended.sort_unstable_by_key(|(_, offset)| offset & OFFSET);
+        let mut jobs = 0;
+        let mut write = |record: Record| -> Result<()> {
+            let mut line = serde_json::to_vec(&record).map_err(|e| {
+                io(
+                    to,
+                    "writing",
+                    std::io::Error::new(std::io::ErrorKind::InvalidData, e),
+                )
+            })?;
+            line.push(b'\n');
+            out.write_all(&line)
+                .map_err(|source| io(to, "writing", source))?;
+            jobs += 1;
+            Ok(())
+        };
+        for (_, offset) in ended {
+            let (key, record) = self.key_at(offset & OFFSET)?;
+            let mut job = JobRecord::default();
+            job.apply(record);
+            write(Record::snapshot(key, job))?;
+        }
+        let mut open: Vec<(String, Open)> = self.open.drain().collect();
+        open.sort_by_key(|(_, job)| job.began);
+        for (key, job) in open {
+            write(Record::snapshot(key, job.record))?;
+        }
+        Ok(jobs)
+    }
+}
+
+/// What compacting a journal did ([`compact_journal`](super::compact_journal)).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Compacted {
+    /// Jobs in the journal: one line each now.
+    pub jobs: u64,
+    /// Its size before.
+    pub bytes_before: u64,
+    /// Its size after.
+    pub bytes_after: u64,
+}
+
+/// Rewrites a journal with one line per job, all that a later run needs of it (its kind,
+/// idempotency key, request hash, ids, and how it ended). The new journal is written beside
+/// the old one, synced, and put in its place in one rename, so that a crash leaves one or the
+/// other whole. A torn last line is dropped. Run it when no run uses the journal.
+///
+/// # Errors
+/// [`Error::Io`] when the journal cannot be read, a line other than the last is damaged, or
+/// the new journal cannot be written.
+pub fn compact(path: impl AsRef<Path>) -> Result<Compacted> {
+    let path = path.as_ref();
+    let reader = File::open(path).map_err(|source| io(path, "opening", source))?;
+    let bytes_before = reader
+        .metadata()
+        .map_err(|source| io(path, "reading", source))?
+        .len();
+    let (known, _) = Known::fold(path, reader)?;
+    let mut name = path.file_name().unwrap_or_default().to_os_string();
+    name.push(".compacting");
+    let new = path.with_file_name(name);
+    let file = File::create(&new).map_err(|source| io(&new, "creating", source))?;
+    let mut out = std::io::BufWriter::with_capacity(64 * 1024, file);
+    let written = known.write_compacted(&mut out, &new).and_then(|jobs| {
+        let file = out
+            .into_inner()
+            .map_err(|e| io(&new, "writing", e.into_error()))?;
+        file.sync_all()
+            .map_err(|source| io(&new, "syncing", source))?;
+        Ok((jobs, file))
+    });
+    let (jobs, file) = match written {
+        Ok(done) => done,
+        Err(error) => {
+            let _ = std::fs::remove_file(&new);
+            return Err(error);
+        }
+    };
+    let bytes_after = file
+        .metadata()
+        .map_err(|source| io(&new, "reading", source))?
+        .len();
+    std::fs::rename(&new, path).map_err(|source| io(path, "replacing", source))?;
+    // The rename itself reaches the disk with its directory.
+    #[cfg(unix)]
+    if let Some(dir) = path.parent() {
+        let dir = if dir.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            dir
+        };
+        if let Ok(dir) = File::open(dir) {
+            let _ = dir.sync_all();
+        }
+    }
+    Ok(Compacted {
+        jobs,
+        bytes_before,
+        bytes_after,
+    })
 }
 
 fn io(path: &Path, doing: &str, source: std::io::Error) -> Error {
@@ -357,24 +821,18 @@ impl Syncer {
 
 impl Journal {
     /// Opens (or creates) a journal, cutting off a torn last line, and returns what it held.
-    pub(crate) fn open(path: &Path) -> Result<(Journal, HashMap<String, JobRecord>)> {
+    pub(crate) fn open(path: &Path) -> Result<(Journal, Known)> {
         let mut file = OpenOptions::new()
             .read(true)
             .append(true)
             .create(true)
             .open(path)
             .map_err(|source| io(path, "opening", source))?;
-        let mut bytes = Vec::new();
-        file.read_to_end(&mut bytes)
-            .map_err(|source| io(path, "reading", source))?;
-        let (jobs, whole) = fold(path, &bytes)?;
-        if whole < bytes.len() {
-            tracing::warn!(
-                journal = %path.display(),
-                bytes = bytes.len() - whole,
-                "cutting off a torn last line"
-            );
-            truncate(path, whole as u64).map_err(|source| io(path, "repairing", source))?;
+        let reader = File::open(path).map_err(|source| io(path, "opening", source))?;
+        let (known, scanned) = Known::fold(path, reader)?;
+        if scanned.torn {
+            tracing::warn!(journal = %path.display(), "cutting off a torn last line");
+            truncate(path, scanned.whole).map_err(|source| io(path, "repairing", source))?;
             file.seek(SeekFrom::End(0))
                 .map_err(|source| io(path, "repairing", source))?;
         }
@@ -386,11 +844,11 @@ impl Journal {
             Journal {
                 path: path.to_path_buf(),
                 file: Arc::new(file),
-                len: whole as u64,
+                len: scanned.whole,
                 written: 0,
                 broken: false,
             },
-            jobs,
+            known,
         ))
     }
 
@@ -458,7 +916,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("j");
         let (mut journal, jobs) = Journal::open(&path).unwrap();
-        assert!(jobs.is_empty());
+        assert_eq!(jobs.len(), 0);
         journal.append(&creating("a")).unwrap();
         journal
             .append(&Record::Created {
@@ -480,16 +938,23 @@ mod tests {
                 state: FinalState::Completed,
                 video_id: None,
                 reason: None,
+                kind: None,
+                request: None,
             })
             .unwrap();
         drop(journal);
-        let (_, jobs) = Journal::open(&path).unwrap();
-        let a = &jobs["a"];
+        let (_, mut jobs) = Journal::open(&path).unwrap();
+        let a = known(&mut jobs, "a");
         assert_eq!(a.idempotency_key.as_deref(), Some("idem-a"));
         assert_eq!(a.session_id.as_deref(), Some("s1"));
         assert_eq!(a.video_id.as_deref(), Some("v1"));
         assert_eq!(a.finished, Some((FinalState::Completed, None)));
-        assert!(!jobs["b"].is_created() && jobs["b"].finished.is_none());
+        let b = known(&mut jobs, "b");
+        assert!(!b.is_created() && b.finished.is_none());
+        // Each key is taken once; a key the journal never saw is new, once.
+        assert!(matches!(jobs.take("a"), Ok(Taken::Repeated)));
+        assert!(matches!(jobs.take("c"), Ok(Taken::New)));
+        assert!(matches!(jobs.take("c"), Ok(Taken::Repeated)));
         let counts = JournalSummary::read(&path).unwrap().counts();
         assert_eq!(counts["completed"], 1);
         assert_eq!(counts["creating"], 1);
@@ -527,6 +992,139 @@ mod tests {
         assert_eq!(jobs.len(), 1);
     }
 
+    /// What the journal knows of `key`, which it must know.
+    fn known(jobs: &mut Known, key: &str) -> JobRecord {
+        match jobs.take(key) {
+            Ok(Taken::Known(record)) => record,
+            other => panic!("{key}: {other:?}"),
+        }
+    }
+
+    fn finished(key: &str, state: FinalState, kind: Option<JobKind>) -> Record {
+        Record::Finished {
+            key: key.into(),
+            state,
+            video_id: Some(format!("v-{key}")),
+            reason: None,
+            kind,
+            request: kind.map(|_| format!("req-{key}")),
+        }
+    }
+
+    fn write(path: &Path, records: &[Record]) {
+        let (mut journal, _) = Journal::open(path).unwrap();
+        for record in records {
+            journal.append(record).unwrap();
+        }
+    }
+
+    /// Ended jobs, ended jobs tried again, jobs in flight and an end written by an older
+    /// version (without the job's kind).
+    fn campaign() -> Vec<Record> {
+        let created = |key: &str| Record::Created {
+            key: key.into(),
+            session_id: None,
+            video_id: Some(format!("v-{key}")),
+        };
+        vec![
+            creating("done"),
+            created("done"),
+            finished("done", FinalState::Completed, Some(JobKind::Video)),
+            creating("again"),
+            finished("again", FinalState::Rejected, None),
+            Record::Creating {
+                key: "again".into(),
+                kind: JobKind::Video,
+                idempotency_key: "second".into(),
+                at: 2,
+                request: None,
+            },
+            created("again"),
+            creating("flying"),
+            created("flying"),
+            creating("old"),
+            finished("old", FinalState::VideoFailed, None),
+            creating("twice"),
+            finished("twice", FinalState::Rejected, None),
+            creating("twice"),
+            finished("twice", FinalState::Completed, Some(JobKind::Video)),
+        ]
+    }
+
+    /// What a run learns of each key of [`campaign`].
+    fn learned(jobs: &mut Known) -> Vec<(String, Option<FinalState>, Option<String>, bool)> {
+        ["done", "again", "flying", "old", "twice"]
+            .iter()
+            .map(|key| {
+                let job = known(jobs, key);
+                let state = job.finished.as_ref().map(|(state, _)| *state);
+                let created = job.is_created();
+                (key.to_string(), state, job.idempotency_key, created)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn ended_jobs_are_read_back_from_their_line_and_later_attempts_stand() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("j");
+        write(&path, &campaign());
+        let (_, mut jobs) = Journal::open(&path).unwrap();
+        // Four lines ended jobs alone, one of them replaced by a later end of its job; three
+        // jobs are kept whole (tried again, in flight, ended by an older version).
+        assert_eq!(
+            (jobs.ended.len(), jobs.open.len(), jobs.len()),
+            (4, 3, 5),
+            "{jobs:?}"
+        );
+        let done = known(&mut jobs, "done");
+        assert_eq!(done.finished, Some((FinalState::Completed, None)));
+        assert_eq!(done.kind, Some(JobKind::Video));
+        assert_eq!(done.request_hash.as_deref(), Some("req-done"));
+        assert_eq!(done.video_id.as_deref(), Some("v-done"));
+        let again = known(&mut jobs, "again");
+        assert_eq!(again.finished, None, "tried again after it was refused");
+        assert_eq!(again.idempotency_key.as_deref(), Some("second"));
+        assert!(again.is_created());
+        let old = known(&mut jobs, "old");
+        assert_eq!(old.finished, Some((FinalState::VideoFailed, None)));
+        assert_eq!(old.idempotency_key.as_deref(), Some("idem-old"));
+        let twice = known(&mut jobs, "twice");
+        assert_eq!(twice.finished, Some((FinalState::Completed, None)));
+        assert!(known(&mut jobs, "flying").is_created());
+    }
+
+    #[test]
+    fn a_compacted_journal_has_one_line_per_job_and_tells_the_same() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("j");
+        write(&path, &campaign());
+        let before = learned(&mut Journal::open(&path).unwrap().1);
+        let compacted = compact(&path).unwrap();
+        assert_eq!(compacted.jobs, 5);
+        assert!(
+            compacted.bytes_after < compacted.bytes_before,
+            "{compacted:?}"
+        );
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(text.lines().count(), 5, "{text}");
+        assert!(!dir.path().join("j.compacting").exists());
+        let (_, mut jobs) = Journal::open(&path).unwrap();
+        assert_eq!(learned(&mut jobs), before);
+        // Compacting again changes no line (their order may change: every line of a
+        // compacted journal that ended its job now says so alone).
+        compact(&path).unwrap();
+        let sorted = |text: &str| {
+            let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+            lines.sort();
+            lines
+        };
+        assert_eq!(
+            sorted(&std::fs::read_to_string(&path).unwrap()),
+            sorted(&text)
+        );
+    }
+
     #[test]
     fn a_new_attempt_replaces_what_an_earlier_one_left() {
         let mut job = JobRecord::default();
@@ -536,6 +1134,8 @@ mod tests {
             state: FinalState::Rejected,
             video_id: None,
             reason: Some("400".into()),
+            kind: None,
+            request: None,
         });
         job.apply(Record::Creating {
             key: "a".into(),

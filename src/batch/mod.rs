@@ -76,7 +76,9 @@ use crate::jobs::wait::WaitOptions;
 use crate::types::VideoDetail;
 use crate::webhook::WebhookEvent;
 
-pub use journal::{FinalState, JobKind, JobRecord, JournalSummary};
+pub use journal::{
+    compact as compact_journal, Compacted, FinalState, JobKind, JobRecord, JournalSummary,
+};
 #[cfg(feature = "receiver")]
 pub use receiver::WebhookReceiver;
 
@@ -969,6 +971,8 @@ pub fn journal_sample_jobs(
             state: FinalState::Completed,
             video_id: Some(format!("vid_{i:024}")),
             reason: None,
+            kind: Some(JobKind::VideoAgent),
+            request: Some(format!("{i:016x}")),
         })?;
     }
     Ok(journal.written)

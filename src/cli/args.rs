@@ -310,6 +310,15 @@ pub(crate) enum BatchCommand {
         #[arg(long)]
         journal: PathBuf,
     },
+    /// Rewrite a journal with one line per job, offline
+    ///
+    /// Keeps all that a later run needs of each job. The new journal replaces the old one in
+    /// one rename; run it when no run uses the journal.
+    Compact {
+        /// The journal of a run.
+        #[arg(long)]
+        journal: PathBuf,
+    },
 }
 
 #[derive(Debug, Args)]

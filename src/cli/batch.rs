@@ -508,6 +508,34 @@ fn outcome_json(outcome: &JobOutcome) -> Value {
 }
 
 /// `heygen batch status`: counts per state and the failed jobs, from the journal alone.
+/// `heygen batch compact`: one line per job.
+pub(crate) fn compact(journal: &Path, json_output: bool) -> i32 {
+    let compacted = match heygen_api::batch::compact_journal(journal) {
+        Ok(compacted) => compacted,
+        Err(error) => {
+            eprintln!("error: {}", output::error_text(&error));
+            return output::USAGE;
+        }
+    };
+    if json_output {
+        output::json(&json!({
+            "jobs": compacted.jobs,
+            "bytes_before": compacted.bytes_before,
+            "bytes_after": compacted.bytes_after,
+        }));
+    } else {
+        output::line(&format!(
+            "{}: {} job{}, {} bytes (was {})",
+            journal.display(),
+            compacted.jobs,
+            if compacted.jobs == 1 { "" } else { "s" },
+            compacted.bytes_after,
+            compacted.bytes_before
+        ));
+    }
+    output::OK
+}
+
 pub(crate) fn status(journal: &Path, json_output: bool) -> i32 {
     let summary = match JournalSummary::read(journal) {
         Ok(summary) => summary,

@@ -39,6 +39,9 @@ pub(crate) async fn run(cli: Cli) -> i32 {
         Command::Batch(BatchCommand::Status { journal }) => {
             return crate::batch::status(&journal, globals.json)
         }
+        Command::Batch(BatchCommand::Compact { journal }) => {
+            return crate::batch::compact(&journal, globals.json)
+        }
         Command::Auth(AuthCommand::Login) => {
             use crate::auth::KeySource;
             let given = globals
@@ -81,7 +84,9 @@ pub(crate) async fn run(cli: Cli) -> i32 {
         | Command::Auth(_)
         | Command::Completions { .. }
         | Command::Simulate { .. }
-        | Command::Batch(BatchCommand::Status { .. }) => Ok(output::OK),
+        | Command::Batch(BatchCommand::Status { .. } | BatchCommand::Compact { .. }) => {
+            Ok(output::OK)
+        }
     };
     result.unwrap_or_else(|error| output::error(&error))
 }
