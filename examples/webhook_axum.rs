@@ -8,13 +8,21 @@
 //!
 //! With `--demo` it listens on a free local port, posts a signed delivery to itself twice (as
 //! HeyGen does when it retries) plus a forged one, and prints what the receiver did.
+//!
+//! Facing the internet, refuse what is cheap to refuse first: a body over a small limit (a
+//! delivery is a few hundred bytes), a repeat of an event already handled (by its
+//! `Heygen-Event-Id`, before verifying it again), then a bad signature before any JSON is
+//! parsed. Header and body timeouts and a cap on open connections need the server underneath:
+//! `axum::serve` has no setting for them, so put the receiver behind a proxy that sets them,
+//! or use `heygen_api::batch::WebhookReceiver` (feature `receiver`), which does all of this
+//! and counts what it refuses.
 
 use std::collections::{HashSet, VecDeque};
 use std::future::IntoFuture as _;
 use std::sync::{Arc, Mutex};
 
 use axum::body::Bytes;
-use axum::extract::State;
+use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 use axum::Router;
@@ -29,6 +37,10 @@ struct Seen {
 
 impl Seen {
     const CAPACITY: usize = 10_000;
+
+    fn contains(&self, id: &str) -> bool {
+        self.ids.contains(id)
+    }
 
     /// Records `id`; false if it was already there.
     fn first_time(&mut self, id: &str) -> bool {
@@ -56,6 +68,16 @@ async fn receive(
     headers: HeaderMap,
     body: Bytes,
 ) -> (StatusCode, &'static str) {
+    // A repeat of an event already handled changes nothing: answer it without verifying it
+    // again (only verified ids are recorded, so a forged repeat gains nothing either).
+    let repeated = headers
+        .get(webhook::EVENT_ID_HEADER)
+        .and_then(|id| id.to_str().ok())
+        .is_some_and(|id| app.seen.lock().is_ok_and(|seen| seen.contains(id)));
+    if repeated {
+        println!("duplicate delivery: acknowledged, not processed again");
+        return (StatusCode::OK, "duplicate");
+    }
     // Verify against the raw bytes, before any JSON parsing.
     let delivery = match app.verifier.verify(&headers, &body) {
         Ok(delivery) => delivery,
@@ -104,6 +126,8 @@ fn router(secret: &str) -> Router {
     };
     Router::new()
         .route("/webhooks/heygen", post(receive))
+        // Bodies over 64 KiB are refused with 413 as they arrive (axum's default is 2 MiB).
+        .layer(DefaultBodyLimit::max(64 * 1024))
         .with_state(app)
 }
 

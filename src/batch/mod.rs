@@ -80,7 +80,7 @@ pub use journal::{
     compact as compact_journal, Compacted, FinalState, JobKind, JobRecord, JournalSummary,
 };
 #[cfg(feature = "receiver")]
-pub use receiver::WebhookReceiver;
+pub use receiver::{ReceiverBuilder, ReceiverStats, WebhookReceiver};
 
 /// The default number of jobs in flight: HeyGen's pay-as-you-go cap.
 pub const DEFAULT_CONCURRENCY: usize = 10;

@@ -1,44 +1,104 @@
-//! A small webhook receiver for batch runs: it verifies each delivery against the endpoint's
-//! secret and hands the events to the runner ([`BatchRunner::webhooks`](super::BatchRunner)).
+//! A webhook receiver for batch runs, fit to face the internet: it verifies each delivery
+//! against the endpoint's secret and hands the events to the runner
+//! ([`BatchRunner::webhooks`](super::BatchRunner::webhooks)).
+//!
+//! What it costs an attacker is kept small on purpose. Connections in flight are capped; a
+//! client gets a fixed time to send its headers and then its body, and a connection a fixed
+//! time in all. A delivery is refused, and counted, as early as what it lacks shows: a body
+//! announced too large before it is read, one without a signature before it is read, a repeat
+//! of an event already taken (by `Heygen-Event-Id`) before it is read, a body that grows past
+//! the limit as it arrives, then a bad signature before any JSON is parsed.
 
+use std::collections::{HashSet, VecDeque};
+use std::convert::Infallible;
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
-use axum::body::Bytes;
-use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
-use tokio::sync::mpsc;
+use bytes::Bytes;
+use http::{Request, Response, StatusCode};
+use http_body_util::{BodyExt as _, Full, Limited};
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use tokio::sync::{mpsc, Semaphore};
 
 use crate::api::error::{Error, Result};
-use crate::webhook::{Verifier, WebhookError, WebhookEvent};
+use crate::webhook::{Verifier, WebhookError, WebhookEvent, EVENT_ID_HEADER};
 
 /// Deliveries accepted before the runner has taken them; more wait for room (HeyGen retries
 /// an unanswered delivery).
 const QUEUE: usize = 1024;
 
-struct Inbox {
+/// Configures a [`WebhookReceiver`] ([`WebhookReceiver::builder`]). Setters never fail.
+#[derive(Debug, Clone)]
+#[must_use]
+pub struct ReceiverBuilder {
     verifier: Verifier,
-    events: mpsc::Sender<WebhookEvent>,
+    max_connections: usize,
+    header_timeout: Duration,
+    body_timeout: Duration,
+    connection_lifetime: Duration,
+    max_body_bytes: usize,
+    remembered_events: usize,
 }
 
-/// A running receiver. Dropping it stops it.
-#[derive(Debug)]
-pub struct WebhookReceiver {
-    address: SocketAddr,
-    task: tokio::task::JoinHandle<()>,
-}
+impl ReceiverBuilder {
+    /// Most connections open at once (default 256); more wait to be accepted.
+    pub fn max_connections(mut self, connections: usize) -> Self {
+        self.max_connections = connections;
+        self
+    }
 
-impl WebhookReceiver {
+    /// How long a client has to send a request's headers (default 10 s); then the connection
+    /// is closed.
+    pub fn header_timeout(mut self, timeout: Duration) -> Self {
+        self.header_timeout = timeout;
+        self
+    }
+
+    /// How long a client has to send a request's body once its headers are in (default
+    /// 10 s); then it is answered 408.
+    pub fn body_timeout(mut self, timeout: Duration) -> Self {
+        self.body_timeout = timeout;
+        self
+    }
+
+    /// How long one connection may stay open in all, however busy (default 60 s).
+    pub fn connection_lifetime(mut self, lifetime: Duration) -> Self {
+        self.connection_lifetime = lifetime;
+        self
+    }
+
+    /// Largest body accepted (default 64 KiB: a delivery is a few hundred bytes).
+    pub fn max_body_bytes(mut self, limit: usize) -> Self {
+        self.max_body_bytes = limit;
+        self
+    }
+
+    /// How many event ids are remembered to answer repeats without reading them (default
+    /// 100,000; the oldest is forgotten first).
+    pub fn remembered_events(mut self, events: usize) -> Self {
+        self.remembered_events = events;
+        self
+    }
+
     /// Listens on `address` (any path, `POST`) and returns the receiver and the channel of
-    /// verified events for [`BatchRunner::webhooks`](super::BatchRunner::webhooks). A
-    /// delivery that fails verification is answered 401 and dropped.
+    /// verified events for [`BatchRunner::webhooks`](super::BatchRunner::webhooks).
     ///
     /// # Errors
+    /// [`Error::InvalidRequest`] for a cap of 0 connections or a body limit of 0 bytes;
     /// [`Error::Io`] when the address cannot be bound.
     pub async fn start(
+        self,
         address: SocketAddr,
-        verifier: Verifier,
     ) -> Result<(WebhookReceiver, mpsc::Receiver<WebhookEvent>)> {
+        if self.max_connections == 0 {
+            return Err(Error::invalid("max_connections", "must be at least 1"));
+        }
+        if self.max_body_bytes == 0 {
+            return Err(Error::invalid("max_body_bytes", "must be at least 1"));
+        }
         let listener = tokio::net::TcpListener::bind(address)
             .await
             .map_err(|source| Error::Io {
@@ -50,21 +110,69 @@ impl WebhookReceiver {
             source,
         })?;
         let (events, receiver) = mpsc::channel(QUEUE);
-        let inbox = Arc::new(Inbox { verifier, events });
-        let app = axum::Router::new()
-            .fallback(axum::routing::post(receive))
-            .with_state(inbox);
-        let task = tokio::spawn(async move {
-            if let Err(error) = axum::serve(listener, app).await {
-                tracing::error!(%error, "the webhook receiver stopped");
-            }
+        let counts = Arc::new(Counters::default());
+        let inbox = Arc::new(Inbox {
+            verifier: self.verifier.clone().max_body_bytes(self.max_body_bytes),
+            events,
+            max_body: self.max_body_bytes,
+            body_timeout: self.body_timeout,
+            recent: Mutex::new(Recent::new(self.remembered_events)),
+            counts: Arc::clone(&counts),
         });
-        Ok((WebhookReceiver { address, task }, receiver))
+        let task = tokio::spawn(accept(listener, inbox, self));
+        Ok((
+            WebhookReceiver {
+                address,
+                counts,
+                task,
+            },
+            receiver,
+        ))
+    }
+}
+
+/// A running receiver. Dropping it stops it.
+#[derive(Debug)]
+pub struct WebhookReceiver {
+    address: SocketAddr,
+    counts: Arc<Counters>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl WebhookReceiver {
+    /// Listens on `address` with the default limits ([`builder`](Self::builder) to change
+    /// them).
+    ///
+    /// # Errors
+    /// [`Error::Io`] when the address cannot be bound.
+    pub async fn start(
+        address: SocketAddr,
+        verifier: Verifier,
+    ) -> Result<(WebhookReceiver, mpsc::Receiver<WebhookEvent>)> {
+        Self::builder(verifier).start(address).await
+    }
+
+    /// A receiver for deliveries `verifier` accepts, with the default limits.
+    pub fn builder(verifier: Verifier) -> ReceiverBuilder {
+        ReceiverBuilder {
+            verifier,
+            max_connections: 256,
+            header_timeout: Duration::from_secs(10),
+            body_timeout: Duration::from_secs(10),
+            connection_lifetime: Duration::from_secs(60),
+            max_body_bytes: 64 * 1024,
+            remembered_events: 100_000,
+        }
     }
 
     /// The address it listens on (with the port chosen, when 0 was asked for).
     pub fn local_addr(&self) -> SocketAddr {
         self.address
+    }
+
+    /// What it has received so far.
+    pub fn stats(&self) -> ReceiverStats {
+        self.counts.read()
     }
 }
 
@@ -74,18 +182,279 @@ impl Drop for WebhookReceiver {
     }
 }
 
-async fn receive(State(inbox): State<Arc<Inbox>>, headers: HeaderMap, body: Bytes) -> StatusCode {
-    match inbox.verifier.verify(&headers, &body) {
-        Ok(delivery) => {
-            // A runner that is gone takes nothing more: answer so that HeyGen stops trying.
-            let _ = inbox.events.send(delivery.event).await;
-            StatusCode::OK
-        }
-        Err(WebhookError::BodyTooLarge { .. }) => StatusCode::PAYLOAD_TOO_LARGE,
-        Err(WebhookError::MalformedPayload(_)) => StatusCode::BAD_REQUEST,
-        Err(error) => {
-            tracing::warn!(%error, "refused a webhook delivery");
-            StatusCode::UNAUTHORIZED
+/// What a receiver has received, by outcome.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ReceiverStats {
+    /// Verified deliveries of new events, handed to the run.
+    pub accepted: u64,
+    /// Verified or not, repeats of an event already handed over: answered 200, not read
+    /// further.
+    pub duplicates: u64,
+    /// Without a signature header (401).
+    pub unsigned: u64,
+    /// With a signature that does not match the body (401).
+    pub forged: u64,
+    /// Signed, with a timestamp too far from now or not a time (401).
+    pub stale: u64,
+    /// Larger than the limit, announced or as it arrived (413).
+    pub too_large: u64,
+    /// Signed, but not a webhook payload (400).
+    pub malformed: u64,
+    /// Not a `POST` (405).
+    pub wrong_method: u64,
+    /// Bodies that did not arrive in time (408), and connections closed for sending their
+    /// headers too slowly or living too long.
+    pub timed_out: u64,
+}
+
+impl ReceiverStats {
+    /// Every delivery refused.
+    pub fn refused(&self) -> u64 {
+        self.unsigned
+            + self.forged
+            + self.stale
+            + self.too_large
+            + self.malformed
+            + self.wrong_method
+    }
+}
+
+#[derive(Debug, Default)]
+struct Counters {
+    accepted: AtomicU64,
+    duplicates: AtomicU64,
+    unsigned: AtomicU64,
+    forged: AtomicU64,
+    stale: AtomicU64,
+    too_large: AtomicU64,
+    malformed: AtomicU64,
+    wrong_method: AtomicU64,
+    timed_out: AtomicU64,
+}
+
+impl Counters {
+    fn read(&self) -> ReceiverStats {
+        let get = |counter: &AtomicU64| counter.load(Ordering::Relaxed);
+        ReceiverStats {
+            accepted: get(&self.accepted),
+            duplicates: get(&self.duplicates),
+            unsigned: get(&self.unsigned),
+            forged: get(&self.forged),
+            stale: get(&self.stale),
+            too_large: get(&self.too_large),
+            malformed: get(&self.malformed),
+            wrong_method: get(&self.wrong_method),
+            timed_out: get(&self.timed_out),
         }
     }
+}
+
+fn bump(counter: &AtomicU64) {
+    counter.fetch_add(1, Ordering::Relaxed);
+}
+
+/// The event ids handed over lately, the oldest forgotten first.
+struct Recent {
+    ids: HashSet<String>,
+    order: VecDeque<String>,
+    capacity: usize,
+}
+
+impl Recent {
+    fn new(capacity: usize) -> Self {
+        Recent {
+            ids: HashSet::new(),
+            order: VecDeque::new(),
+            capacity,
+        }
+    }
+
+    fn contains(&self, id: &str) -> bool {
+        self.ids.contains(id)
+    }
+
+    /// Remembers `id`; false when it was remembered already.
+    fn insert(&mut self, id: &str) -> bool {
+        if self.capacity == 0 || self.ids.contains(id) {
+            return self.capacity == 0;
+        }
+        if self.order.len() == self.capacity {
+            if let Some(oldest) = self.order.pop_front() {
+                self.ids.remove(&oldest);
+            }
+        }
+        self.ids.insert(id.to_string());
+        self.order.push_back(id.to_string());
+        true
+    }
+}
+
+struct Inbox {
+    verifier: Verifier,
+    events: mpsc::Sender<WebhookEvent>,
+    max_body: usize,
+    body_timeout: Duration,
+    recent: Mutex<Recent>,
+    counts: Arc<Counters>,
+}
+
+impl Inbox {
+    fn seen(&self, id: &str) -> bool {
+        match self.recent.lock() {
+            Ok(recent) => recent.contains(id),
+            Err(poisoned) => poisoned.into_inner().contains(id),
+        }
+    }
+
+    fn remember(&self, id: &str) -> bool {
+        match self.recent.lock() {
+            Ok(mut recent) => recent.insert(id),
+            Err(poisoned) => poisoned.into_inner().insert(id),
+        }
+    }
+}
+
+/// Accepts connections while fewer than the cap are open, each served with the limits.
+async fn accept(listener: tokio::net::TcpListener, inbox: Arc<Inbox>, limits: ReceiverBuilder) {
+    let open = Arc::new(Semaphore::new(limits.max_connections));
+    loop {
+        let Ok(permit) = Arc::clone(&open).acquire_owned().await else {
+            return;
+        };
+        let stream = match listener.accept().await {
+            Ok((stream, _)) => stream,
+            Err(error) => {
+                // Out of file descriptors, say: wait a moment rather than spin.
+                tracing::warn!(%error, "the webhook receiver could not accept a connection");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        let inbox = Arc::clone(&inbox);
+        let counts = Arc::clone(&inbox.counts);
+        let header_timeout = limits.header_timeout;
+        let lifetime = limits.connection_lifetime;
+        tokio::spawn(async move {
+            let service = hyper::service::service_fn(move |request| {
+                let inbox = Arc::clone(&inbox);
+                async move { Ok::<_, Infallible>(receive(&inbox, request).await) }
+            });
+            let connection = hyper::server::conn::http1::Builder::new()
+                .timer(TokioTimer::new())
+                .header_read_timeout(header_timeout)
+                .serve_connection(TokioIo::new(stream), service);
+            match tokio::time::timeout(lifetime, connection).await {
+                Ok(Err(error)) if error.is_timeout() => bump(&counts.timed_out),
+                Err(_) => bump(&counts.timed_out),
+                // Served, or the client went away.
+                Ok(_) => {}
+            }
+            drop(permit);
+        });
+    }
+}
+
+fn answer(status: StatusCode, text: &'static str) -> Response<Full<Bytes>> {
+    let mut response = Response::new(Full::new(Bytes::from_static(text.as_bytes())));
+    *response.status_mut() = status;
+    response
+}
+
+/// One delivery, refused at the first check it fails, cheapest first.
+async fn receive(inbox: &Inbox, request: Request<Incoming>) -> Response<Full<Bytes>> {
+    let counts = &inbox.counts;
+    if request.method() != http::Method::POST {
+        bump(&counts.wrong_method);
+        return answer(StatusCode::METHOD_NOT_ALLOWED, "POST only");
+    }
+    let headers = request.headers();
+    let announced = headers
+        .get(http::header::CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.parse::<u64>().ok());
+    if announced.is_some_and(|length| length > inbox.max_body as u64) {
+        bump(&counts.too_large);
+        return answer(StatusCode::PAYLOAD_TOO_LARGE, "too large");
+    }
+    let signed = [
+        crate::webhook::SIGNATURE_HEADER,
+        crate::webhook::FALLBACK_SIGNATURE_HEADER,
+    ]
+    .iter()
+    .any(|name| headers.contains_key(*name));
+    if !signed {
+        bump(&counts.unsigned);
+        return answer(StatusCode::UNAUTHORIZED, "unsigned");
+    }
+    // A repeat of an event handed over already changes nothing, signed or not: answered
+    // without reading it, so that HeyGen stops sending it.
+    let event_id = headers
+        .get(EVENT_ID_HEADER)
+        .and_then(|value| value.to_str().ok())
+        .map(str::to_string);
+    if event_id.as_deref().is_some_and(|id| inbox.seen(id)) {
+        bump(&counts.duplicates);
+        return answer(StatusCode::OK, "duplicate");
+    }
+    let (parts, body) = request.into_parts();
+    let body = match tokio::time::timeout(
+        inbox.body_timeout,
+        Limited::new(body, inbox.max_body).collect(),
+    )
+    .await
+    {
+        Ok(Ok(collected)) => collected.to_bytes(),
+        Ok(Err(error)) => {
+            if error.is::<http_body_util::LengthLimitError>() {
+                bump(&counts.too_large);
+                return answer(StatusCode::PAYLOAD_TOO_LARGE, "too large");
+            }
+            // The client went away mid-body: nobody reads the answer.
+            bump(&counts.malformed);
+            return answer(StatusCode::BAD_REQUEST, "incomplete body");
+        }
+        Err(_) => {
+            bump(&counts.timed_out);
+            return answer(StatusCode::REQUEST_TIMEOUT, "body too slow");
+        }
+    };
+    let delivery = match inbox.verifier.verify(&parts.headers, &body) {
+        Ok(delivery) => delivery,
+        Err(error) => {
+            let (counter, status, text) = match error {
+                WebhookError::BodyTooLarge { .. } => (
+                    &counts.too_large,
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "too large",
+                ),
+                WebhookError::MalformedPayload(_) => {
+                    (&counts.malformed, StatusCode::BAD_REQUEST, "malformed")
+                }
+                WebhookError::StaleTimestamp { .. } | WebhookError::InvalidTimestamp(_) => {
+                    (&counts.stale, StatusCode::UNAUTHORIZED, "stale")
+                }
+                WebhookError::MissingSignature => {
+                    (&counts.unsigned, StatusCode::UNAUTHORIZED, "unsigned")
+                }
+                _ => (&counts.forged, StatusCode::UNAUTHORIZED, "unverified"),
+            };
+            tracing::debug!(%error, "refused a webhook delivery");
+            bump(counter);
+            return answer(status, text);
+        }
+    };
+    let fresh = delivery
+        .event_id
+        .as_deref()
+        .or(event_id.as_deref())
+        .is_none_or(|id| inbox.remember(id));
+    if !fresh {
+        bump(&counts.duplicates);
+        return answer(StatusCode::OK, "duplicate");
+    }
+    bump(&counts.accepted);
+    // A runner that is gone takes nothing more: answer so that HeyGen stops trying.
+    let _ = inbox.events.send(delivery.event).await;
+    answer(StatusCode::OK, "ok")
 }
