@@ -17,6 +17,12 @@
 //! 6. Webhook-first: time from a verified delivery handed to the runner to the job's outcome
 //!    on its stream (median, p99).
 //! 7. Journal: time and bytes per job for the journal lines of a job.
+//! 11. Receiver: `batch::WebhookReceiver` on loopback under 32 concurrent clients: 10,000 new
+//!     events, 10,000 repeats of one event, 10,000 hostile deliveries (forged, unsigned,
+//!     oversized, malformed); deliveries per second, nothing lost, every refusal counted.
+//! 12. Campaign: 10,000 video jobs through the batch runner (journal on, 1,000 in flight, the
+//!     default client) against the simulator in a process of its own at 120×, then 100,000
+//!     against a stateless stand-in: requests per job, wall time, the runner's peak memory.
 //! 10. Resume: a run over a generated journal of 1,000,000 finished jobs, given the same jobs
 //!     again (each comes out already done): time and peak memory of the whole process.
 //!
@@ -699,6 +705,368 @@ fn resume_at_scale() {
     );
 }
 
+/// Builds delivery `i` of a phase of row 11: its headers and body.
+#[cfg(feature = "receiver")]
+type Make = std::sync::Arc<dyn Fn(usize) -> (reqwest::header::HeaderMap, Vec<u8>) + Send + Sync>;
+
+/// Row 11: the webhook receiver under load on loopback, in phases of `PER_PHASE` deliveries
+/// sent by 32 concurrent clients (keep-alive HTTP/1.1), each phase bounded to two minutes.
+#[cfg(feature = "receiver")]
+async fn receiver_load() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+
+    use heygen_api::batch::WebhookReceiver;
+
+    const SECRET: &str = "whsec_load";
+    const WORKERS: usize = 32;
+    const PER_PHASE: usize = 10_000;
+    // The crate's client installs the TLS provider a bare reqwest client needs.
+    let _ = Client::builder().api_key("k").build();
+    let (receiver, mut events) = WebhookReceiver::builder(Verifier::new(SECRET))
+        .start("127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let handed = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&handed);
+    let drain = tokio::spawn(async move {
+        while events.recv().await.is_some() {
+            counter.fetch_add(1, Ordering::Relaxed);
+        }
+    });
+    let url = format!("http://{}/webhooks", receiver.local_addr());
+    let http = reqwest::Client::new();
+    let body = |i: usize| {
+        format!(r#"{{"event_type":"avatar_video.success","event_data":{{"video_id":"vid_{i}"}}}}"#)
+            .into_bytes()
+    };
+    // A phase: the deliveries `make` builds, sent by WORKERS clients; wall time and statuses.
+    let phase =
+        |make: Arc<dyn Fn(usize) -> (reqwest::header::HeaderMap, Vec<u8>) + Send + Sync>| {
+            let http = http.clone();
+            let url = url.clone();
+            async move {
+                let next = Arc::new(AtomicUsize::new(0));
+                let started = Instant::now();
+                let mut workers = Vec::new();
+                for _ in 0..WORKERS {
+                    let (http, url, next, make) = (
+                        http.clone(),
+                        url.clone(),
+                        Arc::clone(&next),
+                        Arc::clone(&make),
+                    );
+                    workers.push(tokio::spawn(async move {
+                        let mut statuses = std::collections::BTreeMap::<u16, usize>::new();
+                        loop {
+                            let i = next.fetch_add(1, Ordering::Relaxed);
+                            if i >= PER_PHASE {
+                                return statuses;
+                            }
+                            let (headers, body) = make(i);
+                            let status =
+                                match http.post(&url).headers(headers).body(body).send().await {
+                                    Ok(answer) => answer.status().as_u16(),
+                                    Err(_) => 0,
+                                };
+                            *statuses.entry(status).or_default() += 1;
+                        }
+                    }));
+                }
+                let mut statuses = std::collections::BTreeMap::<u16, usize>::new();
+                let all = futures_util::future::join_all(workers);
+                if let Ok(done) = tokio::time::timeout(Duration::from_secs(120), all).await {
+                    for worker in done.into_iter().flatten() {
+                        for (status, n) in worker {
+                            *statuses.entry(status).or_default() += n;
+                        }
+                    }
+                }
+                (started.elapsed(), statuses)
+            }
+        };
+    println!("11. receiver           batch::WebhookReceiver on loopback, {WORKERS} concurrent clients (reqwest, keep-alive HTTP/1.1), {PER_PHASE} deliveries a phase, bounded to 2 min each; default limits");
+    let phases: Vec<(&str, Make)> = vec![
+        (
+            "new events",
+            Arc::new(move |i| {
+                let body = body(i);
+                (
+                    webhook::sign(SECRET, &body, webhook::now_unix(), &format!("evt_{i}")),
+                    body,
+                )
+            }),
+        ),
+        (
+            "one event repeated",
+            Arc::new(move |_| {
+                let body = body(0);
+                (
+                    webhook::sign(SECRET, &body, webhook::now_unix(), "evt_0"),
+                    body,
+                )
+            }),
+        ),
+        (
+            "hostile",
+            Arc::new(move |i| {
+                let now = webhook::now_unix();
+                let event = format!("evt_h{i}");
+                match i % 4 {
+                    0 => {
+                        let body = body(i);
+                        (webhook::sign("whsec_forged", &body, now, &event), body)
+                    }
+                    1 => (reqwest::header::HeaderMap::new(), body(i)),
+                    2 => {
+                        let body = vec![b' '; 100 * 1024];
+                        (webhook::sign(SECRET, &body, now, &event), body)
+                    }
+                    _ => {
+                        let body = b"{not json".to_vec();
+                        (webhook::sign(SECRET, &body, now, &event), body)
+                    }
+                }
+            }),
+        ),
+    ];
+    for (name, make) in phases {
+        let before = receiver.stats();
+        let (wall, statuses) = phase(make).await;
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let after = receiver.stats();
+        let answered: usize = statuses.values().sum();
+        println!(
+            "   {name:<19} {:>8.0} deliveries/s ({answered} answered in {:.2} s); statuses {statuses:?}; counted: accepted {}, duplicates {}, forged {}, unsigned {}, too large {}, malformed {}",
+            answered as f64 / wall.as_secs_f64(),
+            wall.as_secs_f64(),
+            after.accepted - before.accepted,
+            after.duplicates - before.duplicates,
+            after.forged - before.forged,
+            after.unsigned - before.unsigned,
+            after.too_large - before.too_large,
+            after.malformed - before.malformed,
+        );
+    }
+    println!(
+        "   handed to the run: {} events (of {PER_PHASE} new); peak RSS of the process {:.1} MiB",
+        handed.load(Ordering::Relaxed),
+        peak_rss_mib().unwrap_or(f64::NAN)
+    );
+    drop(receiver);
+    drain.abort();
+}
+
+/// The simulator for row 12 in a process of its own: `comparisons --sim-child <scale>`. Prints
+/// its base URL and key, and serves until its standard input closes.
+fn sim_child(args: &[String]) {
+    let scale: f64 = args[0].parse().unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let sim = Simulator::new()
+            .time_scale(scale)
+            .concurrency_limit(0)
+            .balance_usd(1e12)
+            .start()
+            .await
+            .unwrap();
+        println!("{} {}", sim.base_url(), sim.api_key());
+        let _ = tokio::task::spawn_blocking(|| {
+            let mut rest = String::new();
+            let _ = std::io::Read::read_to_string(&mut std::io::stdin(), &mut rest);
+        })
+        .await;
+        sim.shutdown().await;
+    });
+}
+
+/// For row 12's large run, a stand-in for the API in a process of its own: `comparisons
+/// --stub-child`. It keeps no state (a video is finished as soon as it is asked about), so that
+/// a run of any size measures the runner and not a simulator that remembers every video.
+/// Prints its base URL, serves until its standard input closes.
+fn stub_child() {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use std::sync::Arc;
+
+    use axum::extract::{Path, Query};
+    use axum::routing::post;
+    use axum::Json;
+
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let next = Arc::new(AtomicU64::new(0));
+        let app = Router::new()
+            .route(
+                "/v3/videos",
+                post(move || {
+                    let id = next.fetch_add(1, Ordering::Relaxed);
+                    async move {
+                        Json(serde_json::json!({"data": {"output_format": "mp4", "status": "pending", "video_id": format!("vid_{id:012}")}}))
+                    }
+                }),
+            )
+            .route(
+                "/v3/videos/statuses",
+                get(|Query(query): Query<std::collections::HashMap<String, String>>| async move {
+                    let ids = query.get("video_ids").cloned().unwrap_or_default();
+                    let data: Vec<serde_json::Value> = ids
+                        .split(',')
+                        .filter(|id| !id.is_empty())
+                        .map(|id| serde_json::json!({"batch_id": null, "error": null, "item_index": null, "status": "completed", "video_id": id}))
+                        .collect();
+                    Json(serde_json::json!({"data": data, "has_more": false, "next_token": null}))
+                }),
+            )
+            .route(
+                "/v3/videos/{id}",
+                get(|Path(id): Path<String>| async move {
+                    Json(serde_json::json!({"data": {
+                        "id": id, "status": "completed", "title": "stub", "duration": 2.0,
+                        "created_at": 1_796_201_456u64, "completed_at": 1_796_201_457u64,
+                        "video_url": format!("http://127.0.0.1:9/files/{id}.mp4"),
+                        "failure_code": null, "failure_message": null
+                    }}))
+                }),
+            );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        println!("http://{} stub_key", listener.local_addr().unwrap());
+        let server = tokio::spawn(std::future::IntoFuture::into_future(axum::serve(listener, app)));
+        let _ = tokio::task::spawn_blocking(|| {
+            let mut rest = String::new();
+            let _ = std::io::Read::read_to_string(&mut std::io::stdin(), &mut rest);
+        })
+        .await;
+        server.abort();
+    });
+}
+
+/// One run of row 12: `comparisons --campaign-child <base url> <key> <jobs> <scale>`. Prints:
+/// completed, requests, polling requests, journal syncs, wall seconds, peak RSS MiB.
+fn campaign_child(args: &[String]) {
+    let (base, key) = (args[0].clone(), args[1].clone());
+    let jobs: usize = args[2].parse().unwrap();
+    let scale: f64 = args[3].parse().unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let started = Instant::now();
+    let (completed, summary) = rt.block_on(async {
+        use futures_util::StreamExt as _;
+        // The default client.
+        let client = Client::builder()
+            .api_key(key)
+            .base_url(base)
+            .build()
+            .unwrap();
+        let schedule = WaitOptions::new()
+            .initial_interval(Duration::from_secs(2).div_f64(scale))
+            .max_interval(Duration::from_secs(30).div_f64(scale));
+        // Jobs made as the runner takes them: the input is never all in memory.
+        let input = futures_util::stream::iter((0..jobs).map(|i| Job::video(video_job(i))));
+        let mut run = BatchRunner::new(client)
+            .concurrency(1000)
+            .journal(dir.path().join("campaign.journal"))
+            .measure_credits(false)
+            .poll(schedule)
+            .run(input)
+            .unwrap();
+        let mut completed = 0usize;
+        while let Some(outcome) = run.next().await {
+            completed += usize::from(outcome.result.is_success());
+        }
+        (completed, run.summary())
+    });
+    println!(
+        "{completed} {} {} {} {} {}",
+        summary.requests.total(),
+        summary.requests.polls(),
+        summary.journal_syncs,
+        started.elapsed().as_secs_f64(),
+        peak_rss_mib().unwrap_or(f64::NAN)
+    );
+}
+
+/// A server for row 12 in a process of its own (`--sim-child 120` or `--stub-child`): the
+/// child, and its base URL and key.
+fn serve_child(args: &[&str]) -> (std::process::Child, String, String) {
+    use std::io::BufRead as _;
+    let mut child = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let first = lines.next().unwrap().unwrap();
+    let (base, key) = first.split_once(' ').unwrap();
+    (child, base.to_string(), key.to_string())
+}
+
+/// Row 12: a campaign of 10,000 jobs against the simulator, and one of 100,000 against a
+/// stateless stand-in (the simulator checks every video it remembers on each request, so its
+/// own cost grows with the square of a run that size).
+fn campaign() {
+    const SCALE: f64 = 120.0;
+    println!("12. campaign           video jobs through the batch runner (journal on, 1,000 in flight, default client, polls 2 s growing to 30 s, compressed), the server in a process of its own, the runner in another");
+    let runs: [(&[&str], usize, f64, &str); 2] = [
+        (
+            &["--sim-child", "120"],
+            10_000,
+            SCALE,
+            "the simulator at 120× (a 65 s render takes ~0.55 s)",
+        ),
+        (
+            &["--stub-child"],
+            100_000,
+            200.0,
+            "a stateless stand-in that finishes each video at once (polls compressed 200×)",
+        ),
+    ];
+    for (server, jobs, scale, against) in runs {
+        let (mut child, base, key) = serve_child(server);
+        let out = std::process::Command::new(std::env::current_exe().unwrap())
+            .args([
+                "--campaign-child",
+                &base,
+                &key,
+                &jobs.to_string(),
+                &scale.to_string(),
+            ])
+            .output()
+            .unwrap();
+        drop(child.stdin.take());
+        let _ = child.wait();
+        let f: Vec<f64> = String::from_utf8_lossy(&out.stdout)
+            .split_whitespace()
+            .filter_map(|f| f.parse().ok())
+            .collect();
+        if f.len() < 6 {
+            println!(
+                "   {jobs} jobs: the run failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            continue;
+        }
+        println!(
+            "   {jobs:>7} jobs against {against}: {:.0} completed, {:.3} requests/job ({:.3} polling), {:.0} journal syncs, wall {:.1} s, peak RSS of the runner {:.1} MiB (goal < 64 MiB)",
+            f[0],
+            f[1] / jobs as f64,
+            f[2] / jobs as f64,
+            f[3],
+            f[4],
+            f[5]
+        );
+    }
+}
+
 fn main() {
     if std::env::args().any(|a| a == "--list") {
         return; // `cargo test --benches` asks for a listing.
@@ -706,6 +1074,15 @@ fn main() {
     let args: Vec<String> = std::env::args().collect();
     if let Some(at) = args.iter().position(|a| a == "--batch-child") {
         return batch_child(&args[at + 1..]);
+    }
+    if let Some(at) = args.iter().position(|a| a == "--sim-child") {
+        return sim_child(&args[at + 1..]);
+    }
+    if args.iter().any(|a| a == "--stub-child") {
+        return stub_child();
+    }
+    if let Some(at) = args.iter().position(|a| a == "--campaign-child") {
+        return campaign_child(&args[at + 1..]);
     }
     if let Some(at) = args.iter().position(|a| a == "--resume-child") {
         return resume_child(&args[at + 1..]);
@@ -747,6 +1124,13 @@ fn main() {
     }
     if wanted("journal") {
         journal_overhead();
+    }
+    #[cfg(feature = "receiver")]
+    if wanted("receiver") {
+        rt.block_on(receiver_load());
+    }
+    if wanted("campaign") {
+        campaign();
     }
     if wanted("resume") {
         resume_at_scale();

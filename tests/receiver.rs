@@ -262,7 +262,7 @@ async fn a_flood_of_one_event_hands_it_over_once() {
     assert!(statuses.iter().all(|s| *s == 200), "{statuses:?}");
     let stats = receiver.stats();
     assert_eq!((stats.accepted, stats.duplicates), (1, 199), "{stats:?}");
-    // Repeats are answered from their event id alone, before their body is read or checked:
+    // Repeats are answered from their event id alone, before their body is checked:
     // even a forged one changes nothing.
     let status = client(move || {
         let forged = body("vid_other");

@@ -361,12 +361,23 @@ fn answer(status: StatusCode, text: &'static str) -> Response<Full<Bytes>> {
     response
 }
 
+/// An answer before the body was read: the connection cannot carry another request (the
+/// unread body is in the way), and the client is told so rather than finding out.
+fn answer_and_close(status: StatusCode, text: &'static str) -> Response<Full<Bytes>> {
+    let mut response = answer(status, text);
+    response.headers_mut().insert(
+        http::header::CONNECTION,
+        http::HeaderValue::from_static("close"),
+    );
+    response
+}
+
 /// One delivery, refused at the first check it fails, cheapest first.
 async fn receive(inbox: &Inbox, request: Request<Incoming>) -> Response<Full<Bytes>> {
     let counts = &inbox.counts;
     if request.method() != http::Method::POST {
         bump(&counts.wrong_method);
-        return answer(StatusCode::METHOD_NOT_ALLOWED, "POST only");
+        return answer_and_close(StatusCode::METHOD_NOT_ALLOWED, "POST only");
     }
     let headers = request.headers();
     let announced = headers
@@ -375,7 +386,7 @@ async fn receive(inbox: &Inbox, request: Request<Incoming>) -> Response<Full<Byt
         .and_then(|value| value.parse::<u64>().ok());
     if announced.is_some_and(|length| length > inbox.max_body as u64) {
         bump(&counts.too_large);
-        return answer(StatusCode::PAYLOAD_TOO_LARGE, "too large");
+        return answer_and_close(StatusCode::PAYLOAD_TOO_LARGE, "too large");
     }
     let signed = [
         crate::webhook::SIGNATURE_HEADER,
@@ -383,19 +394,35 @@ async fn receive(inbox: &Inbox, request: Request<Incoming>) -> Response<Full<Byt
     ]
     .iter()
     .any(|name| headers.contains_key(*name));
-    if !signed {
-        bump(&counts.unsigned);
-        return answer(StatusCode::UNAUTHORIZED, "unsigned");
-    }
     // A repeat of an event handed over already changes nothing, signed or not: answered
-    // without reading it, so that HeyGen stops sending it.
+    // without checking it, so that HeyGen stops sending it.
     let event_id = headers
         .get(EVENT_ID_HEADER)
         .and_then(|value| value.to_str().ok())
         .map(str::to_string);
-    if event_id.as_deref().is_some_and(|id| inbox.seen(id)) {
-        bump(&counts.duplicates);
-        return answer(StatusCode::OK, "duplicate");
+    let early = if !signed {
+        Some((&counts.unsigned, StatusCode::UNAUTHORIZED, "unsigned"))
+    } else if event_id.as_deref().is_some_and(|id| inbox.seen(id)) {
+        Some((&counts.duplicates, StatusCode::OK, "duplicate"))
+    } else {
+        None
+    };
+    if let Some((counter, status, text)) = early {
+        bump(counter);
+        // A body of announced, allowed size is read past, unparsed, so that the connection
+        // can carry the next request; any other ends with the connection.
+        let passed = announced.is_some()
+            && tokio::time::timeout(
+                inbox.body_timeout,
+                Limited::new(request.into_body(), inbox.max_body).collect(),
+            )
+            .await
+            .is_ok_and(|read| read.is_ok());
+        return if passed {
+            answer(status, text)
+        } else {
+            answer_and_close(status, text)
+        };
     }
     let (parts, body) = request.into_parts();
     let body = match tokio::time::timeout(
@@ -408,7 +435,7 @@ async fn receive(inbox: &Inbox, request: Request<Incoming>) -> Response<Full<Byt
         Ok(Err(error)) => {
             if error.is::<http_body_util::LengthLimitError>() {
                 bump(&counts.too_large);
-                return answer(StatusCode::PAYLOAD_TOO_LARGE, "too large");
+                return answer_and_close(StatusCode::PAYLOAD_TOO_LARGE, "too large");
             }
             // The client went away mid-body: nobody reads the answer.
             bump(&counts.malformed);
@@ -416,7 +443,7 @@ async fn receive(inbox: &Inbox, request: Request<Incoming>) -> Response<Full<Byt
         }
         Err(_) => {
             bump(&counts.timed_out);
-            return answer(StatusCode::REQUEST_TIMEOUT, "body too slow");
+            return answer_and_close(StatusCode::REQUEST_TIMEOUT, "body too slow");
         }
     };
     let delivery = match inbox.verifier.verify(&parts.headers, &body) {
