@@ -23,6 +23,10 @@
 //! 12. Campaign: 10,000 video jobs through the batch runner (journal on, 1,000 in flight, the
 //!     default client) against the simulator in a process of its own at 120×, then 100,000
 //!     against a stateless stand-in: requests per job, wall time, the runner's peak memory.
+//! 13. Downloads against curl: `Client::download` of a 1 GiB file from a loopback server in a
+//!     process of its own, against `curl -o` of the same URL, and against curl followed by a
+//!     sync of the file (the download syncs before it renames into place); then
+//!     `assets().upload` of a 1 GiB file (the direct-upload flow) against `curl -T`.
 //! 10. Resume: a run over a generated journal of 1,000,000 finished jobs, given the same jobs
 //!     again (each comes out already done): time and peak memory of the whole process.
 //!
@@ -857,6 +861,15 @@ async fn receiver_load() {
     drain.abort();
 }
 
+/// Waits until the parent closes this child's standard input.
+async fn until_stdin_closes() {
+    let _ = tokio::task::spawn_blocking(|| {
+        let mut rest = String::new();
+        let _ = std::io::Read::read_to_string(&mut std::io::stdin(), &mut rest);
+    })
+    .await;
+}
+
 /// The simulator for row 12 in a process of its own: `comparisons --sim-child <scale>`. Prints
 /// its base URL and key, and serves until its standard input closes.
 fn sim_child(args: &[String]) {
@@ -874,11 +887,7 @@ fn sim_child(args: &[String]) {
             .await
             .unwrap();
         println!("{} {}", sim.base_url(), sim.api_key());
-        let _ = tokio::task::spawn_blocking(|| {
-            let mut rest = String::new();
-            let _ = std::io::Read::read_to_string(&mut std::io::stdin(), &mut rest);
-        })
-        .await;
+        until_stdin_closes().await;
         sim.shutdown().await;
     });
 }
@@ -937,11 +946,7 @@ fn stub_child() {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         println!("http://{} stub_key", listener.local_addr().unwrap());
         let server = tokio::spawn(std::future::IntoFuture::into_future(axum::serve(listener, app)));
-        let _ = tokio::task::spawn_blocking(|| {
-            let mut rest = String::new();
-            let _ = std::io::Read::read_to_string(&mut std::io::stdin(), &mut rest);
-        })
-        .await;
+        until_stdin_closes().await;
         server.abort();
     });
 }
@@ -1067,6 +1072,238 @@ fn campaign() {
     }
 }
 
+/// Row 13's server, in a process of its own: `comparisons --bytes-server-child <bytes>`. Every
+/// `GET` answers `<bytes>` bytes (one 1 MiB buffer, sent again and again, with its length
+/// announced). Prints its URL, serves until its standard input closes.
+fn bytes_server_child(args: &[String]) {
+    let size: u64 = args[0].parse().unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async move {
+        let chunk = bytes::Bytes::from(vec![0x5a_u8; 1 << 20]);
+        use axum::extract::{Path, State};
+        use axum::routing::{post, put};
+        use axum::Json;
+        let app = Router::new()
+            // The direct-upload flow, answered at once; the PUT's bytes are read and dropped.
+            .route(
+                "/v3/assets/direct-uploads",
+                post(
+                    |State(base): State<String>, Json(request): Json<serde_json::Value>| async move {
+                        Json(serde_json::json!({"data": {
+                            "asset_id": "asset_1", "upload_url": format!("{base}/put/asset_1"),
+                            "upload_headers": {}, "expires_in_seconds": 3600,
+                            "max_bytes": request["size_bytes"], "status": "pending_upload"
+                        }}))
+                    },
+                ),
+            )
+            .route(
+                "/put/{id}",
+                put(|body: axum::body::Body| async move {
+                    use futures_util::StreamExt as _;
+                    let mut stream = body.into_data_stream();
+                    while let Some(Ok(_)) = stream.next().await {}
+                    ""
+                }),
+            )
+            .route(
+                "/v3/assets/{id}/complete",
+                post(|Path(id): Path<String>| async move {
+                    Json(serde_json::json!({"data": {
+                        "asset_id": id, "url": "http://127.0.0.1:9/a.mp4",
+                        "mime_type": "video/mp4", "size_bytes": 1, "status": "processing"
+                    }}))
+                }),
+            )
+            .route(
+            "/file.mp4",
+            get(move || {
+                let chunk = chunk.clone();
+                async move {
+                    let chunks = size.div_ceil(chunk.len() as u64);
+                    let stream = futures_util::stream::iter((0..chunks).map(move |i| {
+                        let left = size - i * chunk.len() as u64;
+                        let piece = chunk.slice(..(left.min(chunk.len() as u64) as usize));
+                        Ok::<_, std::convert::Infallible>(piece)
+                    }));
+                    axum::response::Response::builder()
+                        .header("content-length", size)
+                        .header("content-type", "video/mp4")
+                        .body(axum::body::Body::from_stream(stream))
+                        .unwrap()
+                }
+            }),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let app = app.with_state(base.clone());
+        println!("{base}/file.mp4");
+        let server = tokio::spawn(std::future::IntoFuture::into_future(axum::serve(
+            listener, app,
+        )));
+        until_stdin_closes().await;
+        server.abort();
+    });
+}
+
+/// Row 13's crate side, in a process of its own: `comparisons --download-child <url> <path>`.
+/// Prints seconds and peak RSS MiB.
+fn download_child(args: &[String]) {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let started = Instant::now();
+    let bytes = rt.block_on(async {
+        if args.get(2).map(String::as_str) == Some("upload") {
+            let base = args[0].trim_end_matches("/file.mp4");
+            let client = Client::builder()
+                .api_key("unused")
+                .base_url(base)
+                .build()
+                .unwrap();
+            let asset = client.assets().upload(&args[1]).await.unwrap();
+            assert_eq!(asset.asset_id, "asset_1");
+            return std::fs::metadata(&args[1]).unwrap().len();
+        }
+        let client = Client::builder().api_key("unused").build().unwrap();
+        client.download(&args[0], &args[1]).await.unwrap().bytes
+    });
+    println!(
+        "{} {} {}",
+        bytes,
+        started.elapsed().as_secs_f64(),
+        peak_rss_mib().unwrap_or(f64::NAN)
+    );
+}
+
+/// Row 13: a 1 GiB download, the crate against curl, 3 rounds, sides alternating.
+fn download_vs_curl() {
+    const SIZE: u64 = 1 << 30;
+    if std::process::Command::new("curl")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        println!("13. download vs curl   skipped: no curl");
+        return;
+    }
+    let (mut server, url, _) = {
+        use std::io::BufRead as _;
+        let mut child = std::process::Command::new(std::env::current_exe().unwrap())
+            .args(["--bytes-server-child", &SIZE.to_string()])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+        let url = lines.next().unwrap().unwrap();
+        (child, url, ())
+    };
+    // On the project's disk, as a real download would be (not a memory file system).
+    let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+    let target = dir.path().join("file.mp4");
+    let timed = |command: &mut std::process::Command| {
+        let started = Instant::now();
+        let status = command.status().unwrap();
+        assert!(status.success());
+        started.elapsed().as_secs_f64()
+    };
+    // The crate's side in a process of its own: seconds and peak RSS.
+    let crate_side = |extra: &[&str]| {
+        let out = std::process::Command::new(std::env::current_exe().unwrap())
+            .arg("--download-child")
+            .arg(&url)
+            .arg(&target)
+            .args(extra)
+            .output()
+            .unwrap();
+        let f: Vec<f64> = String::from_utf8_lossy(&out.stdout)
+            .split_whitespace()
+            .filter_map(|f| f.parse().ok())
+            .collect();
+        assert_eq!(
+            f.first().copied(),
+            Some(SIZE as f64),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        (f[1], f[2])
+    };
+    let (mut ours, mut curl, mut curl_synced, mut rss) = (Vec::new(), Vec::new(), Vec::new(), 0f64);
+    for _ in 0..3 {
+        let _ = std::fs::remove_file(&target);
+        curl.push(timed(
+            std::process::Command::new("curl")
+                .args(["-s", "-o"])
+                .arg(&target)
+                .arg(&url),
+        ));
+        let _ = std::fs::remove_file(&target);
+        curl_synced.push(timed(std::process::Command::new("sh").arg("-c").arg(
+            format!(
+                "curl -s -o '{}' '{url}' && sync -d '{}'",
+                target.display(),
+                target.display()
+            ),
+        )));
+        let _ = std::fs::remove_file(&target);
+        let (seconds, peak) = crate_side(&[]);
+        ours.push(seconds);
+        rss = rss.max(peak);
+    }
+    // Uploads of a 1 GiB file (an MP4's first box, then zeros): the crate's whole direct-upload
+    // flow against curl's PUT of the same file.
+    {
+        use std::io::{Seek as _, Write as _};
+        let mut file = std::fs::File::create(&target).unwrap();
+        file.set_len(SIZE).unwrap();
+        file.seek(std::io::SeekFrom::Start(0)).unwrap();
+        file.write_all(b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom")
+            .unwrap();
+    }
+    let base = url.trim_end_matches("/file.mp4").to_string();
+    let (mut up_ours, mut up_curl, mut up_rss) = (Vec::new(), Vec::new(), 0f64);
+    for _ in 0..3 {
+        up_curl.push(timed(
+            std::process::Command::new("curl")
+                .args(["-s", "-o", "/dev/null", "-T"])
+                .arg(&target)
+                .arg(format!("{base}/put/curl")),
+        ));
+        let (seconds, peak) = crate_side(&["upload"]);
+        up_ours.push(seconds);
+        up_rss = up_rss.max(peak);
+    }
+    let (up_ours, up_curl) = (median(&mut up_ours), median(&mut up_curl));
+    drop(server.stdin.take());
+    let _ = server.wait();
+    let (ours, curl, curl_synced) = (
+        median(&mut ours),
+        median(&mut curl),
+        median(&mut curl_synced),
+    );
+    let mib_s = |seconds: f64| SIZE as f64 / 1048576.0 / seconds;
+    println!("13. download vs curl   1 GiB from a loopback server in its own process, to a file on the build disk; each side a process of its own, 3 rounds alternating, medians");
+    println!(
+        "   Client::download {:.0} MiB/s (synced, then renamed), peak RSS {rss:.1} MiB; curl -o {:.0} MiB/s → {:.2}×; curl -o + sync -d {:.0} MiB/s → {:.2}× (goal ≥ 0.95×)",
+        mib_s(ours),
+        mib_s(curl),
+        curl / ours,
+        mib_s(curl_synced),
+        curl_synced / ours
+    );
+    println!(
+        "   assets().upload {:.0} MiB/s (the whole flow: a SHA-256 pass, create, PUT, complete), peak RSS {up_rss:.1} MiB; curl -T (the PUT alone) {:.0} MiB/s → {:.2}× (goal ≥ 0.95×)",
+        mib_s(up_ours),
+        mib_s(up_curl),
+        up_curl / up_ours
+    );
+}
+
 fn main() {
     if std::env::args().any(|a| a == "--list") {
         return; // `cargo test --benches` asks for a listing.
@@ -1077,6 +1314,12 @@ fn main() {
     }
     if let Some(at) = args.iter().position(|a| a == "--sim-child") {
         return sim_child(&args[at + 1..]);
+    }
+    if let Some(at) = args.iter().position(|a| a == "--bytes-server-child") {
+        return bytes_server_child(&args[at + 1..]);
+    }
+    if let Some(at) = args.iter().position(|a| a == "--download-child") {
+        return download_child(&args[at + 1..]);
     }
     if args.iter().any(|a| a == "--stub-child") {
         return stub_child();
@@ -1131,6 +1374,9 @@ fn main() {
     }
     if wanted("campaign") {
         campaign();
+    }
+    if wanted("download") {
+        download_vs_curl();
     }
     if wanted("resume") {
         resume_at_scale();
