@@ -19,7 +19,6 @@ use futures_util::StreamExt as _;
 
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use sha2::{Digest as _, Sha256};
-use tokio::io::AsyncReadExt as _;
 
 use crate::api::client::{Client, RequestOptions};
 use crate::api::error::{unexpected_answer, Attempt, Error, Result};
@@ -105,23 +104,39 @@ async fn upload_one(
     }
 }
 
-/// The file's hex SHA-256, reporting the bytes read so far.
+/// The file's hex SHA-256, reporting the bytes read so far. Read and hashed on one blocking
+/// thread, 1 MiB at a time: reading through Tokio's file would hop to a blocking thread for
+/// every chunk and copy each one twice.
 async fn digest(path: &Path, read_so_far: impl Fn(u64)) -> std::io::Result<String> {
-    let mut file = tokio::fs::File::open(path).await?;
-    let mut hasher = Sha256::new();
-    let mut buffer = vec![0u8; 256 * 1024];
-    let mut done = 0u64;
-    read_so_far(0);
-    loop {
-        let read = file.read(&mut buffer).await?;
-        if read == 0 {
-            break;
+    use std::io::Read as _;
+    let path = path.to_path_buf();
+    let (report, mut reports) = tokio::sync::mpsc::unbounded_channel::<u64>();
+    let hashing = tokio::task::spawn_blocking(move || -> std::io::Result<String> {
+        let mut file = std::fs::File::open(&path)?;
+        let mut hasher = Sha256::new();
+        let mut buffer = vec![0u8; 1 << 20];
+        let mut done = 0u64;
+        loop {
+            let read = match file.read(&mut buffer) {
+                Ok(0) => break,
+                Ok(read) => read,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            };
+            hasher.update(&buffer[..read]);
+            done += read as u64;
+            // The receiver is gone only if the upload was dropped: nothing listens.
+            let _ = report.send(done);
         }
-        hasher.update(&buffer[..read]);
-        done += read as u64;
+        Ok(hex::encode(hasher.finalize()))
+    });
+    read_so_far(0);
+    while let Some(done) = reports.recv().await {
         read_so_far(done);
     }
-    Ok(hex::encode(hasher.finalize()))
+    hashing
+        .await
+        .map_err(|e| std::io::Error::other(format!("hashing the file stopped: {e}")))?
 }
 
 /// Streams the file to the presigned URL with the headers it asks for, retried as the policy
