@@ -266,6 +266,8 @@ struct Live {
     overall: ProgressBar,
     /// The lines shown, one per job (at most [`SHOWN_JOBS`]).
     jobs: Mutex<HashMap<String, ProgressBar>>,
+    /// The display is gone: the run's last events (it may still be stopping) draw nothing.
+    closed: std::sync::atomic::AtomicBool,
 }
 
 impl View {
@@ -282,6 +284,7 @@ impl View {
                 bars,
                 overall,
                 jobs: Mutex::new(HashMap::new()),
+                closed: std::sync::atomic::AtomicBool::new(false),
             }
         });
         View {
@@ -324,6 +327,9 @@ impl View {
             return;
         };
         let mut jobs = live.jobs.lock().unwrap_or_else(|p| p.into_inner());
+        if live.closed.load(std::sync::atomic::Ordering::Relaxed) {
+            return;
+        }
         match event {
             BatchEvent::Finished { key } => {
                 if let Some(bar) = jobs.remove(key) {
@@ -449,6 +455,16 @@ impl View {
 
     fn finish(&self) {
         if let Some(live) = &self.live {
+            // Under the lock every event draws under: none draws after this.
+            let mut jobs = live.jobs.lock().unwrap_or_else(|p| p.into_inner());
+            live.closed
+                .store(true, std::sync::atomic::Ordering::Relaxed);
+            // The lines of jobs still in flight (after Ctrl-C, or a deadline) tick on their
+            // own until finished: stopped here, or they would be drawn again after the clear.
+            for (_, bar) in jobs.drain() {
+                bar.finish_and_clear();
+                live.bars.remove(&bar);
+            }
             live.overall.finish_and_clear();
             let _ = live.bars.clear();
         }
