@@ -999,8 +999,8 @@ fn campaign_child(args: &[String]) {
     );
 }
 
-/// A server for row 12 in a process of its own (`--sim-child 120` or `--stub-child`): the
-/// child, and its base URL and key.
+/// A server for rows 12 and 13 in a process of its own: the child, and the URL and key (if
+/// any) it prints first.
 fn serve_child(args: &[&str]) -> (std::process::Child, String, String) {
     use std::io::BufRead as _;
     let mut child = std::process::Command::new(std::env::current_exe().unwrap())
@@ -1011,7 +1011,7 @@ fn serve_child(args: &[&str]) -> (std::process::Child, String, String) {
         .unwrap();
     let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
     let first = lines.next().unwrap().unwrap();
-    let (base, key) = first.split_once(' ').unwrap();
+    let (base, key) = first.split_once(' ').unwrap_or((first.as_str(), ""));
     (child, base.to_string(), key.to_string())
 }
 
@@ -1191,18 +1191,7 @@ fn download_vs_curl() {
         println!("13. download vs curl   skipped: no curl");
         return;
     }
-    let (mut server, url, _) = {
-        use std::io::BufRead as _;
-        let mut child = std::process::Command::new(std::env::current_exe().unwrap())
-            .args(["--bytes-server-child", &SIZE.to_string()])
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
-        let url = lines.next().unwrap().unwrap();
-        (child, url, ())
-    };
+    let (mut server, url, _) = serve_child(&["--bytes-server-child", &SIZE.to_string()]);
     // On the project's disk, as a real download would be (not a memory file system).
     let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
     let target = dir.path().join("file.mp4");
