@@ -571,3 +571,229 @@ async fn uploads_take_the_same_per_call_options_as_every_request() {
     assert_eq!(refused.invalid_request().unwrap().field, "idempotency_key");
     keyed.assert_calls_async(1).await;
 }
+
+/// A file over 32 MB that is not all zeros: an MP4's first box, then bytes that vary, and a
+/// last chunk shorter than the others.
+fn large_mp4(dir: &std::path::Path) -> (std::path::PathBuf, Vec<u8>) {
+    let path = dir.join("talk.mp4");
+    let mut content = b"\0\0\0\x18ftypisom\0\0\x02\0isomiso2".to_vec();
+    let mut state = 0x2545_f491_u32;
+    content.extend((0..32 * 1024 * 1024 + 100_003).map(|_| {
+        state ^= state << 13;
+        state ^= state >> 17;
+        state ^= state << 5;
+        state as u8
+    }));
+    std::fs::write(&path, &content).unwrap();
+    (path, content)
+}
+
+/// The direct-upload endpoints on `server`: the creation (checked for no checksum: none is
+/// known before the file is read), the `PUT`, refused once with a 503 after its whole body
+/// came in, and the completion, answered when `completion` holds.
+async fn direct_upload_mocks<'s>(
+    server: &'s MockServer,
+    content: &[u8],
+    completion: impl Fn(&httpmock::HttpMockRequest) -> bool + Send + Sync + 'static,
+) -> (httpmock::Mock<'s>, httpmock::Mock<'s>, httpmock::Mock<'s>) {
+    let size = content.len();
+    let base = server.base_url();
+    let created = server
+        .mock_async(|when, then| {
+            when.method("POST")
+                .path("/v3/assets/direct-uploads")
+                .json_body_includes(format!(r#"{{"size_bytes": {size}}}"#))
+                .is_true(|req| !String::from_utf8_lossy(req.body_ref()).contains("checksum"));
+            then.status(200).json_body(json!({"data": {
+                "asset_id": "ast_big", "upload_url": format!("{base}/put/ast_big"),
+                "upload_headers": {"Content-Type": "video/mp4"}, "expires_in_seconds": 3600,
+                "max_bytes": size, "status": "pending_upload"
+            }}));
+        })
+        .await;
+    let refused = server
+        .mock_async(|when, then| {
+            when.method("PUT")
+                .path("/put/ast_big")
+                .is_true(move |req| req.body_ref().len() == size);
+            then.status(503)
+                .header("retry-after", "0")
+                .json_body(common::error_body("internal_error", "try again"));
+        })
+        .await;
+    refused.up_to_n_times(1);
+    let expected = content.to_vec();
+    let put = server
+        .mock_async(|when, then| {
+            when.method("PUT")
+                .path("/put/ast_big")
+                .header("content-type", "video/mp4")
+                .header_missing("x-api-key")
+                .is_true(move |req| req.body_ref() == expected.as_slice());
+            then.status(200);
+        })
+        .await;
+    let completed = server
+        .mock_async(|when, then| {
+            when.method("POST")
+                .path("/v3/assets/ast_big/complete")
+                .is_true(completion);
+            then.status(200).json_body(json!({"data": {
+                "asset_id": "ast_big", "url": "https://files.test/ast_big.mp4",
+                "mime_type": "video/mp4", "size_bytes": size, "status": "processing"
+            }}));
+        })
+        .await;
+    (created, put, completed)
+}
+
+/// A file over 32 MB is read once: created first, hashed while its `PUT` streams (anew for a
+/// retried `PUT`), and completed with the SHA-256 of the bytes that went out.
+#[tokio::test]
+async fn a_large_upload_reads_its_file_once_and_completes_with_its_checksum() {
+    use sha2::Digest as _;
+    let dir = tempfile::tempdir().unwrap();
+    let (path, content) = large_mp4(dir.path());
+    let checksum = hex::encode(sha2::Sha256::digest(&content));
+    let server = MockServer::start_async().await;
+    let expected = json!({ "checksum_sha256": checksum });
+    let (created, put, completed) = direct_upload_mocks(&server, &content, move |req| {
+        serde_json::from_slice::<serde_json::Value>(req.body_ref()).ok() == Some(expected.clone())
+    })
+    .await;
+    let steps = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let heard = Arc::clone(&steps);
+    let asset = client(&server.base_url())
+        .assets()
+        .upload(&path)
+        .on_progress(move |p| heard.lock().unwrap().push((p.step, p.bytes)))
+        .await
+        .unwrap();
+    assert_eq!(asset.asset_id, "ast_big");
+    created.assert_calls_async(1).await;
+    put.assert_calls_async(1).await;
+    completed.assert_calls_async(1).await;
+    let steps = steps.lock().unwrap();
+    assert!(
+        steps
+            .iter()
+            .all(|(step, _)| *step == heygen_api::TransferStep::Transfer),
+        "no separate checksum pass: {steps:?}"
+    );
+    assert_eq!(steps.last().map(|s| s.1), Some(content.len() as u64));
+    // Two PUTs, each reported from its start.
+    assert_eq!(
+        steps.windows(2).filter(|w| w[1].1 < w[0].1).count(),
+        1,
+        "{steps:?}"
+    );
+}
+
+/// `.checksum(false)` sends the file without hashing it: the completion carries no checksum.
+#[tokio::test]
+async fn a_large_upload_without_its_checksum_completes_without_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, content) = large_mp4(dir.path());
+    let server = MockServer::start_async().await;
+    let (created, put, completed) = direct_upload_mocks(&server, &content, |req| {
+        !String::from_utf8_lossy(req.body_ref()).contains("checksum")
+    })
+    .await;
+    client(&server.base_url())
+        .assets()
+        .upload(&path)
+        .checksum(false)
+        .await
+        .unwrap();
+    created.assert_calls_async(1).await;
+    put.assert_calls_async(1).await;
+    completed.assert_calls_async(1).await;
+}
+
+/// A file that shrinks while it is sent fails the upload with the reason, and is not
+/// completed.
+#[tokio::test]
+async fn a_file_that_shrinks_while_sent_fails_the_upload_and_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, content) = large_mp4(dir.path());
+    let server = MockServer::start_async().await;
+    let (_, put, completed) = direct_upload_mocks(&server, &content, |_| true).await;
+    let shrink = path.clone();
+    let error = client(&server.base_url())
+        .assets()
+        .upload(&path)
+        .on_progress(move |_| {
+            let _ = std::fs::OpenOptions::new()
+                .write(true)
+                .open(&shrink)
+                .and_then(|f| f.set_len(16 * 1024 * 1024));
+        })
+        .await
+        .unwrap_err();
+    let chain = causes(&error);
+    assert!(
+        chain.contains("the file ended after") && chain.contains("changed while being sent"),
+        "{chain}"
+    );
+    put.assert_calls_async(0).await;
+    completed.assert_calls_async(0).await;
+}
+
+/// A storage server that accepts a `PUT` before taking its whole body leaves the file
+/// unchecked: the upload is not completed, and the error says why.
+#[tokio::test]
+async fn a_put_accepted_before_its_body_arrived_is_not_completed() {
+    use std::io::{Read as _, Write as _};
+    let dir = tempfile::tempdir().unwrap();
+    let (path, content) = large_mp4(dir.path());
+    let storage = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let put_url = format!("http://{}/put/ast_big", storage.local_addr().unwrap());
+    std::thread::spawn(move || {
+        let (mut stream, _) = storage.accept().unwrap();
+        let mut head = [0u8; 65536];
+        let _ = stream.read(&mut head);
+        let _ = stream.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n");
+        // Holds the connection open without reading the rest.
+        std::thread::sleep(Duration::from_secs(3));
+    });
+    let server = MockServer::start_async().await;
+    let size = content.len();
+    server
+        .mock_async(|when, then| {
+            when.method("POST").path("/v3/assets/direct-uploads");
+            then.status(200).json_body(json!({"data": {
+                "asset_id": "ast_big", "upload_url": put_url, "upload_headers": {},
+                "expires_in_seconds": 3600, "max_bytes": size, "status": "pending_upload"
+            }}));
+        })
+        .await;
+    let completed = server
+        .mock_async(|when, then| {
+            when.method("POST").path("/v3/assets/ast_big/complete");
+            then.status(200).json_body(asset_body());
+        })
+        .await;
+    let error = client(&server.base_url())
+        .assets()
+        .upload(&path)
+        .await
+        .unwrap_err();
+    let chain = causes(&error);
+    assert!(
+        chain.contains("answered before the whole file was sent"),
+        "{chain}"
+    );
+    completed.assert_calls_async(0).await;
+}
+
+/// An error and its causes, on one line.
+fn causes(error: &Error) -> String {
+    let mut chain = error.to_string();
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        chain.push_str(" / ");
+        chain.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    chain
+}

@@ -1,16 +1,19 @@
 //! Uploads of files over 32 MB: the direct-upload flow, run as one call.
 //!
-//! 1. the file's SHA-256 is computed (streamed) and its type sniffed from its first bytes;
+//! 1. the file's type is sniffed from its first bytes;
 //! 2. `POST /v3/assets/direct-uploads` answers with a presigned URL and the headers its `PUT`
 //!    must carry;
-//! 3. the file is streamed to that URL (never with the API key), retried within the client's
-//!    policy; an expired URL (403) starts the flow over, once;
-//! 4. `POST /v3/assets/{asset_id}/complete` makes the asset usable.
+//! 3. the file is streamed to that URL (never with the API key) and hashed as it is read, one
+//!    pass over the file; retried within the client's policy; an expired URL (403) starts the
+//!    flow over, once;
+//! 4. `POST /v3/assets/{asset_id}/complete`, with the SHA-256 of the bytes sent for HeyGen to
+//!    check against the bytes it received, makes the asset usable.
 //!
-//! Many files take the batch road ([`Assets::upload_many`]): one
-//! `POST /v3/assets/direct-uploads/batches`, the `PUT`s a few at a time, one
-//! `POST /v3/assets/complete/batches`, then `GET /v3/assets/batches/{batch_id}` for each file's
-//! status.
+//! Many files take the batch road ([`Assets::upload_many`]): every file is hashed first (the
+//! batch's completion takes no checksum, so they go with its creation, for the storage to
+//! enforce on each `PUT`), one `POST /v3/assets/direct-uploads/batches`, the `PUT`s a few at a
+//! time, one `POST /v3/assets/complete/batches`, then `GET /v3/assets/batches/{batch_id}` for
+//! each file's status.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -26,7 +29,7 @@ use crate::api::retry;
 use crate::files::FileInput;
 use crate::raw::types::DirectUploadRequest;
 use crate::resources::generated::handles::Assets;
-use crate::transfer::{file_body, Progress, ProgressFn, TransferStep};
+use crate::transfer::{FileBody, Progress, ProgressFn, TransferStep};
 use crate::types::{Asset, AssetBatchItemsItemStatus, CompletedAsset, Page};
 
 const OPERATION: &str = crate::resources::generated::ids::CREATE_DIRECT_UPLOAD;
@@ -37,22 +40,17 @@ const PUT: Attempt = Attempt {
     repeatable: true,
 };
 
-/// Uploads `path` through the direct-upload flow.
+/// Uploads `path` through the direct-upload flow; with `checksum`, the SHA-256 of the bytes
+/// sent goes with the completion.
 pub(crate) async fn upload(
     client: &Client,
     path: &Path,
     progress: Option<ProgressFn>,
     options: RequestOptions,
+    checksum: bool,
 ) -> Result<Asset> {
-    let checksum = progress
-        .clone()
-        .map(|report| move |bytes: u64, total: u64| report(Progress::checksum(bytes, total)));
-    let file = read_local(
-        path,
-        checksum.as_ref().map(|f| f as &(dyn Fn(u64, u64) + Sync)),
-    )
-    .await?;
-    let done = upload_one(client, &file, progress, options).await?;
+    let file = inspect_local(path).await?;
+    let done = upload_one(client, &file, progress, options, checksum).await?;
     Ok(Asset {
         asset_id: done.asset_id,
         mime_type: done.mime_type,
@@ -63,27 +61,42 @@ pub(crate) async fn upload(
     })
 }
 
-/// Create, `PUT`, complete: one file, renewing its URL once if it expired.
+/// Create, `PUT`, complete: one file, renewing its URL once if it expired. A checksum known
+/// beforehand goes with the creation and the completion; otherwise, with `checksum`, the file
+/// is hashed as it is sent and the result goes with the completion.
 async fn upload_one(
     client: &Client,
     file: &LocalFile,
     progress: Option<ProgressFn>,
     options: RequestOptions,
+    checksum: bool,
 ) -> Result<CompletedAsset> {
+    let hash_while_sending = checksum && file.checksum.is_none();
     let mut renewed = false;
     loop {
-        let target = client
+        let mut create = client
             .assets()
             .direct_upload(
                 file.name.clone(),
                 file.content_type.clone(),
                 file.size as i64,
             )
-            .checksum_sha256(file.checksum.clone())
-            .options(options.clone())
-            .await?;
-        match put(client, &file.path, file.size, &target, progress.clone()).await {
-            Ok(()) => {}
+            .options(options.clone());
+        if let Some(known) = &file.checksum {
+            create = create.checksum_sha256(known.clone());
+        }
+        let target = create.await?;
+        let sent = match put(
+            client,
+            &file.path,
+            file.size,
+            &target,
+            progress.clone(),
+            hash_while_sending,
+        )
+        .await
+        {
+            Ok(sent) => sent,
             // The URL expired (or its signature went stale) before the bytes got in: a new
             // one, once.
             Err(e) if !renewed && e.status().map(|s| s.as_u16()) == Some(403) => {
@@ -95,12 +108,20 @@ async fn upload_one(
                 continue;
             }
             Err(e) => return Err(e),
+        };
+        let mut complete = client.assets().complete(target.asset_id.as_str());
+        match (&file.checksum, sent) {
+            (Some(known), _) => complete = complete.checksum_sha256(known.clone()),
+            (None, Some(sent)) => complete = complete.checksum_sha256(sent),
+            (None, None) if hash_while_sending => {
+                return Err(unexpected_answer(
+                    OPERATION,
+                    "the upload URL answered before the whole file was sent",
+                ))
+            }
+            (None, None) => {}
         }
-        return client
-            .assets()
-            .complete(target.asset_id.as_str())
-            .checksum_sha256(file.checksum.clone())
-            .await;
+        return complete.await;
     }
 }
 
@@ -140,14 +161,16 @@ async fn digest(path: &Path, read_so_far: impl Fn(u64)) -> std::io::Result<Strin
 }
 
 /// Streams the file to the presigned URL with the headers it asks for, retried as the policy
-/// allows (the file is reopened for every attempt).
+/// allows (the file is reopened, and hashed anew, for every attempt). With `checksum`, answers
+/// the SHA-256 of the bytes the accepted attempt sent.
 async fn put(
     client: &Client,
     path: &Path,
     size: u64,
     target: &crate::types::DirectUpload,
     progress: Option<ProgressFn>,
-) -> Result<()> {
+    checksum: bool,
+) -> Result<Option<String>> {
     let mut headers = HeaderMap::new();
     for (name, value) in &target.upload_headers {
         let (Ok(name), Some(Ok(value))) = (
@@ -169,19 +192,23 @@ async fn put(
         async move {
             let file = tokio::fs::File::open(path)
                 .await
-                .map_err(crate::api::error::reading(path))?;
+                .map_err(crate::api::error::reading(path))?
+                .into_std()
+                .await;
+            let body = FileBody::new(file, size, progress, checksum);
+            let sent = body.checksum();
             let response = http
                 .put(target.upload_url.as_str())
                 .headers(headers)
                 .header(reqwest::header::CONTENT_LENGTH, size)
                 .timeout(timeout)
-                .body(file_body(file, size, progress))
+                .body(body.body)
                 .send()
                 .await
                 .map_err(|e| PUT.transport(e))?;
             let status = response.status();
             if status.is_success() {
-                return Ok(());
+                return Ok(sent.get());
             }
             let response_headers = response.headers().clone();
             let body = response.bytes().await.unwrap_or_default();
@@ -244,12 +271,13 @@ impl UploadedBatch {
     }
 }
 
-/// A local file, read and hashed before anything is sent.
+/// A local file about to be uploaded.
 struct LocalFile {
     path: PathBuf,
     name: String,
     size: u64,
-    checksum: String,
+    /// Its SHA-256, when it was read for it before anything was sent.
+    checksum: Option<String>,
     content_type: String,
 }
 
@@ -386,7 +414,7 @@ impl UploadMany<'_> {
         }
         let sent = tally(TransferStep::Transfer);
         let requests = files.iter().map(|file| DirectUploadRequest {
-            checksum_sha256: Some(file.checksum.clone()),
+            checksum_sha256: file.checksum.clone(),
             content_type: file.content_type.clone(),
             filename: file.name.clone(),
             size_bytes: file.size as i64,
@@ -411,10 +439,10 @@ impl UploadMany<'_> {
                 let report: Option<ProgressFn> = sent.clone().map(|tally| {
                     std::sync::Arc::new(move |p: Progress| tally.file(index, p.bytes)) as ProgressFn
                 });
-                put(client, &file.path, file.size, target, report)
+                put(client, &file.path, file.size, target, report, false)
             })
             .collect();
-        let delivered: Vec<Result<()>> = futures_util::stream::iter(puts)
+        let delivered: Vec<Result<Option<String>>> = futures_util::stream::iter(puts)
             .buffered(PARALLEL_PUTS)
             .collect()
             .await;
@@ -423,7 +451,7 @@ impl UploadMany<'_> {
         for (file, result) in files.iter().zip(&delivered) {
             alone.push(match result {
                 Err(e) if e.status().map(|s| s.as_u16()) == Some(403) => {
-                    Some(upload_one(client, file, None, RequestOptions::new()).await)
+                    Some(upload_one(client, file, None, RequestOptions::new(), true).await)
                 }
                 _ => None,
             });
@@ -472,7 +500,7 @@ impl UploadMany<'_> {
                     AssetBatchItemsItemStatus::Failed,
                     Some(error_chain(&e)),
                 ),
-                (None, Ok(())) => match item {
+                (None, Ok(_)) => match item {
                     Some(item) => (
                         target.asset_id,
                         item.status,
@@ -519,6 +547,22 @@ async fn read_local(
     path: &Path,
     checksum: Option<&(dyn Fn(u64, u64) + Sync)>,
 ) -> Result<LocalFile> {
+    let mut file = inspect_local(path).await?;
+    let size = file.size;
+    let sum = digest(path, |bytes| {
+        if let Some(report) = checksum {
+            report(bytes, size);
+        }
+    })
+    .await
+    .map_err(crate::api::error::reading(path))?;
+    file.checksum = Some(sum);
+    Ok(file)
+}
+
+/// Reads a file's size and type; an empty file, or one of a type HeyGen cannot detect, is
+/// refused.
+async fn inspect_local(path: &Path) -> Result<LocalFile> {
     let io = crate::api::error::reading(path);
     let size = tokio::fs::metadata(path).await.map_err(io)?.len();
     if size == 0 {
@@ -532,18 +576,11 @@ async fn read_local(
     let content_type = crate::files::detect_upload_type(&head)
         .map_err(|reason| Error::invalid("paths", format!("{}: {reason}", path.display())))?
         .to_string();
-    let checksum = digest(path, |bytes| {
-        if let Some(report) = checksum {
-            report(bytes, size);
-        }
-    })
-    .await
-    .map_err(io)?;
     Ok(LocalFile {
         path: path.to_path_buf(),
         name: file_name(path),
         size,
-        checksum,
+        checksum: None,
         content_type,
     })
 }
