@@ -1195,6 +1195,23 @@ fn download_child(args: &[String]) {
             return std::fs::metadata(&args[1]).unwrap().len();
         }
         let client = Client::builder().api_key("unused").build().unwrap();
+        if args.get(2).map(String::as_str) == Some("discard") {
+            // The wire alone: the body streamed into a writer that drops it.
+            let video: heygen_api::VideoDetail = serde_json::from_value(serde_json::json!({
+                "id": "v1", "status": "completed", "video_url": args[0]
+            }))
+            .unwrap();
+            return client
+                .videos()
+                .download_to_writer(
+                    &video,
+                    heygen_api::VideoAsset::Video,
+                    &mut tokio::io::sink(),
+                )
+                .await
+                .unwrap()
+                .bytes;
+        }
         client.download(&args[0], &args[1]).await.unwrap().bytes
     });
     println!(
@@ -1248,7 +1265,14 @@ fn download_vs_curl() {
         (f[1], f[2])
     };
     let (mut ours, mut curl, mut curl_synced, mut rss) = (Vec::new(), Vec::new(), Vec::new(), 0f64);
+    let (mut discarded, mut curl_discarded) = (Vec::new(), Vec::new());
     for _ in 0..3 {
+        curl_discarded.push(timed(
+            std::process::Command::new("curl")
+                .args(["-s", "-o", "/dev/null"])
+                .arg(&url),
+        ));
+        discarded.push(crate_side(&["discard"]).0);
         let _ = std::fs::remove_file(&target);
         curl.push(timed(
             std::process::Command::new("curl")
@@ -1305,10 +1329,12 @@ fn download_vs_curl() {
     );
     drop(server.stdin.take());
     let _ = server.wait();
-    let (ours, curl, curl_synced) = (
+    let (ours, curl, curl_synced, discarded, curl_discarded) = (
         median(&mut ours),
         median(&mut curl),
         median(&mut curl_synced),
+        median(&mut discarded),
+        median(&mut curl_discarded),
     );
     let mib_s = |seconds: f64| SIZE as f64 / 1048576.0 / seconds;
     println!("13. download vs curl   1 GiB from a loopback server in its own process, to a file on the build disk; each side a process of its own, 3 rounds alternating, medians");
@@ -1319,6 +1345,12 @@ fn download_vs_curl() {
         curl / ours,
         mib_s(curl_synced),
         curl_synced / ours
+    );
+    println!(
+        "   the wire alone: download_to_writer into a sink {:.0} MiB/s; curl -o /dev/null {:.0} MiB/s → {:.2}×",
+        mib_s(discarded),
+        mib_s(curl_discarded),
+        curl_discarded / discarded
     );
     println!(
         "   assets().upload {:.0} MiB/s (the whole flow: create, PUT hashed as it is read, complete with the SHA-256); .checksum(false) {:.0} MiB/s (create, PUT, complete); peak RSS {up_rss:.1} MiB; curl -T (the PUT alone) {:.0} MiB/s → {:.2}× checked, {:.2}× unchecked (goal ≥ 0.95×); SHA-256 of the file alone, one thread: {:.0} MiB/s",

@@ -14,7 +14,7 @@
 
 use std::path::{Path, PathBuf};
 
-use tokio::io::{AsyncSeekExt as _, AsyncWrite, AsyncWriteExt as _};
+use tokio::io::{AsyncWrite, AsyncWriteExt as _};
 
 use crate::api::client::Client;
 use crate::api::error::{Attempt, Error, Result};
@@ -117,35 +117,34 @@ pub(crate) async fn to_path(
         dir.display()
     )))?;
     let (file, temp_path) = temp.into_parts();
-    let file = tokio::fs::File::from_std(file);
     // On any error below, `temp_path` is dropped and the partial file deleted.
+    let writing = io(format!("writing {}", temp_path.display()));
+    let file = FileWriter::start(file);
     let policy = &client.config().retry;
-    let file = tokio::sync::Mutex::new(file);
-    let bytes = retry::run(policy, OPERATION, |retry| {
+    let received = retry::run(policy, OPERATION, |retry| {
         let (file, progress, temp_path) = (&file, progress.as_ref(), &temp_path);
         async move {
-            let mut file = file.lock().await;
             if retry > 0 {
                 // A body cut short: start over from an empty file.
                 tracing::debug!(url = %redacted(url), "restarting the download");
-                let restart = async {
-                    file.set_len(0).await?;
-                    file.rewind().await.map(drop)
-                };
-                restart
+                file.send(Command::Restart)
                     .await
                     .map_err(io(format!("truncating {}", temp_path.display())))?;
             }
             let response = open(client, url).await?;
-            stream(response, &mut *file, progress).await
+            stream(response, progress, file).await
         }
     })
-    .await?;
-    let file = file.into_inner();
-    file.sync_all()
-        .await
-        .map_err(io(format!("writing {}", temp_path.display())))?;
-    drop(file);
+    .await;
+    let bytes = match received {
+        Ok(bytes) => bytes,
+        Err(e) => {
+            // The thread lets go of the file before it is deleted.
+            file.stop().await;
+            return Err(e);
+        }
+    };
+    file.finish().await.map_err(writing)?;
     temp_path.persist(path).map_err(|e| Error::Io {
         context: format!("moving the download to {}", path.display()),
         source: e.error,
@@ -165,7 +164,186 @@ pub(crate) async fn to_writer<W: AsyncWrite + Unpin>(
     progress: Option<ProgressFn>,
 ) -> Result<u64> {
     let response = retry::run(&client.config().retry, OPERATION, |_| open(client, url)).await?;
-    stream(response, writer, progress.as_ref()).await
+    let received = stream(response, progress.as_ref(), &mut *writer).await?;
+    writer.flush().await.map_err(written)?;
+    Ok(received)
+}
+
+/// An error writing a download.
+fn written(source: std::io::Error) -> Error {
+    Error::Io {
+        context: "writing the download".into(),
+        source,
+    }
+}
+
+/// Where the chunks of a download go.
+trait Put {
+    /// Takes the next chunk.
+    async fn put(&mut self, chunk: bytes::Bytes) -> Result<()>;
+}
+
+impl<W: AsyncWrite + Unpin> Put for &mut W {
+    async fn put(&mut self, chunk: bytes::Bytes) -> Result<()> {
+        self.write_all(&chunk).await.map_err(written)
+    }
+}
+
+impl Put for &FileWriter {
+    async fn put(&mut self, chunk: bytes::Bytes) -> Result<()> {
+        self.send(Command::Write(chunk)).await.map_err(written)
+    }
+}
+
+/// What the thread writing a download to its file is asked to do.
+enum Command {
+    /// Write these bytes after the others.
+    Write(bytes::Bytes),
+    /// Empty the file, for an attempt that starts over.
+    Restart,
+    /// Make the file durable.
+    Finish,
+}
+
+/// How many chunks of the body may wait for the writing thread.
+const CHUNKS_AHEAD: usize = 16;
+
+/// How many bytes are written before the system is asked to start putting them on disk.
+const WRITE_BACK_EVERY: u64 = 16 << 20;
+
+/// A download's file, written by a blocking thread of its own: the chunks of the body go to it
+/// as they come, with no copy and no trip to a blocking thread each. Bytes are handed to the
+/// disk as the download goes (on Linux), so the sync at the end waits for little more than
+/// the last of them.
+struct FileWriter {
+    commands: tokio::sync::mpsc::Sender<(Command, Option<tokio::sync::oneshot::Sender<()>>)>,
+    /// The thread, and with it the first error it met.
+    thread: tokio::sync::Mutex<Option<tokio::task::JoinHandle<std::io::Result<()>>>>,
+}
+
+impl FileWriter {
+    fn start(file: std::fs::File) -> Self {
+        let (commands, queue) = tokio::sync::mpsc::channel(CHUNKS_AHEAD);
+        let thread = tokio::task::spawn_blocking(move || write_file(file, queue));
+        FileWriter {
+            commands,
+            thread: tokio::sync::Mutex::new(Some(thread)),
+        }
+    }
+
+    /// Hands a command to the thread; a restart waits until the file is empty. A failed write
+    /// ends the thread: its error comes back here.
+    async fn send(&self, command: Command) -> std::io::Result<()> {
+        let (done, answered) = match command {
+            Command::Restart => {
+                let (done, answered) = tokio::sync::oneshot::channel();
+                (Some(done), Some(answered))
+            }
+            _ => (None, None),
+        };
+        if self.commands.send((command, done)).await.is_ok() {
+            match answered {
+                None => return Ok(()),
+                Some(answered) => {
+                    if answered.await.is_ok() {
+                        return Ok(());
+                    }
+                }
+            }
+        }
+        Err(self.error().await)
+    }
+
+    /// Syncs the file and ends the thread, which closes the file.
+    async fn finish(self) -> std::io::Result<()> {
+        let (done, answered) = tokio::sync::oneshot::channel();
+        if self
+            .commands
+            .send((Command::Finish, Some(done)))
+            .await
+            .is_ok()
+            && answered.await.is_ok()
+        {
+            self.stop().await;
+            return Ok(());
+        }
+        Err(self.error().await)
+    }
+
+    /// Ends the thread once it has written what it was given.
+    async fn stop(self) {
+        let FileWriter { commands, thread } = self;
+        drop(commands);
+        if let Some(thread) = thread.into_inner() {
+            let _ = thread.await;
+        }
+    }
+
+    /// Why the thread stopped.
+    async fn error(&self) -> std::io::Error {
+        let thread = self.thread.lock().await.take();
+        match thread {
+            Some(thread) => match thread.await {
+                Ok(Err(e)) => e,
+                Ok(Ok(())) => std::io::Error::other("the file was closed"),
+                Err(e) => std::io::Error::other(format!("writing the file stopped: {e}")),
+            },
+            None => std::io::Error::other("writing the file failed"),
+        }
+    }
+}
+
+/// The writing thread of a [`FileWriter`]: runs its commands until told to finish or until a
+/// write fails (the error is its result).
+fn write_file(
+    mut file: std::fs::File,
+    mut queue: tokio::sync::mpsc::Receiver<(Command, Option<tokio::sync::oneshot::Sender<()>>)>,
+) -> std::io::Result<()> {
+    use std::io::{Seek as _, Write as _};
+    let (mut written, mut handed) = (0u64, 0u64);
+    while let Some((command, done)) = queue.blocking_recv() {
+        match command {
+            Command::Write(chunk) => {
+                file.write_all(&chunk)?;
+                written += chunk.len() as u64;
+                if written - handed >= WRITE_BACK_EVERY {
+                    write_back(&file, handed, written - handed);
+                    handed = written;
+                }
+            }
+            Command::Restart => {
+                file.set_len(0)?;
+                file.rewind()?;
+                (written, handed) = (0, 0);
+            }
+            Command::Finish => {
+                file.sync_all()?;
+            }
+        }
+        if let Some(done) = done {
+            let _ = done.send(());
+        }
+    }
+    Ok(())
+}
+
+/// Asks the system to start writing `len` bytes from `offset` to disk now rather than when its
+/// cache fills or the final sync asks: the pages go to disk in the background while the
+/// download goes on. (`POSIX_FADV_DONTNEED` on pages just written starts their write-back;
+/// they stay cached, as they are not clean yet.) A hint: where it is not available, nothing
+/// happens.
+fn write_back(file: &std::fs::File, offset: u64, len: u64) {
+    #[cfg(target_os = "linux")]
+    {
+        let _ = rustix::fs::fadvise(
+            file,
+            offset,
+            std::num::NonZeroU64::new(len),
+            rustix::fs::Advice::DontNeed,
+        );
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = (file, offset, len);
 }
 
 /// The URL without its query, which carries the presigned signature.
@@ -193,28 +371,22 @@ async fn open(client: &Client, url: &str) -> Result<reqwest::Response> {
     Err(DOWNLOAD.error_from(status, &headers, &body))
 }
 
-/// Streams a response's body into `writer`, returning the number of bytes written.
-async fn stream<W: AsyncWrite + Unpin>(
+/// Streams a response's body through `put`, a chunk at a time, returning the number of bytes.
+async fn stream(
     mut response: reqwest::Response,
-    writer: &mut W,
     progress: Option<&ProgressFn>,
+    mut sink: impl Put,
 ) -> Result<u64> {
     let expected = response.content_length();
     let mut received = 0u64;
     while let Some(chunk) = response.chunk().await.map_err(|e| DOWNLOAD.transport(e))? {
-        writer.write_all(&chunk).await.map_err(|source| Error::Io {
-            context: "writing the download".into(),
-            source,
-        })?;
-        received += chunk.len() as u64;
+        let len = chunk.len() as u64;
+        sink.put(chunk).await?;
+        received += len;
         if let Some(report) = progress {
             report(Progress::transfer(received, expected));
         }
     }
-    writer.flush().await.map_err(|source| Error::Io {
-        context: "writing the download".into(),
-        source,
-    })?;
     if let Some(expected) = expected {
         if expected != received {
             return Err(Error::SizeMismatch { expected, received });
