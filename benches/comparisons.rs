@@ -1149,13 +1149,21 @@ fn bytes_server_child(args: &[String]) {
     });
 }
 
-/// Row 13's crate side, in a process of its own: `comparisons --download-child <url> <path>`.
-/// Prints seconds and peak RSS MiB.
+/// Row 13's crate side, in a process of its own: `comparisons --download-child <url> <path>
+/// [upload [unchecked] | sha256 | discard | reqwest]`. Prints bytes, seconds and peak RSS MiB.
 fn download_child(args: &[String]) {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .unwrap();
+    // `scripts/wire-profile.sh` compares the runtimes: `COMPARISONS_RUNTIME=current`.
+    let rt = if std::env::var("COMPARISONS_RUNTIME").as_deref() == Ok("current") {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+    } else {
+        tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+    };
     let started = Instant::now();
     let bytes = rt.block_on(async {
         if args.get(2).map(String::as_str) == Some("sha256") {
@@ -1195,6 +1203,16 @@ fn download_child(args: &[String]) {
             return std::fs::metadata(&args[1]).unwrap().len();
         }
         let client = Client::builder().api_key("unused").build().unwrap();
+        if args.get(2).map(String::as_str) == Some("reqwest") {
+            // The control for the wire alone: reqwest as it comes, none of the crate.
+            let http = reqwest::Client::new();
+            let mut response = http.get(&args[0]).send().await.unwrap();
+            let mut received = 0u64;
+            while let Some(chunk) = response.chunk().await.unwrap() {
+                received += chunk.len() as u64;
+            }
+            return received;
+        }
         if args.get(2).map(String::as_str) == Some("discard") {
             // The wire alone: the body streamed into a writer that drops it.
             let video: heygen_api::VideoDetail = serde_json::from_value(serde_json::json!({
