@@ -200,6 +200,47 @@ async fn bad_jobs_fail_alone_with_their_field_named() {
     sim.shutdown().await;
 }
 
+/// A run holds its journal until its stream ends: a second run of it, or its compaction, is
+/// refused meanwhile and changes nothing; after the end, both go ahead.
+#[cfg(unix)]
+#[tokio::test]
+async fn a_journal_is_held_by_its_run_until_the_run_ends() {
+    let dir = tempfile::tempdir().unwrap();
+    let journal = dir.path().join("run.journal");
+    let sim = fast().start().await.unwrap();
+    let mut first = runner(&sim)
+        .journal(&journal)
+        .run(futures_util::stream::iter(mixed_jobs(2)))
+        .unwrap();
+    let held = |error: heygen_api::Error| {
+        let text = format!("{error}: {:?}", std::error::Error::source(&error));
+        assert!(text.contains("another run has it open"), "{text}");
+    };
+    held(
+        runner(&sim)
+            .journal(&journal)
+            .run(futures_util::stream::iter(mixed_jobs(2)))
+            .unwrap_err(),
+    );
+    held(heygen_api::batch::compact_journal(&journal).unwrap_err());
+    assert_eq!(names(&collect(&mut first).await), [("completed", 2)].into());
+    // The first run's stream has ended; the run itself is still in hand.
+    let mut second = runner(&sim)
+        .journal(&journal)
+        .run(futures_util::stream::iter(mixed_jobs(2)))
+        .unwrap();
+    assert_eq!(
+        names(&collect(&mut second).await),
+        [("already_finished", 2)].into()
+    );
+    drop(first);
+    assert_eq!(
+        heygen_api::batch::compact_journal(&journal).unwrap().jobs,
+        2
+    );
+    sim.shutdown().await;
+}
+
 #[tokio::test]
 async fn a_dropped_run_resumes_from_its_journal_without_creating_twice() {
     let dir = tempfile::tempdir().unwrap();

@@ -716,14 +716,17 @@ pub struct Compacted {
 /// Rewrites a journal with one line per job, all that a later run needs of it (its kind,
 /// idempotency key, request hash, ids, and how it ended). The new journal is written beside
 /// the old one, synced, and put in its place in one rename, so that a crash leaves one or the
-/// other whole. A torn last line is dropped. Run it when no run uses the journal.
+/// other whole. A torn last line is dropped. A journal a run has open is refused: the lines
+/// the run appended during the compaction would be lost with the old file.
 ///
 /// # Errors
-/// [`Error::Io`] when the journal cannot be read, a line other than the last is damaged, or
-/// the new journal cannot be written.
+/// [`Error::Io`] when a run has the journal open, when it cannot be read, a line other than
+/// the last is damaged, or the new journal cannot be written.
 pub fn compact(path: impl AsRef<Path>) -> Result<Compacted> {
     let path = path.as_ref();
     let reader = File::open(path).map_err(|source| io(path, "opening", source))?;
+    // Held until the new journal is in place.
+    lock(path, &reader)?;
     let bytes_before = reader
         .metadata()
         .map_err(|source| io(path, "reading", source))?
@@ -773,6 +776,47 @@ pub fn compact(path: impl AsRef<Path>) -> Result<Compacted> {
     })
 }
 
+/// A journal held by a run: an advisory lock on a handle of its own, released when this is
+/// dropped (or when the process ends, however it ends). A second run, or a compaction, of a
+/// journal a run holds is refused rather than left to interleave or lose its lines. On Unix
+/// only: elsewhere the lock would also bar the run's own other handles on the file.
+#[derive(Debug)]
+pub(crate) struct JournalLock {
+    _file: Option<File>,
+}
+
+/// Takes the lock of the journal at `path`.
+fn hold(path: &Path) -> Result<JournalLock> {
+    if cfg!(unix) {
+        let file = File::open(path).map_err(|source| io(path, "opening", source))?;
+        lock(path, &file)?;
+        Ok(JournalLock { _file: Some(file) })
+    } else {
+        Ok(JournalLock { _file: None })
+    }
+}
+
+#[cfg(not(unix))]
+fn lock(_: &Path, _: &File) -> Result<()> {
+    Ok(())
+}
+
+#[cfg(unix)]
+fn lock(path: &Path, file: &File) -> Result<()> {
+    match file.try_lock() {
+        Ok(()) => Ok(()),
+        Err(std::fs::TryLockError::WouldBlock) => Err(io(
+            path,
+            "opening",
+            std::io::Error::new(
+                std::io::ErrorKind::WouldBlock,
+                "another run has it open; wait for that run to end",
+            ),
+        )),
+        Err(std::fs::TryLockError::Error(source)) => Err(io(path, "locking", source)),
+    }
+}
+
 fn io(path: &Path, doing: &str, source: std::io::Error) -> Error {
     Error::Io {
         context: format!("{doing} the journal {}", path.display()),
@@ -790,6 +834,8 @@ pub(crate) struct Journal {
     pub(crate) written: u64,
     /// An append failed: nothing more is written, so that no line lands after a torn one.
     broken: bool,
+    /// The journal's lock, until the run takes it to hold in its own hands.
+    lock: Option<JournalLock>,
 }
 
 impl std::fmt::Debug for Journal {
@@ -828,6 +874,7 @@ impl Journal {
             .create(true)
             .open(path)
             .map_err(|source| io(path, "opening", source))?;
+        let lock = hold(path)?;
         let reader = File::open(path).map_err(|source| io(path, "opening", source))?;
         let (known, scanned) = Known::fold(path, reader)?;
         if scanned.torn {
@@ -847,9 +894,16 @@ impl Journal {
                 len: scanned.whole,
                 written: 0,
                 broken: false,
+                lock: Some(lock),
             },
             known,
         ))
+    }
+
+    /// The journal's lock, for the run to hold: the run's handle lets go of it the moment the
+    /// run is dropped, while its engine may take a moment more to stop.
+    pub(crate) fn take_lock(&mut self) -> Option<JournalLock> {
+        self.lock.take()
     }
 
     /// A sync of everything appended so far, to run on a blocking thread.
@@ -1123,6 +1177,34 @@ mod tests {
             sorted(&std::fs::read_to_string(&path).unwrap()),
             sorted(&text)
         );
+    }
+
+    /// A journal a run has open is refused to a second run and to compaction, and left as it
+    /// was; once the run closes it, both go ahead.
+    #[cfg(unix)]
+    #[test]
+    fn a_journal_in_use_is_refused_to_a_second_run_and_to_compaction() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("j");
+        let (mut journal, _) = Journal::open(&path).unwrap();
+        journal.append(&creating("a")).unwrap();
+        journal.append(&creating("a")).unwrap();
+        let before = std::fs::read(&path).unwrap();
+        let refused = |error: Error| {
+            let Error::Io { context, source } = &error else {
+                panic!("{error:?}");
+            };
+            assert!(context.contains(&path.display().to_string()), "{context}");
+            assert_eq!(source.kind(), std::io::ErrorKind::WouldBlock, "{source}");
+            assert!(source.to_string().contains("another run has it open"));
+        };
+        refused(Journal::open(&path).unwrap_err());
+        refused(compact(&path).unwrap_err());
+        assert_eq!(std::fs::read(&path).unwrap(), before);
+        assert!(!dir.path().join("j.compacting").exists());
+        drop(journal);
+        assert_eq!(compact(&path).unwrap().jobs, 1);
+        Journal::open(&path).unwrap();
     }
 
     #[test]

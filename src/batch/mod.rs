@@ -867,10 +867,13 @@ impl BatchRunner {
         if self.download_concurrency == 0 {
             return Err(Error::invalid("download_concurrency", "must be at least 1"));
         }
-        let journal = match &self.journal {
+        let mut journal = match &self.journal {
             Some(path) => Some(journal::Journal::open(path)?),
             None => None,
         };
+        let lock = journal
+            .as_mut()
+            .and_then(|(journal, _)| journal.take_lock());
         if let Some(dir) = &self.download_dir {
             std::fs::create_dir_all(dir).map_err(|source| Error::Io {
                 context: format!("creating {}", dir.display()),
@@ -885,17 +888,23 @@ impl BatchRunner {
             outcomes,
             summary,
             task,
+            lock,
         })
     }
 }
 
 /// A running batch: a stream of [`JobOutcome`]s in the order jobs end. Dropping it stops the
 /// run. Up to 256 outcomes wait for the reader; a reader that stops reading pauses the run.
+/// The run holds its journal (on Unix) until its stream has ended or it is dropped: another
+/// run of the same journal, or its compaction, is refused meanwhile, in this process or any
+/// other.
 #[must_use = "a batch runs only while its stream is kept"]
 pub struct BatchRun {
     outcomes: tokio::sync::mpsc::Receiver<JobOutcome>,
     summary: Arc<Mutex<Summary>>,
     task: tokio::task::JoinHandle<()>,
+    /// The journal's lock, let go of when the stream ends or the run is dropped.
+    lock: Option<journal::JournalLock>,
 }
 
 impl fmt::Debug for BatchRun {
@@ -920,7 +929,12 @@ impl Stream for BatchRun {
     type Item = JobOutcome;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<JobOutcome>> {
-        self.outcomes.poll_recv(cx)
+        let next = self.outcomes.poll_recv(cx);
+        if let Poll::Ready(None) = next {
+            // The run is over: its journal is free for the next.
+            self.lock = None;
+        }
+        next
     }
 }
 

@@ -313,7 +313,7 @@ pub(crate) enum BatchCommand {
     /// Rewrite a journal with one line per job, offline
     ///
     /// Keeps all that a later run needs of each job. The new journal replaces the old one in
-    /// one rename; run it when no run uses the journal.
+    /// one rename; refused while a run has the journal open.
     Compact {
         /// The journal of a run.
         #[arg(long)]
