@@ -21,7 +21,6 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use futures_util::StreamExt as _;
 
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
-use sha2::{Digest as _, Sha256};
 
 use crate::api::client::{Client, RequestOptions};
 use crate::api::error::{unexpected_answer, Attempt, Error, Result};
@@ -123,41 +122,6 @@ async fn upload_one(
         }
         return complete.await;
     }
-}
-
-/// The file's hex SHA-256, reporting the bytes read so far. Read and hashed on one blocking
-/// thread, 1 MiB at a time: reading through Tokio's file would hop to a blocking thread for
-/// every chunk and copy each one twice.
-async fn digest(path: &Path, read_so_far: impl Fn(u64)) -> std::io::Result<String> {
-    use std::io::Read as _;
-    let path = path.to_path_buf();
-    let (report, mut reports) = tokio::sync::mpsc::unbounded_channel::<u64>();
-    let hashing = tokio::task::spawn_blocking(move || -> std::io::Result<String> {
-        let mut file = std::fs::File::open(&path)?;
-        let mut hasher = Sha256::new();
-        let mut buffer = vec![0u8; 1 << 20];
-        let mut done = 0u64;
-        loop {
-            let read = match file.read(&mut buffer) {
-                Ok(0) => break,
-                Ok(read) => read,
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(e),
-            };
-            hasher.update(&buffer[..read]);
-            done += read as u64;
-            // The receiver is gone only if the upload was dropped: nothing listens.
-            let _ = report.send(done);
-        }
-        Ok(hex::encode(hasher.finalize()))
-    });
-    read_so_far(0);
-    while let Some(done) = reports.recv().await {
-        read_so_far(done);
-    }
-    hashing
-        .await
-        .map_err(|e| std::io::Error::other(format!("hashing the file stopped: {e}")))?
 }
 
 /// Streams the file to the presigned URL with the headers it asks for, retried as the policy
@@ -549,13 +513,19 @@ async fn read_local(
 ) -> Result<LocalFile> {
     let mut file = inspect_local(path).await?;
     let size = file.size;
-    let sum = digest(path, |bytes| {
+    let io = crate::api::error::reading(path);
+    let reader = tokio::fs::File::open(path)
+        .await
+        .map_err(io)?
+        .into_std()
+        .await;
+    let sum = crate::transfer::checksum(reader, size, |bytes| {
         if let Some(report) = checksum {
             report(bytes, size);
         }
     })
     .await
-    .map_err(crate::api::error::reading(path))?;
+    .map_err(io)?;
     file.checksum = Some(sum);
     Ok(file)
 }

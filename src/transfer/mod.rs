@@ -119,7 +119,30 @@ impl SentChecksum {
     }
 }
 
-/// The reading thread of a [`FileBody`]: `size` bytes of `file` into `chunks`, hashed on the
+/// The hex SHA-256 of `size` bytes of `file`, read by the same thread as a [`FileBody`]'s
+/// (the file must hold at least that many); `read_so_far` hears the bytes hashed so far.
+pub(crate) async fn checksum(
+    file: std::fs::File,
+    size: u64,
+    read_so_far: impl Fn(u64),
+) -> std::io::Result<String> {
+    let digest = Arc::new(std::sync::OnceLock::new());
+    let (chunks, mut queue) = tokio::sync::mpsc::channel(CHUNKS_AHEAD);
+    let filled = Some(Arc::clone(&digest));
+    tokio::task::spawn_blocking(move || read_chunks(file, size, filled, chunks));
+    let mut done = 0u64;
+    read_so_far(0);
+    while let Some(chunk) = queue.recv().await {
+        done += chunk?.len() as u64;
+        read_so_far(done);
+    }
+    digest
+        .get()
+        .cloned()
+        .ok_or_else(|| std::io::Error::other("hashing the file stopped"))
+}
+
+/// The reading thread of a [`FileBody`] and of [`checksum`]: `size` bytes of `file` into `chunks`, hashed on the
 /// way when `digest` is given.
 fn read_chunks(
     mut file: std::fs::File,
