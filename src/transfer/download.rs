@@ -127,7 +127,7 @@ pub(crate) async fn to_path(
             if retry > 0 {
                 // A body cut short: start over from an empty file.
                 tracing::debug!(url = %redacted(url), "restarting the download");
-                file.send(Command::Restart)
+                file.ask(Command::Restart)
                     .await
                     .map_err(io(format!("truncating {}", temp_path.display())))?;
             }
@@ -191,7 +191,7 @@ impl<W: AsyncWrite + Unpin> Put for &mut W {
 
 impl Put for &FileWriter {
     async fn put(&mut self, chunk: bytes::Bytes) -> Result<()> {
-        self.send(Command::Write(chunk)).await.map_err(written)
+        self.write(chunk).await.map_err(written)
     }
 }
 
@@ -199,11 +199,14 @@ impl Put for &FileWriter {
 enum Command {
     /// Write these bytes after the others.
     Write(bytes::Bytes),
-    /// Empty the file, for an attempt that starts over.
-    Restart,
-    /// Make the file durable.
-    Finish,
+    /// Empty the file, for an attempt that starts over, then say so.
+    Restart(Done),
+    /// Make the file durable, then say so.
+    Finish(Done),
 }
+
+/// The answer to a command that is waited for.
+type Done = tokio::sync::oneshot::Sender<()>;
 
 /// How many chunks of the body may wait for the writing thread.
 const CHUNKS_AHEAD: usize = 16;
@@ -216,7 +219,7 @@ const WRITE_BACK_EVERY: u64 = 16 << 20;
 /// disk as the download goes (on Linux), so the sync at the end waits for little more than
 /// the last of them.
 struct FileWriter {
-    commands: tokio::sync::mpsc::Sender<(Command, Option<tokio::sync::oneshot::Sender<()>>)>,
+    commands: tokio::sync::mpsc::Sender<Command>,
     /// The thread, and with it the first error it met.
     thread: tokio::sync::Mutex<Option<tokio::task::JoinHandle<std::io::Result<()>>>>,
 }
@@ -231,43 +234,28 @@ impl FileWriter {
         }
     }
 
-    /// Hands a command to the thread; a restart waits until the file is empty. A failed write
-    /// ends the thread: its error comes back here.
-    async fn send(&self, command: Command) -> std::io::Result<()> {
-        let (done, answered) = match command {
-            Command::Restart => {
-                let (done, answered) = tokio::sync::oneshot::channel();
-                (Some(done), Some(answered))
-            }
-            _ => (None, None),
-        };
-        if self.commands.send((command, done)).await.is_ok() {
-            match answered {
-                None => return Ok(()),
-                Some(answered) => {
-                    if answered.await.is_ok() {
-                        return Ok(());
-                    }
-                }
-            }
+    /// Hands a chunk to the thread. A failed write ends the thread: its error comes back here.
+    async fn write(&self, chunk: bytes::Bytes) -> std::io::Result<()> {
+        if self.commands.send(Command::Write(chunk)).await.is_ok() {
+            return Ok(());
+        }
+        Err(self.error().await)
+    }
+
+    /// Hands a command to the thread and waits until it is done.
+    async fn ask(&self, command: impl FnOnce(Done) -> Command) -> std::io::Result<()> {
+        let (done, answered) = tokio::sync::oneshot::channel();
+        if self.commands.send(command(done)).await.is_ok() && answered.await.is_ok() {
+            return Ok(());
         }
         Err(self.error().await)
     }
 
     /// Syncs the file and ends the thread, which closes the file.
     async fn finish(self) -> std::io::Result<()> {
-        let (done, answered) = tokio::sync::oneshot::channel();
-        if self
-            .commands
-            .send((Command::Finish, Some(done)))
-            .await
-            .is_ok()
-            && answered.await.is_ok()
-        {
-            self.stop().await;
-            return Ok(());
-        }
-        Err(self.error().await)
+        self.ask(Command::Finish).await?;
+        self.stop().await;
+        Ok(())
     }
 
     /// Ends the thread once it has written what it was given.
@@ -297,11 +285,11 @@ impl FileWriter {
 /// write fails (the error is its result).
 fn write_file(
     mut file: std::fs::File,
-    mut queue: tokio::sync::mpsc::Receiver<(Command, Option<tokio::sync::oneshot::Sender<()>>)>,
+    mut queue: tokio::sync::mpsc::Receiver<Command>,
 ) -> std::io::Result<()> {
     use std::io::{Seek as _, Write as _};
     let (mut written, mut handed) = (0u64, 0u64);
-    while let Some((command, done)) = queue.blocking_recv() {
+    while let Some(command) = queue.blocking_recv() {
         match command {
             Command::Write(chunk) => {
                 file.write_all(&chunk)?;
@@ -311,17 +299,16 @@ fn write_file(
                     handed = written;
                 }
             }
-            Command::Restart => {
+            Command::Restart(done) => {
                 file.set_len(0)?;
                 file.rewind()?;
                 (written, handed) = (0, 0);
+                let _ = done.send(());
             }
-            Command::Finish => {
+            Command::Finish(done) => {
                 file.sync_all()?;
+                let _ = done.send(());
             }
-        }
-        if let Some(done) = done {
-            let _ = done.send(());
         }
     }
     Ok(())

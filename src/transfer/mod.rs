@@ -142,8 +142,8 @@ pub(crate) async fn checksum(
         .ok_or_else(|| std::io::Error::other("hashing the file stopped"))
 }
 
-/// The reading thread of a [`FileBody`] and of [`checksum`]: `size` bytes of `file` into `chunks`, hashed on the
-/// way when `digest` is given.
+/// The reading thread of a [`FileBody`] and of [`checksum`]: `size` bytes of `file` into
+/// `chunks`, hashed on the way when `digest` is given.
 fn read_chunks(
     mut file: std::fs::File,
     size: u64,
@@ -161,7 +161,7 @@ fn read_chunks(
         let read = match (&mut file).take(want).read_to_end(&mut chunk) {
             Ok(0) => Err(std::io::Error::new(
                 std::io::ErrorKind::UnexpectedEof,
-                format!("the file ended after {done} of {size} bytes: it changed while being sent"),
+                format!("the file ended after {done} of {size} bytes: it changed while being sent or hashed"),
             )),
             Ok(read) => Ok(read as u64),
             Err(e) => Err(e),
