@@ -125,8 +125,8 @@ impl<'a> UploadAsset<'a> {
     /// Whether a file over 32 MB goes up with its SHA-256, for HeyGen to check the bytes it
     /// received against (default: yes). The file is hashed as it is sent, so the checksum costs
     /// no second read; it bounds the upload at the speed of SHA-256 on one core (about
-    /// 1.5 GB/s on a current x86 core), far above most links to HeyGen. Turn it off only where
-    /// the link is faster than that. Smaller files go up in one request and carry no checksum
+    /// 1.4 GB/s on the project's benchmark machine, `BENCHMARKS.md` row 13), far above most
+    /// links to HeyGen. Turn it off only where the link is faster than that. Smaller files go up in one request and carry no checksum
     /// either way.
     pub fn checksum(mut self, checksum: bool) -> Self {
         self.checksum = checksum;
