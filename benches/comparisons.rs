@@ -24,9 +24,11 @@
 //!     default client) against the simulator in a process of its own at 120×, then 100,000
 //!     against a stateless stand-in: requests per job, wall time, the runner's peak memory.
 //! 13. Downloads against curl: `Client::download` of a 1 GiB file from a loopback server in a
-//!     process of its own, against `curl -o` of the same URL, and against curl followed by a
-//!     sync of the file (the download syncs before it renames into place); then
-//!     `assets().upload` of a 1 GiB file (the direct-upload flow) against `curl -T`.
+//!     process of its own, `.durable(false)` against `curl -o` of the same URL, and durable
+//!     (the default: synced before it is renamed into place) against curl followed by a sync of
+//!     the file; then `assets().upload` of a 1 GiB file (the direct-upload flow),
+//!     `.checksum(false)` against `curl -T`, and checked (the default) against
+//!     `openssl dgst -sha256` followed by `curl -T`.
 //! 10. Resume: a run over a generated journal of 1,000,000 finished jobs, given the same jobs
 //!     again (each comes out already done): time and peak memory of the whole process.
 //!
@@ -1150,7 +1152,7 @@ fn bytes_server_child(args: &[String]) {
 }
 
 /// Row 13's crate side, in a process of its own: `comparisons --download-child <url> <path>
-/// [upload [unchecked] | sha256 | discard | reqwest]`. Prints bytes, seconds and peak RSS MiB.
+/// [unsynced | upload [unchecked] | sha256 | discard | reqwest]`. Prints bytes, seconds and peak RSS MiB.
 fn download_child(args: &[String]) {
     // `scripts/wire-profile.sh` compares the runtimes: `COMPARISONS_RUNTIME=current`.
     let rt = if std::env::var("COMPARISONS_RUNTIME").as_deref() == Ok("current") {
@@ -1230,7 +1232,13 @@ fn download_child(args: &[String]) {
                 .unwrap()
                 .bytes;
         }
-        client.download(&args[0], &args[1]).await.unwrap().bytes
+        let durable = args.get(2).map(String::as_str) != Some("unsynced");
+        client
+            .download(&args[0], &args[1])
+            .durable(durable)
+            .await
+            .unwrap()
+            .bytes
     });
     println!(
         "{} {} {}",
@@ -1243,19 +1251,27 @@ fn download_child(args: &[String]) {
 /// Row 13: a 1 GiB download, the crate against curl, 3 rounds, sides alternating.
 fn download_vs_curl() {
     const SIZE: u64 = 1 << 30;
-    if std::process::Command::new("curl")
-        .arg("--version")
-        .output()
-        .is_err()
-    {
-        println!("13. download vs curl   skipped: no curl");
+    let missing = ["curl", "openssl"].into_iter().find(|tool| {
+        std::process::Command::new(tool)
+            .arg("version")
+            .output()
+            .is_err()
+    });
+    if let Some(tool) = missing {
+        println!("13. download vs curl   skipped: no {tool}");
         return;
     }
     let (mut server, url, _) = serve_child(&["--bytes-server-child", &SIZE.to_string()]);
     // On the project's disk, as a real download would be (not a memory file system).
     let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
     let target = dir.path().join("file.mp4");
+    // Each side starts with nothing of the last one's left to write: a file left in the
+    // system's cache would be written to disk while the next side runs.
+    let settle = || {
+        let _ = std::process::Command::new("sync").status();
+    };
     let timed = |command: &mut std::process::Command| {
+        settle();
         let started = Instant::now();
         let status = command.status().unwrap();
         assert!(status.success());
@@ -1263,6 +1279,7 @@ fn download_vs_curl() {
     };
     // The crate's side in a process of its own: seconds and peak RSS.
     let crate_side = |extra: &[&str]| {
+        settle();
         let out = std::process::Command::new(std::env::current_exe().unwrap())
             .arg("--download-child")
             .arg(&url)
@@ -1283,7 +1300,7 @@ fn download_vs_curl() {
         (f[1], f[2])
     };
     let (mut ours, mut curl, mut curl_synced, mut rss) = (Vec::new(), Vec::new(), Vec::new(), 0f64);
-    let (mut discarded, mut curl_discarded) = (Vec::new(), Vec::new());
+    let (mut discarded, mut curl_discarded, mut unsynced) = (Vec::new(), Vec::new(), Vec::new());
     for _ in 0..3 {
         curl_discarded.push(timed(
             std::process::Command::new("curl")
@@ -1310,6 +1327,10 @@ fn download_vs_curl() {
         let (seconds, peak) = crate_side(&[]);
         ours.push(seconds);
         rss = rss.max(peak);
+        let _ = std::fs::remove_file(&target);
+        let (seconds, peak) = crate_side(&["unsynced"]);
+        unsynced.push(seconds);
+        rss = rss.max(peak);
     }
     // Uploads of a 1 GiB file (an MP4's first box, then zeros): the crate's whole direct-upload
     // flow against curl's PUT of the same file.
@@ -1324,6 +1345,7 @@ fn download_vs_curl() {
     let base = url.trim_end_matches("/file.mp4").to_string();
     let (mut up_ours, mut up_unchecked, mut up_curl, mut hashing, mut up_rss) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new(), 0f64);
+    let mut up_curl_checked = Vec::new();
     for _ in 0..3 {
         up_curl.push(timed(
             std::process::Command::new("curl")
@@ -1331,6 +1353,15 @@ fn download_vs_curl() {
                 .arg(&target)
                 .arg(format!("{base}/put/curl")),
         ));
+        // What the crate's checked upload does, done with curl: the file's SHA-256 (OpenSSL's,
+        // which uses the CPU's SHA instructions as sha2 does), then the PUT.
+        up_curl_checked.push(timed(std::process::Command::new("sh").arg("-c").arg(
+            format!(
+                "openssl dgst -sha256 '{}' >/dev/null && curl -s -o /dev/null -T '{}' '{base}/put/curl'",
+                target.display(),
+                target.display()
+            ),
+        )));
         let (seconds, peak) = crate_side(&["upload"]);
         up_ours.push(seconds);
         up_rss = up_rss.max(peak);
@@ -1339,16 +1370,18 @@ fn download_vs_curl() {
         up_rss = up_rss.max(peak);
         hashing.push(crate_side(&["sha256"]).0);
     }
-    let (up_ours, up_unchecked, up_curl, hashing) = (
+    let (up_ours, up_unchecked, up_curl, up_curl_checked, hashing) = (
         median(&mut up_ours),
         median(&mut up_unchecked),
         median(&mut up_curl),
+        median(&mut up_curl_checked),
         median(&mut hashing),
     );
     drop(server.stdin.take());
     let _ = server.wait();
-    let (ours, curl, curl_synced, discarded, curl_discarded) = (
+    let (ours, unsynced, curl, curl_synced, discarded, curl_discarded) = (
         median(&mut ours),
+        median(&mut unsynced),
         median(&mut curl),
         median(&mut curl_synced),
         median(&mut discarded),
@@ -1357,12 +1390,17 @@ fn download_vs_curl() {
     let mib_s = |seconds: f64| SIZE as f64 / 1048576.0 / seconds;
     println!("13. download vs curl   1 GiB from a loopback server in its own process, to a file on the build disk; each side a process of its own, 3 rounds alternating, medians");
     println!(
-        "   Client::download {:.0} MiB/s (synced, then renamed), peak RSS {rss:.1} MiB; curl -o {:.0} MiB/s → {:.2}×; curl -o + sync -d {:.0} MiB/s → {:.2}× (goal ≥ 0.95×)",
-        mib_s(ours),
+        "   Client::download .durable(false) {:.0} MiB/s (renamed, left to the system's cache), curl -o {:.0} MiB/s → {:.2}× (goal ≥ 0.95×); peak RSS {rss:.1} MiB (either download)",
+        mib_s(unsynced),
         mib_s(curl),
-        curl / ours,
+        curl / unsynced,
+    );
+    println!(
+        "   Client::download {:.0} MiB/s (durable: synced, then renamed), curl -o + sync -d {:.0} MiB/s → {:.2}× (goal ≥ 0.95×); against curl -o alone {:.2}×",
+        mib_s(ours),
         mib_s(curl_synced),
-        curl_synced / ours
+        curl_synced / ours,
+        curl / ours
     );
     println!(
         "   the wire alone: download_to_writer into a sink {:.0} MiB/s; curl -o /dev/null {:.0} MiB/s → {:.2}×",
@@ -1371,12 +1409,17 @@ fn download_vs_curl() {
         curl_discarded / discarded
     );
     println!(
-        "   assets().upload {:.0} MiB/s (the whole flow: create, PUT hashed as it is read, complete with the SHA-256); .checksum(false) {:.0} MiB/s (create, PUT, complete); peak RSS {up_rss:.1} MiB; curl -T (the PUT alone) {:.0} MiB/s → {:.2}× checked, {:.2}× unchecked (goal ≥ 0.95×); SHA-256 of the file alone, one thread: {:.0} MiB/s",
-        mib_s(up_ours),
+        "   assets().upload .checksum(false) {:.0} MiB/s (create, PUT, complete), curl -T (the PUT alone) {:.0} MiB/s → {:.2}× (goal ≥ 0.95×); peak RSS {up_rss:.1} MiB (either upload)",
         mib_s(up_unchecked),
         mib_s(up_curl),
-        up_curl / up_ours,
         up_curl / up_unchecked,
+    );
+    println!(
+        "   assets().upload {:.0} MiB/s (checked, the default: create, PUT hashed as it is read, complete with the SHA-256), openssl dgst -sha256 + curl -T {:.0} MiB/s → {:.2}× (goal ≥ 0.95×); against curl -T alone {:.2}×; SHA-256 of the file alone, one thread: {:.0} MiB/s",
+        mib_s(up_ours),
+        mib_s(up_curl_checked),
+        up_curl_checked / up_ours,
+        up_curl / up_ours,
         mib_s(hashing)
     );
 }

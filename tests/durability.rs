@@ -1,5 +1,7 @@
 //! The batch journal's promise where money is at stake: no create leaves the process before
-//! the journal record that holds its idempotency key is on the disk.
+//! the journal record that holds its idempotency key is on the disk. And a download's: a file
+//! gets its name only once its bytes are on the disk, so a run that finds the file after a
+//! power cut finds it whole.
 //!
 //! Observed from outside, at the level of system calls: `heygen batch run` runs under
 //! `strace`, which logs every write to the journal, every `fdatasync` and every request written
@@ -43,11 +45,21 @@ struct Order {
     syncs: usize,
 }
 
+/// A system call's first argument as strace prints it: for the calls traced here, the file
+/// descriptor.
+fn first_arg(call: &str) -> String {
+    let args = call.split_once('(').map(|(_, a)| a).unwrap_or("");
+    args.split([',', ')', ' ']).next().unwrap_or("").to_string()
+}
+
 fn check_order(trace: &str) -> Order {
     let mut order = Order::default();
     let mut written: Vec<String> = Vec::new();
     let mut durable: HashSet<String> = HashSet::new();
-    // A sync begun and not yet returned, by thread: how many records it covers.
+    // The journal's file descriptors: those records are written to. A sync of another file
+    // (a downloaded video's) covers no record.
+    let mut journal: HashSet<String> = HashSet::new();
+    // A sync of the journal begun and not yet returned, by thread: how many records it covers.
     let mut syncing: HashMap<&str, usize> = HashMap::new();
     for line in trace.lines() {
         let Some((pid, call)) = line.split_once(' ') else {
@@ -55,7 +67,7 @@ fn check_order(trace: &str) -> Order {
         };
         let call = call.trim_start();
         let sync_begins = call.starts_with("fdatasync(") || call.starts_with("fsync(");
-        if sync_begins {
+        if sync_begins && journal.contains(&first_arg(call)) {
             syncing.insert(pid, written.len());
         }
         let sync_returns = (sync_begins && !call.contains("<unfinished"))
@@ -72,6 +84,7 @@ fn check_order(trace: &str) -> Order {
         if let Some(key) = recorded_key(call) {
             order.records += 1;
             written.push(key.to_string());
+            journal.insert(first_arg(call));
         }
         if let Some(key) = sent_key(call) {
             order.creates += 1;
@@ -83,35 +96,26 @@ fn check_order(trace: &str) -> Order {
     order
 }
 
-#[test]
-fn no_create_leaves_before_its_record_is_on_the_disk() {
+/// Runs `heygen` with `args` against `sim` under `strace`, which logs the system calls that
+/// write, sync or rename files and send requests, with the path of each file descriptor
+/// (`-y`). Answers the run's output and the trace.
+fn traced(sim: &Sim, args: &[&std::ffi::OsStr]) -> (std::process::Output, String) {
     let strace = Command::new("strace").arg("-V").output();
     assert!(
         strace.is_ok_and(|o| o.status.success()),
         "this test needs strace (Debian's package `strace`)"
     );
-    let sim = Sim::start(common::fast_simulator());
     let dir = tempfile::tempdir().unwrap();
-    let jobs = dir.path().join("jobs.jsonl");
-    let lines: String = (0..25)
-        .map(|i| format!("{{\"key\":\"job-{i}\",\"prompt\":\"Clip {i}\"}}\n"))
-        .collect();
-    std::fs::write(&jobs, lines).unwrap();
-    let journal = dir.path().join("run.journal");
     let trace = dir.path().join("trace");
     let out = Command::new("strace")
-        .args(["-f", "-qq", "-s", "4096", "-o"])
+        .args(["-f", "-qq", "-y", "-s", "4096", "-o"])
         .arg(&trace)
         .args([
             "-e",
-            "trace=write,writev,pwrite64,sendto,sendmsg,fdatasync,fsync",
+            "trace=write,writev,pwrite64,sendto,sendmsg,fdatasync,fsync,rename,renameat,renameat2",
         ])
         .arg(env!("CARGO_BIN_EXE_heygen"))
-        .args(["--json", "batch", "run"])
-        .arg(&jobs)
-        .arg("--journal")
-        .arg(&journal)
-        .args(["--concurrency", "10", "--poll-interval", "20ms"])
+        .args(args)
         .env("HEYGEN_BASE_URL", sim.sim().base_url())
         .env("HEYGEN_API_KEY", sim.sim().api_key())
         .output()
@@ -121,7 +125,39 @@ fn no_create_leaves_before_its_record_is_on_the_disk() {
         "the run failed: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let order = check_order(&std::fs::read_to_string(&trace).unwrap());
+    let trace = std::fs::read_to_string(&trace).unwrap();
+    (out, trace)
+}
+
+#[test]
+fn no_create_leaves_before_its_record_is_on_the_disk_nor_a_video_unsynced() {
+    let sim = Sim::start(common::fast_simulator());
+    let dir = tempfile::tempdir().unwrap();
+    let jobs = dir.path().join("jobs.jsonl");
+    let lines: String = (0..25)
+        .map(|i| format!("{{\"key\":\"job-{i}\",\"prompt\":\"Clip {i}\"}}\n"))
+        .collect();
+    std::fs::write(&jobs, lines).unwrap();
+    let journal = dir.path().join("run.journal");
+    let videos = dir.path().join("videos");
+    let (_, trace) = traced(
+        &sim,
+        &[
+            "--json".as_ref(),
+            "batch".as_ref(),
+            "run".as_ref(),
+            jobs.as_ref(),
+            "--journal".as_ref(),
+            journal.as_ref(),
+            "--download-dir".as_ref(),
+            videos.as_ref(),
+            "--concurrency".as_ref(),
+            "10".as_ref(),
+            "--poll-interval".as_ref(),
+            "20ms".as_ref(),
+        ],
+    );
+    let order = check_order(&trace);
     // The trace was read: every job's record and create were seen in it.
     assert_eq!((order.records, order.creates), (25, 25), "{order:?}");
     assert!(
@@ -131,6 +167,13 @@ fn no_create_leaves_before_its_record_is_on_the_disk() {
     // Creates taken together share a sync: the first ten, at least.
     assert!(order.syncs < 25, "{order:?}");
     assert_eq!(sim.sim().session_count(), 25);
+    // Every video was on the disk before it got its name: a resume that finds it finds it whole.
+    let renames = check_renames(&trace);
+    assert_eq!(renames.renamed, 25, "{renames:?}");
+    assert!(
+        renames.unsynced.is_empty(),
+        "videos renamed before their bytes were synced: {renames:?}"
+    );
 }
 
 #[test]
@@ -154,4 +197,138 @@ fn the_checker_finds_a_create_sent_before_its_sync_returned() {
     // A sync begun before the record was written does not cover it.
     let stale = ["9 fdatasync(9) = 0", record, send].join("\n");
     assert_eq!(check_order(&stale).early, ["k-1"]);
+    // Nor does a sync of another file (a downloaded video).
+    let other = [record, "9 fsync(14) = 0", send].join("\n");
+    assert_eq!(check_order(&other).early, ["k-1"]);
+}
+
+/// What a trace shows of downloads: files renamed into place, and those among them renamed
+/// before a sync begun after their last write had returned.
+#[derive(Debug, Default)]
+struct Renames {
+    renamed: usize,
+    unsynced: Vec<String>,
+}
+
+/// The path strace shows (with `-y`) beside a call's first argument, its file descriptor.
+fn fd_path(call: &str) -> Option<&str> {
+    let args = call.split_once('(')?.1;
+    let path = args.strip_prefix(|c: char| c.is_ascii_digit())?;
+    let path = path.trim_start_matches(|c: char| c.is_ascii_digit());
+    path.strip_prefix('<')?.split('>').next()
+}
+
+/// A download's temporary file.
+fn is_download(path: &str) -> bool {
+    path.contains("/.heygen-download-")
+}
+
+fn check_renames(trace: &str) -> Renames {
+    let mut renames = Renames::default();
+    // Each temporary file written: whether a sync has covered its last write.
+    let mut synced: HashMap<String, bool> = HashMap::new();
+    // A sync of a temporary file begun and not yet returned, by thread: the file, and
+    // whether it was written to since the sync began.
+    let mut syncing: HashMap<&str, (String, bool)> = HashMap::new();
+    for line in trace.lines() {
+        let Some((pid, call)) = line.split_once(' ') else {
+            continue;
+        };
+        let call = call.trim_start();
+        let path = fd_path(call).filter(|p| is_download(p));
+        let is_sync = call.starts_with("fsync(") || call.starts_with("fdatasync(");
+        if call.starts_with("write(")
+            || call.starts_with("pwrite64(")
+            || call.starts_with("writev(")
+        {
+            if let Some(path) = path {
+                synced.insert(path.to_string(), false);
+                for (file, written) in syncing.values_mut() {
+                    if file == path {
+                        *written = true;
+                    }
+                }
+            }
+        } else if is_sync {
+            if let Some(path) = path {
+                syncing.insert(pid, (path.to_string(), false));
+            }
+        }
+        let sync_returns = (is_sync && !call.contains("<unfinished"))
+            || call.starts_with("<... fdatasync resumed>")
+            || call.starts_with("<... fsync resumed>");
+        if sync_returns {
+            if let Some((file, written)) = syncing.remove(pid) {
+                if call.trim_end().ends_with("= 0") && !written {
+                    synced.insert(file, true);
+                }
+            }
+        }
+        if call.starts_with("rename") {
+            let from = call.split('"').nth(1).unwrap_or("");
+            if is_download(from) {
+                renames.renamed += 1;
+                if synced.get(from) != Some(&true) {
+                    renames.unsynced.push(from.to_string());
+                }
+            }
+        }
+    }
+    renames
+}
+
+#[test]
+fn a_download_is_on_the_disk_before_it_gets_its_name() {
+    let sim = Sim::start(common::fast_simulator());
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("clip.mp4");
+    let (_, trace) = traced(
+        &sim,
+        &[
+            "--json".as_ref(),
+            "video-agent".as_ref(),
+            "create".as_ref(),
+            "--prompt".as_ref(),
+            "A clip".as_ref(),
+            "--download".as_ref(),
+            target.as_ref(),
+        ],
+    );
+    assert_eq!(&std::fs::read(&target).unwrap()[4..8], b"ftyp");
+    let renames = check_renames(&trace);
+    // The trace was read: the one download was seen renamed into place.
+    assert_eq!(renames.renamed, 1, "{renames:?}");
+    assert!(
+        renames.unsynced.is_empty(),
+        "renamed before its bytes were synced: {renames:?}"
+    );
+}
+
+#[test]
+fn the_checker_finds_a_download_renamed_before_its_sync() {
+    let write = r#"6 write(11</d/.heygen-download-X>, "\0\0\0\30ftyp"..., 4096) = 4096"#;
+    let sync = "6 fsync(11</d/.heygen-download-X>) = 0";
+    let rename =
+        r#"5 renameat2(AT_FDCWD, "/d/.heygen-download-X", AT_FDCWD, "/d/clip.mp4", 0) = 0"#;
+    let renamed = |lines: &[&str]| check_renames(&lines.join("\n"));
+    // Synced after the last write, then renamed: in order.
+    let good = renamed(&[write, sync, rename]);
+    assert_eq!((good.renamed, good.unsynced.len()), (1, 0), "{good:?}");
+    // No sync at all.
+    assert_eq!(renamed(&[write, rename]).unsynced.len(), 1);
+    // A sync before the last write does not cover it.
+    assert_eq!(renamed(&[write, sync, write, rename]).unsynced.len(), 1);
+    // Nor one still out when the file is renamed.
+    let early = renamed(&[
+        write,
+        "6 fsync(11</d/.heygen-download-X> <unfinished ...>",
+        rename,
+        "6 <... fsync resumed>) = 0",
+    ]);
+    assert_eq!(early.unsynced.len(), 1);
+    // Nor one of another file, nor one that failed.
+    let other = "6 fsync(12</d/.heygen-download-Y>) = 0";
+    assert_eq!(renamed(&[write, other, rename]).unsynced.len(), 1);
+    let failed = "6 fsync(11</d/.heygen-download-X>) = -1 EIO (Input/output error)";
+    assert_eq!(renamed(&[write, failed, rename]).unsynced.len(), 1);
 }

@@ -260,20 +260,26 @@ fn whole() -> Vec<u8> {
 
 #[tokio::test]
 async fn a_download_cut_short_starts_over_and_completes() {
-    let server = ScriptedServer::start(vec![short(), whole()]);
-    let base = server.base.clone();
-    let dir = tempfile::tempdir().unwrap();
-    let target = dir.path().join("out.mp4");
-    let download = client(&base)
-        .videos()
-        .download(&completed_video(&base), VideoAsset::Video, &target)
-        .await
-        .unwrap();
-    assert_eq!(download.bytes, 1000);
-    // The 400 bytes of the first attempt were discarded, not kept in front of the rest.
-    assert_eq!(std::fs::read(&target).unwrap(), vec![7u8; 1000]);
-    assert_eq!(server.requests() as u64, 2);
-    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    // Durable (the default) or left to the system's cache: the same file, renamed into place.
+    for durable in [true, false] {
+        let server = ScriptedServer::start(vec![short(), whole()]);
+        let base = server.base.clone();
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("out.mp4");
+        let download = client(&base)
+            .videos()
+            .download(&completed_video(&base), VideoAsset::Video, &target)
+            .durable(durable)
+            .await
+            .unwrap();
+        assert_eq!(download.bytes, 1000);
+        assert_eq!(download.path.as_deref(), Some(target.as_path()));
+        // The 400 bytes of the first attempt were discarded, not kept in front of the rest.
+        assert_eq!(std::fs::read(&target).unwrap(), vec![7u8; 1000]);
+        assert_eq!(server.requests() as u64, 2);
+        // No temporary file left beside it.
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
 }
 
 #[tokio::test]

@@ -1626,7 +1626,9 @@ impl Engine {
                 self.count(|c| c.downloads += 1);
             }
             work.push(Box::pin(async move {
-                // A file at its final name is whole: downloads land under a temporary name.
+                // A file at its final name is whole: downloads land under a temporary name,
+                // and are on disk before they get it (durable), so a resume after a power cut
+                // that finds the file finds it whole.
                 let download = |error: Option<Error>| error.map(Arc::new);
                 let result = match finished {
                     Finished::Video(session_id, video) => {
@@ -1637,6 +1639,7 @@ impl Engine {
                                 client
                                     .videos()
                                     .download(&video, VideoAsset::Video, &path)
+                                    .durable(true)
                                     .await
                                     .err(),
                             )
@@ -1652,7 +1655,7 @@ impl Engine {
                         let download_error = if existing {
                             None
                         } else {
-                            download(client.download(&url, &path).await.err())
+                            download(client.download(&url, &path).durable(true).await.err())
                         };
                         JobResult::JobCompleted {
                             kind,

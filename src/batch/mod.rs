@@ -817,6 +817,8 @@ impl BatchRunner {
     /// Downloads each finished video to `<dir>/<key>.mp4` (a file already there is kept). A
     /// key with characters other than ASCII letters, digits, `-`, `_` and `.` has them
     /// replaced by `_` and a short hash of the key added, so that keys never share a file.
+    /// Each file is on disk before it gets its name (a durable download), so a resume after a
+    /// power cut that finds the file finds it whole.
     pub fn download_dir(mut self, dir: impl Into<PathBuf>) -> Self {
         self.download_dir = Some(dir.into());
         self

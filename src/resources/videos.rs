@@ -167,6 +167,7 @@ pub struct DownloadVideo<'a> {
     url: Result<String>,
     path: std::path::PathBuf,
     progress: Option<crate::transfer::ProgressFn>,
+    durable: bool,
 }
 
 impl std::fmt::Debug for DownloadVideo<'_> {
@@ -174,6 +175,7 @@ impl std::fmt::Debug for DownloadVideo<'_> {
         f.debug_struct("DownloadVideo")
             .field("path", &self.path)
             .field("on_progress", &self.progress.is_some())
+            .field("durable", &self.durable)
             .finish_non_exhaustive()
     }
 }
@@ -191,12 +193,25 @@ impl<'a> DownloadVideo<'a> {
             url,
             path,
             progress: None,
+            durable: true,
         }
     }
 
     /// Called as bytes arrive.
     pub fn on_progress(mut self, progress: impl Fn(Progress) + Send + Sync + 'static) -> Self {
         self.progress = Some(Arc::new(progress));
+        self
+    }
+
+    /// Whether the file is on disk, not only in the system's cache, before it is renamed into
+    /// place and the download answers (`true` by default). A durable download survives a power
+    /// cut the moment it answers, which is what a run that records the download as done needs
+    /// (the [batch runner](crate::batch) keeps its downloads durable); it is as fast as the
+    /// disk takes the bytes. `false` answers as soon as the system has the bytes, as `curl -o`
+    /// does: for a file used straight away or that can be fetched again, a power cut can then
+    /// leave it shorter than it was, or empty.
+    pub fn durable(mut self, durable: bool) -> Self {
+        self.durable = durable;
         self
     }
 }
@@ -209,7 +224,7 @@ impl<'a> std::future::IntoFuture for DownloadVideo<'a> {
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(async move {
             let url = self.url?;
-            download::to_path(self.client, &url, &self.path, self.progress).await
+            download::to_path(self.client, &url, &self.path, self.progress, self.durable).await
         })
     }
 }
@@ -321,20 +336,20 @@ impl<'a> Videos<'a> {
     }
 
     /// Downloads one of a completed video's files to `path`, streamed, through a temporary
-    /// file renamed into place when complete. `.await` it; `.on_progress(..)` reports bytes as
-    /// they arrive, as on uploads and waits.
+    /// file renamed into place when complete and on disk. `.await` it; `.on_progress(..)`
+    /// reports bytes as they arrive, as on uploads and waits; `.durable(false)` leaves the file
+    /// to the system's cache.
     pub fn download(
         &self,
         video: &VideoDetail,
         asset: VideoAsset,
         path: impl AsRef<Path>,
     ) -> DownloadVideo<'a> {
-        DownloadVideo {
-            client: self.client,
-            url: download::asset_url(video, asset).map(str::to_string),
-            path: path.as_ref().to_path_buf(),
-            progress: None,
-        }
+        DownloadVideo::new(
+            self.client,
+            download::asset_url(video, asset).map(str::to_string),
+            path.as_ref().to_path_buf(),
+        )
     }
 
     /// Streams one of a completed video's files into a writer. On a size mismatch the writer

@@ -2,7 +2,8 @@
 //!
 //! Downloads are streamed: nothing is held in memory whole. A download to a path is written to
 //! a temporary file in the destination's directory and renamed into place only when complete,
-//! so a failed download never leaves a partial file at the destination. A body whose size
+//! so a failed download never leaves a partial file at the destination; a durable one (the
+//! default) also waits until the file is on disk, so that it is whole after a power cut. A body whose size
 //! differs from its `Content-Length` is an error. Presigned URLs are fetched without the API
 //! key: it is never sent to the storage host.
 //!
@@ -87,12 +88,14 @@ pub(crate) fn asset_url(video: &VideoDetail, asset: VideoAsset) -> Result<&str> 
     })
 }
 
-/// Streams `url` into a temporary file next to `path`, then renames it into place.
+/// Streams `url` into a temporary file next to `path`, then renames it into place; `durable`,
+/// once the file is on disk.
 pub(crate) async fn to_path(
     client: &Client,
     url: &str,
     path: &Path,
     progress: Option<ProgressFn>,
+    durable: bool,
 ) -> Result<Download> {
     // A folder cannot become the file: refused before the body is fetched, not after.
     if path.is_dir() {
@@ -119,7 +122,7 @@ pub(crate) async fn to_path(
     let (file, temp_path) = temp.into_parts();
     // On any error below, `temp_path` is dropped and the partial file deleted.
     let writing = io(format!("writing {}", temp_path.display()));
-    let file = FileWriter::start(file);
+    let file = FileWriter::start(file, durable);
     let policy = &client.config().retry;
     let received = retry::run(policy, OPERATION, |retry| {
         let (file, progress, temp_path) = (&file, progress.as_ref(), &temp_path);
@@ -201,7 +204,7 @@ enum Command {
     Write(bytes::Bytes),
     /// Empty the file, for an attempt that starts over, then say so.
     Restart(Done),
-    /// Make the file durable, then say so.
+    /// Make the file durable if it is to be, then say so.
     Finish(Done),
 }
 
@@ -215,9 +218,9 @@ const CHUNKS_AHEAD: usize = 16;
 const WRITE_BACK_EVERY: u64 = 16 << 20;
 
 /// A download's file, written by a blocking thread of its own: the chunks of the body go to it
-/// as they come, with no copy and no trip to a blocking thread each. Bytes are handed to the
-/// disk as the download goes (on Linux), so the sync at the end waits for little more than
-/// the last of them.
+/// as they come, with no copy and no trip to a blocking thread each. A durable download's
+/// bytes are handed to the disk as the download goes (on Linux), so the sync at the end waits
+/// for little more than the last of them.
 struct FileWriter {
     commands: tokio::sync::mpsc::Sender<Command>,
     /// The thread, and with it the first error it met.
@@ -225,9 +228,9 @@ struct FileWriter {
 }
 
 impl FileWriter {
-    fn start(file: std::fs::File) -> Self {
+    fn start(file: std::fs::File, durable: bool) -> Self {
         let (commands, queue) = tokio::sync::mpsc::channel(CHUNKS_AHEAD);
-        let thread = tokio::task::spawn_blocking(move || write_file(file, queue));
+        let thread = tokio::task::spawn_blocking(move || write_file(file, queue, durable));
         FileWriter {
             commands,
             thread: tokio::sync::Mutex::new(Some(thread)),
@@ -251,7 +254,7 @@ impl FileWriter {
         Err(self.error().await)
     }
 
-    /// Syncs the file and ends the thread, which closes the file.
+    /// Syncs the file if it is to be durable and ends the thread, which closes the file.
     async fn finish(self) -> std::io::Result<()> {
         self.ask(Command::Finish).await?;
         self.stop().await;
@@ -282,10 +285,12 @@ impl FileWriter {
 }
 
 /// The writing thread of a [`FileWriter`]: runs its commands until told to finish or until a
-/// write fails (the error is its result).
+/// write fails (the error is its result). A `durable` file is handed to the disk as it is
+/// written and synced at the end; any other is left to the system's cache.
 fn write_file(
     mut file: std::fs::File,
     mut queue: tokio::sync::mpsc::Receiver<Command>,
+    durable: bool,
 ) -> std::io::Result<()> {
     use std::io::{Seek as _, Write as _};
     let (mut written, mut handed) = (0u64, 0u64);
@@ -294,7 +299,7 @@ fn write_file(
             Command::Write(chunk) => {
                 file.write_all(&chunk)?;
                 written += chunk.len() as u64;
-                if written - handed >= WRITE_BACK_EVERY {
+                if durable && written - handed >= WRITE_BACK_EVERY {
                     write_back(&file, handed, written - handed);
                     handed = written;
                 }
@@ -306,7 +311,9 @@ fn write_file(
                 let _ = done.send(());
             }
             Command::Finish(done) => {
-                file.sync_all()?;
+                if durable {
+                    file.sync_all()?;
+                }
                 let _ = done.send(());
             }
         }
