@@ -168,6 +168,19 @@ fn last_lines(screens: &[String]) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// Types Ctrl-C once `shown` is on the screen. The program must end with 130, its last line
+/// `said`, and nothing of a live display left. Answers the last screen's lines.
+fn stopped_with_ctrl_c(mut terminal: Terminal, shown: &str, said: &str) -> Vec<String> {
+    terminal.wait_for(shown);
+    terminal.type_keys("\x03");
+    let (code, screens) = terminal.end();
+    let last = last_lines(&screens);
+    assert_eq!(code, 130, "{last:#?}");
+    assert_eq!(last.last().map(String::as_str), Some(said), "{last:#?}");
+    assert!(!last.iter().any(|l| l.contains("[00:")), "{last:#?}");
+    last
+}
+
 /// A wait names its session at once and shows the session's progress, then the video's
 /// status without a stale percentage; Ctrl-C stops it with the command that takes it up
 /// again, and the live display leaves nothing behind.
@@ -379,23 +392,16 @@ fn ctrl_c_stops_a_batch_run_and_leaves_no_live_line() {
         .map(|i| format!(r#"{{"key": "lesson-{i}", "prompt": "Lesson {i}"}}"#))
         .collect();
     std::fs::write(dir.path().join("jobs.jsonl"), jobs.join("\n")).unwrap();
-    let mut terminal = Terminal::run(
+    let terminal = Terminal::run(
         &sim,
         &["batch", "run", "jobs.jsonl", "--journal", "run.journal"],
         dir.path(),
     );
     terminal.wait_for("0 of 12 done, 10 in flight, 2 queued");
-    terminal.wait_for("  rendering");
-    terminal.type_keys("\x03");
-    let (code, screens) = terminal.end();
-    let last = last_lines(&screens);
-    assert_eq!(code, 130, "{last:#?}");
-    assert_eq!(
-        last.last().map(String::as_str),
-        Some(
-            "interrupted: jobs in flight stay in the journal; run the same command again to resume"
-        ),
-        "{last:#?}"
+    let last = stopped_with_ctrl_c(
+        terminal,
+        "  rendering",
+        "interrupted: jobs in flight stay in the journal; run the same command again to resume",
     );
     assert!(
         !last
@@ -460,5 +466,72 @@ fn a_chat_asks_again_on_an_empty_line_and_ctrl_d_says_how_to_go_on() {
             "Go on with: heygen video-agent chat --session {session}"
         ))),
         "{last:#?}"
+    );
+}
+
+/// `heygen --json ARGS` against `sim`, off a terminal: its answer.
+fn answer(sim: &Served, args: &[&str], dir: &std::path::Path) -> serde_json::Value {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_heygen"))
+        .arg("--json")
+        .args(args)
+        .current_dir(dir)
+        .env("HEYGEN_BASE_URL", sim.sim().base_url())
+        .env("HEYGEN_API_KEY", sim.sim().api_key())
+        .env("XDG_CONFIG_HOME", dir)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// Ctrl-C during a download stops it: nothing at the destination, no temporary file beside
+/// it, no live line left, and the command that fetches it again.
+#[test]
+fn ctrl_c_stops_a_download_and_leaves_nothing_behind() {
+    let sim = Served::start(
+        Simulator::new()
+            .time_scale(600.0)
+            .file_delay(Duration::from_secs(60)),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let video = answer(
+        &sim,
+        &["video-agent", "create", "--prompt", "A demo", "--wait"],
+        dir.path(),
+    );
+    let id = video["video"]["id"]
+        .as_str()
+        .or(video["id"].as_str())
+        .unwrap_or_else(|| panic!("no video id: {video}"))
+        .to_string();
+    let terminal = Terminal::run(&sim, &["video", "download", &id, "clip.mp4"], dir.path());
+    stopped_with_ctrl_c(
+        terminal,
+        "starting the download",
+        &format!(
+            "stopped the download; nothing was saved to clip.mp4; download it with: heygen video download {id} clip.mp4"
+        ),
+    );
+    let left: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name.contains("clip") || name.starts_with(".heygen-download-"))
+        .collect();
+    assert!(left.is_empty(), "left behind: {left:?}");
+}
+
+/// Ctrl-C during an upload stops it and says to run the command again.
+#[test]
+fn ctrl_c_stops_an_upload_and_says_how_to_go_on() {
+    let sim = Served::start(Simulator::new().latency(Duration::from_secs(60)));
+    let dir = tempfile::tempdir().unwrap();
+    let mut bytes = PNG.to_vec();
+    bytes.resize(40_000_000, 7);
+    std::fs::write(dir.path().join("big.png"), &bytes).unwrap();
+    let terminal = Terminal::run(&sim, &["asset", "upload", "big.png"], dir.path());
+    stopped_with_ctrl_c(
+        terminal,
+        "reading the file",
+        "stopped the upload of big.png before it was completed; run the same command again to upload it",
     );
 }

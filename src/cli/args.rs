@@ -100,6 +100,10 @@ pub(crate) enum Command {
         /// Simulated seconds per real second.
         #[arg(long, default_value_t = 1.0)]
         time_scale: f64,
+        /// Wait this long before serving each file (video, image, audio), as a slow file
+        /// host would.
+        #[arg(long, value_name = "DURATION", default_value = "0s", value_parser = parse_duration)]
+        file_delay: Duration,
     },
 }
 

@@ -1,5 +1,6 @@
 //! What each command does.
 
+use std::future::IntoFuture as _;
 use std::io::Read as _;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -30,7 +31,15 @@ pub(crate) async fn run(cli: Cli) -> i32 {
             port,
             sim_api_key,
             time_scale,
-        } => return simulate(port, sim_api_key, time_scale).await,
+            file_delay,
+        } => {
+            let simulator = Simulator::new()
+                .port(port)
+                .api_key(sim_api_key)
+                .time_scale(time_scale)
+                .file_delay(file_delay);
+            return simulate(simulator).await;
+        }
         Command::Webhook(WebhookCommand::Verify {
             secret,
             headers,
@@ -461,11 +470,19 @@ async fn save(
 ) -> Result<heygen_api::Download, Error> {
     let reporter = Arc::new(Reporter::for_transfer("starting the download"));
     let progress = Arc::clone(&reporter);
-    let file = client
+    let download = client
         .videos()
         .download(video, VideoAsset::Video, path)
-        .on_progress(move |p| progress.transfer(p))
-        .await;
+        .on_progress(move |p| progress.transfer(p));
+    let file = output::interruptible(&reporter, download.into_future(), || {
+        format!(
+            "stopped the download; nothing was saved to {}; download it with: heygen video download {} {}",
+            path.display(),
+            video.id,
+            output::shell_path(path)
+        )
+    })
+    .await;
     reporter.finish();
     file
 }
@@ -475,13 +492,21 @@ async fn save(
 async fn upload(client: &Client, out: &Out, paths: Vec<PathBuf>) -> Outcome {
     let reporter = Arc::new(Reporter::for_transfer("reading the file"));
     let progress = Arc::clone(&reporter);
+    // An upload stopped before HeyGen confirmed it gives no asset to use: it starts over.
+    let stopped = || {
+        let files = match paths.as_slice() {
+            [path] => path.display().to_string(),
+            _ => format!("{} files", paths.len()),
+        };
+        format!("stopped the upload of {files} before it was completed; run the same command again to upload it")
+    };
     let uploaded = match paths.as_slice() {
         [path] => {
-            let asset = client
+            let upload = client
                 .assets()
                 .upload(path)
-                .on_progress(move |p| progress.transfer(p))
-                .await;
+                .on_progress(move |p| progress.transfer(p));
+            let asset = output::interruptible(&reporter, upload.into_future(), stopped).await;
             reporter.finish();
             let asset = asset?;
             json!({
@@ -497,11 +522,11 @@ async fn upload(client: &Client, out: &Out, paths: Vec<PathBuf>) -> Outcome {
             })
         }
         _ => {
-            let batch = client
+            let upload = client
                 .assets()
                 .upload_many(&paths)
-                .on_progress(move |p| progress.transfer(p))
-                .await;
+                .on_progress(move |p| progress.transfer(p));
+            let batch = output::interruptible(&reporter, upload.into_future(), stopped).await;
             reporter.finish();
             serde_json::to_value(batch?).unwrap_or_default()
         }
@@ -839,13 +864,8 @@ fn event_json(event: &WebhookEvent) -> Value {
     }
 }
 
-async fn simulate(port: u16, api_key: String, time_scale: f64) -> i32 {
-    let started = Simulator::new()
-        .port(port)
-        .api_key(api_key)
-        .time_scale(time_scale)
-        .start()
-        .await;
+async fn simulate(simulator: Simulator) -> i32 {
+    let started = simulator.start().await;
     let simulator = match started {
         Ok(simulator) => simulator,
         Err(error) => return output::error(&error),

@@ -5,6 +5,7 @@
 //! A wait shows one line per job on stderr (a spinner on a terminal), ends with each job's
 //! record on stdout, and says on Ctrl-C or a timeout which command goes on waiting.
 
+use std::future::IntoFuture as _;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -592,10 +593,16 @@ async fn save_all(
         }
         let reporter = Arc::new(Reporter::for_transfer("starting the download"));
         let progress = Arc::clone(&reporter);
-        let result = client
+        let download = client
             .download(url, &file)
-            .on_progress(move |p| progress.transfer(p))
-            .await;
+            .on_progress(move |p| progress.transfer(p));
+        let result = output::interruptible(&reporter, download.into_future(), || {
+            format!(
+                "stopped the download; nothing was saved to {}",
+                file.display()
+            )
+        })
+        .await;
         reporter.finish();
         let download = result.map_err(|e| output::error_text(&e))?;
         saved.push(json!({"path": file.display().to_string(), "bytes": download.bytes}));

@@ -71,14 +71,44 @@ pub(crate) fn resume_command(
         (None, None) => return None,
     };
     if let Some(path) = download {
-        let path = path.display().to_string();
-        if path.contains(char::is_whitespace) || path.contains('\'') {
-            command.push_str(&format!(" --download '{}'", path.replace('\'', r"'\''")));
-        } else {
-            command.push_str(&format!(" --download {path}"));
-        }
+        command.push_str(&format!(" --download {}", shell_path(path)));
     }
     Some(command)
+}
+
+/// A path as a word of a shell command: quoted when it holds a space or a quote.
+pub(crate) fn shell_path(path: &std::path::Path) -> String {
+    let path = path.display().to_string();
+    if path.contains(char::is_whitespace) || path.contains('\'') {
+        format!("'{}'", path.replace('\'', r"'\''"))
+    } else {
+        path
+    }
+}
+
+/// Runs a transfer shown by `reporter`. Ctrl-C stops it: the transfer is dropped first (a
+/// download's temporary file is deleted with it, an upload's file is no longer read), then the
+/// display is cleared, `stopped` says what happened and how to go on, and the process ends
+/// with [`INTERRUPTED`].
+pub(crate) async fn interruptible<T>(
+    reporter: &Reporter,
+    transfer: impl std::future::Future<Output = T>,
+    stopped: impl FnOnce() -> String,
+) -> T {
+    let ended = tokio::select! {
+        ended = transfer => Some(ended),
+        _ = tokio::signal::ctrl_c() => None,
+    };
+    // Here the transfer, if it was stopped, is gone: nothing of it is left behind.
+    if let Some(ended) = ended {
+        return ended;
+    }
+    if reporter.is_live() {
+        after_ctrl_c();
+    }
+    reporter.finish();
+    eprintln!("{}", stopped());
+    std::process::exit(INTERRUPTED);
 }
 
 /// A duration as a person reads it, as the library writes it: `1.9s`, `3m 12s`, `2h 5m`.

@@ -331,6 +331,7 @@ pub(super) async fn upload_asset(
 }
 
 pub(super) async fn asset_file(State(shared): Sim, Path(id): Path<String>) -> Response {
+    shared.file_delay().await;
     let world = shared.world();
     match world.assets.get(&id) {
         Some(asset) => (

@@ -25,7 +25,8 @@
 //! Prompts can steer outcomes: a prompt containing `[fail:render]` produces a video that
 //! fails with `rendering_failed`; `[fail:session]` makes the session fail before rendering.
 //! Faults can be injected, reproducibly for a given [`Simulator::seed`]: 429s every Nth
-//! request, a 5xx rate, answers lost after the request took effect, added latency, sessions that answer 404 once their video exists, and
+//! request, a 5xx rate, answers lost after the request took effect, added latency (to the API,
+//! and apart to the files it serves), sessions that answer 404 once their video exists, and
 //! status values the spec does not list.
 
 mod agents;
@@ -76,6 +77,7 @@ pub(crate) struct SimulatorConfig {
     pub(crate) error_rate: f64,
     pub(crate) errors_after_effect: bool,
     pub(crate) latency: Duration,
+    pub(crate) file_delay: Duration,
     pub(crate) session_404_after_video: bool,
     pub(crate) unknown_statuses: bool,
     pub(crate) webhook_attempts: u32,
@@ -110,6 +112,7 @@ impl Default for Simulator {
                 error_rate: 0.0,
                 errors_after_effect: false,
                 latency: Duration::ZERO,
+                file_delay: Duration::ZERO,
                 session_404_after_video: false,
                 unknown_statuses: false,
                 webhook_attempts: 4,
@@ -235,6 +238,14 @@ impl Simulator {
         self
     }
 
+    /// Delays every file served (videos, images, subtitles, audio, uploaded assets) by this
+    /// much before its first byte, as a slow file host would: time to watch a download wait, or
+    /// to stop one.
+    pub fn file_delay(mut self, delay: Duration) -> Self {
+        self.config.file_delay = delay;
+        self
+    }
+
     /// Makes sessions answer 404 once their video exists (as HeyGen has been seen doing).
     pub fn session_404_after_video(mut self, enabled: bool) -> Self {
         self.config.session_404_after_video = enabled;
@@ -323,6 +334,14 @@ impl Shared {
         match self.world.lock() {
             Ok(world) => world,
             Err(poisoned) => poisoned.into_inner(),
+        }
+    }
+
+    /// Waits as long as files are to be delayed ([`Simulator::file_delay`]).
+    pub(crate) async fn file_delay(&self) {
+        let delay = self.world().config.file_delay;
+        if !delay.is_zero() {
+            tokio::time::sleep(delay).await;
         }
     }
 }

@@ -241,6 +241,7 @@ pub(super) async fn delete_video(State(shared): Sim, Path(id): Path<String>) -> 
 /// presigned URLs.
 pub(super) async fn file(State(shared): Sim, Path(name): Path<String>) -> Response {
     use axum::http::{header, StatusCode};
+    shared.file_delay().await;
     let world = shared.world();
     let known = |suffix: &str| {
         name.strip_suffix(suffix)
