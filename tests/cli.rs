@@ -1171,6 +1171,50 @@ fn a_killed_batch_run_resumes_and_creates_nothing_twice() {
     let _ = simulator.wait();
 }
 
+/// A journal another run holds is refused before anything is sent, as bad input is (exit 2),
+/// by `batch run` and by `batch compact` alike; so is a webhook address already taken.
+#[test]
+fn a_journal_another_run_holds_is_refused_before_anything_is_sent() {
+    let sim = Sim::start(fast());
+    let files = BatchFiles::new(r#"{"key": "a", "prompt": "First"}"#);
+    std::fs::write(&files.journal, "").unwrap();
+    // The other run: a lock on the journal, held as a run holds it.
+    let held = std::fs::File::open(&files.journal).unwrap();
+    held.try_lock().unwrap();
+    let run = sim.heygen(&files.run_args(&[]));
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(code(&run), 2, "{stderr}");
+    assert!(stderr.contains("another run has it open"), "{stderr}");
+    assert_eq!(sim.sim().session_count(), 0);
+    let compact = sim.heygen(&[
+        "batch",
+        "compact",
+        "--journal",
+        files.journal.to_str().unwrap(),
+    ]);
+    let stderr = String::from_utf8_lossy(&compact.stderr);
+    assert_eq!(code(&compact), 2, "{stderr}");
+    assert!(stderr.contains("another run has it open"), "{stderr}");
+    drop(held);
+    // A webhook address that cannot be listened on is refused the same way.
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = taken.local_addr().unwrap().to_string();
+    let run = sim.heygen(&files.run_args(&[
+        "--webhook-listen",
+        &address,
+        "--webhook-secret",
+        "whsec_test",
+    ]));
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(code(&run), 2, "{stderr}");
+    assert!(stderr.contains(&address), "{stderr}");
+    assert_eq!(sim.sim().session_count(), 0);
+    // Let go, the same run goes ahead.
+    let run = sim.heygen(&files.run_args(&["--poll-interval", "10ms"]));
+    assert_eq!(code(&run), 0, "{}", String::from_utf8_lossy(&run.stderr));
+    assert_eq!(sim.sim().session_count(), 1);
+}
+
 #[test]
 fn bad_job_lines_fail_alone_with_their_line_numbers() {
     let sim = Sim::start(fast());

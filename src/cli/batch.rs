@@ -59,7 +59,11 @@ pub(crate) async fn run(client: Client, globals: &Globals, args: BatchRunArgs) -
                     runner = runner.webhooks(deliveries);
                     Some(receiver)
                 }
-                Err(error) => return output::error(&error),
+                // Nothing was sent: the run has not started.
+                Err(error) => {
+                    output::error(&error);
+                    return output::USAGE;
+                }
             }
         }
         _ => None,
@@ -68,7 +72,11 @@ pub(crate) async fn run(client: Client, globals: &Globals, args: BatchRunArgs) -
     runner = runner.on_event(move |event| events.event(event));
     let mut run = match runner.run(jobs) {
         Ok(run) => run,
-        Err(error) => return output::error(&error),
+        // A journal that cannot be read, or that another run holds: nothing was sent.
+        Err(error) => {
+            output::error(&error);
+            return output::USAGE;
+        }
     };
     let every = args.heartbeat.max(Duration::from_millis(100));
     let mut heartbeat = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
