@@ -473,7 +473,7 @@ async fn running_out_of_credit_stops_new_creates_and_reports_what_was_spent() {
     assert_eq!(summary.balance_unit.as_deref(), Some("usd"));
     let text = summary.to_string();
     assert!(
-        text.starts_with("2 completed, 1 refused by HeyGen;") && text.contains("0.20 USD spent"),
+        text.starts_with("2 completed, 1 failed to start;") && text.contains("0.20 USD spent"),
         "{text}"
     );
     sim.shutdown().await;

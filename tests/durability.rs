@@ -98,8 +98,9 @@ fn check_order(trace: &str) -> Order {
 
 /// Runs `heygen` with `args` against `sim` under `strace`, which logs the system calls that
 /// write, sync or rename files and send requests, with the path of each file descriptor
-/// (`-y`). Answers the run's output and the trace.
-fn traced(sim: &Sim, args: &[&std::ffi::OsStr]) -> (std::process::Output, String) {
+/// (`-y`), and makes the calls `faults` name fail (`-e inject=..`). Answers the run's output
+/// and the trace.
+fn traced(sim: &Sim, faults: &[&str], args: &[&std::ffi::OsStr]) -> (std::process::Output, String) {
     let strace = Command::new("strace").arg("-V").output();
     assert!(
         strace.is_ok_and(|o| o.status.success()),
@@ -107,56 +108,63 @@ fn traced(sim: &Sim, args: &[&std::ffi::OsStr]) -> (std::process::Output, String
     );
     let dir = tempfile::tempdir().unwrap();
     let trace = dir.path().join("trace");
-    let out = Command::new("strace")
+    let mut strace = Command::new("strace");
+    strace
         .args(["-f", "-qq", "-y", "-s", "4096", "-o"])
         .arg(&trace)
         .args([
             "-e",
             "trace=write,writev,pwrite64,sendto,sendmsg,fdatasync,fsync,rename,renameat,renameat2",
-        ])
+        ]);
+    for fault in faults {
+        strace.args(["-e", &format!("inject={fault}")]);
+    }
+    let out = strace
         .arg(env!("CARGO_BIN_EXE_heygen"))
         .args(args)
         .env("HEYGEN_BASE_URL", sim.sim().base_url())
         .env("HEYGEN_API_KEY", sim.sim().api_key())
         .output()
         .unwrap();
+    let trace = std::fs::read_to_string(&trace).unwrap();
+    (out, trace)
+}
+
+/// The run's own exit, asserted successful.
+fn succeeded(out: &std::process::Output) {
     assert!(
         out.status.success(),
         "the run failed: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let trace = std::fs::read_to_string(&trace).unwrap();
-    (out, trace)
+}
+
+/// A jobs file of 25 Video Agent jobs in `dir`, and the arguments of `heygen --json batch run`
+/// over it with a journal beside it, 10 in flight.
+fn twenty_five_jobs(dir: &std::path::Path) -> Vec<std::ffi::OsString> {
+    let jobs = dir.join("jobs.jsonl");
+    let lines: String = (0..25)
+        .map(|i| format!("{{\"key\":\"job-{i}\",\"prompt\":\"Clip {i}\"}}\n"))
+        .collect();
+    std::fs::write(&jobs, lines).unwrap();
+    let mut args: Vec<std::ffi::OsString> = ["--json", "batch", "run"].map(Into::into).into();
+    args.push(jobs.into());
+    args.push("--journal".into());
+    args.push(dir.join("run.journal").into());
+    args.extend(["--concurrency", "10", "--poll-interval", "20ms"].map(Into::into));
+    args
 }
 
 #[test]
 fn no_create_leaves_before_its_record_is_on_the_disk_nor_a_video_unsynced() {
     let sim = Sim::start(common::fast_simulator());
     let dir = tempfile::tempdir().unwrap();
-    let jobs = dir.path().join("jobs.jsonl");
-    let lines: String = (0..25)
-        .map(|i| format!("{{\"key\":\"job-{i}\",\"prompt\":\"Clip {i}\"}}\n"))
-        .collect();
-    std::fs::write(&jobs, lines).unwrap();
-    let journal = dir.path().join("run.journal");
-    let videos = dir.path().join("videos");
-    let (_, trace) = traced(
-        &sim,
-        &[
-            "--json".as_ref(),
-            "batch".as_ref(),
-            "run".as_ref(),
-            jobs.as_ref(),
-            "--journal".as_ref(),
-            journal.as_ref(),
-            "--download-dir".as_ref(),
-            videos.as_ref(),
-            "--concurrency".as_ref(),
-            "10".as_ref(),
-            "--poll-interval".as_ref(),
-            "20ms".as_ref(),
-        ],
-    );
+    let mut args = twenty_five_jobs(dir.path());
+    args.push("--download-dir".into());
+    args.push(dir.path().join("videos").into());
+    let args: Vec<&std::ffi::OsStr> = args.iter().map(|a| a.as_os_str()).collect();
+    let (out, trace) = traced(&sim, &[], &args);
+    succeeded(&out);
     let order = check_order(&trace);
     // The trace was read: every job's record and create were seen in it.
     assert_eq!((order.records, order.creates), (25, 25), "{order:?}");
@@ -174,6 +182,72 @@ fn no_create_leaves_before_its_record_is_on_the_disk_nor_a_video_unsynced() {
         renames.unsynced.is_empty(),
         "videos renamed before their bytes were synced: {renames:?}"
     );
+}
+
+/// A journal the disk stops taking: the syncs after the first group of creates fail (EIO,
+/// injected by strace). No create whose record was not synced is sent; the run stops taking
+/// jobs and says why; a later run sends the rest under their recorded keys, and no job is
+/// created twice.
+#[test]
+fn a_failed_sync_sends_nothing_it_did_not_cover_and_a_later_run_finishes_the_rest() {
+    let sim = Sim::start(common::fast_simulator());
+    let dir = tempfile::tempdir().unwrap();
+    let args = twenty_five_jobs(dir.path());
+    let args: Vec<&std::ffi::OsStr> = args.iter().map(|a| a.as_os_str()).collect();
+    // From each thread's second sync on, every sync fails: the sync on opening (the main
+    // thread's first) and the first sync for creates (the syncing thread's first) succeed.
+    let (out, trace) = traced(&sim, &["fdatasync:error=EIO:when=2+"], &args);
+    let order = check_order(&trace);
+    assert!(order.early.is_empty(), "{order:?}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let lines: Vec<serde_json::Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let state = |wanted: &str| lines.iter().filter(|l| l["state"] == wanted).count();
+    let (completed, rejected) = (state("completed"), state("rejected"));
+    assert!(
+        (1..25).contains(&completed),
+        "some jobs, not all, went out before the syncs failed: {stdout}"
+    );
+    // The creates the failed sync was for were not sent (there is always one: a sync is only
+    // made for creates waiting on it).
+    assert!(rejected >= 1, "{stdout}");
+    // Only the creates the good sync covered reached HeyGen.
+    assert_eq!(sim.sim().session_count(), completed, "{stdout}");
+    assert_eq!(order.creates, completed, "{order:?}");
+    let summary = lines.iter().find(|l| l["state"] == "summary").unwrap();
+    // And the summary counts only those as sent.
+    assert_eq!(
+        summary["summary"]["requests"]["creates"].as_u64(),
+        Some(completed as u64),
+        "{summary}"
+    );
+    let stopped = summary["summary"]["stopped_early"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(stopped.contains("syncing the journal"), "{summary}");
+    for rejected in lines.iter().filter(|l| l["state"] == "rejected") {
+        let reason = rejected["reason"].as_str().unwrap_or_default();
+        assert!(reason.contains("syncing the journal"), "{rejected}");
+    }
+
+    // The disk is back: the same run finishes the rest, each job created once.
+    let out = Command::new(env!("CARGO_BIN_EXE_heygen"))
+        .args(&args)
+        .env("HEYGEN_BASE_URL", sim.sim().base_url())
+        .env("HEYGEN_API_KEY", sim.sim().api_key())
+        .output()
+        .unwrap();
+    succeeded(&out);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let again = |wanted: &str| stdout.matches(&format!("\"state\":\"{wanted}\"")).count();
+    assert_eq!(
+        (again("already_finished"), again("completed")),
+        (completed, 25 - completed),
+        "{stdout}"
+    );
+    assert_eq!(sim.sim().session_count(), 25);
 }
 
 #[test]
@@ -282,8 +356,9 @@ fn a_download_is_on_the_disk_before_it_gets_its_name() {
     let sim = Sim::start(common::fast_simulator());
     let dir = tempfile::tempdir().unwrap();
     let target = dir.path().join("clip.mp4");
-    let (_, trace) = traced(
+    let (out, trace) = traced(
         &sim,
+        &[],
         &[
             "--json".as_ref(),
             "video-agent".as_ref(),
@@ -294,6 +369,7 @@ fn a_download_is_on_the_disk_before_it_gets_its_name() {
             target.as_ref(),
         ],
     );
+    succeeded(&out);
     assert_eq!(&std::fs::read(&target).unwrap()[4..8], b"ftyp");
     let renames = check_renames(&trace);
     // The trace was read: the one download was seen renamed into place.

@@ -590,11 +590,11 @@ impl Engine {
         self.launch_create(key, job, idempotency_key, work);
     }
 
-    /// Counts a create as out: it takes a slot and a request from here on.
+    /// Counts a create as out: it takes a slot and a request from here on (a create waiting
+    /// for the journal's sync is counted as sent only when it goes).
     fn reserve_create(&mut self, key: &str) {
         self.creating.insert(key.to_string());
         self.requests_out += 1;
-        self.count(|c| c.creates += 1);
         self.emit(BatchEvent::Creating {
             key: key.to_string(),
         });
@@ -602,6 +602,7 @@ impl Engine {
 
     /// Sends a create already counted by [`reserve_create`](Self::reserve_create).
     fn launch_create(&mut self, key: String, job: Job, idempotency_key: String, work: &mut Work) {
+        self.count(|c| c.creates += 1);
         let client = self.client.clone();
         work.push(Box::pin(async move {
             let options = RequestOptions::new().idempotency_key(idempotency_key.clone());

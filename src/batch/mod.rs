@@ -41,8 +41,10 @@
 //! were invalid or refused by HeyGen are tried again (their request may have been fixed).
 //! The record with a create's idempotency key is synced to the disk before the create is
 //! sent (creates taken together share one sync), so that it survives a power cut, not only a
-//! killed process: without it a resume would create the job again, and be billed twice. Other
-//! records are not synced; losing one costs a repeated request, not a repeated job. Jobs are
+//! killed process: without it a resume would create the job again, and be billed twice. If a
+//! sync fails, the creates waiting on it are not sent: they end [`JobResult::Rejected`] with
+//! the reason, the run takes no more jobs, and a later run sends them under their recorded
+//! keys. Other records are not synced; losing one costs a repeated request, not a repeated job. Jobs are
 //! matched by key: give each job a stable [`Job::key`]. Without one, a job's key is a hash of its
 //! request (`auto-<hash>`, then `auto-<hash>-2` for a second identical request, and so on), so
 //! moving or inserting jobs changes nothing, and a job whose request changed is a new job.
@@ -716,7 +718,7 @@ pub fn in_words(name: &str) -> &str {
         "session_failed" => "failed in the agent",
         "needs_input" => "waiting for input",
         "timed_out" => "still running at the deadline",
-        "rejected" => "refused by HeyGen",
+        "rejected" => "failed to start",
         other => other,
     }
 }
