@@ -334,7 +334,9 @@ pub enum JobResult {
     },
     /// Refused before sending: the request is invalid (its field is named).
     Invalid(crate::InvalidRequest),
-    /// HeyGen refused the create, or it failed for good.
+    /// The job did not start: HeyGen refused its create, the create failed for good, or it
+    /// was not sent (the run stopped taking jobs: out of credit, or a journal that cannot be
+    /// synced). The error says which.
     Rejected(Arc<Error>),
     /// Already finished in the journal: skipped.
     AlreadyFinished {
