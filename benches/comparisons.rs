@@ -30,7 +30,9 @@
 //!     `.checksum(false)` against `curl -T`, and checked (the default) against
 //!     `openssl dgst -sha256` followed by `curl -T`.
 //! 10. Resume: a run over a generated journal of 1,000,000 finished jobs, given the same jobs
-//!     again (each comes out already done): time and peak memory of the whole process.
+//!     again (each comes out already done): time and peak memory of the whole process. Then
+//!     the same journal read for its status: `batch::journal_jobs` (as `heygen batch status`
+//!     reads it) against `JournalSummary::read` (every job held whole).
 //!
 //! Timings are medians of interleaved batches; nothing here asserts a timing.
 
@@ -687,6 +689,31 @@ fn resume_child(args: &[String]) {
 }
 
 /// Row 10: the resume of a generated 1,000,000-job journal.
+/// Row 10's status reading, in a process of its own: `comparisons --status-child <journal>
+/// [whole]`, the counts `heygen batch status` prints, through `journal_jobs` (or, with
+/// `whole`, `JournalSummary::read`). Prints jobs, seconds and peak RSS MiB.
+fn status_child(args: &[String]) {
+    let started = Instant::now();
+    let jobs = if args.get(1).map(String::as_str) == Some("whole") {
+        let summary = heygen_api::batch::JournalSummary::read(&args[0]).unwrap();
+        black_box(summary.counts());
+        summary.jobs.len() as u64
+    } else {
+        let mut counts = std::collections::BTreeMap::<&str, usize>::new();
+        let read = heygen_api::batch::journal_jobs(&args[0], |_, job| {
+            *counts.entry(job.state_name()).or_default() += 1;
+        })
+        .unwrap();
+        black_box(counts);
+        read.jobs
+    };
+    println!(
+        "{jobs} {} {}",
+        started.elapsed().as_secs_f64(),
+        peak_rss_mib().unwrap_or(f64::NAN)
+    );
+}
+
 fn resume_at_scale() {
     const RESUMED: usize = 1_000_000;
     let dir = tempfile::tempdir().unwrap();
@@ -708,6 +735,23 @@ fn resume_at_scale() {
         f.get(2).unwrap_or(&"?"),
         f.get(3).unwrap_or(&"?"),
         String::from_utf8_lossy(&out.stderr).trim()
+    );
+    let status = |extra: &[&str]| {
+        let out = std::process::Command::new(std::env::current_exe().unwrap())
+            .arg("--status-child")
+            .arg(&journal)
+            .args(extra)
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        let f: Vec<String> = text.split_whitespace().map(str::to_string).collect();
+        let at = |i: usize| f.get(i).cloned().unwrap_or_else(|| "?".into());
+        (at(0), at(1), at(2))
+    };
+    let (jobs, seconds, peak) = status(&[]);
+    let (whole_jobs, whole_seconds, whole_peak) = status(&["whole"]);
+    println!(
+        "   status of the same journal: journal_jobs (as heygen batch status reads it) {jobs} jobs in {seconds} s, peak RSS {peak} MiB; JournalSummary::read (every job whole) {whole_jobs} jobs in {whole_seconds} s, peak RSS {whole_peak} MiB"
     );
 }
 
@@ -1449,6 +1493,9 @@ fn main() {
     }
     if let Some(at) = args.iter().position(|a| a == "--resume-child") {
         return resume_child(&args[at + 1..]);
+    }
+    if let Some(at) = args.iter().position(|a| a == "--status-child") {
+        return status_child(&args[at + 1..]);
     }
     if let Some(at) = args.iter().position(|a| a == "--waits-child") {
         return waits_child(&args[at + 1..]);

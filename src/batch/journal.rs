@@ -324,8 +324,9 @@ impl JobRecord {
     }
 }
 
-/// The jobs a journal describes, by key, read without touching the file (`heygen batch
-/// status`).
+/// The jobs a journal describes, by key, read without touching the file: every line of every
+/// job folded in, so memory grows with the journal. [`journal_jobs`](super::journal_jobs)
+/// reads a campaign's journal in memory that does not.
 #[derive(Debug, Clone, Default)]
 pub struct JournalSummary {
     /// Every job, by key.
@@ -366,8 +367,9 @@ impl JournalSummary {
 }
 
 impl JobRecord {
-    /// Its state's name, as [`JournalSummary::counts`] counts it.
-    fn state_name(&self) -> &'static str {
+    /// Its state's name, as [`JournalSummary::counts`] counts it: a [`FinalState`] name,
+    /// `in_flight` (created, not ended) or `creating` (sent, not answered).
+    pub fn state_name(&self) -> &'static str {
         match &self.finished {
             Some((state, _)) => state.as_str(),
             None if self.is_created() => "in_flight",
@@ -665,15 +667,32 @@ impl Known {
             + self.open.len()
     }
 
-    /// Writes one line per job, in the order the jobs ended (jobs not ended last); returns
-    /// how many.
-    fn write_compacted(mut self, out: &mut impl std::io::Write, to: &Path) -> Result<u64> {
+    /// Hands every job to `each` once: those that ended in the order they ended, with what
+    /// their last end line says, then those that did not, with all the journal says.
+    fn each_job(mut self, mut each: impl FnMut(String, JobRecord) -> Result<()>) -> Result<()> {
         let mut ended = std::mem::take(&mut self.ended);
         ended.retain(|(_, offset)| offset & REPLACED == 0);
         ended.sort_unstable_by_key(|(_, offset)| offset & OFFSET);
+        for (_, offset) in ended {
+            let (key, record) = self.key_at(offset & OFFSET)?;
+            let mut job = JobRecord::default();
+            job.apply(record);
+            each(key, job)?;
+        }
+        let mut open: Vec<(String, Open)> = self.open.drain().collect();
+        open.sort_by_key(|(_, job)| job.began);
+        for (key, job) in open {
+            each(key, job.record)?;
+        }
+        Ok(())
+    }
+
+    /// Writes one line per job, in the order the jobs ended (jobs not ended last); returns
+    /// how many.
+    fn write_compacted(self, out: &mut impl std::io::Write, to: &Path) -> Result<u64> {
         let mut jobs = 0;
-        let mut write = |record: Record| -> Result<()> {
-            let mut line = serde_json::to_vec(&record).map_err(|e| {
+        self.each_job(|key, job| {
+            let mut line = serde_json::to_vec(&Record::snapshot(key, job)).map_err(|e| {
                 io(
                     to,
                     "writing",
@@ -685,20 +704,49 @@ impl Known {
                 .map_err(|source| io(to, "writing", source))?;
             jobs += 1;
             Ok(())
-        };
-        for (_, offset) in ended {
-            let (key, record) = self.key_at(offset & OFFSET)?;
-            let mut job = JobRecord::default();
-            job.apply(record);
-            write(Record::snapshot(key, job))?;
-        }
-        let mut open: Vec<(String, Open)> = self.open.drain().collect();
-        open.sort_by_key(|(_, job)| job.began);
-        for (key, job) in open {
-            write(Record::snapshot(key, job.record))?;
-        }
+        })?;
         Ok(jobs)
     }
+}
+
+/// What [`journal_jobs`](super::journal_jobs) read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct JournalJobs {
+    /// How many jobs the journal holds.
+    pub jobs: u64,
+    /// Whether a torn last line was skipped.
+    pub torn_tail: bool,
+}
+
+/// Hands every job of a journal to `each`, one at a time, with what the journal says of it:
+/// the jobs that ended, in the order they ended, then those that did not (and those ended by
+/// a version of this crate that wrote less in the line). Memory does not grow
+/// with the journal beyond the index a resume keeps (16 bytes per ended job), so a campaign's
+/// journal of millions of jobs is read in tens of MiB (`heygen batch status`), where
+/// [`JournalSummary::read`] holds every job whole. Of a job that ended, `each` sees what its
+/// last line says (its kind, request hash, video, and how it ended and why), not its session
+/// or idempotency key. The journal is only read: a run may have it open.
+///
+/// # Errors
+/// [`Error::Io`] when it cannot be read or a line other than the last is damaged.
+pub fn journal_jobs(
+    path: impl AsRef<Path>,
+    mut each: impl FnMut(&str, &JobRecord),
+) -> Result<JournalJobs> {
+    let path = path.as_ref();
+    let file = File::open(path).map_err(|source| io(path, "reading", source))?;
+    let (known, scanned) = Known::fold(path, file)?;
+    let mut jobs = 0;
+    known.each_job(|key, job| {
+        each(&key, &job);
+        jobs += 1;
+        Ok(())
+    })?;
+    Ok(JournalJobs {
+        jobs,
+        torn_tail: scanned.torn,
+    })
 }
 
 /// What compacting a journal did ([`compact_journal`](super::compact_journal)).
@@ -1177,6 +1225,49 @@ mod tests {
             sorted(&std::fs::read_to_string(&path).unwrap()),
             sorted(&text)
         );
+    }
+
+    #[test]
+    fn jobs_read_one_at_a_time_tell_what_the_whole_fold_tells() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("j");
+        write(&path, &campaign());
+        // A torn last line: skipped by both.
+        let mut file = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .unwrap();
+        file.write_all(br#"{"event":"creating","key":"torn""#)
+            .unwrap();
+        let whole = JournalSummary::read(&path).unwrap();
+        let mut seen = Vec::new();
+        let read = journal_jobs(&path, |key, job| {
+            seen.push((key.to_string(), job.state_name(), job.finished.clone()));
+        })
+        .unwrap();
+        assert_eq!(read.jobs, 5);
+        assert!(read.torn_tail && whole.torn_tail);
+        // Jobs whose last line ended them alone first, in the order they ended; then the rest
+        // (not ended, or ended by an older version: `old`).
+        let keys: Vec<&str> = seen.iter().map(|(key, ..)| key.as_str()).collect();
+        assert_eq!(&keys[..2], ["done", "twice"], "{seen:?}");
+        let mut expected: Vec<_> = whole
+            .jobs
+            .iter()
+            .map(|(key, job)| (key.clone(), job.state_name(), job.finished.clone()))
+            .collect();
+        expected.sort_by(|a, b| a.0.cmp(&b.0));
+        seen.sort_by(|a, b| a.0.cmp(&b.0));
+        assert_eq!(seen, expected);
+        // And after compaction, the same again.
+        compact(&path).unwrap();
+        let mut again = Vec::new();
+        journal_jobs(&path, |key, job| {
+            again.push((key.to_string(), job.state_name(), job.finished.clone()));
+        })
+        .unwrap();
+        again.sort_by(|a, b| a.0.cmp(&b.0));
+        assert_eq!(again, expected);
     }
 
     /// A journal a run has open is refused to a second run and to compaction, and left as it

@@ -79,7 +79,8 @@ use crate::types::VideoDetail;
 use crate::webhook::WebhookEvent;
 
 pub use journal::{
-    compact as compact_journal, Compacted, FinalState, JobKind, JobRecord, JournalSummary,
+    compact as compact_journal, journal_jobs, Compacted, FinalState, JobKind, JobRecord,
+    JournalJobs, JournalSummary,
 };
 #[cfg(feature = "receiver")]
 pub use receiver::{ReceiverBuilder, ReceiverStats, WebhookReceiver};

@@ -7,9 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures_util::StreamExt as _;
-use heygen_api::batch::{
-    BatchEvent, BatchRunner, Job, JobOutcome, JobPhase, JobResult, JournalSummary,
-};
+use heygen_api::batch::{BatchEvent, BatchRunner, Job, JobOutcome, JobPhase, JobResult};
 use heygen_api::{Client, Error, WaitOptions};
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use serde_json::{json, Value};
@@ -561,37 +559,34 @@ pub(crate) fn compact(journal: &Path, json_output: bool) -> i32 {
 }
 
 pub(crate) fn status(journal: &Path, json_output: bool) -> i32 {
-    let summary = match JournalSummary::read(journal) {
-        Ok(summary) => summary,
+    // One job at a time: a campaign's journal of millions of jobs is read in tens of MiB.
+    let mut counts: std::collections::BTreeMap<&'static str, usize> = Default::default();
+    let mut failed: Vec<(String, &'static str, String)> = Vec::new();
+    let read = heygen_api::batch::journal_jobs(journal, |key, job| {
+        *counts.entry(job.state_name()).or_default() += 1;
+        if let Some((state, reason)) = &job.finished {
+            if *state != heygen_api::batch::FinalState::Completed {
+                let reason = reason.clone().unwrap_or_default();
+                failed.push((key.to_string(), state.as_str(), reason));
+            }
+        }
+    });
+    let read = match read {
+        Ok(read) => read,
         Err(error) => {
             eprintln!("error: {}", output::error_text(&error));
             return output::USAGE;
         }
     };
-    let mut failed: Vec<(String, &'static str, String)> = summary
-        .jobs
-        .iter()
-        .filter_map(|(key, job)| {
-            let (state, reason) = job.finished.as_ref()?;
-            (*state != heygen_api::batch::FinalState::Completed).then(|| {
-                (
-                    key.clone(),
-                    state.as_str(),
-                    reason.clone().unwrap_or_default(),
-                )
-            })
-        })
-        .collect();
     failed.sort();
-    let counts = summary.counts();
     if json_output {
         let failed: Vec<Value> = failed
             .iter()
             .map(|(key, state, reason)| json!({"key": key, "state": state, "reason": reason}))
             .collect();
-        output::json(&json!({"jobs": summary.jobs.len(), "counts": counts, "failed": failed}));
+        output::json(&json!({"jobs": read.jobs, "counts": counts, "failed": failed}));
     } else {
-        output::line(&match summary.jobs.len() {
+        output::line(&match read.jobs {
             1 => "1 job".to_string(),
             n => format!("{n} jobs"),
         });
@@ -608,7 +603,7 @@ pub(crate) fn status(journal: &Path, json_output: bool) -> i32 {
             ));
         }
     }
-    if summary.torn_tail {
+    if read.torn_tail {
         eprintln!("note: the journal ends in a torn line (a run was cut off); it is ignored");
     }
     output::OK
