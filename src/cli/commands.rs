@@ -468,13 +468,14 @@ async fn save(
     video: &heygen_api::VideoDetail,
     path: &Path,
 ) -> Result<heygen_api::Download, Error> {
+    let interrupt = output::Interrupt::listen();
     let reporter = Arc::new(Reporter::for_transfer("starting the download"));
     let progress = Arc::clone(&reporter);
     let download = client
         .videos()
         .download(video, VideoAsset::Video, path)
         .on_progress(move |p| progress.transfer(p));
-    let file = output::interruptible(&reporter, download.into_future(), || {
+    let file = output::interruptible(interrupt, &reporter, download.into_future(), || {
         format!(
             "stopped the download; nothing was saved to {}; download it with: heygen video download {} {}",
             path.display(),
@@ -490,6 +491,7 @@ async fn save(
 /// `asset upload`: one file through the single upload, several through one upload batch;
 /// either way one shape, `{"batch_id": .., "files": [..]}`, and one line per file.
 async fn upload(client: &Client, out: &Out, paths: Vec<PathBuf>) -> Outcome {
+    let interrupt = output::Interrupt::listen();
     let reporter = Arc::new(Reporter::for_transfer("reading the file"));
     let progress = Arc::clone(&reporter);
     // An upload stopped before HeyGen confirmed it gives no asset to use: it starts over.
@@ -506,7 +508,8 @@ async fn upload(client: &Client, out: &Out, paths: Vec<PathBuf>) -> Outcome {
                 .assets()
                 .upload(path)
                 .on_progress(move |p| progress.transfer(p));
-            let asset = output::interruptible(&reporter, upload.into_future(), stopped).await;
+            let asset =
+                output::interruptible(interrupt, &reporter, upload.into_future(), stopped).await;
             reporter.finish();
             let asset = asset?;
             json!({
@@ -526,7 +529,8 @@ async fn upload(client: &Client, out: &Out, paths: Vec<PathBuf>) -> Outcome {
                 .assets()
                 .upload_many(&paths)
                 .on_progress(move |p| progress.transfer(p));
-            let batch = output::interruptible(&reporter, upload.into_future(), stopped).await;
+            let batch =
+                output::interruptible(interrupt, &reporter, upload.into_future(), stopped).await;
             reporter.finish();
             serde_json::to_value(batch?).unwrap_or_default()
         }

@@ -591,12 +591,13 @@ async fn save_all(
             std::fs::create_dir_all(parent)
                 .map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
         }
+        let interrupt = output::Interrupt::listen();
         let reporter = Arc::new(Reporter::for_transfer("starting the download"));
         let progress = Arc::clone(&reporter);
         let download = client
             .download(url, &file)
             .on_progress(move |p| progress.transfer(p));
-        let result = output::interruptible(&reporter, download.into_future(), || {
+        let result = output::interruptible(interrupt, &reporter, download.into_future(), || {
             format!(
                 "stopped the download; nothing was saved to {}",
                 file.display()

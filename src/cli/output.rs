@@ -86,18 +86,36 @@ pub(crate) fn shell_path(path: &std::path::Path) -> String {
     }
 }
 
-/// Runs a transfer shown by `reporter`. Ctrl-C stops it: the transfer is dropped first (a
-/// download's temporary file is deleted with it, an upload's file is no longer read), then the
-/// display is cleared, `stopped` says what happened and how to go on, and the process ends
-/// with [`INTERRUPTED`].
+/// Ctrl-C, listened for from the moment this is made: made before a display shows that a
+/// transfer has begun, a Ctrl-C typed as soon as it shows is not missed (nor does it end the
+/// process before the transfer is undone).
+pub(crate) struct Interrupt(
+    std::pin::Pin<Box<dyn std::future::Future<Output = std::io::Result<()>> + Send>>,
+);
+
+impl Interrupt {
+    pub(crate) fn listen() -> Self {
+        let mut ctrl_c: std::pin::Pin<Box<dyn std::future::Future<Output = _> + Send>> =
+            Box::pin(tokio::signal::ctrl_c());
+        // Its first poll installs the handler and starts listening; nothing has been typed yet.
+        let _ = futures_util::FutureExt::now_or_never(ctrl_c.as_mut());
+        Interrupt(ctrl_c)
+    }
+}
+
+/// Runs a transfer shown by `reporter`. Ctrl-C (heard by `interrupt`) stops it: the transfer
+/// is dropped first (a download's temporary file is deleted with it, an upload's file is no
+/// longer read), then the display is cleared, `stopped` says what happened and how to go on,
+/// and the process ends with [`INTERRUPTED`].
 pub(crate) async fn interruptible<T>(
+    interrupt: Interrupt,
     reporter: &Reporter,
     transfer: impl std::future::Future<Output = T>,
     stopped: impl FnOnce() -> String,
 ) -> T {
     let ended = tokio::select! {
         ended = transfer => Some(ended),
-        _ = tokio::signal::ctrl_c() => None,
+        _ = interrupt.0 => None,
     };
     // Here the transfer, if it was stopped, is gone: nothing of it is left behind.
     if let Some(ended) = ended {
