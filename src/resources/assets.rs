@@ -151,10 +151,11 @@ impl<'a> UploadAsset<'a> {
             Source::Path(path) => {
                 let io = crate::api::error::reading(&path);
                 let size = tokio::fs::metadata(&path).await.map_err(io)?.len();
+                let mut content_type = "";
                 if size > 0 {
                     // A type HeyGen cannot detect is refused before the file is sent.
                     let head = crate::files::head(&path).await.map_err(io)?;
-                    crate::files::detect_upload_type(&head).map_err(|reason| {
+                    content_type = crate::files::detect_upload_type(&head).map_err(|reason| {
                         Error::invalid("file", format!("{}: {reason}", path.display()))
                     })?;
                 }
@@ -163,6 +164,8 @@ impl<'a> UploadAsset<'a> {
                     return super::direct_upload::upload(
                         self.client,
                         &path,
+                        size,
+                        content_type,
                         self.progress,
                         request_options,
                         self.checksum,

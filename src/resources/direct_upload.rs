@@ -39,16 +39,25 @@ const PUT: Attempt = Attempt {
     repeatable: true,
 };
 
-/// Uploads `path` through the direct-upload flow; with `checksum`, the SHA-256 of the bytes
-/// sent goes with the completion.
+/// Uploads `path`, of `size` bytes and of type `content_type` as the caller found them,
+/// through the direct-upload flow; with `checksum`, the SHA-256 of the bytes sent goes with
+/// the completion.
 pub(crate) async fn upload(
     client: &Client,
     path: &Path,
+    size: u64,
+    content_type: &str,
     progress: Option<ProgressFn>,
     options: RequestOptions,
     checksum: bool,
 ) -> Result<Asset> {
-    let file = inspect_local(path).await?;
+    let file = LocalFile {
+        path: path.to_path_buf(),
+        name: file_name(path),
+        size,
+        checksum: None,
+        content_type: content_type.to_string(),
+    };
     let done = upload_one(client, &file, progress, options, checksum).await?;
     Ok(Asset {
         asset_id: done.asset_id,
