@@ -28,6 +28,7 @@ pub(crate) async fn run(client: Client, globals: &Globals, args: BatchRunArgs) -
             return output::USAGE;
         }
     };
+    let mut interrupt = output::Interrupt::listen();
     let view = Arc::new(View::new(globals.json, count_jobs(&args.jobs)));
     let bad_lines = Arc::new(Mutex::new(0u64));
     let jobs = jobs(lines, Arc::clone(&bad_lines), Arc::clone(&view));
@@ -85,7 +86,9 @@ pub(crate) async fn run(client: Client, globals: &Globals, args: BatchRunArgs) -
                 None => break false,
             },
             _ = heartbeat.tick() => view.heartbeat(),
-            _ = tokio::signal::ctrl_c() => break true,
+            // One listener for the whole run: a Ctrl-C typed while an outcome is shown is
+            // heard at the next turn.
+            _ = interrupt.heard() => break true,
         }
     };
     let summary = run.summary();

@@ -440,12 +440,13 @@ where
     F: FnOnce(WaitOptions) -> Fut,
     Fut: std::future::Future<Output = Result<WaitOutcome, Error>>,
 {
+    let mut interrupt = output::Interrupt::listen();
     let reporter = Arc::new(Reporter::new().downloading_to(download.map(Destination::given)));
     let progress = Arc::clone(&reporter);
     let wait = start(options.on_progress(move |event| progress.wait_event(event)));
     let outcome = tokio::select! {
         outcome = wait => outcome,
-        _ = tokio::signal::ctrl_c() => {
+        _ = interrupt.heard() => {
             // Stopping the wait stops nothing on HeyGen: say how to take it up again.
             if reporter.is_live() {
                 output::after_ctrl_c();

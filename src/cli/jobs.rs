@@ -362,6 +362,7 @@ async fn wait_for(
         Err(code) => return code,
     };
     let noun = waiting.noun();
+    let mut interrupt = output::Interrupt::listen();
     let display = Arc::new(Display::new(&noun, &ids));
     let shown = Arc::clone(&display);
     let options = WaitOptions::new()
@@ -382,7 +383,7 @@ async fn wait_for(
     let wait = wait_all(client, kind, ids, options);
     let ended = tokio::select! {
         ended = wait => ended,
-        _ = tokio::signal::ctrl_c() => {
+        _ = interrupt.heard() => {
             if display.is_live() {
                 output::after_ctrl_c();
             }

@@ -101,6 +101,12 @@ impl Interrupt {
         let _ = futures_util::FutureExt::now_or_never(ctrl_c.as_mut());
         Interrupt(ctrl_c)
     }
+
+    /// Waits for Ctrl-C. Dropped before it is heard (a `select!` that ended otherwise), it
+    /// goes on listening: a loop can wait on it again and miss nothing typed in between.
+    pub(crate) async fn heard(&mut self) {
+        let _ = self.0.as_mut().await;
+    }
 }
 
 /// Runs a transfer shown by `reporter`. Ctrl-C (heard by `interrupt`) stops it: the transfer
@@ -108,14 +114,14 @@ impl Interrupt {
 /// longer read), then the display is cleared, `stopped` says what happened and how to go on,
 /// and the process ends with [`INTERRUPTED`].
 pub(crate) async fn interruptible<T>(
-    interrupt: Interrupt,
+    mut interrupt: Interrupt,
     reporter: &Reporter,
     transfer: impl std::future::Future<Output = T>,
     stopped: impl FnOnce() -> String,
 ) -> T {
     let ended = tokio::select! {
         ended = transfer => Some(ended),
-        _ = interrupt.0 => None,
+        _ = interrupt.heard() => None,
     };
     // Here the transfer, if it was stopped, is gone: nothing of it is left behind.
     if let Some(ended) = ended {
