@@ -699,12 +699,8 @@ fn status_child(args: &[String]) {
         black_box(summary.counts());
         summary.jobs.len() as u64
     } else {
-        let mut counts = std::collections::BTreeMap::<&str, usize>::new();
-        let read = heygen_api::batch::journal_jobs(&args[0], |_, job| {
-            *counts.entry(job.state_name()).or_default() += 1;
-        })
-        .unwrap();
-        black_box(counts);
+        let read = heygen_api::batch::journal_jobs(&args[0], |_, _| {}).unwrap();
+        black_box(&read.counts);
         read.jobs
     };
     println!(

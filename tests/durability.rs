@@ -52,6 +52,16 @@ fn first_arg(call: &str) -> String {
     args.split([',', ')', ' ']).next().unwrap_or("").to_string()
 }
 
+/// What a traced call says of a sync: whether one begins here, and whether one returns here
+/// (begun here, or earlier on the same thread) and if so whether it succeeded.
+fn sync_steps(call: &str) -> (bool, Option<bool>) {
+    let begins = call.starts_with("fdatasync(") || call.starts_with("fsync(");
+    let returns = (begins && !call.contains("<unfinished"))
+        || call.starts_with("<... fdatasync resumed>")
+        || call.starts_with("<... fsync resumed>");
+    (begins, returns.then(|| call.trim_end().ends_with("= 0")))
+}
+
 fn check_order(trace: &str) -> Order {
     let mut order = Order::default();
     let mut written: Vec<String> = Vec::new();
@@ -66,16 +76,13 @@ fn check_order(trace: &str) -> Order {
             continue;
         };
         let call = call.trim_start();
-        let sync_begins = call.starts_with("fdatasync(") || call.starts_with("fsync(");
+        let (sync_begins, sync_returns) = sync_steps(call);
         if sync_begins && journal.contains(&first_arg(call)) {
             syncing.insert(pid, written.len());
         }
-        let sync_returns = (sync_begins && !call.contains("<unfinished"))
-            || call.starts_with("<... fdatasync resumed>")
-            || call.starts_with("<... fsync resumed>");
-        if sync_returns {
+        if let Some(succeeded) = sync_returns {
             if let Some(covered) = syncing.remove(pid) {
-                if call.trim_end().ends_with("= 0") {
+                if succeeded {
                     order.syncs += 1;
                     durable.extend(written[..covered].iter().cloned());
                 }
@@ -310,7 +317,7 @@ fn check_renames(trace: &str) -> Renames {
         };
         let call = call.trim_start();
         let path = fd_path(call).filter(|p| is_download(p));
-        let is_sync = call.starts_with("fsync(") || call.starts_with("fdatasync(");
+        let (is_sync, sync_returns) = sync_steps(call);
         if call.starts_with("write(")
             || call.starts_with("pwrite64(")
             || call.starts_with("writev(")
@@ -328,12 +335,9 @@ fn check_renames(trace: &str) -> Renames {
                 syncing.insert(pid, (path.to_string(), false));
             }
         }
-        let sync_returns = (is_sync && !call.contains("<unfinished"))
-            || call.starts_with("<... fdatasync resumed>")
-            || call.starts_with("<... fsync resumed>");
-        if sync_returns {
+        if let Some(succeeded) = sync_returns {
             if let Some((file, written)) = syncing.remove(pid) {
-                if call.trim_end().ends_with("= 0") && !written {
+                if succeeded && !written {
                     synced.insert(file, true);
                 }
             }

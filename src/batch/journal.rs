@@ -710,11 +710,13 @@ impl Known {
 }
 
 /// What [`journal_jobs`](super::journal_jobs) read.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct JournalJobs {
     /// How many jobs the journal holds.
     pub jobs: u64,
+    /// How many are in each state, as [`JournalSummary::counts`] counts them.
+    pub counts: std::collections::BTreeMap<&'static str, usize>,
     /// Whether a torn last line was skipped.
     pub torn_tail: bool,
 }
@@ -737,16 +739,18 @@ pub fn journal_jobs(
     let path = path.as_ref();
     let file = File::open(path).map_err(|source| io(path, "reading", source))?;
     let (known, scanned) = Known::fold(path, file)?;
-    let mut jobs = 0;
+    let mut read = JournalJobs {
+        jobs: 0,
+        counts: std::collections::BTreeMap::new(),
+        torn_tail: scanned.torn,
+    };
     known.each_job(|key, job| {
         each(&key, &job);
-        jobs += 1;
+        read.jobs += 1;
+        *read.counts.entry(job.state_name()).or_default() += 1;
         Ok(())
     })?;
-    Ok(JournalJobs {
-        jobs,
-        torn_tail: scanned.torn,
-    })
+    Ok(read)
 }
 
 /// What compacting a journal did ([`compact_journal`](super::compact_journal)).
@@ -1246,6 +1250,7 @@ mod tests {
         })
         .unwrap();
         assert_eq!(read.jobs, 5);
+        assert_eq!(read.counts, whole.counts());
         assert!(read.torn_tail && whole.torn_tail);
         // Jobs whose last line ended them alone first, in the order they ended; then the rest
         // (not ended, or ended by an older version: `old`).

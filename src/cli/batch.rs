@@ -563,10 +563,8 @@ pub(crate) fn compact(journal: &Path, json_output: bool) -> i32 {
 
 pub(crate) fn status(journal: &Path, json_output: bool) -> i32 {
     // One job at a time: a campaign's journal of millions of jobs is read in tens of MiB.
-    let mut counts: std::collections::BTreeMap<&'static str, usize> = Default::default();
     let mut failed: Vec<(String, &'static str, String)> = Vec::new();
     let read = heygen_api::batch::journal_jobs(journal, |key, job| {
-        *counts.entry(job.state_name()).or_default() += 1;
         if let Some((state, reason)) = &job.finished {
             if *state != heygen_api::batch::FinalState::Completed {
                 let reason = reason.clone().unwrap_or_default();
@@ -587,13 +585,13 @@ pub(crate) fn status(journal: &Path, json_output: bool) -> i32 {
             .iter()
             .map(|(key, state, reason)| json!({"key": key, "state": state, "reason": reason}))
             .collect();
-        output::json(&json!({"jobs": read.jobs, "counts": counts, "failed": failed}));
+        output::json(&json!({"jobs": read.jobs, "counts": read.counts, "failed": failed}));
     } else {
         output::line(&match read.jobs {
             1 => "1 job".to_string(),
             n => format!("{n} jobs"),
         });
-        for (state, count) in &counts {
+        for (state, count) in &read.counts {
             output::line(&format!(
                 "  {}: {count}",
                 heygen_api::batch::in_words(state)

@@ -448,15 +448,11 @@ where
         outcome = wait => outcome,
         _ = interrupt.heard() => {
             // Stopping the wait stops nothing on HeyGen: say how to take it up again.
-            if reporter.is_live() {
-                output::after_ctrl_c();
-            }
-            reporter.finish();
-            match reporter.resume_command() {
-                Some(command) => eprintln!("stopped waiting; go on with: {command}"),
-                None => eprintln!("stopped before the job was created"),
-            }
-            std::process::exit(output::INTERRUPTED);
+            let said = match reporter.resume_command() {
+                Some(command) => format!("stopped waiting; go on with: {command}"),
+                None => "stopped before the job was created".to_string(),
+            };
+            output::exit_interrupted(reporter.is_live(), || reporter.finish(), &said)
         }
     };
     reporter.finish();

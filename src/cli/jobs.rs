@@ -383,14 +383,11 @@ async fn wait_for(
     let wait = wait_all(client, kind, ids, options);
     let ended = tokio::select! {
         ended = wait => ended,
-        _ = interrupt.heard() => {
-            if display.is_live() {
-                output::after_ctrl_c();
-            }
-            display.finish();
-            eprintln!("stopped waiting; go on with: {resume}");
-            std::process::exit(output::INTERRUPTED);
-        }
+        _ = interrupt.heard() => output::exit_interrupted(
+            display.is_live(),
+            || display.finish(),
+            &format!("stopped waiting; go on with: {resume}"),
+        ),
     };
     display.finish();
     let ended = match ended {

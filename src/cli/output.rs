@@ -124,14 +124,20 @@ pub(crate) async fn interruptible<T>(
         _ = interrupt.heard() => None,
     };
     // Here the transfer, if it was stopped, is gone: nothing of it is left behind.
-    if let Some(ended) = ended {
-        return ended;
+    match ended {
+        Some(ended) => ended,
+        None => exit_interrupted(reporter.is_live(), || reporter.finish(), &stopped()),
     }
-    if reporter.is_live() {
+}
+
+/// Ends the process after Ctrl-C: the live display (if `live`) readied and cleared by
+/// `clear`, then `said` (what stopped, and how to go on), and [`INTERRUPTED`].
+pub(crate) fn exit_interrupted(live: bool, clear: impl FnOnce(), said: &str) -> ! {
+    if live {
         after_ctrl_c();
     }
-    reporter.finish();
-    eprintln!("{}", stopped());
+    clear();
+    eprintln!("{said}");
     std::process::exit(INTERRUPTED);
 }
 
