@@ -7,7 +7,9 @@
 //! - `httpmock.rs`: progenitor's typed httpmock helpers, included by the tests;
 //! - `openapi.json`: the spec as JSON, embedded by `src/contract.rs`;
 //! - `open_enums.rs`: an open enum for every other string enum of the spec, included by
-//!   `src/api/types.rs`.
+//!   `src/api/types.rs`;
+//! - `kinds.rs`: every kind of asynchronous job the spec describes (`x-heygen-jobs`), included
+//!   by `src/api/kinds.rs`.
 //!
 //! Operations of a family (`x-heygen-family`) whose Cargo feature is off are removed first
 //! (`build/families.rs`).
@@ -20,6 +22,8 @@
 mod families;
 #[path = "build/generate.rs"]
 mod generate;
+#[path = "build/kinds.rs"]
+mod kinds;
 #[path = "build/open_enums.rs"]
 mod open_enums;
 #[path = "build/typed_layer.rs"]
@@ -39,6 +43,7 @@ fn main() {
     println!("cargo:rerun-if-changed=build/open_enums.rs");
     println!("cargo:rerun-if-changed=build/unknown_fields.rs");
     println!("cargo:rerun-if-changed=build/families.rs");
+    println!("cargo:rerun-if-changed=build/kinds.rs");
     let (Ok(manifest_dir), Ok(out_dir)) = (
         std::env::var("CARGO_MANIFEST_DIR"),
         std::env::var("OUT_DIR"),
@@ -49,17 +54,17 @@ fn main() {
     let spec = PathBuf::from(manifest_dir).join(SPEC);
     // A family of operations is built when the Cargo feature of its name is enabled.
     let enabled = |family: &str| std::env::var_os(families::feature_variable(family)).is_some();
-    // `heygen_jobs`: some family with asynchronous jobs to wait for is built in.
+    // `heygen_jobs`: some kind of job of a family is built in (beside videos and sessions).
     println!("cargo:rustc-check-cfg=cfg(heygen_jobs)");
-    let waitable = [
-        "translations",
-        "lipsync",
-        "clipping",
-        "background-removal",
-        "avatars",
-        "voices",
-    ];
-    if waitable.iter().any(|family| enabled(family)) {
+    let family_kinds = std::fs::read_to_string(&spec)
+        .ok()
+        .and_then(|text| serde_norway::from_str::<serde_json::Value>(&text).ok())
+        .and_then(|value| kinds::families(&value).ok())
+        .unwrap_or_default();
+    if family_kinds
+        .iter()
+        .any(|(_, family)| family.as_deref().is_some_and(enabled))
+    {
         println!("cargo:rustc-cfg=heygen_jobs");
     }
     if let Err(problem) = generate::run(&spec, &PathBuf::from(out_dir), &enabled) {

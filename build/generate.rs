@@ -53,7 +53,14 @@ pub fn run(spec_path: &Path, out_dir: &Path, enabled: &dyn Fn(&str) -> bool) -> 
             "OpenAPI {version} is not supported; the generator reads 3.0.x only"
         ));
     }
+    // Every kind of job with its family, before the families turned off are removed.
+    let kinds = crate::kinds::families(&value)?;
     crate::families::prune(&mut value, enabled);
+    crate::kinds::prune(&mut value);
+    write(
+        &out_dir.join("kinds.rs"),
+        &crate::kinds::source(&value, &kinds)?,
+    )?;
     write(
         &out_dir.join("openapi.json"),
         &serde_json::to_string(&value).map_err(|e| e.to_string())?,

@@ -37,6 +37,7 @@ pub use api::client::{
 pub use api::error::{
     ApiError, DecodeFailure, Error, ErrorCode, ErrorResponse, InvalidRequest, Result,
 };
+pub use api::kinds::JobKind;
 pub use api::outcome::{readable_duration, TimedOut, WaitOutcome};
 pub use api::retry::RetryPolicy;
 pub use api::types::FileInput;
@@ -44,7 +45,7 @@ pub use api::types::{
     AgentMode, Orientation, Page, SessionStatus, VideoAgentSession, VideoDetail, VideoStatus,
 };
 pub use api::webhook::EventType;
-pub use jobs::job::{JobEnded, JobKind, JobOutcome, JobStream, JobTimedOut};
+pub use jobs::job::{JobEnded, JobOutcome, JobStream, JobTimedOut};
 pub use jobs::wait::{PolledStatus, WaitEvent, WaitOptions, WaitPhase, WaitStream, WaitUpdate};
 /// The resource handles, one per tag of the spec (generated).
 pub use resources::generated::handles::*;

@@ -21,6 +21,7 @@
 //! # Ok(()) }
 //! ```
 
+pub use crate::api::kinds::pointed;
 use std::future::Future;
 use std::pin::Pin;
 

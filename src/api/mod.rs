@@ -1,6 +1,7 @@
 //! The core: the generated client (`raw`), the client that drives it (`client`, `hooks`,
 //! `retry`), the one error type, and every type the generated code names: the typed values
-//! (`types`), the request bodies checked by hand (`bodies`), how a wait ends (`outcome`) and
+//! (`types`), the request bodies checked by hand (`bodies`), the kinds of asynchronous job
+//! (`kinds`), how a wait ends (`outcome`) and
 //! webhook events (`webhook`). Nothing here imports the layers above.
 
 pub(crate) mod bodies;
@@ -8,6 +9,7 @@ pub(crate) mod client;
 pub(crate) mod error;
 pub(crate) mod hooks;
 pub(crate) mod invalid;
+pub(crate) mod kinds;
 pub(crate) mod open_enum;
 pub(crate) mod outcome;
 pub mod raw;

@@ -16,12 +16,13 @@ use sha2::Digest as _;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
-use super::journal::{FinalState, JobKind as Kind, Journal, Known, Record, Taken};
+use super::journal::{FinalState, Journal, Known, Record, Taken};
 use super::{BatchEvent, BatchRunner, EventFn, Job, JobOutcome, JobRequest, JobResult, Summary};
 use crate::api::client::{Client, RequestOptions};
 use crate::api::error::{Error, Result};
+use crate::api::kinds::{JobKind, Resource};
 use crate::api::retry::Backoff;
-use crate::jobs::lifecycle::{End, Lifecycle, Next, Observed, Resource, VIDEO_AGENT, VIDEO_DIRECT};
+use crate::jobs::lifecycle::{End, Lifecycle, Next, Observed};
 use crate::operations::Invocation;
 use crate::resources::VideoStatuses;
 use crate::transfer::download::VideoAsset;
@@ -127,7 +128,7 @@ struct Tracked {
 /// A job's kind and request hash, as journaled.
 #[derive(Debug)]
 struct Origin {
-    kind: Option<Kind>,
+    kind: Option<JobKind>,
     request: Option<String>,
 }
 
@@ -493,10 +494,7 @@ impl Engine {
         if let Some(record) = record {
             if let Some((state, reason)) = &record.finished {
                 // Kinds that make no file (a proofread, an avatar, a voice) have none to miss.
-                let makes_file = record
-                    .kind
-                    .and_then(|kind| kind.family())
-                    .is_none_or(|family| family.ops().result_url.is_some());
+                let makes_file = record.kind.is_none_or(JobKind::makes_files);
                 let missing_file = *state == FinalState::Completed
                     && makes_file
                     && self.download_dir.is_some()
@@ -504,7 +502,7 @@ impl Engine {
                 match (&record.video_id, missing_file) {
                     (Some(video_id), true) => {
                         // Finished before, but its file is not on disk: fetch and download.
-                        let family = record.kind.and_then(|kind| kind.family());
+                        let family = record.kind.and_then(JobKind::family);
                         let origin = Origin {
                             kind: record.kind,
                             request: record.request_hash.clone(),
@@ -528,7 +526,7 @@ impl Engine {
                 return;
             }
             if record.is_created() {
-                let family = record.kind.and_then(|kind| kind.family());
+                let family = record.kind.and_then(JobKind::family);
                 let origin = Origin {
                     kind: record.kind,
                     request: record.request_hash,
@@ -622,21 +620,13 @@ impl Engine {
                     .options(options)
                     .await
                     .map(|created| (None, Some(created.video_id).filter(|v| !v.is_empty()))),
-                JobRequest::Family { kind, body } => {
-                    let ops = kind.ops();
-                    client
-                        .invoke(
-                            ops.create,
-                            Invocation::new().body(body.clone()).options(options),
-                        )
-                        .await
-                        .map(|created| {
-                            let id = ops.created_id.iter().find_map(|pointer| {
-                                created.pointer(pointer).and_then(Value::as_str)
-                            });
-                            (None, id.map(str::to_string))
-                        })
-                }
+                JobRequest::Family { kind, body } => client
+                    .invoke(
+                        kind.create_operation(),
+                        Invocation::new().body(body.clone()).options(options),
+                    )
+                    .await
+                    .map(|created| (None, kind.created_ids(&created).into_iter().next())),
             };
             Step::Created {
                 key,
@@ -686,11 +676,12 @@ impl Engine {
         });
         let next_poll = self.on_grid(after(self.schedule.wait(0)));
         let life = match (family, &session_id) {
-            (Some(kind), _) => Lifecycle::new(kind.ops().life, &[video_id.as_deref()]),
-            (None, Some(session)) => {
-                Lifecycle::new(&VIDEO_AGENT, &[Some(session), video_id.as_deref()])
-            }
-            (None, None) => Lifecycle::new(&VIDEO_DIRECT, &[video_id.as_deref()]),
+            (Some(kind), _) => Lifecycle::new(kind.describe(), &[video_id.as_deref()]),
+            (None, Some(session)) => Lifecycle::new(
+                JobKind::VideoAgent.describe(),
+                &[Some(session), video_id.as_deref()],
+            ),
+            (None, None) => Lifecycle::new(JobKind::Video.describe(), &[video_id.as_deref()]),
         }
         .failure_limit(FAILED_POLLS);
         self.jobs.insert(
@@ -957,7 +948,7 @@ impl Engine {
                     family_single.push((key.clone(), kind, id.to_string()));
                     job.busy = true;
                 }
-            } else if job.life.stage().bulk {
+            } else if job.life.stage().bulk.is_some() {
                 videos.push(id.to_string());
                 job.busy = true;
             } else if sessions.len() + family_single.len() < room {
@@ -990,10 +981,12 @@ impl Engine {
                 let client = self.client.clone();
                 let ids = chunk.to_vec();
                 work.push(Box::pin(async move {
-                    let result = kind
-                        .bulk_statuses(&client, &ids)
-                        .await
-                        .unwrap_or_else(|| Err(crate::Error::invalid("kind", "no bulk statuses")));
+                    let stage = kind.describe().stages.last();
+                    let result = match stage {
+                        Some(stage) => JobKind::bulk_statuses(stage, &client, &ids).await,
+                        None => None,
+                    }
+                    .unwrap_or_else(|| Err(crate::Error::invalid("kind", "no bulk statuses")));
                     Step::JobBulk { kind, ids, result }
                 }));
             }
@@ -1010,7 +1003,7 @@ impl Engine {
         let client = self.client.clone();
         work.push(Box::pin(async move {
             let result = client
-                .invoke(kind.ops().get, Invocation::new().path_param(id))
+                .invoke(kind.get_operation(), Invocation::new().path_param(id))
                 .await;
             Step::JobRecord { key, result }
         }));
@@ -1337,7 +1330,7 @@ impl Engine {
             if let Some(key) = self.by_video.get(&video_id).cloned() {
                 answered.insert(video_id.clone());
                 if self.current(&key, Resource::Video) {
-                    self.observe(&key, Observed::NotFound, Evidence::None, work)
+                    self.observe(&key, Observed::NotFoundInBulk, Evidence::None, work)
                         .await;
                 }
             }
@@ -1345,7 +1338,8 @@ impl Engine {
         for id in ids.iter().filter(|id| !answered.contains(*id)) {
             if let Some(key) = self.by_video.get(id).cloned() {
                 if self.current(&key, Resource::Video) {
-                    self.poll_later(&key, None);
+                    self.observe(&key, Observed::MissingFromBulk, Evidence::None, work)
+                        .await;
                 }
             }
         }
@@ -1381,29 +1375,17 @@ impl Engine {
             if !self.current(&key, Resource::Job) {
                 continue; // a delivery got there first
             }
-            let status = kind.bulk_status(&page, id).map(str::to_string);
-            let observed = match status.as_deref() {
-                Some("not_found") | None => Observed::NotFound,
+            let stage = kind.describe().stages.last();
+            let status = stage.and_then(|stage| JobKind::bulk_status(stage, &page, id));
+            let observed = match status {
+                Some("not_found") => Observed::NotFoundInBulk,
+                None => Observed::MissingFromBulk,
                 Some(status) => Observed::Status {
                     status,
                     next: None,
                     record: false,
                 },
             };
-            if matches!(observed, Observed::NotFound) {
-                // Its own answer decides (a 404, or its record).
-                if let Some(job) = self.jobs.get(&key) {
-                    if let Some(kind) = job.family {
-                        if let Some(job) = self.jobs.get_mut(&key) {
-                            job.fetching = true;
-                        }
-                        self.requests_out += 1;
-                        self.count(|c| c.video_details += 1);
-                        self.push_job_record(key.clone(), kind, id.clone(), work);
-                    }
-                }
-                continue;
-            }
             self.observe(&key, observed, Evidence::None, work).await;
         }
     }
@@ -1526,23 +1508,8 @@ impl Engine {
     /// events that end a session or a video count; a job whose video is being fetched
     /// already ignores them (deliveries come at least once).
     async fn on_delivery(&mut self, event: &WebhookEvent, work: &mut Work) {
-        let ends_a_job = matches!(
-            event,
-            WebhookEvent::VideoAgentSuccess(_)
-                | WebhookEvent::VideoAgentFail(_)
-                | WebhookEvent::AvatarVideoSuccess(_)
-                | WebhookEvent::AvatarVideoFail(_)
-                | WebhookEvent::VideoTranslateSuccess(_)
-                | WebhookEvent::VideoTranslateFail(_)
-                | WebhookEvent::ProofreadCreationSuccess(_)
-                | WebhookEvent::ProofreadCreationFail(_)
-                | WebhookEvent::AiClippingSuccess(_)
-                | WebhookEvent::AiClippingFail(_)
-                | WebhookEvent::PhotoAvatarTrainSuccess(_)
-                | WebhookEvent::PhotoAvatarTrainFail(_)
-                | WebhookEvent::InstantAvatarSuccess(_)
-                | WebhookEvent::InstantAvatarFail(_)
-        );
+        // The event types the kinds' descriptions say end a job.
+        let ends_a_job = JobKind::any_ended_by(event.event_type());
         let Some(payload) = event.payload().filter(|_| ends_a_job) else {
             return;
         };

@@ -27,66 +27,9 @@ use sha2::Digest as _;
 
 use crate::api::error::{Error, Result};
 
-/// What a job was: the operation its create calls.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-#[non_exhaustive]
-pub enum JobKind {
-    /// `POST /v3/video-agents`: a prompt.
-    VideoAgent,
-    /// `POST /v3/videos`: a video made directly.
-    Video,
-    /// `POST /v3/video-translations`: a translation into one language.
-    VideoTranslation,
-    /// `POST /v3/video-translations/proofreads`: a proofread in one language.
-    Proofread,
-    /// `POST /v3/lipsyncs`.
-    Lipsync,
-    /// `POST /v3/ai-clipping`.
-    ClippingJob,
-    /// `POST /v3/background-removals`.
-    BackgroundRemoval,
-    /// `POST /v3/avatars`.
-    Avatar,
-    /// `POST /v3/voices/clone`.
-    Voice,
-}
-
-impl JobKind {
-    /// The kind's name, as written in the journal (`video_agent`, `lipsync`, ...).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            JobKind::VideoAgent => "video_agent",
-            JobKind::Video => "video",
-            JobKind::VideoTranslation => "video_translation",
-            JobKind::Proofread => "proofread",
-            JobKind::Lipsync => "lipsync",
-            JobKind::ClippingJob => "clipping_job",
-            JobKind::BackgroundRemoval => "background_removal",
-            JobKind::Avatar => "avatar",
-            JobKind::Voice => "voice",
-        }
-    }
-
-    /// The family job it is, when it is not a video (and its family is built in).
-    pub(crate) fn family(self) -> Option<crate::JobKind> {
-        self.as_str().parse().ok()
-    }
-
-    /// The journal's name of a family job.
-    pub(crate) fn of_family(kind: crate::JobKind) -> Self {
-        match kind.as_str() {
-            "video_translation" => JobKind::VideoTranslation,
-            "proofread" => JobKind::Proofread,
-            "lipsync" => JobKind::Lipsync,
-            "clipping_job" => JobKind::ClippingJob,
-            "background_removal" => JobKind::BackgroundRemoval,
-            "avatar" => JobKind::Avatar,
-            // `voice`: every other family kind is named above.
-            _ => JobKind::Voice,
-        }
-    }
-}
+/// What a job was: its kind, written in the journal by its name (`video_agent`, `lipsync`,
+/// ...). A journal naming a kind this build lacks cannot be read, with the feature to enable.
+pub use crate::api::kinds::JobKind;
 
 /// How a job ended, as the journal records it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -118,7 +118,7 @@ impl JobRequest {
         match self {
             JobRequest::VideoAgent(_) => JobKind::VideoAgent,
             JobRequest::Video(_) => JobKind::Video,
-            JobRequest::Family { kind, .. } => JobKind::of_family(*kind),
+            JobRequest::Family { kind, .. } => *kind,
         }
     }
 

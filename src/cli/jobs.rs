@@ -14,7 +14,7 @@ use clap::{Arg, ArgAction, ArgMatches, Command};
 use futures_util::StreamExt as _;
 use heygen_api::contract::Spec;
 use heygen_api::operations::OperationInfo;
-use heygen_api::{Client, Error, JobKind, WaitOptions, WaitOutcome};
+use heygen_api::{Client, Error, JobKind, WaitOptions};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::{json, Value};
 
@@ -28,14 +28,16 @@ const IDS: &str = "ids";
 /// What the spec says an operation's jobs and files are.
 #[derive(Debug, Clone)]
 pub(crate) struct Waiting {
-    /// The kind of job (`video` for a video made from a template).
+    /// The kind of job the create starts, as its `x-heygen-wait` names it.
     kind: String,
-    /// Where the created jobs' ids are in the answer.
-    ids: Option<String>,
+    /// Where the created jobs' ids are in the answer (tried in order); empty when the
+    /// operation starts no job.
+    ids: Vec<String>,
     /// The verb that waits again (`wait`, `wait-proofread`).
     verb: Option<String>,
-    /// Where a job's (or the answer's) file URLs are.
-    download: Option<String>,
+    /// Where the files' URLs are: in a finished job's record (its kind's results), or in
+    /// the answer (`x-heygen-download`) for an operation that starts no job.
+    download: Option<Vec<String>>,
 }
 
 impl Waiting {
@@ -43,37 +45,59 @@ impl Waiting {
     pub(crate) fn of(operation_id: &str) -> Option<Self> {
         let op = Spec::get().ok()?.operation(operation_id)?;
         let wait = op.extensions.get("x-heygen-wait");
-        let download = op
+        let answer_download = op
             .extensions
             .get("x-heygen-download")
             .and_then(Value::as_str)
-            .map(str::to_string);
-        if wait.is_none() && download.is_none() {
+            .map(|pointer| vec![pointer.to_string()]);
+        if wait.is_none() && answer_download.is_none() {
             return None;
         }
-        let text = |key: &str| {
-            wait.and_then(|w| w.get(key))
-                .and_then(Value::as_str)
+        let kind = wait
+            .and_then(|w| w.get("kind"))
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string();
+        let ids = match wait.and_then(|w| w.get("ids")) {
+            Some(Value::String(one)) => vec![one.clone()],
+            Some(Value::Array(many)) => many
+                .iter()
+                .filter_map(Value::as_str)
                 .map(str::to_string)
+                .collect(),
+            _ => Vec::new(),
+        };
+        let download = match kind.parse::<JobKind>() {
+            Ok(kind) if !ids.is_empty() => Some(kind.results())
+                .filter(|results| !results.is_empty())
+                .map(|results| results.iter().map(|r| r.to_string()).collect()),
+            _ => answer_download,
         };
         Some(Waiting {
-            kind: text("kind").unwrap_or_default(),
-            ids: text("ids"),
-            verb: text("verb"),
+            verb: wait
+                .and_then(|w| w.get("verb"))
+                .and_then(Value::as_str)
+                .map(str::to_string),
+            kind,
+            ids,
             download,
         })
     }
 
     fn waits(&self) -> bool {
-        self.ids.is_some()
+        !self.ids.is_empty()
     }
 
     /// Whether one call can make several files (several jobs, or a job with several).
     fn several_files(&self) -> bool {
-        let ids = self.ids.as_deref().unwrap_or("");
-        ids.contains('*')
-            || ids.ends_with("_ids")
-            || self.download.as_deref().is_some_and(|d| d.contains('*'))
+        self.ids
+            .iter()
+            .any(|ids| ids.contains('*') || ids.ends_with("_ids"))
+            || self
+                .download
+                .iter()
+                .flatten()
+                .any(|pointer| pointer.contains('*'))
     }
 
     /// The job's name in messages.
@@ -82,6 +106,28 @@ impl Waiting {
             Ok(kind) => kind.to_string(),
             Err(_) => self.kind.replace('_', " "),
         }
+    }
+
+    /// The URLs of the files in `value` (a finished job's record, or the answer).
+    fn urls(&self, value: &Value) -> Vec<String> {
+        self.download
+            .iter()
+            .flatten()
+            .flat_map(|pointer| heygen_api::operations::pointed(value, pointer))
+            .map(str::to_string)
+            .collect()
+    }
+
+    /// The ids of the jobs the answer names.
+    fn created(&self, answer: &Value) -> Vec<String> {
+        self.ids
+            .iter()
+            .map(|pointer| heygen_api::operations::pointed(answer, pointer))
+            .find(|ids| !ids.is_empty())
+            .unwrap_or_default()
+            .into_iter()
+            .map(str::to_string)
+            .collect()
     }
 }
 
@@ -227,39 +273,6 @@ fn timeout(leaf: &ArgMatches) -> Result<Duration, i32> {
     })
 }
 
-/// Every string a pointer with `*` steps reaches in `value`.
-fn pointed(value: &Value, pointer: &str) -> Vec<String> {
-    fn walk(value: &Value, parts: &[&str], out: &mut Vec<String>) {
-        match parts.split_first() {
-            None => {
-                if let Some(text) = value.as_str() {
-                    out.push(text.to_string());
-                }
-            }
-            Some((&"*", rest)) => match value {
-                Value::Array(items) => items.iter().for_each(|v| walk(v, rest, out)),
-                Value::Object(members) => members.values().for_each(|v| walk(v, rest, out)),
-                _ => {}
-            },
-            Some((part, rest)) => {
-                if let Some(next) = value.get(*part) {
-                    if let Value::Array(items) = next {
-                        if rest.is_empty() {
-                            items.iter().for_each(|v| walk(v, rest, out));
-                            return;
-                        }
-                    }
-                    walk(next, rest, out);
-                }
-            }
-        }
-    }
-    let parts: Vec<&str> = pointer.trim_start_matches('/').split('/').collect();
-    let mut out = Vec::new();
-    walk(value, &parts, &mut out);
-    out
-}
-
 /// After a create that answered `created`: prints it, or waits for its jobs and prints how
 /// each ended; downloads what `--download` asks for.
 pub(crate) async fn after_create(
@@ -274,8 +287,8 @@ pub(crate) async fn after_create(
     if !asks_to_wait(leaf, waiting) {
         let mut created = created;
         let mut code = output::OK;
-        if let (Some(dir), Some(pointer)) = (&download, &waiting.download) {
-            let urls = pointed(&created, pointer);
+        if let Some(dir) = &download {
+            let urls = waiting.urls(&created);
             // Named after the file HeyGen made (`tts_1.wav`), when it goes in a folder.
             let name = urls
                 .first()
@@ -296,11 +309,7 @@ pub(crate) async fn after_create(
         print_value(&created, json);
         return code;
     }
-    let ids = waiting
-        .ids
-        .as_deref()
-        .map(|p| pointed(&created, p))
-        .unwrap_or_default();
+    let ids = waiting.created(&created);
     if ids.is_empty() {
         print_value(&created, json);
         eprintln!("error: the answer names no {} to wait for", waiting.noun());
@@ -370,15 +379,12 @@ async fn wait_for(
         .on_progress(move |event| shown.event(event));
     let several = ids.len() > 1;
     let resume = resume_command(op, waiting, &ids, download.as_deref());
-    let kind = match waiting.kind.as_str() {
-        "video" => None,
-        other => match other.parse::<JobKind>() {
-            Ok(kind) => Some(kind),
-            Err(problem) => {
-                eprintln!("error: {problem}");
-                return output::USAGE;
-            }
-        },
+    let kind = match waiting.kind.parse::<JobKind>() {
+        Ok(kind) => kind,
+        Err(problem) => {
+            eprintln!("error: {problem}");
+            return output::USAGE;
+        }
     };
     let wait = wait_all(client, kind, ids, options);
     let ended = tokio::select! {
@@ -401,8 +407,8 @@ async fn wait_for(
         let mut record = end.record.unwrap_or(Value::Null);
         match end.how {
             "completed" => {
-                if let (Some(dir), Some(pointer)) = (&download, &waiting.download) {
-                    let urls = pointed(&record, pointer);
+                if let Some(dir) = &download {
+                    let urls = waiting.urls(&record);
                     match save_all(client, &urls, dir, &end.id, several).await {
                         Ok(saved) => {
                             if !json {
@@ -467,33 +473,13 @@ async fn wait_for(
     code
 }
 
-/// The wait itself: a video through the video wait, every other kind through the jobs'.
+/// The wait itself, for every kind: the jobs polled together, in bulk where HeyGen can.
 async fn wait_all(
     client: &Client,
-    kind: Option<JobKind>,
+    kind: JobKind,
     ids: Vec<String>,
     options: WaitOptions,
 ) -> Result<Vec<Ended>, Error> {
-    let Some(kind) = kind else {
-        let mut ended = Vec::new();
-        for id in ids {
-            let outcome = client.videos().wait(&id, options.clone()).await?;
-            let (how, video) = match outcome {
-                WaitOutcome::Completed { video, .. } => ("completed", Some(video)),
-                WaitOutcome::VideoFailed { video, .. } => ("failed", Some(video)),
-                WaitOutcome::TimedOut(_) => ("timed out", None),
-                _ => ("failed", None),
-            };
-            ended.push(Ended {
-                id,
-                how,
-                record: video.and_then(|v| serde_json::to_value(v).ok()),
-                error: None,
-                last_status: None,
-            });
-        }
-        return Ok(ended);
-    };
     let order = ids.clone();
     let mut ended: Vec<Ended> = client
         .wait_for_jobs(kind, ids, options)

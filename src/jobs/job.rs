@@ -2,15 +2,14 @@
 //! background removals, proofreads, avatars, voices): poll until each ends, one at a time or
 //! many at once.
 //!
-//! Every kind is a one-stage [`Kind`](crate::jobs::lifecycle::Kind) of the one lifecycle: the
-//! statuses that end it, and whether HeyGen answers its statuses in bulk. This driver does the
-//! requests and keeps the time; the lifecycle decides what each answer means, as it does for
-//! videos. A job is polled through its family's `get` operation; kinds with a bulk statuses
-//! operation (translations, lip-syncs) are polled 100 at a time while more than one is
-//! waited for, and a status that ends a job in bulk is confirmed by fetching its record.
+//! Every kind is described once, in the spec (`crate::api::kinds`): the statuses that end it,
+//! and whether HeyGen answers its statuses in bulk. This driver does the requests and keeps
+//! the time; the lifecycle decides what each answer means, as it does for videos. A job is
+//! polled through its kind's `get` operation; kinds with a bulk statuses operation
+//! (translations, lip-syncs) are polled 100 at a time while more than one is waited for, and
+//! a status that ends a job in bulk is confirmed by fetching its record.
 
 use std::collections::VecDeque;
-use std::fmt;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
@@ -20,7 +19,8 @@ use serde_json::Value;
 use tokio::time::Instant;
 
 use crate::api::error::{Error, Result};
-use crate::jobs::lifecycle::{self, End, Lifecycle, Next, Observed};
+use crate::api::kinds::{JobKind, Stage};
+use crate::jobs::lifecycle::{End, Lifecycle, Next, Observed};
 use crate::jobs::wait::{PolledStatus, WaitEvent, WaitOptions, WaitPhase};
 use crate::operations::Invocation;
 use crate::Client;
@@ -28,275 +28,37 @@ use crate::Client;
 /// How many ids a bulk statuses request names.
 const IDS_PER_REQUEST: usize = 100;
 
-/// A kind of asynchronous job beyond videos. Each exists when its family's Cargo feature is
-/// enabled.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum JobKind {
-    /// A video translation (one output language), until `completed` or `failed`.
-    #[cfg(feature = "translations")]
-    VideoTranslation,
-    /// A proofread of a translation, until its subtitles are ready (`completed`) or `failed`.
-    #[cfg(feature = "translations")]
-    Proofread,
-    /// A lip-sync job, until `completed` or `failed`.
-    #[cfg(feature = "lipsync")]
-    Lipsync,
-    /// A clipping job, until `completed`, `failed` or `cancelled` (each clip has its own
-    /// status beside the job's).
-    #[cfg(feature = "clipping")]
-    ClippingJob,
-    /// A background removal, until it is done or has failed.
-    #[cfg(feature = "background-removal")]
-    BackgroundRemoval,
-    /// A new avatar group, until trained (`completed`) or `failed`; it pauses at
-    /// `pending_consent` until consent is given.
-    #[cfg(feature = "avatars")]
-    Avatar,
-    /// A cloned or designed voice, until `complete` or `failed`.
-    #[cfg(feature = "voices")]
-    Voice,
-}
-
-/// What the drivers need of a kind: its lifecycle, and the operations that create, poll and
-/// fetch it.
-pub(crate) struct Ops {
-    pub(crate) life: &'static lifecycle::Kind,
-    /// Creates one job (a JSON body).
-    pub(crate) create: &'static str,
-    /// Where the created job's id is in the create's answer (JSON pointers, tried in order).
-    pub(crate) created_id: &'static [&'static str],
-    /// Where the URL of the file a finished job made is in its record, if it makes one.
-    pub(crate) result_url: Option<&'static str>,
-    /// Fetches one job by its id (the only path parameter).
-    pub(crate) get: &'static str,
-    /// The bulk statuses operation, the query parameter that names the ids, and the member
-    /// of each answered item that holds its job's id.
-    pub(crate) bulk: Option<(&'static str, &'static str, &'static str)>,
-}
-
 impl JobKind {
-    pub(crate) fn ops(self) -> Ops {
-        match self {
-            #[cfg(feature = "translations")]
-            JobKind::VideoTranslation => Ops {
-                life: &lifecycle::VIDEO_TRANSLATION,
-                create: "create_video_translation",
-                created_id: &["/video_translation_ids/0"],
-                result_url: Some("/video_url"),
-                get: "get_video_translation",
-                bulk: Some((
-                    "get_video_translation_statuses",
-                    "video_translation_ids",
-                    "video_id",
-                )),
-            },
-            #[cfg(feature = "translations")]
-            JobKind::Proofread => Ops {
-                life: &lifecycle::PROOFREAD,
-                create: "create_proofread",
-                created_id: &["/proofread_ids/0"],
-                result_url: None,
-                get: "get_proofread",
-                bulk: None,
-            },
-            #[cfg(feature = "lipsync")]
-            JobKind::Lipsync => Ops {
-                life: &lifecycle::LIPSYNC,
-                create: "create_lipsync",
-                created_id: &["/lipsync_id"],
-                result_url: Some("/video_url"),
-                get: "get_lipsync",
-                bulk: Some(("get_lipsync_statuses", "lipsync_ids", "video_id")),
-            },
-            #[cfg(feature = "clipping")]
-            JobKind::ClippingJob => Ops {
-                life: &lifecycle::CLIPPING_JOB,
-                create: "create_clipping_job",
-                created_id: &["/id", "/job_id"],
-                result_url: Some("/clips/0/video_url"),
-                get: "get_clipping_job",
-                bulk: None,
-            },
-            #[cfg(feature = "background-removal")]
-            JobKind::BackgroundRemoval => Ops {
-                life: &lifecycle::BACKGROUND_REMOVAL,
-                create: "create_background_removal",
-                created_id: &["/id"],
-                result_url: Some("/layers/foreground"),
-                get: "get_background_removal",
-                bulk: None,
-            },
-            #[cfg(feature = "avatars")]
-            JobKind::Avatar => Ops {
-                life: &lifecycle::AVATAR,
-                create: "create_avatar",
-                created_id: &["/avatar_group/id"],
-                result_url: None,
-                get: "get_avatar_group",
-                bulk: None,
-            },
-            #[cfg(feature = "voices")]
-            JobKind::Voice => Ops {
-                life: &lifecycle::VOICE,
-                create: "clone_voice",
-                created_id: &["/voice_clone_id"],
-                // A voice's result is the voice itself; its preview is no file to keep.
-                result_url: None,
-                get: "get_voice",
-                bulk: None,
-            },
-        }
-    }
-
-    /// The operation that fetches one job of this kind.
-    #[cfg_attr(not(heygen_jobs), allow(dead_code))]
-    pub(crate) fn ops_get(self) -> &'static str {
-        self.ops().get
-    }
-
-    /// The snake-case name the spec and the batch journal use (`video_translation`).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            #[cfg(feature = "translations")]
-            JobKind::VideoTranslation => "video_translation",
-            #[cfg(feature = "translations")]
-            JobKind::Proofread => "proofread",
-            #[cfg(feature = "lipsync")]
-            JobKind::Lipsync => "lipsync",
-            #[cfg(feature = "clipping")]
-            JobKind::ClippingJob => "clipping_job",
-            #[cfg(feature = "background-removal")]
-            JobKind::BackgroundRemoval => "background_removal",
-            #[cfg(feature = "avatars")]
-            JobKind::Avatar => "avatar",
-            #[cfg(feature = "voices")]
-            JobKind::Voice => "voice",
-        }
-    }
-
-    /// A job's status, as its record (any family's, or a video's) says it; empty when the
-    /// record has none.
-    pub fn status(record: &Value) -> &str {
-        record.get("status").and_then(Value::as_str).unwrap_or("")
-    }
-
-    /// Why a job failed, as its record says: `failure_message`, `message`, or `error` (its
-    /// text, or its `message`).
-    pub fn failure_reason(record: &Value) -> Option<String> {
-        ["failure_message", "message", "error"]
-            .iter()
-            .find_map(|key| match record.get(*key) {
-                Some(Value::String(text)) if !text.is_empty() => Some(text.clone()),
-                Some(Value::Object(error)) => error
-                    .get("message")
-                    .and_then(Value::as_str)
-                    .map(str::to_string),
-                _ => None,
-            })
-    }
-
-    /// The URL of the file a finished job made, read from its record (a translation's or a
-    /// lip-sync's video, a clipping job's first clip, a cut-out's foreground, a voice's
-    /// preview), if its kind makes one and the record has it.
-    pub fn result_url(self, record: &Value) -> Option<&str> {
-        record
-            .pointer(self.ops().result_url?)
-            .and_then(Value::as_str)
-            .filter(|url| !url.is_empty())
-    }
-
-    /// One bulk statuses request for `ids` (at most 100), every page followed; `None` for a
-    /// kind without bulk statuses.
+    /// One bulk statuses request of `stage` for `ids` (at most 100), every page followed;
+    /// `None` for a stage without bulk statuses.
     pub(crate) async fn bulk_statuses(
-        self,
+        stage: &'static Stage,
         client: &Client,
         ids: &[String],
     ) -> Option<Result<Value>> {
-        let (op, param, _) = self.ops().bulk?;
+        let bulk = stage.bulk?;
         Some(
             client
                 .invoke(
-                    op,
+                    bulk.operation,
                     Invocation::new()
-                        .query(param, ids.join(","))
+                        .query(bulk.ids, ids.join(","))
                         .all_pages(true),
                 )
                 .await,
         )
     }
 
-    /// The status a bulk answer gives the job `id` (`not_found` included), if it names it.
-    pub(crate) fn bulk_status<'a>(self, page: &'a Value, id: &str) -> Option<&'a str> {
-        let (_, _, member) = self.ops().bulk?;
+    /// The status a bulk answer of `stage` gives the job `id` (`not_found` included), if it
+    /// names it.
+    pub(crate) fn bulk_status<'a>(stage: &Stage, page: &'a Value, id: &str) -> Option<&'a str> {
+        let bulk = stage.bulk?;
         page.get("data")?
             .as_array()?
             .iter()
-            .find(|item| item.get(member).and_then(Value::as_str) == Some(id))?
+            .find(|item| item.get(bulk.member).and_then(Value::as_str) == Some(id))?
             .get("status")?
             .as_str()
-    }
-
-    /// What the job is called in messages (`video translation`).
-    pub fn name(self) -> &'static str {
-        self.ops().life.name
-    }
-
-    /// Whether HeyGen answers this kind's statuses many at a time.
-    pub fn polls_in_bulk(self) -> bool {
-        self.ops().bulk.is_some()
-    }
-}
-
-impl std::str::FromStr for JobKind {
-    type Err = String;
-
-    /// A kind by its snake-case name (`video_translation`, `proofread`, `lipsync`,
-    /// `clipping_job`, `background_removal`, `avatar`, `voice`), as the spec's `x-heygen-wait`
-    /// names it. A kind whose family is not built in is refused with the feature to enable.
-    fn from_str(name: &str) -> std::result::Result<Self, Self::Err> {
-        let built: Option<JobKind> = match name {
-            #[cfg(feature = "translations")]
-            "video_translation" => Some(JobKind::VideoTranslation),
-            #[cfg(feature = "translations")]
-            "proofread" => Some(JobKind::Proofread),
-            #[cfg(feature = "lipsync")]
-            "lipsync" => Some(JobKind::Lipsync),
-            #[cfg(feature = "clipping")]
-            "clipping_job" => Some(JobKind::ClippingJob),
-            #[cfg(feature = "background-removal")]
-            "background_removal" => Some(JobKind::BackgroundRemoval),
-            #[cfg(feature = "avatars")]
-            "avatar" => Some(JobKind::Avatar),
-            #[cfg(feature = "voices")]
-            "voice" => Some(JobKind::Voice),
-            _ => None,
-        };
-        if let Some(kind) = built {
-            return Ok(kind);
-        }
-        let feature = match name {
-            "video_translation" | "proofread" => "translations",
-            "lipsync" => "lipsync",
-            "clipping_job" => "clipping",
-            "background_removal" => "background-removal",
-            "avatar" => "avatars",
-            "voice" => "voices",
-            other => {
-                return Err(format!(
-                    "`{other}` is not a kind of job (kinds: video_translation, proofread, lipsync, clipping_job, background_removal, avatar, voice)"
-                ))
-            }
-        };
-        Err(format!(
-            "jobs of kind `{name}` need the `{feature}` feature of heygen-api"
-        ))
-    }
-}
-
-impl fmt::Display for JobKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
     }
 }
 
@@ -421,6 +183,7 @@ impl Client {
 
 /// One job being waited for.
 struct Waited {
+    /// The id it was asked for by (its first stage's).
     id: String,
     life: Lifecycle,
     last_status: Option<String>,
@@ -434,10 +197,16 @@ struct Waited {
     reported: Option<String>,
 }
 
+impl Waited {
+    /// The id of the stage it is at.
+    fn current(&self) -> String {
+        self.life.id().unwrap_or(&self.id).to_string()
+    }
+}
+
 struct Driver {
     client: Client,
     kind: JobKind,
-    ops: Ops,
     options: WaitOptions,
     started: Instant,
     deadline: Instant,
@@ -454,7 +223,6 @@ fn run(
     options: WaitOptions,
 ) -> JobStream<'static, Value> {
     let started = Instant::now();
-    let ops = kind.ops();
     let mut ended = VecDeque::new();
     let mut waiting = Vec::new();
     for id in ids {
@@ -465,7 +233,7 @@ fn run(
             });
         } else {
             waiting.push(Waited {
-                life: Lifecycle::new(ops.life, &[Some(&id)]),
+                life: Lifecycle::new(kind.describe(), &[Some(&id)]),
                 id,
                 last_status: None,
                 record: None,
@@ -478,7 +246,6 @@ fn run(
     let driver = Driver {
         client,
         kind,
-        ops,
         deadline: started + options.max_wait(),
         options,
         started,
@@ -510,7 +277,7 @@ impl Driver {
         if self.round > 0 {
             let wait = self.options.schedule().wait(self.round - 1);
             let now = Instant::now();
-            let last_call = self.deadline - final_margin(&self.options);
+            let last_call = self.deadline - self.options.final_margin();
             if now >= last_call {
                 self.time_out_all();
                 return;
@@ -519,11 +286,21 @@ impl Driver {
         }
         self.round += 1;
         self.polls += 1;
-        match self.ops.bulk {
-            Some(_) if self.waiting.len() > 1 => self.poll_bulk().await,
-            _ => self.poll_each().await,
+        // Jobs at a stage HeyGen answers in bulk go 100 a request when there are several;
+        // the others are fetched one by one.
+        let bulk: Vec<usize> = (0..self.waiting.len())
+            .filter(|&i| self.waiting[i].life.stage().bulk.is_some())
+            .collect();
+        if bulk.len() > 1 {
+            let single: Vec<usize> = (0..self.waiting.len())
+                .filter(|i| !bulk.contains(i))
+                .collect();
+            self.poll_bulk(bulk).await;
+            self.poll_each(single).await;
+        } else {
+            self.poll_each((0..self.waiting.len()).collect()).await;
         }
-        // Jobs whose ending was seen in bulk are confirmed by their record.
+        self.report();
         let mut i = 0;
         while i < self.waiting.len() {
             let next = self.settle(i).await;
@@ -538,49 +315,59 @@ impl Driver {
         }
     }
 
-    /// Polls every job with its `get`, a few at a time.
-    async fn poll_each(&mut self) {
+    /// Fetches the record of the stage job `i` is at.
+    async fn fetch(&mut self, i: usize) {
+        let job = &mut self.waiting[i];
+        let get = job.life.stage().get;
+        let answer = self
+            .client
+            .invoke(get, Invocation::new().path_param(job.current()))
+            .await;
+        observe_record(job, answer);
+    }
+
+    /// Polls the jobs `which` with their stage's `get`, a few at a time.
+    async fn poll_each(&mut self, which: Vec<usize>) {
         use futures_util::StreamExt as _;
-        let client = &self.client;
-        let get = self.ops.get;
-        let ids: Vec<String> = self.waiting.iter().map(|w| w.id.clone()).collect();
-        let answers: Vec<(String, Result<Value>)> = futures_util::stream::iter(ids)
-            .map(|id| async move {
-                let answer = client
-                    .invoke(get, Invocation::new().path_param(id.clone()))
-                    .await;
-                (id, answer)
+        let requests: Vec<_> = which
+            .iter()
+            .map(|&i| {
+                let job = &self.waiting[i];
+                fetch_record(self.client.clone(), i, job.life.stage().get, job.current())
             })
+            .collect();
+        let answers: Vec<(usize, Result<Value>)> = futures_util::stream::iter(requests)
             .buffered(8)
             .collect()
             .await;
-        for (id, answer) in answers {
-            if let Some(job) = self.waiting.iter_mut().find(|w| w.id == id) {
-                observe_record(job, answer);
-            }
+        for (i, answer) in answers {
+            observe_record(&mut self.waiting[i], answer);
         }
-        self.report();
     }
 
-    /// Polls the jobs in bulk, 100 ids a request. A request refused for good falls back to
-    /// polling its jobs one by one, so that each ends with its own answer.
-    async fn poll_bulk(&mut self) {
-        let ids: Vec<String> = self.waiting.iter().map(|w| w.id.clone()).collect();
-        for chunk in ids.chunks(IDS_PER_REQUEST) {
-            let Some(answer) = self.kind.bulk_statuses(&self.client, chunk).await else {
-                return;
+    /// Polls the jobs `which` in bulk, 100 ids a request. A request refused for good falls
+    /// back to polling its jobs one by one, so that each ends with its own answer.
+    async fn poll_bulk(&mut self, which: Vec<usize>) {
+        for chunk in which.chunks(IDS_PER_REQUEST).map(<[usize]>::to_vec) {
+            let stage = self.waiting[chunk[0]].life.stage();
+            let (same, other): (Vec<usize>, Vec<usize>) = chunk
+                .iter()
+                .partition(|&&i| std::ptr::eq(self.waiting[i].life.stage(), stage));
+            self.poll_each(other).await;
+            let ids: Vec<String> = same.iter().map(|&i| self.waiting[i].current()).collect();
+            let Some(answer) = JobKind::bulk_statuses(stage, &self.client, &ids).await else {
+                continue;
             };
             match answer {
                 Ok(page) => {
-                    for id in chunk {
-                        let Some(job) = self.waiting.iter_mut().find(|w| &w.id == id) else {
-                            continue;
-                        };
-                        let status = self.kind.bulk_status(&page, id);
+                    for &i in &same {
+                        let job = &mut self.waiting[i];
+                        let status = JobKind::bulk_status(stage, &page, &job.current());
                         job.error = None;
                         job.record = None;
                         job.next = match status {
-                            Some("not_found") | None => job.life.observe(Observed::NotFound),
+                            Some("not_found") => job.life.observe(Observed::NotFoundInBulk),
+                            None => job.life.observe(Observed::MissingFromBulk),
                             Some(status) => {
                                 job.last_status = Some(status.to_string());
                                 job.life.observe(Observed::Status {
@@ -594,51 +381,52 @@ impl Driver {
                 }
                 Err(error) if error.is_retryable() => {
                     let error = Arc::new(error);
-                    for id in chunk {
-                        if let Some(job) = self.waiting.iter_mut().find(|w| &w.id == id) {
-                            job.next = job.life.observe(Observed::failure(&error));
-                            job.error = Some(Arc::clone(&error));
-                        }
+                    for &i in &same {
+                        let job = &mut self.waiting[i];
+                        job.next = job.life.observe(Observed::failure(&error));
+                        job.error = Some(Arc::clone(&error));
                     }
                 }
                 Err(error) => {
                     tracing::debug!(error = %error, "bulk statuses refused; polling one by one");
-                    for id in chunk {
-                        let answer = self
-                            .client
-                            .invoke(self.ops.get, Invocation::new().path_param(id.clone()))
-                            .await;
-                        if let Some(job) = self.waiting.iter_mut().find(|w| &w.id == id) {
-                            observe_record(job, answer);
-                        }
-                    }
+                    self.poll_each(same).await;
                 }
             }
         }
-        self.report();
     }
 
-    /// What comes next for job `i`, its record fetched first when the lifecycle asks for it
-    /// (an ending seen in bulk) or when bulk did not find it (its own answer decides).
+    /// What comes next for job `i`, after doing what the lifecycle asked: fetching the
+    /// record (an ending seen in bulk), listing the next stage's resources, or polling the
+    /// stage the job moved on to.
     async fn settle(&mut self, i: usize) -> Next {
+        // Each step moves the job on; a kind has few stages, so this ends quickly.
+        for _ in 0..8 {
+            match self.waiting[i].next {
+                Next::Fetch | Next::Advance => self.fetch(i).await,
+                Next::List => self.list(i).await,
+                next => return next,
+            }
+        }
+        Next::Poll
+    }
+
+    /// Lists the next stage's resources of job `i` and tells the lifecycle the newest.
+    async fn list(&mut self, i: usize) {
         let job = &mut self.waiting[i];
-        let confirm = match job.next {
-            Next::Fetch => true,
-            Next::Done(End::Gone) => job.error.is_none() && job.record.is_none(),
-            _ => false,
+        let Some(list) = job.life.stage().list_next else {
+            job.next = Next::Poll;
+            return;
         };
-        if confirm {
-            let answer = self
-                .client
-                .invoke(self.ops.get, Invocation::new().path_param(job.id.clone()))
-                .await;
-            observe_record(job, answer);
-        }
-        match job.next {
-            // A record always decides; this cannot stay, but never loops if it did.
-            Next::Fetch | Next::Advance | Next::List => Next::Poll,
-            next => next,
-        }
+        let answer = self
+            .client
+            .invoke(list.operation, Invocation::new().path_param(job.current()))
+            .await;
+        let first = answer.ok().and_then(|page| {
+            crate::api::kinds::pointed(&page, list.ids)
+                .first()
+                .map(|id| id.to_string())
+        });
+        job.next = job.life.observe(Observed::Listed(first.as_deref()));
     }
 
     fn end(&self, job: Waited, end: End) -> JobEnded<Value> {
@@ -694,20 +482,39 @@ impl Driver {
     }
 }
 
+/// The record of job `i`'s stage, fetched with `get`.
+async fn fetch_record(
+    client: Client,
+    i: usize,
+    get: &'static str,
+    id: String,
+) -> (usize, Result<Value>) {
+    (
+        i,
+        client.invoke(get, Invocation::new().path_param(id)).await,
+    )
+}
+
 /// Tells the lifecycle what a single `get` answered.
 fn observe_record(job: &mut Waited, answer: Result<Value>) {
     job.next = match answer {
         Ok(record) => {
             let status = JobKind::status(&record).to_string();
+            let stage = job.life.stage();
+            let next = stage
+                .next
+                .and_then(|pointer| record.pointer(pointer))
+                .and_then(Value::as_str)
+                .map(str::to_string);
             job.error = None;
             job.last_status = Some(status.clone());
-            let next = job.life.observe(Observed::Status {
+            let verdict = job.life.observe(Observed::Status {
                 status: &status,
-                next: None,
+                next: next.as_deref(),
                 record: true,
             });
             job.record = Some(record);
-            next
+            verdict
         }
         Err(error) => {
             let next = job.life.observe(Observed::failure(&error));
@@ -716,9 +523,4 @@ fn observe_record(job: &mut Waited, answer: Result<Value>) {
             next
         }
     };
-}
-
-/// How long before the deadline the final poll happens.
-fn final_margin(options: &WaitOptions) -> Duration {
-    (options.max_wait() / 20).min(Duration::from_secs(1))
 }

@@ -10,209 +10,18 @@
 //! and requests stay with them; every decision about what HeyGen's answers mean is taken here,
 //! once, and tested in one table (`lifecycle/tests.rs`).
 //!
-//! A kind of job is described, not programmed: its stages, each with the statuses that end it
-//! well, end it badly or pause it, whether it can be polled in bulk, and whether it can be
-//! asked for its results when it answers 404 or ends without naming them.
+//! A kind of job is described, not programmed: the spec's `x-heygen-jobs` gives its stages,
+//! each with the statuses that end it well, end it badly or pause it, whether it can be polled
+//! in bulk, and whether it can be asked for its results when it answers 404 or ends without
+//! naming them (`crate::api::kinds`).
 
 use std::fmt;
 
 use crate::api::error::Error;
+use crate::api::kinds::{Class, Description, Resource, Stage};
 
-/// What a status means for its stage.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Class {
-    /// Still going (also every status HeyGen adds that we do not know yet).
-    Running,
-    /// Ended well.
-    Succeeded,
-    /// Ended badly.
-    Failed,
-    /// Paused until the user sends something (a chat-mode session).
-    NeedsInput,
-}
-
-/// Which resource a stage polls.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Resource {
-    /// A Video Agent session.
-    Session,
-    /// A video.
-    Video,
-    /// An item of a video batch.
-    BatchItem,
-    /// A job of another family, polled with its family's `get`.
-    #[cfg_attr(not(heygen_jobs), allow(dead_code))]
-    Job,
-}
-
-/// One stage of a job: a resource, polled until its status ends.
-#[derive(Debug)]
-pub(crate) struct Stage {
-    /// The resource polled.
-    pub(crate) resource: Resource,
-    /// Statuses that end the stage well.
-    succeeded: &'static [&'static str],
-    /// Statuses that end the stage badly.
-    failed: &'static [&'static str],
-    /// Statuses that pause the job until the user acts.
-    needs_input: &'static [&'static str],
-    /// Whether the stage can be polled many at a time (a bulk status operation).
-    pub(crate) bulk: bool,
-    /// Whether the stage can list the next stage's resources (a session's videos), for when
-    /// it answers 404 or ends without naming the next stage's id.
-    pub(crate) lists_next: bool,
-}
-
-impl Stage {
-    /// What `status` means for this stage.
-    pub(crate) fn classify(&self, status: &str) -> Class {
-        if self.succeeded.contains(&status) {
-            Class::Succeeded
-        } else if self.failed.contains(&status) {
-            Class::Failed
-        } else if self.needs_input.contains(&status) {
-            Class::NeedsInput
-        } else {
-            Class::Running
-        }
-    }
-}
-
-/// A kind of job: its stages, in order.
-#[derive(Debug)]
-pub(crate) struct Kind {
-    /// What the job is called in messages.
-    pub(crate) name: &'static str,
-    /// The stages, first to last; each but the last leads to the next.
-    pub(crate) stages: &'static [Stage],
-}
-
-/// A Video Agent session, until it names its video.
-const SESSION: Stage = Stage {
-    resource: Resource::Session,
-    succeeded: &["completed"],
-    failed: &["failed"],
-    needs_input: &["waiting_for_input", "reviewing"],
-    bulk: false,
-    lists_next: true,
-};
-
-/// A video, until it is rendered. `GET /v3/videos/{id}` says `pending`, the bulk statuses
-/// say `queued`; both are running, as is every status not named here.
-const VIDEO: Stage = Stage {
-    resource: Resource::Video,
-    succeeded: &["completed"],
-    failed: &["failed"],
-    needs_input: &[],
-    bulk: true,
-    lists_next: false,
-};
-
-/// An item of a video batch, read from the batch.
-const BATCH_ITEM: Stage = Stage {
-    resource: Resource::BatchItem,
-    succeeded: &["completed"],
-    failed: &["failed"],
-    needs_input: &[],
-    bulk: true,
-    lists_next: false,
-};
-
-/// A Video Agent session that leads to a video.
-pub(crate) static VIDEO_AGENT: Kind = Kind {
-    name: "Video Agent session",
-    stages: &[SESSION, VIDEO],
-};
-
-/// A video made directly (`POST /v3/videos`).
-pub(crate) static VIDEO_DIRECT: Kind = Kind {
-    name: "video",
-    stages: &[VIDEO],
-};
-
-/// An item of a video batch (`POST /v3/videos/batches`).
-pub(crate) static VIDEO_BATCH_ITEM: Kind = Kind {
-    name: "batch item",
-    stages: &[BATCH_ITEM],
-};
-
-/// The one stage of a job of another family.
-#[cfg_attr(not(heygen_jobs), allow(dead_code))]
-const fn job(
-    succeeded: &'static [&'static str],
-    failed: &'static [&'static str],
-    needs_input: &'static [&'static str],
-    bulk: bool,
-) -> Stage {
-    Stage {
-        resource: Resource::Job,
-        succeeded,
-        failed,
-        needs_input,
-        bulk,
-        lists_next: false,
-    }
-}
-
-/// A video translation (one output language); statuses in bulk too.
-#[cfg(feature = "translations")]
-pub(crate) static VIDEO_TRANSLATION: Kind = Kind {
-    name: "video translation",
-    stages: &[job(&["completed"], &["failed"], &[], true)],
-};
-
-/// A proofread: `processing` until its subtitles are ready.
-#[cfg(feature = "translations")]
-pub(crate) static PROOFREAD: Kind = Kind {
-    name: "proofread",
-    stages: &[job(&["completed"], &["failed"], &[], false)],
-};
-
-/// A lip-sync job; statuses in bulk too.
-#[cfg(feature = "lipsync")]
-pub(crate) static LIPSYNC: Kind = Kind {
-    name: "lip-sync job",
-    stages: &[job(&["completed"], &["failed"], &[], true)],
-};
-
-/// A clipping job. A cancelled job made no clips: it ended badly.
-#[cfg(feature = "clipping")]
-pub(crate) static CLIPPING_JOB: Kind = Kind {
-    name: "clipping job",
-    stages: &[job(&["completed"], &["failed", "cancelled"], &[], false)],
-};
-
-/// A background removal. HeyGen documents no status values for it: the words its other
-/// families end with are taken, both spellings.
-#[cfg(feature = "background-removal")]
-pub(crate) static BACKGROUND_REMOVAL: Kind = Kind {
-    name: "background removal",
-    stages: &[job(
-        &["completed", "complete", "succeeded", "success"],
-        &["failed", "fail", "error", "cancelled"],
-        &[],
-        false,
-    )],
-};
-
-/// A new avatar group, trained once consent is given.
-#[cfg(feature = "avatars")]
-pub(crate) static AVATAR: Kind = Kind {
-    name: "avatar",
-    stages: &[job(
-        &["completed"],
-        &["failed"],
-        &["pending_consent"],
-        false,
-    )],
-};
-
-/// A cloned or designed voice: `complete`, not `completed`.
-#[cfg(feature = "voices")]
-pub(crate) static VOICE: Kind = Kind {
-    name: "voice",
-    stages: &[job(&["complete", "completed"], &["failed"], &[], false)],
-};
+/// A kind of job, as the lifecycle reads it: its stages, from the spec (`x-heygen-jobs`).
+pub(crate) type Kind = Description;
 
 /// What a driver saw about the job.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -227,8 +36,14 @@ pub(crate) enum Observed<'a> {
         /// ending status needs nothing more; a bulk status is not.
         record: bool,
     },
-    /// The current stage's resource is unknown to HeyGen (404, or `not_found` in bulk).
+    /// The current stage's resource is unknown to HeyGen (its own `GET` answered 404).
     NotFound,
+    /// A bulk answer says the current stage's resource is `not_found`; its own record
+    /// decides, as a bulk answer may lag behind a job just created.
+    NotFoundInBulk,
+    /// A bulk answer does not name the current stage's resource at all; its own record
+    /// decides.
+    MissingFromBulk,
     /// A poll or fetch failed.
     PollFailed {
         /// Whether the failure is temporary (429, 5xx, transport).
@@ -420,7 +235,7 @@ impl Lifecycle {
                     Class::Failed => Next::Done(End::Failed),
                     Class::Succeeded if self.is_last() => Next::Done(End::Succeeded),
                     // Ended without naming what comes next: ask for it, else poll again.
-                    Class::Succeeded if self.stage().lists_next => {
+                    Class::Succeeded if self.stage().lists_next() => {
                         self.listing = Some(Listing::EndedUnnamed);
                         Next::List
                     }
@@ -428,7 +243,7 @@ impl Lifecycle {
                 }
             }
             Observed::NotFound => {
-                if self.stage().lists_next && !self.is_last() {
+                if self.stage().lists_next() && !self.is_last() {
                     // Sessions have been seen answering 404 once their video exists.
                     self.listing = Some(Listing::Vanished);
                     Next::List
@@ -436,6 +251,7 @@ impl Lifecycle {
                     Next::Done(End::Gone)
                 }
             }
+            Observed::NotFoundInBulk | Observed::MissingFromBulk => Next::Fetch,
             Observed::PollFailed { retryable: true } => Next::Poll,
             Observed::PollFailed { retryable: false } => {
                 self.failures += 1;

@@ -26,9 +26,10 @@ use futures_core::Stream;
 use tokio::time::Instant;
 
 use crate::api::error::{Error, Result};
+use crate::api::kinds::{JobKind, Resource};
 pub use crate::api::outcome::{TimedOut, WaitOutcome};
 use crate::api::retry::Backoff;
-use crate::jobs::lifecycle::{End, Lifecycle, Next, Observed, Resource, VIDEO_AGENT, VIDEO_DIRECT};
+use crate::jobs::lifecycle::{End, Lifecycle, Next, Observed};
 use crate::types::{SessionStatus, VideoAgentSession, VideoDetail, VideoStatus};
 
 /// How long and how often to poll.
@@ -146,7 +147,7 @@ impl WaitOptions {
     }
 
     /// How long before the deadline the final poll happens.
-    fn final_margin(&self) -> Duration {
+    pub(crate) fn final_margin(&self) -> Duration {
         (self.deadline / 20).min(Duration::from_secs(1))
     }
 }
@@ -273,15 +274,18 @@ impl Phase {
     /// The job's lifecycle, started here.
     fn lifecycle(&self) -> Lifecycle {
         match self {
-            Phase::Session(id) => Lifecycle::new(&VIDEO_AGENT, &[Some(id)]),
+            Phase::Session(id) => Lifecycle::new(JobKind::VideoAgent.describe(), &[Some(id)]),
             Phase::Video {
                 session_id: Some(session_id),
                 video_id,
-            } => Lifecycle::new(&VIDEO_AGENT, &[Some(session_id), Some(video_id)]),
+            } => Lifecycle::new(
+                JobKind::VideoAgent.describe(),
+                &[Some(session_id), Some(video_id)],
+            ),
             Phase::Video {
                 session_id: None,
                 video_id,
-            } => Lifecycle::new(&VIDEO_DIRECT, &[Some(video_id)]),
+            } => Lifecycle::new(JobKind::Video.describe(), &[Some(video_id)]),
         }
     }
 }
@@ -405,7 +409,7 @@ impl<S: Source> Waiter<S> {
                     Ok(Err(error)) => self.poll_error(WaitPhase::Session, error, &mut seen),
                 }
             }
-            Resource::Video | Resource::BatchItem => {
+            Resource::Video => {
                 let polled = tokio::time::timeout(remaining, self.source.video(&id)).await;
                 match polled {
                     Err(_elapsed) => return Ok(Step::Done(self.timed_out())),

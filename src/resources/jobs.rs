@@ -30,7 +30,7 @@ impl crate::Client {
 fn typed<T: serde::de::DeserializeOwned>(kind: JobKind, record: Value) -> Result<T> {
     serde_json::from_value(record).map_err(|e| {
         unexpected_answer(
-            kind.ops_get(),
+            kind.get_operation(),
             &format!("the {kind} record does not decode: {e}"),
         )
     })

@@ -6,7 +6,8 @@ use std::sync::Arc;
 use tokio::io::AsyncWrite;
 
 use crate::api::error::Result;
-use crate::jobs::lifecycle::{Lifecycle, Next, Observed, VIDEO_BATCH_ITEM};
+use crate::api::kinds::JobKind;
+use crate::jobs::lifecycle::{Lifecycle, Next, Observed};
 use crate::jobs::wait::{self, Phase, WaitOptions, WaitOutcome, WaitStream};
 use crate::resources::check_path_param;
 use crate::resources::generated::handles::Videos;
@@ -127,7 +128,10 @@ impl BatchWait {
                     continue;
                 }
                 let life = self.items.entry(item.item_index).or_insert_with(|| {
-                    Lifecycle::new(&VIDEO_BATCH_ITEM, &[Some(&item.item_index.to_string())])
+                    Lifecycle::new(
+                        JobKind::Video.describe(),
+                        &[Some(&item.item_index.to_string())],
+                    )
                 });
                 let next = life.observe(Observed::Status {
                     status: item.status.as_str(),

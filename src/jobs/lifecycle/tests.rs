@@ -2,6 +2,7 @@
 //! each observation must lead to. Every driver of the lifecycle inherits these answers.
 
 use super::*;
+use crate::api::kinds::{JobKind, Resource};
 
 use End::*;
 use Next::*;
@@ -47,7 +48,7 @@ fn rows() -> Vec<Row> {
     vec![
         Row {
             case: "a session runs, names its video, which renders",
-            kind: &VIDEO_AGENT,
+            kind: JobKind::VideoAgent.describe(),
             ids: SESSION_ONLY,
             steps: vec![
                 (status("thinking"), Poll),
@@ -59,7 +60,7 @@ fn rows() -> Vec<Row> {
         },
         Row {
             case: "a session that answers 404 is followed through its videos",
-            kind: &VIDEO_AGENT,
+            kind: JobKind::VideoAgent.describe(),
             ids: SESSION_ONLY,
             steps: vec![
                 (status("generating"), Poll),
@@ -71,14 +72,14 @@ fn rows() -> Vec<Row> {
         },
         Row {
             case: "a session that answers 404 and has no video is not found",
-            kind: &VIDEO_AGENT,
+            kind: JobKind::VideoAgent.describe(),
             ids: SESSION_ONLY,
             steps: vec![(NotFound, List), (Listed(None), Done(Gone))],
             then: Resource::Session,
         },
         Row {
             case: "a session completed without a video id lists its videos",
-            kind: &VIDEO_AGENT,
+            kind: JobKind::VideoAgent.describe(),
             ids: SESSION_ONLY,
             steps: vec![
                 (status("completed"), List),
@@ -89,7 +90,7 @@ fn rows() -> Vec<Row> {
         },
         Row {
             case: "a session completed without a video id or videos is polled again",
-            kind: &VIDEO_AGENT,
+            kind: JobKind::VideoAgent.describe(),
             ids: SESSION_ONLY,
             steps: vec![
                 (status("completed"), List),
@@ -100,7 +101,7 @@ fn rows() -> Vec<Row> {
         },
         Row {
             case: "a session that failed with a video is followed to the video's failure",
-            kind: &VIDEO_AGENT,
+            kind: JobKind::VideoAgent.describe(),
             ids: SESSION_ONLY,
             steps: vec![
                 (status_naming("failed", "v1"), Advance),
@@ -110,14 +111,14 @@ fn rows() -> Vec<Row> {
         },
         Row {
             case: "a session that failed without a video ends the job",
-            kind: &VIDEO_AGENT,
+            kind: JobKind::VideoAgent.describe(),
             ids: SESSION_ONLY,
             steps: vec![(status("failed"), Done(Failed))],
             then: Resource::Session,
         },
         Row {
             case: "a paused chat session needs input, even with a video named",
-            kind: &VIDEO_AGENT,
+            kind: JobKind::VideoAgent.describe(),
             ids: SESSION_ONLY,
             steps: vec![
                 (status("thinking"), Poll),
@@ -127,14 +128,14 @@ fn rows() -> Vec<Row> {
         },
         Row {
             case: "waiting_for_input needs input",
-            kind: &VIDEO_AGENT,
+            kind: JobKind::VideoAgent.describe(),
             ids: SESSION_ONLY,
             steps: vec![(status("waiting_for_input"), Done(NeedsInput))],
             then: Resource::Session,
         },
         Row {
             case: "unknown statuses count as running",
-            kind: &VIDEO_AGENT,
+            kind: JobKind::VideoAgent.describe(),
             ids: SESSION_ONLY,
             steps: vec![
                 (status("contemplating"), Poll),
@@ -145,21 +146,21 @@ fn rows() -> Vec<Row> {
         },
         Row {
             case: "a blank video id is no video",
-            kind: &VIDEO_AGENT,
+            kind: JobKind::VideoAgent.describe(),
             ids: SESSION_ONLY,
             steps: vec![(status_naming("generating", ""), Poll)],
             then: Resource::Session,
         },
         Row {
             case: "a job resumed with both ids starts at the video",
-            kind: &VIDEO_AGENT,
+            kind: JobKind::VideoAgent.describe(),
             ids: [Some("s1"), Some("v1")],
             steps: vec![(status("completed"), Done(Succeeded))],
             then: Resource::Video,
         },
         Row {
             case: "a video seen ending in bulk is fetched; its record decides",
-            kind: &VIDEO_DIRECT,
+            kind: JobKind::Video.describe(),
             ids: VIDEO_ONLY,
             steps: vec![
                 (bulk("queued"), Poll),
@@ -170,28 +171,28 @@ fn rows() -> Vec<Row> {
         },
         Row {
             case: "a video seen failing in bulk is fetched for the failure's details",
-            kind: &VIDEO_DIRECT,
+            kind: JobKind::Video.describe(),
             ids: VIDEO_ONLY,
             steps: vec![(bulk("failed"), Fetch), (status("failed"), Done(Failed))],
             then: Resource::Video,
         },
         Row {
             case: "a record that is not finished after all is polled again",
-            kind: &VIDEO_DIRECT,
+            kind: JobKind::Video.describe(),
             ids: VIDEO_ONLY,
             steps: vec![(bulk("completed"), Fetch), (status("processing"), Poll)],
             then: Resource::Video,
         },
         Row {
             case: "a video HeyGen does not know is not found",
-            kind: &VIDEO_DIRECT,
+            kind: JobKind::Video.describe(),
             ids: VIDEO_ONLY,
             steps: vec![(bulk("processing"), Poll), (NotFound, Done(Gone))],
             then: Resource::Video,
         },
         Row {
             case: "temporary failures never end a job",
-            kind: &VIDEO_DIRECT,
+            kind: JobKind::Video.describe(),
             ids: VIDEO_ONLY,
             steps: vec![
                 (PollFailed { retryable: true }, Poll),
@@ -202,14 +203,14 @@ fn rows() -> Vec<Row> {
         },
         Row {
             case: "one failure for good ends a job by default",
-            kind: &VIDEO_DIRECT,
+            kind: JobKind::Video.describe(),
             ids: VIDEO_ONLY,
             steps: vec![(PollFailed { retryable: false }, Done(PollsFailed))],
             then: Resource::Video,
         },
         Row {
             case: "a delivery of success makes the video's record be fetched",
-            kind: &VIDEO_AGENT,
+            kind: JobKind::VideoAgent.describe(),
             ids: SESSION_ONLY,
             steps: vec![
                 (
@@ -225,7 +226,7 @@ fn rows() -> Vec<Row> {
         },
         Row {
             case: "a delivery of failure naming the video fetches it for the details",
-            kind: &VIDEO_AGENT,
+            kind: JobKind::VideoAgent.describe(),
             ids: SESSION_ONLY,
             steps: vec![(
                 Delivery {
@@ -238,7 +239,7 @@ fn rows() -> Vec<Row> {
         },
         Row {
             case: "a delivery of failure before any video ends the session",
-            kind: &VIDEO_AGENT,
+            kind: JobKind::VideoAgent.describe(),
             ids: SESSION_ONLY,
             steps: vec![(
                 Delivery {
@@ -251,7 +252,7 @@ fn rows() -> Vec<Row> {
         },
         Row {
             case: "a delivery of success without a video id polls the session now",
-            kind: &VIDEO_AGENT,
+            kind: JobKind::VideoAgent.describe(),
             ids: SESSION_ONLY,
             steps: vec![
                 (
@@ -267,19 +268,19 @@ fn rows() -> Vec<Row> {
         },
         Row {
             case: "a batch item ends with its status",
-            kind: &VIDEO_BATCH_ITEM,
+            kind: JobKind::Video.describe(),
             ids: [Some("0"), None],
             steps: vec![
                 (status("queued"), Poll),
                 (status("processing"), Poll),
                 (status("failed"), Done(Failed)),
             ],
-            then: Resource::BatchItem,
+            then: Resource::Video,
         },
         #[cfg(feature = "translations")]
         Row {
             case: "a translation seen ending in bulk is confirmed by its record",
-            kind: &VIDEO_TRANSLATION,
+            kind: JobKind::VideoTranslation.describe(),
             ids: VIDEO_ONLY,
             steps: vec![
                 (bulk("running"), Poll),
@@ -291,7 +292,7 @@ fn rows() -> Vec<Row> {
         #[cfg(feature = "clipping")]
         Row {
             case: "a cancelled clipping job ended badly",
-            kind: &CLIPPING_JOB,
+            kind: JobKind::ClippingJob.describe(),
             ids: VIDEO_ONLY,
             steps: vec![
                 (status("running"), Poll),
@@ -302,7 +303,7 @@ fn rows() -> Vec<Row> {
         #[cfg(feature = "avatars")]
         Row {
             case: "an avatar waiting for consent needs the user",
-            kind: &AVATAR,
+            kind: JobKind::Avatar.describe(),
             ids: VIDEO_ONLY,
             steps: vec![
                 (status("processing"), Poll),
@@ -313,7 +314,7 @@ fn rows() -> Vec<Row> {
         #[cfg(feature = "voices")]
         Row {
             case: "a voice is `complete`, not `completed`",
-            kind: &VOICE,
+            kind: JobKind::Voice.describe(),
             ids: VIDEO_ONLY,
             steps: vec![
                 (status("processing"), Poll),
@@ -323,11 +324,47 @@ fn rows() -> Vec<Row> {
         },
         #[cfg(feature = "lipsync")]
         Row {
-            case: "a lip-sync bulk does not find is gone",
-            kind: &LIPSYNC,
+            case: "a lip-sync bulk does not find is confirmed by its own answer",
+            kind: JobKind::Lipsync.describe(),
             ids: VIDEO_ONLY,
-            steps: vec![(NotFound, Done(Gone))],
+            steps: vec![(NotFoundInBulk, Fetch), (NotFound, Done(Gone))],
             then: Resource::Job,
+        },
+        #[cfg(feature = "lipsync")]
+        Row {
+            case: "a lip-sync bulk does not find but its record does goes on",
+            kind: JobKind::Lipsync.describe(),
+            ids: VIDEO_ONLY,
+            steps: vec![(NotFoundInBulk, Fetch), (status("running"), Poll)],
+            then: Resource::Job,
+        },
+        Row {
+            case: "a video bulk says is not_found is confirmed by its own answer",
+            kind: JobKind::Video.describe(),
+            ids: VIDEO_ONLY,
+            steps: vec![
+                (bulk("processing"), Poll),
+                (NotFoundInBulk, Fetch),
+                (NotFound, Done(Gone)),
+            ],
+            then: Resource::Video,
+        },
+        Row {
+            case: "a video a bulk answer leaves out is fetched, and its record decides",
+            kind: JobKind::Video.describe(),
+            ids: VIDEO_ONLY,
+            steps: vec![
+                (MissingFromBulk, Fetch),
+                (status("completed"), Done(Succeeded)),
+            ],
+            then: Resource::Video,
+        },
+        Row {
+            case: "a session's video a bulk answer leaves out is fetched",
+            kind: JobKind::VideoAgent.describe(),
+            ids: [Some("s1"), Some("v1")],
+            steps: vec![(MissingFromBulk, Fetch), (status("failed"), Done(Failed))],
+            then: Resource::Video,
         },
     ]
 }
@@ -350,7 +387,7 @@ fn every_case_of_the_table() {
 
 #[test]
 fn failures_for_good_end_a_job_only_in_a_row() {
-    let mut life = Lifecycle::new(&VIDEO_DIRECT, &[Some("v1")]).failure_limit(3);
+    let mut life = Lifecycle::new(JobKind::Video.describe(), &[Some("v1")]).failure_limit(3);
     let failed = PollFailed { retryable: false };
     assert_eq!(life.observe(failed), Poll);
     assert_eq!(life.observe(failed), Poll);
@@ -363,13 +400,13 @@ fn failures_for_good_end_a_job_only_in_a_row() {
 
 #[test]
 fn ids_follow_the_stages() {
-    let mut life = Lifecycle::new(&VIDEO_AGENT, &[Some("s1")]);
+    let mut life = Lifecycle::new(JobKind::VideoAgent.describe(), &[Some("s1")]);
     assert_eq!(life.id(), Some("s1"));
     assert_eq!(life.id_of(Resource::Video), None);
     life.observe(status_naming("generating", "v1"));
     assert_eq!(life.id(), Some("v1"));
     assert_eq!(life.id_of(Resource::Session), Some("s1"));
-    assert!(life.stage().bulk);
+    assert!(life.stage().bulk.is_some());
 }
 
 #[test]

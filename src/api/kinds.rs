@@ -1,0 +1,395 @@
+//! The kinds of asynchronous job, each described once in the spec (`x-heygen-jobs`) and
+//! generated from it at build time: [`JobKind`] and one [`Description`] per kind. The waits,
+//! the batch runner and its journal, the simulator and the CLI all read a kind's facts from
+//! here: the operations that create and poll it, its statuses, the files it makes and the
+//! webhook events that end it.
+
+use std::fmt;
+
+use serde_json::Value;
+
+/// Which resource a stage polls, for the drivers that read sessions and videos typed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Resource {
+    /// A Video Agent session.
+    Session,
+    /// A video.
+    Video,
+    /// A job polled through its `get` operation, read as JSON.
+    Job,
+}
+
+/// What a status means for its stage.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Class {
+    /// Still going (also every status HeyGen adds that we do not know yet).
+    Running,
+    /// Ended well.
+    Succeeded,
+    /// Ended badly.
+    Failed,
+    /// Paused until the user acts (a chat-mode session, an avatar waiting for consent).
+    NeedsInput,
+}
+
+/// The operation that answers many statuses of a stage at once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Bulk {
+    /// Its operation id.
+    pub(crate) operation: &'static str,
+    /// The query parameter that names the ids (comma-separated).
+    pub(crate) ids: &'static str,
+    /// The member of each answered item that names its job.
+    pub(crate) member: &'static str,
+}
+
+/// One stage of a kind: a resource polled until its status ends.
+#[derive(Debug)]
+pub(crate) struct Stage {
+    /// The operation that fetches the stage's record (its id the only path parameter).
+    pub(crate) get: &'static str,
+    /// The resource polled.
+    pub(crate) resource: Resource,
+    /// Statuses that end the stage well.
+    pub(crate) succeeded: &'static [&'static str],
+    /// Statuses that end it badly.
+    pub(crate) failed: &'static [&'static str],
+    /// Statuses that pause the job until the user acts.
+    pub(crate) needs_input: &'static [&'static str],
+    /// Its bulk statuses operation, if it has one.
+    pub(crate) bulk: Option<Bulk>,
+    /// Where the next stage's id is in this stage's record.
+    pub(crate) next: Option<&'static str>,
+    /// How to list the next stage's resources, for when the record does not name it (or
+    /// the stage answers 404 once the next exists).
+    pub(crate) list_next: Option<ListNext>,
+}
+
+/// The operation that lists a stage's next resources, newest first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct ListNext {
+    /// Its operation id (the stage's id its only path parameter).
+    pub(crate) operation: &'static str,
+    /// Where the listed resources' ids are in its answer.
+    pub(crate) ids: &'static str,
+}
+
+impl Stage {
+    /// What `status` means for this stage.
+    pub(crate) fn classify(&self, status: &str) -> Class {
+        if self.succeeded.contains(&status) {
+            Class::Succeeded
+        } else if self.failed.contains(&status) {
+            Class::Failed
+        } else if self.needs_input.contains(&status) {
+            Class::NeedsInput
+        } else {
+            Class::Running
+        }
+    }
+
+    /// Whether the stage can list the next stage's resources.
+    pub(crate) fn lists_next(&self) -> bool {
+        self.list_next.is_some()
+    }
+}
+
+/// Everything the crate knows of a kind of job.
+#[derive(Debug)]
+pub(crate) struct Description {
+    /// Its key in the spec and its name in journals (`video_translation`).
+    pub(crate) id: &'static str,
+    /// What a job of it is called in messages (`video translation`).
+    pub(crate) name: &'static str,
+    /// The Cargo feature that builds it, if any.
+    pub(crate) family: Option<&'static str>,
+    /// The operation a batch job of this kind sends.
+    pub(crate) create: &'static str,
+    /// Where the created jobs' ids are in the create's answer (tried in order; `*` walks).
+    pub(crate) created_ids: &'static [&'static str],
+    /// The stages, first to last; each but the last leads to the next.
+    pub(crate) stages: &'static [Stage],
+    /// Where the URLs of the files a finished job made are in its last stage's record.
+    pub(crate) results: &'static [&'static str],
+    /// Webhook event types that announce a job of this kind ended well.
+    pub(crate) succeeded_events: &'static [&'static str],
+    /// Webhook event types that announce it ended badly.
+    pub(crate) failed_events: &'static [&'static str],
+}
+
+include!(concat!(env!("OUT_DIR"), "/kinds.rs"));
+
+/// Every string a JSON pointer reaches in `value`, as the spec's extensions write pointers: a
+/// `*` step walks every item of an array or every member of an object, and a pointer that
+/// ends at an array takes its strings. Empty strings are left out.
+///
+/// ```
+/// let answer = serde_json::json!({"clips": [{"video_url": "a"}, {"video_url": "b"}]});
+/// assert_eq!(heygen_api::operations::pointed(&answer, "/clips/*/video_url"), ["a", "b"]);
+/// ```
+pub fn pointed<'v>(value: &'v Value, pointer: &str) -> Vec<&'v str> {
+    fn walk<'v>(value: &'v Value, parts: &[&str], out: &mut Vec<&'v str>) {
+        match parts.split_first() {
+            None => match value {
+                Value::String(text) if !text.is_empty() => out.push(text),
+                Value::Array(items) => items
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .filter(|t| !t.is_empty())
+                    .for_each(|t| out.push(t)),
+                _ => {}
+            },
+            Some((&"*", rest)) => match value {
+                Value::Array(items) => items.iter().for_each(|v| walk(v, rest, out)),
+                Value::Object(members) => members.values().for_each(|v| walk(v, rest, out)),
+                _ => {}
+            },
+            Some((part, rest)) => {
+                let next = match value {
+                    Value::Object(members) => members.get(*part),
+                    Value::Array(items) => part.parse::<usize>().ok().and_then(|i| items.get(i)),
+                    _ => None,
+                };
+                if let Some(next) = next {
+                    walk(next, rest, out);
+                }
+            }
+        }
+    }
+    let mut out = Vec::new();
+    let parts: Vec<&str> = pointer.trim_start_matches('/').split('/').collect();
+    walk(value, &parts, &mut out);
+    out
+}
+
+impl JobKind {
+    /// The kind's name, as the spec, the batch journal and a jobs file write it
+    /// (`video_translation`).
+    pub fn as_str(self) -> &'static str {
+        self.describe().id
+    }
+
+    /// What a job of this kind is called in messages (`video translation`).
+    pub fn name(self) -> &'static str {
+        self.describe().name
+    }
+
+    /// The Cargo feature that builds this kind, if it needs one.
+    pub fn feature(self) -> Option<&'static str> {
+        self.describe().family
+    }
+
+    /// The operation a batch job of this kind sends to create it.
+    pub fn create_operation(self) -> &'static str {
+        self.describe().create
+    }
+
+    /// The operation that fetches a job of this kind by its id (the first stage's, for a
+    /// kind of several stages: a session before its video).
+    pub fn get_operation(self) -> &'static str {
+        self.describe().stages[0].get
+    }
+
+    /// The ids of the jobs a create of this kind started, read from its answer: the first
+    /// place the spec names that holds any.
+    pub fn created_ids(self, answer: &Value) -> Vec<String> {
+        self.describe()
+            .created_ids
+            .iter()
+            .map(|pointer| pointed(answer, pointer))
+            .find(|ids| !ids.is_empty())
+            .unwrap_or_default()
+            .into_iter()
+            .map(str::to_string)
+            .collect()
+    }
+
+    /// The URLs of every file a finished job made, read from its record (a translation's
+    /// video, every clip of a clipping job, every layer of a background removal, a voice's
+    /// preview), in the record's order; empty for a kind that makes no file.
+    pub fn result_urls(self, record: &Value) -> Vec<&str> {
+        self.describe()
+            .results
+            .iter()
+            .flat_map(|pointer| pointed(record, pointer))
+            .collect()
+    }
+
+    /// The URL of the first file a finished job made (see [`result_urls`](Self::result_urls)
+    /// for every file).
+    pub fn result_url(self, record: &Value) -> Option<&str> {
+        self.result_urls(record).into_iter().next()
+    }
+
+    /// The kind, when its jobs are polled as JSON through their `get` (every kind but
+    /// sessions and videos, which the typed waits read).
+    pub(crate) fn family(self) -> Option<JobKind> {
+        (self.describe().stages[0].resource == Resource::Job).then_some(self)
+    }
+
+    /// Where the URLs of the files a finished job makes are in its record (JSON pointers, as
+    /// [`pointed`](crate::operations::pointed) reads them); empty for a kind that makes none.
+    pub fn results(self) -> &'static [&'static str] {
+        self.describe().results
+    }
+
+    /// Whether a job of this kind makes files.
+    pub fn makes_files(self) -> bool {
+        !self.describe().results.is_empty()
+    }
+
+    /// Whether HeyGen answers this kind's statuses many at a time.
+    pub fn polls_in_bulk(self) -> bool {
+        self.describe().stages.iter().all(|s| s.bulk.is_some())
+    }
+
+    /// Whether a webhook event of type `event` ends a job of this kind: `Some(true)` when it
+    /// ended well, `Some(false)` badly, `None` when the event is not one of its own.
+    pub fn ended_by(self, event: &str) -> Option<bool> {
+        let description = self.describe();
+        if description.succeeded_events.contains(&event) {
+            Some(true)
+        } else if description.failed_events.contains(&event) {
+            Some(false)
+        } else {
+            None
+        }
+    }
+
+    /// Whether a webhook event of type `event` ends a job of some kind built in.
+    pub fn any_ended_by(event: &str) -> bool {
+        JobKind::ALL
+            .iter()
+            .any(|kind| kind.ended_by(event).is_some())
+    }
+
+    /// A job's status, as its record (of any kind) says it; empty when the record has none.
+    pub fn status(record: &Value) -> &str {
+        record.get("status").and_then(Value::as_str).unwrap_or("")
+    }
+
+    /// Why a job failed, as its record says: `failure_message`, `message`, or `error` (its
+    /// text, or its `message`).
+    pub fn failure_reason(record: &Value) -> Option<String> {
+        ["failure_message", "message", "error"]
+            .iter()
+            .find_map(|key| match record.get(*key) {
+                Some(Value::String(text)) if !text.is_empty() => Some(text.clone()),
+                Some(Value::Object(error)) => error
+                    .get("message")
+                    .and_then(Value::as_str)
+                    .map(str::to_string),
+                _ => None,
+            })
+    }
+}
+
+impl std::str::FromStr for JobKind {
+    type Err = String;
+
+    /// A kind by its name (`video_agent`, `video`, `video_translation`, `lipsync`, ...), as
+    /// the spec's `x-heygen-jobs` names it. A kind whose family is not built in is refused
+    /// with the feature to enable.
+    fn from_str(name: &str) -> Result<Self, Self::Err> {
+        if let Some(kind) = JobKind::ALL.iter().find(|kind| kind.as_str() == name) {
+            return Ok(*kind);
+        }
+        if let Some((_, feature)) = UNBUILT.iter().find(|(unbuilt, _)| *unbuilt == name) {
+            return Err(format!(
+                "jobs of kind `{name}` need the `{feature}` feature of heygen-api"
+            ));
+        }
+        let known: Vec<&str> = JobKind::ALL
+            .iter()
+            .map(|kind| kind.as_str())
+            .chain(UNBUILT.iter().map(|(unbuilt, _)| *unbuilt))
+            .collect();
+        Err(format!(
+            "`{name}` is not a kind of job (kinds: {})",
+            known.join(", ")
+        ))
+    }
+}
+
+impl fmt::Display for JobKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl serde::Serialize for JobKind {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for JobKind {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let name = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        name.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn pointers_walk_arrays_and_objects() {
+        let record = json!({
+            "clips": [{"video_url": "a"}, {"video_url": ""}, {"video_url": "b"}],
+            "layers": {"foreground": "f", "mask": "m"},
+            "ids": ["x", "y"],
+            "one": "z",
+        });
+        assert_eq!(pointed(&record, "/clips/*/video_url"), ["a", "b"]);
+        assert_eq!(pointed(&record, "/layers/*"), ["f", "m"]);
+        assert_eq!(pointed(&record, "/ids"), ["x", "y"]);
+        assert_eq!(pointed(&record, "/ids/1"), ["y"]);
+        assert_eq!(pointed(&record, "/one"), ["z"]);
+        assert!(pointed(&record, "/missing/*").is_empty());
+    }
+
+    #[test]
+    fn every_kind_is_found_by_its_name_and_keeps_it_in_json() {
+        for kind in JobKind::ALL {
+            assert_eq!(kind.as_str().parse::<JobKind>(), Ok(*kind));
+            let json = serde_json::to_string(kind).unwrap_or_default();
+            assert_eq!(json, format!("\"{}\"", kind.as_str()));
+            assert_eq!(serde_json::from_str::<JobKind>(&json).ok(), Some(*kind));
+            assert!(!kind.describe().stages.is_empty());
+        }
+        let err = "nope".parse::<JobKind>().unwrap_err();
+        assert!(
+            err.contains("not a kind of job") && err.contains("video_agent"),
+            "{err}"
+        );
+        for (name, feature) in UNBUILT {
+            let err = name.parse::<JobKind>().unwrap_err();
+            assert!(err.contains(feature), "{err}");
+        }
+    }
+
+    #[test]
+    fn videos_and_sessions_are_kinds_like_the_others() {
+        let session = JobKind::VideoAgent.describe();
+        assert_eq!(session.stages.len(), 2);
+        assert_eq!(session.stages[0].resource, Resource::Session);
+        assert_eq!(session.stages[1].resource, Resource::Video);
+        assert_eq!(
+            JobKind::Video.result_urls(&json!({"video_url": "https://x/v.mp4"})),
+            ["https://x/v.mp4"]
+        );
+        assert_eq!(
+            JobKind::VideoAgent.created_ids(&json!({"session_id": "s1", "video_id": null})),
+            ["s1"]
+        );
+        assert_eq!(
+            JobKind::VideoAgent.ended_by("video_agent.success"),
+            Some(true)
+        );
+        assert_eq!(JobKind::Video.ended_by("avatar_video.fail"), Some(false));
+        assert_eq!(JobKind::Video.ended_by("video_agent.fail"), None);
+    }
+}
