@@ -1009,15 +1009,10 @@ impl Engine {
         }));
     }
 
-    /// The first grid point at or after `moment`.
+    /// The grid point nearest to `moment`, so that jobs due at about the same time are
+    /// polled together.
     fn on_grid(&self, moment: Instant) -> Instant {
-        let grid = self.schedule.initial.as_nanos().max(1);
-        let offset = moment.saturating_duration_since(self.epoch).as_nanos();
-        let ticks = offset.div_ceil(grid);
-        let aligned = u64::try_from(ticks.saturating_mul(grid)).unwrap_or(u64::MAX);
-        self.epoch
-            .checked_add(Duration::from_nanos(aligned))
-            .unwrap_or(moment)
+        on_grid(self.epoch, self.schedule.initial, moment, Instant::now())
     }
 
     /// Schedules a job's next poll.
@@ -1707,4 +1702,68 @@ async fn balance(client: &Client) -> Option<(f64, String)> {
         let left = me.usage_based?.remaining_credits?;
         Some((left, "credits".to_string()))
     })
+}
+
+/// The point of the grid (`epoch` plus multiples of `grid`) nearest to `moment`, and never
+/// before `now`. Rounding to the nearest point, not up, keeps polls on time: a job polled
+/// just after a grid point, and due again one interval later, lands on the next point, not on
+/// the one after it.
+fn on_grid(epoch: Instant, grid: Duration, moment: Instant, now: Instant) -> Instant {
+    let grid = grid.as_nanos().max(1);
+    let offset = moment.saturating_duration_since(epoch).as_nanos();
+    let mut ticks = (offset + grid / 2) / grid;
+    let at = |ticks: u128| {
+        u64::try_from(ticks.saturating_mul(grid))
+            .ok()
+            .and_then(|nanos| epoch.checked_add(Duration::from_nanos(nanos)))
+            .unwrap_or(moment)
+    };
+    while at(ticks) < now {
+        ticks += 1;
+    }
+    at(ticks)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A safety net of 10 s polls a job every 10 s, on the grid: a job created 1.3 s in is
+    /// polled at 10 s, 20 s and 30 s, even though each poll is handled a little after its
+    /// grid point (before, each next poll rounded up past the point it was due at: 20 s,
+    /// 40 s).
+    #[tokio::test(start_paused = true)]
+    async fn the_safety_net_polls_on_time() {
+        let epoch = Instant::now();
+        let net = Duration::from_secs(10);
+        tokio::time::advance(Duration::from_millis(1300)).await;
+        let mut polls = Vec::new();
+        let mut next = on_grid(epoch, net, Instant::now() + net, Instant::now());
+        for _ in 0..3 {
+            tokio::time::sleep_until(next).await;
+            // The poll is answered a little after it was due.
+            tokio::time::advance(Duration::from_millis(40)).await;
+            polls.push((next - epoch).as_secs_f64());
+            next = on_grid(epoch, net, Instant::now() + net, Instant::now());
+        }
+        assert_eq!(polls, [10.0, 20.0, 30.0]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_grid_point_is_never_in_the_past() {
+        let epoch = Instant::now();
+        tokio::time::advance(Duration::from_millis(5400)).await;
+        let now = Instant::now();
+        // Due now: the nearest point (5 s) has passed, so the next one is taken.
+        let due = on_grid(epoch, Duration::from_secs(1), now, now);
+        assert_eq!(due - epoch, Duration::from_secs(6));
+        // Due in 2.4 s with a grid of 1 s: the nearest point, 8 s.
+        let due = on_grid(
+            epoch,
+            Duration::from_secs(1),
+            now + Duration::from_millis(2400),
+            now,
+        );
+        assert_eq!(due - epoch, Duration::from_secs(8));
+    }
 }
