@@ -520,6 +520,20 @@ mod batch {
             by_key("video"),
             JobResult::Completed { file: Some(_), .. }
         ));
+        // Every clip is saved, each under the job's key and its place in the record.
+        let clips = match by_key("clips") {
+            JobResult::JobCompleted { files, record, .. } => {
+                let urls = JobKind::ClippingJob.result_urls(record);
+                assert!(urls.len() >= 2, "{record}");
+                assert_eq!(files.len(), urls.len());
+                for (n, file) in files.iter().enumerate() {
+                    assert_eq!(*file, dir.path().join(format!("out/clips-{}.mp4", n + 1)));
+                    assert!(std::fs::metadata(file).unwrap().len() > 1000, "{file:?}");
+                }
+                files.clone()
+            }
+            other => panic!("{other}"),
+        };
         match by_key("lipsync-4") {
             JobResult::JobFailed {
                 kind: JobKind::Lipsync,
@@ -546,6 +560,17 @@ mod batch {
             journaled.jobs["lipsync-4"].finished.as_ref().map(|f| f.0),
             Some(FinalState::Failed)
         );
+        let names: Vec<String> = clips
+            .iter()
+            .map(|f| f.file_name().unwrap().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(
+            journaled.jobs["clips"].files, names,
+            "the journal names every clip"
+        );
+        assert_eq!(journaled.jobs["tr-Spanish"].files, ["tr-Spanish.mp4"]);
+        // A clip lost since is fetched again on the next run; the others are kept.
+        std::fs::remove_file(&clips[1]).unwrap();
 
         let mut again = BatchRunner::new(sim.client().unwrap())
             .poll(polls())
@@ -554,6 +579,14 @@ mod batch {
             .run(futures_util::stream::iter(jobs()))
             .unwrap();
         while let Some(outcome) = again.next().await {
+            if outcome.key == "clips" {
+                assert!(
+                    matches!(&outcome.result, JobResult::JobCompleted { files, .. } if *files == clips),
+                    "{}",
+                    outcome.result
+                );
+                continue;
+            }
             assert!(
                 matches!(
                     outcome.result,
@@ -564,7 +597,10 @@ mod batch {
                 outcome.result
             );
         }
-        assert_eq!(again.summary().requests.creates, 0, "nothing made twice");
+        let requests = again.summary().requests;
+        assert_eq!(requests.creates, 0, "nothing made twice");
+        assert_eq!(requests.downloads, 1, "only the lost clip: {requests:?}");
+        assert!(std::fs::metadata(&clips[1]).unwrap().len() > 1000);
         sim.shutdown().await;
     }
 

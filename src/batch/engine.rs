@@ -148,8 +148,8 @@ enum Evidence {
 enum Finished {
     /// A video (and its session, for Video Agent jobs).
     Video(Option<String>, Box<VideoDetail>),
-    /// A job of another family: its kind, id, record and the URL of its result.
-    Job(crate::JobKind, String, Box<Value>, String),
+    /// A job of another family: its kind, id, record and the URLs of its results.
+    Job(JobKind, String, Box<Value>, Vec<String>),
 }
 
 /// A create refused for concurrency, to send again.
@@ -495,10 +495,14 @@ impl Engine {
             if let Some((state, reason)) = &record.finished {
                 // Kinds that make no file (a proofread, an avatar, a voice) have none to miss.
                 let makes_file = record.kind.is_none_or(JobKind::makes_files);
-                let missing_file = *state == FinalState::Completed
-                    && makes_file
-                    && self.download_dir.is_some()
-                    && !self.file_for(&key).is_some_and(|path| path.exists());
+                // The files the journal says were saved, else (a journal from before it said
+                // so) the video's name.
+                let saved = match (&self.download_dir, record.files.as_slice()) {
+                    (Some(_), []) => self.file_for(&key).is_some_and(|path| path.exists()),
+                    (Some(dir), files) => files.iter().all(|file| dir.join(file).exists()),
+                    (None, _) => true,
+                };
+                let missing_file = *state == FinalState::Completed && makes_file && !saved;
                 match (&record.video_id, missing_file) {
                     (Some(video_id), true) => {
                         // Finished before, but its file is not on disk: fetch and download.
@@ -735,6 +739,19 @@ impl Engine {
                 }
                 _ => None,
             };
+            // The names of the files saved, for a later run to find them.
+            let files = match &result {
+                JobResult::Completed {
+                    file: Some(file), ..
+                } => vec![file.clone()],
+                JobResult::JobCompleted { files, .. } => files.clone(),
+                _ => Vec::new(),
+            };
+            let files = files
+                .iter()
+                .filter_map(|file| file.file_name())
+                .map(|name| name.to_string_lossy().into_owned())
+                .collect();
             let _ = self.record(Record::Finished {
                 key: key.clone(),
                 state,
@@ -742,6 +759,7 @@ impl Engine {
                 reason: result.reason(),
                 kind: origin.kind,
                 request: origin.request,
+                files,
             });
         }
         self.report(key, result).await;
@@ -1120,22 +1138,25 @@ impl Engine {
                 };
                 let result = match (end, evidence) {
                     (End::Succeeded, Evidence::Record(record)) => {
-                        match (&self.download_dir, kind.result_url(&record)) {
-                            (Some(_), Some(url)) => {
-                                let url = url.to_string();
-                                self.downloads.push_back((
-                                    key.to_string(),
-                                    Finished::Job(kind, id, record, url),
-                                ));
-                                return;
-                            }
-                            _ => JobResult::JobCompleted {
-                                kind,
-                                id,
-                                record,
-                                file: None,
-                                download_error: None,
-                            },
+                        let urls: Vec<String> = kind
+                            .result_urls(&record)
+                            .into_iter()
+                            .map(str::to_string)
+                            .collect();
+                        if self.download_dir.is_some() && !urls.is_empty() {
+                            self.downloads.push_back((
+                                key.to_string(),
+                                Finished::Job(kind, id, record, urls),
+                            ));
+                            return;
+                        }
+                        JobResult::JobCompleted {
+                            kind,
+                            id,
+                            record,
+                            file: None,
+                            files: Vec::new(),
+                            download_error: None,
                         }
                     }
                     (End::NeedsInput, _) => {
@@ -1548,8 +1569,10 @@ impl Engine {
         }
     }
 
-    /// Where a job's video is downloaded.
-    fn file_for(&self, key: &str) -> Option<PathBuf> {
+    /// The name a job's files start with: its key, or, for a key that had to change (or
+    /// would make an empty or overlong name), a short form with a hash of the key, so that
+    /// two keys never share a file.
+    fn base_name(key: &str) -> String {
         let name: String = key
             .chars()
             .map(|c| {
@@ -1561,16 +1584,40 @@ impl Engine {
             })
             .collect();
         let name = name.trim_start_matches('.');
-        // A key that had to change (or would make an empty or overlong name) gets a hash of
-        // itself, so that two keys never share a file.
-        let file = if name == key && !name.is_empty() && name.len() <= 120 {
-            format!("{name}.mp4")
+        if name == key && !name.is_empty() && name.len() <= 120 {
+            name.to_string()
         } else {
             let digest = sha2::Sha256::digest(key.as_bytes());
             let short: String = name.chars().take(80).collect();
-            format!("{short}-{}.mp4", &hex::encode(digest)[..12])
-        };
+            format!("{short}-{}", &hex::encode(digest)[..12])
+        }
+    }
+
+    /// Where a job's video is downloaded.
+    fn file_for(&self, key: &str) -> Option<PathBuf> {
+        let file = format!("{}.mp4", Self::base_name(key));
         Some(self.download_dir.as_ref()?.join(file))
+    }
+
+    /// Where each of a job's result files is downloaded: `<key>.<extension>` for one,
+    /// `<key>-<n>.<extension>` (from 1) for several, the extension the URL's own (else
+    /// `mp4`).
+    fn files_for(&self, key: &str, urls: &[String]) -> Option<Vec<PathBuf>> {
+        let dir = self.download_dir.as_ref()?;
+        let base = Self::base_name(key);
+        Some(
+            urls.iter()
+                .enumerate()
+                .map(|(n, url)| {
+                    let extension = url_extension(url).unwrap_or("mp4");
+                    if urls.len() == 1 {
+                        dir.join(format!("{base}.{extension}"))
+                    } else {
+                        dir.join(format!("{base}-{}.{extension}", n + 1))
+                    }
+                })
+                .collect(),
+        )
     }
 
     fn launch_downloads(&mut self, work: &mut Work) {
@@ -1578,34 +1625,36 @@ impl Engine {
             let Some((key, finished)) = self.downloads.pop_front() else {
                 break;
             };
-            let Some(path) = self.file_for(&key) else {
+            let paths = match &finished {
+                Finished::Video(..) => self.file_for(&key).map(|path| vec![path]),
+                Finished::Job(_, _, _, urls) => self.files_for(&key, urls),
+            };
+            let Some(paths) = paths else {
                 break;
             };
             self.downloading += 1;
             self.emit(BatchEvent::Downloading { key: key.clone() });
             let client = self.client.clone();
-            let existing = path.exists();
-            if !existing {
-                self.count(|c| c.downloads += 1);
-            }
+            // A file at its final name is whole: downloads land under a temporary name, and
+            // are on disk before they get it (durable), so a resume after a power cut that
+            // finds the file finds it whole.
+            let missing: Vec<bool> = paths.iter().map(|path| !path.exists()).collect();
+            let fresh = missing.iter().filter(|m| **m).count() as u64;
+            self.count(|c| c.downloads += fresh);
             work.push(Box::pin(async move {
-                // A file at its final name is whole: downloads land under a temporary name,
-                // and are on disk before they get it (durable), so a resume after a power cut
-                // that finds the file finds it whole.
-                let download = |error: Option<Error>| error.map(Arc::new);
                 let result = match finished {
                     Finished::Video(session_id, video) => {
-                        let download_error = if existing {
-                            None
+                        let path = paths.into_iter().next().unwrap_or_default();
+                        let download_error = if missing.first() == Some(&true) {
+                            client
+                                .videos()
+                                .download(&video, VideoAsset::Video, &path)
+                                .durable(true)
+                                .await
+                                .err()
+                                .map(Arc::new)
                         } else {
-                            download(
-                                client
-                                    .videos()
-                                    .download(&video, VideoAsset::Video, &path)
-                                    .durable(true)
-                                    .await
-                                    .err(),
-                            )
+                            None
                         };
                         JobResult::Completed {
                             session_id,
@@ -1614,17 +1663,28 @@ impl Engine {
                             download_error,
                         }
                     }
-                    Finished::Job(kind, id, record, url) => {
-                        let download_error = if existing {
-                            None
+                    Finished::Job(kind, id, record, urls) => {
+                        let mut download_error = None;
+                        for ((url, path), missing) in urls.iter().zip(&paths).zip(&missing) {
+                            if !missing {
+                                continue;
+                            }
+                            if let Err(error) = client.download(url, path).durable(true).await {
+                                download_error = Some(Arc::new(error));
+                                break;
+                            }
+                        }
+                        let files = if download_error.is_none() {
+                            paths
                         } else {
-                            download(client.download(&url, &path).durable(true).await.err())
+                            Vec::new()
                         };
                         JobResult::JobCompleted {
                             kind,
                             id,
                             record,
-                            file: download_error.is_none().then_some(path),
+                            file: files.first().cloned(),
+                            files,
                             download_error,
                         }
                     }
@@ -1724,6 +1784,18 @@ fn on_grid(epoch: Instant, grid: Duration, moment: Instant, now: Instant) -> Ins
     at(ticks)
 }
 
+/// The extension of the file a URL names (`mp4` of `https://x/a.mp4?sig=1`), if it has a
+/// short, plain one.
+fn url_extension(url: &str) -> Option<&str> {
+    let path = url.split(['?', '#']).next()?;
+    let file = path.rsplit('/').next()?;
+    let (_, extension) = file.rsplit_once('.')?;
+    (!extension.is_empty()
+        && extension.len() <= 5
+        && extension.chars().all(|c| c.is_ascii_alphanumeric()))
+    .then_some(extension)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1765,5 +1837,14 @@ mod tests {
             now,
         );
         assert_eq!(due - epoch, Duration::from_secs(8));
+    }
+
+    #[test]
+    fn a_result_file_keeps_its_url_extension() {
+        assert_eq!(url_extension("https://x/a/clip.mp4?sig=a.b"), Some("mp4"));
+        assert_eq!(url_extension("https://x/preview.wav#t"), Some("wav"));
+        assert_eq!(url_extension("https://x/layer"), None);
+        assert_eq!(url_extension("https://x.y/dir.d/file"), None);
+        assert_eq!(url_extension("https://x/a.tar-gz"), None);
     }
 }

@@ -105,6 +105,9 @@ pub(crate) enum Record {
         kind: Option<JobKind>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         request: Option<String>,
+        /// The files its results were saved to, in the download folder.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        files: Vec<String>,
     },
     /// Everything known of a job, in one line: what compacting a journal writes.
     Job {
@@ -125,6 +128,8 @@ pub(crate) enum Record {
         state: Option<FinalState>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         reason: Option<String>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        files: Vec<String>,
     },
 }
 
@@ -169,6 +174,7 @@ impl Record {
             video_id: record.video_id,
             state,
             reason,
+            files: record.files,
         }
     }
 }
@@ -191,6 +197,9 @@ pub struct JobRecord {
     pub video_id: Option<String>,
     /// How it ended, and why (for failures).
     pub finished: Option<(FinalState, Option<String>)>,
+    /// The files its results were saved to (names in the run's download folder), once it
+    /// completed in a run that downloads.
+    pub files: Vec<String>,
 }
 
 impl JobRecord {
@@ -230,10 +239,12 @@ impl JobRecord {
                 reason,
                 kind,
                 request,
+                files,
                 ..
             } => {
                 self.video_id = video_id.or(self.video_id.take());
                 self.finished = Some((state, reason));
+                self.files = files;
                 self.kind = kind.or(self.kind);
                 self.request_hash = request.or(self.request_hash.take());
             }
@@ -246,9 +257,11 @@ impl JobRecord {
                 video_id,
                 state,
                 reason,
+                files,
                 ..
             } => {
                 *self = JobRecord {
+                    files,
                     kind,
                     idempotency_key,
                     create_sent_at: at,
@@ -989,6 +1002,7 @@ mod tests {
                 reason: None,
                 kind: None,
                 request: None,
+                files: Vec::new(),
             })
             .unwrap();
         drop(journal);
@@ -1057,6 +1071,7 @@ mod tests {
             reason: None,
             kind,
             request: kind.map(|_| format!("req-{key}")),
+            files: Vec::new(),
         }
     }
 
@@ -1257,6 +1272,7 @@ mod tests {
             reason: Some("400".into()),
             kind: None,
             request: None,
+            files: Vec::new(),
         });
         job.apply(Record::Creating {
             key: "a".into(),

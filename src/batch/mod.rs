@@ -318,8 +318,12 @@ pub enum JobResult {
         id: String,
         /// Its record, as its family's `get` answers.
         record: Box<Value>,
-        /// Where its result was downloaded, when the run downloads.
+        /// Where its first result was downloaded, when the run downloads (`files` has
+        /// every one).
         file: Option<PathBuf>,
+        /// Where each of its results was downloaded, in the order of its record (every clip
+        /// of a clipping job, every layer of a background removal), when the run downloads.
+        files: Vec<PathBuf>,
         /// Why the download failed, if it did (the job itself is fine).
         download_error: Option<Arc<Error>>,
     },
@@ -455,12 +459,16 @@ impl fmt::Display for JobResult {
                 kind,
                 id,
                 file,
+                files,
                 download_error,
                 ..
             } => {
                 write!(f, "completed: {kind} {id}")?;
                 if let Some(file) = file {
                     write!(f, " → {}", file.display())?;
+                }
+                if files.len() > 1 {
+                    write!(f, " and {} more", files.len() - 1)?;
                 }
                 if let Some(error) = download_error {
                     write!(f, " (download failed: {error})")?;
@@ -994,6 +1002,7 @@ pub fn journal_sample_jobs(
             reason: None,
             kind: Some(JobKind::VideoAgent),
             request: Some(format!("{i:016x}")),
+            files: Vec::new(),
         })?;
     }
     Ok(journal.written)
