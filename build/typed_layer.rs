@@ -15,7 +15,10 @@
 //!
 //! Extensions read here:
 //! - `x-heygen-method` (operation): the method name on the resource handle (default: the
-//!   operationId). The CLI verb is the same name in kebab case.
+//!   operationId). The CLI verb is the same name in kebab case; an operation with neither
+//!   this nor `x-heygen-verb` takes its id's words less its command's noun
+//!   (`get_brand_glossary` under `brand-glossary` is `get`), unless another verb of the
+//!   command has them.
 //! - `x-heygen-command` (tag): the CLI noun for the tag (default: the tag name).
 //! - `x-heygen-handwritten: true` (operation): the whole operation is written by hand.
 //! - `x-heygen-cli: handwritten` (operation): the CLI command is written by hand.
@@ -39,6 +42,9 @@ struct Op {
     id: String,
     /// The CLI verb: `x-heygen-verb`, else the method in kebab case.
     verb: String,
+    /// Whether the spec names the verb (`x-heygen-verb` or `x-heygen-method`); an
+    /// operation without either gets its id's words less its command's noun.
+    named_verb: bool,
     http_method: String,
     path: String,
     tag: String,
@@ -387,9 +393,18 @@ pub fn generate(
             .get(tag)
             .and_then(|(_, c)| c.clone())
             .unwrap_or_else(|| tag.clone());
+        let mut taken: BTreeSet<String> = tag_ops
+            .iter()
+            .filter(|op| op.named_verb)
+            .map(|op| op.verb.clone())
+            .collect();
         for op in tag_ops {
-            let (id, method, path, verb, summary) =
-                (&op.id, &op.http_method, &op.path, &op.verb, &op.summary);
+            let own = (!op.named_verb)
+                .then(|| verb_of(&op.id, &command))
+                .flatten()
+                .filter(|verb| taken.insert(verb.clone()));
+            let verb = own.as_ref().unwrap_or(&op.verb);
+            let (id, method, path, summary) = (&op.id, &op.http_method, &op.path, &op.summary);
             let handle_method = &op.method;
             if op.handwritten {
                 table.push(quote! {
@@ -1107,6 +1122,8 @@ fn read_ops(spec: &Value) -> Result<Vec<Op>, String> {
                 .and_then(Value::as_str)
                 .map_or_else(|| id.clone(), str::to_string);
             ops.push(Op {
+                named_verb: op.get("x-heygen-method").is_some()
+                    || op.get("x-heygen-verb").is_some(),
                 verb: op
                     .get("x-heygen-verb")
                     .and_then(Value::as_str)
@@ -1142,6 +1159,35 @@ fn read_ops(spec: &Value) -> Result<Vec<Op>, String> {
         }
     }
     Ok(ops)
+}
+
+/// The CLI verb of an operation the spec gives none: its id's words without the words of its
+/// command's noun (`get_brand_glossary` under `brand-glossary` is `get`, and
+/// `list_brand_glossaries` is `list`), in kebab case; `None` when nothing would be left.
+pub fn verb_of(operation_id: &str, command: &str) -> Option<String> {
+    let words: Vec<&str> = operation_id.split('_').collect();
+    let noun: Vec<&str> = command.split('-').collect();
+    // One word of the noun, singular or plural, either side (`widget` in `widgets`).
+    fn singular(word: &str) -> String {
+        match word.strip_suffix("ies") {
+            Some(stem) => format!("{stem}y"),
+            None => word.strip_suffix('s').unwrap_or(word).to_string(),
+        }
+    }
+    let is_noun = |word: &str, noun: &str| word == noun || singular(word) == singular(noun);
+    let at = (0..words.len()).find(|&start| {
+        start + noun.len() <= words.len()
+            && noun
+                .iter()
+                .enumerate()
+                .all(|(i, n)| is_noun(words[start + i], n))
+    })?;
+    let rest: Vec<&str> = words[..at]
+        .iter()
+        .chain(&words[at + noun.len()..])
+        .copied()
+        .collect();
+    (!rest.is_empty()).then(|| rest.join("-"))
 }
 
 /// Paths into the generated `types` module made absolute (`crate::raw::types::X`).

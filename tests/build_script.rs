@@ -293,6 +293,36 @@ fn a_family_turned_off_leaves_nothing_behind() {
     assert!(schema(&one, "Lipsync") && !schema(&one, "VideoTranslation"));
 }
 
+/// An operation the spec gives no verb is named by its own words, less its command's noun.
+#[test]
+fn an_operation_without_a_named_verb_takes_its_own_words() {
+    for (id, command, verb) in [
+        ("get_brand_glossary", "brand-glossary", Some("get")),
+        ("list_brand_glossaries", "brand-glossary", Some("list")),
+        ("create_gizmo", "gizmo", Some("create")),
+        ("rotate_gizmo_key", "gizmo", Some("rotate-key")),
+        ("gizmo", "gizmo", None),
+        ("ping_all", "gizmo", None),
+    ] {
+        assert_eq!(typed_layer::verb_of(id, command).as_deref(), verb, "{id}");
+    }
+    // In the table, beside a verb another operation of the command names already.
+    let extra = "  /v3/widgets/{widget_id}:\n    get:\n      tags: [widgets]\n      operationId: get_widget\n      summary: Get a widget\n      parameters:\n        - name: widget_id\n          in: path\n          required: true\n          schema: {type: string}\n      responses:\n        '200':\n          description: A widget.\n          content:\n            application/json:\n              schema: {type: object, properties: {data: {type: object, properties: {name: {type: string}}}}}\n  /v3/widgets:\n    get:\n      tags: [widgets]\n      operationId: get_widgets\n      x-heygen-verb: get\n      summary: Every widget\n      responses:\n        '200':\n          description: Widgets.\n          content:\n            application/json:\n              schema: {type: object, properties: {data: {type: object, properties: {name: {type: string}}}}}\n    post:\n      tags: [widgets]\n      operationId: create_widget\n      summary: Make a widget\n      responses:\n        '200':\n          description: A widget.\n          content:\n            application/json:\n              schema: {type: object, properties: {data: {type: object, properties: {name: {type: string}}}}}\n\ncomponents:\n";
+    let spec = SPEC.replacen("\ncomponents:\n", &format!("\n{extra}"), 1);
+    let dir = generate_from(&spec).unwrap();
+    let code = std::fs::read_to_string(dir.path().join("typed_layer.rs")).unwrap();
+    let verb = |id: &str| {
+        let at = code.find(&format!("id: \"{id}\"")).unwrap();
+        let rest = &code[at..];
+        let start = rest.find("verb: \"").unwrap() + 7;
+        rest[start..start + rest[start..].find('"').unwrap()].to_string()
+    };
+    assert_eq!(verb("create_widget"), "create");
+    assert_eq!(verb("get_widgets"), "get");
+    // `get` is taken: the operation keeps its whole id.
+    assert_eq!(verb("get_widget"), "get-widget");
+}
+
 /// A kind of job described wrongly stops the build with a message naming the kind and what
 /// is wrong, before any code is generated.
 #[test]
