@@ -153,6 +153,8 @@ async fn bad_jobs_fail_alone_with_their_field_named() {
         (json!({"title": "neither"}), "job"),
         (json!({"prompt": "p", "key": 7}), "key"),
         (json!({"type": "hologram", "script": "x"}), "type"),
+        (json!({"kind": "video_agent", "prompt": 7}), "prompt"),
+        (json!({"kind": "gizmo"}), "kind"),
     ] {
         let error = Job::from_json(line.clone()).unwrap_err();
         assert_eq!(
@@ -170,6 +172,11 @@ async fn bad_jobs_fail_alone_with_their_field_named() {
         Job::video_agent(CreateVideoAgentRequest::new("Again")).key("good"),
         Job::from_json(json!({"type": "avatar", "avatar_id": "look_anna_studio", "script": "Hi"}))
             .unwrap(),
+        // A session or a video named by its kind is read as its own typed request...
+        Job::from_json(json!({"kind": "video_agent", "prompt": "By kind", "key": "by-kind"}))
+            .unwrap(),
+        // ... and is no body to send as is.
+        Job::family(heygen_api::JobKind::Video, json!({"type": "avatar"})).key("raw-video"),
     ];
     let mut run = runner(&sim).run(futures_util::stream::iter(jobs)).unwrap();
     let outcomes = collect(&mut run).await;
@@ -184,8 +191,13 @@ async fn bad_jobs_fail_alone_with_their_field_named() {
     };
     assert_eq!(field("mute"), "script");
     assert_eq!(field("empty"), "prompt");
+    assert_eq!(field("raw-video"), "kind");
+    assert!(matches!(
+        by_key["by-kind"],
+        heygen_api::batch::JobResult::Completed { .. }
+    ));
     // The repeated key fails; the first job with it is unharmed.
-    assert_eq!(outcomes.len(), 5);
+    assert_eq!(outcomes.len(), 7);
     assert_eq!(
         outcomes
             .iter()
@@ -195,8 +207,8 @@ async fn bad_jobs_fail_alone_with_their_field_named() {
     );
     // The unnamed job got a key from its request.
     assert!(outcomes.iter().any(|o| o.key.starts_with("auto-")));
-    assert_eq!(sim.session_count(), 1, "invalid jobs are never sent");
-    assert_eq!(run.summary().failures.len(), 3);
+    assert_eq!(sim.session_count(), 2, "invalid jobs are never sent");
+    assert_eq!(run.summary().failures.len(), 4);
     sim.shutdown().await;
 }
 

@@ -483,6 +483,7 @@ async fn every_response_validates_against_the_spec() {
     assert_eq!(status, 400);
 
     walk_families(&mut c).await;
+    walk_described_kinds(&mut c).await;
 
     // Every operation the simulator models with state was walked through above; the others
     // answer with their examples (`every_operation_of_the_spec_is_served`).
@@ -496,6 +497,50 @@ async fn every_response_validates_against_the_spec() {
         "operations the simulator was not checked on: {missing:?}"
     );
     sim.shutdown().await;
+}
+
+/// The kinds of job the simulator makes from their description alone (none in this crate's
+/// spec; a kind added to a copy of it in `tests/spec_edit.rs`): each created with its example
+/// body, then fetched until it ends, then asked about in bulk if it can be.
+async fn walk_described_kinds(c: &mut Checker<'_>) {
+    let spec = Spec::get().unwrap();
+    for kind in heygen_api::simulator::described_kinds() {
+        let create = heygen_api::operations::find(kind.create_operation()).unwrap();
+        let body = spec
+            .operation(create.id)
+            .and_then(|o| o.request_body.as_ref()?.as_item())
+            .and_then(|b| b.content.get("application/json")?.example.clone());
+        let (status, created) = c.call(create.id, "POST", create.path, body.clone()).await;
+        assert_eq!(status, 200, "{}: {created}", create.id);
+        let id = kind.created_ids(&created["data"]).remove(0);
+        let get = heygen_api::operations::find(kind.get_operation()).unwrap();
+        let path = get
+            .path
+            .replace(&format!("{{{}}}", get.path_params[0]), &id);
+        // It starts running, and ends with a status of its own, its files named.
+        let (_, first) = c.call(get.id, "GET", &path, None).await;
+        let running = first["data"]["status"].clone();
+        let mut record = first["data"].clone();
+        for _ in 0..250 {
+            if record["status"] != running {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            let (status, answer) = c.call(get.id, "GET", &path, None).await;
+            assert_eq!(status, 200, "{}: {answer}", get.id);
+            record = answer["data"].clone();
+        }
+        assert_ne!(record["status"], running, "{kind} never ended: {record}");
+        assert_eq!(
+            kind.result_urls(&record).is_empty(),
+            kind.results().is_empty()
+        );
+        let unknown = get
+            .path
+            .replace(&format!("{{{}}}", get.path_params[0]), "nope");
+        let (status, _) = c.call(get.id, "GET", &unknown, None).await;
+        assert_eq!(status, 404);
+    }
 }
 
 /// The families built in, each operation called in an order that makes sense (create, wait,

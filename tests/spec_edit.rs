@@ -1,8 +1,10 @@
-//! "A plain operation is a spec edit", proven the way a user meets it: a copy of this crate
-//! with one operation added to `openapi.yaml` and nothing else builds; the operation's
-//! method is callable and answers from the simulator (with the spec's example); its CLI command
-//! answers too; and the tests that walk every operation of the spec (the simulator's and the
-//! contract's) pass.
+//! "A plain operation is a spec edit", and so is a new kind of job, proven the way a user
+//! meets them: a copy of this crate with operations and a kind added to `openapi.yaml` and
+//! nothing else builds; the plain operation's method is callable and answers from the
+//! simulator (with the spec's example), its CLI command answers too; the new kind's jobs are
+//! waited for, batched and downloaded, from Rust and from the CLI, against the simulator's
+//! model of the kind made from its description; and the tests that walk every operation of the
+//! spec (the simulator's and the contract's) pass.
 //!
 //! The copy builds in this crate's own target directory, so only the crate itself is
 //! compiled again, not its dependencies.
@@ -100,6 +102,199 @@ const ADDED: &str = "  /v3/pings:
           $ref: '#/components/responses/ServerError'
 ";
 
+/// A made-up asynchronous kind of job, added to the spec alone: a create that names its job's
+/// id, a get with its status and its files, and the kind's description. Neither operation
+/// names its CLI verb.
+const ADDED_KIND_OPERATIONS: &str = "  /v3/gizmos:
+    post:
+      tags: [gizmos]
+      operationId: create_gizmo
+      x-heygen-wait:
+        kind: gizmo
+        ids: /gizmo_id
+        verb: wait
+      summary: Start a gizmo
+      description: A test-only job, added to the spec alone.
+      parameters:
+        - $ref: '#/components/parameters/IdempotencyKey'
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema:
+              type: object
+              required: [name]
+              properties:
+                name: {type: string, minLength: 1, description: What to call it.}
+            example: {name: sprocket}
+      responses:
+        '200':
+          description: The new gizmo.
+          content:
+            application/json:
+              schema:
+                type: object
+                properties:
+                  data:
+                    type: object
+                    required: [gizmo_id]
+                    properties:
+                      gizmo_id: {type: string, description: The gizmo.}
+              example: {data: {gizmo_id: gz_1}}
+        '429':
+          $ref: '#/components/responses/RateLimited'
+        4XX:
+          $ref: '#/components/responses/ClientError'
+        5XX:
+          $ref: '#/components/responses/ServerError'
+  /v3/gizmos/{gizmo_id}:
+    get:
+      tags: [gizmos]
+      operationId: get_gizmo
+      summary: Show a gizmo
+      description: A test-only job's record, added to the spec alone.
+      parameters:
+        - name: gizmo_id
+          in: path
+          required: true
+          description: The gizmo.
+          schema: {type: string}
+      responses:
+        '200':
+          description: The gizmo.
+          content:
+            application/json:
+              schema:
+                type: object
+                properties:
+                  data:
+                    type: object
+                    required: [status]
+                    properties:
+                      status: {type: string, description: Where it stands.}
+                      parts:
+                        type: array
+                        items:
+                          type: object
+                          properties:
+                            file_url: {type: string, nullable: true}
+              example: {data: {status: assembling, parts: [{file_url: 'https://example.com/part.mp4'}]}}
+        '429':
+          $ref: '#/components/responses/RateLimited'
+        4XX:
+          $ref: '#/components/responses/ClientError'
+        5XX:
+          $ref: '#/components/responses/ServerError'
+";
+
+/// The made-up kind's description, at the end of the spec's `x-heygen-jobs`.
+const ADDED_KIND: &str = "  gizmo:
+    name: gizmo
+    description: A test-only job that assembles parts.
+    create: create_gizmo
+    stages:
+    - get: get_gizmo
+      succeeded: [assembled]
+      failed: [jammed]
+    results: [/parts/*/file_url]
+";
+
+/// What a user of the edited crate writes for the made-up kind: a wait, a batch of two and
+/// their downloads from Rust, then the same from the CLI, against the simulator.
+const USE_THE_KIND: &str = r##"
+use heygen_api::batch::{BatchRunner, Job, JobResult};
+use heygen_api::operations::Invocation;
+use heygen_api::simulator::Simulator;
+use heygen_api::{JobKind, JobOutcome, WaitOptions};
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_added_kind_waits_batches_and_downloads() {
+    let sim = Simulator::new().time_scale(600.0).start().await.unwrap();
+    let client = sim.client().unwrap();
+    assert_eq!(JobKind::Gizmo.as_str(), "gizmo");
+    assert!(heygen_api::simulator::described_kinds().contains(&JobKind::Gizmo));
+    let quick = || {
+        WaitOptions::new()
+            .initial_interval(std::time::Duration::from_millis(20))
+            .max_interval(std::time::Duration::from_millis(80))
+            .deadline(std::time::Duration::from_secs(20))
+    };
+
+    // Wait for one, from Rust.
+    let created = client
+        .invoke("create_gizmo", Invocation::new().body(serde_json::json!({"name": "one"})))
+        .await
+        .unwrap();
+    let ids = JobKind::Gizmo.created_ids(&created);
+    assert_eq!(ids.len(), 1, "{created}");
+    let outcome = client.wait_for_job(JobKind::Gizmo, &ids[0], quick()).await.unwrap();
+    let JobOutcome::Completed(record) = outcome else {
+        panic!("{outcome:?}");
+    };
+    assert_eq!(record["status"], "assembled");
+    let urls = JobKind::Gizmo.result_urls(&record);
+    assert_eq!(urls.len(), 2, "{record}");
+    let dir = tempfile::tempdir().unwrap();
+    let one = client.download(urls[0], dir.path().join("one.mp4")).await.unwrap();
+    assert!(one.bytes > 1000);
+
+    // A batch of two, with every file saved; a failure ends its job alone.
+    let jobs = vec![
+        Job::family(JobKind::Gizmo, serde_json::json!({"name": "a"})).key("g-a"),
+        Job::family(JobKind::Gizmo, serde_json::json!({"name": "b [fail:render]"})).key("g-b"),
+    ];
+    let mut run = BatchRunner::new(client.clone())
+        .poll(quick())
+        .download_dir(dir.path().join("batch"))
+        .run(futures_util::stream::iter(jobs))
+        .unwrap();
+    let mut ended = Vec::new();
+    while let Some(outcome) = futures_util::StreamExt::next(&mut run).await {
+        ended.push(outcome);
+    }
+    let by_key = |key: &str| &ended.iter().find(|o| o.key == key).unwrap().result;
+    match by_key("g-a") {
+        JobResult::JobCompleted { kind: JobKind::Gizmo, files, .. } => {
+            assert_eq!(files.len(), 2);
+            for file in files {
+                assert!(std::fs::metadata(file).unwrap().len() > 1000, "{file:?}");
+            }
+        }
+        other => panic!("{other}"),
+    }
+    assert!(
+        matches!(by_key("g-b"), JobResult::JobFailed { kind: JobKind::Gizmo, .. }),
+        "{}",
+        by_key("g-b")
+    );
+
+    // The CLI: a command per operation, with a verb of its own words, that waits and
+    // downloads as the kind says.
+    let out = dir.path().join("cli");
+    let printed = std::process::Command::new(env!("CARGO_BIN_EXE_heygen-edited"))
+        .args(["--json", "gizmo", "create", "--data", r#"{"name": "c"}"#, "--download"])
+        .arg(&out)
+        .env("HEYGEN_BASE_URL", sim.base_url())
+        .env("HEYGEN_API_KEY", sim.api_key())
+        .output()
+        .unwrap();
+    assert!(printed.status.success(), "{printed:?}");
+    let record: serde_json::Value = serde_json::from_slice(&printed.stdout).unwrap();
+    assert_eq!(record["status"], "assembled", "{record}");
+    let saved = std::fs::read_dir(&out).unwrap().count();
+    assert_eq!(saved, 2, "both parts saved");
+    let shown = std::process::Command::new(env!("CARGO_BIN_EXE_heygen-edited"))
+        .args(["--json", "gizmo", "get"])
+        .arg(&ids[0])
+        .env("HEYGEN_BASE_URL", sim.base_url())
+        .env("HEYGEN_API_KEY", sim.api_key())
+        .output()
+        .unwrap();
+    assert!(shown.status.success(), "{shown:?}");
+    sim.shutdown().await;
+}
+"##;
+
 /// What a user of the edited crate writes: the new method, against the simulator.
 const USE_IT: &str = r#"
 use heygen_api::simulator::Simulator;
@@ -190,16 +385,26 @@ fn a_crate_with_one_operation_added_to_its_spec_builds_answers_and_passes() {
         std::fs::copy(here.join("tests").join(test), root.join("tests").join(test)).unwrap();
     }
     std::fs::write(root.join("tests/added_operation.rs"), USE_IT).unwrap();
+    std::fs::write(root.join("tests/added_kind.rs"), USE_THE_KIND).unwrap();
 
-    // The one edit: a tag and an operation in the spec.
+    // The one edit, to the spec alone: two tags with their operations, and a kind of job.
     let spec = std::fs::read_to_string(root.join("openapi.yaml")).unwrap();
+    assert!(
+        spec.ends_with("    results: [/preview_audio_url]\n"),
+        "x-heygen-jobs ends the spec"
+    );
     let spec = spec
         .replacen(
             "\npaths:\n",
-            "  - name: pings\n    x-heygen-command: ping\n    description: Test-only pings.\n\npaths:\n",
+            "  - name: pings\n    x-heygen-command: ping\n    description: Test-only pings.\n  - name: gizmos\n    x-heygen-command: gizmo\n    description: Test-only gizmos.\n\npaths:\n",
             1,
         )
-        .replacen("\ncomponents:\n", &format!("\n{ADDED}\ncomponents:\n"), 1);
+        .replacen(
+            "\ncomponents:\n",
+            &format!("\n{ADDED}{ADDED_KIND_OPERATIONS}\ncomponents:\n"),
+            1,
+        )
+        + ADDED_KIND;
     assert!(spec.contains("operationId: create_ping") && spec.contains("name: pings"));
     std::fs::write(root.join("openapi.yaml"), spec).unwrap();
 
@@ -247,6 +452,8 @@ fn a_crate_with_one_operation_added_to_its_spec_builds_answers_and_passes() {
             "--test",
             "added_operation",
             "--test",
+            "added_kind",
+            "--test",
             "simulator",
             "--test",
             "contract",
@@ -267,8 +474,10 @@ fn a_crate_with_one_operation_added_to_its_spec_builds_answers_and_passes() {
         "the copy resolved other dependencies"
     );
     let stdout = String::from_utf8_lossy(&tests.stdout);
-    assert!(
-        stdout.contains("the_added_operation_is_a_method_and_a_command_that_answer ... ok"),
-        "{stdout}"
-    );
+    for test in [
+        "the_added_operation_is_a_method_and_a_command_that_answer ... ok",
+        "the_added_kind_waits_batches_and_downloads ... ok",
+    ] {
+        assert!(stdout.contains(test), "{stdout}");
+    }
 }

@@ -155,8 +155,9 @@ impl Job {
         }
     }
 
-    /// A job of another family: `body` is its create's JSON body (a translation into exactly
-    /// one language, so that one job is one result).
+    /// A job of another kind than sessions and videos (which have [`Job::video_agent`] and
+    /// [`Job::video`]): `body` is its create's JSON body (a translation into exactly one
+    /// language, so that one job is one result).
     pub fn family(kind: crate::JobKind, body: Value) -> Self {
         Job {
             key: None,
@@ -196,7 +197,17 @@ impl Job {
             let kind: crate::JobKind = name
                 .parse()
                 .map_err(|problem: String| Error::invalid("kind", problem))?;
-            JobRequest::Family { kind, body: value }
+            match kind {
+                crate::JobKind::VideoAgent => JobRequest::VideoAgent(
+                    serde_json::from_value(value)
+                        .map_err(|e| Error::invalid("prompt", e.to_string()))?,
+                ),
+                crate::JobKind::Video => JobRequest::Video(
+                    serde_json::from_value(value)
+                        .map_err(|e| Error::invalid("type", e.to_string()))?,
+                ),
+                kind => JobRequest::Family { kind, body: value },
+            }
         } else if object.contains_key("type") {
             let request: CreateVideoRequest =
                 serde_json::from_value(value).map_err(|e| Error::invalid("type", e.to_string()))?;
@@ -234,7 +245,15 @@ impl Job {
         match &self.request {
             JobRequest::VideoAgent(request) => request.validate(),
             JobRequest::Video(request) => request.validate(),
-            JobRequest::Family { body, .. } => {
+            JobRequest::Family { kind, body } => {
+                if kind.family().is_none() {
+                    return Err(crate::InvalidRequest::new(
+                        "kind",
+                        format!(
+                            "a {kind} is a job of its own: make it with Job::video_agent or Job::video"
+                        ),
+                    ));
+                }
                 let Some(members) = body.as_object() else {
                     return Err(crate::InvalidRequest::new("body", "must be a JSON object"));
                 };

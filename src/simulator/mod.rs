@@ -32,13 +32,14 @@
 mod agents;
 mod assets;
 mod catalogue;
+mod described;
 mod endpoints;
 mod http;
 mod jobs;
 mod media;
 mod routes;
 
-pub use routes::{modelled_operations, EXAMPLE_HEADER};
+pub use routes::{described_kinds, modelled_operations, EXAMPLE_HEADER};
 mod state;
 mod videos;
 mod webhooks;

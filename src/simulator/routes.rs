@@ -17,7 +17,7 @@ use axum::{Json, Router};
 
 use super::http::{error, invalid, Sim};
 use super::Shared;
-use super::{agents, assets, catalogue, endpoints, jobs, videos};
+use super::{agents, assets, catalogue, described, endpoints, jobs, videos};
 use crate::contract::Spec;
 
 /// The stateful handler of an operation, where the simulator models its resource. Every
@@ -189,11 +189,27 @@ fn families(operation_id: &str, method: MethodFilter) -> Option<MethodRouter<Arc
     }
 }
 
+/// The kinds of job the simulator models from their description in the spec alone (one
+/// stage, and no handler written for them): a kind added to the spec is simulated at once.
+pub fn described_kinds() -> Vec<crate::JobKind> {
+    described::kinds(|op| stateful(op, MethodFilter::GET).is_some())
+}
+
+/// The handler of an operation: written for it, or from its kind's description.
+fn modelled(
+    operation_id: &str,
+    method: MethodFilter,
+    kinds: &[crate::JobKind],
+) -> Option<MethodRouter<Arc<Shared>>> {
+    stateful(operation_id, method).or_else(|| described::route(operation_id, method, kinds))
+}
+
 /// The operations the simulator models with state; every other one answers with its example.
 pub fn modelled_operations() -> Vec<&'static str> {
+    let kinds = described_kinds();
     crate::operations::all()
         .iter()
-        .filter(|op| stateful(op.id, MethodFilter::GET).is_some())
+        .filter(|op| modelled(op.id, MethodFilter::GET, &kinds).is_some())
         .map(|op| op.id)
         .collect()
 }
@@ -228,11 +244,12 @@ fn example(method: MethodFilter, operation_id: &'static str) -> MethodRouter<Arc
 /// behind the checks of its parameters.
 pub(crate) fn router(shared: Arc<Shared>) -> Router {
     let mut paths: Vec<(String, MethodRouter<Arc<Shared>>)> = Vec::new();
+    let kinds = described_kinds();
     for op in crate::operations::all() {
         let Some(method) = method_filter(op.method) else {
             continue;
         };
-        let handler = stateful(op.id, method).unwrap_or_else(|| example(method, op.id));
+        let handler = modelled(op.id, method, &kinds).unwrap_or_else(|| example(method, op.id));
         let handler = handler.layer(middleware::from_fn(move |request, next| {
             check_parameters(op.id, request, next)
         }));

@@ -201,6 +201,8 @@ pub(crate) struct World {
     pub(crate) background_requests: std::collections::HashMap<String, String>,
     /// Generated speech, by request id: its length in seconds.
     pub(crate) speeches: std::collections::HashMap<String, f64>,
+    /// Jobs of the kinds simulated from their description alone, by id.
+    pub(crate) described: BTreeMap<String, super::described::DescribedJob>,
 }
 
 #[derive(Debug, Clone)]
@@ -256,6 +258,7 @@ impl World {
             endpoints: BTreeMap::new(),
             events: Vec::new(),
             idempotency: Default::default(),
+            described: BTreeMap::new(),
         }
     }
 

@@ -266,7 +266,7 @@ pub(super) async fn file(State(shared): Sim, Path(name): Path<String>) -> Respon
             }
         };
         (content_type, body)
-    } else if known("_captioned.mp4") || known(".mp4") {
+    } else if known("_captioned.mp4") || known(".mp4") || super::described::serves(&world, &name) {
         ("video/mp4", Bytes::from_static(media::SAMPLE_MP4))
     } else if known(".jpg") || name == "thumbnail.jpg" {
         ("image/jpeg", Bytes::from_static(media::SAMPLE_JPG))
