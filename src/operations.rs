@@ -64,7 +64,8 @@ pub struct OperationInfo {
     pub paged: bool,
     /// Whether the CLI command is written by hand rather than derived from the spec.
     pub cli_handwritten: bool,
-    pub(crate) invoke: Option<for<'a> fn(&'a crate::Client, Invocation) -> Invoked<'a>>,
+    pub(crate) invoke:
+        Option<for<'a> fn(&'a crate::api::client::Client, Invocation) -> Invoked<'a>>,
 }
 
 impl OperationInfo {
@@ -190,7 +191,7 @@ impl Invocation {
 /// The future of one call by name.
 pub(crate) type Invoked<'a> = Pin<Box<dyn Future<Output = Result<Value>> + Send + 'a>>;
 
-impl crate::Client {
+impl crate::api::client::Client {
     /// Calls the operation `operation_id` with string parameters and a JSON body, through the
     /// same typed request builder as the resource handle's method. Answers with the operation's
     /// result as JSON (the `data` of the response; `{data, has_more, next_token}` for lists).

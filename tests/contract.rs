@@ -607,3 +607,43 @@ async fn every_operation_sends_what_the_spec_says_and_decodes_its_example() {
         }
     }
 }
+
+/// The hand-checked idempotency key (a handwritten type that replaces the generated one)
+/// refuses and accepts exactly what the spec's schema does, and says the same bounds.
+#[test]
+fn idempotency_keys_agree_with_the_spec_and_never_decode_invalid() {
+    let spec = Spec::get().unwrap();
+    for key in [
+        "3f2b8c4e-9a1d-4c6e-8f7a-2b5d9e0c1a4f",
+        "a",
+        "x:y.z_1-2",
+        &"k".repeat(255),
+    ] {
+        assert!(heygen_api::types::IdempotencyKey::new(key).is_ok(), "{key}");
+        assert!(spec
+            .validate_schema("IdempotencyKey", &serde_json::json!(key))
+            .is_ok());
+    }
+    for key in ["", "has space", "ключ", "a/b", &"k".repeat(256)] {
+        assert!(
+            heygen_api::types::IdempotencyKey::new(key).is_err(),
+            "{key}"
+        );
+        assert!(spec
+            .validate_schema("IdempotencyKey", &serde_json::json!(key))
+            .is_err());
+        assert!(
+            serde_json::from_value::<heygen_api::types::IdempotencyKey>(serde_json::json!(key))
+                .is_err()
+        );
+    }
+    let key: heygen_api::types::IdempotencyKey = serde_json::from_str("\"order-42\"").unwrap();
+    assert_eq!(serde_json::to_string(&key).unwrap(), "\"order-42\"");
+    let schema =
+        serde_json::to_value(schemars::schema_for!(heygen_api::types::IdempotencyKey)).unwrap();
+    let documented = &spec.document().components.as_ref().unwrap().schemas["IdempotencyKey"];
+    let documented = serde_json::to_value(documented).unwrap();
+    for field in ["minLength", "maxLength", "pattern"] {
+        assert_eq!(schema[field], documented[field], "{field}");
+    }
+}

@@ -12,9 +12,9 @@ use reqwest::Method;
 use tracing::Instrument as _;
 
 use crate::api::error::{Attempt, CallRecord, Error, RawResult, Result};
+use crate::api::raw;
 use crate::api::retry::{is_idempotent, RetryPolicy};
-use crate::raw;
-use crate::types::IdempotencyKey;
+use crate::api::types::IdempotencyKey;
 
 /// The production API.
 pub const DEFAULT_BASE_URL: &str = "https://api.heygen.com";
@@ -278,7 +278,7 @@ impl ClientBuilder {
                 .filter(|u| !u.trim().is_empty())
                 .unwrap_or_else(|| DEFAULT_BASE_URL.to_string()),
         };
-        crate::types::check_http_url("base_url", &base_url).map_err(Error::InvalidRequest)?;
+        crate::api::types::check_http_url("base_url", &base_url).map_err(Error::InvalidRequest)?;
         let base_url = base_url.trim_end_matches('/').to_string();
 
         let mut auth = HeaderMap::new();

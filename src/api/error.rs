@@ -74,7 +74,7 @@ pub enum Error {
         token: String,
     },
     /// A webhook delivery was refused (see [`webhook`](crate::webhook)).
-    Webhook(crate::webhook::WebhookError),
+    Webhook(crate::api::webhook::WebhookError),
     /// A local file could not be read or written.
     Io {
         /// What was being done, e.g. `reading /tmp/a.png`.
@@ -217,8 +217,8 @@ impl From<InvalidRequest> for Error {
     }
 }
 
-impl From<crate::webhook::WebhookError> for Error {
-    fn from(refusal: crate::webhook::WebhookError) -> Self {
+impl From<crate::api::webhook::WebhookError> for Error {
+    fn from(refusal: crate::api::webhook::WebhookError) -> Self {
         Error::Webhook(refusal)
     }
 }
@@ -439,7 +439,7 @@ pub(crate) fn retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Durati
 /// The result of one generated call.
 pub(crate) type RawResult<T> = std::result::Result<
     progenitor_client::ResponseValue<T>,
-    progenitor_client::Error<crate::raw::types::ErrorEnvelope>,
+    progenitor_client::Error<crate::api::raw::types::ErrorEnvelope>,
 >;
 
 /// What is known of a request when its outcome is mapped.

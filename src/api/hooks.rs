@@ -9,8 +9,8 @@ use reqwest::header::{HeaderName, HeaderValue};
 use reqwest::{Method, Request, Response};
 
 use crate::api::client::Shared;
-use crate::raw;
-use crate::types::IdempotencyKey;
+use crate::api::raw;
+use crate::api::types::IdempotencyKey;
 
 /// Header carrying the idempotency key.
 pub(crate) const IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("idempotency-key");

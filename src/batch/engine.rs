@@ -22,12 +22,12 @@ use crate::api::client::{Client, RequestOptions};
 use crate::api::error::{Error, Result};
 use crate::api::kinds::{JobKind, Resource};
 use crate::api::retry::Backoff;
+use crate::api::types::{IdempotencyKey, VideoAgentSession, VideoDetail};
+use crate::api::webhook::WebhookEvent;
 use crate::jobs::lifecycle::{End, Lifecycle, Next, Observed};
 use crate::operations::Invocation;
 use crate::resources::VideoStatuses;
 use crate::transfer::download::VideoAsset;
-use crate::types::{IdempotencyKey, VideoAgentSession, VideoDetail};
-use crate::webhook::WebhookEvent;
 use serde_json::Value;
 
 type Work = FuturesUnordered<Pin<Box<dyn std::future::Future<Output = Step> + Send>>>;
@@ -77,7 +77,7 @@ enum Step {
     },
     /// Bulk statuses of jobs of another family.
     JobBulk {
-        kind: crate::JobKind,
+        kind: crate::api::kinds::JobKind,
         ids: Vec<String>,
         result: Result<Value>,
     },
@@ -120,7 +120,7 @@ struct Tracked {
     life: Lifecycle,
     last_status: Option<String>,
     /// The kind of job, for a job of another family (its id is in `video_id`).
-    family: Option<crate::JobKind>,
+    family: Option<crate::api::kinds::JobKind>,
     /// What the journal's line of its end carries, so that the line alone describes it.
     origin: Origin,
 }
@@ -460,8 +460,10 @@ impl Engine {
         };
         let known = match self.known.take(&key) {
             Ok(Taken::Repeated) => {
-                let invalid =
-                    crate::InvalidRequest::new("key", "repeats the key of an earlier job");
+                let invalid = crate::api::error::InvalidRequest::new(
+                    "key",
+                    "repeats the key of an earlier job",
+                );
                 self.report(key, JobResult::Invalid(invalid)).await;
                 return;
             }
@@ -544,8 +546,8 @@ impl Engine {
             if let Some(idempotency_key) = record.idempotency_key {
                 // Sent before, answer unknown: the same key replays the same job, within
                 // HeyGen's 24 hours.
-                let age =
-                    crate::webhook::now_unix().saturating_sub(record.create_sent_at.unwrap_or(0));
+                let age = crate::api::webhook::now_unix()
+                    .saturating_sub(record.create_sent_at.unwrap_or(0));
                 if age > 24 * 3600 {
                     tracing::warn!(
                         key = key.as_str(),
@@ -567,7 +569,7 @@ impl Engine {
             key: key.clone(),
             kind: job.request.kind(),
             idempotency_key: idempotency_key.clone(),
-            at: crate::webhook::now_unix(),
+            at: crate::api::webhook::now_unix(),
             request: Some(request_hash),
         });
         match recorded {
@@ -662,7 +664,7 @@ impl Engine {
     fn attach(
         &mut self,
         key: &str,
-        family: Option<crate::JobKind>,
+        family: Option<crate::api::kinds::JobKind>,
         origin: Origin,
         session_id: Option<String>,
         video_id: Option<String>,
@@ -945,8 +947,8 @@ impl Engine {
     fn launch_polls(&mut self, work: &mut Work, now: Instant) {
         let mut videos = Vec::new();
         let mut sessions = Vec::new();
-        let mut family_bulk: Vec<(crate::JobKind, Vec<String>)> = Vec::new();
-        let mut family_single: Vec<(String, crate::JobKind, String)> = Vec::new();
+        let mut family_bulk: Vec<(crate::api::kinds::JobKind, Vec<String>)> = Vec::new();
+        let mut family_single: Vec<(String, crate::api::kinds::JobKind, String)> = Vec::new();
         let room = REQUESTS_AT_ONCE.saturating_sub(self.requests_out);
         for (key, job) in &mut self.jobs {
             if job.busy || job.fetching || job.next_poll > now {
@@ -975,7 +977,7 @@ impl Engine {
                 job.busy = true;
             }
         }
-        for chunk in videos.chunks(crate::STATUS_IDS_PER_REQUEST) {
+        for chunk in videos.chunks(crate::resources::STATUS_IDS_PER_REQUEST) {
             self.count(|c| c.bulk_polls += 1);
             let client = self.client.clone();
             let ids = chunk.to_vec();
@@ -994,7 +996,7 @@ impl Engine {
             }));
         }
         for (kind, ids) in family_bulk {
-            for chunk in ids.chunks(crate::STATUS_IDS_PER_REQUEST) {
+            for chunk in ids.chunks(crate::resources::STATUS_IDS_PER_REQUEST) {
                 self.count(|c| c.bulk_polls += 1);
                 let client = self.client.clone();
                 let ids = chunk.to_vec();
@@ -1004,7 +1006,12 @@ impl Engine {
                         Some(stage) => JobKind::bulk_statuses(stage, &client, &ids).await,
                         None => None,
                     }
-                    .unwrap_or_else(|| Err(crate::Error::invalid("kind", "no bulk statuses")));
+                    .unwrap_or_else(|| {
+                        Err(crate::api::error::Error::invalid(
+                            "kind",
+                            "no bulk statuses",
+                        ))
+                    });
                     Step::JobBulk { kind, ids, result }
                 }));
             }
@@ -1017,7 +1024,13 @@ impl Engine {
     }
 
     /// Fetches a family job's record.
-    fn push_job_record(&self, key: String, kind: crate::JobKind, id: String, work: &mut Work) {
+    fn push_job_record(
+        &self,
+        key: String,
+        kind: crate::api::kinds::JobKind,
+        id: String,
+        work: &mut Work,
+    ) {
         let client = self.client.clone();
         work.push(Box::pin(async move {
             let result = client
@@ -1174,7 +1187,7 @@ impl Engine {
                         return;
                     }
                     (End::Failed, Evidence::Record(record)) => {
-                        let reason = crate::JobKind::failure_reason(&record)
+                        let reason = crate::api::kinds::JobKind::failure_reason(&record)
                             .unwrap_or_else(|| format!("the {kind} failed"));
                         JobResult::JobFailed { kind, id, reason }
                     }
@@ -1235,7 +1248,7 @@ impl Engine {
                         }
                     }
                     (End::Failed, Evidence::Session(session)) => JobResult::SessionFailed {
-                        reason: crate::WaitOutcome::SessionFailed {
+                        reason: crate::api::outcome::WaitOutcome::SessionFailed {
                             session: session.clone(),
                         }
                         .to_string(),
@@ -1365,7 +1378,7 @@ impl Engine {
     /// `video_id`; an id the answer leaves out, or `not_found`, is asked about on its own.
     async fn on_job_bulk(
         &mut self,
-        kind: crate::JobKind,
+        kind: crate::api::kinds::JobKind,
         ids: Vec<String>,
         result: Result<Value>,
         work: &mut Work,
@@ -1416,7 +1429,7 @@ impl Engine {
         }
         match result {
             Ok(record) => {
-                let status = crate::JobKind::status(&record).to_string();
+                let status = crate::api::kinds::JobKind::status(&record).to_string();
                 let observed = Observed::Status {
                     status: &status,
                     next: None,

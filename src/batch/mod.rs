@@ -74,9 +74,9 @@ use crate::api::bodies::CreateVideoAgentRequest;
 use crate::api::bodies::CreateVideoRequest;
 use crate::api::client::Client;
 use crate::api::error::{Error, Result};
+use crate::api::types::VideoDetail;
+use crate::api::webhook::WebhookEvent;
 use crate::jobs::wait::WaitOptions;
-use crate::types::VideoDetail;
-use crate::webhook::WebhookEvent;
 
 pub use journal::{
     compact as compact_journal, journal_jobs, Compacted, FinalState, JobKind, JobRecord,
@@ -107,7 +107,7 @@ pub enum JobRequest {
     /// body of its create, as JSON.
     Family {
         /// The kind of job.
-        kind: crate::JobKind,
+        kind: crate::api::kinds::JobKind,
         /// The create's body.
         body: Value,
     },
@@ -158,7 +158,7 @@ impl Job {
     /// A job of another kind than sessions and videos (which have [`Job::video_agent`] and
     /// [`Job::video`]): `body` is its create's JSON body (a translation into exactly one
     /// language, so that one job is one result).
-    pub fn family(kind: crate::JobKind, body: Value) -> Self {
+    pub fn family(kind: crate::api::kinds::JobKind, body: Value) -> Self {
         Job {
             key: None,
             request: JobRequest::Family { kind, body },
@@ -194,18 +194,20 @@ impl Job {
             let Some(name) = kind.as_str() else {
                 return Err(Error::invalid("kind", "must be a string"));
             };
-            let kind: crate::JobKind = name
+            let kind: crate::api::kinds::JobKind = name
                 .parse()
                 .map_err(|problem: String| Error::invalid("kind", problem))?;
             match kind {
-                crate::JobKind::VideoAgent => JobRequest::VideoAgent(
+                crate::api::kinds::JobKind::VideoAgent => JobRequest::VideoAgent(
                     serde_json::from_value(value)
                         .map_err(|e| Error::invalid("prompt", e.to_string()))?,
                 ),
-                crate::JobKind::Video => JobRequest::Video(
+                crate::api::kinds::JobKind::Video => JobRequest::Video(
                     serde_json::from_value(value)
                         .map_err(|e| Error::invalid("type", e.to_string()))?,
                 ),
+                // Without any family built in, sessions and videos are every kind.
+                #[allow(unreachable_patterns)]
                 kind => JobRequest::Family { kind, body: value },
             }
         } else if object.contains_key("type") {
@@ -241,13 +243,13 @@ impl Job {
         hex::encode(digest)[..16].to_string()
     }
 
-    fn validate(&self) -> std::result::Result<(), crate::InvalidRequest> {
+    fn validate(&self) -> std::result::Result<(), crate::api::error::InvalidRequest> {
         match &self.request {
             JobRequest::VideoAgent(request) => request.validate(),
             JobRequest::Video(request) => request.validate(),
             JobRequest::Family { kind, body } => {
                 if kind.family().is_none() {
-                    return Err(crate::InvalidRequest::new(
+                    return Err(crate::api::error::InvalidRequest::new(
                         "kind",
                         format!(
                             "a {kind} is a job of its own: make it with Job::video_agent or Job::video"
@@ -255,11 +257,14 @@ impl Job {
                     ));
                 }
                 let Some(members) = body.as_object() else {
-                    return Err(crate::InvalidRequest::new("body", "must be a JSON object"));
+                    return Err(crate::api::error::InvalidRequest::new(
+                        "body",
+                        "must be a JSON object",
+                    ));
                 };
                 // One job, one result: a translation or a proofread in one language.
                 match members.get("output_languages").and_then(Value::as_array) {
-                    Some(languages) if languages.len() != 1 => Err(crate::InvalidRequest::new(
+                    Some(languages) if languages.len() != 1 => Err(crate::api::error::InvalidRequest::new(
                         "output_languages",
                         format!(
                             "a batch job translates into one language, not {}; give one line per language",
@@ -332,7 +337,7 @@ pub enum JobResult {
     /// A job of another family ended well.
     JobCompleted {
         /// The kind of job.
-        kind: crate::JobKind,
+        kind: crate::api::kinds::JobKind,
         /// The job.
         id: String,
         /// Its record, as its family's `get` answers.
@@ -350,14 +355,14 @@ pub enum JobResult {
     /// avatar's consent).
     JobFailed {
         /// The kind of job.
-        kind: crate::JobKind,
+        kind: crate::api::kinds::JobKind,
         /// The job.
         id: String,
         /// Why, as HeyGen says.
         reason: String,
     },
     /// Refused before sending: the request is invalid (its field is named).
-    Invalid(crate::InvalidRequest),
+    Invalid(crate::api::error::InvalidRequest),
     /// The job did not start: HeyGen refused its create, the create failed for good, or it
     /// was not sent (the run stopped taking jobs: out of credit, or a journal that cannot be
     /// synced). The error says which.
@@ -996,10 +1001,10 @@ pub fn journal_sample_jobs(
         journal.append(&journal::Record::Creating {
             key: key.clone(),
             kind: JobKind::VideoAgent,
-            idempotency_key: crate::types::IdempotencyKey::generate()
+            idempotency_key: crate::api::types::IdempotencyKey::generate()
                 .as_str()
                 .to_string(),
-            at: crate::webhook::now_unix(),
+            at: crate::api::webhook::now_unix(),
             request: Some(format!("{i:016x}")),
         })?;
         if sync_every.is_some_and(|group| (i + 1) % group.max(1) == 0) {

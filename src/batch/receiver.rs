@@ -24,7 +24,7 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::sync::{mpsc, Semaphore};
 
 use crate::api::error::{Error, Result};
-use crate::webhook::{Verifier, WebhookError, WebhookEvent, EVENT_ID_HEADER};
+use crate::api::webhook::{Verifier, WebhookError, WebhookEvent, EVENT_ID_HEADER};
 
 /// Deliveries accepted before the runner has taken them; more wait for room (HeyGen retries
 /// an unanswered delivery).
@@ -389,8 +389,8 @@ async fn receive(inbox: &Inbox, request: Request<Incoming>) -> Response<Full<Byt
         return answer_and_close(StatusCode::PAYLOAD_TOO_LARGE, "too large");
     }
     let signed = [
-        crate::webhook::SIGNATURE_HEADER,
-        crate::webhook::FALLBACK_SIGNATURE_HEADER,
+        crate::api::webhook::SIGNATURE_HEADER,
+        crate::api::webhook::FALLBACK_SIGNATURE_HEADER,
     ]
     .iter()
     .any(|name| headers.contains_key(*name));

@@ -37,10 +37,10 @@ use std::collections::HashSet;
 use crate::api::bodies::{CreateVideoAgentRequest, SendMessageRequest};
 use crate::api::client::Client;
 use crate::api::error::Result;
+use crate::api::types::AgentMode;
+use crate::api::types::{SessionMessage, SessionResource, VideoAgentSession};
 use crate::jobs::wait::{self, Phase, WaitOptions, WaitOutcome};
 use crate::resources::generated::handles::VideoAgents;
-use crate::types::AgentMode;
-use crate::types::{SessionMessage, SessionResource, VideoAgentSession};
 
 /// What the message [`Conversation::approve`] sends.
 pub const APPROVAL: &str = "Approved. Please render the video.";

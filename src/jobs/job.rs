@@ -18,12 +18,12 @@ use futures_core::Stream;
 use serde_json::Value;
 use tokio::time::Instant;
 
+use crate::api::client::Client;
 use crate::api::error::{Error, Result};
 use crate::api::kinds::{JobKind, Stage};
 use crate::jobs::lifecycle::{End, Lifecycle, Next, Observed};
 use crate::jobs::wait::{PolledStatus, WaitEvent, WaitOptions, WaitPhase};
 use crate::operations::Invocation;
-use crate::Client;
 
 /// How many ids a bulk statuses request names.
 const IDS_PER_REQUEST: usize = 100;

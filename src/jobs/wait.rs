@@ -29,8 +29,8 @@ use crate::api::error::{Error, Result};
 use crate::api::kinds::{JobKind, Resource};
 pub use crate::api::outcome::{TimedOut, WaitOutcome};
 use crate::api::retry::Backoff;
+use crate::api::types::{SessionStatus, VideoAgentSession, VideoDetail, VideoStatus};
 use crate::jobs::lifecycle::{End, Lifecycle, Next, Observed};
-use crate::types::{SessionStatus, VideoAgentSession, VideoDetail, VideoStatus};
 
 /// How long and how often to poll.
 ///
@@ -248,7 +248,7 @@ pub(crate) trait Source: Send + Sync {
     fn session_videos(&self, id: &str) -> impl Future<Output = Result<Vec<VideoDetail>>> + Send;
 }
 
-impl Source for crate::Client {
+impl Source for crate::api::client::Client {
     async fn session(&self, id: &str) -> Result<VideoAgentSession> {
         self.video_agents().get(id).await
     }

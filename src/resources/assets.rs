@@ -11,12 +11,12 @@ use reqwest::multipart::{Form, Part};
 use crate::api::client::{CallOptions, Client, RequestOptions, Shared};
 use crate::api::error::{request_id, snippet, Attempt, DecodeFailure, Error, Result};
 use crate::api::hooks::{execute, prepare, IDEMPOTENCY_KEY};
+use crate::api::raw::types::AssetResponse;
 use crate::api::retry;
-use crate::files::FileInput;
-use crate::raw::types::AssetResponse;
+use crate::api::types::{Asset, IdempotencyKey};
 use crate::resources::generated::handles::Assets;
+use crate::transfer::files::FileInput;
 use crate::transfer::{FileBody, Progress, ProgressFn};
-use crate::types::{Asset, IdempotencyKey};
 
 /// Largest file HeyGen accepts: 32 MB.
 pub const UPLOAD_LIMIT_BYTES: u64 = 32 * 1024 * 1024;
@@ -154,10 +154,11 @@ impl<'a> UploadAsset<'a> {
                 let mut content_type = "";
                 if size > 0 {
                     // A type HeyGen cannot detect is refused before the file is sent.
-                    let head = crate::files::head(&path).await.map_err(io)?;
-                    content_type = crate::files::detect_upload_type(&head).map_err(|reason| {
-                        Error::invalid("file", format!("{}: {reason}", path.display()))
-                    })?;
+                    let head = crate::transfer::files::head(&path).await.map_err(io)?;
+                    content_type =
+                        crate::transfer::files::detect_upload_type(&head).map_err(|reason| {
+                            Error::invalid("file", format!("{}: {reason}", path.display()))
+                        })?;
                 }
                 if size > UPLOAD_LIMIT_BYTES {
                     // Over the multipart limit: the direct-upload flow, as one call.
@@ -202,7 +203,7 @@ impl<'a> UploadAsset<'a> {
                 if bytes.is_empty() {
                     return Err(Error::invalid("file", "is empty"));
                 }
-                crate::files::detect_upload_type(&bytes)
+                crate::transfer::files::detect_upload_type(&bytes)
                     .map_err(|reason| Error::invalid("file", format!("{name}: {reason}")))?;
                 let total = bytes.len() as u64;
                 let progress = self.progress;

@@ -24,12 +24,12 @@ use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 
 use crate::api::client::{Client, RequestOptions};
 use crate::api::error::{unexpected_answer, Attempt, Error, Result};
+use crate::api::raw::types::DirectUploadRequest;
 use crate::api::retry;
-use crate::files::FileInput;
-use crate::raw::types::DirectUploadRequest;
+use crate::api::types::{Asset, AssetBatchItemsItemStatus, CompletedAsset, Page};
 use crate::resources::generated::handles::Assets;
+use crate::transfer::files::FileInput;
 use crate::transfer::{FileBody, Progress, ProgressFn, TransferStep};
-use crate::types::{Asset, AssetBatchItemsItemStatus, CompletedAsset, Page};
 
 const OPERATION: &str = crate::resources::generated::ids::CREATE_DIRECT_UPLOAD;
 const BATCH_OPERATION: &str = crate::resources::generated::ids::CREATE_DIRECT_UPLOAD_BATCH;
@@ -140,7 +140,7 @@ async fn put(
     client: &Client,
     path: &Path,
     size: u64,
-    target: &crate::types::DirectUpload,
+    target: &crate::api::types::DirectUpload,
     progress: Option<ProgressFn>,
     checksum: bool,
 ) -> Result<Option<String>> {
@@ -420,7 +420,7 @@ impl UploadMany<'_> {
             .collect()
             .await;
         // Files whose URL expired start over alone; their batch items will fail.
-        let mut alone: Vec<Option<Result<crate::types::CompletedAsset>>> = Vec::new();
+        let mut alone: Vec<Option<Result<crate::api::types::CompletedAsset>>> = Vec::new();
         for (file, result) in files.iter().zip(&delivered) {
             alone.push(match result {
                 Err(e) if e.status().map(|s| s.as_u16()) == Some(403) => {
@@ -551,8 +551,8 @@ async fn inspect_local(path: &Path) -> Result<LocalFile> {
         ));
     }
     // A type HeyGen cannot detect is refused before the file is read whole or sent.
-    let head = crate::files::head(path).await.map_err(io)?;
-    let content_type = crate::files::detect_upload_type(&head)
+    let head = crate::transfer::files::head(path).await.map_err(io)?;
+    let content_type = crate::transfer::files::detect_upload_type(&head)
         .map_err(|reason| Error::invalid("paths", format!("{}: {reason}", path.display())))?
         .to_string();
     Ok(LocalFile {

@@ -8,16 +8,21 @@ use futures_util::StreamExt as _;
 use serde_json::Value;
 
 use crate::api::error::{unexpected_answer, Result};
+use crate::api::kinds::JobKind;
+use crate::jobs::job::{JobEnded, JobOutcome, JobStream};
+use crate::jobs::wait::WaitOptions;
 use crate::resources::DownloadVideo;
-use crate::{JobEnded, JobKind, JobOutcome, JobStream, WaitOptions};
 
-impl crate::Client {
+impl crate::api::client::Client {
     /// Downloads a file HeyGen made (a translated video, a clip, a cut-out, subtitles, speech
     /// audio) from its URL to `path`, as a video's download does: streamed through a
     /// temporary file renamed into place, `.on_progress(..)` reporting bytes as they arrive.
     pub fn download(&self, url: &str, path: impl AsRef<std::path::Path>) -> DownloadVideo<'_> {
         let url = if url.trim().is_empty() {
-            Err(crate::Error::invalid("url", "must not be empty"))
+            Err(crate::api::error::Error::invalid(
+                "url",
+                "must not be empty",
+            ))
         } else {
             Ok(url.to_string())
         };
@@ -39,7 +44,7 @@ fn typed<T: serde::de::DeserializeOwned>(kind: JobKind, record: Value) -> Result
 /// Waits for one job and types its record.
 #[cfg_attr(not(feature = "full"), allow(dead_code))]
 async fn wait_one<T: serde::de::DeserializeOwned>(
-    client: &crate::Client,
+    client: &crate::api::client::Client,
     kind: JobKind,
     id: &str,
     options: WaitOptions,
@@ -53,7 +58,7 @@ async fn wait_one<T: serde::de::DeserializeOwned>(
 /// Waits for many jobs and types each record as it ends.
 #[cfg_attr(not(feature = "full"), allow(dead_code))]
 fn wait_many<T: serde::de::DeserializeOwned + Send + 'static>(
-    client: &crate::Client,
+    client: &crate::api::client::Client,
     kind: JobKind,
     ids: impl IntoIterator<Item = String>,
     options: WaitOptions,
@@ -79,9 +84,9 @@ async fn collect_in_order<T>(ids: &[String], stream: JobStream<'static, T>) -> V
 #[cfg(feature = "translations")]
 mod translations {
     use super::*;
+    use crate::api::types::{Proofread, VideoTranslation};
     use crate::resources::generated::builders::{CreateVideoTranslation, GenerateFromProofread};
-    use crate::types::{Proofread, VideoTranslation};
-    use crate::VideoTranslations;
+    use crate::resources::generated::handles::VideoTranslations;
 
     impl VideoTranslations<'_> {
         /// Waits until the translation is `completed` or `failed` (or the deadline passes).
@@ -163,9 +168,9 @@ mod translations {
 #[cfg(feature = "lipsync")]
 mod lipsyncs {
     use super::*;
+    use crate::api::types::Lipsync;
     use crate::resources::generated::builders::CreateLipsync;
-    use crate::types::Lipsync;
-    use crate::Lipsyncs;
+    use crate::resources::generated::handles::Lipsyncs;
 
     impl Lipsyncs<'_> {
         /// Waits until the lip-sync job is `completed` or `failed` (or the deadline passes).
@@ -200,9 +205,9 @@ mod lipsyncs {
 #[cfg(feature = "clipping")]
 mod clipping {
     use super::*;
+    use crate::api::types::{ClippingJob, CreatedClippingJob};
     use crate::resources::generated::builders::CreateClippingJob;
-    use crate::types::{ClippingJob, CreatedClippingJob};
-    use crate::AiClipping;
+    use crate::resources::generated::handles::AiClipping;
 
     /// The job a create started: HeyGen's schemas do not say whether its id comes as `id` or
     /// `job_id`; either is taken.
@@ -240,9 +245,9 @@ mod clipping {
 #[cfg(feature = "background-removal")]
 mod background_removals {
     use super::*;
+    use crate::api::types::BackgroundRemoval;
     use crate::resources::generated::builders::CreateBackgroundRemoval;
-    use crate::types::BackgroundRemoval;
-    use crate::BackgroundRemovals;
+    use crate::resources::generated::handles::BackgroundRemovals;
 
     impl BackgroundRemovals<'_> {
         /// Waits until the background removal is done or has failed (or the deadline passes).
@@ -271,9 +276,9 @@ mod background_removals {
 #[cfg(feature = "avatars")]
 mod avatars {
     use super::*;
+    use crate::api::types::AvatarGroup;
     use crate::resources::generated::builders::CreateAvatar;
-    use crate::types::AvatarGroup;
-    use crate::Avatars;
+    use crate::resources::generated::handles::Avatars;
 
     impl Avatars<'_> {
         /// Waits until the avatar group is trained (`completed`) or `failed`; a group waiting
@@ -304,9 +309,9 @@ mod avatars {
 #[cfg(feature = "voices")]
 mod voices {
     use super::*;
+    use crate::api::types::VoiceDetail;
     use crate::resources::generated::builders::CloneVoice;
-    use crate::types::VoiceDetail;
-    use crate::Voices;
+    use crate::resources::generated::handles::Voices;
 
     impl Voices<'_> {
         /// Waits until a cloned or designed voice is ready (`complete`) or `failed`.

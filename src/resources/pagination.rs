@@ -11,7 +11,7 @@ use std::pin::Pin;
 use futures_core::Stream;
 
 use crate::api::error::{Error, Result};
-use crate::types::Page;
+use crate::api::types::Page;
 
 /// A stream of the items of every page.
 pub type ItemStream<'a, T> = Pin<Box<dyn Stream<Item = Result<T>> + Send + 'a>>;

@@ -7,13 +7,13 @@ use tokio::io::AsyncWrite;
 
 use crate::api::error::Result;
 use crate::api::kinds::JobKind;
+use crate::api::types::{Page, VideoDetail};
 use crate::jobs::lifecycle::{Lifecycle, Next, Observed};
 use crate::jobs::wait::{self, Phase, WaitOptions, WaitOutcome, WaitStream};
 use crate::resources::check_path_param;
 use crate::resources::generated::handles::Videos;
 use crate::transfer::download::{self, Download, VideoAsset};
 use crate::transfer::Progress;
-use crate::types::{Page, VideoDetail};
 
 fn video_start(video_id: &str) -> Phase {
     Phase::Video {
@@ -27,9 +27,9 @@ fn video_start(video_id: &str) -> Phase {
 #[non_exhaustive]
 pub enum BatchUpdate {
     /// An item ended (`completed` or `failed`), in the order items end.
-    Item(crate::types::VideoBatchItemsItem),
+    Item(crate::api::types::VideoBatchItemsItem),
     /// Every item has ended: the batch as it finished, with all its items.
-    Done(Box<crate::types::VideoBatch>),
+    Done(Box<crate::api::types::VideoBatch>),
     /// The wait's deadline passed first; the batch goes on at HeyGen.
     TimedOut {
         /// Items that had ended.
@@ -45,7 +45,7 @@ pub type BatchStream<'a> =
 
 /// What a batch wait keeps between polls.
 struct BatchWait {
-    client: crate::Client,
+    client: crate::api::client::Client,
     batch_id: String,
     options: WaitOptions,
     deadline: tokio::time::Instant,
@@ -62,7 +62,7 @@ struct BatchWait {
 impl BatchWait {
     /// The whole batch: every page of its items, through the pagination stream (and so its
     /// guard against a repeated token).
-    async fn fetch(&self) -> Result<crate::types::VideoBatch> {
+    async fn fetch(&self) -> Result<crate::api::types::VideoBatch> {
         use futures_util::TryStreamExt as _;
         let mut batch = self.client.videos().batch(self.batch_id.as_str()).await?;
         if let Some(token) = batch.next_token.take().filter(|_| batch.has_more) {
@@ -167,7 +167,7 @@ impl BatchWait {
 /// from [`Client::download`](crate::Client::download)): `.await` it.
 #[must_use = "a download does nothing until awaited"]
 pub struct DownloadVideo<'a> {
-    client: &'a crate::Client,
+    client: &'a crate::api::client::Client,
     url: Result<String>,
     path: std::path::PathBuf,
     progress: Option<crate::transfer::ProgressFn>,
@@ -188,7 +188,7 @@ impl<'a> DownloadVideo<'a> {
     /// A download of `url` to `path` (`url` an error: the download fails with it, nothing
     /// fetched).
     pub(crate) fn new(
-        client: &'a crate::Client,
+        client: &'a crate::api::client::Client,
         url: Result<String>,
         path: std::path::PathBuf,
     ) -> Self {
@@ -241,7 +241,7 @@ pub const STATUS_IDS_PER_REQUEST: usize = 100;
 #[non_exhaustive]
 pub struct VideoStatuses {
     /// One entry per id HeyGen knows, in the order of the answers.
-    pub items: Vec<crate::types::VideoStatusItem>,
+    pub items: Vec<crate::api::types::VideoStatusItem>,
     /// The ids HeyGen answered `not_found` for: unknown, deleted, or not the caller's.
     pub not_found: Vec<String>,
     /// How many requests were made (one per 100 ids).
@@ -321,7 +321,7 @@ impl<'a> Videos<'a> {
     /// retryable end it early.
     pub async fn create_and_wait(
         &self,
-        request: crate::CreateVideoRequest,
+        request: crate::api::bodies::CreateVideoRequest,
         options: WaitOptions,
     ) -> Result<WaitOutcome> {
         let created = self.create(request).await?;

@@ -300,7 +300,7 @@ pub(super) async fn upload_asset(
             "A `file` part is required, sent as multipart/form-data.",
         );
     };
-    if bytes.len() as u64 > crate::UPLOAD_LIMIT_BYTES {
+    if bytes.len() as u64 > crate::resources::UPLOAD_LIMIT_BYTES {
         return error(
             StatusCode::PAYLOAD_TOO_LARGE,
             "payload_too_large",
@@ -308,7 +308,7 @@ pub(super) async fn upload_asset(
             Some("file"),
         );
     }
-    let mime_type = match crate::files::detect_upload_type(&bytes) {
+    let mime_type = match crate::transfer::files::detect_upload_type(&bytes) {
         Ok(mime) => mime,
         Err(reason) => return invalid("file", reason),
     };

@@ -12,7 +12,7 @@ use super::http::{
     body, data, idempotent, invalid, not_found, page, remembered, text, Params, Sim,
 };
 use super::state::Endpoint;
-use crate::types::EventType;
+use crate::api::types::EventType;
 
 pub(super) fn endpoint_json(endpoint: &Endpoint, with_secret: bool) -> Value {
     json!({
@@ -53,7 +53,7 @@ pub(super) async fn create_endpoint(
         return response;
     }
     let url = text(&value, "url").unwrap_or_default();
-    if crate::types::check_http_url("url", &url).is_err() {
+    if crate::api::types::check_http_url("url", &url).is_err() {
         return invalid("url", "url must be an absolute http(s) URL.");
     }
     let mut world = shared.world();
@@ -102,7 +102,7 @@ pub(super) async fn update_endpoint(
         return not_found("Endpoint");
     };
     if let Some(url) = text(&value, "url") {
-        if crate::types::check_http_url("url", &url).is_err() {
+        if crate::api::types::check_http_url("url", &url).is_err() {
             return invalid("url", "url must be an absolute http(s) URL.");
         }
         endpoint.url = url;

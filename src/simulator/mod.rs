@@ -380,8 +380,8 @@ impl RunningSimulator {
     ///
     /// # Errors
     /// As [`ClientBuilder::build`](crate::ClientBuilder::build).
-    pub fn client(&self) -> Result<crate::Client> {
-        crate::Client::builder()
+    pub fn client(&self) -> Result<crate::api::client::Client> {
+        crate::api::client::Client::builder()
             .api_key(self.api_key.clone())
             .base_url(self.base_url())
             .build()
@@ -438,7 +438,7 @@ impl Drop for RunningSimulator {
 }
 
 pub(crate) fn unix_now() -> u64 {
-    crate::webhook::now_unix()
+    crate::api::webhook::now_unix()
 }
 
 pub(crate) fn iso_now() -> String {

@@ -191,7 +191,7 @@ fn families(operation_id: &str, method: MethodFilter) -> Option<MethodRouter<Arc
 
 /// The kinds of job the simulator models from their description in the spec alone (one
 /// stage, and no handler written for them): a kind added to the spec is simulated at once.
-pub fn described_kinds() -> Vec<crate::JobKind> {
+pub fn described_kinds() -> Vec<crate::api::kinds::JobKind> {
     described::kinds(|op| stateful(op, MethodFilter::GET).is_some())
 }
 
@@ -199,7 +199,7 @@ pub fn described_kinds() -> Vec<crate::JobKind> {
 fn modelled(
     operation_id: &str,
     method: MethodFilter,
-    kinds: &[crate::JobKind],
+    kinds: &[crate::api::kinds::JobKind],
 ) -> Option<MethodRouter<Arc<Shared>>> {
     stateful(operation_id, method).or_else(|| described::route(operation_id, method, kinds))
 }

@@ -39,9 +39,10 @@ pub(super) async fn create_video(State(shared): Sim, headers: HeaderMap, bytes: 
         Err(response) => return response,
     };
     // The rules the client checks too: HeyGen refuses what it would refuse.
-    if let Err(invalid_request) = serde_json::from_value::<crate::CreateVideoRequest>(value.clone())
-        .map_err(|e| crate::api::invalid::InvalidRequest::new("type", e.to_string()))
-        .and_then(|request| request.validate())
+    if let Err(invalid_request) =
+        serde_json::from_value::<crate::api::bodies::CreateVideoRequest>(value.clone())
+            .map_err(|e| crate::api::invalid::InvalidRequest::new("type", e.to_string()))
+            .and_then(|request| request.validate())
     {
         return invalid(invalid_request.field, invalid_request.reason);
     }
@@ -135,9 +136,10 @@ pub(super) async fn create_video_batch(
         return invalid("videos", "A batch holds 1 to 100 videos.");
     }
     for (index, video) in videos.iter().enumerate() {
-        if let Err(e) = serde_json::from_value::<crate::CreateVideoRequest>(video.clone())
-            .map_err(|e| crate::api::invalid::InvalidRequest::new("type", e.to_string()))
-            .and_then(|request| request.validate())
+        if let Err(e) =
+            serde_json::from_value::<crate::api::bodies::CreateVideoRequest>(video.clone())
+                .map_err(|e| crate::api::invalid::InvalidRequest::new("type", e.to_string()))
+                .and_then(|request| request.validate())
         {
             return invalid(
                 "videos",

@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 use super::state::{Event, SessionPhase, VideoPhase, World};
 use super::Shared;
 use crate::api::error::{Error, Result};
-use crate::webhook;
+use crate::api::webhook;
 
 /// How often the ticker looks for finished sessions.
 const TICK: Duration = Duration::from_millis(20);

@@ -20,8 +20,8 @@ use tokio::io::{AsyncWrite, AsyncWriteExt as _};
 use crate::api::client::Client;
 use crate::api::error::{Attempt, Error, Result};
 use crate::api::retry;
+use crate::api::types::VideoDetail;
 use crate::transfer::{Progress, ProgressFn};
-use crate::types::VideoDetail;
 
 const OPERATION: &str = "download";
 /// A download is a `GET`: repeating it has no second effect.
@@ -347,7 +347,7 @@ fn redacted(url: &str) -> &str {
 
 /// Sends the GET (one attempt) and answers with a successful response or the error.
 async fn open(client: &Client, url: &str) -> Result<reqwest::Response> {
-    crate::types::check_http_url("url", url).map_err(Error::InvalidRequest)?;
+    crate::api::types::check_http_url("url", url).map_err(Error::InvalidRequest)?;
     let http = client.download_http()?;
     let response = http
         .get(url)

@@ -20,7 +20,7 @@ use crate::resources::UPLOAD_LIMIT_BYTES;
 /// The largest file sent inline: the same 32 MB as an upload.
 const MAX_INLINE_BYTES: usize = UPLOAD_LIMIT_BYTES as usize;
 
-pub use crate::types::{FileInput, SUPPORTED_MEDIA_TYPES};
+pub use crate::api::types::{FileInput, SUPPORTED_MEDIA_TYPES};
 
 /// Constructors that read files or sniff bytes.
 impl FileInput {

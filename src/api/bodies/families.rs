@@ -7,7 +7,7 @@
 
 use super::Validate;
 use crate::api::error::InvalidRequest;
-use crate::types::{check_http_url, FileInput};
+use crate::api::types::{check_http_url, FileInput};
 
 /// Most characters a speech's text takes.
 pub const MAX_SPEECH_CHARS: usize = 5000;
@@ -144,7 +144,7 @@ macro_rules! check_lipsync {
 #[cfg(feature = "translations")]
 mod translations {
     use super::*;
-    use crate::raw::types::{
+    use crate::api::raw::types::{
         CreateProofreadRequest, CreateVideoTranslationBatchRequest, CreateVideoTranslationRequest,
         ReplaceProofreadSrtRequest,
     };
@@ -188,7 +188,7 @@ mod translations {
 #[cfg(feature = "lipsync")]
 mod lipsyncs {
     use super::*;
-    use crate::raw::types::{CreateLipsyncBatchRequest, CreateLipsyncRequest};
+    use crate::api::raw::types::{CreateLipsyncBatchRequest, CreateLipsyncRequest};
 
     impl Validate for CreateLipsyncRequest {
         fn validate(&self) -> Result<(), InvalidRequest> {
@@ -209,7 +209,7 @@ mod lipsyncs {
 }
 
 #[cfg(feature = "clipping")]
-impl Validate for crate::raw::types::CreateClippingJobRequest {
+impl Validate for crate::api::raw::types::CreateClippingJobRequest {
     fn validate(&self) -> Result<(), InvalidRequest> {
         fetched("video", &self.video)?;
         callback(self.callback_url.as_ref())
@@ -217,7 +217,7 @@ impl Validate for crate::raw::types::CreateClippingJobRequest {
 }
 
 #[cfg(feature = "background-removal")]
-impl Validate for crate::raw::types::CreateBackgroundRemovalRequest {
+impl Validate for crate::api::raw::types::CreateBackgroundRemovalRequest {
     fn validate(&self) -> Result<(), InvalidRequest> {
         fetched("video", &self.video)
     }
@@ -226,7 +226,7 @@ impl Validate for crate::raw::types::CreateBackgroundRemovalRequest {
 #[cfg(feature = "voices")]
 mod voices {
     use super::*;
-    use crate::raw::types::{CloneVoiceRequest, CreateSpeechRequest, DesignVoiceRequest};
+    use crate::api::raw::types::{CloneVoiceRequest, CreateSpeechRequest, DesignVoiceRequest};
 
     impl Validate for CreateSpeechRequest {
         fn validate(&self) -> Result<(), InvalidRequest> {
@@ -276,9 +276,9 @@ mod voices {
 }
 
 #[cfg(feature = "avatars")]
-impl Validate for crate::raw::types::CreateAvatarRequest {
+impl Validate for crate::api::raw::types::CreateAvatarRequest {
     fn validate(&self) -> Result<(), InvalidRequest> {
-        use crate::types::CreateAvatarRequestType as Kind;
+        use crate::api::types::CreateAvatarRequestType as Kind;
         not_blank("name", &self.name)?;
         match &self.type_ {
             Kind::Prompt => match &self.prompt {

@@ -14,7 +14,7 @@ pub use families::{MAX_JOB_BATCH_ITEMS, MAX_SPEECH_CHARS};
 pub use video::{AspectRatio, CreateVideoRequest, OutputFormat, Resolution, VideoKind};
 
 use crate::api::error::InvalidRequest;
-use crate::types::{check_http_url, AgentMode, FileInput, Orientation};
+use crate::api::types::{check_http_url, AgentMode, FileInput, Orientation};
 
 /// Longest prompt or message, in characters (not bytes).
 pub const MAX_PROMPT_CHARS: usize = 10_000;
@@ -409,7 +409,7 @@ impl Validate for SendMessageRequest {
     }
 }
 
-impl Validate for crate::raw::types::CreateWebhookEndpointRequest {
+impl Validate for crate::api::raw::types::CreateWebhookEndpointRequest {
     fn validate(&self) -> Result<(), InvalidRequest> {
         check_http_url("url", &self.url)
     }
@@ -418,7 +418,7 @@ impl Validate for crate::raw::types::CreateWebhookEndpointRequest {
 /// Most videos one batch holds.
 pub const MAX_BATCH_VIDEOS: usize = 100;
 
-impl Validate for crate::raw::types::CreateVideoBatchRequest {
+impl Validate for crate::api::raw::types::CreateVideoBatchRequest {
     fn validate(&self) -> Result<(), InvalidRequest> {
         if self.videos.is_empty() || self.videos.len() > MAX_BATCH_VIDEOS {
             return Err(InvalidRequest {
@@ -442,7 +442,7 @@ impl Validate for crate::raw::types::CreateVideoBatchRequest {
     }
 }
 
-impl Validate for crate::raw::types::UpdateWebhookEndpointRequest {
+impl Validate for crate::api::raw::types::UpdateWebhookEndpointRequest {
     fn validate(&self) -> Result<(), InvalidRequest> {
         if let Some(url) = &self.url {
             check_http_url("url", url)?;

@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::api::invalid::InvalidRequest;
-use crate::types::{check_http_url, FileInput};
+use crate::api::types::{check_http_url, FileInput};
 
 /// Which kind of video a [`CreateVideoRequest`] makes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -429,7 +429,7 @@ impl CreateVideoRequest {
 mod alternatives {
     use serde_json::Value;
 
-    use crate::types::FileInput;
+    use crate::api::types::FileInput;
 
     /// The engines of an avatar video, told apart by `type`.
     const ENGINES: &[&str] = &["avatar_iii", "avatar_iv", "avatar_v"];
