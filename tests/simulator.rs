@@ -548,7 +548,8 @@ async fn walk_described_kinds(c: &mut Checker<'_>) {
 async fn walk_families(c: &mut Checker<'_>) {
     let video = json!({"type": "url", "url": "https://example.com/talk.mp4"});
     let audio = json!({"type": "url", "url": "https://example.com/voice.mp3"});
-    let settle = || tokio::time::sleep(std::time::Duration::from_millis(150));
+    // Past any render: the simulator's clock moves on at once, with no sleep deciding it.
+    let render = std::time::Duration::from_secs(120);
     c.call(
         "search_sounds",
         "GET",
@@ -600,7 +601,7 @@ async fn walk_families(c: &mut Checker<'_>) {
             None,
         )
         .await;
-        settle().await;
+        c.sim.advance(render);
         let (_, translation) = c
             .call(
                 "get_video_translation",
@@ -652,7 +653,7 @@ async fn walk_families(c: &mut Checker<'_>) {
             )
             .await;
         let proofread = proofreads["data"]["proofread_ids"][0].as_str().unwrap();
-        settle().await;
+        c.sim.advance(render);
         c.call(
             "get_proofread",
             "GET",
@@ -720,7 +721,7 @@ async fn walk_families(c: &mut Checker<'_>) {
             None,
         )
         .await;
-        settle().await;
+        c.sim.advance(render);
         let (_, lipsync) = c
             .call("get_lipsync", "GET", &format!("/v3/lipsyncs/{id}"), None)
             .await;
@@ -770,7 +771,7 @@ async fn walk_families(c: &mut Checker<'_>) {
             )
             .await;
         let id = created["data"]["id"].as_str().unwrap().to_string();
-        settle().await;
+        c.sim.advance(render);
         let (_, job) = c
             .call(
                 "get_clipping_job",
@@ -899,7 +900,7 @@ async fn walk_families(c: &mut Checker<'_>) {
             .as_str()
             .unwrap()
             .to_string();
-        settle().await;
+        c.sim.advance(render);
         let (_, voice) = c
             .call("get_voice", "GET", &format!("/v3/voices/{id}"), None)
             .await;
@@ -937,7 +938,7 @@ async fn walk_families(c: &mut Checker<'_>) {
             .as_str()
             .unwrap()
             .to_string();
-        settle().await;
+        c.sim.advance(render);
         let (_, waiting) = c
             .call(
                 "get_avatar_group",
@@ -957,7 +958,7 @@ async fn walk_families(c: &mut Checker<'_>) {
             Some(json!({"consent_video": video})),
         )
         .await;
-        settle().await;
+        c.sim.advance(render);
         let (_, trained) = c
             .call(
                 "get_avatar_group",
@@ -1001,7 +1002,7 @@ async fn walk_families(c: &mut Checker<'_>) {
         )
         .await;
     }
-    let _ = (&video, &audio, settle);
+    let _ = (&video, &audio, render);
 }
 
 #[tokio::test]
@@ -2086,5 +2087,32 @@ async fn an_upload_batch_keeps_its_title() {
         .unwrap();
     let read = client.assets().batch(batch.batch_id).await.unwrap();
     assert_eq!(read.title.as_deref(), Some("Spring campaign"));
+    sim.shutdown().await;
+}
+
+/// The simulator's clock can be moved on by a test: a video of a real-time simulator is
+/// rendering, and rendered once its render time has been advanced past, with no sleep.
+#[tokio::test]
+async fn the_clock_moves_on_when_a_test_says() {
+    let sim = heygen_api::simulator::Simulator::new()
+        .render_seconds(60.0)
+        .start()
+        .await
+        .unwrap();
+    let client = sim.client().unwrap();
+    let created = client
+        .videos()
+        .create(heygen_api::CreateVideoRequest::avatar("look_anna_studio").script("Hi"))
+        .await
+        .unwrap();
+    let status = |v: &heygen_api::VideoDetail| v.status.as_str().to_string();
+    let video = client.videos().get(&created.video_id).await.unwrap();
+    assert_ne!(status(&video), "completed");
+    sim.advance(Duration::from_secs(30));
+    let video = client.videos().get(&created.video_id).await.unwrap();
+    assert_ne!(status(&video), "completed", "half-way through its render");
+    sim.advance(Duration::from_secs(31));
+    let video = client.videos().get(&created.video_id).await.unwrap();
+    assert_eq!(status(&video), "completed");
     sim.shutdown().await;
 }

@@ -41,7 +41,7 @@ pub(super) async fn create_session(
         let session = Session {
             id: id.clone(),
             chat: text(&value, "mode").as_deref() == Some("chat"),
-            created: std::time::Instant::now(),
+            created: world.now(),
             created_unix: super::unix_now(),
             title,
             render_from: None,
@@ -147,13 +147,14 @@ pub(super) async fn send_message(
         }
         let run_id = world.id("run");
         idempotent(world, &format!("message {id}"), &headers, |world| {
+            let now = world.now();
             let Some(session) = world.sessions.get_mut(id) else {
                 return not_found("Session");
             };
             session.messages.insert(0, json!({"role": "user", "content": message, "type": "text", "resource_ids": null, "created_at": super::unix_now()}));
             if session.video_id.is_none() && session.render_from.is_none() {
                 if approves(&message) {
-                    session.render_from = Some(std::time::Instant::now());
+                    session.render_from = Some(now);
                 } else {
                     // Feedback: the agent revises its storyboard and asks again.
                     session.revisions += 1;

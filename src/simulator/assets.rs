@@ -51,6 +51,7 @@ fn start_upload(world: &mut World, request: &Value) -> Value {
         .get("size_bytes")
         .and_then(Value::as_u64)
         .unwrap_or(0);
+    let now = world.now();
     world.uploads.insert(
         asset_id.clone(),
         PendingUpload {
@@ -59,7 +60,7 @@ fn start_upload(world: &mut World, request: &Value) -> Value {
             size,
             checksum: text(request, "checksum_sha256"),
             token: token.clone(),
-            expires: std::time::Instant::now() + ttl,
+            expires: now + ttl,
             received: None,
         },
     );
@@ -86,6 +87,7 @@ pub(super) async fn receive_upload(
     use sha2::Digest as _;
     let checked = (|| {
         let mut world = shared.world();
+        let now = world.now();
         let Some(upload) = world.uploads.get(&asset_id) else {
             return Err(error(
                 StatusCode::NOT_FOUND,
@@ -112,7 +114,7 @@ pub(super) async fn receive_upload(
                 None,
             ));
         };
-        if expired_early || std::time::Instant::now() > upload.expires {
+        if expired_early || now > upload.expires {
             return Err(error(
                 StatusCode::FORBIDDEN,
                 "access_denied",

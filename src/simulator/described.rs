@@ -186,11 +186,12 @@ async fn create(State(shared): Sim, headers: HeaderMap, bytes: Bytes, kind: JobK
     let mut world = shared.world();
     idempotent(&mut world, operation, &headers, |world| {
         let id = world.id(kind.as_str());
+        let started = world.now();
         world.described.insert(
             id.clone(),
             DescribedJob {
                 kind,
-                started: Instant::now(),
+                started,
                 fail,
             },
         );

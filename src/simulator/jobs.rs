@@ -16,8 +16,6 @@
 // Handlers return ready error responses from their helpers; boxing them buys nothing here.
 #![allow(clippy::result_large_err)]
 
-use std::time::Instant;
-
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
@@ -139,13 +137,14 @@ impl World {
                 facts.get("type").and_then(Value::as_str),
                 Some("photo" | "digital_twin")
             );
+        let now = self.now();
         self.jobs.insert(
             id.clone(),
             Job {
                 id: id.clone(),
                 family,
                 title,
-                started: (!waits_for_consent).then(Instant::now),
+                started: (!waits_for_consent).then_some(now),
                 created_unix: super::unix_now(),
                 fail,
                 charged: false,
@@ -935,7 +934,7 @@ pub(super) async fn generate_from_template(
             session_id: None,
             fail: title.contains(FAIL_RENDER) || variables.contains(FAIL_RENDER),
             title,
-            started: Instant::now(),
+            started: world.now(),
             created_unix: super::unix_now(),
             charged: false,
             callback_url: text(&value, "callback_url"),
@@ -1125,9 +1124,10 @@ pub(super) async fn give_consent(
         .get("consent_video")
         .is_none_or(Value::is_null)
         .then(|| format!("{base}/consent/{id}"));
+    let now = world.now();
     if let Some(job) = world.jobs.get_mut(&id) {
         if job.started.is_none() {
-            job.started = Some(Instant::now());
+            job.started = Some(now);
         }
     }
     match world.jobs.get(&id) {

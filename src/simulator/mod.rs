@@ -408,6 +408,23 @@ impl RunningSimulator {
         self.shared.world().videos.len()
     }
 
+    /// Moves the simulator's clock on by `simulated` (in simulated time, as
+    /// [`Simulator::time_scale`] counts it), at once: what would have happened meanwhile
+    /// (sessions thinking, renders, jobs, upload URLs expiring) has happened, without a test
+    /// having to sleep for it.
+    pub fn advance(&self, simulated: Duration) {
+        let mut world = self.shared.world();
+        let scale = world.config.time_scale;
+        let real = if scale.is_finite() && scale > 0.0 {
+            Duration::try_from_secs_f64(simulated.as_secs_f64() / scale).unwrap_or(simulated)
+        } else {
+            simulated
+        };
+        // A century at most, so that the clock stays a moment the system can name.
+        let real = real.min(Duration::from_secs(100 * 365 * 24 * 3600));
+        world.skew = world.skew.saturating_add(real);
+    }
+
     /// How many sessions have been created.
     pub fn session_count(&self) -> usize {
         self.shared.world().sessions.len()

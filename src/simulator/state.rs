@@ -203,6 +203,10 @@ pub(crate) struct World {
     pub(crate) speeches: std::collections::HashMap<String, f64>,
     /// Jobs of the kinds simulated from their description alone, by id.
     pub(crate) described: BTreeMap<String, super::described::DescribedJob>,
+    /// How far the clock was moved on by hand ([`RunningSimulator::advance`]).
+    ///
+    /// [`RunningSimulator::advance`]: super::RunningSimulator::advance
+    pub(crate) skew: std::time::Duration,
 }
 
 #[derive(Debug, Clone)]
@@ -259,6 +263,7 @@ impl World {
             events: Vec::new(),
             idempotency: Default::default(),
             described: BTreeMap::new(),
+            skew: std::time::Duration::ZERO,
         }
     }
 
@@ -275,9 +280,14 @@ impl World {
         format!("whsec_{}", hex::encode(bytes))
     }
 
-    /// Simulated seconds since `start`.
+    /// The simulator's clock: the wall clock, plus how far tests moved it on.
+    pub(crate) fn now(&self) -> Instant {
+        Instant::now() + self.skew
+    }
+
+    /// Simulated seconds since `start` (a moment of [`now`](Self::now)).
     pub(crate) fn elapsed(&self, start: Instant) -> f64 {
-        start.elapsed().as_secs_f64() * self.config.time_scale
+        self.now().saturating_duration_since(start).as_secs_f64() * self.config.time_scale
     }
 
     pub(crate) fn session_phase(&self, session: &Session) -> SessionPhase {

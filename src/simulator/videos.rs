@@ -66,7 +66,7 @@ pub(super) async fn create_video(State(shared): Sim, headers: HeaderMap, bytes: 
             id: id.clone(),
             session_id: None,
             title,
-            started: std::time::Instant::now(),
+            started: world.now(),
             created_unix: super::unix_now(),
             fail: script.contains(super::state::FAIL_RENDER)
                 || text(&value, "prompt").is_some_and(|p| p.contains(super::state::FAIL_RENDER)),
@@ -161,7 +161,7 @@ pub(super) async fn create_video_batch(
                     session_id: None,
                     title: text(video, "title")
                         .unwrap_or_else(|| script.chars().take(60).collect()),
-                    started: std::time::Instant::now(),
+                    started: world.now(),
                     created_unix: super::unix_now(),
                     fail: script.contains(super::state::FAIL_RENDER),
                     charged: false,
