@@ -4,7 +4,7 @@
 use std::fmt;
 use std::time::Duration;
 
-use crate::types::{MessageType, SessionMessage, VideoAgentSession, VideoDetail};
+use crate::api::types::{MessageType, SessionMessage, VideoAgentSession, VideoDetail};
 
 /// How a wait ended.
 #[derive(Debug, Clone)]
