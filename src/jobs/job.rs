@@ -22,7 +22,7 @@ use crate::api::client::Client;
 use crate::api::error::{Error, Result};
 use crate::api::kinds::{JobKind, Stage};
 use crate::jobs::lifecycle::{End, Lifecycle, Next, Observed};
-use crate::jobs::wait::{PolledStatus, WaitEvent, WaitOptions, WaitPhase};
+use crate::jobs::wait::{PollClock, PolledStatus, WaitEvent, WaitOptions, WaitPhase};
 use crate::operations::Invocation;
 
 /// How many ids a bulk statuses request names.
@@ -209,7 +209,7 @@ struct Driver {
     kind: JobKind,
     options: WaitOptions,
     started: Instant,
-    deadline: Instant,
+    clock: PollClock,
     waiting: Vec<Waited>,
     ended: VecDeque<JobEnded<Value>>,
     polls: u32,
@@ -246,7 +246,7 @@ fn run(
     let driver = Driver {
         client,
         kind,
-        deadline: started + options.max_wait(),
+        clock: PollClock::new(started, &options),
         options,
         started,
         waiting,
@@ -275,14 +275,11 @@ impl Driver {
     /// what the lifecycle says.
     async fn round_trip(&mut self) {
         if self.round > 0 {
-            let wait = self.options.schedule().wait(self.round - 1);
-            let now = Instant::now();
-            let last_call = self.deadline - self.options.final_margin();
-            if now >= last_call {
+            let due = Instant::now() + self.options.schedule().wait(self.round - 1);
+            if !self.clock.until(due).await {
                 self.time_out_all();
                 return;
             }
-            tokio::time::sleep_until((now + wait).min(last_call)).await;
         }
         self.round += 1;
         self.polls += 1;

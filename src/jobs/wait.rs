@@ -152,6 +152,83 @@ impl WaitOptions {
     }
 }
 
+/// The one clock of a wait's polls, shared by every wait (one job, many jobs, a video batch):
+/// a poll is made when it is due, except that the last one is made a little before the
+/// deadline ([`WaitOptions::final_margin`]) instead of after it, and once that last poll has
+/// been made, or the deadline has passed, the wait is over.
+#[derive(Debug, Clone)]
+pub(crate) struct PollClock {
+    deadline: Instant,
+    last_call: Instant,
+    final_poll_done: bool,
+}
+
+impl PollClock {
+    /// A clock for a wait that started at `started`.
+    pub(crate) fn new(started: Instant, options: &WaitOptions) -> Self {
+        let deadline = started + options.max_wait();
+        PollClock {
+            deadline,
+            last_call: deadline - options.final_margin(),
+            final_poll_done: false,
+        }
+    }
+
+    /// The deadline.
+    pub(crate) fn deadline(&self) -> Instant {
+        self.deadline
+    }
+
+    /// The job moved on to a stage polled afresh: it may have a last poll of its own before
+    /// the deadline.
+    pub(crate) fn reopen(&mut self) {
+        self.final_poll_done = false;
+    }
+
+    /// Sleeps until a poll due at `due` may be made: `false` when the wait is over instead
+    /// (its last poll made, or its deadline passed).
+    pub(crate) async fn until(&mut self, due: Instant) -> bool {
+        let now = Instant::now();
+        if self.final_poll_done || now >= self.deadline {
+            return false;
+        }
+        let wake = if due >= self.last_call {
+            self.final_poll_done = true;
+            self.last_call.max(now)
+        } else {
+            due
+        };
+        tokio::time::sleep_until(wake).await;
+        true
+    }
+}
+
+#[cfg(test)]
+mod clock_tests {
+    use super::*;
+
+    /// Polls come when due; the last one a margin before the deadline, not after it; then
+    /// the wait is over. (A video batch's wait had no such last poll: it slept to the deadline
+    /// and gave up.)
+    #[tokio::test(start_paused = true)]
+    async fn the_last_poll_comes_just_before_the_deadline() {
+        let start = Instant::now();
+        let options = WaitOptions::new().deadline(Duration::from_secs(10));
+        let mut clock = PollClock::new(start, &options);
+        let mut polls = Vec::new();
+        for due in [4, 8, 12, 16] {
+            if !clock.until(start + Duration::from_secs(due)).await {
+                break;
+            }
+            polls.push(start.elapsed().as_millis());
+        }
+        assert_eq!(polls, [4000, 8000, 9500]);
+        clock.reopen();
+        assert!(clock.until(start + Duration::from_secs(20)).await);
+        assert!(!clock.until(start + Duration::from_secs(20)).await);
+    }
+}
+
 /// Which resource a poll looked at.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
@@ -310,21 +387,23 @@ struct Waiter<S> {
     life: Lifecycle,
     started: Instant,
     deadline: Instant,
+    clock: PollClock,
     /// Polls made in the current stage, for the schedule.
     phase_polls: u32,
     polls: u32,
     last_status: Option<PolledStatus>,
     /// When the next poll is due (`None`: now).
     next_poll: Option<Instant>,
-    final_poll_done: bool,
 }
 
 impl<S: Source> Waiter<S> {
     fn new(source: S, start: Phase, options: WaitOptions) -> Self {
         let started = Instant::now();
+        let clock = PollClock::new(started, &options);
         Waiter {
             source,
-            deadline: started + options.deadline,
+            deadline: clock.deadline(),
+            clock,
             phase_polls: 0,
             options,
             life: start.lifecycle(),
@@ -332,7 +411,6 @@ impl<S: Source> Waiter<S> {
             polls: 0,
             last_status: None,
             next_poll: None,
-            final_poll_done: false,
         }
     }
 
@@ -356,21 +434,10 @@ impl<S: Source> Waiter<S> {
 
     /// Sleeps until the next poll is due, or reports the timeout.
     async fn sleep(&mut self) -> Option<WaitOutcome> {
-        let last_call = self.deadline - self.options.final_margin();
-        if let Some(due) = self.next_poll {
-            let now = Instant::now();
-            if self.final_poll_done || now >= self.deadline {
-                return Some(self.timed_out());
-            }
-            let wake = if due >= last_call {
-                self.final_poll_done = true;
-                last_call.max(now)
-            } else {
-                due
-            };
-            tokio::time::sleep_until(wake).await;
+        match self.next_poll {
+            Some(due) if !self.clock.until(due).await => Some(self.timed_out()),
+            _ => None,
         }
-        None
     }
 
     fn schedule(&mut self) {
@@ -496,7 +563,7 @@ impl<S: Source> Waiter<S> {
                 event.error = seen.error.map(Arc::new);
                 self.next_poll = None;
                 self.phase_polls = 0;
-                self.final_poll_done = false;
+                self.clock.reopen();
                 Ok(Step::Event(event))
             }
             Next::List => Err(Error::invalid("wait", "asked to list twice")),

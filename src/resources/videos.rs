@@ -9,7 +9,7 @@ use crate::api::error::Result;
 use crate::api::kinds::JobKind;
 use crate::api::types::{Page, VideoDetail};
 use crate::jobs::lifecycle::{Lifecycle, Next, Observed};
-use crate::jobs::wait::{self, Phase, WaitOptions, WaitOutcome, WaitStream};
+use crate::jobs::wait::{self, Phase, PollClock, WaitOptions, WaitOutcome, WaitStream};
 use crate::resources::check_path_param;
 use crate::resources::generated::handles::Videos;
 use crate::transfer::download::{self, Download, VideoAsset};
@@ -48,6 +48,8 @@ struct BatchWait {
     client: crate::api::client::Client,
     batch_id: String,
     options: WaitOptions,
+    /// The wait's clock, shared with every other wait.
+    clock: PollClock,
     deadline: tokio::time::Instant,
     polls: u32,
     /// Items in the batch, as last seen.
@@ -100,16 +102,15 @@ impl BatchWait {
                 return None;
             }
             if self.polls > 0 {
-                let wait = self.options.schedule().wait(self.polls - 1);
-                let now = tokio::time::Instant::now();
-                if now >= self.deadline {
+                let due =
+                    tokio::time::Instant::now() + self.options.schedule().wait(self.polls - 1);
+                if !self.clock.until(due).await {
                     self.over = true;
                     return Some(Ok(BatchUpdate::TimedOut {
                         ended: self.ended.len(),
                         total: self.total,
                     }));
                 }
-                tokio::time::sleep_until((now + wait).min(self.deadline)).await;
             }
             self.polls += 1;
             let batch = match self.fetch().await {
@@ -257,10 +258,12 @@ impl<'a> Videos<'a> {
         batch_id: impl Into<String>,
         options: WaitOptions,
     ) -> BatchStream<'static> {
+        let clock = PollClock::new(tokio::time::Instant::now(), &options);
         let state = BatchWait {
             client: self.client.clone(),
             batch_id: batch_id.into(),
-            deadline: tokio::time::Instant::now() + options.max_wait(),
+            deadline: clock.deadline(),
+            clock,
             options,
             polls: 0,
             total: 0,
