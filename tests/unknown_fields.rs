@@ -170,3 +170,47 @@ fn the_cli_prints_what_the_server_sent_and_names_unknown_data_fields() {
     assert_eq!(notes.len(), 1, "{stderr}");
     assert_eq!(created.calls(), 1, "the unknown member was sent");
 }
+
+/// Response types decode by the spec's rules while keeping what it does not name: a required
+/// member missing is an error naming it, a required member may be `null` but not missing, an
+/// optional one may be either, a member twice is an error, and every other member is kept in
+/// `extra`, nested types too, and written back as it came.
+#[test]
+fn one_pass_decoding_keeps_the_derives_rules() {
+    use heygen_api::raw::types::CurrentUser;
+    let user = json!({
+        "username": "ada", "email": null, "first_name": "Ada", "last_name": null,
+        "wallet": {"currency": "usd", "remaining_balance": 94.4, "tomorrow": 1},
+        "favourite_colour": "teal",
+    });
+    let decoded: CurrentUser = serde_json::from_value(user.clone()).unwrap();
+    assert_eq!(decoded.username, "ada");
+    assert_eq!(decoded.email, None);
+    assert_eq!(decoded.first_name.as_deref(), Some("Ada"));
+    assert!(decoded.subscription.is_none());
+    assert_eq!(decoded.extra["favourite_colour"], "teal");
+    assert_eq!(decoded.wallet.as_ref().unwrap().extra["tomorrow"], 1);
+    // What it was decoded from comes back whole, from bytes as from a value.
+    let again: CurrentUser = serde_json::from_slice(user.to_string().as_bytes()).unwrap();
+    assert_eq!(serde_json::to_value(&again).unwrap(), user);
+    let refused = |value: Value| {
+        serde_json::from_value::<CurrentUser>(value)
+            .unwrap_err()
+            .to_string()
+    };
+    let mut missing = user.clone();
+    missing.as_object_mut().unwrap().remove("username");
+    assert!(refused(missing).contains("missing field `username`"));
+    let mut nullable_missing = user.clone();
+    nullable_missing.as_object_mut().unwrap().remove("email");
+    assert!(refused(nullable_missing).contains("missing field `email`"));
+    let twice = r#"{"username": "a", "username": "b", "email": null, "first_name": null, "last_name": null}"#;
+    let error = serde_json::from_str::<CurrentUser>(twice)
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("duplicate field `username`"), "{error}");
+    assert!(
+        refused(json!({"username": 7, "email": null, "first_name": null, "last_name": null}))
+            .contains("invalid type")
+    );
+}
