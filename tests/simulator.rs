@@ -2116,3 +2116,57 @@ async fn the_clock_moves_on_when_a_test_says() {
     assert_eq!(status(&video), "completed");
     sim.shutdown().await;
 }
+
+/// `wait_for_job` takes every kind, a session too: given the session's id, it follows it to
+/// its video and ends with the video's record, as the server sent it; a session that fails
+/// ends failed with its record.
+#[tokio::test]
+async fn a_session_waited_for_as_a_job_ends_with_its_video() {
+    let sim = fast().start().await.unwrap();
+    let client = sim.client().unwrap();
+    let quick = quick_wait;
+    let session = client
+        .video_agents()
+        .create(heygen_api::CreateVideoAgentRequest::new("A tour"))
+        .await
+        .unwrap();
+    let outcome = client
+        .wait_for_job(
+            heygen_api::JobKind::VideoAgent,
+            &session.session_id,
+            quick(),
+        )
+        .await
+        .unwrap();
+    let heygen_api::JobOutcome::Completed(video) = outcome else {
+        panic!("{outcome:?}");
+    };
+    let urls = heygen_api::JobKind::VideoAgent.result_urls(&video);
+    assert_eq!(urls.len(), 1, "{video}");
+    assert!(
+        video["id"]
+            .as_str()
+            .is_some_and(|id| id.starts_with("vid_")),
+        "{video}"
+    );
+    let failing = client
+        .video_agents()
+        .create(heygen_api::CreateVideoAgentRequest::new(
+            "Doomed [fail:session]",
+        ))
+        .await
+        .unwrap();
+    let outcome = client
+        .wait_for_job(
+            heygen_api::JobKind::VideoAgent,
+            &failing.session_id,
+            quick(),
+        )
+        .await
+        .unwrap();
+    assert!(
+        matches!(outcome, heygen_api::JobOutcome::Failed(_)),
+        "{outcome:?}"
+    );
+    sim.shutdown().await;
+}

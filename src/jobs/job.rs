@@ -1,9 +1,9 @@
-//! Waiting for the jobs of the other families (translations, lip-syncs, clipping jobs,
-//! background removals, proofreads, avatars, voices): poll until each ends, one at a time or
-//! many at once.
+//! Waiting for jobs of any kind (sessions and videos as much as translations, lip-syncs,
+//! clipping jobs, background removals, proofreads, avatars and voices), their records as JSON:
+//! poll until each ends, one at a time or many at once.
 //!
-//! Every kind is described once, in the spec (`crate::api::kinds`): the statuses that end it,
-//! and whether HeyGen answers its statuses in bulk. This driver does the requests and keeps
+//! Every kind is described once, in the spec (`crate::api::kinds`): its stages, the statuses
+//! that end each, and whether HeyGen answers its statuses in bulk. This driver does the requests and keeps
 //! the time; the lifecycle decides what each answer means, as it does for videos. A job is
 //! polled through its kind's `get` operation; kinds with a bulk statuses operation
 //! (translations, lip-syncs) are polled 100 at a time while more than one is waited for, and
@@ -141,9 +141,10 @@ pub struct JobEnded<T> {
 pub type JobStream<'a, T> = Pin<Box<dyn Stream<Item = JobEnded<T>> + Send + 'a>>;
 
 impl Client {
-    /// Waits for one job of `kind` until it ends (or the deadline passes), polling its
-    /// family's `get` operation on the schedule of `options`. The record is JSON as HeyGen
-    /// sent it; the families' handles offer the same wait typed (`lipsyncs().wait(..)`).
+    /// Waits for one job of `kind` until it ends (or the deadline passes), polling each stage's
+    /// `get` operation on the schedule of `options` (a session is given by its id, and
+    /// followed to its video). The record is JSON as HeyGen sent it, the last stage's; the
+    /// resource handles offer the same wait typed (`videos().wait(..)`, `lipsyncs().wait(..)`).
     ///
     /// # Errors
     /// An empty id (nothing is sent); the job unknown to HeyGen (404); polls failing for good.
