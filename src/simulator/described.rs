@@ -8,8 +8,6 @@
 //! A job's time passes as a video's does: it waits `PENDING_SECONDS`, runs until the
 //! configured render time, then ends, failed when its request carried `[fail:render]`.
 
-use std::time::Instant;
-
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
@@ -18,18 +16,10 @@ use axum::routing::{on, MethodFilter, MethodRouter};
 use serde_json::{json, Map, Value};
 
 use super::http::{body, data, idempotent, not_found, remembered, Params, Sim};
-use super::state::{World, FAIL_RENDER, PENDING_SECONDS};
+use super::state::{DescribedJob, World, FAIL_RENDER, PENDING_SECONDS};
 use super::Shared;
 use crate::api::kinds::{pointed, JobKind, Stage};
 use crate::contract::Spec;
-
-/// One job of a described kind.
-#[derive(Debug, Clone)]
-pub(crate) struct DescribedJob {
-    pub(crate) kind: JobKind,
-    pub(crate) started: Instant,
-    pub(crate) fail: bool,
-}
 
 /// The kind's one stage, when the kind has one (kinds of several stages are modelled by hand).
 fn single_stage(kind: JobKind) -> Option<&'static Stage> {

@@ -112,6 +112,14 @@ pub(crate) struct Job {
     pub(crate) facts: Value,
 }
 
+/// One job of a kind simulated from its description alone (`described.rs`).
+#[derive(Debug, Clone)]
+pub(crate) struct DescribedJob {
+    pub(crate) kind: crate::api::kinds::JobKind,
+    pub(crate) started: Instant,
+    pub(crate) fail: bool,
+}
+
 /// A batch of translations or lip-syncs: its items in order.
 #[derive(Debug, Clone)]
 pub(crate) struct JobBatch {
@@ -202,7 +210,7 @@ pub(crate) struct World {
     /// Generated speech, by request id: its length in seconds.
     pub(crate) speeches: std::collections::HashMap<String, f64>,
     /// Jobs of the kinds simulated from their description alone, by id.
-    pub(crate) described: BTreeMap<String, super::described::DescribedJob>,
+    pub(crate) described: BTreeMap<String, DescribedJob>,
     /// How far the clock was moved on by hand ([`RunningSimulator::advance`]).
     ///
     /// [`RunningSimulator::advance`]: super::RunningSimulator::advance
