@@ -228,23 +228,37 @@ async fn slow_clients_are_cut_off() {
 async fn connections_beyond_the_cap_wait_for_one_to_close() {
     let (receiver, mut events) = start(|b| b.max_connections(2)).await;
     let address = receiver.local_addr();
-    let (waited, served) = client(move || {
-        // Two idle connections hold the cap.
-        let first = TcpStream::connect(address).unwrap();
-        let _second = TcpStream::connect(address).unwrap();
-        std::thread::sleep(Duration::from_millis(100));
-        let good = body("vid_cap");
-        let headers = signed(SECRET, &good, webhook::now_unix(), "cap-1");
-        let third = std::thread::spawn(move || send(address, "POST", &headers, &good));
-        std::thread::sleep(Duration::from_millis(300));
-        let waited = !third.is_finished();
-        drop(first);
-        (waited, third.join().unwrap())
-    })
+    // Two idle connections take both slots: the receiver says so by waiting for a free one.
+    let first = tokio::net::TcpStream::connect(address).await.unwrap();
+    let second = tokio::net::TcpStream::connect(address).await.unwrap();
+    until(
+        || receiver.stats().full > 0,
+        "the receiver to wait for a free slot",
+    )
     .await;
-    assert!(waited, "a third connection was served while two were open");
-    assert_eq!(served, 200);
+    assert_eq!(receiver.stats().open, 2);
+    // A third connection delivers; it is served once the first closes, never beside it.
+    let good = body("vid_cap");
+    let headers = signed(SECRET, &good, webhook::now_unix(), "cap-1");
+    let third = tokio::task::spawn_blocking(move || send(address, "POST", &headers, &good));
+    drop(first);
+    assert_eq!(third.await.unwrap(), 200);
     assert!(events.recv().await.is_some());
+    let stats = receiver.stats();
+    assert_eq!(stats.peak_open, 2, "{stats:?}");
+    drop(second);
+}
+
+/// Waits for `condition`, checking often; a condition that never holds fails the test.
+async fn until(condition: impl Fn() -> bool, what: &str) {
+    let patience = std::time::Instant::now() + Duration::from_secs(20);
+    while !condition() {
+        assert!(
+            std::time::Instant::now() < patience,
+            "waited in vain for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -21,7 +21,7 @@ use http::{Request, Response, StatusCode};
 use http_body_util::{BodyExt as _, Full, Limited};
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
-use tokio::sync::{mpsc, Semaphore};
+use tokio::sync::{mpsc, Semaphore, TryAcquireError};
 
 use crate::api::error::{Error, Result};
 use crate::api::webhook::{Verifier, WebhookError, WebhookEvent, EVENT_ID_HEADER};
@@ -206,6 +206,12 @@ pub struct ReceiverStats {
     /// Bodies that did not arrive in time (408), and connections closed for sending their
     /// headers too slowly or living too long.
     pub timed_out: u64,
+    /// Connections open now.
+    pub open: u64,
+    /// The most connections open at once (never more than the cap).
+    pub peak_open: u64,
+    /// Times every slot was taken, so that the next connection waited to be accepted.
+    pub full: u64,
 }
 
 impl ReceiverStats {
@@ -231,6 +237,9 @@ struct Counters {
     malformed: AtomicU64,
     wrong_method: AtomicU64,
     timed_out: AtomicU64,
+    open: AtomicU64,
+    peak_open: AtomicU64,
+    full: AtomicU64,
 }
 
 impl Counters {
@@ -246,6 +255,9 @@ impl Counters {
             malformed: get(&self.malformed),
             wrong_method: get(&self.wrong_method),
             timed_out: get(&self.timed_out),
+            open: get(&self.open),
+            peak_open: get(&self.peak_open),
+            full: get(&self.full),
         }
     }
 }
@@ -318,9 +330,18 @@ impl Inbox {
 /// Accepts connections while fewer than the cap are open, each served with the limits.
 async fn accept(listener: tokio::net::TcpListener, inbox: Arc<Inbox>, limits: ReceiverBuilder) {
     let open = Arc::new(Semaphore::new(limits.max_connections));
+    let counts = Arc::clone(&inbox.counts);
     loop {
-        let Ok(permit) = Arc::clone(&open).acquire_owned().await else {
-            return;
+        let permit = match Arc::clone(&open).try_acquire_owned() {
+            Ok(permit) => permit,
+            Err(TryAcquireError::Closed) => return,
+            Err(TryAcquireError::NoPermits) => {
+                bump(&counts.full);
+                let Ok(permit) = Arc::clone(&open).acquire_owned().await else {
+                    return;
+                };
+                permit
+            }
         };
         let stream = match listener.accept().await {
             Ok((stream, _)) => stream,
@@ -331,6 +352,8 @@ async fn accept(listener: tokio::net::TcpListener, inbox: Arc<Inbox>, limits: Re
                 continue;
             }
         };
+        let now_open = counts.open.fetch_add(1, Ordering::Relaxed) + 1;
+        counts.peak_open.fetch_max(now_open, Ordering::Relaxed);
         let inbox = Arc::clone(&inbox);
         let counts = Arc::clone(&inbox.counts);
         let header_timeout = limits.header_timeout;
@@ -350,6 +373,7 @@ async fn accept(listener: tokio::net::TcpListener, inbox: Arc<Inbox>, limits: Re
                 // Served, or the client went away.
                 Ok(_) => {}
             }
+            counts.open.fetch_sub(1, Ordering::Relaxed);
             drop(permit);
         });
     }
