@@ -10,6 +10,7 @@
 //! a status that ends a job in bulk is confirmed by fetching its record.
 
 use std::collections::VecDeque;
+use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
@@ -20,7 +21,7 @@ use tokio::time::Instant;
 
 use crate::api::client::Client;
 use crate::api::error::{Error, Result};
-use crate::api::kinds::{JobKind, Stage};
+use crate::api::kinds::{JobKind, Resource, Stage};
 use crate::jobs::lifecycle::{End, Lifecycle, Next, Observed};
 use crate::jobs::wait::{PollClock, PolledStatus, WaitEvent, WaitOptions, WaitPhase};
 use crate::operations::Invocation;
@@ -182,6 +183,83 @@ impl Client {
     }
 }
 
+/// Where the poller gets its answers: the client, or a scripted source in tests.
+pub(crate) trait Source: Clone + Send + Sync + 'static {
+    /// A stage's record, by the stage's `get` operation and its id.
+    fn get(
+        &self,
+        operation: &'static str,
+        id: String,
+    ) -> impl Future<Output = Result<Value>> + Send;
+    /// A stage's next resources, newest first, by its `list_next` operation.
+    fn list(
+        &self,
+        operation: &'static str,
+        id: String,
+    ) -> impl Future<Output = Result<Value>> + Send;
+    /// One bulk statuses answer of `stage` for `ids`; `None` for a stage without one.
+    fn bulk(
+        &self,
+        stage: &'static Stage,
+        ids: Vec<String>,
+    ) -> impl Future<Output = Option<Result<Value>>> + Send;
+}
+
+impl Source for Client {
+    async fn get(&self, operation: &'static str, id: String) -> Result<Value> {
+        self.invoke(operation, Invocation::new().path_param(id))
+            .await
+    }
+
+    async fn list(&self, operation: &'static str, id: String) -> Result<Value> {
+        self.invoke(operation, Invocation::new().path_param(id))
+            .await
+    }
+
+    async fn bulk(&self, stage: &'static Stage, ids: Vec<String>) -> Option<Result<Value>> {
+        JobKind::bulk_statuses(stage, self, &ids).await
+    }
+}
+
+/// What the poller reports: a poll seen (the wait goes on), or a job's end.
+pub(crate) enum Update {
+    /// A poll of a job that goes on.
+    Progress(WaitEvent),
+    /// A job ended (or timed out, or its polls failed for good).
+    Ended(Finished),
+}
+
+/// A job's end, with what the typed waits need beside the outcome.
+pub(crate) struct Finished {
+    /// The id the job was asked for by.
+    pub(crate) id: String,
+    /// How it ended; the record is the one of the stage it ended at.
+    pub(crate) outcome: Result<JobOutcome<Value>>,
+    /// The resource of the stage it ended at.
+    pub(crate) resource: Resource,
+    /// Its session's id, for a Video Agent job.
+    pub(crate) session_id: Option<String>,
+    /// Its video's id, once known.
+    pub(crate) video_id: Option<String>,
+    /// How many polls were made for it.
+    pub(crate) polls: u32,
+}
+
+impl Finished {
+    fn public(self) -> JobEnded<Value> {
+        JobEnded {
+            id: self.id,
+            outcome: self.outcome,
+        }
+    }
+}
+
+/// A poll seen and not yet reported.
+struct Seen {
+    resource: Resource,
+    progress: Option<i64>,
+}
+
 /// One job being waited for.
 struct Waited {
     /// The id it was asked for by (its first stage's).
@@ -194,73 +272,94 @@ struct Waited {
     error: Option<Arc<Error>>,
     /// What the lifecycle said last.
     next: Next,
-    /// The status the progress callback was last told.
-    reported: Option<String>,
+    /// The status (and the resource it was of) last reported.
+    reported: Option<(Resource, String)>,
+    /// The latest poll, until it is reported.
+    seen: Option<Seen>,
+    /// When it is polled next (`None`: at once).
+    due: Option<Instant>,
+    /// Polls of its current stage, for the schedule (a new stage starts afresh).
+    stage_polls: u32,
+    /// Polls made for it in all.
+    polls: u32,
 }
 
 impl Waited {
+    fn new(id: String, life: Lifecycle) -> Self {
+        Waited {
+            id,
+            life,
+            last_status: None,
+            record: None,
+            error: None,
+            next: Next::Poll,
+            reported: None,
+            seen: None,
+            due: None,
+            stage_polls: 0,
+            polls: 0,
+        }
+    }
+
     /// The id of the stage it is at.
     fn current(&self) -> String {
         self.life.id().unwrap_or(&self.id).to_string()
     }
 }
 
-struct Driver {
-    client: Client,
+/// The one poller: waits for jobs of one kind, each on its own schedule, those at a stage
+/// HeyGen answers in bulk 100 a request, all on one clock. Every wait of the crate (one job,
+/// many jobs, a video, a session, a family's job) is this.
+struct Driver<S> {
+    source: S,
     kind: JobKind,
     options: WaitOptions,
     started: Instant,
     clock: PollClock,
     waiting: Vec<Waited>,
-    ended: VecDeque<JobEnded<Value>>,
-    polls: u32,
-    round: u32,
+    updates: VecDeque<Update>,
 }
 
-fn run(
-    client: Client,
+/// Polls the jobs `starts` (each its id and its lifecycle) of `kind` until every one ends,
+/// reporting each poll and each end as it happens. Dropping the stream stops polling.
+pub(crate) fn drive<S: Source>(
+    source: S,
     kind: JobKind,
-    ids: Vec<String>,
+    starts: Vec<(String, Lifecycle)>,
     options: WaitOptions,
-) -> JobStream<'static, Value> {
+) -> Pin<Box<dyn Stream<Item = Update> + Send>> {
     let started = Instant::now();
-    let mut ended = VecDeque::new();
+    let mut updates = VecDeque::new();
     let mut waiting = Vec::new();
-    for id in ids {
+    for (id, life) in starts {
         if id.trim().is_empty() {
-            ended.push_back(JobEnded {
+            updates.push_back(Update::Ended(Finished {
                 id,
                 outcome: Err(Error::invalid("id", "must not be empty")),
-            });
+                resource: life.stage().resource,
+                session_id: None,
+                video_id: None,
+                polls: 0,
+            }));
         } else {
-            waiting.push(Waited {
-                life: Lifecycle::new(kind.describe(), &[Some(&id)]),
-                id,
-                last_status: None,
-                record: None,
-                error: None,
-                next: Next::Poll,
-                reported: None,
-            });
+            waiting.push(Waited::new(id, life));
         }
     }
     let driver = Driver {
-        client,
+        source,
         kind,
         clock: PollClock::new(started, &options),
         options,
         started,
         waiting,
-        ended,
-        polls: 0,
-        round: 0,
+        updates,
     };
     Box::pin(futures_util::stream::unfold(
         driver,
         |mut driver| async move {
             loop {
-                if let Some(end) = driver.ended.pop_front() {
-                    return Some((end, driver));
+                if let Some(update) = driver.updates.pop_front() {
+                    return Some((update, driver));
                 }
                 if driver.waiting.is_empty() {
                     return None;
@@ -271,44 +370,106 @@ fn run(
     ))
 }
 
-impl Driver {
-    /// One round: sleep until it is due (or time everything out), poll every job, act on
-    /// what the lifecycle says.
+fn run(
+    client: Client,
+    kind: JobKind,
+    ids: Vec<String>,
+    options: WaitOptions,
+) -> JobStream<'static, Value> {
+    use futures_util::StreamExt as _;
+    let starts = ids
+        .into_iter()
+        .map(|id| {
+            let life = Lifecycle::new(kind.describe(), &[Some(&id)]);
+            (id, life)
+        })
+        .collect();
+    Box::pin(
+        drive(client, kind, starts, options).filter_map(|update| async move {
+            match update {
+                Update::Ended(finished) => Some(finished.public()),
+                Update::Progress(_) => None,
+            }
+        }),
+    )
+}
+
+impl<S: Source> Driver<S> {
+    /// One round: sleep until the next poll is due (or time everything out), poll the jobs
+    /// due, and do what the lifecycle says of each.
     async fn round_trip(&mut self) {
-        if self.round > 0 {
-            let due = Instant::now() + self.options.schedule().wait(self.round - 1);
+        if self.waiting.iter().all(|job| job.due.is_some()) {
+            let Some(due) = self.waiting.iter().filter_map(|job| job.due).min() else {
+                return;
+            };
             if !self.clock.until(due).await {
                 self.time_out_all();
                 return;
             }
         }
-        self.round += 1;
-        self.polls += 1;
+        let now = Instant::now();
+        // The last poll before the deadline is everyone's.
+        let last = self.clock.last_poll_made();
+        let which: Vec<usize> = (0..self.waiting.len())
+            .filter(|&i| last || self.waiting[i].due.is_none_or(|due| due <= now))
+            .collect();
+        // No request outlives the deadline.
+        let remaining = self.clock.deadline().saturating_duration_since(now);
+        if tokio::time::timeout(remaining, self.poll(&which))
+            .await
+            .is_err()
+        {
+            self.time_out_all();
+            return;
+        }
+        let mut i = 0;
+        while i < self.waiting.len() {
+            match self.waiting[i].next {
+                Next::Done(end) => {
+                    let job = self.waiting.remove(i);
+                    let finished = self.end(job, end);
+                    self.updates.push_back(Update::Ended(finished));
+                }
+                _ => i += 1,
+            }
+        }
+    }
+
+    /// Polls the jobs `which`, then settles each.
+    async fn poll(&mut self, which: &[usize]) {
         // Jobs at a stage HeyGen answers in bulk go 100 a request when there are several;
         // the others are fetched one by one.
-        let bulk: Vec<usize> = (0..self.waiting.len())
+        let bulk: Vec<usize> = which
+            .iter()
+            .copied()
             .filter(|&i| self.waiting[i].life.stage().bulk.is_some())
             .collect();
         if bulk.len() > 1 {
-            let single: Vec<usize> = (0..self.waiting.len())
+            let single: Vec<usize> = which
+                .iter()
+                .copied()
                 .filter(|i| !bulk.contains(i))
                 .collect();
             self.poll_bulk(bulk).await;
             self.poll_each(single).await;
         } else {
-            self.poll_each((0..self.waiting.len()).collect()).await;
+            self.poll_each(which.to_vec()).await;
         }
-        self.report();
-        let mut i = 0;
-        while i < self.waiting.len() {
-            let next = self.settle(i).await;
-            match next {
-                Next::Done(end) => {
-                    let job = self.waiting.remove(i);
-                    let ended = self.end(job, end);
-                    self.ended.push_back(ended);
-                }
-                _ => i += 1,
+        for &i in which {
+            self.settle(i).await;
+        }
+        // Each job polled again on its schedule, from now. Jobs at the same point of the
+        // schedule share one wait, so that they stay due together (and polled in bulk).
+        let now = Instant::now();
+        let mut waits = std::collections::BTreeMap::new();
+        for &i in which {
+            let job = &mut self.waiting[i];
+            if job.next == Next::Poll {
+                let wait = *waits
+                    .entry(job.stage_polls)
+                    .or_insert_with(|| self.options.schedule().wait(job.stage_polls));
+                job.due = Some(now + wait);
+                job.stage_polls += 1;
             }
         }
     }
@@ -316,11 +477,7 @@ impl Driver {
     /// Fetches the record of the stage job `i` is at.
     async fn fetch(&mut self, i: usize) {
         let job = &mut self.waiting[i];
-        let get = job.life.stage().get;
-        let answer = self
-            .client
-            .invoke(get, Invocation::new().path_param(job.current()))
-            .await;
+        let answer = self.source.get(job.life.stage().get, job.current()).await;
         observe_record(job, answer);
     }
 
@@ -331,7 +488,9 @@ impl Driver {
             .iter()
             .map(|&i| {
                 let job = &self.waiting[i];
-                fetch_record(self.client.clone(), i, job.life.stage().get, job.current())
+                let source = self.source.clone();
+                let (get, id) = (job.life.stage().get, job.current());
+                async move { (i, source.get(get, id).await) }
             })
             .collect();
         let answers: Vec<(usize, Result<Value>)> = futures_util::stream::iter(requests)
@@ -353,7 +512,7 @@ impl Driver {
                 .partition(|&&i| std::ptr::eq(self.waiting[i].life.stage(), stage));
             self.poll_each(other).await;
             let ids: Vec<String> = same.iter().map(|&i| self.waiting[i].current()).collect();
-            let Some(answer) = JobKind::bulk_statuses(stage, &self.client, &ids).await else {
+            let Some(answer) = self.source.bulk(stage, ids).await else {
                 continue;
             };
             match answer {
@@ -363,6 +522,11 @@ impl Driver {
                         let status = JobKind::bulk_status(stage, &page, &job.current());
                         job.error = None;
                         job.record = None;
+                        job.polls += 1;
+                        job.seen = Some(Seen {
+                            resource: stage.resource,
+                            progress: None,
+                        });
                         job.next = match status {
                             Some("not_found") => job.life.observe(Observed::NotFoundInBulk),
                             None => job.life.observe(Observed::MissingFromBulk),
@@ -381,6 +545,11 @@ impl Driver {
                     let error = Arc::new(error);
                     for &i in &same {
                         let job = &mut self.waiting[i];
+                        job.polls += 1;
+                        job.seen = Some(Seen {
+                            resource: stage.resource,
+                            progress: None,
+                        });
                         job.next = job.life.observe(Observed::failure(&error));
                         job.error = Some(Arc::clone(&error));
                     }
@@ -393,19 +562,34 @@ impl Driver {
         }
     }
 
-    /// What comes next for job `i`, after doing what the lifecycle asked: fetching the
-    /// record (an ending seen in bulk), listing the next stage's resources, or polling the
-    /// stage the job moved on to.
-    async fn settle(&mut self, i: usize) -> Next {
+    /// Does what the lifecycle asked of job `i` until it is to be polled again on its
+    /// schedule, or ended: fetching the record (an ending seen in bulk), listing the next
+    /// stage's resources, polling the stage the job moved on to at once, on a fresh schedule.
+    async fn settle(&mut self, i: usize) {
         // Each step moves the job on; a kind has few stages, so this ends quickly.
         for _ in 0..8 {
             match self.waiting[i].next {
-                Next::Fetch | Next::Advance => self.fetch(i).await,
+                Next::Advance => {
+                    self.report(i);
+                    self.waiting[i].stage_polls = 0;
+                    self.clock.reopen();
+                    self.fetch(i).await;
+                }
+                Next::Fetch => {
+                    self.report(i);
+                    self.fetch(i).await;
+                }
                 Next::List => self.list(i).await,
-                next => return next,
+                Next::Poll => break,
+                Next::Done(_) => {
+                    // The last poll is reported too; its error, if any, is the job's outcome.
+                    self.report_last(i);
+                    return;
+                }
             }
         }
-        Next::Poll
+        self.report(i);
+        self.waiting[i].next = Next::Poll;
     }
 
     /// Lists the next stage's resources of job `i` and tells the lifecycle the newest.
@@ -415,19 +599,26 @@ impl Driver {
             job.next = Next::Poll;
             return;
         };
-        let answer = self
-            .client
-            .invoke(list.operation, Invocation::new().path_param(job.current()))
-            .await;
+        let answer = self.source.list(list.operation, job.current()).await;
         let first = answer.ok().and_then(|page| {
             crate::api::kinds::pointed(&page, list.ids)
                 .first()
                 .map(|id| id.to_string())
         });
+        if first.is_some() {
+            tracing::debug!(
+                job = job.current().as_str(),
+                next = first.as_deref().unwrap_or_default(),
+                "following the job's next stage, as listed"
+            );
+        }
         job.next = job.life.observe(Observed::Listed(first.as_deref()));
     }
 
-    fn end(&self, job: Waited, end: End) -> JobEnded<Value> {
+    fn end(&self, job: Waited, end: End) -> Finished {
+        let resource = job.life.stage().resource;
+        let session_id = job.life.id_of(Resource::Session).map(str::to_string);
+        let video_id = job.life.id_of(Resource::Video).map(str::to_string);
         let outcome = match (end, job.record) {
             (End::Succeeded, Some(record)) => Ok(JobOutcome::Completed(record)),
             (End::Failed, Some(record)) => Ok(JobOutcome::Failed(record)),
@@ -438,72 +629,103 @@ impl Driver {
                 None => Error::invalid("wait", format!("the {} ended without a record", self.kind)),
             }),
         };
-        JobEnded {
+        Finished {
             id: job.id,
             outcome,
+            resource,
+            session_id,
+            video_id,
+            polls: job.polls,
         }
     }
 
     fn time_out_all(&mut self) {
         for job in self.waiting.drain(..) {
-            self.ended.push_back(JobEnded {
+            self.updates.push_back(Update::Ended(Finished {
                 outcome: Ok(JobOutcome::TimedOut(JobTimedOut {
                     kind: self.kind,
                     id: job.id.clone(),
                     last_status: job.last_status,
                     elapsed: self.started.elapsed(),
                 })),
+                resource: job.life.stage().resource,
+                session_id: job.life.id_of(Resource::Session).map(str::to_string),
+                video_id: job.life.id_of(Resource::Video).map(str::to_string),
+                polls: job.polls,
                 id: job.id,
-            });
+            }));
         }
     }
 
-    /// Tells the progress callback what this round saw, a job at a time.
-    fn report(&mut self) {
-        let Some(callback) = self.options.progress_callback() else {
+    /// Reports job `i`'s latest poll, if it has not been: to the progress callback and to the
+    /// stream.
+    fn report(&mut self, i: usize) {
+        self.report_poll(i, true);
+    }
+
+    /// Reports job `i`'s poll that ended it, leaving its error (if any) to its outcome.
+    fn report_last(&mut self, i: usize) {
+        self.report_poll(i, false);
+    }
+
+    fn report_poll(&mut self, i: usize, with_error: bool) {
+        let job = &mut self.waiting[i];
+        let Some(seen) = job.seen.take() else {
             return;
         };
-        for job in &mut self.waiting {
-            let changed = job.last_status.is_some() && job.reported != job.last_status;
-            job.reported.clone_from(&job.last_status);
-            let event = WaitEvent::job(
-                job.id.clone(),
-                job.last_status.clone().map(PolledStatus::Job),
-                changed,
-                self.polls,
-                self.started.elapsed(),
-                job.error.clone(),
-            );
-            debug_assert_eq!(event.phase, WaitPhase::Job);
+        let status = job
+            .error
+            .is_none()
+            .then(|| job.last_status.clone())
+            .flatten()
+            .map(|status| (seen.resource, status));
+        let changed = status.is_some() && job.reported != status;
+        if status.is_some() {
+            job.reported.clone_from(&status);
+        }
+        let event = WaitEvent {
+            phase: match seen.resource {
+                Resource::Session => WaitPhase::Session,
+                Resource::Video => WaitPhase::Video,
+                Resource::Job => WaitPhase::Job,
+            },
+            session_id: job.life.id_of(Resource::Session).map(str::to_string),
+            video_id: job.life.id_of(Resource::Video).map(str::to_string),
+            job_id: (seen.resource == Resource::Job).then(|| job.id.clone()),
+            status: status.map(|(resource, status)| match resource {
+                Resource::Session => PolledStatus::Session(status.as_str().into()),
+                Resource::Video => PolledStatus::Video(status.as_str().into()),
+                Resource::Job => PolledStatus::Job(status),
+            }),
+            changed,
+            progress: seen.progress,
+            polls: job.polls,
+            elapsed: self.started.elapsed(),
+            error: job.error.clone().filter(|_| with_error),
+        };
+        if let Some(callback) = self.options.progress_callback() {
             callback(&event);
         }
+        self.updates.push_back(Update::Progress(event));
     }
-}
-
-/// The record of job `i`'s stage, fetched with `get`.
-async fn fetch_record(
-    client: Client,
-    i: usize,
-    get: &'static str,
-    id: String,
-) -> (usize, Result<Value>) {
-    (
-        i,
-        client.invoke(get, Invocation::new().path_param(id)).await,
-    )
 }
 
 /// Tells the lifecycle what a single `get` answered.
 fn observe_record(job: &mut Waited, answer: Result<Value>) {
+    job.polls += 1;
+    let stage = job.life.stage();
     job.next = match answer {
         Ok(record) => {
             let status = JobKind::status(&record).to_string();
-            let stage = job.life.stage();
             let next = stage
                 .next
                 .and_then(|pointer| record.pointer(pointer))
                 .and_then(Value::as_str)
                 .map(str::to_string);
+            job.seen = Some(Seen {
+                resource: stage.resource,
+                progress: record.get("progress").and_then(Value::as_i64),
+            });
             job.error = None;
             job.last_status = Some(status.clone());
             let verdict = job.life.observe(Observed::Status {
@@ -515,6 +737,10 @@ fn observe_record(job: &mut Waited, answer: Result<Value>) {
             verdict
         }
         Err(error) => {
+            job.seen = Some(Seen {
+                resource: stage.resource,
+                progress: None,
+            });
             let next = job.life.observe(Observed::failure(&error));
             job.record = None;
             job.error = Some(Arc::new(error));

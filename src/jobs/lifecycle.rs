@@ -4,8 +4,8 @@
 //! renders; a video made directly is its video alone; a batch item is one stage read from its
 //! batch. Each stage is a resource polled until its status ends.
 //!
-//! The drivers (the single wait in `wait`, the batch wait in `resources::videos`, the batch
-//! runner in `batch::engine`) do all the I/O: they poll, list, fetch and receive deliveries,
+//! The drivers (the one poller in `jobs::job`, which every wait uses; the batch wait in
+//! `resources::videos`; the batch runner in `batch::engine`) do all the I/O: they poll, list, fetch and receive deliveries,
 //! hand what they saw to [`Lifecycle::observe`], and do what the returned [`Next`] says. Time
 //! and requests stay with them; every decision about what HeyGen's answers mean is taken here,
 //! once, and tested in one table (`lifecycle/tests.rs`).

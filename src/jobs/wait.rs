@@ -1,8 +1,10 @@
-//! Waiting for a video: poll until it is done, failed, needs input, or the deadline passes.
+//! Waiting: its options, its one clock, what each poll reports, and a video's or a session's
+//! end typed as [`WaitOutcome`].
 //!
-//! The waiter does the requests and keeps the time; what each answer means (follow the
-//! session's video, list a vanished session's videos, end) is decided by the job's
-//! lifecycle (`crate::jobs::lifecycle`), which the batch runner drives too.
+//! The polling is the one poller's (`crate::jobs::job`), for videos and sessions as for every
+//! other kind; what each answer means (follow the session's video, list a vanished session's
+//! videos, end) is decided by the job's lifecycle (`crate::jobs::lifecycle`), which the batch
+//! runner drives too.
 //!
 //! HeyGen documents two phases: poll the session until it has a `video_id`, then poll the video
 //! until it is `completed` or `failed`. The session is not polled again once the video is known
@@ -17,7 +19,6 @@
 //! - Dropping the future (or the stream) stops polling at once.
 
 use std::fmt;
-use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
@@ -25,12 +26,16 @@ use std::time::Duration;
 use futures_core::Stream;
 use tokio::time::Instant;
 
-use crate::api::error::{Error, Result};
+use serde_json::Value;
+
+use crate::api::error::{unexpected_answer, Error, Result};
 use crate::api::kinds::{JobKind, Resource};
 pub use crate::api::outcome::{TimedOut, WaitOutcome};
 use crate::api::retry::Backoff;
-use crate::api::types::{SessionStatus, VideoAgentSession, VideoDetail, VideoStatus};
-use crate::jobs::lifecycle::{End, Lifecycle, Next, Observed};
+use crate::api::types::{SessionStatus, VideoDetail, VideoStatus};
+pub(crate) use crate::jobs::job::Source;
+use crate::jobs::job::{Finished, JobOutcome, Update};
+use crate::jobs::lifecycle::Lifecycle;
 
 /// How long and how often to poll.
 ///
@@ -185,6 +190,11 @@ impl PollClock {
         self.final_poll_done = false;
     }
 
+    /// Whether the last poll before the deadline has been made (or is the one now due).
+    pub(crate) fn last_poll_made(&self) -> bool {
+        self.final_poll_done
+    }
+
     /// Sleeps until a poll due at `due` may be made: `false` when the wait is over instead
     /// (its last poll made, or its deadline passed).
     pub(crate) async fn until(&mut self, due: Instant) -> bool {
@@ -318,25 +328,6 @@ impl WaitOutcome {
     }
 }
 
-/// Where the waiter gets its statuses from (the client, or a fake in tests).
-pub(crate) trait Source: Send + Sync {
-    fn session(&self, id: &str) -> impl Future<Output = Result<VideoAgentSession>> + Send;
-    fn video(&self, id: &str) -> impl Future<Output = Result<VideoDetail>> + Send;
-    fn session_videos(&self, id: &str) -> impl Future<Output = Result<Vec<VideoDetail>>> + Send;
-}
-
-impl Source for crate::api::client::Client {
-    async fn session(&self, id: &str) -> Result<VideoAgentSession> {
-        self.video_agents().get(id).await
-    }
-    async fn video(&self, id: &str) -> Result<VideoDetail> {
-        self.videos().get(id).await
-    }
-    async fn session_videos(&self, id: &str) -> Result<Vec<VideoDetail>> {
-        Ok(self.video_agents().videos(id).await?.items)
-    }
-}
-
 /// Where a wait starts: a session (which leads to its video), or a video.
 #[derive(Debug, Clone)]
 pub(crate) enum Phase {
@@ -348,330 +339,100 @@ pub(crate) enum Phase {
 }
 
 impl Phase {
-    /// The job's lifecycle, started here.
-    fn lifecycle(&self) -> Lifecycle {
+    /// The job's kind, the id it is waited for by, and its lifecycle, started here.
+    fn start(self) -> (JobKind, String, Lifecycle) {
         match self {
-            Phase::Session(id) => Lifecycle::new(JobKind::VideoAgent.describe(), &[Some(id)]),
+            Phase::Session(id) => {
+                let life = Lifecycle::new(JobKind::VideoAgent.describe(), &[Some(&id)]);
+                (JobKind::VideoAgent, id, life)
+            }
             Phase::Video {
                 session_id: Some(session_id),
                 video_id,
-            } => Lifecycle::new(
-                JobKind::VideoAgent.describe(),
-                &[Some(session_id), Some(video_id)],
-            ),
+            } => {
+                let life = Lifecycle::new(
+                    JobKind::VideoAgent.describe(),
+                    &[Some(&session_id), Some(&video_id)],
+                );
+                (JobKind::VideoAgent, session_id, life)
+            }
             Phase::Video {
                 session_id: None,
                 video_id,
-            } => Lifecycle::new(JobKind::Video.describe(), &[Some(video_id)]),
+            } => {
+                let life = Lifecycle::new(JobKind::Video.describe(), &[Some(&video_id)]);
+                (JobKind::Video, video_id, life)
+            }
         }
     }
 }
 
-enum Step {
-    Event(WaitEvent),
-    Done(WaitOutcome),
+/// A record of the stage a wait ended at, typed.
+fn typed<T: serde::de::DeserializeOwned>(operation: &'static str, record: Value) -> Result<T> {
+    serde_json::from_value(record)
+        .map_err(|e| unexpected_answer(operation, &format!("the record does not decode: {e}")))
 }
 
-/// What one poll brought back, beside the lifecycle's verdict.
-#[derive(Default)]
-struct Seen {
-    session: Option<VideoAgentSession>,
-    video: Option<VideoDetail>,
-    error: Option<Error>,
-}
-
-/// Drives a job's [`Lifecycle`] with single requests: the session, then its video.
-struct Waiter<S> {
-    source: S,
-    options: WaitOptions,
-    life: Lifecycle,
-    started: Instant,
-    deadline: Instant,
-    clock: PollClock,
-    /// Polls made in the current stage, for the schedule.
-    phase_polls: u32,
-    polls: u32,
-    last_status: Option<PolledStatus>,
-    /// When the next poll is due (`None`: now).
-    next_poll: Option<Instant>,
-}
-
-impl<S: Source> Waiter<S> {
-    fn new(source: S, start: Phase, options: WaitOptions) -> Self {
-        let started = Instant::now();
-        let clock = PollClock::new(started, &options);
-        Waiter {
-            source,
-            deadline: clock.deadline(),
-            clock,
-            phase_polls: 0,
-            options,
-            life: start.lifecycle(),
-            started,
-            polls: 0,
-            last_status: None,
-            next_poll: None,
+/// A video's or a session's end, as [`WaitOutcome`] says it.
+fn outcome(kind: JobKind, finished: Finished) -> Result<WaitOutcome> {
+    let stage = kind
+        .describe()
+        .stages
+        .iter()
+        .find(|stage| stage.resource == finished.resource)
+        .map_or("wait", |stage| stage.get);
+    let session_id = finished.session_id;
+    Ok(match (finished.outcome?, finished.resource) {
+        (JobOutcome::Completed(record), Resource::Video) => WaitOutcome::Completed {
+            session_id,
+            video: Box::new(typed(stage, record)?),
+        },
+        (JobOutcome::Failed(record), Resource::Video) => WaitOutcome::VideoFailed {
+            session_id,
+            video: Box::new(typed(stage, record)?),
+        },
+        (JobOutcome::Failed(record), Resource::Session) => WaitOutcome::SessionFailed {
+            session: Box::new(typed(stage, record)?),
+        },
+        (JobOutcome::NeedsInput(record), Resource::Session) => WaitOutcome::NeedsInput {
+            session: Box::new(typed(stage, record)?),
+        },
+        (JobOutcome::TimedOut(timed_out), _) => WaitOutcome::TimedOut(TimedOut {
+            session_id,
+            video_id: finished.video_id,
+            last_status: timed_out.last_status,
+            elapsed: timed_out.elapsed,
+            polls: finished.polls,
+        }),
+        (ended, resource) => {
+            return Err(Error::invalid(
+                "wait",
+                format!("the {kind} {} at its {resource:?} stage", ended.as_str()),
+            ))
         }
-    }
-
-    fn session_id(&self) -> Option<String> {
-        self.life.id_of(Resource::Session).map(str::to_string)
-    }
-
-    fn video_id(&self) -> Option<String> {
-        self.life.id_of(Resource::Video).map(str::to_string)
-    }
-
-    fn timed_out(&self) -> WaitOutcome {
-        WaitOutcome::TimedOut(TimedOut {
-            session_id: self.session_id(),
-            video_id: self.video_id(),
-            last_status: self.last_status.as_ref().map(|s| s.as_str().to_string()),
-            elapsed: self.started.elapsed(),
-            polls: self.polls,
-        })
-    }
-
-    /// Sleeps until the next poll is due, or reports the timeout.
-    async fn sleep(&mut self) -> Option<WaitOutcome> {
-        match self.next_poll {
-            Some(due) if !self.clock.until(due).await => Some(self.timed_out()),
-            _ => None,
-        }
-    }
-
-    fn schedule(&mut self) {
-        let wait = self.options.schedule().wait(self.phase_polls);
-        self.next_poll = Some(Instant::now() + wait);
-        self.phase_polls += 1;
-    }
-
-    async fn step(&mut self) -> Result<Step> {
-        if let Some(outcome) = self.sleep().await {
-            return Ok(Step::Done(outcome));
-        }
-        self.polls += 1;
-        let remaining = self.deadline.saturating_duration_since(Instant::now());
-        let id = self.life.id().unwrap_or_default().to_string();
-        let mut seen = Seen::default();
-        let (phase, next, event) = match self.life.stage().resource {
-            Resource::Session => {
-                let polled = tokio::time::timeout(remaining, self.source.session(&id)).await;
-                match polled {
-                    Err(_elapsed) => return Ok(Step::Done(self.timed_out())),
-                    Ok(Ok(session)) => {
-                        let next = self.life.observe(Observed::Status {
-                            status: session.status.as_str(),
-                            next: session.video_id.as_deref(),
-                            record: true,
-                        });
-                        let event = self.event(
-                            WaitPhase::Session,
-                            Some(PolledStatus::Session(session.status.clone())),
-                            Some(i64::from(session.progress)),
-                        );
-                        seen.session = Some(session);
-                        (WaitPhase::Session, next, event)
-                    }
-                    Ok(Err(error)) => self.poll_error(WaitPhase::Session, error, &mut seen),
-                }
-            }
-            Resource::Video => {
-                let polled = tokio::time::timeout(remaining, self.source.video(&id)).await;
-                match polled {
-                    Err(_elapsed) => return Ok(Step::Done(self.timed_out())),
-                    Ok(Ok(video)) => {
-                        let next = self.life.observe(Observed::Status {
-                            status: video.status.as_str(),
-                            next: None,
-                            record: true,
-                        });
-                        let event = self.event(
-                            WaitPhase::Video,
-                            Some(PolledStatus::Video(video.status.clone())),
-                            None,
-                        );
-                        seen.video = Some(video);
-                        (WaitPhase::Video, next, event)
-                    }
-                    Ok(Err(error)) => self.poll_error(WaitPhase::Video, error, &mut seen),
-                }
-            }
-            Resource::Job => {
-                return Err(Error::invalid(
-                    "wait",
-                    "a job of another family is waited for with `Client::wait_for_job`",
-                ))
-            }
-        };
-        self.act(phase, next, event, seen, id, remaining).await
-    }
-
-    /// A poll that failed, told to the lifecycle.
-    fn poll_error(
-        &mut self,
-        phase: WaitPhase,
-        error: Error,
-        seen: &mut Seen,
-    ) -> (WaitPhase, Next, WaitEvent) {
-        let next = self.life.observe(Observed::failure(&error));
-        seen.error = Some(error);
-        (phase, next, self.event(phase, None, None))
-    }
-
-    /// Does what the lifecycle said.
-    async fn act(
-        &mut self,
-        phase: WaitPhase,
-        mut next: Next,
-        mut event: WaitEvent,
-        mut seen: Seen,
-        id: String,
-        remaining: Duration,
-    ) -> Result<Step> {
-        if next == Next::List {
-            // Ask the session for its videos (it answered 404, or ended without naming one).
-            // What is left of the wait now, after the poll that led here.
-            let remaining = remaining.min(self.deadline.saturating_duration_since(Instant::now()));
-            let listed = tokio::time::timeout(remaining, self.source.session_videos(&id)).await;
-            let first = match listed {
-                Ok(Ok(videos)) => videos.into_iter().next().map(|v| v.id),
-                _ => None,
-            };
-            next = self.life.observe(Observed::Listed(first.as_deref()));
-            if next == Next::Advance {
-                tracing::debug!(
-                    session_id = id.as_str(),
-                    video_id = first.as_deref().unwrap_or_default(),
-                    "following the session's video"
-                );
-            }
-        }
-        match next {
-            Next::Poll => {
-                if let Some(error) = seen.error {
-                    tracing::debug!(error = %error, "poll failed; waiting goes on");
-                    event.changed = false;
-                    event.error = Some(Arc::new(error));
-                }
-                self.schedule();
-                Ok(Step::Event(event))
-            }
-            Next::Advance | Next::Fetch => {
-                // The next stage is polled right away, on a fresh schedule.
-                event.video_id = self.video_id();
-                event.error = seen.error.map(Arc::new);
-                self.next_poll = None;
-                self.phase_polls = 0;
-                self.clock.reopen();
-                Ok(Step::Event(event))
-            }
-            Next::List => Err(Error::invalid("wait", "asked to list twice")),
-            Next::Done(end) => {
-                let session_id = self.session_id();
-                let outcome = match (end, seen.session.take(), seen.video.take()) {
-                    (End::Succeeded, _, Some(video)) => WaitOutcome::Completed {
-                        session_id,
-                        video: Box::new(video),
-                    },
-                    (End::Failed, _, Some(video)) => WaitOutcome::VideoFailed {
-                        session_id,
-                        video: Box::new(video),
-                    },
-                    (End::Failed, Some(session), _) => WaitOutcome::SessionFailed {
-                        session: Box::new(session),
-                    },
-                    (End::NeedsInput, Some(session), _) => WaitOutcome::NeedsInput {
-                        session: Box::new(session),
-                    },
-                    _ => {
-                        return Err(seen.error.unwrap_or_else(|| {
-                            Error::invalid("wait", format!("ended in the {phase:?} phase"))
-                        }))
-                    }
-                };
-                Ok(Step::Done(outcome))
-            }
-        }
-    }
-
-    fn event(
-        &mut self,
-        phase: WaitPhase,
-        status: Option<PolledStatus>,
-        progress: Option<i64>,
-    ) -> WaitEvent {
-        let changed = status.is_some() && self.last_status != status;
-        if status.is_some() {
-            self.last_status.clone_from(&status);
-        }
-        WaitEvent {
-            phase,
-            session_id: self.session_id(),
-            video_id: self.video_id(),
-            status,
-            changed,
-            progress,
-            job_id: None,
-            polls: self.polls,
-            elapsed: self.started.elapsed(),
-            error: None,
-        }
-    }
-}
-
-impl WaitEvent {
-    /// What a poll of a job of another family saw.
-    #[cfg_attr(not(heygen_jobs), allow(dead_code))]
-    pub(crate) fn job(
-        job_id: String,
-        status: Option<PolledStatus>,
-        changed: bool,
-        polls: u32,
-        elapsed: Duration,
-        error: Option<Arc<Error>>,
-    ) -> Self {
-        WaitEvent {
-            phase: WaitPhase::Job,
-            session_id: None,
-            video_id: None,
-            job_id: Some(job_id),
-            changed,
-            status,
-            progress: None,
-            polls,
-            elapsed,
-            error,
-        }
-    }
+    })
 }
 
 /// A boxed stream of wait updates.
 pub type WaitStream<'a> = Pin<Box<dyn Stream<Item = Result<WaitUpdate>> + Send + 'a>>;
 
 /// Streams the wait: a `Progress` item per poll, then one `Done` (or an error) and the end.
-pub(crate) fn stream<'a, S: Source + 'a>(
+/// The polling is the one poller's (`crate::jobs::job`).
+pub(crate) fn stream<S: Source>(
     source: S,
     start: Phase,
     options: WaitOptions,
-) -> WaitStream<'a> {
-    let waiter = Waiter::new(source, start, options);
-    Box::pin(futures_util::stream::unfold(
-        Some(waiter),
-        |state| async move {
-            let mut waiter = state?;
-            match waiter.step().await {
-                Ok(Step::Event(event)) => {
-                    if let Some(callback) = &waiter.options.on_progress {
-                        callback(&event);
-                    }
-                    Some((Ok(WaitUpdate::Progress(event)), Some(waiter)))
-                }
-                Ok(Step::Done(outcome)) => Some((Ok(WaitUpdate::Done(outcome)), None)),
-                Err(error) => Some((Err(error), None)),
+) -> WaitStream<'static> {
+    use futures_util::StreamExt as _;
+    let (kind, id, life) = start.start();
+    Box::pin(
+        crate::jobs::job::drive(source, kind, vec![(id, life)], options).map(move |update| {
+            match update {
+                Update::Progress(event) => Ok(WaitUpdate::Progress(event)),
+                Update::Ended(finished) => outcome(kind, finished).map(WaitUpdate::Done),
             }
-        },
-    ))
+        }),
+    )
 }
 
 /// Runs the wait to its end, reporting progress to the options' callback.

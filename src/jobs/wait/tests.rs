@@ -8,6 +8,7 @@ use serde_json::json;
 
 use super::*;
 use crate::api::error::{ApiError, ErrorCode, ErrorResponse};
+use crate::api::types::VideoAgentSession;
 
 /// A scripted source: each call pops the next answer (the last one repeats) and is logged.
 #[derive(Clone, Default)]
@@ -88,20 +89,30 @@ fn clone_result<T: Clone>(r: &Result<T>) -> Result<T> {
 }
 
 impl Source for Fake {
-    async fn session(&self, _id: &str) -> Result<VideoAgentSession> {
-        self.calls.lock().unwrap().push(("session", Instant::now()));
-        Fake::next(&self.sessions)
+    async fn get(&self, operation: &'static str, _id: String) -> Result<serde_json::Value> {
+        if operation == JobKind::VideoAgent.describe().stages[0].get {
+            self.calls.lock().unwrap().push(("session", Instant::now()));
+            Fake::next(&self.sessions).map(|s| serde_json::to_value(s).unwrap())
+        } else {
+            assert_eq!(operation, JobKind::Video.get_operation());
+            self.calls.lock().unwrap().push(("video", Instant::now()));
+            Fake::next(&self.videos).map(|v| serde_json::to_value(v).unwrap())
+        }
     }
-    async fn video(&self, _id: &str) -> Result<VideoDetail> {
-        self.calls.lock().unwrap().push(("video", Instant::now()));
-        Fake::next(&self.videos)
-    }
-    async fn session_videos(&self, _id: &str) -> Result<Vec<VideoDetail>> {
+    async fn list(&self, _operation: &'static str, _id: String) -> Result<serde_json::Value> {
         self.calls
             .lock()
             .unwrap()
             .push(("session_videos", Instant::now()));
-        Ok(vec![Fake::next(&self.videos)?])
+        let video = Fake::next(&self.videos)?;
+        Ok(json!({"data": [video]}))
+    }
+    async fn bulk(
+        &self,
+        _stage: &'static crate::api::kinds::Stage,
+        _ids: Vec<String>,
+    ) -> Option<Result<serde_json::Value>> {
+        panic!("one job is never polled in bulk")
     }
 }
 
@@ -162,11 +173,13 @@ async fn polls_the_session_until_a_video_then_the_video() {
             ("generating", true),
             ("pending", true),
             ("processing", true),
-            ("processing", false)
+            ("processing", false),
+            // The poll that ends the wait is reported too.
+            ("completed", true),
         ]
     );
     assert_eq!(events[2].video_id.as_deref(), Some("v1"));
-    assert_eq!(events.last().unwrap().polls, 6);
+    assert_eq!(events.last().unwrap().polls, 7);
     // 2 s, 3 s between session polls; the video is polled at once, then 2 s, 3 s, 4.5 s.
     let t = fake.times();
     let gaps: Vec<_> = t.windows(2).map(|w| (w[1] - w[0]).as_millis()).collect();
@@ -274,8 +287,11 @@ async fn retryable_errors_do_not_end_the_wait_but_others_do() {
     assert!(outcome.is_completed());
     {
         let events = events.lock().unwrap();
-        assert_eq!(events.len(), 2);
-        assert!(events.iter().all(|e| e.error.is_some()));
+        assert_eq!(events.len(), 3);
+        assert!(events[..2]
+            .iter()
+            .all(|e| e.error.is_some() && e.status.is_none()));
+        assert!(events[2].error.is_none());
     }
 
     let fake = Fake::default().with_videos(vec![Err(api_error(401, ErrorCode::Unauthorized))]);
@@ -332,8 +348,8 @@ async fn the_stream_yields_each_poll_then_the_outcome() {
     )
     .collect()
     .await;
-    assert_eq!(updates.len(), 3);
-    let statuses: Vec<_> = updates[..2]
+    assert_eq!(updates.len(), 4);
+    let statuses: Vec<_> = updates[..3]
         .iter()
         .map(|u| match u {
             Ok(WaitUpdate::Progress(e)) => {
@@ -342,9 +358,9 @@ async fn the_stream_yields_each_poll_then_the_outcome() {
             other => panic!("{other:?}"),
         })
         .collect();
-    assert_eq!(statuses, ["pending", "processing"]);
+    assert_eq!(statuses, ["pending", "processing", "completed"]);
     assert!(matches!(
-        &updates[2],
+        &updates[3],
         Ok(WaitUpdate::Done(WaitOutcome::Completed { .. }))
     ));
 }
