@@ -23,8 +23,8 @@ use axum::Router;
 use heygen_api::simulator::Simulator;
 use heygen_api::webhook::{Delivery, Verifier};
 use heygen_api::{
-    Client, CreateVideoAgentRequest, EventType, FileInput, Orientation, VideoAsset, WaitOptions,
-    WaitOutcome,
+    AgentRecord, Client, CreateVideoAgentRequest, EventType, FileInput, JobOutcome, Orientation,
+    VideoAsset, WaitOptions,
 };
 use tokio::sync::mpsc;
 
@@ -127,7 +127,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .create_and_wait(request, options)
         .await?;
     let (session_id, video) = match outcome {
-        WaitOutcome::Completed { session_id, video } => (session_id, video),
+        JobOutcome::Completed(AgentRecord::Video { session_id, video }) => (session_id, video),
         other => return Err(format!("no video: {other}").into()),
     };
 

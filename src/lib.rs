@@ -38,14 +38,14 @@ pub use api::error::{
     ApiError, DecodeFailure, Error, ErrorCode, ErrorResponse, InvalidRequest, Result,
 };
 pub use api::kinds::JobKind;
-pub use api::outcome::{readable_duration, TimedOut, WaitOutcome};
+pub use api::outcome::{readable_duration, AgentRecord, JobEnded, JobOutcome, JobTimedOut};
 pub use api::retry::RetryPolicy;
 pub use api::types::FileInput;
 pub use api::types::{
     AgentMode, Orientation, Page, SessionStatus, VideoAgentSession, VideoDetail, VideoStatus,
 };
 pub use api::webhook::EventType;
-pub use jobs::job::{JobEnded, JobOutcome, JobStream, JobTimedOut};
+pub use jobs::job::JobStream;
 pub use jobs::wait::{PolledStatus, WaitEvent, WaitOptions, WaitPhase, WaitStream, WaitUpdate};
 /// The resource handles, one per tag of the spec (generated).
 pub use resources::generated::handles::*;

@@ -17,7 +17,8 @@ use heygen_api::contract::Spec;
 use heygen_api::simulator::RunningSimulator;
 use heygen_api::webhook::{self, Verifier, WebhookEvent};
 use heygen_api::{
-    AgentMode, CreateVideoAgentRequest, ErrorCode, EventType, FileInput, SessionStatus, WaitOutcome,
+    AgentMode, AgentRecord, CreateVideoAgentRequest, ErrorCode, EventType, FileInput, JobOutcome,
+    SessionStatus,
 };
 use serde_json::{json, Value};
 
@@ -1042,7 +1043,7 @@ async fn chat_sessions_pause_for_review_until_a_message_arrives() {
         .wait(&created.session_id, quick_wait())
         .await
         .unwrap();
-    let WaitOutcome::NeedsInput { session } = &outcome else {
+    let JobOutcome::NeedsInput(AgentRecord::Session(session)) = &outcome else {
         panic!("{outcome}")
     };
     assert_eq!(session.status, SessionStatus::Reviewing);
@@ -1080,7 +1081,7 @@ async fn prompts_can_make_sessions_and_videos_fail_and_stop_works() {
         )
         .await
         .unwrap();
-    let WaitOutcome::VideoFailed { video, .. } = &outcome else {
+    let JobOutcome::Failed(AgentRecord::Video { video, .. }) = &outcome else {
         panic!("{outcome}")
     };
     assert_eq!(video.failure_code.as_deref(), Some("rendering_failed"));
@@ -1093,7 +1094,7 @@ async fn prompts_can_make_sessions_and_videos_fail_and_stop_works() {
         .await
         .unwrap();
     assert!(
-        matches!(outcome, WaitOutcome::SessionFailed { .. }),
+        matches!(outcome, JobOutcome::Failed(AgentRecord::Session(_))),
         "{outcome}"
     );
     let chat = agents
@@ -1514,7 +1515,7 @@ async fn videos_made_directly_render_fail_on_request_and_replay_their_key() {
         )
         .await
         .unwrap();
-    let video = outcome.video().unwrap().clone();
+    let video = outcome.record().unwrap().clone();
     assert!(outcome.is_completed(), "{outcome}");
     assert!(video.video_url.is_some());
     assert!(video.title.as_deref() == Some("Welcome aboard."));
@@ -1528,10 +1529,7 @@ async fn videos_made_directly_render_fail_on_request_and_replay_their_key() {
         )
         .await
         .unwrap();
-    assert!(
-        matches!(failed, WaitOutcome::VideoFailed { .. }),
-        "{failed}"
-    );
+    assert!(matches!(failed, JobOutcome::Failed(_)), "{failed}");
 
     // The same key replays the first create instead of rendering twice.
     let options = || heygen_api::RequestOptions::new().idempotency_key("video-once");

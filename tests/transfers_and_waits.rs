@@ -9,7 +9,8 @@ use std::time::Duration;
 
 use futures_util::StreamExt as _;
 use heygen_api::{
-    CreateVideoAgentRequest, Error, VideoAsset, VideoDetail, WaitOptions, WaitOutcome, WaitUpdate,
+    AgentRecord, CreateVideoAgentRequest, Error, JobOutcome, VideoAsset, VideoDetail, WaitOptions,
+    WaitUpdate,
 };
 use httpmock::MockServer;
 use serde_json::json;
@@ -524,7 +525,7 @@ async fn create_and_wait_follows_the_session_then_the_video() {
         .create_and_wait(CreateVideoAgentRequest::new("A demo"), fast_wait())
         .await
         .unwrap();
-    let WaitOutcome::Completed { session_id, video } = &outcome else {
+    let JobOutcome::Completed(AgentRecord::Video { session_id, video }) = &outcome else {
         panic!("{outcome}")
     };
     assert_eq!(session_id.as_deref(), Some("s1"));
@@ -544,7 +545,7 @@ async fn create_and_wait_follows_the_session_then_the_video() {
         .await;
     assert!(matches!(
         updates.last(),
-        Some(Ok(WaitUpdate::Done(WaitOutcome::Completed { .. })))
+        Some(Ok(WaitUpdate::Done(JobOutcome::Completed(_))))
     ));
 }
 

@@ -55,9 +55,10 @@ pub enum Error {
     Decode(Box<DecodeFailure>),
     /// The request was refused before anything was sent.
     InvalidRequest(InvalidRequest),
-    /// A wait ended without a finished video (it failed, needs input, or timed out). The
-    /// outcome says which; see [`WaitOutcome`](crate::WaitOutcome).
-    Wait(Box<crate::api::outcome::WaitOutcome>),
+    /// A job's wait ended without its result: the job failed, needs you to act, or the
+    /// deadline passed first. The outcome (its record as JSON) says which; see
+    /// [`JobOutcome::into_result`](crate::JobOutcome::into_result).
+    Wait(Box<crate::api::outcome::JobOutcome<serde_json::Value>>),
     /// A download's size differs from its `Content-Length`; the partial file was removed.
     SizeMismatch {
         /// Bytes announced by the server.
@@ -94,7 +95,7 @@ impl fmt::Display for Error {
             Error::Timeout { operation, .. } => write!(f, "{operation}: the request timed out"),
             Error::Decode(failure) => fmt::Display::fmt(failure, f),
             Error::InvalidRequest(invalid) => fmt::Display::fmt(invalid, f),
-            Error::Wait(outcome) => write!(f, "no finished video: {outcome}"),
+            Error::Wait(outcome) => fmt::Display::fmt(outcome, f),
             Error::SizeMismatch { expected, received } => write!(
                 f,
                 "download incomplete: expected {expected} bytes, received {received}"

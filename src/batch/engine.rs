@@ -1248,10 +1248,8 @@ impl Engine {
                         }
                     }
                     (End::Failed, Evidence::Session(session)) => JobResult::SessionFailed {
-                        reason: crate::api::outcome::WaitOutcome::SessionFailed {
-                            session: session.clone(),
-                        }
-                        .to_string(),
+                        reason: crate::api::outcome::JobOutcome::Failed(session.clone())
+                            .to_string(),
                         session_id: session.session_id,
                     },
                     (End::NeedsInput, _) => JobResult::NeedsInput {

@@ -9,8 +9,9 @@ use heygen_api::simulator::Simulator;
 use heygen_api::webhook::{Verifier, WebhookEvent};
 use heygen_api::{
     AgentMode, Client, CreateVideoAgentRequest, Error, FileInput, Orientation, VideoAsset,
-    WaitOptions, WaitOutcome,
+    WaitOptions,
 };
+use heygen_api::{AgentRecord, JobKind, JobOutcome, VideoDetail};
 use serde::Serialize;
 use serde_json::{json, Value};
 
@@ -406,7 +407,7 @@ async fn wait_again<F, Fut>(
 ) -> Outcome
 where
     F: FnOnce(WaitOptions) -> Fut,
-    Fut: std::future::Future<Output = Result<WaitOutcome, Error>>,
+    Fut: std::future::Future<Output = Result<JobOutcome<AgentRecord>, Error>>,
 {
     let download = match destination(download) {
         Ok(download) => download,
@@ -425,7 +426,7 @@ async fn wait_then_finish<F, Fut>(
 ) -> Outcome
 where
     F: FnOnce(WaitOptions) -> Fut,
-    Fut: std::future::Future<Output = Result<WaitOutcome, Error>>,
+    Fut: std::future::Future<Output = Result<JobOutcome<AgentRecord>, Error>>,
 {
     let outcome = with_progress(start, options, download).await?;
     finish(client, out, outcome, download).await
@@ -435,10 +436,10 @@ async fn with_progress<F, Fut>(
     start: F,
     options: WaitOptions,
     download: Option<&Destination>,
-) -> Result<WaitOutcome, Error>
+) -> Result<JobOutcome<AgentRecord>, Error>
 where
     F: FnOnce(WaitOptions) -> Fut,
-    Fut: std::future::Future<Output = Result<WaitOutcome, Error>>,
+    Fut: std::future::Future<Output = Result<JobOutcome<AgentRecord>, Error>>,
 {
     let mut interrupt = output::Interrupt::listen();
     let reporter = Arc::new(Reporter::new().downloading_to(download.map(Destination::given)));
@@ -598,15 +599,24 @@ fn destination(path: Option<&Path>) -> Result<Option<Destination>, i32> {
     })
 }
 
+/// A video's outcome, as a session's would be once it has its video (the CLI prints both
+/// alike).
+fn as_agent(outcome: JobOutcome<VideoDetail>) -> JobOutcome<AgentRecord> {
+    outcome.map(|video| AgentRecord::Video {
+        session_id: None,
+        video: Box::new(video),
+    })
+}
+
 /// Prints a wait's outcome, downloads on success, and picks the exit code.
 async fn finish(
     client: &Client,
     out: &Out,
-    outcome: WaitOutcome,
+    outcome: JobOutcome<AgentRecord>,
     download: Option<&Destination>,
 ) -> Outcome {
     match outcome {
-        WaitOutcome::Completed { video, .. } => {
+        JobOutcome::Completed(AgentRecord::Video { video, .. }) => {
             // With --json the video as sent, plus where it was saved under `download`.
             let show = |saved: Option<(&Path, u64)>| {
                 let mut value = serde_json::to_value(&*video).unwrap_or_default();
@@ -647,23 +657,28 @@ async fn finish(
             show(None);
             Ok(output::OK)
         }
-        WaitOutcome::TimedOut(timed_out) => {
+        JobOutcome::TimedOut(timed_out) => {
+            // A session's wait is known by the session, then by its video once it has one.
+            let (session_id, video_id) = match timed_out.kind {
+                JobKind::VideoAgent => (Some(timed_out.id.clone()), timed_out.reached.clone()),
+                _ => (None, Some(timed_out.id.clone())),
+            };
             if out.json {
                 output::json(&json!({
                     "status": "timed_out",
-                    "session_id": timed_out.session_id,
-                    "video_id": timed_out.video_id,
+                    "session_id": session_id,
+                    "video_id": video_id,
                     "last_status": timed_out.last_status,
                     "elapsed_seconds": timed_out.elapsed.as_secs_f64(),
                     "polls": timed_out.polls,
                 }));
             }
             let resume = output::resume_command(
-                timed_out.session_id.as_deref(),
-                timed_out.video_id.as_deref(),
+                session_id.as_deref(),
+                video_id.as_deref(),
                 download.map(Destination::given),
             );
-            eprintln!("error: {}", WaitOutcome::TimedOut(timed_out));
+            eprintln!("error: {}", JobOutcome::<AgentRecord>::TimedOut(timed_out));
             if let Some(command) = resume {
                 eprintln!("  the job goes on at HeyGen; go on waiting with: {command}");
             }
@@ -722,7 +737,9 @@ async fn video(client: &Client, out: &Out, command: VideoCommand) -> Outcome {
                 return wait_then_finish(
                     client,
                     out,
-                    |options| videos.create_and_wait(request, options),
+                    |options| async move {
+                        Ok(as_agent(videos.create_and_wait(request, options).await?))
+                    },
                     wait,
                     download.as_ref(),
                 )
@@ -757,9 +774,13 @@ async fn video(client: &Client, out: &Out, command: VideoCommand) -> Outcome {
             download,
             deadline,
         } => {
-            wait_again(client, out, deadline, download.as_deref(), |options| {
-                videos.wait(&video_id, options)
-            })
+            wait_again(
+                client,
+                out,
+                deadline,
+                download.as_deref(),
+                |options| async move { Ok(as_agent(videos.wait(&video_id, options).await?)) },
+            )
             .await
         }
         VideoCommand::Download { video_id, path } => {

@@ -37,9 +37,10 @@ use std::collections::HashSet;
 use crate::api::bodies::{CreateVideoAgentRequest, SendMessageRequest};
 use crate::api::client::Client;
 use crate::api::error::Result;
+use crate::api::outcome::{AgentRecord, JobOutcome};
 use crate::api::types::AgentMode;
 use crate::api::types::{SessionMessage, SessionResource, VideoAgentSession};
-use crate::jobs::wait::{self, Phase, WaitOptions, WaitOutcome};
+use crate::jobs::wait::{self, Phase, WaitOptions};
 use crate::resources::generated::handles::VideoAgents;
 
 /// What the message [`Conversation::approve`] sends.
@@ -59,7 +60,7 @@ pub enum Turn {
     },
     /// The conversation is over: the video is done or failed, the session failed, or the
     /// wait's deadline passed.
-    Finished(WaitOutcome),
+    Finished(JobOutcome<AgentRecord>),
 }
 
 /// A chat-mode session, turn by turn. Start one with [`VideoAgents::chat`], or resume one
@@ -89,7 +90,7 @@ impl Conversation {
             options,
         )
         .await?;
-        let WaitOutcome::NeedsInput { session } = outcome else {
+        let JobOutcome::NeedsInput(AgentRecord::Session(session)) = outcome else {
             return Ok(Turn::Finished(outcome));
         };
         // Messages come newest first; hand the unseen ones out oldest first.

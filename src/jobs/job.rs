@@ -13,7 +13,6 @@ use std::collections::VecDeque;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::time::Duration;
 
 use futures_core::Stream;
 use serde_json::Value;
@@ -22,6 +21,7 @@ use tokio::time::Instant;
 use crate::api::client::Client;
 use crate::api::error::{Error, Result};
 use crate::api::kinds::{JobKind, Resource, Stage};
+pub use crate::api::outcome::{JobEnded, JobOutcome, JobTimedOut};
 use crate::jobs::lifecycle::{End, Lifecycle, Next, Observed};
 use crate::jobs::wait::{PollClock, PolledStatus, WaitEvent, WaitOptions, WaitPhase};
 use crate::operations::Invocation;
@@ -61,81 +61,6 @@ impl JobKind {
             .get("status")?
             .as_str()
     }
-}
-
-/// How the wait for one job ended. `T` is the job's record as its family's `get` answers it
-/// (JSON for [`Client::wait_for_jobs`], typed from the families' handles).
-#[derive(Debug, Clone)]
-#[non_exhaustive]
-pub enum JobOutcome<T> {
-    /// The job ended well; its record has the results' URLs.
-    Completed(T),
-    /// The job ended badly; its record says why.
-    Failed(T),
-    /// The job is paused until you act (an avatar waiting for consent).
-    NeedsInput(T),
-    /// The deadline passed first. The job goes on at HeyGen; wait again to resume.
-    TimedOut(JobTimedOut),
-}
-
-/// Where a job's wait stood when its deadline passed.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct JobTimedOut {
-    /// The kind of job.
-    pub kind: JobKind,
-    /// The job.
-    pub id: String,
-    /// The last status seen.
-    pub last_status: Option<String>,
-    /// How long the wait lasted.
-    pub elapsed: Duration,
-}
-
-impl<T> JobOutcome<T> {
-    /// The job's record, unless the wait timed out.
-    pub fn record(&self) -> Option<&T> {
-        match self {
-            JobOutcome::Completed(t) | JobOutcome::Failed(t) | JobOutcome::NeedsInput(t) => Some(t),
-            JobOutcome::TimedOut(_) => None,
-        }
-    }
-
-    /// Whether the job ended well.
-    pub fn is_completed(&self) -> bool {
-        matches!(self, JobOutcome::Completed(_))
-    }
-
-    /// The outcome with its record changed by `f`.
-    pub fn try_map<U>(self, f: impl FnOnce(T) -> Result<U>) -> Result<JobOutcome<U>> {
-        Ok(match self {
-            JobOutcome::Completed(t) => JobOutcome::Completed(f(t)?),
-            JobOutcome::Failed(t) => JobOutcome::Failed(f(t)?),
-            JobOutcome::NeedsInput(t) => JobOutcome::NeedsInput(f(t)?),
-            JobOutcome::TimedOut(t) => JobOutcome::TimedOut(t),
-        })
-    }
-
-    /// A word for how it ended: `completed`, `failed`, `needs input` or `timed out`.
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            JobOutcome::Completed(_) => "completed",
-            JobOutcome::Failed(_) => "failed",
-            JobOutcome::NeedsInput(_) => "needs input",
-            JobOutcome::TimedOut(_) => "timed out",
-        }
-    }
-}
-
-/// One job's end, as a multi-job wait reports it.
-#[derive(Debug)]
-#[non_exhaustive]
-pub struct JobEnded<T> {
-    /// The job.
-    pub id: String,
-    /// How its wait ended, or the error that ended it (the job unknown to HeyGen, polls that
-    /// failed for good).
-    pub outcome: Result<JobOutcome<T>>,
 }
 
 /// The ends of a multi-job wait, each as it happens. Dropping the stream stops polling.
@@ -239,10 +164,6 @@ pub(crate) struct Finished {
     pub(crate) resource: Resource,
     /// Its session's id, for a Video Agent job.
     pub(crate) session_id: Option<String>,
-    /// Its video's id, once known.
-    pub(crate) video_id: Option<String>,
-    /// How many polls were made for it.
-    pub(crate) polls: u32,
 }
 
 impl Finished {
@@ -338,8 +259,6 @@ pub(crate) fn drive<S: Source>(
                 outcome: Err(Error::invalid("id", "must not be empty")),
                 resource: life.stage().resource,
                 session_id: None,
-                video_id: None,
-                polls: 0,
             }));
         } else {
             waiting.push(Waited::new(id, life));
@@ -618,7 +537,6 @@ impl<S: Source> Driver<S> {
     fn end(&self, job: Waited, end: End) -> Finished {
         let resource = job.life.stage().resource;
         let session_id = job.life.id_of(Resource::Session).map(str::to_string);
-        let video_id = job.life.id_of(Resource::Video).map(str::to_string);
         let outcome = match (end, job.record) {
             (End::Succeeded, Some(record)) => Ok(JobOutcome::Completed(record)),
             (End::Failed, Some(record)) => Ok(JobOutcome::Failed(record)),
@@ -634,8 +552,6 @@ impl<S: Source> Driver<S> {
             outcome,
             resource,
             session_id,
-            video_id,
-            polls: job.polls,
         }
     }
 
@@ -645,13 +561,17 @@ impl<S: Source> Driver<S> {
                 outcome: Ok(JobOutcome::TimedOut(JobTimedOut {
                     kind: self.kind,
                     id: job.id.clone(),
+                    reached: job
+                        .life
+                        .id()
+                        .filter(|current| *current != job.id)
+                        .map(str::to_string),
                     last_status: job.last_status,
                     elapsed: self.started.elapsed(),
+                    polls: job.polls,
                 })),
                 resource: job.life.stage().resource,
                 session_id: job.life.id_of(Resource::Session).map(str::to_string),
-                video_id: job.life.id_of(Resource::Video).map(str::to_string),
-                polls: job.polls,
                 id: job.id,
             }));
         }

@@ -1,5 +1,5 @@
 //! Waiting: its options, its one clock, what each poll reports, and a video's or a session's
-//! end typed as [`WaitOutcome`].
+//! end typed as a [`JobOutcome`](crate::JobOutcome).
 //!
 //! The polling is the one poller's (`crate::jobs::job`), for videos and sessions as for every
 //! other kind; what each answer means (follow the session's video, list a vanished session's
@@ -30,7 +30,7 @@ use serde_json::Value;
 
 use crate::api::error::{unexpected_answer, Error, Result};
 use crate::api::kinds::{JobKind, Resource};
-pub use crate::api::outcome::{TimedOut, WaitOutcome};
+use crate::api::outcome::AgentRecord;
 use crate::api::retry::Backoff;
 use crate::api::types::{SessionStatus, VideoDetail, VideoStatus};
 pub(crate) use crate::jobs::job::Source;
@@ -308,24 +308,14 @@ pub struct WaitEvent {
     pub error: Option<Arc<Error>>,
 }
 
-/// One item of a wait stream.
+/// One item of a wait stream. `T` is the job's record, as [`JobOutcome`] has it.
 #[derive(Debug, Clone)]
 #[non_exhaustive]
-pub enum WaitUpdate {
-    /// A poll happened; the wait goes on.
+pub enum WaitUpdate<T> {
+    /// A poll happened (the one that ends the wait too).
     Progress(WaitEvent),
     /// The wait is over; the stream ends after this item.
-    Done(WaitOutcome),
-}
-
-impl WaitOutcome {
-    /// The finished video, or [`Error::Wait`] describing why there is none.
-    pub fn into_video(self) -> Result<VideoDetail> {
-        match self {
-            WaitOutcome::Completed { video, .. } => Ok(*video),
-            other => Err(Error::Wait(Box::new(other))),
-        }
-    }
+    Done(JobOutcome<T>),
 }
 
 /// Where a wait starts: a session (which leads to its video), or a video.
@@ -373,56 +363,69 @@ fn typed<T: serde::de::DeserializeOwned>(operation: &'static str, record: Value)
         .map_err(|e| unexpected_answer(operation, &format!("the record does not decode: {e}")))
 }
 
-/// A video's or a session's end, as [`WaitOutcome`] says it.
-fn outcome(kind: JobKind, finished: Finished) -> Result<WaitOutcome> {
-    let stage = kind
+/// How a video's or a session's record is typed.
+pub(crate) trait Typed: Sized + Send + 'static {
+    /// The record of the stage (`resource`, fetched with `operation`) the job ended at.
+    fn typed(
+        operation: &'static str,
+        resource: Resource,
+        session_id: Option<String>,
+        record: Value,
+    ) -> Result<Self>;
+}
+
+impl Typed for VideoDetail {
+    fn typed(
+        operation: &'static str,
+        _: Resource,
+        _: Option<String>,
+        record: Value,
+    ) -> Result<Self> {
+        typed(operation, record)
+    }
+}
+
+impl Typed for AgentRecord {
+    fn typed(
+        operation: &'static str,
+        resource: Resource,
+        session_id: Option<String>,
+        record: Value,
+    ) -> Result<Self> {
+        Ok(match resource {
+            Resource::Session => AgentRecord::Session(Box::new(typed(operation, record)?)),
+            _ => AgentRecord::Video {
+                session_id,
+                video: Box::new(typed(operation, record)?),
+            },
+        })
+    }
+}
+
+/// A job's end, its record typed.
+fn outcome<T: Typed>(kind: JobKind, finished: Finished) -> Result<JobOutcome<T>> {
+    let operation = kind
         .describe()
         .stages
         .iter()
         .find(|stage| stage.resource == finished.resource)
         .map_or("wait", |stage| stage.get);
-    let session_id = finished.session_id;
-    Ok(match (finished.outcome?, finished.resource) {
-        (JobOutcome::Completed(record), Resource::Video) => WaitOutcome::Completed {
-            session_id,
-            video: Box::new(typed(stage, record)?),
-        },
-        (JobOutcome::Failed(record), Resource::Video) => WaitOutcome::VideoFailed {
-            session_id,
-            video: Box::new(typed(stage, record)?),
-        },
-        (JobOutcome::Failed(record), Resource::Session) => WaitOutcome::SessionFailed {
-            session: Box::new(typed(stage, record)?),
-        },
-        (JobOutcome::NeedsInput(record), Resource::Session) => WaitOutcome::NeedsInput {
-            session: Box::new(typed(stage, record)?),
-        },
-        (JobOutcome::TimedOut(timed_out), _) => WaitOutcome::TimedOut(TimedOut {
-            session_id,
-            video_id: finished.video_id,
-            last_status: timed_out.last_status,
-            elapsed: timed_out.elapsed,
-            polls: finished.polls,
-        }),
-        (ended, resource) => {
-            return Err(Error::invalid(
-                "wait",
-                format!("the {kind} {} at its {resource:?} stage", ended.as_str()),
-            ))
-        }
-    })
+    let (resource, session_id) = (finished.resource, finished.session_id);
+    finished
+        .outcome?
+        .try_map(|record| T::typed(operation, resource, session_id, record))
 }
 
 /// A boxed stream of wait updates.
-pub type WaitStream<'a> = Pin<Box<dyn Stream<Item = Result<WaitUpdate>> + Send + 'a>>;
+pub type WaitStream<'a, T> = Pin<Box<dyn Stream<Item = Result<WaitUpdate<T>>> + Send + 'a>>;
 
 /// Streams the wait: a `Progress` item per poll, then one `Done` (or an error) and the end.
 /// The polling is the one poller's (`crate::jobs::job`).
-pub(crate) fn stream<S: Source>(
+pub(crate) fn stream<S: Source, T: Typed>(
     source: S,
     start: Phase,
     options: WaitOptions,
-) -> WaitStream<'static> {
+) -> WaitStream<'static, T> {
     use futures_util::StreamExt as _;
     let (kind, id, life) = start.start();
     Box::pin(
@@ -436,11 +439,11 @@ pub(crate) fn stream<S: Source>(
 }
 
 /// Runs the wait to its end, reporting progress to the options' callback.
-pub(crate) async fn run<S: Source>(
+pub(crate) async fn run<S: Source, T: Typed>(
     source: S,
     start: Phase,
     options: WaitOptions,
-) -> Result<WaitOutcome> {
+) -> Result<JobOutcome<T>> {
     use futures_util::StreamExt as _;
     let mut updates = stream(source, start, options);
     while let Some(update) = updates.next().await {

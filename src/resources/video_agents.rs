@@ -2,14 +2,18 @@
 
 use crate::api::bodies::CreateVideoAgentRequest;
 use crate::api::error::Result;
-use crate::jobs::wait::{self, Phase, WaitOptions, WaitOutcome, WaitStream};
+use crate::api::outcome::{AgentRecord, JobOutcome};
+use crate::jobs::wait::{self, Phase, WaitOptions, WaitStream};
 use crate::resources::check_path_param;
 use crate::resources::generated::handles::VideoAgents;
 
 impl VideoAgents<'_> {
     /// Creates a session and waits for its video: the session is polled until it has a
     /// `video_id`, then the video until it is done. See [`WaitOptions`] for the schedule and
-    /// [`WaitOutcome`] for the endings.
+    /// [`JobOutcome`] for the endings: its record is the video once the session has one
+    /// ([`AgentRecord::Video`]), else the session ([`AgentRecord::Session`]);
+    /// [`into_video`](JobOutcome::into_video) gives the rendered video or the error saying why
+    /// there is none.
     ///
     /// # Errors
     /// Validation and API errors from the create call; during the wait, only errors that are not
@@ -18,7 +22,7 @@ impl VideoAgents<'_> {
         &self,
         request: CreateVideoAgentRequest,
         options: WaitOptions,
-    ) -> Result<WaitOutcome> {
+    ) -> Result<JobOutcome<AgentRecord>> {
         let created = self.create(request).await?;
         let start = match created.video_id.filter(|v| !v.is_empty()) {
             Some(video_id) => Phase::Video {
@@ -31,7 +35,11 @@ impl VideoAgents<'_> {
     }
 
     /// Waits on an existing session (resumable: any process can wait on a session id).
-    pub async fn wait(&self, session_id: &str, options: WaitOptions) -> Result<WaitOutcome> {
+    pub async fn wait(
+        &self,
+        session_id: &str,
+        options: WaitOptions,
+    ) -> Result<JobOutcome<AgentRecord>> {
         check_path_param("session_id", session_id)?;
         wait::run(
             self.client.clone(),
@@ -43,7 +51,11 @@ impl VideoAgents<'_> {
 
     /// [`wait`](Self::wait) as a stream: one [`WaitUpdate::Progress`](crate::WaitUpdate::Progress) per poll, then
     /// one [`WaitUpdate::Done`](crate::WaitUpdate::Done). Dropping the stream stops polling.
-    pub fn wait_stream(&self, session_id: &str, options: WaitOptions) -> WaitStream<'static> {
+    pub fn wait_stream(
+        &self,
+        session_id: &str,
+        options: WaitOptions,
+    ) -> WaitStream<'static, AgentRecord> {
         wait::stream(
             self.client.clone(),
             Phase::Session(session_id.to_string()),

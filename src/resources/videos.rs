@@ -7,9 +7,10 @@ use tokio::io::AsyncWrite;
 
 use crate::api::error::Result;
 use crate::api::kinds::JobKind;
+use crate::api::outcome::JobOutcome;
 use crate::api::types::{Page, VideoDetail};
 use crate::jobs::lifecycle::{Lifecycle, Next, Observed};
-use crate::jobs::wait::{self, Phase, PollClock, WaitOptions, WaitOutcome, WaitStream};
+use crate::jobs::wait::{self, Phase, PollClock, WaitOptions, WaitStream};
 use crate::resources::check_path_param;
 use crate::resources::generated::handles::Videos;
 use crate::transfer::download::{self, Download, VideoAsset};
@@ -326,19 +327,27 @@ impl<'a> Videos<'a> {
         &self,
         request: crate::api::bodies::CreateVideoRequest,
         options: WaitOptions,
-    ) -> Result<WaitOutcome> {
+    ) -> Result<JobOutcome<VideoDetail>> {
         let created = self.create(request).await?;
         wait::run(self.client.clone(), video_start(&created.video_id), options).await
     }
 
     /// Waits until the video is `completed` or `failed` (or the deadline passes).
-    pub async fn wait(&self, video_id: &str, options: WaitOptions) -> Result<WaitOutcome> {
+    pub async fn wait(
+        &self,
+        video_id: &str,
+        options: WaitOptions,
+    ) -> Result<JobOutcome<VideoDetail>> {
         check_path_param("video_id", video_id)?;
         wait::run(self.client.clone(), video_start(video_id), options).await
     }
 
     /// [`wait`](Self::wait) as a stream of updates. Dropping the stream stops polling.
-    pub fn wait_stream(&self, video_id: &str, options: WaitOptions) -> WaitStream<'static> {
+    pub fn wait_stream(
+        &self,
+        video_id: &str,
+        options: WaitOptions,
+    ) -> WaitStream<'static, VideoDetail> {
         wait::stream(self.client.clone(), video_start(video_id), options)
     }
 

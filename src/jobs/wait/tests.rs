@@ -8,7 +8,7 @@ use serde_json::json;
 
 use super::*;
 use crate::api::error::{ApiError, ErrorCode, ErrorResponse};
-use crate::api::types::VideoAgentSession;
+use crate::api::types::{VideoAgentSession, VideoDetail};
 
 /// A scripted source: each call pops the next answer (the last one repeats) and is logged.
 #[derive(Clone, Default)]
@@ -147,10 +147,10 @@ async fn polls_the_session_until_a_video_then_the_video() {
     let events = Arc::new(Mutex::new(Vec::new()));
     let seen = Arc::clone(&events);
     let options = quiet().on_progress(move |e: &WaitEvent| seen.lock().unwrap().push(e.clone()));
-    let outcome = run(fake.clone(), Phase::Session("s1".into()), options)
+    let outcome = run::<_, AgentRecord>(fake.clone(), Phase::Session("s1".into()), options)
         .await
         .unwrap();
-    let WaitOutcome::Completed { session_id, video } = &outcome else {
+    let JobOutcome::Completed(AgentRecord::Video { session_id, video }) = &outcome else {
         panic!("{outcome}")
     };
     assert_eq!(session_id.as_deref(), Some("s1"));
@@ -192,8 +192,10 @@ async fn a_twenty_minute_wait_times_out_just_before_its_deadline() {
     let begun = Instant::now();
     let real = std::time::Instant::now();
     let start = only_video();
-    let outcome = run(fake.clone(), start, WaitOptions::new()).await.unwrap();
-    let WaitOutcome::TimedOut(t) = &outcome else {
+    let outcome = run::<_, AgentRecord>(fake.clone(), start, WaitOptions::new())
+        .await
+        .unwrap();
+    let JobOutcome::TimedOut(t) = &outcome else {
         panic!("{outcome}")
     };
     let deadline = begun + Duration::from_secs(20 * 60);
@@ -204,7 +206,7 @@ async fn a_twenty_minute_wait_times_out_just_before_its_deadline() {
         "the final poll came {:?} early",
         deadline - last
     );
-    assert_eq!(t.video_id.as_deref(), Some("v1"));
+    assert_eq!(t.id.as_str(), "v1");
     assert_eq!(t.last_status.as_deref(), Some("processing"));
     assert_eq!(t.polls as usize, fake.count("video"));
     // 2 s growing to 30 s: about 50 polls instead of 600 at a fixed 2 s.
@@ -219,8 +221,10 @@ async fn a_twenty_minute_wait_times_out_just_before_its_deadline() {
 #[tokio::test(start_paused = true)]
 async fn a_failed_video_and_a_failed_session_are_distinct_outcomes() {
     let fake = Fake::default().with_videos(vec![video("processing"), video("failed")]);
-    let outcome = run(fake, only_video(), quiet()).await.unwrap();
-    let WaitOutcome::VideoFailed { video, .. } = &outcome else {
+    let outcome = run::<_, AgentRecord>(fake, only_video(), quiet())
+        .await
+        .unwrap();
+    let JobOutcome::Failed(AgentRecord::Video { video, .. }) = &outcome else {
         panic!("{outcome}")
     };
     assert_eq!(video.failure_code.as_deref(), Some("rendering_failed"));
@@ -229,11 +233,11 @@ async fn a_failed_video_and_a_failed_session_are_distinct_outcomes() {
 
     let fake =
         Fake::default().with_sessions(vec![session("thinking", None), session("failed", None)]);
-    let outcome = run(fake, Phase::Session("s1".into()), quiet())
+    let outcome = run::<_, AgentRecord>(fake, Phase::Session("s1".into()), quiet())
         .await
         .unwrap();
     assert!(
-        matches!(outcome, WaitOutcome::SessionFailed { .. }),
+        matches!(outcome, JobOutcome::Failed(AgentRecord::Session(_))),
         "{outcome}"
     );
     assert!(
@@ -247,10 +251,10 @@ async fn a_paused_chat_session_needs_input() {
     for status in ["reviewing", "waiting_for_input"] {
         let fake =
             Fake::default().with_sessions(vec![session("thinking", None), session(status, None)]);
-        let outcome = run(fake, Phase::Session("s1".into()), quiet())
+        let outcome = run::<_, AgentRecord>(fake, Phase::Session("s1".into()), quiet())
             .await
             .unwrap();
-        let WaitOutcome::NeedsInput { session } = &outcome else {
+        let JobOutcome::NeedsInput(AgentRecord::Session(session)) = &outcome else {
             panic!("{outcome}")
         };
         assert_eq!(session.status.as_str(), status);
@@ -266,7 +270,7 @@ async fn unknown_statuses_count_as_running() {
             session("generating", Some("v1")),
         ])
         .with_videos(vec![video("waiting"), video("queued"), video("completed")]);
-    let outcome = run(fake.clone(), Phase::Session("s1".into()), quiet())
+    let outcome = run::<_, AgentRecord>(fake.clone(), Phase::Session("s1".into()), quiet())
         .await
         .unwrap();
     assert!(outcome.is_completed(), "{outcome}");
@@ -283,7 +287,9 @@ async fn retryable_errors_do_not_end_the_wait_but_others_do() {
     let events = Arc::new(Mutex::new(Vec::new()));
     let seen = Arc::clone(&events);
     let options = quiet().on_progress(move |e: &WaitEvent| seen.lock().unwrap().push(e.clone()));
-    let outcome = run(fake, only_video(), options).await.unwrap();
+    let outcome = run::<_, AgentRecord>(fake, only_video(), options)
+        .await
+        .unwrap();
     assert!(outcome.is_completed());
     {
         let events = events.lock().unwrap();
@@ -295,7 +301,9 @@ async fn retryable_errors_do_not_end_the_wait_but_others_do() {
     }
 
     let fake = Fake::default().with_videos(vec![Err(api_error(401, ErrorCode::Unauthorized))]);
-    let error = run(fake, only_video(), quiet()).await.unwrap_err();
+    let error = run::<_, AgentRecord>(fake, only_video(), quiet())
+        .await
+        .unwrap_err();
     assert_eq!(error.api_error().unwrap().code, ErrorCode::Unauthorized);
 }
 
@@ -304,7 +312,7 @@ async fn a_completed_session_without_a_video_id_asks_for_its_videos() {
     let fake = Fake::default()
         .with_sessions(vec![session("completed", None)])
         .with_videos(vec![video("completed")]);
-    let outcome = run(fake.clone(), Phase::Session("s1".into()), quiet())
+    let outcome = run::<_, AgentRecord>(fake.clone(), Phase::Session("s1".into()), quiet())
         .await
         .unwrap();
     assert!(outcome.is_completed());
@@ -315,8 +323,11 @@ async fn a_completed_session_without_a_video_id_asks_for_its_videos() {
 async fn dropping_the_wait_stops_polling() {
     let fake = Fake::default().with_videos(vec![video("processing")]);
     let start = only_video();
-    let waited =
-        tokio::time::timeout(Duration::from_secs(60), run(fake.clone(), start, quiet())).await;
+    let waited = tokio::time::timeout(
+        Duration::from_secs(60),
+        run::<_, AgentRecord>(fake.clone(), start, quiet()),
+    )
+    .await;
     assert!(
         waited.is_err(),
         "the wait should still be running after a minute"
@@ -338,7 +349,7 @@ async fn the_stream_yields_each_poll_then_the_outcome() {
         video("processing"),
         video("completed"),
     ]);
-    let updates: Vec<_> = stream(
+    let updates: Vec<_> = stream::<_, AgentRecord>(
         fake,
         Phase::Video {
             session_id: Some("s1".into()),
@@ -361,7 +372,7 @@ async fn the_stream_yields_each_poll_then_the_outcome() {
     assert_eq!(statuses, ["pending", "processing", "completed"]);
     assert!(matches!(
         &updates[3],
-        Ok(WaitUpdate::Done(WaitOutcome::Completed { .. }))
+        Ok(WaitUpdate::Done(JobOutcome::Completed(_)))
     ));
 }
 
@@ -394,10 +405,10 @@ async fn a_session_failed_by_its_render_reports_the_video_failure() {
     let fake = Fake::default()
         .with_sessions(vec![session("failed", Some("v1"))])
         .with_videos(vec![video("failed")]);
-    let outcome = run(fake.clone(), Phase::Session("s1".into()), quiet())
+    let outcome = run::<_, AgentRecord>(fake.clone(), Phase::Session("s1".into()), quiet())
         .await
         .unwrap();
-    let WaitOutcome::VideoFailed { video, session_id } = &outcome else {
+    let JobOutcome::Failed(AgentRecord::Video { video, session_id }) = &outcome else {
         panic!("{outcome}")
     };
     assert_eq!(session_id.as_deref(), Some("s1"));
@@ -413,7 +424,7 @@ async fn a_session_that_vanishes_is_followed_through_its_videos() {
             Err(api_error(404, ErrorCode::NotFound)),
         ])
         .with_videos(vec![video("completed")]);
-    let outcome = run(fake.clone(), Phase::Session("s1".into()), quiet())
+    let outcome = run::<_, AgentRecord>(fake.clone(), Phase::Session("s1".into()), quiet())
         .await
         .unwrap();
     assert!(outcome.is_completed(), "{outcome}");
@@ -422,7 +433,7 @@ async fn a_session_that_vanishes_is_followed_through_its_videos() {
     // A session that never existed stays an error.
     let fake = Fake::default().with_sessions(vec![Err(api_error(404, ErrorCode::NotFound))]);
     *fake.videos.lock().unwrap() = VecDeque::from(vec![Err(api_error(404, ErrorCode::NotFound))]);
-    let error = run(fake, Phase::Session("s1".into()), quiet())
+    let error = run::<_, AgentRecord>(fake, Phase::Session("s1".into()), quiet())
         .await
         .unwrap_err();
     assert_eq!(error.status().map(|s| s.as_u16()), Some(404));
