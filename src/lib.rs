@@ -51,8 +51,10 @@ pub use jobs::wait::{PolledStatus, WaitEvent, WaitOptions, WaitPhase, WaitStream
 pub use resources::generated::handles::*;
 pub use resources::pagination::ItemStream;
 pub use resources::{
-    BatchStream, BatchUpdate, DownloadVideo, UploadedBatch, UploadedFile, VideoStatuses,
-    INLINE_THRESHOLD_BYTES, STATUS_IDS_PER_REQUEST, UPLOAD_LIMIT_BYTES,
+    BatchStream, BatchUpdate, UploadedBatch, UploadedFile, VideoStatuses, INLINE_THRESHOLD_BYTES,
+    STATUS_IDS_PER_REQUEST, UPLOAD_LIMIT_BYTES,
 };
-pub use transfer::download::{Download, VideoAsset};
+#[allow(deprecated)]
+pub use transfer::download::DownloadVideo;
+pub use transfer::download::{Download, FileDownload, VideoAsset};
 pub use transfer::{Progress, TransferStep};

@@ -21,7 +21,7 @@
 //! # Ok(()) }
 //! ```
 
-pub use crate::api::kinds::pointed;
+pub use crate::api::kinds::{first_pointed, pointed};
 use std::future::Future;
 use std::pin::Pin;
 

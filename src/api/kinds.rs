@@ -162,6 +162,25 @@ pub fn pointed<'v>(value: &'v Value, pointer: &str) -> Vec<&'v str> {
     out
 }
 
+/// The strings the first of `pointers` that reaches any reaches in `value` (see [`pointed`]):
+/// how a create's answer is read for the ids of the jobs it started, when the spec names
+/// several places they may be.
+///
+/// ```
+/// let answer = serde_json::json!({"job_id": "j1"});
+/// assert_eq!(heygen_api::operations::first_pointed(&answer, ["/id", "/job_id"]), ["j1"]);
+/// ```
+pub fn first_pointed<'v, 'p>(
+    value: &'v Value,
+    pointers: impl IntoIterator<Item = &'p str>,
+) -> Vec<&'v str> {
+    pointers
+        .into_iter()
+        .map(|pointer| pointed(value, pointer))
+        .find(|found| !found.is_empty())
+        .unwrap_or_default()
+}
+
 impl JobKind {
     /// The kind's name, as the spec, the batch journal and a jobs file write it
     /// (`video_translation`).
@@ -193,12 +212,7 @@ impl JobKind {
     /// The ids of the jobs a create of this kind started, read from its answer: the first
     /// place the spec names that holds any.
     pub fn created_ids(self, answer: &Value) -> Vec<String> {
-        self.describe()
-            .created_ids
-            .iter()
-            .map(|pointer| pointed(answer, pointer))
-            .find(|ids| !ids.is_empty())
-            .unwrap_or_default()
+        first_pointed(answer, self.describe().created_ids.iter().copied())
             .into_iter()
             .map(str::to_string)
             .collect()
@@ -221,10 +235,10 @@ impl JobKind {
         self.result_urls(record).into_iter().next()
     }
 
-    /// The kind, when its jobs are polled as JSON through their `get` (every kind but
-    /// sessions and videos, which the typed waits read).
-    pub(crate) fn family(self) -> Option<JobKind> {
-        (self.describe().stages[0].resource == Resource::Job).then_some(self)
+    /// Whether a batch job of this kind is made from a JSON body (every kind but sessions and
+    /// videos, which have typed requests of their own).
+    pub(crate) fn made_from_json(self) -> bool {
+        self.describe().stages[0].resource == Resource::Job
     }
 
     /// Where the URLs of the files a finished job makes are in its record (JSON pointers, as
@@ -238,7 +252,9 @@ impl JobKind {
         !self.describe().results.is_empty()
     }
 
-    /// Whether HeyGen answers this kind's statuses many at a time.
+    /// Whether HeyGen answers this kind's statuses many at a time at every stage (videos,
+    /// translations, lip-syncs). A Video Agent job is not: its session is polled alone, though
+    /// its video, once known, is polled in bulk with others.
     pub fn polls_in_bulk(self) -> bool {
         self.describe().stages.iter().all(|s| s.bulk.is_some())
     }
@@ -263,25 +279,48 @@ impl JobKind {
             .any(|kind| kind.ended_by(event).is_some())
     }
 
-    /// A job's status, as its record (of any kind) says it; empty when the record has none.
-    pub fn status(record: &Value) -> &str {
-        record.get("status").and_then(Value::as_str).unwrap_or("")
+    /// The status a record of this kind gives its job (its `status`); empty when it has none.
+    pub fn status_in(self, record: &Value) -> &str {
+        record_status(record)
     }
 
-    /// Why a job failed, as its record says: `failure_message`, `message`, or `error` (its
-    /// text, or its `message`).
-    pub fn failure_reason(record: &Value) -> Option<String> {
-        ["failure_message", "message", "error"]
-            .iter()
-            .find_map(|key| match record.get(*key) {
-                Some(Value::String(text)) if !text.is_empty() => Some(text.clone()),
-                Some(Value::Object(error)) => error
-                    .get("message")
-                    .and_then(Value::as_str)
-                    .map(str::to_string),
-                _ => None,
-            })
+    /// Why a job of this kind failed, as its record says: `failure_message`, `message`, or
+    /// `error` (its text, or its `message`).
+    pub fn failure_in(self, record: &Value) -> Option<String> {
+        record_failure(record)
     }
+
+    /// A job's status, as its record says it.
+    #[deprecated(note = "use `kind.status_in(&record)`")]
+    pub fn status(record: &Value) -> &str {
+        record_status(record)
+    }
+
+    /// Why a job failed, as its record says.
+    #[deprecated(note = "use `kind.failure_in(&record)`")]
+    pub fn failure_reason(record: &Value) -> Option<String> {
+        record_failure(record)
+    }
+}
+
+/// The status a job's record gives (every kind's record says it in `status`).
+pub(crate) fn record_status(record: &Value) -> &str {
+    record.get("status").and_then(Value::as_str).unwrap_or("")
+}
+
+/// Why a job's record says it failed: `failure_message`, `message`, or `error` (its text, or
+/// its `message`).
+pub(crate) fn record_failure(record: &Value) -> Option<String> {
+    ["failure_message", "message", "error"]
+        .iter()
+        .find_map(|key| match record.get(*key) {
+            Some(Value::String(text)) if !text.is_empty() => Some(text.clone()),
+            Some(Value::Object(error)) => error
+                .get("message")
+                .and_then(Value::as_str)
+                .map(str::to_string),
+            _ => None,
+        })
 }
 
 impl std::str::FromStr for JobKind {

@@ -262,7 +262,7 @@ fn why(record: &Value) -> Option<String> {
     if !errors.is_empty() {
         return Some(errors.join("; "));
     }
-    JobKind::failure_reason(record)
+    crate::api::kinds::record_failure(record)
 }
 
 impl<T: serde::Serialize> fmt::Display for JobOutcome<T> {

@@ -508,7 +508,7 @@ impl Engine {
                 match (&record.video_id, missing_file) {
                     (Some(video_id), true) => {
                         // Finished before, but its file is not on disk: fetch and download.
-                        let family = record.kind.and_then(JobKind::family);
+                        let family = record.kind.filter(|kind| kind.made_from_json());
                         let origin = Origin {
                             kind: record.kind,
                             request: record.request_hash.clone(),
@@ -532,7 +532,7 @@ impl Engine {
                 return;
             }
             if record.is_created() {
-                let family = record.kind.and_then(JobKind::family);
+                let family = record.kind.filter(|kind| kind.made_from_json());
                 let origin = Origin {
                     kind: record.kind,
                     request: record.request_hash,
@@ -1187,7 +1187,8 @@ impl Engine {
                         return;
                     }
                     (End::Failed, Evidence::Record(record)) => {
-                        let reason = crate::api::kinds::JobKind::failure_reason(&record)
+                        let reason = kind
+                            .failure_in(&record)
                             .unwrap_or_else(|| format!("the {kind} failed"));
                         JobResult::JobFailed { kind, id, reason }
                     }
@@ -1427,7 +1428,7 @@ impl Engine {
         }
         match result {
             Ok(record) => {
-                let status = crate::api::kinds::JobKind::status(&record).to_string();
+                let status = crate::api::kinds::record_status(&record).to_string();
                 let observed = Observed::Status {
                     status: &status,
                     next: None,

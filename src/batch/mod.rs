@@ -248,7 +248,7 @@ impl Job {
             JobRequest::VideoAgent(request) => request.validate(),
             JobRequest::Video(request) => request.validate(),
             JobRequest::Family { kind, body } => {
-                if kind.family().is_none() {
+                if !kind.made_from_json() {
                     return Err(crate::api::error::InvalidRequest::new(
                         "kind",
                         format!(

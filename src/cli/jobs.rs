@@ -14,7 +14,7 @@ use clap::{Arg, ArgAction, ArgMatches, Command};
 use futures_util::StreamExt as _;
 use heygen_api::contract::Spec;
 use heygen_api::operations::OperationInfo;
-use heygen_api::{Client, Error, JobKind, WaitOptions};
+use heygen_api::{Client, Error, JobKind, JobOutcome, WaitOptions};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::{json, Value};
 
@@ -120,11 +120,7 @@ impl Waiting {
 
     /// The ids of the jobs the answer names.
     fn created(&self, answer: &Value) -> Vec<String> {
-        self.ids
-            .iter()
-            .map(|pointer| heygen_api::operations::pointed(answer, pointer))
-            .find(|ids| !ids.is_empty())
-            .unwrap_or_default()
+        heygen_api::operations::first_pointed(answer, self.ids.iter().map(String::as_str))
             .into_iter()
             .map(str::to_string)
             .collect()
@@ -342,19 +338,8 @@ pub(crate) async fn wait_again(
 /// How one job ended, for printing.
 struct Ended {
     id: String,
-    /// `completed`, `failed`, `needs input`, `timed out`.
-    how: &'static str,
-    record: Option<Value>,
-    error: Option<Error>,
-    /// The last status seen, for a wait that timed out.
-    last_status: Option<String>,
-}
-
-/// Why a job failed, for its line on stderr.
-fn record_reason(record: &Value, how: &str) -> Option<String> {
-    (how == "failed")
-        .then(|| JobKind::failure_reason(record))
-        .flatten()
+    /// How its wait ended, or the error that ended it.
+    outcome: Result<JobOutcome<Value>, Error>,
 }
 
 async fn wait_for(
@@ -404,9 +389,17 @@ async fn wait_for(
     let mut printed = Vec::new();
     let mut still_running = Vec::new();
     for end in ended {
-        let mut record = end.record.unwrap_or(Value::Null);
-        match end.how {
-            "completed" => {
+        let outcome = match end.outcome {
+            Ok(outcome) => outcome,
+            Err(error) => {
+                eprintln!("error: {noun} {}: {}", end.id, output::error_text(&error));
+                code = code.max(output::API_ERROR);
+                continue;
+            }
+        };
+        let mut record = outcome.record().cloned().unwrap_or(Value::Null);
+        match &outcome {
+            JobOutcome::Completed(_) => {
                 if let Some(dir) = &download {
                     let urls = waiting.urls(&record);
                     match save_all(client, &urls, dir, &end.id, several).await {
@@ -428,37 +421,33 @@ async fn wait_for(
                     }
                 }
             }
-            // Waiting for the user (an avatar's consent) is no success a script may go on from.
-            "failed" | "needs input" => code = code.max(output::FAILED),
-            "timed out" => {
+            JobOutcome::TimedOut(_) => {
                 code = code.max(output::TIMED_OUT);
                 still_running.push(end.id.clone());
             }
-            _ => {}
-        }
-        if let Some(error) = &end.error {
-            eprintln!("error: {noun} {}: {}", end.id, output::error_text(error));
-            code = code.max(output::API_ERROR);
-            continue;
+            // Failed, or waiting for the user (an avatar's consent): no success a script may
+            // go on from.
+            _ => code = code.max(output::FAILED),
         }
         if !json {
-            match (end.how, record_reason(&record, end.how)) {
-                ("failed", Some(reason)) => eprintln!("{noun} {}: failed: {reason}", end.id),
-                _ => eprintln!("{noun} {}: {}", end.id, end.how),
+            match (&outcome, kind.failure_in(&record)) {
+                (JobOutcome::Failed(_), Some(reason)) => {
+                    eprintln!("{noun} {}: failed: {reason}", end.id)
+                }
+                _ => eprintln!("{noun} {}: {}", end.id, outcome.as_str()),
             }
-            if end.how == "needs input" && waiting.kind == "avatar" {
+            if matches!(outcome, JobOutcome::NeedsInput(_)) && kind.as_str() == "avatar" {
                 eprintln!(
                     "the avatar waits for consent: heygen avatar consent {} --file consent_video=CONSENT.mp4, then: heygen avatar wait {}",
                     end.id, end.id
                 );
             }
         }
-        if end.how == "timed out" {
+        match &outcome {
             // What a script can read of a job still running: its id and last status.
-            printed
-                .push(json!({"id": end.id, "state": "timed_out", "last_status": end.last_status}));
-        } else {
-            printed.push(record);
+            JobOutcome::TimedOut(t) => printed
+                .push(json!({"id": end.id, "state": "timed_out", "last_status": t.last_status})),
+            _ => printed.push(record),
         }
     }
     if !still_running.is_empty() {
@@ -483,24 +472,9 @@ async fn wait_all(
     let order = ids.clone();
     let mut ended: Vec<Ended> = client
         .wait_for_jobs(kind, ids, options)
-        .map(|end| match end.outcome {
-            Ok(outcome) => Ended {
-                id: end.id,
-                how: outcome.as_str(),
-                record: outcome.record().cloned(),
-                error: None,
-                last_status: match &outcome {
-                    heygen_api::JobOutcome::TimedOut(t) => t.last_status.clone(),
-                    _ => None,
-                },
-            },
-            Err(error) => Ended {
-                id: end.id,
-                how: "error",
-                record: None,
-                error: Some(error),
-                last_status: None,
-            },
+        .map(|end| Ended {
+            id: end.id,
+            outcome: end.outcome,
         })
         .collect()
         .await;

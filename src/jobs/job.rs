@@ -636,7 +636,7 @@ fn observe_record(job: &mut Waited, answer: Result<Value>) {
     let stage = job.life.stage();
     job.next = match answer {
         Ok(record) => {
-            let status = JobKind::status(&record).to_string();
+            let status = crate::api::kinds::record_status(&record).to_string();
             let next = stage
                 .next
                 .and_then(|pointer| record.pointer(pointer))

@@ -11,13 +11,13 @@ use crate::api::error::{unexpected_answer, Result};
 use crate::api::kinds::JobKind;
 use crate::jobs::job::{JobEnded, JobOutcome, JobStream};
 use crate::jobs::wait::WaitOptions;
-use crate::resources::DownloadVideo;
+use crate::transfer::download::FileDownload;
 
 impl crate::api::client::Client {
     /// Downloads a file HeyGen made (a translated video, a clip, a cut-out, subtitles, speech
     /// audio) from its URL to `path`, as a video's download does: streamed through a
     /// temporary file renamed into place, `.on_progress(..)` reporting bytes as they arrive.
-    pub fn download(&self, url: &str, path: impl AsRef<std::path::Path>) -> DownloadVideo<'_> {
+    pub fn download(&self, url: &str, path: impl AsRef<std::path::Path>) -> FileDownload<'_> {
         let url = if url.trim().is_empty() {
             Err(crate::api::error::Error::invalid(
                 "url",
@@ -26,7 +26,7 @@ impl crate::api::client::Client {
         } else {
             Ok(url.to_string())
         };
-        DownloadVideo::new(self, url, path.as_ref().to_path_buf())
+        FileDownload::new(self, url, path.as_ref().to_path_buf())
     }
 }
 

@@ -15,7 +15,7 @@ mod videos;
 
 pub use assets::{UploadAsset, INLINE_THRESHOLD_BYTES, UPLOAD_LIMIT_BYTES};
 pub use direct_upload::{UploadedBatch, UploadedFile};
-pub use videos::{BatchStream, BatchUpdate, DownloadVideo, VideoStatuses, STATUS_IDS_PER_REQUEST};
+pub use videos::{BatchStream, BatchUpdate, VideoStatuses, STATUS_IDS_PER_REQUEST};
 
 use crate::api::error::{Error, Result};
 

@@ -1,7 +1,6 @@
 //! Rendered videos: waits and downloads, beside the generated operations.
 
 use std::path::Path;
-use std::sync::Arc;
 
 use tokio::io::AsyncWrite;
 
@@ -13,8 +12,7 @@ use crate::jobs::lifecycle::{Lifecycle, Next, Observed};
 use crate::jobs::wait::{self, Phase, PollClock, WaitOptions, WaitStream};
 use crate::resources::check_path_param;
 use crate::resources::generated::handles::Videos;
-use crate::transfer::download::{self, Download, VideoAsset};
-use crate::transfer::Progress;
+use crate::transfer::download::{self, Download, FileDownload, VideoAsset};
 
 fn video_start(video_id: &str) -> Phase {
     Phase::Video {
@@ -165,76 +163,6 @@ impl BatchWait {
     }
 }
 
-/// A download of a file HeyGen made (a video's, from [`Videos::download`], or any result's,
-/// from [`Client::download`](crate::Client::download)): `.await` it.
-#[must_use = "a download does nothing until awaited"]
-pub struct DownloadVideo<'a> {
-    client: &'a crate::api::client::Client,
-    url: Result<String>,
-    path: std::path::PathBuf,
-    progress: Option<crate::transfer::ProgressFn>,
-    durable: bool,
-}
-
-impl std::fmt::Debug for DownloadVideo<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("DownloadVideo")
-            .field("path", &self.path)
-            .field("on_progress", &self.progress.is_some())
-            .field("durable", &self.durable)
-            .finish_non_exhaustive()
-    }
-}
-
-impl<'a> DownloadVideo<'a> {
-    /// A download of `url` to `path` (`url` an error: the download fails with it, nothing
-    /// fetched).
-    pub(crate) fn new(
-        client: &'a crate::api::client::Client,
-        url: Result<String>,
-        path: std::path::PathBuf,
-    ) -> Self {
-        DownloadVideo {
-            client,
-            url,
-            path,
-            progress: None,
-            durable: true,
-        }
-    }
-
-    /// Called as bytes arrive.
-    pub fn on_progress(mut self, progress: impl Fn(Progress) + Send + Sync + 'static) -> Self {
-        self.progress = Some(Arc::new(progress));
-        self
-    }
-
-    /// Whether the file is on disk, not only in the system's cache, before it is renamed into
-    /// place and the download answers (`true` by default). A durable download survives a power
-    /// cut the moment it answers, which is what a run that records the download as done needs
-    /// (the [batch runner](crate::batch) keeps its downloads durable); it is as fast as the
-    /// disk takes the bytes. `false` answers as soon as the system has the bytes, as `curl -o`
-    /// does: for a file used straight away or that can be fetched again, a power cut can then
-    /// leave it shorter than it was, or empty.
-    pub fn durable(mut self, durable: bool) -> Self {
-        self.durable = durable;
-        self
-    }
-}
-
-impl<'a> std::future::IntoFuture for DownloadVideo<'a> {
-    type Output = Result<Download>;
-    type IntoFuture =
-        std::pin::Pin<Box<dyn std::future::Future<Output = Self::Output> + Send + 'a>>;
-
-    fn into_future(self) -> Self::IntoFuture {
-        Box::pin(async move {
-            let url = self.url?;
-            download::to_path(self.client, &url, &self.path, self.progress, self.durable).await
-        })
-    }
-}
-
 /// Most ids one bulk status request takes.
 pub const STATUS_IDS_PER_REQUEST: usize = 100;
 
@@ -360,8 +288,8 @@ impl<'a> Videos<'a> {
         video: &VideoDetail,
         asset: VideoAsset,
         path: impl AsRef<Path>,
-    ) -> DownloadVideo<'a> {
-        DownloadVideo::new(
+    ) -> FileDownload<'a> {
+        FileDownload::new(
             self.client,
             download::asset_url(video, asset).map(str::to_string),
             path.as_ref().to_path_buf(),

@@ -1,4 +1,5 @@
-//! Downloading finished videos (and their captioned version, subtitles and thumbnail).
+//! Downloading the files HeyGen made: finished videos (and their captioned version, subtitles and
+//! thumbnail), and any job's results (translations, clips, layers, audio).
 //!
 //! Downloads are streamed: nothing is held in memory whole. A download to a path is written to
 //! a temporary file in the destination's directory and renamed into place only when complete,
@@ -14,6 +15,7 @@
 //! retried once bytes have reached it.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use tokio::io::{AsyncWrite, AsyncWriteExt as _};
 
@@ -65,6 +67,77 @@ impl VideoAsset {
         }
     }
 }
+
+/// A download of a file HeyGen made, to a path: a video's (from
+/// [`Videos::download`](crate::Videos::download)) or any job's result (from
+/// [`Client::download`](crate::Client::download)). `.await` it.
+#[must_use = "a download does nothing until awaited"]
+pub struct FileDownload<'a> {
+    client: &'a Client,
+    url: Result<String>,
+    path: PathBuf,
+    progress: Option<ProgressFn>,
+    durable: bool,
+}
+
+impl std::fmt::Debug for FileDownload<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FileDownload")
+            .field("path", &self.path)
+            .field("on_progress", &self.progress.is_some())
+            .field("durable", &self.durable)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<'a> FileDownload<'a> {
+    /// A download of `url` to `path` (`url` an error: the download fails with it, nothing
+    /// fetched).
+    pub(crate) fn new(client: &'a Client, url: Result<String>, path: PathBuf) -> Self {
+        FileDownload {
+            client,
+            url,
+            path,
+            progress: None,
+            durable: true,
+        }
+    }
+
+    /// Called as bytes arrive.
+    pub fn on_progress(mut self, progress: impl Fn(Progress) + Send + Sync + 'static) -> Self {
+        self.progress = Some(Arc::new(progress));
+        self
+    }
+
+    /// Whether the file is on disk, not only in the system's cache, before it is renamed into
+    /// place and the download answers (`true` by default). A durable download survives a power
+    /// cut the moment it answers, which is what a run that records the download as done needs
+    /// (the [batch runner](crate::batch) keeps its downloads durable); it is as fast as the
+    /// disk takes the bytes. `false` answers as soon as the system has the bytes, as `curl -o`
+    /// does: for a file used straight away or that can be fetched again, a power cut can then
+    /// leave it shorter than it was, or empty.
+    pub fn durable(mut self, durable: bool) -> Self {
+        self.durable = durable;
+        self
+    }
+}
+
+impl<'a> std::future::IntoFuture for FileDownload<'a> {
+    type Output = Result<Download>;
+    type IntoFuture =
+        std::pin::Pin<Box<dyn std::future::Future<Output = Self::Output> + Send + 'a>>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(async move {
+            let url = self.url?;
+            to_path(self.client, &url, &self.path, self.progress, self.durable).await
+        })
+    }
+}
+
+/// The former name of [`FileDownload`], from when only videos were downloaded.
+#[deprecated(note = "renamed `FileDownload`: it downloads any file HeyGen made")]
+pub type DownloadVideo<'a> = FileDownload<'a>;
 
 /// A finished download.
 #[derive(Debug, Clone, PartialEq, Eq)]
