@@ -647,9 +647,10 @@ fn operation(
                     }
                     let method = format_ident!("{}", setter_s);
                     let (arg_ty, value) = match types.member(member) {
-                        Ok(Member::Many(item)) => {
-                            (quote!(impl IntoIterator<Item = #item>), quote!(#setter))
-                        }
+                        Ok(Member::Many(item)) => (
+                            quote!(impl IntoIterator<Item = impl Into<#item>>),
+                            quote!(#setter.into_iter().map(Into::into).collect::<Vec<#item>>()),
+                        ),
                         Ok(Member::One(ty)) => {
                             let ty = ty.tokens;
                             (quote!(impl Into<#ty>), quote!(#setter.into()))
@@ -710,8 +711,8 @@ fn operation(
                     let doc = format!("The body's `{}`: {}", f.json, f.doc);
                     let (arg, convert) = match types.vec_item(stored) {
                         Some(item) => (
-                            quote!(impl IntoIterator<Item = #item>),
-                            quote!(#setter.into_iter().collect()),
+                            quote!(impl IntoIterator<Item = impl Into<#item>>),
+                            quote!(#setter.into_iter().map(Into::into).collect()),
                         ),
                         None => (quote!(impl Into<#inner_t>), quote!(#setter.into())),
                     };

@@ -47,6 +47,9 @@ pub use api::types::{
 pub use api::webhook::EventType;
 pub use jobs::job::JobStream;
 pub use jobs::wait::{PolledStatus, WaitEvent, WaitOptions, WaitPhase, WaitStream, WaitUpdate};
+/// The HTTP status of a failed call ([`Error::status`]), re-exported so that it can be named
+/// without depending on `reqwest`.
+pub use reqwest::StatusCode;
 /// The resource handles, one per tag of the spec (generated).
 pub use resources::generated::handles::*;
 pub use resources::pagination::ItemStream;

@@ -71,10 +71,7 @@ async fn translations_are_polled_in_bulk_and_each_record_fetched_once() {
     let client = client(&server.base_url());
     let ended: Vec<_> = client
         .video_translations()
-        .wait_many(
-            ids.iter().map(|s| s.to_string()),
-            quick_wait().deadline(Duration::from_millis(600)),
-        )
+        .wait_many(ids, quick_wait().deadline(Duration::from_millis(600)))
         .collect()
         .await;
     assert_eq!(ended.len(), 4);
@@ -269,7 +266,7 @@ async fn a_video_is_translated_into_three_languages_and_downloaded() {
     let log = Arc::clone(&seen);
     let ended = client
         .video_translations()
-        .create(source(), ["Spanish", "French", "German"].map(String::from))
+        .create(source(), ["Spanish", "French", "German"])
         .send_and_wait(quick_wait().on_progress(move |event| {
             if let (Some(id), Some(status)) = (&event.job_id, &event.status) {
                 log.lock()
@@ -793,19 +790,17 @@ async fn family_requests_break_no_rule_unsent() {
         "output_languages",
     );
     refused(
-        tr().create(source(), ["Spanish".into(), "Spanish".into()])
+        tr().create(source(), ["Spanish", "Spanish"])
             .await
             .map(drop),
         "output_languages",
     );
     refused(
-        tr().create(inline.clone(), ["Spanish".into()])
-            .await
-            .map(drop),
+        tr().create(inline.clone(), ["Spanish"]).await.map(drop),
         "video",
     );
     refused(
-        tr().create(source(), ["Spanish".into()])
+        tr().create(source(), ["Spanish"])
             .start_time(10.0)
             .end_time(5.0)
             .await
@@ -813,14 +808,14 @@ async fn family_requests_break_no_rule_unsent() {
         "end_time",
     );
     refused(
-        tr().create(source(), ["Spanish".into()])
+        tr().create(source(), ["Spanish"])
             .srt_role(heygen_api::types::CreateVideoTranslationRequestSrtRole::Input)
             .await
             .map(drop),
         "srt_role",
     );
     refused(
-        tr().create(source(), ["Spanish".into()])
+        tr().create(source(), ["Spanish"])
             .callback_url("/hooks")
             .await
             .map(drop),

@@ -195,6 +195,8 @@ async fn api_errors_carry_heygens_fields_once() {
     assert!(api.doc_url.is_some());
     assert_eq!(error.request_id(), Some("req-404"));
     assert!(!error.is_retryable());
+    assert!(error.is_not_found());
+    assert!(!error.is_rate_limited() && !error.is_unauthorized() && !error.is_timeout());
     let shown = error.to_string();
     assert_eq!(shown.matches("Video not found.").count(), 1, "{shown}");
     assert!(std::error::Error::source(&error).is_none());
@@ -317,7 +319,11 @@ async fn an_exhausted_rate_limit_reports_retry_after() {
         .await
         .unwrap_err();
     mock.assert_calls_async(3).await;
-    assert_eq!(error.status().map(|s| s.as_u16()), Some(429));
+    assert_eq!(
+        error.status(),
+        Some(heygen_api::StatusCode::TOO_MANY_REQUESTS)
+    );
+    assert!(error.is_rate_limited() && !error.is_not_found());
     assert_eq!(error.retry_after(), Some(Duration::ZERO));
     assert_eq!(
         error.api_error().unwrap().code,
@@ -493,6 +499,8 @@ async fn a_timed_out_post_without_a_key_is_never_retried() {
         .unwrap_err();
     assert!(matches!(error, Error::Timeout { .. }), "{error:?}");
     assert!(!error.is_retryable());
+    // A request's timeout, not a wait's: nothing says where a job stood.
+    assert!(error.is_timeout() && error.wait_timed_out().is_none());
     slow.assert_calls_async(1).await;
 
     // With a key, the same timeout is retried (the server deduplicates).
@@ -567,6 +575,7 @@ async fn the_401_codes_in_either_spelling_are_understood() {
     let a = client.videos().get("a").await.unwrap_err();
     let b = client.videos().get("b").await.unwrap_err();
     assert_eq!(a.api_error().unwrap().code, ErrorCode::Unauthorized);
+    assert!(a.is_unauthorized() && !a.is_not_found());
     assert_eq!(b.api_error().unwrap().code, ErrorCode::AuthenticationFailed);
     assert!(!a.is_retryable() && !b.is_retryable());
 }

@@ -1978,6 +1978,11 @@ async fn many_files_go_up_through_one_direct_upload_batch() {
     ];
     expected.sort();
     assert_eq!(ids, expected);
+    // An uploaded file is a file input by its asset.
+    assert_eq!(
+        FileInput::from(&uploaded.files[0]),
+        FileInput::asset_id(uploaded.files[0].asset_id.as_str())
+    );
     sim.shutdown().await;
 }
 

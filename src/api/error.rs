@@ -204,6 +204,50 @@ impl Error {
         }
     }
 
+    /// Whether HeyGen does not know what was asked for (404): a deleted video, a mistyped id,
+    /// another account's job.
+    pub fn is_not_found(&self) -> bool {
+        self.status() == Some(StatusCode::NOT_FOUND)
+    }
+
+    /// Whether HeyGen refused the call for its rate or concurrency limits (429); see
+    /// [`retry_after`](Self::retry_after) for how long it asked to wait.
+    pub fn is_rate_limited(&self) -> bool {
+        self.status() == Some(StatusCode::TOO_MANY_REQUESTS)
+    }
+
+    /// Whether the API key was refused (401) or may not do what was asked (403).
+    pub fn is_unauthorized(&self) -> bool {
+        matches!(
+            self.status(),
+            Some(StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN)
+        )
+    }
+
+    /// Whether something ran out of time: a request that got no answer within its timeout
+    /// ([`Error::Timeout`]), or a wait whose deadline passed before the job ended
+    /// ([`Error::Wait`] with [`JobOutcome::TimedOut`](crate::JobOutcome::TimedOut), from
+    /// [`into_result`](crate::JobOutcome::into_result)). Tell them apart with
+    /// [`wait_timed_out`](Self::wait_timed_out): the job of a wait that timed out goes on at
+    /// HeyGen; a request that timed out may or may not have been received.
+    ///
+    /// A wait that is not turned into a `Result` reports its deadline as
+    /// `Ok(JobOutcome::TimedOut(..))`, not as an error.
+    pub fn is_timeout(&self) -> bool {
+        matches!(self, Error::Timeout { .. }) || self.wait_timed_out().is_some()
+    }
+
+    /// Where the job stood, for a wait whose deadline passed before the job ended.
+    pub fn wait_timed_out(&self) -> Option<&crate::api::outcome::JobTimedOut> {
+        match self {
+            Error::Wait(outcome) => match outcome.as_ref() {
+                crate::api::outcome::JobOutcome::TimedOut(timed_out) => Some(timed_out),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
     pub(crate) fn invalid(field: &'static str, reason: impl Into<String>) -> Self {
         Error::InvalidRequest(InvalidRequest {
             field,

@@ -380,6 +380,7 @@ mod outcome_tests {
             error.to_string(),
             "video v1 failed (rendering_failed): Avatar rendering timed out"
         );
+        assert!(!error.is_timeout() && error.wait_timed_out().is_none());
         let timed_out = JobOutcome::<AgentRecord>::TimedOut(JobTimedOut {
             kind: JobKind::VideoAgent,
             id: "s1".into(),
@@ -388,8 +389,11 @@ mod outcome_tests {
             elapsed: Duration::from_secs(75),
             polls: 9,
         });
+        let error = timed_out.into_video().unwrap_err();
+        assert!(error.is_timeout());
+        assert_eq!(error.wait_timed_out().map(|t| t.polls), Some(9));
         assert_eq!(
-            timed_out.into_video().unwrap_err().to_string(),
+            error.to_string(),
             "the Video Agent session s1 (now at v1) is still going after 1m 15s and 9 polls \
              (last status processing)"
         );

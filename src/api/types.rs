@@ -489,9 +489,46 @@ pub(crate) fn check_http_url(field: &'static str, value: &str) -> Result<(), Inv
     Ok(())
 }
 
+/// An uploaded asset, by its id.
+impl From<Asset> for FileInput {
+    fn from(asset: Asset) -> Self {
+        FileInput::asset_id(asset.asset_id)
+    }
+}
+
+/// An uploaded asset, by its id.
+impl From<&Asset> for FileInput {
+    fn from(asset: &Asset) -> Self {
+        FileInput::asset_id(asset.asset_id.as_str())
+    }
+}
+
+/// A file HeyGen downloads from this URL.
+impl From<reqwest::Url> for FileInput {
+    fn from(url: reqwest::Url) -> Self {
+        FileInput::url(String::from(url))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_asset_and_a_url_are_file_inputs() {
+        let asset: Asset = serde_json::from_value(serde_json::json!({
+            "asset_id": "ast_1", "mime_type": "image/png", "size_bytes": 3,
+            "url": "https://files.test/ast_1.png"
+        }))
+        .unwrap();
+        assert_eq!(FileInput::from(&asset), FileInput::asset_id("ast_1"));
+        assert_eq!(FileInput::from(asset), FileInput::asset_id("ast_1"));
+        let url = reqwest::Url::parse("https://example.com/logo.png").unwrap();
+        assert_eq!(
+            FileInput::from(url),
+            FileInput::url("https://example.com/logo.png")
+        );
+    }
 
     #[test]
     fn open_enums_round_trip_known_and_unknown_values() {

@@ -96,12 +96,13 @@ impl Client {
     pub fn wait_for_jobs(
         &self,
         kind: JobKind,
-        ids: impl IntoIterator<Item = String>,
+        ids: impl IntoIterator<Item = impl Into<String>>,
         options: WaitOptions,
     ) -> JobStream<'static, Value> {
         let mut seen = std::collections::BTreeSet::new();
         let ids: Vec<String> = ids
             .into_iter()
+            .map(Into::into)
             .filter(|id| seen.insert(id.clone()))
             .collect();
         run(self.clone(), kind, ids, options)

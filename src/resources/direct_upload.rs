@@ -213,6 +213,20 @@ pub struct UploadedFile {
     pub error: Option<String>,
 }
 
+/// The uploaded file, by its asset's id.
+impl From<UploadedFile> for crate::api::types::FileInput {
+    fn from(file: UploadedFile) -> Self {
+        crate::api::types::FileInput::asset_id(file.asset_id)
+    }
+}
+
+/// The uploaded file, by its asset's id.
+impl From<&UploadedFile> for crate::api::types::FileInput {
+    fn from(file: &UploadedFile) -> Self {
+        crate::api::types::FileInput::asset_id(file.asset_id.as_str())
+    }
+}
+
 impl UploadedFile {
     /// Whether the asset is usable as an input now.
     pub fn is_completed(&self) -> bool {

@@ -60,7 +60,7 @@ async fn wait_one<T: serde::de::DeserializeOwned>(
 fn wait_many<T: serde::de::DeserializeOwned + Send + 'static>(
     client: &crate::api::client::Client,
     kind: JobKind,
-    ids: impl IntoIterator<Item = String>,
+    ids: impl IntoIterator<Item = impl Into<String>>,
     options: WaitOptions,
 ) -> JobStream<'static, T> {
     Box::pin(client.wait_for_jobs(kind, ids, options).map(move |ended| {
@@ -107,7 +107,7 @@ mod translations {
         /// Waits for many translations, 100 ids a status request, yielding each as it ends.
         pub fn wait_many(
             &self,
-            video_translation_ids: impl IntoIterator<Item = String>,
+            video_translation_ids: impl IntoIterator<Item = impl Into<String>>,
             options: WaitOptions,
         ) -> JobStream<'static, VideoTranslation> {
             wait_many(
@@ -185,7 +185,7 @@ mod lipsyncs {
         /// Waits for many lip-sync jobs, 100 ids a status request, yielding each as it ends.
         pub fn wait_many(
             &self,
-            lipsync_ids: impl IntoIterator<Item = String>,
+            lipsync_ids: impl IntoIterator<Item = impl Into<String>>,
             options: WaitOptions,
         ) -> JobStream<'static, Lipsync> {
             wait_many(self.client, JobKind::Lipsync, lipsync_ids, options)
