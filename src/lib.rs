@@ -50,7 +50,7 @@ pub use jobs::wait::{PolledStatus, WaitEvent, WaitOptions, WaitPhase, WaitStream
 /// The HTTP status of a failed call ([`Error::status`]), re-exported so that it can be named
 /// without depending on `reqwest`.
 pub use reqwest::StatusCode;
-/// The resource handles, one per tag of the spec (generated).
+// The resource handles, one per tag of the spec (generated).
 pub use resources::generated::handles::*;
 pub use resources::pagination::ItemStream;
 pub use resources::{

@@ -232,7 +232,9 @@ fn named(record: &Value) -> String {
         }
     }
     if let Some(id) = record.get("id").and_then(Value::as_str) {
-        return if record.get("video_url").is_some() && record.get("failure_code").is_some() {
+        // A video's record is the one with a failure code or a page (a translation's has
+        // neither).
+        return if record.get("failure_code").is_some() || record.get("video_page_url").is_some() {
             format!("video {id}")
         } else {
             format!("job {id}")
@@ -335,6 +337,7 @@ mod outcome_tests {
             "id": "v1", "status": status, "video_url": "https://files.test/v1.mp4",
             "failure_code": (status == "failed").then_some("rendering_failed"),
             "failure_message": (status == "failed").then_some("Avatar rendering timed out"),
+            "video_page_url": (status == "completed").then_some("https://app.test/videos/v1"),
         }))
         .unwrap()
     }
@@ -359,6 +362,10 @@ mod outcome_tests {
 
     #[test]
     fn a_completed_job_is_its_record_and_every_other_ending_an_error_saying_how() {
+        assert_eq!(
+            JobOutcome::Completed(video("completed")).to_string(),
+            "video v1 completed"
+        );
         assert_eq!(
             JobOutcome::Completed(video("completed"))
                 .into_result()
