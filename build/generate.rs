@@ -38,6 +38,108 @@ const REPLACEMENTS: &[(&str, &str)] = &[
 
 /// Generates everything from the spec at `spec_path` into `out_dir`, keeping only the
 /// operations of the families `enabled` accepts (and those of no family).
+/// Removes the `default` of every schema a request is made of (its parameters, its body, and
+/// every schema they refer to), so that the generated types hold `None` for a member nobody
+/// set and send nothing for it. Schemas only answered keep theirs: a member HeyGen leaves out
+/// of an answer reads as its default.
+fn strip_request_defaults(spec: &mut serde_json::Value) {
+    use serde_json::Value;
+    fn refs(value: &Value, out: &mut Vec<String>) {
+        match value {
+            Value::Object(members) => {
+                if let Some(name) = members
+                    .get("$ref")
+                    .and_then(Value::as_str)
+                    .and_then(|r| r.rsplit('/').next())
+                {
+                    out.push(name.to_string());
+                }
+                members.values().for_each(|member| refs(member, out));
+            }
+            Value::Array(items) => items.iter().for_each(|item| refs(item, out)),
+            _ => {}
+        }
+    }
+    // What requests are made of: every operation's parameters and body.
+    let mut todo = Vec::new();
+    for item in spec
+        .get("paths")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flat_map(|paths| paths.values())
+        .filter_map(Value::as_object)
+    {
+        for (name, part) in item {
+            if name == "parameters" {
+                refs(part, &mut todo);
+            } else if let Some(op) = part.as_object() {
+                for key in ["parameters", "requestBody"] {
+                    if let Some(found) = op.get(key) {
+                        refs(found, &mut todo);
+                    }
+                }
+            }
+        }
+    }
+    // ... and every schema or parameter they refer to, however deep.
+    let mut names = std::collections::BTreeSet::new();
+    while let Some(name) = todo.pop() {
+        if !names.insert(name.clone()) {
+            continue;
+        }
+        for section in ["schemas", "parameters", "requestBodies"] {
+            if let Some(found) = spec.pointer(&format!("/components/{section}/{name}")) {
+                refs(found, &mut todo);
+            }
+        }
+    }
+    if let Some(paths) = spec.get_mut("paths").and_then(Value::as_object_mut) {
+        for item in paths.values_mut().filter_map(Value::as_object_mut) {
+            for (name, part) in item.iter_mut() {
+                if name == "parameters" {
+                    strip_defaults(part);
+                } else if let Some(op) = part.as_object_mut() {
+                    for key in ["parameters", "requestBody"] {
+                        if let Some(found) = op.get_mut(key) {
+                            strip_defaults(found);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    for name in &names {
+        for section in ["schemas", "parameters", "requestBodies"] {
+            if let Some(found) = spec.pointer_mut(&format!("/components/{section}/{name}")) {
+                strip_defaults(found);
+            }
+        }
+    }
+}
+
+/// Removes every `default` of a schema within `value`.
+fn strip_defaults(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::Object(members) => {
+            let is_schema = members.contains_key("type")
+                || members.contains_key("$ref")
+                || members.contains_key("allOf")
+                || members.contains_key("enum");
+            if is_schema {
+                members.remove("default");
+            }
+            for (name, member) in members.iter_mut() {
+                // Examples are data, not schemas.
+                if name != "example" && name != "examples" {
+                    strip_defaults(member);
+                }
+            }
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(strip_defaults),
+        _ => {}
+    }
+}
+
 pub fn run(spec_path: &Path, out_dir: &Path, enabled: &dyn Fn(&str) -> bool) -> Result<(), String> {
     let text =
         std::fs::read_to_string(spec_path).map_err(|e| format!("cannot read the spec: {e}"))?;
@@ -73,6 +175,9 @@ pub fn run(spec_path: &Path, out_dir: &Path, enabled: &dyn Fn(&str) -> bool) -> 
     let enums = crate::open_enums::prepare(&mut generated, &handwritten);
     // Response types keep the members they do not name.
     crate::unknown_fields::keep(&mut generated);
+    // A schema's `default` says what HeyGen does when a member is left out; it is not a value
+    // to send. Without it, a member the user did not set stays out of the request.
+    strip_request_defaults(&mut generated);
     write(
         &out_dir.join("open_enums.rs"),
         &crate::open_enums::source(&enums),

@@ -21,7 +21,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let settings = CreateClippingJobRequestOutputSettings {
         aspect_ratio: Some(CreateClippingJobRequestOutputSettingsAspectRatio::Portrait),
-        captions: true,
+        captions: Some(true),
         ..Default::default()
     };
     let outcome = client

@@ -877,3 +877,54 @@ async fn family_requests_break_no_rule_unsent() {
         "lipsyncs",
     );
 }
+
+/// A request carries what the user set and nothing else: the spec's defaults say what HeyGen
+/// does with a member left out; they are not sent as values.
+#[tokio::test]
+async fn a_job_created_without_options_sends_only_its_inputs() {
+    let server = MockServer::start_async().await;
+    let sent: Arc<Mutex<Vec<Value>>> = Arc::default();
+    let log = Arc::clone(&sent);
+    let created = server
+        .mock_async(move |when, then| {
+            let log = Arc::clone(&log);
+            when.method("POST")
+                .path("/v3/lipsyncs")
+                .is_true(move |request| {
+                    let body: Value = serde_json::from_slice(request.body().as_ref()).unwrap();
+                    log.lock().unwrap().push(body);
+                    true
+                });
+            then.status(200)
+                .json_body(json!({"data": {"lipsync_id": "ls_1"}}));
+        })
+        .await;
+    let client = client(&server.base_url());
+    let audio = FileInput::url("https://example.com/voice.mp3");
+    client
+        .lipsyncs()
+        .create(source(), audio.clone())
+        .await
+        .unwrap();
+    client
+        .lipsyncs()
+        .create(source(), audio)
+        .enable_caption(true)
+        .await
+        .unwrap();
+    created.assert_calls_async(2).await;
+    let sent = sent.lock().unwrap().clone();
+    let members = |body: &Value| -> Vec<String> {
+        let mut names: Vec<String> = body.as_object().unwrap().keys().cloned().collect();
+        names.sort();
+        names
+    };
+    assert_eq!(members(&sent[0]), ["audio", "video"], "{}", sent[0]);
+    assert_eq!(
+        members(&sent[1]),
+        ["audio", "enable_caption", "video"],
+        "{}",
+        sent[1]
+    );
+    assert_eq!(sent[1]["enable_caption"], true);
+}

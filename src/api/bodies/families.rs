@@ -238,16 +238,20 @@ mod voices {
                     format!("must be 1 to {MAX_SPEECH_CHARS} characters, got {chars}"),
                 ));
             }
-            if !(0.5..=2.0).contains(&self.speed) {
+            if let Some(speed) = self.speed.filter(|speed| !(0.5..=2.0).contains(speed)) {
                 return Err(refuse(
                     "speed",
-                    format!("must be between 0.5 and 2.0, got {}", self.speed),
+                    format!("must be between 0.5 and 2.0, got {speed}"),
                 ));
             }
-            if !matches!(self.input_type.as_str(), "text" | "ssml") {
+            if let Some(input_type) = self
+                .input_type
+                .as_deref()
+                .filter(|input_type| !matches!(*input_type, "text" | "ssml"))
+            {
                 return Err(refuse(
                     "input_type",
-                    format!("must be `text` or `ssml`, got {:?}", self.input_type),
+                    format!("must be `text` or `ssml`, got {input_type:?}"),
                 ));
             }
             Ok(())
