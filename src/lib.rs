@@ -34,11 +34,12 @@ pub use api::client::{
     default_user_agent, Client, ClientBuilder, RequestOptions, API_KEY_ENV, BASE_URL_ENV,
     DEFAULT_BASE_URL,
 };
+pub use api::ended::JobEnded;
 pub use api::error::{
     ApiError, DecodeFailure, Error, ErrorCode, ErrorResponse, InvalidRequest, Result,
 };
 pub use api::kinds::JobKind;
-pub use api::outcome::{readable_duration, AgentRecord, JobEnded, JobOutcome, JobTimedOut};
+pub use api::outcome::{readable_duration, AgentRecord, JobOutcome, JobTimedOut};
 pub use api::retry::RetryPolicy;
 pub use api::types::FileInput;
 pub use api::types::{

@@ -1,12 +1,12 @@
 //! How a wait ended, for every kind of job: the one outcome type ([`JobOutcome`]), the data a
-//! wait produces and [`Error::Wait`](crate::Error::Wait) carries.
+//! wait produces and [`Error::Wait`](crate::Error::Wait) carries. How an outcome becomes a
+//! `Result` is `ended.rs`'s (this module names no error).
 
 use std::fmt;
 use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::api::error::{Error, Result};
 use crate::api::kinds::JobKind;
 use crate::api::types::{MessageType, SessionMessage, VideoAgentSession, VideoDetail};
 
@@ -47,17 +47,6 @@ pub struct JobTimedOut {
     pub elapsed: Duration,
     /// How many polls were made for it.
     pub polls: u32,
-}
-
-/// One job's end, as a multi-job wait reports it.
-#[derive(Debug)]
-#[non_exhaustive]
-pub struct JobEnded<T> {
-    /// The job.
-    pub id: String,
-    /// How its wait ended, or the error that ended it (the job unknown to HeyGen, polls that
-    /// failed for good).
-    pub outcome: Result<JobOutcome<T>>,
 }
 
 /// A Video Agent job's record: its video once it has one, else its session.
@@ -150,7 +139,7 @@ impl<T> JobOutcome<T> {
     }
 
     /// The outcome with its record changed by `f`, which may fail.
-    pub fn try_map<U>(self, f: impl FnOnce(T) -> Result<U>) -> Result<JobOutcome<U>> {
+    pub fn try_map<U, E>(self, f: impl FnOnce(T) -> Result<U, E>) -> Result<JobOutcome<U>, E> {
         Ok(match self {
             JobOutcome::Completed(t) => JobOutcome::Completed(f(t)?),
             JobOutcome::Failed(t) => JobOutcome::Failed(f(t)?),
@@ -171,15 +160,6 @@ impl<T> JobOutcome<T> {
 }
 
 impl<T: serde::Serialize> JobOutcome<T> {
-    /// The record of a job that completed; otherwise [`Error::Wait`](crate::Error::Wait)
-    /// with the outcome (its record as JSON), which says how it ended.
-    pub fn into_result(self) -> Result<T> {
-        match self {
-            JobOutcome::Completed(record) => Ok(record),
-            other => Err(Error::Wait(Box::new(other.as_json()))),
-        }
-    }
-
     /// The outcome with its record as JSON.
     pub fn as_json(&self) -> JobOutcome<Value> {
         match self {
@@ -195,23 +175,7 @@ fn json<T: serde::Serialize>(record: &T) -> Value {
     serde_json::to_value(record).unwrap_or(Value::Null)
 }
 
-impl JobOutcome<VideoDetail> {
-    /// The rendered video, or [`Error::Wait`](crate::Error::Wait) saying why there is none.
-    pub fn into_video(self) -> Result<VideoDetail> {
-        self.into_result()
-    }
-}
-
 impl JobOutcome<AgentRecord> {
-    /// The session's rendered video, or [`Error::Wait`](crate::Error::Wait) saying why there
-    /// is none.
-    pub fn into_video(self) -> Result<VideoDetail> {
-        match self {
-            JobOutcome::Completed(AgentRecord::Video { video, .. }) => Ok(*video),
-            other => Err(Error::Wait(Box::new(other.as_json()))),
-        }
-    }
-
     /// The video, when the session had one (rendered or failed).
     pub fn video(&self) -> Option<&VideoDetail> {
         self.record().and_then(AgentRecord::video)
@@ -331,6 +295,7 @@ mod outcome_tests {
     use serde_json::json;
 
     use super::*;
+    use crate::api::error::Error;
 
     fn video(status: &str) -> VideoDetail {
         serde_json::from_value(json!({

@@ -40,7 +40,8 @@ use crate::api::error::Result;
 use crate::api::outcome::{AgentRecord, JobOutcome};
 use crate::api::types::AgentMode;
 use crate::api::types::{SessionMessage, SessionResource, VideoAgentSession};
-use crate::jobs::wait::{self, Phase, WaitOptions};
+use crate::jobs::video_wait::{self, Phase};
+use crate::jobs::wait::WaitOptions;
 use crate::resources::generated::handles::VideoAgents;
 
 /// What the message [`Conversation::approve`] sends.
@@ -84,7 +85,7 @@ impl Conversation {
     /// # Errors
     /// As [`VideoAgents::wait`]: errors that are not retryable end the wait early.
     pub async fn next_turn(&mut self, options: WaitOptions) -> Result<Turn> {
-        let outcome = wait::run(
+        let outcome = video_wait::run(
             self.client.clone(),
             Phase::Session(self.session_id.clone()),
             options,

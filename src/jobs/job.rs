@@ -19,9 +19,10 @@ use serde_json::Value;
 use tokio::time::Instant;
 
 use crate::api::client::Client;
+pub use crate::api::ended::JobEnded;
 use crate::api::error::{Error, Result};
 use crate::api::kinds::{JobKind, Resource, Stage};
-pub use crate::api::outcome::{JobEnded, JobOutcome, JobTimedOut};
+pub use crate::api::outcome::{JobOutcome, JobTimedOut};
 use crate::jobs::lifecycle::{End, Lifecycle, Next, Observed};
 use crate::jobs::wait::{PollClock, PolledStatus, WaitEvent, WaitOptions, WaitPhase};
 use crate::operations::Invocation;

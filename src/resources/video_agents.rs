@@ -3,7 +3,8 @@
 use crate::api::bodies::CreateVideoAgentRequest;
 use crate::api::error::Result;
 use crate::api::outcome::{AgentRecord, JobOutcome};
-use crate::jobs::wait::{self, Phase, WaitOptions, WaitStream};
+use crate::jobs::video_wait::{self, Phase};
+use crate::jobs::wait::{WaitOptions, WaitStream};
 use crate::resources::check_path_param;
 use crate::resources::generated::handles::VideoAgents;
 
@@ -31,7 +32,7 @@ impl VideoAgents<'_> {
             },
             None => Phase::Session(created.session_id),
         };
-        wait::run(self.client.clone(), start, options).await
+        video_wait::run(self.client.clone(), start, options).await
     }
 
     /// Waits on an existing session (resumable: any process can wait on a session id).
@@ -41,7 +42,7 @@ impl VideoAgents<'_> {
         options: WaitOptions,
     ) -> Result<JobOutcome<AgentRecord>> {
         check_path_param("session_id", session_id)?;
-        wait::run(
+        video_wait::run(
             self.client.clone(),
             Phase::Session(session_id.to_string()),
             options,
@@ -56,7 +57,7 @@ impl VideoAgents<'_> {
         session_id: &str,
         options: WaitOptions,
     ) -> WaitStream<'static, AgentRecord> {
-        wait::stream(
+        video_wait::stream(
             self.client.clone(),
             Phase::Session(session_id.to_string()),
             options,

@@ -9,7 +9,8 @@ use crate::api::kinds::JobKind;
 use crate::api::outcome::JobOutcome;
 use crate::api::types::{Page, VideoDetail};
 use crate::jobs::lifecycle::{Lifecycle, Next, Observed};
-use crate::jobs::wait::{self, Phase, PollClock, WaitOptions, WaitStream};
+use crate::jobs::video_wait::{self, Phase};
+use crate::jobs::wait::{PollClock, WaitOptions, WaitStream};
 use crate::resources::check_path_param;
 use crate::resources::generated::handles::Videos;
 use crate::transfer::download::{self, Download, FileDownload, VideoAsset};
@@ -257,7 +258,7 @@ impl<'a> Videos<'a> {
         options: WaitOptions,
     ) -> Result<JobOutcome<VideoDetail>> {
         let created = self.create(request).await?;
-        wait::run(self.client.clone(), video_start(&created.video_id), options).await
+        video_wait::run(self.client.clone(), video_start(&created.video_id), options).await
     }
 
     /// Waits until the video is `completed` or `failed` (or the deadline passes).
@@ -267,7 +268,7 @@ impl<'a> Videos<'a> {
         options: WaitOptions,
     ) -> Result<JobOutcome<VideoDetail>> {
         check_path_param("video_id", video_id)?;
-        wait::run(self.client.clone(), video_start(video_id), options).await
+        video_wait::run(self.client.clone(), video_start(video_id), options).await
     }
 
     /// [`wait`](Self::wait) as a stream of updates. Dropping the stream stops polling.
@@ -276,7 +277,7 @@ impl<'a> Videos<'a> {
         video_id: &str,
         options: WaitOptions,
     ) -> WaitStream<'static, VideoDetail> {
-        wait::stream(self.client.clone(), video_start(video_id), options)
+        video_wait::stream(self.client.clone(), video_start(video_id), options)
     }
 
     /// Downloads one of a completed video's files to `path`, streamed, through a temporary

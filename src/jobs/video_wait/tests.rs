@@ -9,6 +9,9 @@ use serde_json::json;
 use super::*;
 use crate::api::error::{ApiError, ErrorCode, ErrorResponse};
 use crate::api::types::{VideoAgentSession, VideoDetail};
+use crate::jobs::wait::WaitEvent;
+use std::time::Duration;
+use tokio::time::Instant;
 
 /// A scripted source: each call pops the next answer (the last one repeats) and is logged.
 #[derive(Clone, Default)]
