@@ -1224,10 +1224,18 @@ fn bad_job_lines_fail_alone_with_their_line_numbers() {
             r#"{"key": "b", "prompt": "#,
             "",
             r#"{"key": "c", "type": "avatar", "avatar_id": "look_anna_studio"}"#,
+            "NOT UTF-8",
             r#"{"key": "d", "prompt": "Last"}"#,
         ]
         .join("\n"),
     );
+    // Line 5 holds a byte that is not UTF-8: a bad line of its own, not the end of the file.
+    let text = std::fs::read(&files.jobs).unwrap();
+    let at = text.windows(9).position(|w| w == b"NOT UTF-8").unwrap();
+    let mut bytes = text[..at].to_vec();
+    bytes.extend_from_slice(b"{\"key\": \"e\", \"prompt\": \"caf\xe9\"}");
+    bytes.extend_from_slice(&text[at + 9..]);
+    std::fs::write(&files.jobs, bytes).unwrap();
     let journal = &files.journal;
     let output =
         sim.heygen(&files.run_args(&["--poll-interval", "10ms", "--max-poll-interval", "50ms"]));
@@ -1241,7 +1249,11 @@ fn bad_job_lines_fail_alone_with_their_line_numbers() {
         stderr.contains("a: completed") && stderr.contains("d: completed"),
         "{stderr}"
     );
-    assert!(stderr.contains("1 bad line"), "{stderr}");
+    assert!(
+        stderr.contains("line 5: is not UTF-8 text (byte 28)"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("2 bad lines"), "{stderr}");
     assert!(stderr.contains("(column "), "{stderr}");
 
     let status = sim.heygen(&["batch", "status", "--journal", journal.to_str().unwrap()]);

@@ -150,10 +150,12 @@ fn count_jobs(path: &Path) -> Option<u64> {
     Some(jobs)
 }
 
+/// The lines of the jobs file (or standard input), as bytes: a line that is not UTF-8 is a bad
+/// line of its own, not the end of the file.
+type Lines = tokio::io::Split<Box<dyn tokio::io::AsyncBufRead + Send + Unpin>>;
+
 /// The lines of the jobs file (or standard input).
-async fn open_lines(
-    path: &Path,
-) -> Result<tokio::io::Lines<Box<dyn tokio::io::AsyncBufRead + Send + Unpin>>, Error> {
+async fn open_lines(path: &Path) -> Result<Lines, Error> {
     let reader: Box<dyn tokio::io::AsyncBufRead + Send + Unpin> = if path == Path::new("-") {
         Box::new(tokio::io::BufReader::new(tokio::io::stdin()))
     } else {
@@ -165,13 +167,13 @@ async fn open_lines(
             })?;
         Box::new(tokio::io::BufReader::new(file))
     };
-    Ok(reader.lines())
+    Ok(reader.split(b'\n'))
 }
 
 /// The jobs of the file, read as the runner asks for them: a bad line is reported with its
 /// number and skipped.
 fn jobs(
-    lines: tokio::io::Lines<Box<dyn tokio::io::AsyncBufRead + Send + Unpin>>,
+    lines: Lines,
     bad_lines: Arc<Mutex<u64>>,
     view: Arc<View>,
 ) -> impl futures_core::Stream<Item = Job> + Send + 'static {
@@ -181,13 +183,27 @@ fn jobs(
         async move {
             loop {
                 number += 1;
-                let line = match lines.next_line().await {
-                    Ok(Some(line)) => line,
+                let bytes = match lines.next_segment().await {
+                    Ok(Some(bytes)) => bytes,
                     Ok(None) => return None,
                     Err(error) => {
                         view.bad_line(number, &format!("cannot be read: {error}"));
                         *bad_lines.lock().unwrap_or_else(|p| p.into_inner()) += 1;
                         return None;
+                    }
+                };
+                let line = match String::from_utf8(bytes) {
+                    Ok(mut line) => {
+                        if line.ends_with('\r') {
+                            line.pop();
+                        }
+                        line
+                    }
+                    Err(error) => {
+                        let at = error.utf8_error().valid_up_to() + 1;
+                        view.bad_line(number, &format!("is not UTF-8 text (byte {at})"));
+                        *bad_lines.lock().unwrap_or_else(|p| p.into_inner()) += 1;
+                        continue;
                     }
                 };
                 if line.trim().is_empty() {
