@@ -110,6 +110,21 @@ impl Client {
     }
 }
 
+/// A record of a job of `kind`, fetched with `operation`, typed; a record that does not
+/// decode is an unexpected answer of that operation.
+pub(crate) fn decode<T: serde::de::DeserializeOwned>(
+    kind: JobKind,
+    operation: &'static str,
+    record: Value,
+) -> Result<T> {
+    serde_json::from_value(record).map_err(|e| {
+        crate::api::error::unexpected_answer(
+            operation,
+            &format!("the {kind} record does not decode: {e}"),
+        )
+    })
+}
+
 /// Where the poller gets its answers: the client, or a scripted source in tests.
 pub(crate) trait Source: Clone + Send + Sync + 'static {
     /// A stage's record, by the stage's `get` operation and its id.

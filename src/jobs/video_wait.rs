@@ -4,12 +4,12 @@
 
 use serde_json::Value;
 
-use crate::api::error::{unexpected_answer, Error, Result};
+use crate::api::error::{Error, Result};
 use crate::api::kinds::{JobKind, Resource};
 use crate::api::outcome::{AgentRecord, JobOutcome};
 use crate::api::types::VideoDetail;
 pub(crate) use crate::jobs::job::Source;
-use crate::jobs::job::{Finished, Update};
+use crate::jobs::job::{decode, Finished, Update};
 use crate::jobs::lifecycle::Lifecycle;
 use crate::jobs::wait::{WaitOptions, WaitStream, WaitUpdate};
 
@@ -52,16 +52,11 @@ impl Phase {
     }
 }
 
-/// A record of the stage a wait ended at, typed.
-fn typed<T: serde::de::DeserializeOwned>(operation: &'static str, record: Value) -> Result<T> {
-    serde_json::from_value(record)
-        .map_err(|e| unexpected_answer(operation, &format!("the record does not decode: {e}")))
-}
-
 /// How a video's or a session's record is typed.
 pub(crate) trait Typed: Sized + Send + 'static {
     /// The record of the stage (`resource`, fetched with `operation`) the job ended at.
     fn typed(
+        kind: JobKind,
         operation: &'static str,
         resource: Resource,
         session_id: Option<String>,
@@ -71,27 +66,29 @@ pub(crate) trait Typed: Sized + Send + 'static {
 
 impl Typed for VideoDetail {
     fn typed(
+        kind: JobKind,
         operation: &'static str,
         _: Resource,
         _: Option<String>,
         record: Value,
     ) -> Result<Self> {
-        typed(operation, record)
+        decode(kind, operation, record)
     }
 }
 
 impl Typed for AgentRecord {
     fn typed(
+        kind: JobKind,
         operation: &'static str,
         resource: Resource,
         session_id: Option<String>,
         record: Value,
     ) -> Result<Self> {
         Ok(match resource {
-            Resource::Session => AgentRecord::Session(Box::new(typed(operation, record)?)),
+            Resource::Session => AgentRecord::Session(Box::new(decode(kind, operation, record)?)),
             _ => AgentRecord::Video {
                 session_id,
-                video: Box::new(typed(operation, record)?),
+                video: Box::new(decode(kind, operation, record)?),
             },
         })
     }
@@ -108,7 +105,7 @@ fn outcome<T: Typed>(kind: JobKind, finished: Finished) -> Result<JobOutcome<T>>
     let (resource, session_id) = (finished.resource, finished.session_id);
     finished
         .outcome?
-        .try_map(|record| T::typed(operation, resource, session_id, record))
+        .try_map(|record| T::typed(kind, operation, resource, session_id, record))
 }
 
 /// Streams the wait: a `Progress` item per poll, then one `Done` (or an error) and the end.

@@ -7,7 +7,7 @@
 use futures_util::StreamExt as _;
 use serde_json::Value;
 
-use crate::api::error::{unexpected_answer, Result};
+use crate::api::error::Result;
 use crate::api::kinds::JobKind;
 use crate::jobs::job::{JobEnded, JobOutcome, JobStream};
 use crate::jobs::wait::WaitOptions;
@@ -33,12 +33,7 @@ impl crate::api::client::Client {
 /// A job's JSON record, typed.
 #[cfg_attr(not(feature = "full"), allow(dead_code))]
 fn typed<T: serde::de::DeserializeOwned>(kind: JobKind, record: Value) -> Result<T> {
-    serde_json::from_value(record).map_err(|e| {
-        unexpected_answer(
-            kind.get_operation(),
-            &format!("the {kind} record does not decode: {e}"),
-        )
-    })
+    crate::jobs::job::decode(kind, kind.get_operation(), record)
 }
 
 /// Waits for one job and types its record.
@@ -217,7 +212,12 @@ mod clipping {
             .clone()
             .or_else(|| created.job_id.clone())
             .filter(|id| !id.is_empty())
-            .ok_or_else(|| unexpected_answer("create_clipping_job", "the answer names no job id"))
+            .ok_or_else(|| {
+                crate::api::error::unexpected_answer(
+                    "create_clipping_job",
+                    "the answer names no job id",
+                )
+            })
     }
 
     impl AiClipping<'_> {
@@ -299,7 +299,10 @@ mod avatars {
             let client = self.client();
             let created = self.send().await?;
             let group = created.avatar_group.map(|g| g.id).ok_or_else(|| {
-                unexpected_answer("create_avatar", "the answer names no avatar group")
+                crate::api::error::unexpected_answer(
+                    "create_avatar",
+                    "the answer names no avatar group",
+                )
             })?;
             wait_one(client, JobKind::Avatar, &group, options).await
         }
