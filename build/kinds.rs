@@ -98,6 +98,53 @@ pub fn families(spec: &Value) -> Result<Vec<(String, Option<String>)>, String> {
         .collect()
 }
 
+/// What a stage fetched by `get` is: the typed waits of sessions and videos poll these two;
+/// every other stage is a job polled through its `get` as JSON.
+fn resource_of(get: &str) -> &'static str {
+    match get {
+        "get_video_agent_session" => "Session",
+        "get_video" => "Video",
+        _ => "Job",
+    }
+}
+
+/// What the typed layer needs of a built kind: its Rust variant, its create, and the `get` of
+/// its last stage (whose answer is a finished job's record).
+pub struct Typed {
+    /// The `JobKind` variant (`VideoTranslation`).
+    pub variant: String,
+    /// Its name in journals (`video_translation`).
+    pub id: String,
+    /// The operation that creates a job of it.
+    pub create: String,
+    /// The operation whose answer is its finished record.
+    pub record: String,
+    /// Whether a batch job of it is made from its create's body (its first stage is a job
+    /// fetched as JSON, not a session or a video with typed requests of their own).
+    pub from_body: bool,
+}
+
+/// The built kinds of a (pruned) spec, as the typed layer needs them; kinds `source` would
+/// refuse are left out (it reports them).
+pub fn typed(spec: &Value) -> Vec<Typed> {
+    kinds(spec)
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|kind| {
+            let stages = kind.body.get("stages")?.as_array()?;
+            let get = |stage: &Value| stage.get("get")?.as_str().map(str::to_string);
+            let first = get(stages.first()?)?;
+            Some(Typed {
+                variant: camel(kind.name),
+                id: kind.name.to_string(),
+                create: kind.body.get("create")?.as_str()?.to_string(),
+                record: get(stages.last()?)?,
+                from_body: resource_of(&first) == "Job",
+            })
+        })
+        .collect()
+}
+
 /// Removes the kinds whose create the pruning removed.
 pub fn prune(spec: &mut Value) {
     let gone: Vec<String> = kinds(spec)
@@ -280,13 +327,7 @@ pub fn source(spec: &Value, all: &[(String, Option<String>)]) -> Result<String, 
                     &format!("{here}.next"),
                 )?;
             }
-            // The typed waits of sessions and videos poll these two; every other stage is
-            // a job polled through its `get` as JSON.
-            let resource = match get {
-                "get_video_agent_session" => "Session",
-                "get_video" => "Video",
-                _ => "Job",
-            };
+            let resource = resource_of(get);
             stage_source.push(format!(
                 "Stage {{ get: {get:?}, resource: Resource::{resource}, succeeded: {}, failed: {}, needs_input: {}, bulk: {bulk}, next: {next:?}, list_next: {list_next} }}",
                 list(&succeeded),

@@ -362,6 +362,7 @@ pub fn generate(
     let mut handles_code = Vec::new();
     let mut builders_code = Vec::new();
     let mut invoke_code = Vec::new();
+    let mut generated: BTreeMap<String, Generated> = BTreeMap::new();
     let ids: Vec<TokenStream> = ops
         .iter()
         .map(|op| {
@@ -413,8 +414,8 @@ pub fn generate(
                 continue;
             }
             let code = operation(op, &handle, &types, &mut checked_bodies)?;
-            builders_code.push(code.code);
-            invoke_code.push(code.invoke);
+            builders_code.push(code.code.clone());
+            invoke_code.push(code.invoke.clone());
             let path_params = &op.path_params;
             let query_params: Vec<&str> = op.query.iter().map(|q| q.name.as_str()).collect();
             let (has_body, paged, cli_handwritten) =
@@ -423,8 +424,11 @@ pub fn generate(
             table.push(quote! {
                 OperationInfo { id: #id, method: #method, path: #path, resource: #tag, handle_method: #handle_method, command: #command, verb: #verb, summary: #summary, path_params: &[#(#path_params),*], query_params: &[#(#query_params),*], has_body: #has_body, paged: #paged, cli_handwritten: #cli_handwritten, invoke: Some(#invoke) }
             });
+            generated.insert(op.id.clone(), code);
         }
     }
+    let (records, kind_bodies) = kinds_code(spec, &generated)?;
+    builders_code.push(kind_bodies);
     let checked = checked_bodies.values();
     let file = quote! {
         #(impl crate::api::bodies::Validate for #checked {})*
@@ -439,6 +443,7 @@ pub fn generate(
             #(#builders_code)*
         }
         #(#invoke_code)*
+        #records
         /// Every operation of the spec, in spec order per resource.
         use crate::operations::OperationInfo;
         pub(crate) static OPERATIONS: &[OperationInfo] = &[#(#table),*];
@@ -448,10 +453,125 @@ pub fn generate(
     Ok(prettyplease::unparse(&file))
 }
 
+/// What the kinds of job need of the layer: `TypedRecord`, one variant per kind typed as
+/// its last stage's answer; and, for the kinds a batch job makes from a body, their bodies'
+/// `JobBody` and their create builders' `to_body`.
+fn kinds_code(
+    spec: &Value,
+    generated: &BTreeMap<String, Generated>,
+) -> Result<(TokenStream, TokenStream), String> {
+    let mut variants = Vec::new();
+    let mut decode = Vec::new();
+    let mut kind_arms = Vec::new();
+    let mut json_arms = Vec::new();
+    let mut bodies = Vec::new();
+    for kind in crate::kinds::typed(spec) {
+        let variant = format_ident!("{}", kind.variant);
+        let record = generated.get(&kind.record).ok_or_else(|| {
+            format!(
+                "x-heygen-jobs.{}: its record's `get` `{}` is not generated",
+                kind.id, kind.record
+            )
+        })?;
+        let ret = &record.ret;
+        let doc = format!(
+            "A finished `{}` job's record (the answer of `{}`).",
+            kind.id, kind.record
+        );
+        variants.push(quote! { #[doc = #doc] #variant(Box<#ret>), });
+        decode.push(quote! {
+            crate::api::kinds::JobKind::#variant => match <#ret as serde::Deserialize>::deserialize(&record) {
+                Ok(typed) => TypedRecord::#variant(Box::new(typed)),
+                Err(e) => TypedRecord::Undecoded { kind, problem: e.to_string(), record: Box::new(record) },
+            },
+        });
+        kind_arms
+            .push(quote! { TypedRecord::#variant(_) => crate::api::kinds::JobKind::#variant, });
+        json_arms.push(quote! { TypedRecord::#variant(record) => serde::Serialize::serialize(record, serializer), });
+        if !kind.from_body {
+            continue;
+        }
+        let create = generated.get(&kind.create).ok_or_else(|| {
+            format!(
+                "x-heygen-jobs.{}: its create `{}` is not generated",
+                kind.id, kind.create
+            )
+        })?;
+        let Some((body_t, build)) = &create.body else {
+            return Err(format!(
+                "x-heygen-jobs.{}: its create `{}` has no body",
+                kind.id, kind.create
+            ));
+        };
+        let builder = &create.builder;
+        bodies.push(quote! {
+            impl crate::api::kinds::JobBody for #body_t {
+                const KIND: crate::api::kinds::JobKind = crate::api::kinds::JobKind::#variant;
+            }
+            impl #builder<'_> {
+                /// This request's body, checked as `send` checks it, without sending anything:
+                /// what a batch job of its kind is made from
+                /// ([`Job::new`](crate::batch::Job::new)).
+                ///
+                /// # Errors
+                /// [`Error::InvalidRequest`](crate::Error::InvalidRequest) naming the member that is missing or invalid.
+                pub fn to_body(&self) -> crate::Result<#body_t> {
+                    #build
+                    crate::api::bodies::Validate::validate(&body).map_err(crate::Error::InvalidRequest)?;
+                    Ok(body)
+                }
+            }
+        });
+    }
+    let records = quote! {
+        /// A finished job's record, typed by its kind: the answer of the `get` of the kind's
+        /// last stage (a Video Agent job's is its video's).
+        #[derive(Debug, Clone)]
+        #[non_exhaustive]
+        pub enum TypedRecord {
+            #(#variants)*
+            /// A record that does not decode as its kind's type, kept whole, with why.
+            Undecoded {
+                /// The kind of job.
+                kind: crate::api::kinds::JobKind,
+                /// The record as HeyGen sent it.
+                record: Box<serde_json::Value>,
+                /// Why it does not decode.
+                problem: String,
+            },
+        }
+        impl TypedRecord {
+            /// A record of a job of `kind`, typed; one that does not decode is kept as
+            /// [`TypedRecord::Undecoded`].
+            pub fn decode(kind: crate::api::kinds::JobKind, record: serde_json::Value) -> Self {
+                match kind { #(#decode)* }
+            }
+            /// The kind of job whose record this is.
+            pub fn kind(&self) -> crate::api::kinds::JobKind {
+                match self { #(#kind_arms)* TypedRecord::Undecoded { kind, .. } => *kind }
+            }
+        }
+        /// Serialises as the record itself.
+        impl serde::Serialize for TypedRecord {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                match self { #(#json_arms)* TypedRecord::Undecoded { record, .. } => serde::Serialize::serialize(record, serializer) }
+            }
+        }
+    };
+    Ok((records, quote! { #(#bodies)* }))
+}
+
+#[derive(Clone)]
 struct Generated {
     code: TokenStream,
     invoke: TokenStream,
     paged: bool,
+    /// The request builder's type.
+    builder: syn::Ident,
+    /// What `send` answers.
+    ret: TokenStream,
+    /// The body's type and the statements that build it, for operations with a body.
+    body: Option<(TokenStream, TokenStream)>,
 }
 
 /// The code of one operation: the handle's method, the request builder, its `IntoFuture`,
@@ -590,6 +710,8 @@ fn operation(
 
     // The body.
     let mut body_from_json = TokenStream::new();
+    // The body's type and the statements that build it from the builder (`let body = ...;`).
+    let mut body_of: Option<(TokenStream, TokenStream)> = None;
     if let Some(schema) = &op.body {
         let body_ty = match schema {
             Some(name) => types.schema(name),
@@ -678,7 +800,9 @@ fn operation(
                     /// Sets the whole body at once, replacing every body field set so far.
                     pub fn body(mut self, body: impl Into<#body_t>) -> Self { self.body = body.into(); self }
                 });
-                checks.push(quote! { let body = self.body.clone(); });
+                let build = quote! { let body = self.body.clone(); };
+                body_of = Some((quote!(#body_t), build.clone()));
+                checks.push(build);
                 invoke.push(quote! {
                     let body: #body_t = crate::operations::decode_body(&mut invocation)?;
                 });
@@ -777,7 +901,9 @@ fn operation(
                     /// Sets the whole body at once, replacing every body field set so far.
                     pub fn body(mut self, body: #body_t) -> Self { #(#destructure)* self }
                 });
-                checks.push(quote! { let body = #body_t { #(#members)* }; });
+                let build = quote! { let body = #body_t { #(#members)* }; };
+                body_of = Some((quote!(#body_t), build.clone()));
+                checks.push(build);
                 if let Some(member) = &op.request_id {
                     // The body member the server recognises a repeat by: filled once per call
                     // (the call's idempotency key when one was given), so every retry repeats it.
@@ -813,9 +939,11 @@ fn operation(
                     /// Sets the body (default: an empty object).
                     pub fn body(mut self, body: impl Into<#body_t>) -> Self { self.body = Some(body.into()); self }
                 });
-                checks.push(quote! {
+                let build = quote! {
                     let body = match self.body.clone() { Some(body) => body, None => crate::operations::decode_json(Some(serde_json::json!({})))? };
-                });
+                };
+                body_of = Some((quote!(#body_t), build.clone()));
+                checks.push(build);
                 invoke.push(quote! {
                     let body: Option<#body_t> = crate::operations::decode_optional_body(&mut invocation)?;
                 });
@@ -960,6 +1088,9 @@ fn operation(
         code,
         invoke,
         paged,
+        builder: name,
+        ret,
+        body: body_of,
     })
 }
 

@@ -38,7 +38,7 @@ pub use api::ended::JobEnded;
 pub use api::error::{
     ApiError, DecodeFailure, Error, ErrorCode, ErrorResponse, InvalidRequest, Result,
 };
-pub use api::kinds::JobKind;
+pub use api::kinds::{JobBody, JobKind};
 pub use api::outcome::{readable_duration, AgentRecord, JobOutcome, JobTimedOut};
 pub use api::retry::RetryPolicy;
 pub use api::types::FileInput;
@@ -53,6 +53,7 @@ pub use jobs::wait::{PolledStatus, WaitEvent, WaitOptions, WaitPhase, WaitStream
 pub use reqwest::StatusCode;
 // The resource handles, one per tag of the spec (generated).
 pub use resources::generated::handles::*;
+pub use resources::generated::TypedRecord;
 pub use resources::pagination::ItemStream;
 pub use resources::{
     BatchStream, BatchUpdate, UploadedBatch, UploadedFile, VideoStatuses, INLINE_THRESHOLD_BYTES,

@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures_util::StreamExt as _;
-use heygen_api::batch::{BatchEvent, BatchRunner, FinalState, Job, JobOutcome, JournalSummary};
+use heygen_api::batch::{BatchEvent, BatchRunner, FinalState, Job, JobReport, JournalSummary};
 use heygen_api::simulator::RunningSimulator;
 use heygen_api::{CreateVideoAgentRequest, CreateVideoRequest, RequestOptions};
 use serde_json::json;
@@ -45,7 +45,7 @@ fn mixed_jobs(n: usize) -> Vec<Job> {
         .collect()
 }
 
-async fn collect(run: &mut heygen_api::batch::BatchRun) -> Vec<JobOutcome> {
+async fn collect(run: &mut heygen_api::batch::BatchRun) -> Vec<JobReport> {
     let mut outcomes = Vec::new();
     while let Some(outcome) = run.next().await {
         outcomes.push(outcome);
@@ -53,7 +53,7 @@ async fn collect(run: &mut heygen_api::batch::BatchRun) -> Vec<JobOutcome> {
     outcomes
 }
 
-fn names(outcomes: &[JobOutcome]) -> std::collections::BTreeMap<&'static str, usize> {
+fn names(outcomes: &[JobReport]) -> std::collections::BTreeMap<&'static str, usize> {
     let mut counts = std::collections::BTreeMap::new();
     for outcome in outcomes {
         *counts.entry(outcome.result.name()).or_default() += 1;
@@ -366,13 +366,10 @@ async fn deliveries_end_jobs_and_polling_stays_at_the_safety_net() {
     let mut completed = 0;
     while let Some(outcome) = run.next().await {
         let ended = std::time::Instant::now();
-        let heygen_api::batch::JobResult::Completed {
-            session_id, video, ..
-        } = &outcome.result
-        else {
+        let heygen_api::batch::JobResult::Completed { session_id, id, .. } = &outcome.result else {
             panic!("{}: {}", outcome.key, outcome.result);
         };
-        let id = session_id.clone().unwrap_or_else(|| video.id.clone());
+        let id = session_id.clone().unwrap_or_else(|| id.clone());
         let delivered = arrived.lock().unwrap()[&id];
         let took = ended - delivered;
         assert!(took < Duration::from_secs(1), "{}: {took:?}", outcome.key);
@@ -507,16 +504,13 @@ async fn failed_jobs_run_again_on_resume_only_when_asked() {
         .run(futures_util::stream::iter(jobs("[fail:render] please")))
         .unwrap();
     let first = collect(&mut run).await;
-    assert_eq!(
-        names(&first),
-        [("completed", 1), ("video_failed", 1)].into()
-    );
-    let failed_session = |outcomes: &[JobOutcome]| {
+    assert_eq!(names(&first), [("completed", 1), ("failed", 1)].into());
+    let failed_session = |outcomes: &[JobReport]| {
         outcomes
             .iter()
             .find(|o| o.key == "render")
             .and_then(|o| match &o.result {
-                heygen_api::batch::JobResult::VideoFailed { session_id, .. }
+                heygen_api::batch::JobResult::Failed { session_id, .. }
                 | heygen_api::batch::JobResult::Completed { session_id, .. } => session_id.clone(),
                 _ => None,
             })
@@ -573,15 +567,21 @@ async fn the_journal_records_final_states() {
         .run(futures_util::stream::iter(jobs))
         .unwrap();
     let outcomes = collect(&mut run).await;
-    assert_eq!(
-        names(&outcomes),
-        [("completed", 1), ("session_failed", 1), ("video_failed", 1)].into()
-    );
+    assert_eq!(names(&outcomes), [("completed", 1), ("failed", 2)].into());
+    // A failed render is named by its video, beside its session; a session that failed
+    // before it had a video, by the session.
+    let result = |key: &str| &outcomes.iter().find(|o| o.key == key).unwrap().result;
+    let render = result("render");
+    assert!(render.session_id().is_some());
+    assert_ne!(render.id(), render.session_id(), "{render}");
+    let session = result("session");
+    assert_eq!(session.kind(), Some(heygen_api::JobKind::VideoAgent));
+    assert_eq!(session.id(), session.session_id(), "{session}");
     let read = JournalSummary::read(&journal).unwrap();
     let state = |key: &str| read.jobs[key].finished.as_ref().map(|(state, _)| *state);
     assert_eq!(state("fine"), Some(FinalState::Completed));
-    assert_eq!(state("render"), Some(FinalState::VideoFailed));
-    assert_eq!(state("session"), Some(FinalState::SessionFailed));
+    assert_eq!(state("render"), Some(FinalState::Failed));
+    assert_eq!(state("session"), Some(FinalState::Failed));
     assert!(read.jobs["session"].finished.as_ref().unwrap().1.is_some());
     sim.shutdown().await;
 }
@@ -682,7 +682,7 @@ async fn repeated_and_unrelated_deliveries_end_each_job_once() {
     let files: BTreeSet<_> = outcomes
         .iter()
         .map(|o| match &o.result {
-            heygen_api::batch::JobResult::Completed { file, .. } => file.clone().unwrap(),
+            heygen_api::batch::JobResult::Completed { files, .. } => files[0].clone(),
             other => panic!("{other}"),
         })
         .collect();
@@ -741,10 +741,13 @@ async fn polls_that_fail_for_good_end_their_job_and_an_empty_video_id_is_no_vide
         .map(|o| (o.key.as_str(), &o.result))
         .collect();
     let reason = by_key["video"].reason().unwrap_or_default();
-    assert_eq!(by_key["video"].name(), "video_failed", "{reason}");
+    assert_eq!(by_key["video"].name(), "failed", "{reason}");
+    assert_eq!(by_key["video"].kind(), Some(heygen_api::JobKind::Video));
     assert!(reason.contains("5 times"), "{reason}");
     assert_eq!(refused.calls_async().await, 5);
-    assert_eq!(by_key["agent"].name(), "session_failed");
+    // The session failed before it had a video: it is named by the session.
+    assert_eq!(by_key["agent"].name(), "failed");
+    assert_eq!(by_key["agent"].id(), by_key["agent"].session_id());
     assert!(by_key["agent"].reason().unwrap().contains("No avatar."));
     assert_eq!(session.calls_async().await, 1);
 }
@@ -813,6 +816,58 @@ async fn a_refused_credential_stops_new_creates() {
         .summary()
         .stopped_early
         .is_some_and(|reason| reason.contains("unauthorized")));
+}
+
+/// A job finished in an earlier run comes back with the result it finished with: its kind,
+/// its id and session, its typed record (so its URL) and the file it was saved to. So a run
+/// dropped after a job ended, before its outcome was taken, loses nothing.
+#[tokio::test]
+async fn a_job_finished_before_comes_back_with_its_result() {
+    let dir = tempfile::tempdir().unwrap();
+    let journal = dir.path().join("run.journal");
+    let videos = dir.path().join("videos");
+    let sim = fast().start().await.unwrap();
+    let jobs = || {
+        futures_util::stream::iter(vec![
+            Job::video_agent(CreateVideoAgentRequest::new("Hello")).key("agent"),
+            Job::video(CreateVideoRequest::avatar("look_anna_studio").script("Hi")).key("direct"),
+        ])
+    };
+    let mut run = runner(&sim)
+        .journal(&journal)
+        .download_dir(&videos)
+        .run(jobs())
+        .unwrap();
+    let first = collect(&mut run).await;
+    assert_eq!(names(&first), [("completed", 2)].into(), "{first:?}");
+    let mut run = runner(&sim)
+        .journal(&journal)
+        .download_dir(&videos)
+        .run(jobs())
+        .unwrap();
+    let again = collect(&mut run).await;
+    assert_eq!(names(&again), [("already_finished", 2)].into());
+    for key in ["agent", "direct"] {
+        let result = |outcomes: &[JobReport]| {
+            let found = outcomes.iter().find(|o| o.key == key).unwrap();
+            found.result.clone()
+        };
+        let (before, now) = (result(&first), result(&again));
+        assert_eq!(now.kind(), before.kind(), "{key}");
+        assert!(now.id().is_some(), "{key}");
+        assert_eq!(now.id(), before.id(), "{key}");
+        assert_eq!(now.session_id(), before.session_id(), "{key}");
+        assert_eq!(now.files(), before.files(), "{key}");
+        assert_eq!(now.files().len(), 1, "{key}");
+        assert_eq!(now.urls(), before.urls(), "{key}");
+        assert!(!now.urls().is_empty(), "{key}");
+        let video = now.record().and_then(|r| r.video()).expect("a typed video");
+        assert_eq!(Some(video.id.as_str()), before.id(), "{key}");
+    }
+    let kind = |key: &str| again.iter().find(|o| o.key == key).unwrap().result.kind();
+    assert_eq!(kind("agent"), Some(heygen_api::JobKind::VideoAgent));
+    assert_eq!(kind("direct"), Some(heygen_api::JobKind::Video));
+    sim.shutdown().await;
 }
 
 #[tokio::test]
@@ -943,10 +998,12 @@ async fn sessions_that_vanish_end_unnamed_or_fail_with_a_video_end_as_a_wait_doe
         .collect();
     assert_eq!(by_key["vanishes"].name(), "completed", "{outcomes:?}");
     assert_eq!(by_key["unnamed"].name(), "completed", "{outcomes:?}");
-    assert_eq!(
-        by_key["render fails"].name(),
-        "video_failed",
-        "{outcomes:?}"
+    assert_eq!(by_key["render fails"].name(), "failed", "{outcomes:?}");
+    // Its video failed: it is named by the video, beside its session.
+    assert!(by_key["render fails"].session_id().is_some());
+    assert_ne!(
+        by_key["render fails"].id(),
+        by_key["render fails"].session_id()
     );
     let reason = by_key["render fails"].reason().unwrap_or_default();
     assert!(

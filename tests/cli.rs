@@ -1294,8 +1294,9 @@ fn a_batch_run_beats_off_a_terminal_speaks_plainly_and_retries_failed_jobs() {
         "{stderr}"
     );
     assert!(
-        stderr.contains("render: failed in rendering: ")
-            && stderr.contains("1 completed, 1 failed in rendering;"),
+        stderr.contains("render: failed: video vid_")
+            && stderr.contains("rendering_failed")
+            && stderr.contains("1 completed, 1 failed;"),
         "{stderr}"
     );
     assert!(!stderr.contains("video_failed"), "{stderr}");
@@ -1315,7 +1316,7 @@ fn a_batch_run_beats_off_a_terminal_speaks_plainly_and_retries_failed_jobs() {
     let stderr = String::from_utf8_lossy(&retried.stderr);
     assert_eq!(code(&retried), 0, "{stderr}");
     assert!(
-        stderr.contains("render: completed") && stderr.contains("1 already done, 1 completed;"),
+        stderr.contains("render: completed") && stderr.contains("1 completed, 1 already done;"),
         "{stderr}"
     );
 }

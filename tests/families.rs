@@ -433,14 +433,23 @@ mod batch {
             .max_interval(Duration::from_millis(80))
     }
 
+    /// A lip-sync job from its typed request, as `client.lipsyncs().create(..)` builds it.
     fn lipsync(i: usize, title: &str) -> Job {
-        Job::family(
-            JobKind::Lipsync,
-            json!({"video": {"type": "url", "url": "https://example.com/a.mp4"},
-                   "audio": {"type": "url", "url": format!("https://example.com/{i}.mp3")},
-                   "title": title}),
-        )
-        .key(format!("lipsync-{i}"))
+        // Making a body sends nothing: any client will do.
+        let client = heygen_api::Client::builder()
+            .api_key("unused")
+            .build()
+            .unwrap();
+        let body = client
+            .lipsyncs()
+            .create(
+                FileInput::url("https://example.com/a.mp4"),
+                FileInput::url(format!("https://example.com/{i}.mp3")),
+            )
+            .title(title)
+            .to_body()
+            .unwrap();
+        Job::new(body).key(format!("lipsync-{i}"))
     }
 
     fn jobs() -> Vec<Job> {
@@ -502,26 +511,43 @@ mod batch {
         let by_key = |key: &str| &outcomes.iter().find(|o| o.key == key).unwrap().result;
         for key in ["lipsync-0", "lipsync-3", "tr-Spanish", "tr-German", "clips"] {
             match by_key(key) {
-                JobResult::JobCompleted {
-                    file: Some(file),
-                    record,
-                    ..
+                JobResult::Completed {
+                    files, record, id, ..
                 } => {
-                    assert!(std::fs::metadata(file).unwrap().len() > 1000, "{key}");
-                    assert_eq!(record["status"], "completed", "{key}");
+                    assert!(std::fs::metadata(&files[0]).unwrap().len() > 1000, "{key}");
+                    assert_eq!(record.to_json()["status"], "completed", "{key}");
+                    assert_eq!(record.to_json()["id"], id.as_str(), "{key}");
                 }
                 other => panic!("{key}: {other}"),
             }
         }
+        // Each kind's record comes back typed: a translation says its language.
+        match by_key("tr-Spanish").record() {
+            Some(heygen_api::TypedRecord::VideoTranslation(translation)) => {
+                assert_eq!(translation.output_language.as_deref(), Some("Spanish"))
+            }
+            other => panic!("{other:?}"),
+        }
         assert!(matches!(
-            by_key("video"),
-            JobResult::Completed { file: Some(_), .. }
+            by_key("lipsync-0").record(),
+            Some(heygen_api::TypedRecord::Lipsync(_))
         ));
+        let video = by_key("video");
+        assert_eq!(video.files().len(), 1, "{video}");
+        assert_eq!(video.kind(), Some(JobKind::Video));
+        assert_eq!(
+            video
+                .record()
+                .and_then(|r| r.video())
+                .map(|v| v.id.as_str()),
+            video.id()
+        );
         // Every clip is saved, each under the job's key and its place in the record.
         let clips = match by_key("clips") {
-            JobResult::JobCompleted { files, record, .. } => {
-                let urls = JobKind::ClippingJob.result_urls(record);
-                assert!(urls.len() >= 2, "{record}");
+            JobResult::Completed { files, record, .. } => {
+                let urls = by_key("clips").urls();
+                assert!(urls.len() >= 2, "{record:?}");
+                assert_eq!(urls, record.urls());
                 assert_eq!(files.len(), urls.len());
                 for (n, file) in files.iter().enumerate() {
                     assert_eq!(*file, dir.path().join(format!("out/clips-{}.mp4", n + 1)));
@@ -532,7 +558,7 @@ mod batch {
             other => panic!("{other}"),
         };
         match by_key("lipsync-4") {
-            JobResult::JobFailed {
+            JobResult::Failed {
                 kind: JobKind::Lipsync,
                 reason,
                 ..
@@ -578,7 +604,7 @@ mod batch {
         while let Some(outcome) = again.next().await {
             if outcome.key == "clips" {
                 assert!(
-                    matches!(&outcome.result, JobResult::JobCompleted { files, .. } if *files == clips),
+                    matches!(&outcome.result, JobResult::Completed { files, .. } if *files == clips),
                     "{}",
                     outcome.result
                 );
@@ -652,7 +678,7 @@ mod batch {
         let mut completed = 0;
         while let Some(outcome) = second.next().await {
             assert!(
-                matches!(outcome.result, JobResult::JobCompleted { .. }),
+                matches!(outcome.result, JobResult::Completed { .. }),
                 "{}",
                 outcome.result
             );
@@ -693,9 +719,15 @@ mod batch {
         };
         let mut first = run(false);
         let outcome = first.next().await.unwrap();
-        let JobResult::JobFailed { id, reason, .. } = &outcome.result else {
+        let JobResult::NeedsInput {
+            kind: JobKind::Avatar,
+            id,
+            ..
+        } = &outcome.result
+        else {
             panic!("{}", outcome.result);
         };
+        let reason = outcome.result.reason().unwrap_or_default();
         assert!(reason.contains("consent"), "{reason}");
         let group = id.clone();
         drop(first);
@@ -709,7 +741,7 @@ mod batch {
         let mut second = run(true);
         let outcome = second.next().await.unwrap();
         match &outcome.result {
-            JobResult::JobCompleted { id, .. } => assert_eq!(*id, group, "the same avatar"),
+            JobResult::Completed { id, .. } => assert_eq!(*id, group, "the same avatar"),
             other => panic!("{other}"),
         }
         assert_eq!(second.summary().requests.creates, 0, "no second avatar");
@@ -750,7 +782,7 @@ mod batch {
         let mut completed = 0;
         while let Some(outcome) = run.next().await {
             assert!(
-                matches!(outcome.result, JobResult::JobCompleted { .. }),
+                matches!(outcome.result, JobResult::Completed { .. }),
                 "{}: {}",
                 outcome.key,
                 outcome.result

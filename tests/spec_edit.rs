@@ -240,7 +240,8 @@ async fn the_added_kind_waits_batches_and_downloads() {
 
     // A batch of two, with every file saved; a failure ends its job alone.
     let jobs = vec![
-        Job::family(JobKind::Gizmo, serde_json::json!({"name": "a"})).key("g-a"),
+        // From its typed request, as from any kind's: the spec alone made `to_body`.
+        Job::new(client.gizmos().create_gizmo("a").to_body().unwrap()).key("g-a"),
         Job::family(JobKind::Gizmo, serde_json::json!({"name": "b [fail:render]"})).key("g-b"),
     ];
     let mut run = BatchRunner::new(client.clone())
@@ -254,7 +255,9 @@ async fn the_added_kind_waits_batches_and_downloads() {
     }
     let by_key = |key: &str| &ended.iter().find(|o| o.key == key).unwrap().result;
     match by_key("g-a") {
-        JobResult::JobCompleted { kind: JobKind::Gizmo, files, .. } => {
+        // Its record comes back typed, as the spec's `get_gizmo` answers.
+        JobResult::Completed { kind: JobKind::Gizmo, files, record: heygen_api::TypedRecord::Gizmo(gizmo), .. } => {
+            assert_eq!(gizmo.status, "assembled");
             assert_eq!(files.len(), 2);
             for file in files {
                 assert!(std::fs::metadata(file).unwrap().len() > 1000, "{file:?}");
@@ -263,7 +266,7 @@ async fn the_added_kind_waits_batches_and_downloads() {
         other => panic!("{other}"),
     }
     assert!(
-        matches!(by_key("g-b"), JobResult::JobFailed { kind: JobKind::Gizmo, .. }),
+        matches!(by_key("g-b"), JobResult::Failed { kind: JobKind::Gizmo, .. }),
         "{}",
         by_key("g-b")
     );

@@ -181,6 +181,15 @@ pub fn first_pointed<'v, 'p>(
         .unwrap_or_default()
 }
 
+/// The body of a create that starts one job of a kind: what a batch job of that kind is made
+/// from ([`Job::new`](crate::batch::Job::new)). Every kind whose jobs are made from a body has
+/// its create's body implement it (generated from the spec); take one from the create's
+/// request builder with its `to_body`.
+pub trait JobBody: serde::Serialize {
+    /// The kind of job the create starts.
+    const KIND: JobKind;
+}
+
 impl JobKind {
     /// The kind's name, as the spec, the batch journal and a jobs file write it
     /// (`video_translation`).

@@ -17,7 +17,7 @@ use tokio::sync::mpsc;
 use tokio::time::Instant;
 
 use super::journal::{FinalState, Journal, Known, Record, Taken};
-use super::{BatchEvent, BatchRunner, EventFn, Job, JobOutcome, JobRequest, JobResult, Summary};
+use super::{BatchEvent, BatchRunner, EventFn, Job, JobReport, JobRequest, JobResult, Summary};
 use crate::api::client::{Client, RequestOptions};
 use crate::api::error::{Error, Result};
 use crate::api::kinds::{JobKind, Resource};
@@ -26,6 +26,7 @@ use crate::api::types::{IdempotencyKey, VideoAgentSession, VideoDetail};
 use crate::api::webhook::WebhookEvent;
 use crate::jobs::lifecycle::{End, Lifecycle, Next, Observed};
 use crate::operations::Invocation;
+use crate::resources::generated::TypedRecord;
 use crate::resources::VideoStatuses;
 use crate::transfer::download::VideoAsset;
 use serde_json::Value;
@@ -182,7 +183,7 @@ pub(super) struct Engine {
     retry_failed: bool,
     on_event: Option<EventFn>,
     summary: Arc<Mutex<Summary>>,
-    sender: mpsc::Sender<JobOutcome>,
+    sender: mpsc::Sender<JobReport>,
 
     jobs: HashMap<String, Tracked>,
     by_session: HashMap<String, String>,
@@ -219,7 +220,7 @@ impl Engine {
         runner: BatchRunner,
         journal: Option<(Journal, Known)>,
         summary: Arc<Mutex<Summary>>,
-        sender: mpsc::Sender<JobOutcome>,
+        sender: mpsc::Sender<JobReport>,
     ) -> Self {
         let (journal, known) = match journal {
             Some((journal, known)) => (Some(journal), known),
@@ -345,7 +346,7 @@ impl Engine {
             let after = balance(&self.client).await;
             if let (Some((before, unit)), Some((after, _))) = (before, after) {
                 self.with_summary(|s| {
-                    s.credits_used = Some((before - after).max(0.0));
+                    s.credits_used = Some(spent(before, after));
                     s.balance_unit = Some(unit);
                 });
             }
@@ -467,7 +468,7 @@ impl Engine {
                 self.report(key, JobResult::Invalid(invalid)).await;
                 return;
             }
-            Ok(Taken::Known(record)) => Some(record),
+            Ok(Taken::Known(record)) => Some(*record),
             Ok(Taken::New) => None,
             Err(error) => {
                 // The journal changed under the run: nothing more is taken from it.
@@ -485,10 +486,7 @@ impl Engine {
         let record = known.filter(|record| {
             let again = match &record.finished {
                 Some((FinalState::Invalid | FinalState::Rejected, _)) => true,
-                Some((
-                    FinalState::VideoFailed | FinalState::SessionFailed | FinalState::Failed,
-                    _,
-                )) => retry_failed,
+                Some((FinalState::Failed, _)) => retry_failed,
                 _ => false,
             };
             !again
@@ -521,10 +519,25 @@ impl Engine {
                             .request_hash
                             .as_ref()
                             .is_some_and(|sent| *sent != request_hash);
+                        let files = match &self.download_dir {
+                            Some(dir) => record.files.iter().map(|file| dir.join(file)).collect(),
+                            None => Vec::new(),
+                        };
+                        let typed = match (record.kind, &record.record) {
+                            (Some(kind), Some(json)) => {
+                                Some(TypedRecord::decode(kind, json.clone()))
+                            }
+                            _ => None,
+                        };
                         let result = JobResult::AlreadyFinished {
                             state: *state,
                             reason: reason.clone(),
                             request_changed,
+                            kind: record.kind,
+                            id: record.video_id.clone(),
+                            session_id: record.session_id.clone(),
+                            record: typed,
+                            files,
                         };
                         self.report(key, result).await;
                     }
@@ -733,22 +746,8 @@ impl Engine {
             origin = job.origin;
         }
         if let Some(state) = result.final_state() {
-            let video_id = match &result {
-                JobResult::Completed { video, .. } => Some(video.id.clone()),
-                JobResult::VideoFailed { video_id, .. } => Some(video_id.clone()),
-                JobResult::JobCompleted { id, .. } | JobResult::JobFailed { id, .. } => {
-                    Some(id.clone())
-                }
-                _ => None,
-            };
             // The names of the files saved, for a later run to find them.
-            let files = match &result {
-                JobResult::Completed {
-                    file: Some(file), ..
-                } => vec![file.clone()],
-                JobResult::JobCompleted { files, .. } => files.clone(),
-                _ => Vec::new(),
-            };
+            let files = result.files();
             let files = files
                 .iter()
                 .filter_map(|file| file.file_name())
@@ -757,11 +756,13 @@ impl Engine {
             let _ = self.record(Record::Finished {
                 key: key.clone(),
                 state,
-                video_id,
+                video_id: result.id().map(str::to_string),
                 reason: result.reason(),
-                kind: origin.kind,
+                kind: origin.kind.or(result.kind()),
                 request: origin.request,
                 files,
+                session_id: result.session_id().map(str::to_string),
+                record: result.record().map(TypedRecord::to_json),
             });
         }
         self.report(key, result).await;
@@ -780,7 +781,7 @@ impl Engine {
     /// Counts an outcome and hands it to the stream.
     async fn report(&mut self, key: String, result: JobResult) {
         self.with_summary(|s| {
-            *s.counts.entry(result.name()).or_default() += 1;
+            *s.counts.entry(result.result_kind()).or_default() += 1;
             if result.is_failure() {
                 s.failures
                     .push((key.clone(), result.reason().unwrap_or_default()));
@@ -788,7 +789,7 @@ impl Engine {
         });
         self.emit(BatchEvent::Finished { key: key.clone() });
         // A closed stream means the run was dropped; the task is being stopped.
-        let _ = self.sender.send(JobOutcome { key, result }).await;
+        let _ = self.sender.send(JobReport { key, result }).await;
     }
 
     async fn on_step(&mut self, step: Step, work: &mut Work) {
@@ -1163,11 +1164,11 @@ impl Engine {
                             ));
                             return;
                         }
-                        JobResult::JobCompleted {
+                        JobResult::Completed {
                             kind,
                             id,
-                            record,
-                            file: None,
+                            session_id: None,
+                            record: TypedRecord::decode(kind, *record),
                             files: Vec::new(),
                             download_error: None,
                         }
@@ -1176,12 +1177,10 @@ impl Engine {
                         // Not journaled as ended: the next run takes up this same job, once
                         // its consent is given, instead of making another.
                         self.leave_waiting(key);
-                        let result = JobResult::JobFailed {
+                        let result = JobResult::NeedsInput {
                             kind,
                             id,
-                            reason:
-                                "it waits for consent; give it, then run the same command again"
-                                    .into(),
+                            session_id: None,
                         };
                         self.report(key.to_string(), result).await;
                         return;
@@ -1190,26 +1189,23 @@ impl Engine {
                         let reason = kind
                             .failure_in(&record)
                             .unwrap_or_else(|| format!("the {kind} failed"));
-                        JobResult::JobFailed { kind, id, reason }
+                        failed(kind, id, None, reason)
                     }
                     (End::Gone, evidence) => {
                         let mut reason = format!("HeyGen does not know this {kind} (deleted?)");
                         if let Evidence::Error(error) = evidence {
                             reason = format!("{reason}: {error}");
                         }
-                        JobResult::JobFailed { kind, id, reason }
+                        failed(kind, id, None, reason)
                     }
-                    (End::PollsFailed, Evidence::Error(error)) => JobResult::JobFailed {
+                    (End::PollsFailed, Evidence::Error(error)) => failed(
                         kind,
                         id,
-                        reason: format!("polling failed {FAILED_POLLS} times in a row: {error}"),
-                    },
-                    (_, Evidence::Reason(reason)) => JobResult::JobFailed { kind, id, reason },
-                    (end, _) => JobResult::JobFailed {
-                        kind,
-                        id,
-                        reason: format!("the job ended: {end:?}"),
-                    },
+                        None,
+                        format!("polling failed {FAILED_POLLS} times in a row: {error}"),
+                    ),
+                    (_, Evidence::Reason(reason)) => failed(kind, id, None, reason),
+                    (end, _) => failed(kind, id, None, format!("the job ended: {end:?}")),
                 };
                 self.finish(key.to_string(), result).await;
             }
@@ -1222,10 +1218,13 @@ impl Engine {
                                 .push_back((key.to_string(), Finished::Video(session_id, video)));
                             return;
                         }
+                        let kind = video_kind(&session_id);
                         JobResult::Completed {
+                            kind,
+                            id: video.id.clone(),
                             session_id,
-                            video,
-                            file: None,
+                            record: TypedRecord::of_video(kind, *video),
+                            files: Vec::new(),
                             download_error: None,
                         }
                     }
@@ -1238,23 +1237,23 @@ impl Engine {
                         .flatten()
                         .collect::<Vec<_>>()
                         .join(": ");
-                        JobResult::VideoFailed {
-                            session_id,
-                            video_id: video.id,
-                            reason: if reason.is_empty() {
-                                "the render failed".into()
-                            } else {
-                                reason
-                            },
-                        }
+                        let reason = if reason.is_empty() {
+                            "the render failed".into()
+                        } else {
+                            reason
+                        };
+                        failed(video_kind(&session_id), video.id, session_id, reason)
                     }
-                    (End::Failed, Evidence::Session(session)) => JobResult::SessionFailed {
-                        reason: crate::api::outcome::JobOutcome::Failed(session.clone())
-                            .to_string(),
-                        session_id: session.session_id,
-                    },
+                    (End::Failed, Evidence::Session(session)) => {
+                        let reason =
+                            crate::api::outcome::JobOutcome::Failed(session.clone()).to_string();
+                        let id = session.session_id;
+                        failed(JobKind::VideoAgent, id.clone(), Some(id), reason)
+                    }
                     (End::NeedsInput, _) => JobResult::NeedsInput {
-                        session_id: session_id.unwrap_or_default(),
+                        kind: JobKind::VideoAgent,
+                        id: session_id.clone().unwrap_or_default(),
+                        session_id,
                     },
                     (End::Gone, evidence) => {
                         let what = match job.life.stage().resource {
@@ -1668,10 +1667,17 @@ impl Engine {
                         } else {
                             None
                         };
+                        let kind = video_kind(&session_id);
                         JobResult::Completed {
+                            kind,
+                            id: video.id.clone(),
                             session_id,
-                            video,
-                            file: download_error.is_none().then_some(path),
+                            record: TypedRecord::of_video(kind, *video),
+                            files: if download_error.is_none() {
+                                vec![path]
+                            } else {
+                                Vec::new()
+                            },
                             download_error,
                         }
                     }
@@ -1691,11 +1697,11 @@ impl Engine {
                         } else {
                             Vec::new()
                         };
-                        JobResult::JobCompleted {
+                        JobResult::Completed {
                             kind,
                             id,
-                            record,
-                            file: files.first().cloned(),
+                            session_id: None,
+                            record: TypedRecord::decode(kind, *record),
                             files,
                             download_error,
                         }
@@ -1714,7 +1720,7 @@ impl Engine {
             .map(|(key, job)| {
                 let result = JobResult::TimedOut {
                     session_id: job.session_id,
-                    video_id: job.video_id,
+                    id: job.video_id,
                     last_status: job.last_status,
                 };
                 (key, result)
@@ -1728,7 +1734,7 @@ impl Engine {
         timed_out.extend(unsent.map(|key| {
             let result = JobResult::TimedOut {
                 session_id: None,
-                video_id: None,
+                id: None,
                 last_status: None,
             };
             (key, result)
@@ -1740,19 +1746,40 @@ impl Engine {
     }
 }
 
-/// A job's failure: its video's, once it has one, else its session's.
+/// A video or a session's failure: its video's, once it has one, else its session's.
 fn failure(session_id: Option<String>, video_id: Option<String>, reason: String) -> JobResult {
-    match video_id {
-        Some(video_id) => JobResult::VideoFailed {
-            session_id,
-            video_id,
-            reason,
-        },
-        None => JobResult::SessionFailed {
-            session_id: session_id.unwrap_or_default(),
-            reason,
-        },
+    let kind = video_kind(&session_id);
+    match (video_id, session_id) {
+        (Some(id), session_id) => failed(kind, id, session_id, reason),
+        (None, session_id) => {
+            let id = session_id.clone().unwrap_or_default();
+            failed(kind, id, session_id, reason)
+        }
     }
+}
+
+fn failed(kind: JobKind, id: String, session_id: Option<String>, reason: String) -> JobResult {
+    JobResult::Failed {
+        kind,
+        id,
+        session_id,
+        reason,
+    }
+}
+
+/// The kind of a job on the video path: a Video Agent job has a session.
+fn video_kind(session_id: &Option<String>) -> JobKind {
+    if session_id.is_some() {
+        JobKind::VideoAgent
+    } else {
+        JobKind::Video
+    }
+}
+
+/// What the balance went down by, without the noise of binary floats (`94.4 - 94.1` is not
+/// `0.3` in them): rounded to a millionth, below any unit HeyGen bills in.
+fn spent(before: f64, after: f64) -> f64 {
+    ((before - after).max(0.0) * 1e6).round() / 1e6
 }
 
 async fn recv(deliveries: &mut Option<mpsc::Receiver<WebhookEvent>>) -> Option<WebhookEvent> {
@@ -1810,6 +1837,23 @@ fn url_extension(url: &str) -> Option<&str> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn money_spent_carries_no_float_noise() {
+        assert_ne!(
+            (94.4_f64 - 94.1).to_string(),
+            "0.3",
+            "the noise this removes"
+        );
+        assert_eq!(super::spent(94.4, 94.1).to_string(), "0.3");
+        assert_eq!(super::spent(10.0, 8.9).to_string(), "1.1");
+        assert_eq!(
+            super::spent(3.0, 3.5),
+            0.0,
+            "a top-up during the run is not spent"
+        );
+        assert_eq!(super::spent(1.000_000_4, 1.0), 0.0);
+    }
     use super::*;
 
     /// A safety net of 10 s polls a job every 10 s, on the grid: a job created 1.3 s in is

@@ -23,32 +23,31 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use sha2::Digest as _;
 
 use crate::api::error::{Error, Result};
 
-/// What a job was: its kind, written in the journal by its name (`video_agent`, `lipsync`,
-/// ...). A journal naming a kind this build lacks cannot be read, with the feature to enable.
-pub use crate::api::kinds::JobKind;
+// A job's kind is written in the journal by its name (`video_agent`, `lipsync`, ...). A
+// journal naming a kind this build lacks cannot be read, with the feature to enable.
+use crate::api::kinds::JobKind;
 
 /// How a job ended, as the journal records it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum FinalState {
-    /// The video is ready.
+    /// The job ended well.
     Completed,
-    /// The video's render failed.
-    VideoFailed,
-    /// The session failed before it had a video.
-    SessionFailed,
-    /// The session paused for input (chat mode); the runner does not answer.
+    /// A Video Agent session paused for input (chat mode); the runner does not answer.
     NeedsInput,
     /// The job was refused before sending: its request is invalid.
     Invalid,
     /// HeyGen refused the create (for example 400 or 402).
     Rejected,
-    /// A job of another family (a translation, a lip-sync, ...) failed, or waits for
-    /// something the runner cannot give (an avatar's consent).
+    /// The job failed (a render, a session, a translation ...). Journals written by earlier
+    /// versions say `video_failed` or `session_failed`; both read as this.
+    #[serde(alias = "video_failed", alias = "session_failed")]
     Failed,
 }
 
@@ -57,8 +56,6 @@ impl FinalState {
     pub fn as_str(&self) -> &'static str {
         match self {
             FinalState::Completed => "completed",
-            FinalState::VideoFailed => "video_failed",
-            FinalState::SessionFailed => "session_failed",
             FinalState::NeedsInput => "needs_input",
             FinalState::Invalid => "invalid",
             FinalState::Rejected => "rejected",
@@ -108,6 +105,11 @@ pub(crate) enum Record {
         /// The files its results were saved to, in the download folder.
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         files: Vec<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        session_id: Option<String>,
+        /// Its record as it ended, so that a later run gives the same result.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        record: Option<Value>,
     },
     /// Everything known of a job, in one line: what compacting a journal writes.
     Job {
@@ -130,6 +132,8 @@ pub(crate) enum Record {
         reason: Option<String>,
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         files: Vec<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        record: Option<Value>,
     },
 }
 
@@ -175,6 +179,7 @@ impl Record {
             state,
             reason,
             files: record.files,
+            record: record.record,
         }
     }
 }
@@ -200,6 +205,8 @@ pub struct JobRecord {
     /// The files its results were saved to (names in the run's download folder), once it
     /// completed in a run that downloads.
     pub files: Vec<String>,
+    /// Its record as it ended (as HeyGen sent it), when the journal kept it.
+    pub record: Option<Value>,
 }
 
 impl JobRecord {
@@ -240,11 +247,15 @@ impl JobRecord {
                 kind,
                 request,
                 files,
+                session_id,
+                record,
                 ..
             } => {
                 self.video_id = video_id.or(self.video_id.take());
+                self.session_id = session_id.or(self.session_id.take());
                 self.finished = Some((state, reason));
                 self.files = files;
+                self.record = record;
                 self.kind = kind.or(self.kind);
                 self.request_hash = request.or(self.request_hash.take());
             }
@@ -258,10 +269,12 @@ impl JobRecord {
                 state,
                 reason,
                 files,
+                record,
                 ..
             } => {
                 *self = JobRecord {
                     files,
+                    record,
                     kind,
                     idempotency_key,
                     create_sent_at: at,
@@ -423,7 +436,7 @@ struct Open {
 #[derive(Debug)]
 pub(crate) enum Taken {
     /// The journal has it.
-    Known(JobRecord),
+    Known(Box<JobRecord>),
     /// The journal does not have it: a new job.
     New,
     /// This run took the same key before.
@@ -593,7 +606,7 @@ impl Known {
     pub(crate) fn take(&mut self, key: &str) -> Result<Taken> {
         if let Some(job) = self.open.remove(key) {
             self.taken.insert(long_hash(key));
-            return Ok(Taken::Known(job.record));
+            return Ok(Taken::Known(Box::new(job.record)));
         }
         if let Some(index) = self.find(key)? {
             let (taken, offset) = (self.ended[index].1 & TAKEN != 0, self.ended[index].1);
@@ -604,7 +617,7 @@ impl Known {
             self.ended[index].1 |= TAKEN;
             let mut job = JobRecord::default();
             job.apply(record);
-            return Ok(Taken::Known(job));
+            return Ok(Taken::Known(Box::new(job)));
         }
         if self.taken.insert(long_hash(key)) {
             Ok(Taken::New)
@@ -1003,6 +1016,8 @@ mod tests {
                 kind: None,
                 request: None,
                 files: Vec::new(),
+                session_id: None,
+                record: None,
             })
             .unwrap();
         drop(journal);
@@ -1058,7 +1073,7 @@ mod tests {
     /// What the journal knows of `key`, which it must know.
     fn known(jobs: &mut Known, key: &str) -> JobRecord {
         match jobs.take(key) {
-            Ok(Taken::Known(record)) => record,
+            Ok(Taken::Known(record)) => *record,
             other => panic!("{key}: {other:?}"),
         }
     }
@@ -1072,6 +1087,8 @@ mod tests {
             kind,
             request: kind.map(|_| format!("req-{key}")),
             files: Vec::new(),
+            session_id: None,
+            record: None,
         }
     }
 
@@ -1107,7 +1124,7 @@ mod tests {
             creating("flying"),
             created("flying"),
             creating("old"),
-            finished("old", FinalState::VideoFailed, None),
+            finished("old", FinalState::Failed, None),
             creating("twice"),
             finished("twice", FinalState::Rejected, None),
             creating("twice"),
@@ -1151,7 +1168,7 @@ mod tests {
         assert_eq!(again.idempotency_key.as_deref(), Some("second"));
         assert!(again.is_created());
         let old = known(&mut jobs, "old");
-        assert_eq!(old.finished, Some((FinalState::VideoFailed, None)));
+        assert_eq!(old.finished, Some((FinalState::Failed, None)));
         assert_eq!(old.idempotency_key.as_deref(), Some("idem-old"));
         let twice = known(&mut jobs, "twice");
         assert_eq!(twice.finished, Some((FinalState::Completed, None)));
@@ -1261,6 +1278,28 @@ mod tests {
         Journal::open(&path).unwrap();
     }
 
+    /// Journals written before failures had one name say `video_failed` and
+    /// `session_failed`: both still read, as `failed`.
+    #[test]
+    fn the_failures_of_older_journals_read_as_failed() {
+        for old in ["video_failed", "session_failed", "failed"] {
+            let line = format!(r#"{{"event":"finished","key":"k","state":"{old}"}}"#);
+            let record: Record = serde_json::from_str(&line).unwrap();
+            assert!(
+                matches!(
+                    record,
+                    Record::Finished {
+                        state: FinalState::Failed,
+                        ..
+                    }
+                ),
+                "{old}"
+            );
+        }
+        let line = r#"{"event":"finished","key":"k","state":"exploded"}"#;
+        assert!(serde_json::from_str::<Record>(line).is_err());
+    }
+
     #[test]
     fn a_new_attempt_replaces_what_an_earlier_one_left() {
         let mut job = JobRecord::default();
@@ -1273,6 +1312,8 @@ mod tests {
             kind: None,
             request: None,
             files: Vec::new(),
+            session_id: None,
+            record: None,
         });
         job.apply(Record::Creating {
             key: "a".into(),

@@ -35,8 +35,9 @@
 //! safety net ([`BatchRunner::safety_net`]).
 //!
 //! **The journal.** Before a create is sent, its job's key and idempotency key are written;
-//! then its session and video ids, then how it ended. Running again with the same journal
-//! skips finished jobs, re-attaches jobs already created, and sends unanswered creates again
+//! then its session and video ids, then how it ended, with the record it ended with. Running
+//! again with the same journal skips finished jobs (each comes back
+//! [`JobResult::AlreadyFinished`] with the id, record and files it ended with), re-attaches jobs already created, and sends unanswered creates again
 //! with their recorded key, which HeyGen answers with the same session for 24 hours. Jobs that
 //! were invalid or refused by HeyGen are tried again (their request may have been fixed).
 //! The record with a create's idempotency key is synced to the disk before the create is
@@ -74,13 +75,15 @@ use crate::api::bodies::CreateVideoAgentRequest;
 use crate::api::bodies::CreateVideoRequest;
 use crate::api::client::Client;
 use crate::api::error::{Error, Result};
-use crate::api::types::VideoDetail;
 use crate::api::webhook::WebhookEvent;
 use crate::jobs::wait::WaitOptions;
+use crate::resources::generated::TypedRecord;
 
+/// The kinds of job, as everywhere in the crate.
+pub use crate::api::kinds::JobKind;
 pub use journal::{
-    compact as compact_journal, journal_jobs, Compacted, FinalState, JobKind, JobRecord,
-    JournalJobs, JournalSummary,
+    compact as compact_journal, journal_jobs, Compacted, FinalState, JobRecord, JournalJobs,
+    JournalSummary,
 };
 #[cfg(feature = "receiver")]
 pub use receiver::{ReceiverBuilder, ReceiverStats, WebhookReceiver};
@@ -107,7 +110,7 @@ pub enum JobRequest {
     /// body of its create, as JSON.
     Family {
         /// The kind of job.
-        kind: crate::api::kinds::JobKind,
+        kind: JobKind,
         /// The create's body.
         body: Value,
     },
@@ -155,10 +158,31 @@ impl Job {
         }
     }
 
+    /// A job of another kind than sessions and videos, from its create's typed body: take
+    /// it from the create's request builder with `to_body`, which checks it as `send` would
+    /// (a translation into exactly one language, so that one job is one result).
+    ///
+    /// ```no_run
+    /// # #[cfg(feature = "lipsync")]
+    /// # fn demo(client: &heygen_api::Client) -> heygen_api::Result<heygen_api::batch::Job> {
+    /// use heygen_api::{batch::Job, FileInput};
+    /// let body = client
+    ///     .lipsyncs()
+    ///     .create(FileInput::url("https://example.com/talk.mp4"), FileInput::url("https://example.com/es.mp3"))
+    ///     .title("Spanish dub")
+    ///     .to_body()?;
+    /// Ok(Job::new(body).key("dub-es"))
+    /// # }
+    /// ```
+    pub fn new<B: crate::api::kinds::JobBody>(body: B) -> Self {
+        // A body that does not serialise is refused by `validate` as not an object.
+        let body = serde_json::to_value(&body).unwrap_or(Value::Null);
+        Job::family(B::KIND, body)
+    }
+
     /// A job of another kind than sessions and videos (which have [`Job::video_agent`] and
-    /// [`Job::video`]): `body` is its create's JSON body (a translation into exactly one
-    /// language, so that one job is one result).
-    pub fn family(kind: crate::api::kinds::JobKind, body: Value) -> Self {
+    /// [`Job::video`]), from its create's body as JSON ([`Job::new`] takes it typed).
+    pub fn family(kind: JobKind, body: Value) -> Self {
         Job {
             key: None,
             request: JobRequest::Family { kind, body },
@@ -194,15 +218,15 @@ impl Job {
             let Some(name) = kind.as_str() else {
                 return Err(Error::invalid("kind", "must be a string"));
             };
-            let kind: crate::api::kinds::JobKind = name
+            let kind: JobKind = name
                 .parse()
                 .map_err(|problem: String| Error::invalid("kind", problem))?;
             match kind {
-                crate::api::kinds::JobKind::VideoAgent => JobRequest::VideoAgent(
+                JobKind::VideoAgent => JobRequest::VideoAgent(
                     serde_json::from_value(value)
                         .map_err(|e| Error::invalid("prompt", e.to_string()))?,
                 ),
-                crate::api::kinds::JobKind::Video => JobRequest::Video(
+                JobKind::Video => JobRequest::Video(
                     serde_json::from_value(value)
                         .map_err(|e| Error::invalid("type", e.to_string()))?,
                 ),
@@ -278,88 +302,76 @@ impl Job {
     }
 }
 
-/// How one job ended.
+/// How one job of a run ended: its key and what happened.
 #[derive(Debug, Clone)]
 #[non_exhaustive]
-pub struct JobOutcome {
+pub struct JobReport {
     /// The job's key.
     pub key: String,
     /// What happened.
     pub result: JobResult,
 }
 
-/// What happened to a job.
+/// The former name of [`JobReport`].
+#[deprecated(note = "renamed `JobReport` (`JobOutcome` is the outcome of a single wait)")]
+pub type JobOutcome = JobReport;
+
+/// What happened to a job of a run: the same variants for every kind of job.
+///
+/// A job's `id` is the id of what ended: a video's (for a Video Agent job, the video its
+/// session made, with the session in `session_id`), or the job's own for every other kind
+/// (a session that ended before it had a video is named by its session id).
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub enum JobResult {
-    /// The video is ready.
+    /// The job ended well.
     Completed {
+        /// The kind of job.
+        kind: JobKind,
+        /// What ended: the video, or the job.
+        id: String,
         /// The session, for Video Agent jobs.
         session_id: Option<String>,
-        /// The finished video.
-        video: Box<VideoDetail>,
-        /// Where it was downloaded, when the run downloads.
-        file: Option<PathBuf>,
-        /// Why the download failed, if it did (the video itself is fine).
+        /// Its record, typed by its kind.
+        record: TypedRecord,
+        /// Where each of its results was saved, in the order of [`urls`](Self::urls) (every
+        /// clip of a clipping job, every layer of a background removal), when the run
+        /// downloads; empty when a download failed.
+        files: Vec<PathBuf>,
+        /// Why a download failed, if one did (the job itself is fine).
         download_error: Option<Arc<Error>>,
     },
-    /// The video's render failed.
-    VideoFailed {
+    /// The job failed: a render, a session, a translation ... as HeyGen said, or the runner
+    /// lost track of it (deleted, or polls failing).
+    Failed {
+        /// The kind of job.
+        kind: JobKind,
+        /// What failed: the video, or the job (or the session, before it had a video).
+        id: String,
         /// The session, for Video Agent jobs.
         session_id: Option<String>,
-        /// The video.
-        video_id: String,
         /// Why, as HeyGen says.
         reason: String,
     },
-    /// The session failed before it had a video.
-    SessionFailed {
-        /// The session.
-        session_id: String,
-        /// Why, as HeyGen says.
-        reason: String,
-    },
-    /// The session paused for input (chat mode); answer it with
-    /// [`chat`](crate::chat).
+    /// The job waits for what the runner does not give: a chat-mode session's answer (take
+    /// it up with [`chat`](crate::chat)), an avatar's consent (give it, then run again: the
+    /// same job is taken up, not made again).
     NeedsInput {
-        /// The session.
-        session_id: String,
+        /// The kind of job.
+        kind: JobKind,
+        /// The job (the session, for a Video Agent job).
+        id: String,
+        /// The session, for Video Agent jobs.
+        session_id: Option<String>,
     },
     /// The run's deadline passed first. The job stays in the journal as in flight.
     TimedOut {
         /// The session, if one was created.
         session_id: Option<String>,
-        /// The video, if known.
-        video_id: Option<String>,
+        /// The video or the job, if known.
+        id: Option<String>,
         /// The last status seen.
         last_status: Option<String>,
-    },
-    /// A job of another family ended well.
-    JobCompleted {
-        /// The kind of job.
-        kind: crate::api::kinds::JobKind,
-        /// The job.
-        id: String,
-        /// Its record, as its family's `get` answers.
-        record: Box<Value>,
-        /// Where its first result was downloaded, when the run downloads (`files` has
-        /// every one).
-        file: Option<PathBuf>,
-        /// Where each of its results was downloaded, in the order of its record (every clip
-        /// of a clipping job, every layer of a background removal), when the run downloads.
-        files: Vec<PathBuf>,
-        /// Why the download failed, if it did (the job itself is fine).
-        download_error: Option<Arc<Error>>,
-    },
-    /// A job of another family failed (or waits for what the runner cannot give, such as an
-    /// avatar's consent).
-    JobFailed {
-        /// The kind of job.
-        kind: crate::api::kinds::JobKind,
-        /// The job.
-        id: String,
-        /// Why, as HeyGen says.
-        reason: String,
     },
     /// Refused before sending: the request is invalid (its field is named).
     Invalid(crate::api::error::InvalidRequest),
@@ -367,7 +379,9 @@ pub enum JobResult {
     /// was not sent (the run stopped taking jobs: out of credit, or a journal that cannot be
     /// synced). The error says which.
     Rejected(Arc<Error>),
-    /// Already finished in the journal: skipped.
+    /// Finished in an earlier run with this journal: not made again. It comes back with what
+    /// the journal kept of how it ended (a journal written before records were kept has no
+    /// `record`).
     AlreadyFinished {
         /// How it finished.
         state: FinalState,
@@ -376,15 +390,75 @@ pub enum JobResult {
         /// The job's request is not the one that was sent under its key: it was edited
         /// since. Give it a new key to make it.
         request_changed: bool,
+        /// The kind of job, when journaled.
+        kind: Option<JobKind>,
+        /// What ended (as for a completed job: see [`JobResult`]), when known.
+        id: Option<String>,
+        /// The session, for Video Agent jobs.
+        session_id: Option<String>,
+        /// Its record as it finished, typed, when journaled.
+        record: Option<TypedRecord>,
+        /// The files its results were saved to, in the run's download folder.
+        files: Vec<PathBuf>,
     },
 }
 
+/// What happened to a job, without the details: a [`JobResult`]'s name, counted in a
+/// [`Summary`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum ResultKind {
+    /// [`JobResult::Completed`], its files saved.
+    Completed,
+    /// [`JobResult::Completed`], but a download failed.
+    DownloadFailed,
+    /// [`JobResult::Failed`].
+    Failed,
+    /// [`JobResult::NeedsInput`].
+    NeedsInput,
+    /// [`JobResult::TimedOut`].
+    TimedOut,
+    /// [`JobResult::Invalid`].
+    Invalid,
+    /// [`JobResult::Rejected`].
+    Rejected,
+    /// [`JobResult::AlreadyFinished`].
+    AlreadyFinished,
+}
+
+impl ResultKind {
+    /// The name, in snake case (`already_finished`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ResultKind::Completed => "completed",
+            ResultKind::DownloadFailed => "download_failed",
+            ResultKind::Failed => "failed",
+            ResultKind::NeedsInput => "needs_input",
+            ResultKind::TimedOut => "timed_out",
+            ResultKind::Invalid => "invalid",
+            ResultKind::Rejected => "rejected",
+            ResultKind::AlreadyFinished => "already_finished",
+        }
+    }
+
+    /// As a person says it, in counts: `already done`, `failed to start`.
+    pub fn in_words(self) -> &'static str {
+        in_words(self.as_str())
+    }
+}
+
+impl fmt::Display for ResultKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 impl JobResult {
-    /// Whether the job ended with its video (and its download, when there was one).
+    /// Whether the job ended well (and its downloads, when there were any).
     pub fn is_success(&self) -> bool {
         match self {
-            JobResult::Completed { download_error, .. }
-            | JobResult::JobCompleted { download_error, .. } => download_error.is_none(),
+            JobResult::Completed { download_error, .. } => download_error.is_none(),
             JobResult::AlreadyFinished { state, .. } => *state == FinalState::Completed,
             _ => false,
         }
@@ -395,27 +469,82 @@ impl JobResult {
         !self.is_success() && !matches!(self, JobResult::TimedOut { .. })
     }
 
-    /// A short name: `completed`, `video_failed`, `session_failed`, `needs_input`,
-    /// `timed_out`, `invalid`, `rejected`, `already_finished`, or `download_failed`.
-    pub fn name(&self) -> &'static str {
+    /// What happened, without the details.
+    pub fn result_kind(&self) -> ResultKind {
         match self {
             JobResult::Completed {
                 download_error: Some(_),
                 ..
-            }
-            | JobResult::JobCompleted {
-                download_error: Some(_),
-                ..
-            } => "download_failed",
-            JobResult::Completed { .. } | JobResult::JobCompleted { .. } => "completed",
-            JobResult::JobFailed { .. } => "failed",
-            JobResult::VideoFailed { .. } => "video_failed",
-            JobResult::SessionFailed { .. } => "session_failed",
-            JobResult::NeedsInput { .. } => "needs_input",
-            JobResult::TimedOut { .. } => "timed_out",
-            JobResult::Invalid(_) => "invalid",
-            JobResult::Rejected(_) => "rejected",
-            JobResult::AlreadyFinished { .. } => "already_finished",
+            } => ResultKind::DownloadFailed,
+            JobResult::Completed { .. } => ResultKind::Completed,
+            JobResult::Failed { .. } => ResultKind::Failed,
+            JobResult::NeedsInput { .. } => ResultKind::NeedsInput,
+            JobResult::TimedOut { .. } => ResultKind::TimedOut,
+            JobResult::Invalid(_) => ResultKind::Invalid,
+            JobResult::Rejected(_) => ResultKind::Rejected,
+            JobResult::AlreadyFinished { .. } => ResultKind::AlreadyFinished,
+        }
+    }
+
+    /// A short name: [`ResultKind::as_str`] of [`result_kind`](Self::result_kind).
+    pub fn name(&self) -> &'static str {
+        self.result_kind().as_str()
+    }
+
+    /// The kind of job, when known.
+    pub fn kind(&self) -> Option<JobKind> {
+        match self {
+            JobResult::Completed { kind, .. }
+            | JobResult::Failed { kind, .. }
+            | JobResult::NeedsInput { kind, .. } => Some(*kind),
+            JobResult::AlreadyFinished { kind, .. } => *kind,
+            _ => None,
+        }
+    }
+
+    /// What ended (a video, or the job), when known: see [`JobResult`].
+    pub fn id(&self) -> Option<&str> {
+        match self {
+            JobResult::Completed { id, .. }
+            | JobResult::Failed { id, .. }
+            | JobResult::NeedsInput { id, .. } => Some(id),
+            JobResult::TimedOut { id, .. } | JobResult::AlreadyFinished { id, .. } => id.as_deref(),
+            JobResult::Invalid(_) | JobResult::Rejected(_) => None,
+        }
+    }
+
+    /// The session, for Video Agent jobs.
+    pub fn session_id(&self) -> Option<&str> {
+        match self {
+            JobResult::Completed { session_id, .. }
+            | JobResult::Failed { session_id, .. }
+            | JobResult::NeedsInput { session_id, .. }
+            | JobResult::TimedOut { session_id, .. }
+            | JobResult::AlreadyFinished { session_id, .. } => session_id.as_deref(),
+            JobResult::Invalid(_) | JobResult::Rejected(_) => None,
+        }
+    }
+
+    /// The finished job's record, typed by its kind.
+    pub fn record(&self) -> Option<&TypedRecord> {
+        match self {
+            JobResult::Completed { record, .. } => Some(record),
+            JobResult::AlreadyFinished { record, .. } => record.as_ref(),
+            _ => None,
+        }
+    }
+
+    /// The URLs of the files the finished job made, in its record's order (empty for a kind
+    /// that makes none). HeyGen's URLs expire: a run that downloads keeps the files.
+    pub fn urls(&self) -> Vec<String> {
+        self.record().map(TypedRecord::urls).unwrap_or_default()
+    }
+
+    /// The files its results were saved to, in the order of [`urls`](Self::urls).
+    pub fn files(&self) -> &[PathBuf] {
+        match self {
+            JobResult::Completed { files, .. } | JobResult::AlreadyFinished { files, .. } => files,
+            _ => &[],
         }
     }
 
@@ -425,15 +554,15 @@ impl JobResult {
             JobResult::Completed {
                 download_error: Some(e),
                 ..
-            }
-            | JobResult::JobCompleted {
-                download_error: Some(e),
-                ..
             } => Some(format!("download failed: {e}")),
-            JobResult::VideoFailed { reason, .. }
-            | JobResult::SessionFailed { reason, .. }
-            | JobResult::JobFailed { reason, .. } => Some(reason.clone()),
-            JobResult::NeedsInput { .. } => Some("the session waits for input".into()),
+            JobResult::Failed { reason, .. } => Some(reason.clone()),
+            JobResult::NeedsInput {
+                kind: JobKind::VideoAgent,
+                ..
+            } => Some("the session waits for input".into()),
+            JobResult::NeedsInput { .. } => {
+                Some("it waits for consent; give it, then run the same command again".into())
+            }
             JobResult::Invalid(invalid) => Some(invalid.to_string()),
             JobResult::Rejected(error) => Some(error.to_string()),
             JobResult::AlreadyFinished {
@@ -447,58 +576,64 @@ impl JobResult {
         }
     }
 
+    /// How the journal records this ending; `None` for endings it does not record as final
+    /// (a deadline, a job finished before, a job that waits for consent).
     fn final_state(&self) -> Option<FinalState> {
         Some(match self {
-            JobResult::Completed { .. } | JobResult::JobCompleted { .. } => FinalState::Completed,
-            JobResult::JobFailed { .. } => FinalState::Failed,
-            JobResult::VideoFailed { .. } => FinalState::VideoFailed,
-            JobResult::SessionFailed { .. } => FinalState::SessionFailed,
-            JobResult::NeedsInput { .. } => FinalState::NeedsInput,
+            JobResult::Completed { .. } => FinalState::Completed,
+            JobResult::Failed { .. } => FinalState::Failed,
+            JobResult::NeedsInput {
+                kind: JobKind::VideoAgent,
+                ..
+            } => FinalState::NeedsInput,
             JobResult::Invalid(_) => FinalState::Invalid,
             JobResult::Rejected(_) => FinalState::Rejected,
-            JobResult::TimedOut { .. } | JobResult::AlreadyFinished { .. } => return None,
+            JobResult::NeedsInput { .. }
+            | JobResult::TimedOut { .. }
+            | JobResult::AlreadyFinished { .. } => return None,
         })
     }
+}
+
+/// What a job is called beside its id: a Video Agent job's id is its video's.
+fn noun(kind: JobKind) -> &'static str {
+    match kind {
+        JobKind::VideoAgent => JobKind::Video.name(),
+        kind => kind.name(),
+    }
+}
+
+/// ` → first` and ` and N more`, for the files saved.
+fn write_files(f: &mut fmt::Formatter<'_>, files: &[PathBuf]) -> fmt::Result {
+    if let Some(first) = files.first() {
+        write!(f, " → {}", first.display())?;
+    }
+    if files.len() > 1 {
+        write!(f, " and {} more", files.len() - 1)?;
+    }
+    Ok(())
 }
 
 impl fmt::Display for JobResult {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             JobResult::Completed {
-                video,
-                file,
-                download_error,
-                ..
-            } => {
-                write!(f, "completed: video {}", video.id)?;
-                if let Some(file) = file {
-                    write!(f, " → {}", file.display())?;
-                }
-                if let Some(error) = download_error {
-                    write!(f, " (download failed: {error})")?;
-                }
-                Ok(())
-            }
-            JobResult::JobCompleted {
                 kind,
                 id,
-                file,
                 files,
                 download_error,
                 ..
             } => {
-                write!(f, "completed: {kind} {id}")?;
-                if let Some(file) = file {
-                    write!(f, " → {}", file.display())?;
-                }
-                if files.len() > 1 {
-                    write!(f, " and {} more", files.len() - 1)?;
-                }
+                write!(f, "completed: {} {id}", noun(*kind))?;
+                write_files(f, files)?;
                 if let Some(error) = download_error {
                     write!(f, " (download failed: {error})")?;
                 }
                 Ok(())
             }
+            JobResult::Failed {
+                kind, id, reason, ..
+            } => write!(f, "failed: {} {id}: {reason}", noun(*kind)),
             JobResult::TimedOut { last_status, .. } => write!(
                 f,
                 "timed out (last status: {})",
@@ -508,11 +643,14 @@ impl fmt::Display for JobResult {
                 state,
                 reason,
                 request_changed,
+                files,
+                ..
             } => {
                 write!(f, "already done ({})", in_words(state.as_str()))?;
                 if let Some(reason) = reason {
                     write!(f, ": {reason}")?;
                 }
+                write_files(f, files)?;
                 if *request_changed {
                     write!(
                         f,
@@ -530,7 +668,7 @@ impl fmt::Display for JobResult {
             other => write!(
                 f,
                 "{}: {}",
-                in_words(other.name()),
+                other.result_kind().in_words(),
                 other.reason().unwrap_or_default()
             ),
         }
@@ -661,8 +799,8 @@ impl RequestCounts {
 #[derive(Debug, Clone, Default, serde::Serialize)]
 #[non_exhaustive]
 pub struct Summary {
-    /// Jobs per outcome ([`JobResult::name`]).
-    pub counts: BTreeMap<&'static str, u64>,
+    /// Jobs per outcome.
+    pub counts: BTreeMap<ResultKind, u64>,
     /// Every job that failed, with why.
     pub failures: Vec<(String, String)>,
     /// Requests sent, by purpose.
@@ -690,22 +828,22 @@ pub struct Summary {
 }
 
 impl Summary {
-    /// Jobs with the given outcome name.
-    pub fn count(&self, name: &str) -> u64 {
-        self.counts.get(name).copied().unwrap_or(0)
+    /// Jobs with the given outcome.
+    pub fn count(&self, outcome: ResultKind) -> u64 {
+        self.counts.get(&outcome).copied().unwrap_or(0)
     }
 
     /// Whether every job completed (including those finished before a resume).
     pub fn all_completed(&self) -> bool {
         self.counts
             .keys()
-            .all(|name| matches!(*name, "completed" | "already_finished"))
+            .all(|outcome| matches!(outcome, ResultKind::Completed | ResultKind::AlreadyFinished))
             && self.failures.is_empty()
     }
 
     /// Whether some job timed out.
     pub fn timed_out(&self) -> bool {
-        self.count("timed_out") > 0
+        self.count(ResultKind::TimedOut) > 0
     }
 }
 
@@ -714,7 +852,7 @@ impl fmt::Display for Summary {
         let counts: Vec<String> = self
             .counts
             .iter()
-            .map(|(name, n)| format!("{n} {}", in_words(name)))
+            .map(|(outcome, n)| format!("{n} {}", outcome.in_words()))
             .collect();
         write!(
             f,
@@ -743,14 +881,12 @@ impl fmt::Display for Summary {
     }
 }
 
-/// An outcome's name ([`JobResult::name`], [`FinalState::as_str`]) as a person says it, for
-/// counts: `already_finished` is `already done`, `video_failed` is `failed in rendering`.
+/// An outcome's name ([`ResultKind::as_str`], [`FinalState::as_str`]) as a person says it,
+/// for counts: `already_finished` is `already done`, `rejected` is `failed to start`.
 pub fn in_words(name: &str) -> &str {
     match name {
         "already_finished" => "already done",
         "download_failed" => "failed to download",
-        "video_failed" => "failed in rendering",
-        "session_failed" => "failed in the agent",
         "needs_input" => "waiting for input",
         "timed_out" => "still running at the deadline",
         "rejected" => "failed to start",
@@ -932,14 +1068,14 @@ impl BatchRunner {
     }
 }
 
-/// A running batch: a stream of [`JobOutcome`]s in the order jobs end. Dropping it stops the
+/// A running batch: a stream of [`JobReport`]s in the order jobs end. Dropping it stops the
 /// run. Up to 256 outcomes wait for the reader; a reader that stops reading pauses the run.
 /// The run holds its journal (on Unix) until its stream has ended or it is dropped: another
 /// run of the same journal, or its compaction, is refused meanwhile, in this process or any
 /// other.
 #[must_use = "a batch runs only while its stream is kept"]
 pub struct BatchRun {
-    outcomes: tokio::sync::mpsc::Receiver<JobOutcome>,
+    outcomes: tokio::sync::mpsc::Receiver<JobReport>,
     summary: Arc<Mutex<Summary>>,
     task: tokio::task::JoinHandle<()>,
     /// The journal's lock, let go of when the stream ends or the run is dropped.
@@ -965,9 +1101,9 @@ impl BatchRun {
 }
 
 impl Stream for BatchRun {
-    type Item = JobOutcome;
+    type Item = JobReport;
 
-    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<JobOutcome>> {
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<JobReport>> {
         let next = self.outcomes.poll_recv(cx);
         if let Poll::Ready(None) = next {
             // The run is over: its journal is free for the next.
@@ -1027,6 +1163,8 @@ pub fn journal_sample_jobs(
             kind: Some(JobKind::VideoAgent),
             request: Some(format!("{i:016x}")),
             files: Vec::new(),
+            session_id: None,
+            record: None,
         })?;
     }
     Ok(journal.written)

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures_util::StreamExt as _;
-use heygen_api::batch::{BatchEvent, BatchRunner, Job, JobOutcome, JobPhase, JobResult};
+use heygen_api::batch::{BatchEvent, BatchRunner, Job, JobPhase, JobReport, JobResult};
 use heygen_api::{Client, Error, WaitOptions};
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use serde_json::{json, Value};
@@ -420,7 +420,7 @@ impl View {
             .set_message(format!("{}{more}", tally.line(false)));
     }
 
-    fn outcome(&self, outcome: &JobOutcome) {
+    fn outcome(&self, outcome: &JobReport) {
         if self.json {
             output::line(&outcome_json(outcome).to_string());
         }
@@ -431,11 +431,7 @@ impl View {
                 tally.failed += 1;
             }
             if let JobResult::AlreadyFinished { state, .. } = &outcome.result {
-                if matches!(
-                    state,
-                    heygen_api::batch::FinalState::VideoFailed
-                        | heygen_api::batch::FinalState::SessionFailed
-                ) {
+                if *state == heygen_api::batch::FinalState::Failed {
                     tally.failed_before += 1;
                 }
             }
@@ -496,33 +492,39 @@ impl View {
     }
 }
 
-/// One outcome as a JSON object.
-fn outcome_json(outcome: &JobOutcome) -> Value {
-    let mut value = json!({"key": outcome.key, "state": outcome.result.name()});
-    match &outcome.result {
-        JobResult::Completed {
-            session_id,
-            video,
-            file,
-            ..
-        } => {
-            value["session_id"] = json!(session_id);
-            value["video_id"] = json!(video.id);
-            value["video_url"] = json!(video.video_url);
-            value["duration"] = json!(video.duration);
-            value["file"] = json!(file.as_ref().map(|f| f.display().to_string()));
-        }
-        JobResult::VideoFailed {
-            session_id,
-            video_id,
-            ..
-        } => {
-            value["session_id"] = json!(session_id);
-            value["video_id"] = json!(video_id);
-        }
-        JobResult::SessionFailed { session_id, .. } | JobResult::NeedsInput { session_id } => {
-            value["session_id"] = json!(session_id);
-        }
+/// One outcome as a JSON object: for every kind, what ended (`id`), its session, its result
+/// URLs and the files written; a video's also by the names of a video (`video_id`,
+/// `video_url`, `duration`, `file`).
+fn outcome_json(outcome: &JobReport) -> Value {
+    let result = &outcome.result;
+    let mut value = json!({"key": outcome.key, "state": result.name()});
+    if let Some(kind) = result.kind() {
+        value["kind"] = json!(kind.as_str());
+    }
+    if let Some(id) = result.id() {
+        value["id"] = json!(id);
+    }
+    if let Some(session_id) = result.session_id() {
+        value["session_id"] = json!(session_id);
+    }
+    if result.record().is_some() {
+        value["urls"] = json!(result.urls());
+    }
+    let files: Vec<String> = result
+        .files()
+        .iter()
+        .map(|f| f.display().to_string())
+        .collect();
+    if !files.is_empty() {
+        value["files"] = json!(files);
+    }
+    if let Some(video) = result.record().and_then(|record| record.video()) {
+        value["video_id"] = json!(video.id);
+        value["video_url"] = json!(video.video_url);
+        value["duration"] = json!(video.duration);
+        value["file"] = json!(files.first());
+    }
+    match result {
         JobResult::AlreadyFinished {
             state,
             request_changed,
@@ -531,18 +533,12 @@ fn outcome_json(outcome: &JobOutcome) -> Value {
             value["finished_as"] = json!(state.as_str());
             value["request_changed"] = json!(request_changed);
         }
-        JobResult::TimedOut {
-            session_id,
-            video_id,
-            last_status,
-        } => {
-            value["session_id"] = json!(session_id);
-            value["video_id"] = json!(video_id);
+        JobResult::TimedOut { last_status, .. } => {
             value["last_status"] = json!(last_status);
         }
         _ => {}
     }
-    if let Some(reason) = outcome.result.reason() {
+    if let Some(reason) = result.reason() {
         value["reason"] = json!(reason);
     }
     value

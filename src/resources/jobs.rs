@@ -30,6 +30,41 @@ impl crate::api::client::Client {
     }
 }
 
+impl super::generated::TypedRecord {
+    /// The record as JSON: what HeyGen sent, unknown members included.
+    pub fn to_json(&self) -> Value {
+        serde_json::to_value(self).unwrap_or(Value::Null)
+    }
+
+    /// The URLs of the files the job made, in its record's order: every place its kind's
+    /// description names (every clip of a clipping job, every layer of a background
+    /// removal); empty for a kind that makes none.
+    pub fn urls(&self) -> Vec<String> {
+        let record = self.to_json();
+        self.kind()
+            .result_urls(&record)
+            .into_iter()
+            .map(str::to_string)
+            .collect()
+    }
+
+    /// The video, for a video or a Video Agent job.
+    pub fn video(&self) -> Option<&crate::api::types::VideoDetail> {
+        match self {
+            Self::Video(video) | Self::VideoAgent(video) => Some(video),
+            _ => None,
+        }
+    }
+
+    /// The record of a video or a Video Agent job.
+    pub(crate) fn of_video(kind: JobKind, video: crate::api::types::VideoDetail) -> Self {
+        match kind {
+            JobKind::VideoAgent => Self::VideoAgent(Box::new(video)),
+            _ => Self::Video(Box::new(video)),
+        }
+    }
+}
+
 /// A job's JSON record, typed.
 #[cfg_attr(not(feature = "full"), allow(dead_code))]
 fn typed<T: serde::de::DeserializeOwned>(kind: JobKind, record: Value) -> Result<T> {
@@ -334,5 +369,40 @@ mod voices {
             let created = self.send().await?;
             wait_one(client, JobKind::Voice, &created.voice_clone_id, options).await
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::generated::TypedRecord;
+    use crate::api::kinds::JobKind;
+
+    /// A record typed by its kind; one that does not fit its kind's type is kept whole, and
+    /// says why, instead of losing a finished job.
+    #[test]
+    fn a_record_is_typed_by_its_kind_or_kept_whole() {
+        let video = serde_json::json!({"id": "v1", "status": "completed",
+            "video_url": "https://example.com/v1.mp4", "new_member": [1, 2]});
+        let typed = TypedRecord::decode(JobKind::Video, video.clone());
+        assert!(matches!(typed, TypedRecord::Video(_)), "{typed:?}");
+        assert_eq!(typed.kind(), JobKind::Video);
+        assert_eq!(typed.video().map(|v| v.id.as_str()), Some("v1"));
+        assert_eq!(typed.to_json(), video, "unknown members kept");
+        assert_eq!(typed.urls(), ["https://example.com/v1.mp4"]);
+
+        let broken = serde_json::json!({"id": 7, "status": "completed"});
+        let kept = TypedRecord::decode(JobKind::VideoAgent, broken.clone());
+        match &kept {
+            TypedRecord::Undecoded { kind, problem, .. } => {
+                assert_eq!(*kind, JobKind::VideoAgent);
+                assert!(
+                    problem.contains("id") || problem.contains("string"),
+                    "{problem}"
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(kept.to_json(), broken);
+        assert_eq!(kept.kind(), JobKind::VideoAgent);
     }
 }
