@@ -465,6 +465,7 @@ fn kinds_code(
     let mut kind_arms = Vec::new();
     let mut json_arms = Vec::new();
     let mut bodies = Vec::new();
+    let mut answers = BTreeSet::new();
     for kind in crate::kinds::typed(spec) {
         let variant = format_ident!("{}", kind.variant);
         let record = generated.get(&kind.record).ok_or_else(|| {
@@ -488,15 +489,37 @@ fn kinds_code(
         kind_arms
             .push(quote! { TypedRecord::#variant(_) => crate::api::kinds::JobKind::#variant, });
         json_arms.push(quote! { TypedRecord::#variant(record) => serde::Serialize::serialize(record, serializer), });
-        if !kind.from_body {
-            continue;
-        }
         let create = generated.get(&kind.create).ok_or_else(|| {
             format!(
                 "x-heygen-jobs.{}: its create `{}` is not generated",
                 kind.id, kind.create
             )
         })?;
+        // The create's answer names its jobs as HeyGen does (`lipsync_id`, `session_id`,
+        // `video_translation_ids`): one accessor reads them for every kind.
+        let created = &create.ret;
+        if answers.insert(created.to_string()) {
+            let doc = format!(
+                "The ids of the `{}` jobs this create started, read where the spec says they are, whatever HeyGen names them.",
+                kind.id
+            );
+            bodies.push(quote! {
+                impl #created {
+                    #[doc = #doc]
+                    pub fn job_ids(&self) -> Vec<String> {
+                        let answer = serde_json::to_value(self).unwrap_or_default();
+                        crate::api::kinds::JobKind::#variant.created_ids(&answer)
+                    }
+                    /// The id of the (first) job this create started: see [`job_ids`](Self::job_ids).
+                    pub fn job_id(&self) -> Option<String> {
+                        self.job_ids().into_iter().next()
+                    }
+                }
+            });
+        }
+        if !kind.from_body {
+            continue;
+        }
         let Some((body_t, build)) = &create.body else {
             return Err(format!(
                 "x-heygen-jobs.{}: its create `{}` has no body",

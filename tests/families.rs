@@ -256,6 +256,27 @@ async fn a_retried_background_removal_repeats_its_request_id() {
     );
 }
 
+/// Translations whose wait ends before they do still say their language: the record says
+/// none, so it is the language asked in the same place as the job's id.
+#[tokio::test]
+async fn translations_that_time_out_still_say_their_language() {
+    let sim = fast_simulator().render_seconds(1e9).start().await.unwrap();
+    let client = sim.client().unwrap();
+    let ended = client
+        .video_translations()
+        .create(source(), ["Japanese", "Spanish"])
+        .send_and_wait(quick_wait().deadline(Duration::from_millis(200)))
+        .await
+        .unwrap();
+    assert_eq!(ended.len(), 2);
+    for (end, language) in ended.iter().zip(["Japanese", "Spanish"]) {
+        let outcome = end.outcome.as_ref().unwrap();
+        assert!(outcome.record().is_none(), "{outcome:?}");
+        assert_eq!(end.label.as_deref(), Some(language), "{}", end.id);
+    }
+    sim.shutdown().await;
+}
+
 /// One video into three languages, waited in bulk against the simulator, each translation
 /// downloaded with progress.
 #[tokio::test]
@@ -304,6 +325,9 @@ async fn a_video_is_translated_into_three_languages_and_downloaded() {
         ["Spanish", "French", "German"],
         "in the order asked"
     );
+    // Each end says its language itself.
+    let labels: Vec<_> = ended.iter().map(|end| end.label.as_deref()).collect();
+    assert_eq!(labels, [Some("Spanish"), Some("French"), Some("German")]);
     let dir = tempfile::tempdir().unwrap();
     for end in &ended {
         let record = end.outcome.as_ref().unwrap().record().unwrap();
@@ -959,4 +983,41 @@ async fn a_job_created_without_options_sends_only_its_inputs() {
         sent[1]
     );
     assert_eq!(sent[1]["enable_caption"], true);
+}
+
+/// Every kind's create answer gives its jobs' ids the same way, whatever HeyGen names them
+/// (`lipsync_id`, `video_translation_ids`, `session_id`, `video_id`, a clipping job's `id`).
+#[tokio::test]
+async fn every_create_answer_names_its_jobs_by_one_accessor() {
+    let sim = fast_simulator().start().await.unwrap();
+    let client = sim.client().unwrap();
+    let lipsync = client
+        .lipsyncs()
+        .create(source(), FileInput::url("https://example.com/a.mp3"))
+        .await
+        .unwrap();
+    assert_eq!(lipsync.job_id(), Some(lipsync.lipsync_id.clone()));
+    let translations = client
+        .video_translations()
+        .create(source(), ["Spanish", "French"])
+        .await
+        .unwrap();
+    assert_eq!(translations.job_ids(), translations.video_translation_ids);
+    assert_eq!(translations.job_ids().len(), 2);
+    let session = client
+        .video_agents()
+        .create(heygen_api::CreateVideoAgentRequest::new("A short hello"))
+        .await
+        .unwrap();
+    assert_eq!(session.job_id(), Some(session.session_id.clone()));
+    let video = client
+        .videos()
+        .create(heygen_api::CreateVideoRequest::avatar("look_anna_studio").script("Hi"))
+        .await
+        .unwrap();
+    assert_eq!(video.job_id(), Some(video.video_id.clone()));
+    let clipping = client.ai_clipping().create(source()).await.unwrap();
+    let id = clipping.job_id().expect("a clipping job's id");
+    assert_eq!(Some(&id), clipping.id.as_ref().or(clipping.job_id.as_ref()));
+    sim.shutdown().await;
 }

@@ -12,6 +12,9 @@ use crate::api::types::VideoDetail;
 pub struct JobEnded<T> {
     /// The job.
     pub id: String,
+    /// What tells this job from the others its create started, when they differ by more
+    /// than their ids: a translation's output language.
+    pub label: Option<String>,
     /// How its wait ended, or the error that ended it (the job unknown to HeyGen, polls that
     /// failed for good).
     pub outcome: Result<JobOutcome<T>>,

@@ -187,6 +187,7 @@ impl Finished {
     fn public(self) -> JobEnded<Value> {
         JobEnded {
             id: self.id,
+            label: None,
             outcome: self.outcome,
         }
     }

@@ -96,6 +96,7 @@ fn wait_many<T: serde::de::DeserializeOwned + Send + 'static>(
     Box::pin(client.wait_for_jobs(kind, ids, options).map(move |ended| {
         JobEnded {
             id: ended.id,
+            label: ended.label,
             outcome: ended
                 .outcome
                 .and_then(|outcome| outcome.try_map(|record| typed(kind, record))),
@@ -160,7 +161,8 @@ mod translations {
 
     impl CreateVideoTranslation<'_> {
         /// Sends the request, then waits for every translation it started (one per output
-        /// language), polled in bulk. The ends come in the order of the output languages.
+        /// language), polled in bulk. The ends come in the order of the output languages, and
+        /// each says its language in [`JobEnded::label`].
         ///
         /// # Errors
         /// The create's own errors; the wait's ends are in the list, one per translation.
@@ -169,10 +171,27 @@ mod translations {
             options: WaitOptions,
         ) -> Result<Vec<JobEnded<VideoTranslation>>> {
             let client = self.client();
+            let languages = self.to_body()?.output_languages;
             let created = self.send().await?;
             let ids = created.video_translation_ids;
             let stream = wait_many(client, JobKind::VideoTranslation, ids.clone(), options);
-            Ok(collect_in_order(&ids, stream).await)
+            let mut ended = collect_in_order(&ids, stream).await;
+            for end in &mut ended {
+                // The record says its language; without one (a wait that ended in an
+                // error, a timeout), HeyGen's order of ids is the order of the languages.
+                let said = match &end.outcome {
+                    Ok(outcome) => outcome
+                        .record()
+                        .and_then(|r: &VideoTranslation| r.output_language.clone()),
+                    Err(_) => None,
+                };
+                let by_order = ids
+                    .iter()
+                    .position(|id| *id == end.id)
+                    .and_then(|at| languages.get(at).cloned());
+                end.label = said.or(by_order);
+            }
+            Ok(ended)
         }
     }
 
@@ -242,17 +261,13 @@ mod clipping {
     /// The job a create started: HeyGen's schemas do not say whether its id comes as `id` or
     /// `job_id`; either is taken.
     pub(crate) fn job_id(created: &CreatedClippingJob) -> Result<String> {
-        created
-            .id
-            .clone()
-            .or_else(|| created.job_id.clone())
-            .filter(|id| !id.is_empty())
-            .ok_or_else(|| {
-                crate::api::error::unexpected_answer(
-                    "create_clipping_job",
-                    "the answer names no job id",
-                )
-            })
+        // Where the spec says the id is (`id`, else `job_id`), as for every kind.
+        created.job_id().ok_or_else(|| {
+            crate::api::error::unexpected_answer(
+                "create_clipping_job",
+                "the answer names no job id",
+            )
+        })
     }
 
     impl AiClipping<'_> {

@@ -8,6 +8,26 @@ use crate::jobs::wait::{WaitOptions, WaitStream};
 use crate::resources::check_path_param;
 use crate::resources::generated::handles::VideoAgents;
 
+impl crate::resources::generated::builders::CreateVideoAgentSession<'_> {
+    /// Sends the request, then waits for the session's video, as
+    /// [`VideoAgents::create_and_wait`] does (the shape every kind's create has).
+    ///
+    /// # Errors
+    /// The create's own errors; during the wait, only errors that are not retryable end it.
+    pub async fn send_and_wait(self, options: WaitOptions) -> Result<JobOutcome<AgentRecord>> {
+        let client = self.client().clone();
+        let created = self.send().await?;
+        let start = match created.video_id.filter(|v| !v.is_empty()) {
+            Some(video_id) => Phase::Video {
+                session_id: Some(created.session_id),
+                video_id,
+            },
+            None => Phase::Session(created.session_id),
+        };
+        video_wait::run(client, start, options).await
+    }
+}
+
 impl VideoAgents<'_> {
     /// Creates a session and waits for its video: the session is polled until it has a
     /// `video_id`, then the video until it is done. See [`WaitOptions`] for the schedule and
@@ -24,15 +44,7 @@ impl VideoAgents<'_> {
         request: CreateVideoAgentRequest,
         options: WaitOptions,
     ) -> Result<JobOutcome<AgentRecord>> {
-        let created = self.create(request).await?;
-        let start = match created.video_id.filter(|v| !v.is_empty()) {
-            Some(video_id) => Phase::Video {
-                session_id: Some(created.session_id),
-                video_id,
-            },
-            None => Phase::Session(created.session_id),
-        };
-        video_wait::run(self.client.clone(), start, options).await
+        self.create(request).send_and_wait(options).await
     }
 
     /// Waits on an existing session (resumable: any process can wait on a session id).

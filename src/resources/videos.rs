@@ -15,6 +15,19 @@ use crate::resources::check_path_param;
 use crate::resources::generated::handles::Videos;
 use crate::transfer::download::{self, Download, FileDownload, VideoAsset};
 
+impl crate::resources::generated::builders::CreateVideo<'_> {
+    /// Sends the request, then waits for the video until it is `completed` or `failed` (or
+    /// the deadline passes), as every kind's `send_and_wait` does.
+    ///
+    /// # Errors
+    /// The create's own errors; during the wait, only errors that are not retryable end it.
+    pub async fn send_and_wait(self, options: WaitOptions) -> Result<JobOutcome<VideoDetail>> {
+        let client = self.client().clone();
+        let created = self.send().await?;
+        video_wait::run(client, video_start(&created.video_id), options).await
+    }
+}
+
 fn video_start(video_id: &str) -> Phase {
     Phase::Video {
         session_id: None,
@@ -247,7 +260,8 @@ impl<'a> Videos<'a> {
     }
 
     /// Creates a video and waits for it: the video is polled until it is `completed` or
-    /// `failed` (or the deadline passes). See [`WaitOptions`] for the schedule.
+    /// `failed` (or the deadline passes). See [`WaitOptions`] for the schedule. The same as
+    /// `create(request).send_and_wait(options)`, the shape every kind's create has.
     ///
     /// # Errors
     /// Validation and API errors from the create call; during the wait, only errors that are not
@@ -257,8 +271,7 @@ impl<'a> Videos<'a> {
         request: crate::api::bodies::CreateVideoRequest,
         options: WaitOptions,
     ) -> Result<JobOutcome<VideoDetail>> {
-        let created = self.create(request).await?;
-        video_wait::run(self.client.clone(), video_start(&created.video_id), options).await
+        self.create(request).send_and_wait(options).await
     }
 
     /// Waits until the video is `completed` or `failed` (or the deadline passes).
