@@ -336,6 +336,18 @@ pub fn source(spec: &Value, all: &[(String, Option<String>)]) -> Result<String, 
             ));
         }
         let results = pointers(kind.body.get("results"), &at("results"))?;
+        let label = match kind.body.get("label") {
+            None => None,
+            Some(Value::String(pointer)) if pointer.starts_with('/') && !pointer.contains('*') => {
+                Some(pointer.as_str())
+            }
+            Some(_) => {
+                return Err(format!(
+                    "{}: must be one JSON pointer to a string of the record (no `*`)",
+                    at("label")
+                ))
+            }
+        };
         let events = kind.body.get("events");
         let succeeded_events = words(
             events.and_then(|e| e.get("succeeded")),
@@ -354,7 +366,7 @@ pub fn source(spec: &Value, all: &[(String, Option<String>)]) -> Result<String, 
         let _ = writeln!(arms, "            JobKind::{variant} => &{constant},");
         let _ = writeln!(
             statics,
-            "static {constant}: Description = Description {{\n    id: {name:?},\n    name: {noun:?},\n    family: {family:?},\n    create: {create:?},\n    created_ids: {},\n    stages: &[\n        {},\n    ],\n    results: {},\n    succeeded_events: {},\n    failed_events: {},\n}};\n",
+            "static {constant}: Description = Description {{\n    id: {name:?},\n    name: {noun:?},\n    family: {family:?},\n    create: {create:?},\n    created_ids: {},\n    stages: &[\n        {},\n    ],\n    results: {},\n    label: {label:?},\n    succeeded_events: {},\n    failed_events: {},\n}};\n",
             list(&created),
             stage_source.join(",\n        "),
             list(&results),

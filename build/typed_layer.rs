@@ -1080,6 +1080,12 @@ fn operation(
                 let envelope = crate::api::client::call(self.client, #raw_id, reqwest::Method::#http, self.options, |raw| { let b = raw.#raw_method(); #(#apply)* Box::pin(b.send()) }).await?;
                 Ok(#unwrap)
             }
+            /// The checks `send` makes before sending, without sending.
+            #[allow(unused_variables, unused_mut, dead_code)]
+            pub(crate) fn check(&self) -> crate::Result<()> {
+                #(#checks)*
+                Ok(())
+            }
             #stream
         }
         impl<'a> std::future::IntoFuture for #name<'a> { type Output = crate::Result<#ret>; type IntoFuture = std::pin::Pin<Box<dyn std::future::Future<Output = crate::Result<#ret>> + Send + 'a>>; fn into_future(self) -> Self::IntoFuture { Box::pin(self.send()) } }
@@ -1101,6 +1107,10 @@ fn operation(
             let mut builder = client.#accessor().#ident(#(#invoke_args),*);
             #body_from_json
             for (name, value) in std::mem::take(&mut invocation.query) { builder = match name.as_str() { #(#invoke_query)* _ => return Err(crate::operations::unknown_parameter(&name)) }; }
+            if invocation.check_only {
+                builder.check()?;
+                return Ok(serde_json::Value::Null);
+            }
             let raw = invocation.raw_slot();
             let builder = builder.options(invocation.options);
             #collect

@@ -21,7 +21,7 @@
 //! # Ok(()) }
 //! ```
 
-pub use crate::api::kinds::{first_pointed, pointed};
+pub use crate::api::kinds::{first_pointed, pointed, pointed_in_place};
 use std::future::Future;
 use std::pin::Pin;
 
@@ -96,6 +96,7 @@ pub struct Invocation {
     pub(crate) body: Option<Value>,
     pub(crate) options: RequestOptions,
     pub(crate) all_pages: bool,
+    pub(crate) check_only: bool,
     raw: bool,
     on_unknown_fields: Option<UnknownFieldsFn>,
 }
@@ -151,6 +152,16 @@ impl Invocation {
     /// Per-call options.
     pub fn options(mut self, options: RequestOptions) -> Self {
         self.options = options;
+        self
+    }
+
+    /// With `true`, [`invoke`](crate::Client::invoke) makes every check a call makes before
+    /// sending (the path, the query, the body against its type and its limits) and stops
+    /// there: it sends nothing, and answers `null` when the request could go. A caller that
+    /// must do something costly first (upload a file) learns before that whether the rest
+    /// of its request holds.
+    pub fn check_only(mut self, check_only: bool) -> Self {
+        self.check_only = check_only;
         self
     }
 

@@ -501,3 +501,38 @@ async fn the_bad_input_table() {
     }
     anything.assert_calls_async(0).await;
 }
+
+/// `check_only` makes every check a call makes and sends nothing: a request that holds
+/// answers `null`, one that does not gets the same error the call would.
+#[tokio::test]
+async fn an_invocation_that_only_checks_sends_nothing() {
+    use heygen_api::operations::Invocation;
+    let server = MockServer::start_async().await;
+    let anything = server
+        .mock_async(|_, then| {
+            then.status(200).json_body(serde_json::json!({}));
+        })
+        .await;
+    let client = common::client(&server.base_url());
+    let fine = Invocation::new()
+        .body(serde_json::json!({"prompt": "A short hello"}))
+        .check_only(true);
+    let answer = client
+        .invoke("create_video_agent_session", fine)
+        .await
+        .unwrap();
+    assert_eq!(answer, serde_json::Value::Null);
+    let bad = Invocation::new()
+        .body(serde_json::json!({"prompt": ""}))
+        .check_only(true);
+    match client.invoke("create_video_agent_session", bad).await {
+        Err(Error::InvalidRequest(invalid)) => assert_eq!(invalid.field, "prompt"),
+        other => panic!("{other:?}"),
+    }
+    let out_of_range = Invocation::new().query("limit", "1000").check_only(true);
+    match client.invoke("list_videos", out_of_range).await {
+        Err(Error::InvalidRequest(invalid)) => assert_eq!(invalid.field, "limit"),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(anything.calls_async().await, 0, "nothing was sent");
+}

@@ -1423,7 +1423,7 @@ fn an_upload_off_a_terminal_writes_a_few_lines_in_sizes() {
     );
     assert_eq!(
         progress.last(),
-        Some(&"12.00 MB / 12.00 MB (100%)"),
+        Some(&"big.png: 12.00 MB / 12.00 MB (100%)"),
         "{stderr}"
     );
     assert!(!stderr.contains("bytes"), "{stderr}");
@@ -1438,7 +1438,10 @@ fn an_upload_off_a_terminal_writes_a_few_lines_in_sizes() {
     assert_eq!(code(&out), 0, "{out:?}");
     let stderr = String::from_utf8_lossy(&out.stderr);
     let lines: Vec<&str> = stderr.lines().collect();
-    assert!(lines.contains(&"34.00 MB / 34.00 MB (100%)"), "{stderr}");
+    assert!(
+        lines.contains(&"huge.png: 34.00 MB / 34.00 MB (100%)"),
+        "{stderr}"
+    );
     assert!(!stderr.contains("checksum"), "{stderr}");
     assert!(lines.len() <= 30, "{stderr}");
 }
@@ -1802,6 +1805,44 @@ fn help_shows_required_flags_values_and_global_options_apart() {
     assert!(String::from_utf8_lossy(&missing.stderr).contains("--username"));
 }
 
+/// A translation into two languages with `--download tour.mp4`: the files go beside it, named
+/// by language (never a folder `tour.mp4/`), every line says which language, and the
+/// download's progress off a terminal names its file.
+#[test]
+fn several_results_for_one_file_name_are_named_by_language_beside_it() {
+    let sim = Sim::start(fast());
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("tour.mp4");
+    let output = sim.heygen(&[
+        "translation",
+        "create",
+        "--data",
+        r#"{"video": {"type": "url", "url": "https://example.com/a.mp4"}, "output_languages": ["Spanish", "French"]}"#,
+        "--download",
+        target.to_str().unwrap(),
+    ]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(code(&output), 0, "{stderr}");
+    assert!(!target.exists(), "no folder named like a file");
+    for language in ["spanish", "french"] {
+        let file = dir.path().join(format!("tour-{language}.mp4"));
+        assert!(std::fs::metadata(&file).unwrap().len() > 1000, "{stderr}");
+        assert!(
+            stderr.contains(&format!("tour-{language}.mp4: ")),
+            "progress names the file: {stderr}"
+        );
+    }
+    assert!(stderr.contains("(Spanish) to "), "{stderr}");
+    assert!(stderr.contains("(French): completed"), "{stderr}");
+    // The rows say which is which.
+    assert!(stdout.contains("LANGUAGE"), "{stdout}");
+    assert!(
+        stdout.contains("Spanish") && stdout.contains("French"),
+        "{stdout}"
+    );
+}
+
 /// Commands of the families wait as the spec's `x-heygen-wait` says: `--wait` ends with each
 /// job's record, `--download` saves what they made (a folder for several jobs), and the exit
 /// code says how they ended.
@@ -1950,7 +1991,8 @@ fn family_waits_resume_and_files_upload() {
     for (file, expected) in [
         ("nowhere=/tmp/x.mp4", "takes no file"),
         ("video=/definitely/missing.mp4", "cannot read"),
-        ("video", "MEMBER=PATH"),
+        ("video", "MEMBER=FILE"),
+        ("video=asset:", "needs an asset id"),
     ] {
         let output = sim.heygen(&[
             "lipsync",
@@ -1986,4 +2028,79 @@ fn family_waits_resume_and_files_upload() {
         &format!("video={}", video.display()),
     ]));
     assert!(created["lipsync_id"].is_string(), "{created}");
+
+    // Bad input found before anything goes up: a folder as a file, a pipe, and a request
+    // whose other members do not hold (a proofread needs its title) are exit 2, with no
+    // upload and no request.
+    let fifo = dir.path().join("pipe");
+    assert!(std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap()
+        .success());
+    let before = sim.sim().request_count();
+    for (args, expected) in [
+        (
+            vec![
+                "lipsync".to_string(),
+                "create".into(),
+                "--file".into(),
+                format!("video={}", video.display()),
+                "--file".into(),
+                format!("audio={}", dir.path().display()),
+            ],
+            "is a folder, not a file",
+        ),
+        (
+            vec![
+                "lipsync".to_string(),
+                "create".into(),
+                "--file".into(),
+                format!("video={}", video.display()),
+                "--file".into(),
+                format!("audio={}", fifo.display()),
+            ],
+            "is not a regular file",
+        ),
+        (
+            vec![
+                "translation".to_string(),
+                "create-proofread".into(),
+                "--data".into(),
+                r#"{"output_languages": ["Spanish"]}"#.into(),
+                "--file".into(),
+                format!("video={}", video.display()),
+            ],
+            "`title` is required (nothing was uploaded or sent)",
+        ),
+    ] {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let output = sim.heygen(&args);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains(expected), "{stderr}");
+        assert!(!stderr.contains(" as asset "), "{stderr}");
+    }
+    assert_eq!(
+        sim.sim().request_count(),
+        before,
+        "nothing uploaded, nothing sent"
+    );
+
+    // A URL and an asset take the same `--file` as a local path, on every command.
+    let asset = json(&sim.heygen(&["--json", "asset", "upload", video.to_str().unwrap()]));
+    let asset = asset["files"][0]["asset_id"].as_str().unwrap().to_string();
+    let output = sim.heygen(&[
+        "--json",
+        "lipsync",
+        "create",
+        "--file",
+        &format!("video=asset:{asset}"),
+        "--file",
+        "audio=https://example.com/a.mp3",
+    ]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(code(&output), 0, "{stderr}");
+    assert!(json(&output)["lipsync_id"].is_string());
+    assert!(!stderr.contains(" as asset "), "{stderr}");
 }

@@ -111,6 +111,9 @@ pub(crate) struct Description {
     pub(crate) stages: &'static [Stage],
     /// Where the URLs of the files a finished job made are in its last stage's record.
     pub(crate) results: &'static [&'static str],
+    /// Where what tells a job from the others of its create is in its record (a
+    /// translation's output language), if the kind says.
+    pub(crate) label: Option<&'static str>,
     /// Webhook event types that announce a job of this kind ended well.
     pub(crate) succeeded_events: &'static [&'static str],
     /// Webhook event types that announce it ended badly.
@@ -128,20 +131,58 @@ include!(concat!(env!("OUT_DIR"), "/kinds.rs"));
 /// assert_eq!(heygen_api::operations::pointed(&answer, "/clips/*/video_url"), ["a", "b"]);
 /// ```
 pub fn pointed<'v>(value: &'v Value, pointer: &str) -> Vec<&'v str> {
-    fn walk<'v>(value: &'v Value, parts: &[&str], out: &mut Vec<&'v str>) {
+    pointed_in_place(value, pointer)
+        .into_iter()
+        .map(|(_, text)| text)
+        .collect()
+}
+
+/// [`pointed`], each string with its place: what each `*` step walked through (an item's
+/// number from 1, or a member's name), joined by `-`; empty for a pointer without `*`.
+/// Files are named by it: the second clip of a clipping job is `2`, a cut-out's layer
+/// `foreground`.
+///
+/// ```
+/// let record = serde_json::json!({"layers": {"foreground": "f.webm", "mask": "m.webm"}});
+/// let found = heygen_api::operations::pointed_in_place(&record, "/layers/*");
+/// assert_eq!(found, [("foreground".to_string(), "f.webm"), ("mask".to_string(), "m.webm")]);
+/// ```
+pub fn pointed_in_place<'v>(value: &'v Value, pointer: &str) -> Vec<(String, &'v str)> {
+    fn walk<'v>(
+        value: &'v Value,
+        parts: &[&str],
+        place: &mut Vec<String>,
+        out: &mut Vec<(String, &'v str)>,
+    ) {
         match parts.split_first() {
             None => match value {
-                Value::String(text) if !text.is_empty() => out.push(text),
-                Value::Array(items) => items
-                    .iter()
-                    .filter_map(Value::as_str)
-                    .filter(|t| !t.is_empty())
-                    .for_each(|t| out.push(t)),
+                Value::String(text) if !text.is_empty() => out.push((place.join("-"), text)),
+                Value::Array(items) => {
+                    for (n, item) in items.iter().enumerate() {
+                        if let Some(text) = item.as_str().filter(|t| !t.is_empty()) {
+                            place.push((n + 1).to_string());
+                            out.push((place.join("-"), text));
+                            place.pop();
+                        }
+                    }
+                }
                 _ => {}
             },
             Some((&"*", rest)) => match value {
-                Value::Array(items) => items.iter().for_each(|v| walk(v, rest, out)),
-                Value::Object(members) => members.values().for_each(|v| walk(v, rest, out)),
+                Value::Array(items) => {
+                    for (n, item) in items.iter().enumerate() {
+                        place.push((n + 1).to_string());
+                        walk(item, rest, place, out);
+                        place.pop();
+                    }
+                }
+                Value::Object(members) => {
+                    for (name, item) in members {
+                        place.push(name.clone());
+                        walk(item, rest, place, out);
+                        place.pop();
+                    }
+                }
                 _ => {}
             },
             Some((part, rest)) => {
@@ -151,14 +192,14 @@ pub fn pointed<'v>(value: &'v Value, pointer: &str) -> Vec<&'v str> {
                     _ => None,
                 };
                 if let Some(next) = next {
-                    walk(next, rest, out);
+                    walk(next, rest, place, out);
                 }
             }
         }
     }
     let mut out = Vec::new();
     let parts: Vec<&str> = pointer.trim_start_matches('/').split('/').collect();
-    walk(value, &parts, &mut out);
+    walk(value, &parts, &mut Vec::new(), &mut out);
     out
 }
 
@@ -231,10 +272,20 @@ impl JobKind {
     /// video, every clip of a clipping job, every layer of a background removal, a voice's
     /// preview), in the record's order; empty for a kind that makes no file.
     pub fn result_urls(self, record: &Value) -> Vec<&str> {
+        self.results_in_place(record)
+            .into_iter()
+            .map(|(_, url)| url)
+            .collect()
+    }
+
+    /// [`result_urls`](Self::result_urls), each with its place in the record (see
+    /// [`pointed_in_place`](crate::operations::pointed_in_place)): a clip's number, a layer's
+    /// name; empty for a kind of one result.
+    pub fn results_in_place(self, record: &Value) -> Vec<(String, &str)> {
         self.describe()
             .results
             .iter()
-            .flat_map(|pointer| pointed(record, pointer))
+            .flat_map(|pointer| pointed_in_place(record, pointer))
             .collect()
     }
 
@@ -254,6 +305,18 @@ impl JobKind {
     /// [`pointed`](crate::operations::pointed) reads them); empty for a kind that makes none.
     pub fn results(self) -> &'static [&'static str] {
         self.describe().results
+    }
+
+    /// What tells a job of this kind from the others its create started, read from its
+    /// record where the kind says (a translation's output language); `None` for a kind whose
+    /// jobs differ only by id.
+    pub fn label_in(self, record: &Value) -> Option<String> {
+        let pointer = self.describe().label?;
+        record
+            .pointer(pointer)
+            .and_then(Value::as_str)
+            .filter(|text| !text.is_empty())
+            .map(str::to_string)
     }
 
     /// Whether a job of this kind makes files.

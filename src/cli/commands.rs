@@ -467,7 +467,11 @@ async fn save(
     path: &Path,
 ) -> Result<heygen_api::Download, Error> {
     let interrupt = output::Interrupt::listen();
-    let reporter = Arc::new(Reporter::for_transfer("starting the download"));
+    let shown = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let reporter = Arc::new(Reporter::for_transfer("starting the download", &shown));
     let progress = Arc::clone(&reporter);
     let download = client
         .videos()
@@ -490,7 +494,14 @@ async fn save(
 /// either way one shape, `{"batch_id": .., "files": [..]}`, and one line per file.
 async fn upload(client: &Client, out: &Out, paths: Vec<PathBuf>) -> Outcome {
     let interrupt = output::Interrupt::listen();
-    let reporter = Arc::new(Reporter::for_transfer("reading the file"));
+    let shown = match paths.as_slice() {
+        [path] => path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+        _ => format!("{} files", paths.len()),
+    };
+    let reporter = Arc::new(Reporter::for_transfer("reading the file", &shown));
     let progress = Arc::clone(&reporter);
     // An upload stopped before HeyGen confirmed it gives no asset to use: it starts over.
     let stopped = || {

@@ -44,6 +44,9 @@ fn render_in(value: &Value, tz: &TimeZone) -> String {
     }
 }
 
+/// How many items of a nested list are shown.
+const SHOWN_ITEMS: usize = 10;
+
 /// `key: value` lines, nested objects indented.
 fn lines(object: &Map<String, Value>, depth: usize, tz: &TimeZone, out: &mut String) {
     let indent = "  ".repeat(depth);
@@ -68,6 +71,27 @@ fn lines(object: &Map<String, Value>, depth: usize, tz: &TimeZone, out: &mut Str
             Value::Array(items) if items.iter().all(|v| !v.is_object() && !v.is_array()) => {
                 let shown: Vec<String> = items.iter().map(|v| scalar(key, v, tz)).collect();
                 let _ = writeln!(out, "{indent}{key}: {}", shown.join(", "));
+            }
+            // Each item's own lines (a clip's URL, a designed voice's id), the first few.
+            Value::Array(items) if items.iter().all(Value::is_object) => {
+                let _ = writeln!(out, "{indent}{key}:");
+                for item in items.iter().take(SHOWN_ITEMS) {
+                    let mut inner = String::new();
+                    if let Value::Object(item) = item {
+                        lines(item, 0, tz, &mut inner);
+                    }
+                    for (n, line) in inner.lines().enumerate() {
+                        let lead = if n == 0 { "- " } else { "  " };
+                        let _ = writeln!(out, "{indent}  {lead}{line}");
+                    }
+                }
+                if items.len() > SHOWN_ITEMS {
+                    let _ = writeln!(
+                        out,
+                        "{indent}  … and {} more (--json shows every one)",
+                        items.len() - SHOWN_ITEMS
+                    );
+                }
             }
             Value::Array(items) => {
                 let count = match items.len() {
@@ -159,6 +183,8 @@ fn columns(items: &[&Map<String, Value>]) -> Vec<String> {
             .iter()
             .find_map(|name| find(&|k| k == *name)),
     );
+    // What tells a translation from its siblings.
+    take(find(&|k| k == "output_language"));
     take(find(&|k| k == "status"));
     take(find(&|k| k == "type").or_else(|| find(&|k| k.ends_with("_type"))));
     take(find(&|k| k == "created_at").or_else(|| find(&|k| k.ends_with("_at"))));
@@ -167,6 +193,9 @@ fn columns(items: &[&Map<String, Value>]) -> Vec<String> {
 
 /// `created_at` → `CREATED`, `video_id` → `VIDEO ID`.
 fn heading(column: &str) -> String {
+    if column == "output_language" {
+        return "LANGUAGE".into();
+    }
     column
         .strip_suffix("_at")
         .unwrap_or(column)
@@ -190,7 +219,7 @@ fn scalar(key: &str, value: &Value, tz: &TimeZone) -> String {
             Some(seconds) => local_time(seconds, tz),
             None => n.to_string(),
         },
-        Value::Number(n) if key.ends_with("_bytes") => match n.as_u64() {
+        Value::Number(n) if key == "bytes" || key.ends_with("_bytes") => match n.as_u64() {
             Some(bytes) => crate::output::size(bytes),
             None => n.to_string(),
         },
@@ -273,14 +302,46 @@ mod tests {
             "duration: 3m 12s\n",
             "tags: a, b\n",
             "owner:\n  name: Ada\n",
-            "files: 2 items\n",
-            "parts: 1 item\n",
+            "files:\n  - x: 1\n  - x: 2\n",
+            "parts:\n  - x: 1\n",
             "updated_at: 2024-03-25 16:30\n",
             "note_at: not a time\n",
         ] {
             assert!(text.contains(line), "{line:?} missing from:\n{text}");
         }
         assert!(!text.contains("failure"), "{text}");
+    }
+
+    #[test]
+    fn nested_items_show_what_a_person_needs_next() {
+        let job = json!({"id": "clip_1", "status": "completed", "clips": [
+            {"id": "c1", "video_url": "https://x/c1.mp4", "score": 9},
+            {"id": "c2", "video_url": "https://x/c2.mp4", "layers": {"mask": "m.webm"}}
+        ]});
+        let text = utc(&job);
+        assert!(
+            text.contains(
+                "clips:\n  - id: c1\n    score: 9\n    video_url: https://x/c1.mp4\n  - id: c2\n    layers:\n      mask: m.webm\n    video_url: https://x/c2.mp4\n"
+            ),
+            "{text}"
+        );
+        let many: Vec<Value> = (0..12)
+            .map(|n| json!({"voice_id": format!("v{n}")}))
+            .collect();
+        let text = utc(&json!({"voices": many}));
+        assert!(text.contains("  - voice_id: v9\n"), "{text}");
+        assert!(!text.contains("v10"), "{text}");
+        assert!(text.contains("… and 2 more"), "{text}");
+        let translations = json!([
+            {"id": "vt_1", "title": "Tour", "output_language": "Spanish", "status": "completed"},
+            {"id": "vt_2", "title": "Tour", "output_language": "French", "status": "completed"}
+        ]);
+        let text = utc(&translations);
+        assert!(
+            text.starts_with("ID    TITLE  LANGUAGE  STATUS\n"),
+            "{text}"
+        );
+        assert!(text.contains("vt_2  Tour   French    completed"), "{text}");
     }
 
     #[test]

@@ -108,13 +108,14 @@ impl Waiting {
         }
     }
 
-    /// The URLs of the files in `value` (a finished job's record, or the answer).
-    fn urls(&self, value: &Value) -> Vec<String> {
+    /// The URLs of the files in `value` (a finished job's record, or the answer), each with
+    /// its place there (a clip's number, a layer's name; empty for a single result).
+    fn urls(&self, value: &Value) -> Vec<(String, String)> {
         self.download
             .iter()
             .flatten()
-            .flat_map(|pointer| heygen_api::operations::pointed(value, pointer))
-            .map(str::to_string)
+            .flat_map(|pointer| heygen_api::operations::pointed_in_place(value, pointer))
+            .map(|(place, url)| (place, url.to_string()))
             .collect()
     }
 
@@ -162,9 +163,9 @@ fn download_arg(waits: bool) -> Arg {
         .value_name("PATH")
         .value_parser(clap::value_parser!(PathBuf))
         .help(if waits {
-            "Save the result there once done (implies --wait); a folder when it makes several files"
+            "Save the result there once done (implies --wait): a file, or a folder (one that exists, ends with /, or has no extension when several files may come); several results for one file name (clips.mp4) are saved beside it, named by language, clip or layer"
         } else {
-            "Save the file the answer names there; a folder when it names several"
+            "Save the file the answer names there: a file, or a folder (one that exists, ends with /, or has no extension when it names several)"
         })
 }
 
@@ -222,9 +223,9 @@ pub(crate) fn destination(leaf: &ArgMatches, waiting: &Waiting) -> Result<Option
     let Some(path) = leaf.try_get_one::<PathBuf>(DOWNLOAD).ok().flatten() else {
         return Ok(None);
     };
-    if waiting.several_files() && path.is_file() {
+    if waiting.several_files() && path.is_file() && path.extension().is_none() {
         eprintln!(
-            "error: --download {}: is a file, and this command can make several files; give a folder (nothing was sent)",
+            "error: --download {}: is a file without an extension, and this command can make several files; give a folder, or a file name such as out.mp4 to save them beside it (nothing was sent)",
             path.display()
         );
         return Err(output::USAGE);
@@ -288,13 +289,13 @@ pub(crate) async fn after_create(
             // Named after the file HeyGen made (`tts_1.wav`), when it goes in a folder.
             let name = urls
                 .first()
-                .and_then(|u| u.split(['?', '#']).next())
+                .and_then(|(_, u)| u.split(['?', '#']).next())
                 .and_then(|u| u.rsplit('/').next())
                 .and_then(|file| file.split('.').next())
                 .filter(|stem| !stem.is_empty())
                 .unwrap_or("file")
                 .to_string();
-            match save_all(client, &urls, dir, &name, false).await {
+            match save_all(client, &urls, dir, &name, None, false, None).await {
                 Ok(saved) => created["download"] = saved,
                 Err(problem) => {
                     eprintln!("error: could not save the file: {problem}");
@@ -402,11 +403,26 @@ async fn wait_for(
             JobOutcome::Completed(_) => {
                 if let Some(dir) = &download {
                     let urls = waiting.urls(&record);
-                    match save_all(client, &urls, dir, &end.id, several).await {
+                    let label = kind.label_in(&record);
+                    match save_all(
+                        client,
+                        &urls,
+                        dir,
+                        &end.id,
+                        label.as_deref(),
+                        several,
+                        Some(&resume),
+                    )
+                    .await
+                    {
                         Ok(saved) => {
                             if !json {
+                                let named = match &label {
+                                    Some(label) => format!("{} ({label})", end.id),
+                                    None => end.id.clone(),
+                                };
                                 for file in saved_files(&saved) {
-                                    eprintln!("saved {noun} {} to {file}", end.id);
+                                    eprintln!("saved {noun} {named} to {file}");
                                 }
                             }
                             record["download"] = saved;
@@ -430,11 +446,15 @@ async fn wait_for(
             _ => code = code.max(output::FAILED),
         }
         if !json {
+            let named = match kind.label_in(&record) {
+                Some(label) => format!("{} ({label})", end.id),
+                None => end.id.clone(),
+            };
             match (&outcome, kind.failure_in(&record)) {
                 (JobOutcome::Failed(_), Some(reason)) => {
-                    eprintln!("{noun} {}: failed: {reason}", end.id)
+                    eprintln!("{noun} {named}: failed: {reason}")
                 }
-                _ => eprintln!("{noun} {}: {}", end.id, outcome.as_str()),
+                _ => eprintln!("{noun} {named}: {}", outcome.as_str()),
             }
             if matches!(outcome, JobOutcome::NeedsInput(_)) && kind.as_str() == "avatar" {
                 eprintln!(
@@ -515,51 +535,129 @@ fn saved_files(saved: &Value) -> Vec<String> {
     }
 }
 
-/// Saves every URL: one to `path` itself unless it is a folder (or `several` jobs share
-/// it), else into the folder as `<name>.<extension>`, or `<name>-<n>.<extension>` when one
-/// job makes several files.
+/// Whether `--download PATH` is a folder: one that exists or ends with a separator, or,
+/// when the files are `many`, a name without an extension (`out`, not `out.mp4`).
+fn is_folder(path: &Path, many: bool) -> bool {
+    let text = path.to_string_lossy();
+    path.is_dir()
+        || text.ends_with('/')
+        || text.ends_with(std::path::MAIN_SEPARATOR)
+        || (many && path.extension().is_none())
+}
+
+/// `Chinese (Simplified)` → `chinese-simplified`: a label as part of a file name.
+fn slug(text: &str) -> String {
+    let lower = text.to_lowercase();
+    let words: Vec<&str> = lower
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .collect();
+    words.join("-")
+}
+
+/// The file one result goes to. In a folder: `<name>.<ext>`, with `-<label>` (a
+/// translation's language) and `-<place>` (a clip's number, a layer's name, when the job
+/// makes several files) added. A file name for a single result: the path itself. A file
+/// name for several results (`clips.mp4`): beside it, `<stem>-<what tells them apart>.<ext>`.
+fn result_path(
+    path: &Path,
+    folder: bool,
+    many: bool,
+    name: &str,
+    label: Option<&str>,
+    place: Option<&str>,
+    extension: &str,
+) -> PathBuf {
+    let tag: Vec<String> = [label, place]
+        .into_iter()
+        .flatten()
+        .map(slug)
+        .filter(|t| !t.is_empty())
+        .collect();
+    if folder {
+        let mut stem = name.to_string();
+        for part in &tag {
+            stem.push('-');
+            stem.push_str(part);
+        }
+        return path.join(format!("{stem}.{extension}"));
+    }
+    if !many {
+        return path.to_path_buf();
+    }
+    let stem = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "download".into());
+    let extension = path
+        .extension()
+        .map(|e| e.to_string_lossy().into_owned())
+        .unwrap_or_else(|| extension.to_string());
+    // Without a label or a place, several jobs' files are told apart by their ids.
+    let apart = if tag.is_empty() {
+        name.to_string()
+    } else {
+        tag.join("-")
+    };
+    path.with_file_name(format!("{stem}-{apart}.{extension}"))
+}
+
+/// Saves every URL (each with its place in the record) as [`result_path`] names it;
+/// `several` says that other jobs' files share `path`.
 async fn save_all(
     client: &Client,
-    urls: &[String],
+    urls: &[(String, String)],
     path: &Path,
     name: &str,
+    label: Option<&str>,
     several: bool,
+    resume: Option<&str>,
 ) -> Result<Value, String> {
     if urls.is_empty() {
         return Err("the answer names no file".into());
     }
-    let folder =
-        several || path.is_dir() || urls.len() > 1 || path.to_string_lossy().ends_with('/');
+    let many = several || urls.len() > 1;
+    let folder = is_folder(path, many);
     let mut saved = Vec::new();
-    for (n, url) in urls.iter().enumerate() {
+    for (n, (place, url)) in urls.iter().enumerate() {
         let extension = url
             .split(['?', '#'])
             .next()
             .and_then(|u| u.rsplit('/').next())
             .and_then(|file| file.rsplit_once('.'))
             .map_or("bin", |(_, ext)| ext);
-        let file = if !folder {
-            path.to_path_buf()
-        } else if urls.len() == 1 {
-            path.join(format!("{name}.{extension}"))
-        } else {
-            path.join(format!("{name}-{}.{extension}", n + 1))
-        };
-        if let Some(parent) = file.parent() {
+        // A job of several files tells them apart by their places (or their order).
+        let place = (urls.len() > 1).then(|| {
+            if place.is_empty() {
+                (n + 1).to_string()
+            } else {
+                place.clone()
+            }
+        });
+        let file = result_path(path, folder, many, name, label, place.as_deref(), extension);
+        if let Some(parent) = file.parent().filter(|p| !p.as_os_str().is_empty()) {
             std::fs::create_dir_all(parent)
                 .map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
         }
         let interrupt = output::Interrupt::listen();
-        let reporter = Arc::new(Reporter::for_transfer("starting the download"));
+        let shown = file
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let reporter = Arc::new(Reporter::for_transfer("starting the download", &shown));
         let progress = Arc::clone(&reporter);
         let download = client
             .download(url, &file)
             .on_progress(move |p| progress.transfer(p));
         let result = output::interruptible(interrupt, &reporter, download.into_future(), || {
-            format!(
+            let mut said = format!(
                 "stopped the download; nothing was saved to {}",
                 file.display()
-            )
+            );
+            if let Some(resume) = resume {
+                said.push_str(&format!("; fetch it again with: {resume}"));
+            }
+            said
         })
         .await;
         reporter.finish();
@@ -685,5 +783,52 @@ impl Display {
         if let Some(bar) = &self.bar {
             bar.finish_and_clear();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Where each result goes: a folder keeps ids and adds what tells results apart; one
+    /// file name for several results puts them beside it, never a folder named `x.mp4`.
+    #[test]
+    fn results_are_named_by_what_tells_them_apart() {
+        let dir = tempfile::tempdir().unwrap();
+        let folder = dir.path().join("out/");
+        let named = |path: &Path, many, name, label, place| {
+            result_path(path, is_folder(path, many), many, name, label, place, "mp4")
+        };
+        // A folder: `<id>-<language>.mp4`, `<id>-<clip>.mp4`, `<id>-<layer>.webm`.
+        assert_eq!(
+            named(&folder, true, "vt_1", Some("Chinese (Simplified)"), None),
+            folder.join("vt_1-chinese-simplified.mp4")
+        );
+        assert_eq!(
+            named(&folder, true, "clip_1", None, Some("2")),
+            folder.join("clip_1-2.mp4")
+        );
+        // A name without an extension, for several files, is a folder, as before.
+        let bare = dir.path().join("clips");
+        assert!(is_folder(&bare, true));
+        assert!(!is_folder(&bare, false), "one result: the file itself");
+        // A file name for several results: beside it, suffixed.
+        let file = dir.path().join("tour.mp4");
+        assert!(!is_folder(&file, true));
+        assert_eq!(
+            named(&file, true, "vt_1", Some("Spanish"), None),
+            dir.path().join("tour-spanish.mp4")
+        );
+        assert_eq!(
+            named(&file, true, "clip_1", None, Some("2")),
+            dir.path().join("tour-2.mp4")
+        );
+        // Several jobs without a label: told apart by their ids.
+        assert_eq!(
+            named(&file, true, "ls_9", None, None),
+            dir.path().join("tour-ls_9.mp4")
+        );
+        // One result for a file name: the file itself.
+        assert_eq!(named(&file, false, "vt_1", Some("Spanish"), None), file);
     }
 }

@@ -222,6 +222,8 @@ pub(crate) struct Reporter {
     step: std::sync::Mutex<Option<TransferStep>>,
     /// Where a wait's video is to be downloaded, for the command that takes it up again.
     download: Option<std::path::PathBuf>,
+    /// The file a transfer moves, named on its lines.
+    file: String,
 }
 
 /// Readies the terminal for clearing a live display after Ctrl-C.
@@ -269,6 +271,7 @@ impl Reporter {
             ids: std::sync::Mutex::new((None, None)),
             step: std::sync::Mutex::new(None),
             download: None,
+            file: String::new(),
         }
     }
 
@@ -313,16 +316,27 @@ impl Reporter {
 
     /// A display for an upload or a download: a spinner saying what happens until the first
     /// bytes move (a large file is read and hashed first), then sizes.
-    pub(crate) fn for_transfer(what: &str) -> Self {
-        let reporter = Self::new();
+    /// `file` names what moves (a file's name), on every line of it.
+    pub(crate) fn for_transfer(what: &str, file: &str) -> Self {
+        let mut reporter = Self::new();
+        reporter.file = file.to_string();
         if let Some(bar) = &reporter.bar {
             bar.set_style(
                 ProgressStyle::with_template("{spinner} [{elapsed_precise}] {msg}")
                     .unwrap_or_else(|_| ProgressStyle::default_spinner()),
             );
-            bar.set_message(what.to_string());
+            bar.set_message(reporter.named(what));
         }
         reporter
+    }
+
+    /// `file: text`, for a transfer's lines.
+    fn named(&self, text: &str) -> String {
+        if self.file.is_empty() {
+            text.to_string()
+        } else {
+            format!("{}: {text}", self.file)
+        }
     }
 
     /// One poll of a wait. The session phase reports a percentage, shown on the bar; the
@@ -392,7 +406,7 @@ impl Reporter {
                         ProgressStyle::with_template(template)
                             .unwrap_or_else(|_| ProgressStyle::default_bar()),
                     );
-                    bar.set_message(what);
+                    bar.set_message(self.named(what));
                     bar.reset_eta();
                 }
                 match progress.total {
@@ -405,11 +419,7 @@ impl Reporter {
                 if let Some(line) =
                     transfer_line(progress.bytes, progress.total, &self.transfer_lines)
                 {
-                    if what.is_empty() {
-                        eprintln!("{line}");
-                    } else {
-                        eprintln!("{what}{line}");
-                    }
+                    eprintln!("{}", self.named(&format!("{what}{line}")));
                 }
             }
         }

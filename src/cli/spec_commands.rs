@@ -149,10 +149,10 @@ fn command(op: &'static OperationInfo, spec: Option<&Spec>, schema_only: bool) -
         command = command.arg(
             Arg::new(FILE)
                 .long(FILE)
-                .value_name("MEMBER=PATH")
+                .value_name("MEMBER=FILE")
                 .action(ArgAction::Append)
                 .help(format!(
-                    "Upload a local file and send it as the body's member ({}); repeatable",
+                    "A file for the body's member ({}): a local path (uploaded once the rest of the request is checked), an http(s) URL, or asset:ID; repeatable",
                     files.join(", ")
                 )),
         );
@@ -277,14 +277,60 @@ pub(crate) async fn run(
         },
         None => None,
     };
-    let uploads: Vec<(String, std::path::PathBuf)> = match file_arguments(op, leaf) {
-        Ok(uploads) => uploads,
+    let files: Vec<(String, FileArg)> = match file_arguments(op, leaf) {
+        Ok(files) => files,
         Err(code) => return code,
     };
+    // URLs and assets go in the body as given; local files are uploaded, once the request
+    // they go in is known to hold.
+    let mut uploads = Vec::new();
+    let mut body = invocation.body_ref().cloned();
+    for (member, file) in files {
+        match file {
+            FileArg::Given(input) => {
+                body.get_or_insert_with(|| serde_json::json!({}))[member.as_str()] = input;
+            }
+            FileArg::Local(path) => uploads.push((member, path)),
+        }
+    }
+    if let Some(body) = body {
+        invocation = invocation.body(body);
+    }
     let client = match client() {
         Ok(client) => client,
         Err(code) => return code,
     };
+    if !uploads.is_empty() {
+        // The request with each upload's place taken by a stand-in asset: checked as it will
+        // be sent, before any byte goes up.
+        let mut body = invocation
+            .body_ref()
+            .cloned()
+            .unwrap_or_else(|| serde_json::json!({}));
+        for (member, _) in &uploads {
+            body[member.as_str()] =
+                serde_json::json!({"type": "asset_id", "asset_id": "ast_pending_upload"});
+        }
+        let trial = Invocation::new().body(body).check_only(true);
+        let trial = op
+            .path_params
+            .iter()
+            .filter_map(|name| leaf.get_one::<String>(name))
+            .fold(trial, |trial, value| trial.path_param(value.clone()));
+        let trial = op
+            .query_params
+            .iter()
+            .filter_map(|name| leaf.get_one::<String>(name).map(|v| (*name, v)))
+            .fold(trial, |trial, (name, value)| {
+                trial.query(name, value.clone())
+            });
+        if let Err(error) = client.invoke(op.id, trial).await {
+            let text = output::error_text(&error);
+            let text = text.strip_suffix(" (nothing was sent)").unwrap_or(&text);
+            eprintln!("error: {text} (nothing was uploaded or sent)");
+            return output::USAGE;
+        }
+    }
     let mut uploaded = Vec::new();
     if !uploads.is_empty() {
         match upload_files(&client, uploads, invocation, &mut uploaded).await {
@@ -318,12 +364,17 @@ pub(crate) async fn run(
     }
 }
 
-/// `--file MEMBER=PATH` pairs, each member one the body takes a file in and each file
-/// readable (exit 2 otherwise, nothing sent).
-fn file_arguments(
-    op: &OperationInfo,
-    leaf: &ArgMatches,
-) -> Result<Vec<(String, std::path::PathBuf)>, i32> {
+/// What a `--file` names: a local file to upload, or a file HeyGen can already reach.
+enum FileArg {
+    /// A local, regular file, readable.
+    Local(std::path::PathBuf),
+    /// A `FileInput` as JSON: an http(s) URL, or `asset:ID`.
+    Given(Value),
+}
+
+/// `--file MEMBER=FILE` pairs, each member one the body takes a file in, and each local file
+/// a regular file that can be read (exit 2 otherwise, nothing sent).
+fn file_arguments(op: &OperationInfo, leaf: &ArgMatches) -> Result<Vec<(String, FileArg)>, i32> {
     let given: Vec<String> = leaf
         .try_get_many::<String>(FILE)
         .ok()
@@ -333,10 +384,10 @@ fn file_arguments(
         .cloned()
         .collect();
     let members = file_members(Spec::get().ok(), op.id);
-    let mut uploads = Vec::new();
+    let mut files = Vec::new();
     for pair in given {
-        let Some((member, path)) = pair.split_once('=') else {
-            eprintln!("error: --file {pair}: give MEMBER=PATH, e.g. --file {}=./clip.mp4 (nothing was sent)", members.first().map_or("video", String::as_str));
+        let Some((member, file)) = pair.split_once('=') else {
+            eprintln!("error: --file {pair}: give MEMBER=FILE, e.g. --file {}=./clip.mp4 (nothing was sent)", members.first().map_or("video", String::as_str));
             return Err(output::USAGE);
         };
         if !members.iter().any(|m| m == member) {
@@ -346,17 +397,49 @@ fn file_arguments(
             );
             return Err(output::USAGE);
         }
-        let path = std::path::PathBuf::from(path);
-        if let Err(e) = std::fs::File::open(&path) {
-            eprintln!(
-                "error: --file {pair}: cannot read {}: {e} (nothing was sent)",
-                path.display()
-            );
-            return Err(output::USAGE);
-        }
-        uploads.push((member.to_string(), path));
+        let arg = match file_arg(file) {
+            Ok(arg) => arg,
+            Err(problem) => {
+                eprintln!("error: --file {pair}: {problem} (nothing was sent)");
+                return Err(output::USAGE);
+            }
+        };
+        files.push((member.to_string(), arg));
     }
-    Ok(uploads)
+    Ok(files)
+}
+
+/// One `--file` value: `https://…` and `asset:ID` as HeyGen takes them, anything else a
+/// local path that must be a regular file (a folder, a pipe or a device is refused before
+/// anything is read from it).
+fn file_arg(file: &str) -> Result<FileArg, String> {
+    if file.starts_with("https://") || file.starts_with("http://") {
+        return Ok(FileArg::Given(
+            serde_json::json!({"type": "url", "url": file}),
+        ));
+    }
+    if let Some(id) = file.strip_prefix("asset:") {
+        if id.trim().is_empty() {
+            return Err("asset: needs an asset id, e.g. asset:ast_123".into());
+        }
+        return Ok(FileArg::Given(
+            serde_json::json!({"type": "asset_id", "asset_id": id}),
+        ));
+    }
+    let path = std::path::PathBuf::from(file);
+    let meta =
+        std::fs::metadata(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    if meta.is_dir() {
+        return Err(format!("{} is a folder, not a file", path.display()));
+    }
+    if !meta.is_file() {
+        return Err(format!(
+            "{} is not a regular file (a pipe or a device cannot be uploaded)",
+            path.display()
+        ));
+    }
+    std::fs::File::open(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    Ok(FileArg::Local(path))
 }
 
 /// Uploads each `--file` and puts its asset in the body.
@@ -371,7 +454,14 @@ async fn upload_files(
         .cloned()
         .unwrap_or_else(|| serde_json::json!({}));
     for (member, path) in uploads {
-        let reporter = std::sync::Arc::new(output::Reporter::for_transfer("starting the upload"));
+        let shown = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let reporter = std::sync::Arc::new(output::Reporter::for_transfer(
+            "starting the upload",
+            &shown,
+        ));
         let progress = std::sync::Arc::clone(&reporter);
         let upload = client
             .assets()

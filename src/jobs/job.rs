@@ -184,10 +184,15 @@ pub(crate) struct Finished {
 }
 
 impl Finished {
-    fn public(self) -> JobEnded<Value> {
+    /// The end as a multi-job wait reports it, labelled where its kind says how.
+    fn public(self, kind: JobKind) -> JobEnded<Value> {
+        let label = match &self.outcome {
+            Ok(outcome) => outcome.record().and_then(|record| kind.label_in(record)),
+            Err(_) => None,
+        };
         JobEnded {
             id: self.id,
-            label: None,
+            label,
             outcome: self.outcome,
         }
     }
@@ -322,9 +327,9 @@ fn run(
         })
         .collect();
     Box::pin(
-        drive(client, kind, starts, options).filter_map(|update| async move {
+        drive(client, kind, starts, options).filter_map(move |update| async move {
             match update {
-                Update::Ended(finished) => Some(finished.public()),
+                Update::Ended(finished) => Some(finished.public(kind)),
                 Update::Progress(_) => None,
             }
         }),
