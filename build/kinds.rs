@@ -98,6 +98,24 @@ pub fn families(spec: &Value) -> Result<Vec<(String, Option<String>)>, String> {
         .collect()
 }
 
+/// The CLI command of an operation's first tag: its `x-heygen-command`, else its name.
+fn command_of(spec: &Value, op: &Value) -> Option<String> {
+    let tag = op.get("tags")?.as_array()?.first()?.as_str()?;
+    let described = spec
+        .get("tags")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .find(|t| t.get("name").and_then(Value::as_str) == Some(tag));
+    Some(
+        described
+            .and_then(|t| t.get("x-heygen-command"))
+            .and_then(Value::as_str)
+            .unwrap_or(tag)
+            .to_string(),
+    )
+}
+
 /// What a stage fetched by `get` is: the typed waits of sessions and videos poll these two;
 /// every other stage is a job polled through its `get` as JSON.
 fn resource_of(get: &str) -> &'static str {
@@ -240,6 +258,8 @@ pub fn source(spec: &Value, all: &[(String, Option<String>)]) -> Result<String, 
                 at("create")
             ));
         }
+        // What the CLI calls it: the command of its create's tag.
+        let command = command_of(spec, create_op).unwrap_or_else(|| name.to_string());
         let created = pointers(wait.get("ids"), &format!("{create}: x-heygen-wait.ids"))?;
         if created.is_empty() {
             return Err(format!("{create}: x-heygen-wait.ids is missing"));
@@ -366,7 +386,7 @@ pub fn source(spec: &Value, all: &[(String, Option<String>)]) -> Result<String, 
         let _ = writeln!(arms, "            JobKind::{variant} => &{constant},");
         let _ = writeln!(
             statics,
-            "static {constant}: Description = Description {{\n    id: {name:?},\n    name: {noun:?},\n    family: {family:?},\n    create: {create:?},\n    created_ids: {},\n    stages: &[\n        {},\n    ],\n    results: {},\n    label: {label:?},\n    succeeded_events: {},\n    failed_events: {},\n}};\n",
+            "static {constant}: Description = Description {{\n    id: {name:?},\n    name: {noun:?},\n    family: {family:?},\n    create: {create:?},\n    created_ids: {},\n    stages: &[\n        {},\n    ],\n    results: {},\n    label: {label:?},\n    command: {command:?},\n    succeeded_events: {},\n    failed_events: {},\n}};\n",
             list(&created),
             stage_source.join(",\n        "),
             list(&results),

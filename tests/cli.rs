@@ -1237,8 +1237,40 @@ fn bad_job_lines_fail_alone_with_their_line_numbers() {
     bytes.extend_from_slice(&text[at + 9..]);
     std::fs::write(&files.jobs, bytes).unwrap();
     let journal = &files.journal;
-    let output =
+    // A file is checked whole first: every bad line named, nothing sent, exit 2.
+    let before = sim.sim().request_count();
+    let refused =
         sim.heygen(&files.run_args(&["--poll-interval", "10ms", "--max-poll-interval", "50ms"]));
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(2), "{stderr}");
+    for line in [
+        "line 2: is not JSON",
+        "line 4: invalid: `script`",
+        "line 5: is not UTF-8 text (byte 28)",
+        "3 bad lines in ",
+        "(nothing was sent)",
+    ] {
+        assert!(stderr.contains(line), "{line}: {stderr}");
+    }
+    assert_eq!(sim.sim().request_count(), before, "nothing was sent");
+    assert!(!journal.exists(), "no journal begun");
+
+    // From standard input, read once as it comes, a bad line fails alone and the rest run.
+    let input = std::fs::read(&files.jobs).unwrap();
+    let output = sim.heygen_with_stdin(
+        &[
+            "batch",
+            "run",
+            "-",
+            "--journal",
+            journal.to_str().unwrap(),
+            "--poll-interval",
+            "10ms",
+            "--max-poll-interval",
+            "50ms",
+        ],
+        &input,
+    );
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(3), "{stderr}");
     assert!(stderr.contains("line 2: is not JSON"), "{stderr}");
@@ -1260,6 +1292,48 @@ fn bad_job_lines_fail_alone_with_their_line_numbers() {
     let text = String::from_utf8_lossy(&status.stdout);
     assert!(text.contains("completed: 2"), "{text}");
     assert!(text.contains("c: invalid: "), "{text}");
+}
+
+/// A run that never reached some of its jobs says so, and does not exit 0: a deadline that
+/// passes before any job starts is exit 4 with the count; a folder for the jobs file is bad
+/// input (exit 2), and a kind may be named as the CLI names its command.
+#[test]
+fn jobs_a_run_never_reached_are_counted_and_kinds_take_cli_names() {
+    let sim = Sim::start(fast());
+    let lines: Vec<String> = (0..6)
+        .map(|i| format!(r#"{{"key": "j{i}", "prompt": "Video {i}"}}"#))
+        .collect();
+    let files = BatchFiles::new(&lines.join("\n"));
+    let output = sim.heygen(&files.run_args(&["--timeout", "0s"]));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(code(&output), 4, "{stderr}");
+    assert!(
+        stderr.contains("6 jobs of the file not started (the deadline passed first)"),
+        "{stderr}"
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let journal = dir.path().join("run.journal");
+    let before = sim.sim().request_count();
+    let output = sim.heygen(&[
+        "batch",
+        "run",
+        dir.path().to_str().unwrap(),
+        "--journal",
+        journal.to_str().unwrap(),
+    ]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(code(&output), 2, "{stderr}");
+    assert!(stderr.contains("is not a file of jobs"), "{stderr}");
+    assert_eq!(sim.sim().request_count(), before);
+
+    let files = BatchFiles::new(
+        r#"{"key": "k", "kind": "clipping", "video": {"type": "url", "url": "https://example.com/a.mp4"}}"#,
+    );
+    let output = sim.heygen(&files.run_args(&["--poll-interval", "10ms"]));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(code(&output), 0, "{stderr}");
+    assert!(stderr.contains("k: completed: clipping job"), "{stderr}");
 }
 
 /// Off a terminal a run says every so often that it is alive and how far it is, its summary
@@ -2103,4 +2177,37 @@ fn family_waits_resume_and_files_upload() {
     assert_eq!(code(&output), 0, "{stderr}");
     assert!(json(&output)["lipsync_id"].is_string());
     assert!(!stderr.contains(" as asset "), "{stderr}");
+}
+
+/// `wait --json` prints a job's record as `get --json` does: what the server sent, its
+/// `null` members included.
+#[test]
+fn a_waited_record_is_the_record_the_server_sent() {
+    let sim = Sim::start(fast());
+    let created = json(&sim.heygen(&[
+        "--json",
+        "lipsync",
+        "create",
+        "--data",
+        r#"{"video": {"type": "url", "url": "https://example.com/a.mp4"}, "audio": {"type": "url", "url": "https://example.com/a.mp3"}}"#,
+    ]));
+    let id = created["lipsync_id"].as_str().unwrap();
+    let waited = json(&sim.heygen(&["--json", "lipsync", "wait", id]));
+    let got = json(&sim.heygen(&["--json", "lipsync", "get", id]));
+    let nulls: Vec<&String> = got
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter(|(_, v)| v.is_null())
+        .map(|(k, _)| k)
+        .collect();
+    assert!(!nulls.is_empty(), "the record has null members: {got}");
+    for key in nulls {
+        assert!(
+            waited.get(key).is_some_and(Value::is_null),
+            "{key}: {waited}"
+        );
+    }
+    let keys = |v: &Value| v.as_object().unwrap().keys().cloned().collect::<Vec<_>>();
+    assert_eq!(keys(&waited), keys(&got));
 }

@@ -114,6 +114,8 @@ pub(crate) struct Description {
     /// Where what tells a job from the others of its create is in its record (a
     /// translation's output language), if the kind says.
     pub(crate) label: Option<&'static str>,
+    /// What the CLI calls it: the command its create is under (`clipping`).
+    pub(crate) command: &'static str,
     /// Webhook event types that announce a job of this kind ended well.
     pub(crate) succeeded_events: &'static [&'static str],
     /// Webhook event types that announce it ended badly.
@@ -399,21 +401,52 @@ impl std::str::FromStr for JobKind {
     type Err = String;
 
     /// A kind by its name (`video_agent`, `video`, `video_translation`, `lipsync`, ...), as
-    /// the spec's `x-heygen-jobs` names it. A kind whose family is not built in is refused
-    /// with the feature to enable.
+    /// the spec's `x-heygen-jobs` names it, or by the CLI command its jobs are made with
+    /// (`clipping` for `clipping_job`, `video-agent`, `translation`). A kind whose family is
+    /// not built in is refused with the feature to enable.
     fn from_str(name: &str) -> Result<Self, Self::Err> {
         if let Some(kind) = JobKind::ALL.iter().find(|kind| kind.as_str() == name) {
             return Ok(*kind);
+        }
+        // A command names a kind when it makes only that kind (`translation` makes both
+        // translations and proofreads: it names neither).
+        let made: Vec<JobKind> = JobKind::ALL
+            .iter()
+            .copied()
+            .filter(|kind| kind.describe().command == name)
+            .collect();
+        match made.as_slice() {
+            [kind] => return Ok(*kind),
+            [] => {}
+            several => {
+                let names: Vec<&str> = several.iter().map(|kind| kind.as_str()).collect();
+                return Err(format!(
+                    "`{name}` makes several kinds of job: say which ({})",
+                    names.join(", ")
+                ));
+            }
         }
         if let Some((_, feature)) = UNBUILT.iter().find(|(unbuilt, _)| *unbuilt == name) {
             return Err(format!(
                 "jobs of kind `{name}` need the `{feature}` feature of heygen-api"
             ));
         }
-        let known: Vec<&str> = JobKind::ALL
+        let known: Vec<String> = JobKind::ALL
             .iter()
-            .map(|kind| kind.as_str())
-            .chain(UNBUILT.iter().map(|(unbuilt, _)| *unbuilt))
+            .map(|kind| {
+                let command = kind.describe().command;
+                let alone = JobKind::ALL
+                    .iter()
+                    .filter(|other| other.describe().command == command)
+                    .count()
+                    == 1;
+                if command == kind.as_str() || !alone {
+                    kind.as_str().to_string()
+                } else {
+                    format!("{} ({command})", kind.as_str())
+                }
+            })
+            .chain(UNBUILT.iter().map(|(unbuilt, _)| unbuilt.to_string()))
             .collect();
         Err(format!(
             "`{name}` is not a kind of job (kinds: {})",
@@ -445,6 +478,28 @@ impl<'de> serde::Deserialize<'de> for JobKind {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    /// A kind is named by its journal name, or by the CLI command that makes it when that
+    /// command makes no other kind.
+    #[test]
+    fn kinds_are_named_as_the_cli_names_them_when_that_is_one_kind() {
+        assert_eq!("video_agent".parse::<JobKind>(), Ok(JobKind::VideoAgent));
+        assert_eq!("video-agent".parse::<JobKind>(), Ok(JobKind::VideoAgent));
+        assert_eq!("video".parse::<JobKind>(), Ok(JobKind::Video));
+        let unknown = "gadget".parse::<JobKind>().unwrap_err();
+        assert!(unknown.contains("video_agent (video-agent)"), "{unknown}");
+        #[cfg(feature = "clipping")]
+        assert_eq!("clipping".parse::<JobKind>(), Ok(JobKind::ClippingJob));
+        #[cfg(feature = "translations")]
+        {
+            let both = "translation".parse::<JobKind>().unwrap_err();
+            assert!(both.contains("makes several kinds"), "{both}");
+            assert!(
+                both.contains("video_translation") && both.contains("proofread"),
+                "{both}"
+            );
+        }
+    }
 
     #[test]
     fn pointers_walk_arrays_and_objects() {

@@ -267,6 +267,15 @@ impl Job {
         hex::encode(digest)[..16].to_string()
     }
 
+    /// The checks the runner makes before sending the job's create (a job that fails them
+    /// ends [`JobResult::Invalid`]): to refuse a whole batch before anything is sent.
+    ///
+    /// # Errors
+    /// The member that is missing or invalid, and why.
+    pub fn check(&self) -> std::result::Result<(), crate::api::error::InvalidRequest> {
+        self.validate()
+    }
+
     fn validate(&self) -> std::result::Result<(), crate::api::error::InvalidRequest> {
         match &self.request {
             JobRequest::VideoAgent(request) => request.validate(),

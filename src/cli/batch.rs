@@ -20,6 +20,13 @@ use crate::output;
 const SHOWN_JOBS: usize = 10;
 
 pub(crate) async fn run(client: Client, globals: &Globals, args: BatchRunArgs) -> i32 {
+    // A file is checked whole before the first create: a mistake on line 9 is found before
+    // lines 1 to 8 are paid for. Standard input is read once, as it comes.
+    if args.jobs != Path::new("-") {
+        if let Err(code) = check_file(&args.jobs, globals.json) {
+            return code;
+        }
+    }
     let lines = match open_lines(&args.jobs).await {
         Ok(lines) => lines,
         // The file named on the command line: bad input, nothing was sent.
@@ -106,6 +113,25 @@ pub(crate) async fn run(client: Client, globals: &Globals, args: BatchRunArgs) -
         n => text.push_str(&format!("; {n} bad lines")),
     }
     eprintln!("{text}");
+    // Jobs of the file the run never took: the deadline passed (or the run stopped taking
+    // jobs) before their turn.
+    let not_started = {
+        let tally = view.tally();
+        tally
+            .total
+            .map(|total| total.saturating_sub(tally.bad_lines + tally.finished))
+            .unwrap_or(0)
+    };
+    if not_started > 0 && !interrupted {
+        let why = match &summary.stopped_early {
+            Some(reason) => format!("the run stopped taking jobs: {reason}"),
+            None => "the deadline passed first".to_string(),
+        };
+        eprintln!(
+            "{not_started} job{} of the file not started ({why}); run the same command again to go on",
+            if not_started == 1 { "" } else { "s" }
+        );
+    }
     let failed_before = view.tally().failed_before;
     if failed_before > 0 {
         eprintln!(
@@ -123,12 +149,93 @@ pub(crate) async fn run(client: Client, globals: &Globals, args: BatchRunArgs) -
         );
         return 130;
     }
-    if !summary.failures.is_empty() || bad > 0 {
+    if !summary.failures.is_empty() || bad > 0 || summary.stopped_early.is_some() {
         output::FAILED
-    } else if summary.timed_out() {
+    } else if summary.timed_out() || not_started > 0 {
         output::TIMED_OUT
     } else {
         output::OK
+    }
+}
+
+/// Why a line of a jobs file is not a job, if it is not: not UTF-8, not JSON, not a job, or
+/// a job that the runner would refuse as invalid.
+fn line_problem(bytes: Vec<u8>) -> Result<Option<Job>, String> {
+    let mut line = String::from_utf8(bytes).map_err(|error| {
+        let at = error.utf8_error().valid_up_to() + 1;
+        format!("is not UTF-8 text (byte {at})")
+    })?;
+    if line.ends_with('\r') {
+        line.pop();
+    }
+    if line.trim().is_empty() {
+        return Ok(None);
+    }
+    let value = serde_json::from_str::<Value>(&line).map_err(|e| {
+        // serde counts lines within this line: give the column alone.
+        let text = e.to_string();
+        let text = text.split(" at line ").next().unwrap_or(&text);
+        format!("is not JSON: {text} (column {})", e.column())
+    })?;
+    Job::from_json(value).map(Some).map_err(|e| e.to_string())
+}
+
+/// Reads the jobs file once, a line at a time (a campaign's file is not held in memory), and
+/// refuses it, with every bad line's number, when any line would not make a job: exit 2,
+/// nothing sent.
+fn check_file(path: &Path, json_output: bool) -> Result<(), i32> {
+    use std::io::BufRead as _;
+    let refuse = |problem: String| {
+        eprintln!("error: {problem} (nothing was sent)");
+        output::USAGE
+    };
+    let meta = std::fs::metadata(path)
+        .map_err(|e| refuse(format!("cannot read {}: {e}", path.display())))?;
+    if !meta.is_file() {
+        return Err(refuse(format!(
+            "{} is not a file of jobs (one JSON object per line)",
+            path.display()
+        )));
+    }
+    let file = std::fs::File::open(path)
+        .map_err(|e| refuse(format!("cannot read {}: {e}", path.display())))?;
+    let mut bad = 0u64;
+    for (n, bytes) in std::io::BufReader::new(file).split(b'\n').enumerate() {
+        let number = n as u64 + 1;
+        let bytes = bytes.map_err(|e| {
+            refuse(format!(
+                "cannot read {} at line {number}: {e}",
+                path.display()
+            ))
+        })?;
+        let problem = match line_problem(bytes) {
+            Ok(Some(job)) => job
+                .check()
+                .err()
+                .map(|invalid| format!("invalid: `{}` {}", invalid.field, invalid.reason)),
+            Ok(None) => None,
+            Err(problem) => Some(problem),
+        };
+        if let Some(problem) = problem {
+            bad += 1;
+            eprintln!("line {number}: {problem}");
+            if json_output {
+                output::line(
+                    &json!({"line": number, "state": "bad_line", "reason": problem}).to_string(),
+                );
+            }
+        }
+    }
+    match bad {
+        0 => Ok(()),
+        1 => Err(refuse(format!(
+            "1 bad line in {}; fix it and run again",
+            path.display()
+        ))),
+        n => Err(refuse(format!(
+            "{n} bad lines in {}; fix them and run again",
+            path.display()
+        ))),
     }
 }
 
@@ -192,33 +299,9 @@ fn jobs(
                         return None;
                     }
                 };
-                let line = match String::from_utf8(bytes) {
-                    Ok(mut line) => {
-                        if line.ends_with('\r') {
-                            line.pop();
-                        }
-                        line
-                    }
-                    Err(error) => {
-                        let at = error.utf8_error().valid_up_to() + 1;
-                        view.bad_line(number, &format!("is not UTF-8 text (byte {at})"));
-                        *bad_lines.lock().unwrap_or_else(|p| p.into_inner()) += 1;
-                        continue;
-                    }
-                };
-                if line.trim().is_empty() {
-                    continue;
-                }
-                let parsed = serde_json::from_str::<Value>(&line)
-                    .map_err(|e| {
-                        // serde counts lines within this line: give the column alone.
-                        let text = e.to_string();
-                        let text = text.split(" at line ").next().unwrap_or(&text);
-                        format!("is not JSON: {text} (column {})", e.column())
-                    })
-                    .and_then(|value| Job::from_json(value).map_err(|e| e.to_string()));
-                match parsed {
-                    Ok(job) => return Some((job, (lines, number))),
+                match line_problem(bytes) {
+                    Ok(Some(job)) => return Some((job, (lines, number))),
+                    Ok(None) => {}
                     Err(reason) => {
                         view.bad_line(number, &reason);
                         *bad_lines.lock().unwrap_or_else(|p| p.into_inner()) += 1;

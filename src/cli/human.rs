@@ -203,6 +203,12 @@ fn heading(column: &str) -> String {
         .to_uppercase()
 }
 
+/// Whether a member holds an amount of money or credits (`remaining_balance`,
+/// `credits_used`).
+fn is_money(key: &str) -> bool {
+    key.ends_with("balance") || key.starts_with("credits") || key.ends_with("_credits")
+}
+
 /// A value as a person reads it, by its member's name.
 fn scalar(key: &str, value: &Value, tz: &TimeZone) -> String {
     match value {
@@ -222,6 +228,11 @@ fn scalar(key: &str, value: &Value, tz: &TimeZone) -> String {
         Value::Number(n) if key == "bytes" || key.ends_with("_bytes") => match n.as_u64() {
             Some(bytes) => crate::output::size(bytes),
             None => n.to_string(),
+        },
+        // Money reads as money: two decimals, no binary-float tail.
+        Value::Number(n) if is_money(key) => match n.as_f64() {
+            Some(amount) if n.is_f64() => format!("{amount:.2}"),
+            _ => n.to_string(),
         },
         Value::Number(n) if key == "duration" || key.ends_with("_seconds") => match n.as_f64() {
             Some(seconds) if seconds >= 0.0 => {
@@ -353,6 +364,18 @@ mod tests {
         );
         let kinds = json!({"data": [{"event_type": "avatar_video.success", "description": "x"}]});
         assert_eq!(utc(&kinds), "EVENT TYPE\navatar_video.success\n");
+    }
+
+    #[test]
+    fn money_reads_as_money() {
+        let text = utc(
+            &json!({"remaining_balance": 94.4, "credits_used": 1.0999999999999943,
+            "credits": 12, "seconds_used": 2.5}),
+        );
+        assert!(text.contains("remaining_balance: 94.40\n"), "{text}");
+        assert!(text.contains("credits_used: 1.10\n"), "{text}");
+        assert!(text.contains("credits: 12\n"), "{text}");
+        assert!(text.contains("seconds_used: 2.5\n"), "{text}");
     }
 
     #[test]

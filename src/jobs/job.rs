@@ -148,9 +148,14 @@ pub(crate) trait Source: Clone + Send + Sync + 'static {
 }
 
 impl Source for Client {
+    /// The record as the server sent it, every member kept (`null`s too): a wait's record
+    /// is the same as a `get`'s.
     async fn get(&self, operation: &'static str, id: String) -> Result<Value> {
-        self.invoke(operation, Invocation::new().path_param(id))
-            .await
+        self.invoke(
+            operation,
+            Invocation::new().path_param(id).raw_response(true),
+        )
+        .await
     }
 
     async fn list(&self, operation: &'static str, id: String) -> Result<Value> {
