@@ -25,6 +25,8 @@
 //! - `x-heygen-verb` (operation): the CLI verb, when it is not the method's name.
 //! - `x-heygen-request-id` (operation): the body member by which the server recognises a
 //!   repeated request (where it ignores `Idempotency-Key`); filled once per call when unset.
+//! - `x-heygen-most-ids` (operation): how many ids its comma-separated `*_ids` parameters
+//!   take in all; more is refused before sending.
 //! - `x-heygen-checked: true` (request schema): the body type implements
 //!   `crate::api::bodies::Validate` by hand.
 
@@ -62,6 +64,8 @@ struct Op {
     body: Option<Option<String>>,
     /// The success answer's schema: `None` for an inline one.
     response: Option<String>,
+    /// `x-heygen-most-ids`: how many ids its `*_ids` parameters take in all.
+    most_ids: Option<u64>,
 }
 
 struct QueryParam {
@@ -731,6 +735,35 @@ fn operation(
         invoke_query.push(quote! { #name_lit => builder.#ident(#parse), });
     }
 
+    // `x-heygen-most-ids`: the ids of the comma-separated `*_ids` parameters, in all, are at
+    // most that many; refused here, not by the server.
+    if let Some(most) = op.most_ids {
+        let lists: Vec<&QueryParam> = op
+            .query
+            .iter()
+            .filter(|q| q.name.ends_with("_ids"))
+            .collect();
+        if lists.is_empty() {
+            return Err(format!(
+                "`{}`: x-heygen-most-ids, but no `*_ids` parameter",
+                op.id
+            ));
+        }
+        let fields = lists
+            .iter()
+            .map(|q| format_ident!("q_{}", sanitize(&q.name, Case::Snake)));
+        let names = lists
+            .iter()
+            .map(|q| q.name.as_str())
+            .collect::<Vec<_>>()
+            .join(", ");
+        let most = most as usize;
+        checks.push(quote! {
+            let ids = 0 #( + self.#fields.as_deref().map_or(0, crate::resources::comma_items) )*;
+            crate::resources::check_count(#names, ids, #most)?;
+        });
+    }
+
     // The body.
     let mut body_from_json = TokenStream::new();
     // The body's type and the statements that build it from the builder (`let body = ...;`).
@@ -1311,6 +1344,7 @@ fn read_ops(spec: &Value) -> Result<Vec<Op>, String> {
                 query,
                 body,
                 response,
+                most_ids: op.get("x-heygen-most-ids").and_then(Value::as_u64),
             });
         }
     }

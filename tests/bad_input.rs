@@ -534,5 +534,42 @@ async fn an_invocation_that_only_checks_sends_nothing() {
         Err(Error::InvalidRequest(invalid)) => assert_eq!(invalid.field, "limit"),
         other => panic!("{other:?}"),
     }
+    // More ids than a statuses request takes, in all, are refused here.
+    let ids = (0..101)
+        .map(|i| format!("v{i}"))
+        .collect::<Vec<_>>()
+        .join(",");
+    let too_many = Invocation::new().query("video_ids", ids);
+    match client.invoke("get_video_statuses", too_many).await {
+        Err(Error::InvalidRequest(invalid)) => {
+            assert!(invalid.field.contains("video_ids"), "{invalid}");
+            assert!(invalid.reason.contains("at most 100"), "{invalid}");
+        }
+        other => panic!("{other:?}"),
+    }
+    let split = Invocation::new()
+        .query(
+            "video_ids",
+            (0..60)
+                .map(|i| format!("v{i}"))
+                .collect::<Vec<_>>()
+                .join(","),
+        )
+        .query(
+            "batch_ids",
+            (0..41)
+                .map(|i| format!("b{i}"))
+                .collect::<Vec<_>>()
+                .join(","),
+        );
+    match client.invoke("get_video_statuses", split).await {
+        Err(Error::InvalidRequest(invalid)) => {
+            assert!(
+                invalid.reason.contains("got 101"),
+                "100 in all, not each: {invalid}"
+            )
+        }
+        other => panic!("{other:?}"),
+    }
     assert_eq!(anything.calls_async().await, 0, "nothing was sent");
 }

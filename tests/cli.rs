@@ -2179,6 +2179,40 @@ fn family_waits_resume_and_files_upload() {
     assert!(!stderr.contains(" as asset "), "{stderr}");
 }
 
+/// Values the spec lists (`mode`) and limits it states (100 ids in all) are refused before
+/// anything is sent, as other bad input is: exit 2, the member named.
+#[test]
+fn values_and_limits_the_spec_states_are_checked_before_sending() {
+    let sim = Sim::start(fast());
+    let before = sim.sim().request_count();
+    let output = sim.heygen(&[
+        "lipsync",
+        "create",
+        "--data",
+        r#"{"video": {"type": "url", "url": "https://example.com/a.mp4"}, "audio": {"type": "url", "url": "https://example.com/a.mp3"}, "mode": "turbo"}"#,
+    ]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(code(&output), 2, "{stderr}");
+    assert!(
+        stderr.contains("`mode` is one of speed, precision, not \"turbo\""),
+        "{stderr}"
+    );
+    let ids: Vec<String> = (0..101).map(|i| format!("vt_{i}")).collect();
+    let output = sim.heygen(&[
+        "translation",
+        "statuses",
+        "--video-translation-ids",
+        &ids.join(","),
+    ]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(code(&output), 2, "{stderr}");
+    assert!(
+        stderr.contains("at most 100 ids in all, got 101"),
+        "{stderr}"
+    );
+    assert_eq!(sim.sim().request_count(), before, "nothing was sent");
+}
+
 /// `wait --json` prints a job's record as `get --json` does: what the server sent, its
 /// `null` members included.
 #[test]

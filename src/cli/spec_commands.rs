@@ -260,7 +260,14 @@ pub(crate) async fn run(
     if op.has_body {
         if let Some(data) = leaf.get_one::<String>(DATA) {
             match read_data(data) {
-                Ok(body) => invocation = invocation.body(body),
+                Ok(body) => {
+                    let schema = Spec::get().ok().and_then(|spec| spec.request_schema(op.id));
+                    if let Some(problem) = schema.and_then(|s| unlisted_value(&s, &body, "")) {
+                        eprintln!("error: --data: {problem} (nothing was sent)");
+                        return output::USAGE;
+                    }
+                    invocation = invocation.body(body);
+                }
                 Err(problem) => {
                     eprintln!("error: --data: {problem} (nothing was sent)");
                     return output::USAGE;
@@ -361,6 +368,43 @@ pub(crate) async fn run(
             output::OK
         }
         Err(error) => output::error(&error),
+    }
+}
+
+/// The first member of `value` whose text the request schema's `enum` does not list
+/// (`mode: "turbo"` where the spec lists `speed` and `precision`), walking members and
+/// items; members the schema does not describe, and alternatives (`oneOf`), are left to the
+/// typed request.
+fn unlisted_value(schema: &Value, value: &Value, at: &str) -> Option<String> {
+    if let (Some(listed), Some(text)) =
+        (schema.get("enum").and_then(Value::as_array), value.as_str())
+    {
+        if !listed.iter().any(|v| v.as_str() == Some(text)) {
+            let names: Vec<&str> = listed.iter().filter_map(Value::as_str).collect();
+            return Some(format!(
+                "`{at}` is one of {}, not {text:?}",
+                names.join(", ")
+            ));
+        }
+    }
+    match value {
+        Value::Object(members) => members.iter().find_map(|(name, member)| {
+            let inner = schema.get("properties").and_then(|p| p.get(name))?;
+            let here = if at.is_empty() {
+                name.clone()
+            } else {
+                format!("{at}.{name}")
+            };
+            unlisted_value(inner, member, &here)
+        }),
+        Value::Array(items) => {
+            let inner = schema.get("items")?;
+            items
+                .iter()
+                .enumerate()
+                .find_map(|(n, item)| unlisted_value(inner, item, &format!("{at}[{n}]")))
+        }
+        _ => None,
     }
 }
 

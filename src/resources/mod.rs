@@ -40,6 +40,25 @@ pub(crate) fn check_range(
     Err(Error::invalid(field, reason))
 }
 
+/// Checks how many ids list parameters hold in all against the spec's `x-heygen-most-ids`.
+pub(crate) fn check_count(field: &'static str, count: usize, most: usize) -> Result<()> {
+    if count > most {
+        Err(Error::invalid(
+            field,
+            format!("take at most {most} ids in all, got {count}"),
+        ))
+    } else {
+        Ok(())
+    }
+}
+
+/// The items of a comma-separated list (`a,b,,c` has three).
+pub(crate) fn comma_items(list: &str) -> usize {
+    list.split(',')
+        .filter(|item| !item.trim().is_empty())
+        .count()
+}
+
 /// Checks a path parameter: an empty one would address a different endpoint.
 pub(crate) fn check_path_param(field: &'static str, value: &str) -> Result<()> {
     if value.trim().is_empty() {
