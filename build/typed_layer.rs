@@ -285,6 +285,21 @@ impl<'a> Types<'a> {
         self.spec.pointer(&format!("/components/schemas/{name}"))
     }
 
+    /// A member's description: its own, else that of the schema it only refers to (`$ref`,
+    /// or `allOf` of one), on one line.
+    fn described(&self, member: &Value) -> String {
+        let referred = match member.get("allOf").and_then(Value::as_array) {
+            Some(all) if all.len() == 1 => &all[0],
+            _ => member,
+        };
+        member
+            .get("description")
+            .or_else(|| self.spec_schema(reference(referred)?)?.get("description"))
+            .and_then(Value::as_str)
+            .map(|d| d.split_whitespace().collect::<Vec<_>>().join(" "))
+            .unwrap_or_default()
+    }
+
     /// The type of a member of a body checked by hand, from its schema: a named schema
     /// (also behind `allOf` or a nullable), an array of one, or an inline value.
     fn member(&self, schema: &Value) -> Result<Member, String> {
@@ -836,16 +851,7 @@ fn operation(
                         Err(e) => return Err(format!("`{}`, body member `{json}`: {e}", op.id)),
                     };
                     // A member that only refers to a schema is described by that schema.
-                    let described = match member.get("allOf").and_then(Value::as_array) {
-                        Some(all) if all.len() == 1 => &all[0],
-                        _ => member,
-                    };
-                    let about = member
-                        .get("description")
-                        .or_else(|| types.spec_schema(reference(described)?)?.get("description"))
-                        .and_then(Value::as_str)
-                        .map(|d| d.split_whitespace().collect::<Vec<_>>().join(" "))
-                        .unwrap_or_default();
+                    let about = types.described(member);
                     let doc = format!("The body's `{json}`: {about}");
                     setters.push(quote! {
                         #[doc = #doc]
@@ -888,7 +894,16 @@ fn operation(
                         return Err(format!("`{}`: two setters named `{setter_s}`", op.id));
                     }
                     fields.push(quote! { #field: Option<#inner_t>, });
-                    let doc = format!("The body's `{}`: {}", f.json, f.doc);
+                    // A member that only refers to a schema is described by that schema.
+                    let about = if f.doc.trim().is_empty() {
+                        spec_schema
+                            .and_then(|body| body.get("properties")?.get(&f.json))
+                            .map(|member| types.described(member))
+                            .unwrap_or_default()
+                    } else {
+                        f.doc.clone()
+                    };
+                    let doc = format!("The body's `{}`: {about}", f.json);
                     let (arg, convert) = match types.vec_item(stored) {
                         Some(item) => (
                             quote!(impl IntoIterator<Item = impl Into<#item>>),

@@ -49,6 +49,28 @@ fn the_real_spec_generates_client_mocks_and_json() {
     );
 }
 
+/// Every setter of a request builder says what its member does: the spec describes every
+/// body member and query parameter, so no setter's doc stops at "The body's `x`:" or is only
+/// "Sets `x`.".
+#[test]
+fn every_setter_of_the_real_spec_is_described() {
+    let dir = generate_from(SPEC).unwrap();
+    let layer = std::fs::read_to_string(dir.path().join("typed_layer.rs")).unwrap();
+    let bare: Vec<&str> = layer
+        .lines()
+        .map(str::trim)
+        .filter(|l| {
+            (l.starts_with("///The body's") && l.ends_with(':')) || l.starts_with("///Sets `")
+        })
+        .collect();
+    assert!(
+        bare.is_empty(),
+        "{} setters say nothing of their member:\n{}",
+        bare.len(),
+        bare.join("\n")
+    );
+}
+
 #[test]
 fn a_missing_spec_is_reported() {
     let e = generate::run(
