@@ -1311,6 +1311,18 @@ fn jobs_a_run_never_reached_are_counted_and_kinds_take_cli_names() {
         stderr.contains("6 jobs of the file not started (the deadline passed first)"),
         "{stderr}"
     );
+    // The journal alone cannot say how many jobs the file holds; given the file, status does.
+    let status = sim.heygen(&[
+        "batch",
+        "status",
+        "--journal",
+        files.journal.to_str().unwrap(),
+        files.jobs.to_str().unwrap(),
+    ]);
+    let text = String::from_utf8_lossy(&status.stdout);
+    assert_eq!(code(&status), 0, "{text}");
+    assert!(text.contains("of the 6 in "), "{text}");
+    assert!(text.contains("; 6 never started"), "{text}");
 
     let dir = tempfile::tempdir().unwrap();
     let journal = dir.path().join("run.journal");

@@ -313,6 +313,9 @@ pub(crate) enum BatchCommand {
         /// The journal of a run.
         #[arg(long)]
         journal: PathBuf,
+        /// The run's jobs file: also say how many jobs it holds and how many the journal has
+        /// never seen started.
+        jobs: Option<PathBuf>,
     },
     /// Rewrite a journal with one line per job, offline
     ///

@@ -656,7 +656,18 @@ pub(crate) fn compact(journal: &Path, json_output: bool) -> i32 {
     output::OK
 }
 
-pub(crate) fn status(journal: &Path, json_output: bool) -> i32 {
+pub(crate) fn status(journal: &Path, jobs_file: Option<&Path>, json_output: bool) -> i32 {
+    // The jobs the file holds, counted as a run counts them (its lines that are not blank).
+    let in_file = match jobs_file {
+        Some(path) => match count_jobs(path) {
+            Some(count) => Some(count),
+            None => {
+                eprintln!("error: cannot read {}", path.display());
+                return output::USAGE;
+            }
+        },
+        None => None,
+    };
     // One job at a time: a campaign's journal of millions of jobs is read in tens of MiB.
     let mut failed: Vec<(String, &'static str, String)> = Vec::new();
     let read = heygen_api::batch::journal_jobs(journal, |key, job| {
@@ -680,11 +691,24 @@ pub(crate) fn status(journal: &Path, json_output: bool) -> i32 {
             .iter()
             .map(|(key, state, reason)| json!({"key": key, "state": state, "reason": reason}))
             .collect();
-        output::json(&json!({"jobs": read.jobs, "counts": read.counts, "failed": failed}));
+        let mut value = json!({"jobs": read.jobs, "counts": read.counts, "failed": failed});
+        if let Some(in_file) = in_file {
+            value["jobs_in_file"] = json!(in_file);
+            value["never_started"] = json!(in_file.saturating_sub(read.jobs));
+        }
+        output::json(&value);
     } else {
-        output::line(&match read.jobs {
+        let jobs = match read.jobs {
             1 => "1 job".to_string(),
             n => format!("{n} jobs"),
+        };
+        output::line(&match (in_file, jobs_file) {
+            (Some(in_file), Some(path)) => format!(
+                "{jobs} of the {in_file} in {}; {} never started",
+                path.display(),
+                in_file.saturating_sub(read.jobs)
+            ),
+            _ => jobs,
         });
         for (state, count) in &read.counts {
             output::line(&format!(

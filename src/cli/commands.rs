@@ -46,8 +46,8 @@ pub(crate) async fn run(cli: Cli) -> i32 {
             headers,
             body_file,
         }) => return verify(&out, &secret, &headers, body_file.as_deref()),
-        Command::Batch(BatchCommand::Status { journal }) => {
-            return crate::batch::status(&journal, globals.json)
+        Command::Batch(BatchCommand::Status { journal, jobs }) => {
+            return crate::batch::status(&journal, jobs.as_deref(), globals.json)
         }
         Command::Batch(BatchCommand::Compact { journal }) => {
             return crate::batch::compact(&journal, globals.json)
