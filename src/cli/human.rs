@@ -133,13 +133,34 @@ fn table(items: &[Value], tz: &TimeZone) -> String {
         })
         .collect();
     let headers: Vec<String> = columns.iter().map(|c| heading(c)).collect();
-    let widths: Vec<usize> = (0..columns.len())
+    let mut widths: Vec<usize> = (0..columns.len())
         .map(|i| {
             rows.iter()
                 .map(|r| r[i].chars().count())
                 .chain([headers[i].chars().count()])
                 .max()
                 .unwrap_or(0)
+        })
+        .collect();
+    // Rows fit the line: the widest column that may be cut (never the id or the status) gives
+    // way first, down to a few characters.
+    let fits = |widths: &[usize]| -> bool {
+        widths.iter().sum::<usize>() + 2 * widths.len().saturating_sub(1) <= LINE
+    };
+    while !fits(&widths) {
+        let cuttable = (0..columns.len())
+            .filter(|&i| columns[i] != "status" && i != 0 && widths[i] > NARROWEST)
+            .max_by_key(|&i| widths[i]);
+        let Some(widest) = cuttable else { break };
+        widths[widest] -= 1;
+    }
+    let rows: Vec<Vec<String>> = rows
+        .into_iter()
+        .map(|row| {
+            row.iter()
+                .zip(&widths)
+                .map(|(text, width)| fit(text, *width))
+                .collect()
         })
         .collect();
     let mut out = String::new();
@@ -183,8 +204,13 @@ fn columns(items: &[&Map<String, Value>]) -> Vec<String> {
             .iter()
             .find_map(|name| find(&|k| k == *name)),
     );
-    // What tells a translation from its siblings.
-    take(find(&|k| k == "output_language"));
+    // What tells a translation from its siblings, when some item says it.
+    if items
+        .iter()
+        .any(|item| item.get("output_language").is_some_and(|v| !v.is_null()))
+    {
+        take(find(&|k| k == "output_language"));
+    }
     take(find(&|k| k == "status"));
     take(find(&|k| k == "type").or_else(|| find(&|k| k.ends_with("_type"))));
     take(find(&|k| k == "created_at").or_else(|| find(&|k| k.ends_with("_at"))));
@@ -256,6 +282,22 @@ fn local_time(seconds: i64, tz: &TimeZone) -> String {
 }
 
 /// A cell's text, cut to [`CELL`] characters.
+/// The width a table's rows fit in.
+const LINE: usize = 80;
+
+/// How narrow a column may be cut.
+const NARROWEST: usize = 8;
+
+/// `text` in at most `width` characters, cut with `…`.
+fn fit(text: &str, width: usize) -> String {
+    if text.chars().count() <= width {
+        return text.to_string();
+    }
+    let mut cut: String = text.chars().take(width.saturating_sub(1)).collect();
+    cut.push('…');
+    cut
+}
+
 fn cell(text: &str) -> String {
     let text = text.replace('\n', " ");
     if text.chars().count() <= CELL {
@@ -383,5 +425,31 @@ mod tests {
         let long = "x".repeat(100);
         let text = utc(&json!([{"id": "a", "name": long}]));
         assert!(text.lines().nth(1).unwrap().ends_with('…'), "{text}");
+    }
+
+    /// A table fits 80 columns: the title gives way, the id and the status never do.
+    #[test]
+    fn rows_fit_the_line_and_keep_the_status() {
+        let rows: Vec<Value> = (0..3)
+            .map(|n| {
+                json!({"id": format!("vid_0000000000000000000000{n}"),
+                       "title": format!("A rather long title for video number {n}, with more words"),
+                       "status": "processing", "type": "avatar", "created_at": 1711382400})
+            })
+            .collect();
+        let text = utc(&json!(rows));
+        for line in text.lines() {
+            assert!(
+                line.chars().count() <= 80,
+                "{} > 80: {line}",
+                line.chars().count()
+            );
+        }
+        let row = text.lines().nth(1).unwrap();
+        assert!(row.starts_with("vid_0000000000000000000000"), "{row}");
+        assert!(row.contains("processing") && row.contains('…'), "{row}");
+        // Short rows are left alone.
+        let text = utc(&json!([{"id": "a", "title": "Short", "status": "completed"}]));
+        assert!(!text.contains('…'), "{text}");
     }
 }
