@@ -722,6 +722,21 @@ fn operation(
             });
         } else {
             checks.push(quote! { let #field = self.#field.clone(); });
+            // A number the spec bounds (`min_score` from 0 to 1): refused here, not by the server.
+            let bound = |key: &str| q.schema.get(key).and_then(Value::as_f64);
+            if inner_s == "f64" && (bound("minimum").is_some() || bound("maximum").is_some()) {
+                let low = match bound("minimum") {
+                    Some(v) => quote!(Some(#v)),
+                    None => quote!(None),
+                };
+                let high = match bound("maximum") {
+                    Some(v) => quote!(Some(#v)),
+                    None => quote!(None),
+                };
+                checks.push(quote! {
+                    if let Some(v) = #field { crate::resources::check_number(#name_lit, v, #low, #high)?; }
+                });
+            }
         }
         if optional {
             apply.push(quote! {

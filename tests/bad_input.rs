@@ -547,6 +547,20 @@ async fn an_invocation_that_only_checks_sends_nothing() {
         }
         other => panic!("{other:?}"),
     }
+    // A number the spec bounds.
+    let score = Invocation::new()
+        .query("query", "rain")
+        .query("min_score", "3");
+    match client.invoke("search_sounds", score).await {
+        Err(Error::InvalidRequest(invalid)) => {
+            assert_eq!(invalid.field, "min_score");
+            assert!(
+                invalid.reason.contains("between 0 and 1, got 3"),
+                "{invalid}"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
     let split = Invocation::new()
         .query(
             "video_ids",

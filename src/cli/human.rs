@@ -128,7 +128,17 @@ fn table(items: &[Value], tz: &TimeZone) -> String {
         .map(|o| {
             columns
                 .iter()
-                .map(|c| o.get(c).map_or("-".into(), |v| cell(&scalar(c, v, tz))))
+                .map(|c| {
+                    o.get(c).map_or("-".into(), |v| {
+                        let text = scalar(c, v, tz);
+                        // A cut URL is no URL.
+                        if c.ends_with("url") {
+                            text
+                        } else {
+                            cell(&text)
+                        }
+                    })
+                })
                 .collect()
         })
         .collect();
@@ -149,7 +159,13 @@ fn table(items: &[Value], tz: &TimeZone) -> String {
     };
     while !fits(&widths) {
         let cuttable = (0..columns.len())
-            .filter(|&i| columns[i] != "status" && i != 0 && widths[i] > NARROWEST)
+            .filter(|&i| {
+                // A cut URL is no URL.
+                columns[i] != "status"
+                    && !columns[i].ends_with("url")
+                    && i != 0
+                    && widths[i] > NARROWEST
+            })
             .max_by_key(|&i| widths[i]);
         let Some(widest) = cuttable else { break };
         widths[widest] -= 1;
@@ -214,6 +230,21 @@ fn columns(items: &[&Map<String, Value>]) -> Vec<String> {
     take(find(&|k| k == "status"));
     take(find(&|k| k == "type").or_else(|| find(&|k| k.ends_with("_type"))));
     take(find(&|k| k == "created_at").or_else(|| find(&|k| k.ends_with("_at"))));
+    // A sound's or a voice's preview, to listen to, and how long it runs.
+    let said = |key: &str| {
+        items
+            .iter()
+            .any(|item| item.get(key).is_some_and(|v| !v.is_null()))
+    };
+    if let Some(preview) = ["preview_url", "preview_audio_url", "audio_url"]
+        .into_iter()
+        .find(|key| said(key))
+    {
+        if said("duration") {
+            take(Some("duration".to_string()));
+        }
+        take(Some(preview.to_string()));
+    }
     columns
 }
 
@@ -425,6 +456,28 @@ mod tests {
         let long = "x".repeat(100);
         let text = utc(&json!([{"id": "a", "name": long}]));
         assert!(text.lines().nth(1).unwrap().ends_with('…'), "{text}");
+    }
+
+    /// Sounds and voices show how long they run and where to hear them, whole.
+    #[test]
+    fn media_show_their_duration_and_preview() {
+        let sounds = json!({"data": [
+            {"id": "snd_calm_piano", "name": "Calm piano with a long descriptive name", "type": "music",
+             "duration": 30.0, "audio_url": "https://cdn.example.com/sounds/snd_calm_piano.mp3"}
+        ], "has_more": false, "next_token": null});
+        let text = utc(&sounds);
+        let mut lines = text.lines();
+        assert_eq!(
+            lines.next().unwrap().split_whitespace().collect::<Vec<_>>(),
+            ["ID", "NAME", "TYPE", "DURATION", "AUDIO", "URL"]
+        );
+        let row = lines.next().unwrap();
+        assert!(
+            row.contains("30") && row.ends_with("snd_calm_piano.mp3"),
+            "{row}"
+        );
+        // The URL is kept whole; the name gives way as far as it may.
+        assert!(row.contains("Calm pi…"), "{row}");
     }
 
     /// A table fits 80 columns: the title gives way, the id and the status never do.

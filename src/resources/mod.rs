@@ -59,6 +59,31 @@ pub(crate) fn comma_items(list: &str) -> usize {
         .count()
 }
 
+/// Checks a number parameter against the spec's bounds.
+pub(crate) fn check_number(
+    field: &'static str,
+    value: f64,
+    minimum: Option<f64>,
+    maximum: Option<f64>,
+) -> Result<()> {
+    let inside = value.is_finite()
+        && minimum.is_none_or(|m| value >= m)
+        && maximum.is_none_or(|m| value <= m);
+    if inside {
+        return Ok(());
+    }
+    let range = match (minimum, maximum) {
+        (Some(low), Some(high)) => format!("between {low} and {high}"),
+        (Some(low), None) => format!("at least {low}"),
+        (None, Some(high)) => format!("at most {high}"),
+        (None, None) => "a finite number".to_string(),
+    };
+    Err(Error::invalid(
+        field,
+        format!("must be {range}, got {value}"),
+    ))
+}
+
 /// Checks a path parameter: an empty one would address a different endpoint.
 pub(crate) fn check_path_param(field: &'static str, value: &str) -> Result<()> {
     if value.trim().is_empty() {
