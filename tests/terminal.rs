@@ -333,9 +333,15 @@ fn uploads_show_sizes_and_the_checksum_step() {
 fn a_batch_run_shows_each_job_and_the_counts() {
     let sim = Served::start(Simulator::new().time_scale(60.0));
     let dir = tempfile::tempdir().unwrap();
-    let jobs: Vec<String> = (1..=3)
-        .map(|i| format!(r#"{{"key": "lesson-{i}", "prompt": "Lesson {i}"}}"#))
-        .collect();
+    // A key longer than its room on the line is cut in the middle: the phase still shows.
+    let jobs: Vec<String> = [
+        "lesson-1",
+        "lesson-2",
+        "lesson-with-a-very-long-key-for-the-live-view-3",
+    ]
+    .iter()
+    .map(|key| format!(r#"{{"key": "{key}", "prompt": "Lesson {key}"}}"#))
+    .collect();
     std::fs::write(dir.path().join("jobs.jsonl"), jobs.join("\n")).unwrap();
     let terminal = Terminal::run(
         &sim,
@@ -353,16 +359,25 @@ fn a_batch_run_shows_each_job_and_the_counts() {
     terminal.wait_for("0 of 3 done, 3 in flight, 0 queued");
     let screen = terminal.wait_for("rendering");
     let job_line = Regex::new(
-        r"(?m)^  \S lesson-\d\s+\d+s\s+(creating|agent working|rendering)( \(\w+\))?\s*$",
+        r"(?m)^  \S lesson-(\d|with…-live-view-3)\s+\d+s\s+(creating|agent working|rendering)( \(\w+\))?\s*$",
     )
     .unwrap();
     assert!(job_line.is_match(&screen), "{screen}");
+    let long = terminal.wait_for("lesson-with…-live-view-3");
+    assert!(
+        long.lines()
+            .any(|row| row.contains("lesson-with…-live-view-3") && job_line.is_match(row)),
+        "{long}"
+    );
     let (code, screens) = terminal.end();
     let last = last_lines(&screens);
     assert_eq!(code, 0, "{last:#?}");
     nothing_absurd(&screens);
     // Every row that names a job is one job's line or one outcome, never two run together.
-    let outcome = Regex::new(r"^lesson-\d: completed: video vid_\w+\s*$").unwrap();
+    let outcome = Regex::new(
+        r"^lesson-(\d|with-a-very-long-key-for-the-live-view-3): completed: video vid_\w+\s*$",
+    )
+    .unwrap();
     for screen in &screens {
         for row in screen.lines().filter(|row| row.contains("lesson-")) {
             assert!(

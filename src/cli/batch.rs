@@ -158,6 +158,22 @@ pub(crate) async fn run(client: Client, globals: &Globals, args: BatchRunArgs) -
     }
 }
 
+/// Room for a job's key on its live line: a longer key keeps its start and its end (where
+/// keys of a series differ), so that the phase beside it always shows.
+const KEY_ROOM: usize = 24;
+
+fn short_key(key: &str) -> String {
+    let count = key.chars().count();
+    if count <= KEY_ROOM {
+        return key.to_string();
+    }
+    let tail = KEY_ROOM / 2;
+    let head = KEY_ROOM - tail - 1;
+    let start: String = key.chars().take(head).collect();
+    let end: String = key.chars().skip(count - tail).collect();
+    format!("{start}…{end}")
+}
+
 /// Why a line of a jobs file is not a job, if it is not: not UTF-8, not JSON, not a job, or
 /// a job that the runner would refuse as invalid.
 fn line_problem(bytes: Vec<u8>) -> Result<Option<Job>, String> {
@@ -486,7 +502,7 @@ impl View {
                         )
                         .unwrap_or_else(|_| ProgressStyle::default_spinner()),
                     )
-                    .with_prefix(key.clone())
+                    .with_prefix(short_key(key))
                     .with_message(phase.to_string());
                 let bar = live.bars.add(bar);
                 bar.enable_steady_tick(Duration::from_millis(200));
