@@ -2222,7 +2222,42 @@ fn values_and_limits_the_spec_states_are_checked_before_sending() {
         stderr.contains("at most 100 ids in all, got 101"),
         "{stderr}"
     );
+    // Ids one after another, as `video statuses` takes them, count the same.
+    let mut args = vec!["translation", "statuses"];
+    args.extend(ids.iter().map(String::as_str));
+    let output = sim.heygen(&args);
+    assert_eq!(code(&output), 2);
     assert_eq!(sim.sim().request_count(), before, "nothing was sent");
+
+    let created = json(&sim.heygen(&[
+        "--json",
+        "translation",
+        "create",
+        "--data",
+        r#"{"video": {"type": "url", "url": "https://example.com/a.mp4"}, "output_languages": ["Spanish", "French"]}"#,
+    ]));
+    let made: Vec<&str> = created["video_translation_ids"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|id| id.as_str().unwrap())
+        .collect();
+    let listed = json(&sim.heygen(&["--json", "translation", "statuses", made[0], made[1]]));
+    let flagged = json(&sim.heygen(&[
+        "--json",
+        "translation",
+        "statuses",
+        "--video-translation-ids",
+        &made.join(","),
+    ]));
+    assert_eq!(listed["data"].as_array().unwrap().len(), 2, "{listed}");
+    assert_eq!(listed, flagged);
+    let shown = sim.heygen(&["translation", "statuses", made[0]]);
+    let text = String::from_utf8_lossy(&shown.stdout);
+    assert!(
+        text.starts_with("VIDEO ID"),
+        "the id that names something: {text}"
+    );
 }
 
 /// `wait --json` prints a job's record as `get --json` does: what the server sent, its

@@ -214,28 +214,31 @@ fn columns(items: &[&Map<String, Value>]) -> Vec<String> {
             }
         }
     };
-    take(find(&|k| k == "id").or_else(|| find(&|k| k.ends_with("_id"))));
+    // An id column that names something: `batch_id` is often null beside `video_id`.
+    let named = |key: &str| {
+        items
+            .iter()
+            .any(|item| item.get(key).is_some_and(|v| !v.is_null()))
+    };
+    take(
+        find(&|k| k == "id")
+            .or_else(|| find(&|k| k.ends_with("_id") && named(k)))
+            .or_else(|| find(&|k| k.ends_with("_id"))),
+    );
     take(
         ["name", "title", "display_name", "username", "email", "url"]
             .iter()
             .find_map(|name| find(&|k| k == *name)),
     );
     // What tells a translation from its siblings, when some item says it.
-    if items
-        .iter()
-        .any(|item| item.get("output_language").is_some_and(|v| !v.is_null()))
-    {
+    if named("output_language") {
         take(find(&|k| k == "output_language"));
     }
     take(find(&|k| k == "status"));
     take(find(&|k| k == "type").or_else(|| find(&|k| k.ends_with("_type"))));
     take(find(&|k| k == "created_at").or_else(|| find(&|k| k.ends_with("_at"))));
     // A sound's or a voice's preview, to listen to, and how long it runs.
-    let said = |key: &str| {
-        items
-            .iter()
-            .any(|item| item.get(key).is_some_and(|v| !v.is_null()))
-    };
+    let said = named;
     if let Some(preview) = ["preview_url", "preview_audio_url", "audio_url"]
         .into_iter()
         .find(|key| said(key))
@@ -478,6 +481,13 @@ mod tests {
         );
         // The URL is kept whole; the name gives way as far as it may.
         assert!(row.contains("Calm pi…"), "{row}");
+    }
+
+    /// The id column is one that names something: a null `batch_id` gives way to `video_id`.
+    #[test]
+    fn the_id_column_names_something() {
+        let statuses = json!([{"batch_id": null, "video_id": "vt_1", "status": "completed"}]);
+        assert_eq!(utc(&statuses), "VIDEO ID  STATUS\nvt_1      completed\n");
     }
 
     /// A table fits 80 columns: the title gives way, the id and the status never do.

@@ -23,6 +23,7 @@ const DATA: &str = "data";
 const REQUEST_SCHEMA: &str = "request-schema";
 const ALL: &str = "all";
 const FILE: &str = "file";
+const IDS: &str = "ids";
 
 /// The body members that take a file (the spec's `FileInput`), which `--file` can fill.
 fn file_members(spec: Option<&Spec>, operation_id: &str) -> Vec<String> {
@@ -71,6 +72,23 @@ pub(crate) fn augment(mut root: Command, schema_only: bool) -> Command {
         root = root.mut_subcommand(op.command, |resource| resource.subcommand(leaf));
     }
     root
+}
+
+/// How many ids the operation's `*_ids` parameters take in all (`x-heygen-most-ids`).
+fn most_ids(spec: Option<&Spec>, op: &OperationInfo) -> Option<u64> {
+    spec?
+        .operation(op.id)?
+        .extensions
+        .get("x-heygen-most-ids")?
+        .as_u64()
+}
+
+/// The first comma-separated ids parameter of an operation (`video_translation_ids`).
+fn ids_parameter(op: &OperationInfo) -> Option<&'static str> {
+    op.query_params
+        .iter()
+        .copied()
+        .find(|name| name.ends_with("_ids"))
 }
 
 /// The operation a parse landed on, if it is a derived command.
@@ -132,6 +150,13 @@ fn command(op: &'static OperationInfo, spec: Option<&Spec>, schema_only: bool) -
                 .allow_negative_numbers(shape.number)
                 .help(help),
         );
+    }
+    // A statuses request takes its ids as `video statuses` does: one after another.
+    if let (Some(most), Some(list)) = (most_ids(spec, op), ids_parameter(op)) {
+        command = command.arg(Arg::new(IDS).value_name("ID").num_args(0..).help(format!(
+            "The ids to ask for, at most {most} in all (the same as --{} a,b,...)",
+            list.replace('_', "-")
+        )));
     }
     if op.paged {
         command = command.arg(
@@ -249,9 +274,29 @@ pub(crate) async fn run(
             invocation = invocation.path_param(value.clone());
         }
     }
+    // Ids given one after another join those of the ids parameter's flag.
+    let listed: Vec<String> = leaf
+        .try_get_many::<String>(IDS)
+        .ok()
+        .flatten()
+        .into_iter()
+        .flatten()
+        .cloned()
+        .collect();
+    let list = ids_parameter(op).filter(|_| !listed.is_empty());
     for name in op.query_params {
-        if let Some(value) = leaf.get_one::<String>(name) {
-            invocation = invocation.query(*name, value.clone());
+        let flag = leaf.get_one::<String>(name).cloned();
+        let value = match (Some(*name) == list, flag) {
+            (true, flag) => Some(
+                flag.into_iter()
+                    .chain(listed.iter().cloned())
+                    .collect::<Vec<_>>()
+                    .join(","),
+            ),
+            (false, flag) => flag,
+        };
+        if let Some(value) = value {
+            invocation = invocation.query(*name, value);
         }
     }
     if op.paged {
