@@ -550,3 +550,39 @@ fn ctrl_c_stops_an_upload_and_says_how_to_go_on() {
         "stopped the upload of big.png before it was completed; run the same command again to upload it",
     );
 }
+
+/// Ctrl-C during a family job's download says what was not saved and the command that
+/// fetches it again, as a video's download does.
+#[test]
+fn ctrl_c_stops_a_family_download_and_says_how_to_fetch_it_again() {
+    let sim = Served::start(
+        Simulator::new()
+            .time_scale(600.0)
+            .file_delay(Duration::from_secs(60)),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let created = answer(
+        &sim,
+        &[
+            "lipsync",
+            "create",
+            "--data",
+            r#"{"video": {"type": "url", "url": "https://example.com/a.mp4"}, "audio": {"type": "url", "url": "https://example.com/a.mp3"}}"#,
+        ],
+        dir.path(),
+    );
+    let id = created["lipsync_id"].as_str().unwrap().to_string();
+    let terminal = Terminal::run(
+        &sim,
+        &["lipsync", "wait", &id, "--download", "dub.mp4"],
+        dir.path(),
+    );
+    stopped_with_ctrl_c(
+        terminal,
+        "dub.mp4: starting the download",
+        &format!(
+            "stopped the download; nothing was saved to dub.mp4; fetch it again with: heygen lipsync wait {id} --download dub.mp4"
+        ),
+    );
+    assert!(!dir.path().join("dub.mp4").exists());
+}
