@@ -275,14 +275,7 @@ pub(crate) async fn run(
         }
     }
     // Ids given one after another join those of the ids parameter's flag.
-    let listed: Vec<String> = leaf
-        .try_get_many::<String>(IDS)
-        .ok()
-        .flatten()
-        .into_iter()
-        .flatten()
-        .cloned()
-        .collect();
+    let listed = strings(leaf, IDS);
     let list = ids_parameter(op).filter(|_| !listed.is_empty());
     for name in op.query_params {
         let flag = leaf.get_one::<String>(name).cloned();
@@ -363,19 +356,13 @@ pub(crate) async fn run(
             body[member.as_str()] =
                 serde_json::json!({"type": "asset_id", "asset_id": "ast_pending_upload"});
         }
-        let trial = Invocation::new().body(body).check_only(true);
-        let trial = op
-            .path_params
-            .iter()
-            .filter_map(|name| leaf.get_one::<String>(name))
-            .fold(trial, |trial, value| trial.path_param(value.clone()));
-        let trial = op
-            .query_params
-            .iter()
-            .filter_map(|name| leaf.get_one::<String>(name).map(|v| (*name, v)))
-            .fold(trial, |trial, (name, value)| {
-                trial.query(name, value.clone())
-            });
+        // The same call, every parameter as it will be sent; its unknown members are named
+        // once, by the call itself.
+        let trial = invocation
+            .clone()
+            .body(body)
+            .on_unknown_fields(|_| {})
+            .check_only(true);
         if let Err(error) = client.invoke(op.id, trial).await {
             let text = output::error_text(&error);
             let text = text.strip_suffix(" (nothing was sent)").unwrap_or(&text);
@@ -453,6 +440,17 @@ fn unlisted_value(schema: &Value, value: &Value, at: &str) -> Option<String> {
     }
 }
 
+/// Every value given for the argument `id` (none when the command has no such argument).
+fn strings(leaf: &ArgMatches, id: &str) -> Vec<String> {
+    leaf.try_get_many::<String>(id)
+        .ok()
+        .flatten()
+        .into_iter()
+        .flatten()
+        .cloned()
+        .collect()
+}
+
 /// What a `--file` names: a local file to upload, or a file HeyGen can already reach.
 enum FileArg {
     /// A local, regular file, readable.
@@ -464,14 +462,7 @@ enum FileArg {
 /// `--file MEMBER=FILE` pairs, each member one the body takes a file in, and each local file
 /// a regular file that can be read (exit 2 otherwise, nothing sent).
 fn file_arguments(op: &OperationInfo, leaf: &ArgMatches) -> Result<Vec<(String, FileArg)>, i32> {
-    let given: Vec<String> = leaf
-        .try_get_many::<String>(FILE)
-        .ok()
-        .flatten()
-        .into_iter()
-        .flatten()
-        .cloned()
-        .collect();
+    let given = strings(leaf, FILE);
     let members = file_members(Spec::get().ok(), op.id);
     let mut files = Vec::new();
     for pair in given {
