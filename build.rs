@@ -26,6 +26,8 @@ mod generate;
 mod kinds;
 #[path = "build/open_enums.rs"]
 mod open_enums;
+#[path = "build/polish.rs"]
+mod polish;
 #[path = "build/typed_layer.rs"]
 mod typed_layer;
 #[path = "build/unknown_fields.rs"]
@@ -44,6 +46,7 @@ fn main() {
     println!("cargo:rerun-if-changed=build/unknown_fields.rs");
     println!("cargo:rerun-if-changed=build/families.rs");
     println!("cargo:rerun-if-changed=build/kinds.rs");
+    println!("cargo:rerun-if-changed=build/polish.rs");
     let (Ok(manifest_dir), Ok(out_dir)) = (
         std::env::var("CARGO_MANIFEST_DIR"),
         std::env::var("OUT_DIR"),

@@ -36,30 +36,32 @@ const REPLACEMENTS: &[(&str, &str)] = &[
     ),
 ];
 
-/// Generates everything from the spec at `spec_path` into `out_dir`, keeping only the
-/// operations of the families `enabled` accepts (and those of no family).
+/// Adds to `out` the name every `$ref` within `value` points to (its last segment), at any
+/// depth.
+fn refs(value: &serde_json::Value, out: &mut Vec<String>) {
+    use serde_json::Value;
+    match value {
+        Value::Object(members) => {
+            if let Some(name) = members
+                .get("$ref")
+                .and_then(Value::as_str)
+                .and_then(|r| r.rsplit('/').next())
+            {
+                out.push(name.to_string());
+            }
+            members.values().for_each(|member| refs(member, out));
+        }
+        Value::Array(items) => items.iter().for_each(|item| refs(item, out)),
+        _ => {}
+    }
+}
+
 /// Removes the `default` of every schema a request is made of (its parameters, its body, and
 /// every schema they refer to), so that the generated types hold `None` for a member nobody
 /// set and send nothing for it. Schemas only answered keep theirs: a member HeyGen leaves out
 /// of an answer reads as its default.
 fn strip_request_defaults(spec: &mut serde_json::Value) {
     use serde_json::Value;
-    fn refs(value: &Value, out: &mut Vec<String>) {
-        match value {
-            Value::Object(members) => {
-                if let Some(name) = members
-                    .get("$ref")
-                    .and_then(Value::as_str)
-                    .and_then(|r| r.rsplit('/').next())
-                {
-                    out.push(name.to_string());
-                }
-                members.values().for_each(|member| refs(member, out));
-            }
-            Value::Array(items) => items.iter().for_each(|item| refs(item, out)),
-            _ => {}
-        }
-    }
     // What requests are made of: every operation's parameters and body.
     let mut todo = Vec::new();
     for item in spec
@@ -117,6 +119,107 @@ fn strip_request_defaults(spec: &mut serde_json::Value) {
     }
 }
 
+/// Removes the component schemas that only the replaced schemas (`REPLACEMENTS`) refer to,
+/// such as the alternatives of a handwritten union: nothing else names them, and generated
+/// they would be public types beside the handwritten ones that stand for them.
+fn drop_replaced_parts(spec: &mut serde_json::Value, replaced: &std::collections::BTreeSet<&str>) {
+    use serde_json::Value;
+    let Some(schemas) = spec
+        .pointer("/components/schemas")
+        .and_then(Value::as_object)
+    else {
+        return;
+    };
+    let closure = |mut todo: Vec<String>| {
+        let mut seen = std::collections::BTreeSet::new();
+        while let Some(name) = todo.pop() {
+            if replaced.contains(name.as_str()) || !seen.insert(name.clone()) {
+                continue;
+            }
+            if let Some(schema) = schemas.get(&name) {
+                refs(schema, &mut todo);
+            }
+        }
+        seen
+    };
+    // What the replaced schemas are made of...
+    let mut parts = Vec::new();
+    for name in replaced {
+        if let Some(schema) = schemas.get(*name) {
+            refs(schema, &mut parts);
+        }
+    }
+    let parts = closure(parts);
+    // ... and what everything else reaches: the operations and every other schema.
+    let mut roots = Vec::new();
+    if let Some(paths) = spec.get("paths") {
+        refs(paths, &mut roots);
+    }
+    roots.extend(
+        schemas
+            .keys()
+            .filter(|name| !parts.contains(*name) && !replaced.contains(name.as_str()))
+            .cloned(),
+    );
+    let kept = closure(roots);
+    let unused: Vec<String> = parts.difference(&kept).cloned().collect();
+    if let Some(schemas) = spec
+        .pointer_mut("/components/schemas")
+        .and_then(Value::as_object_mut)
+    {
+        for name in unused {
+            schemas.remove(&name);
+        }
+    }
+}
+
+/// Gives a member that is only a reference (`$ref`) the description of the schema it refers
+/// to, as a one-item `allOf` (a `$ref`'s siblings are ignored), so its field has a doc.
+fn describe_references(spec: &mut serde_json::Value) {
+    use serde_json::Value;
+    fn walk(value: &mut Value, descriptions: &std::collections::BTreeMap<String, Value>) {
+        match value {
+            Value::Object(members) => {
+                if let Some(Value::Object(properties)) = members.get_mut("properties") {
+                    for member in properties.values_mut() {
+                        let target = member
+                            .as_object()
+                            .filter(|m| m.len() == 1)
+                            .and_then(|m| m.get("$ref"))
+                            .and_then(Value::as_str)
+                            .and_then(|r| r.strip_prefix("#/components/schemas/"));
+                        if let Some(description) = target.and_then(|t| descriptions.get(t)) {
+                            let reference = member.clone();
+                            *member = serde_json::json!({
+                                "allOf": [reference],
+                                "description": description,
+                            });
+                        }
+                    }
+                }
+                members
+                    .values_mut()
+                    .for_each(|member| walk(member, descriptions));
+            }
+            Value::Array(items) => items.iter_mut().for_each(|item| walk(item, descriptions)),
+            _ => {}
+        }
+    }
+    let descriptions = spec
+        .pointer("/components/schemas")
+        .and_then(Value::as_object)
+        .map(|schemas| {
+            schemas
+                .iter()
+                .filter_map(|(name, schema)| {
+                    Some((name.clone(), schema.get("description")?.clone()))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    walk(spec, &descriptions);
+}
+
 /// Removes every `default` of a schema within `value`.
 fn strip_defaults(value: &mut serde_json::Value) {
     match value {
@@ -140,6 +243,8 @@ fn strip_defaults(value: &mut serde_json::Value) {
     }
 }
 
+/// Generates everything from the spec at `spec_path` into `out_dir`, keeping only the
+/// operations of the families `enabled` accepts (and those of no family).
 pub fn run(spec_path: &Path, out_dir: &Path, enabled: &dyn Fn(&str) -> bool) -> Result<(), String> {
     let text =
         std::fs::read_to_string(spec_path).map_err(|e| format!("cannot read the spec: {e}"))?;
@@ -178,12 +283,15 @@ pub fn run(spec_path: &Path, out_dir: &Path, enabled: &dyn Fn(&str) -> bool) -> 
     // A schema's `default` says what HeyGen does when a member is left out; it is not a value
     // to send. Without it, a member the user did not set stays out of the request.
     strip_request_defaults(&mut generated);
+    // Schemas only a handwritten type is made of would be generated for nothing.
+    drop_replaced_parts(&mut generated, &handwritten);
     write(
         &out_dir.join("open_enums.rs"),
         &crate::open_enums::source(&enums),
     )?;
 
     let prepared = generated.clone();
+    describe_references(&mut generated);
     let mut spec: openapiv3::OpenAPI = serde_json::from_value(generated)
         .map_err(|e| format!("not a valid OpenAPI 3.0 document: {e}"))?;
     check_operation_ids(&spec)?;
@@ -218,11 +326,12 @@ pub fn run(spec_path: &Path, out_dir: &Path, enabled: &dyn Fn(&str) -> bool) -> 
         replaced.insert(open.name.clone(), format!("crate::types::{}", open.name));
     }
     let mut layer = Ok(String::new());
-    let client = generate(&settings, &spec, |g, s| {
+    let mut client = generate(&settings, &spec, |g, s| {
         let tokens = g.generate_tokens(s)?;
         layer = crate::typed_layer::generate(&prepared, g.get_type_space(), &replaced);
         Ok(tokens)
     })?;
+    crate::polish::polish(&mut client);
     write(&out_dir.join("codegen.rs"), &prettyplease::unparse(&client))?;
     write(&out_dir.join("typed_layer.rs"), &layer?)?;
     let mocks = prettyplease::unparse(&generate(&settings, &spec, |g, s| {

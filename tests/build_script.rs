@@ -12,6 +12,9 @@ mod kinds;
 #[path = "../build/open_enums.rs"]
 #[allow(dead_code)]
 mod open_enums;
+#[path = "../build/polish.rs"]
+#[allow(dead_code)]
+mod polish;
 #[path = "../build/typed_layer.rs"]
 #[allow(dead_code)]
 mod typed_layer;
@@ -68,6 +71,105 @@ fn every_setter_of_the_real_spec_is_described() {
         "{} setters say nothing of their member:\n{}",
         bare.len(),
         bare.join("\n")
+    );
+}
+
+/// The public items of the generated `types` module that carry no doc: every struct, enum,
+/// field, variant and method, builders included.
+fn undocumented_types(code: &str) -> Vec<String> {
+    fn documented(attrs: &[syn::Attribute]) -> bool {
+        attrs.iter().any(|a| a.path().is_ident("doc"))
+    }
+    fn public(vis: &syn::Visibility) -> bool {
+        matches!(vis, syn::Visibility::Public(_))
+    }
+    fn walk(items: &[syn::Item], place: &str, out: &mut Vec<String>) {
+        for item in items {
+            match item {
+                syn::Item::Struct(s) if public(&s.vis) => {
+                    if !documented(&s.attrs) {
+                        out.push(format!("{place}{}", s.ident));
+                    }
+                    // Like the compiler's lint, the fields of a tuple struct need no doc.
+                    let named = s.fields.iter().filter(|f| f.ident.is_some());
+                    for field in named.filter(|f| public(&f.vis)) {
+                        if !documented(&field.attrs) {
+                            let name = field.ident.as_ref().map(ToString::to_string);
+                            out.push(format!("{place}{}.{}", s.ident, name.unwrap_or_default()));
+                        }
+                    }
+                }
+                syn::Item::Enum(e) if public(&e.vis) => {
+                    if !documented(&e.attrs) {
+                        out.push(format!("{place}{}", e.ident));
+                    }
+                    for variant in e.variants.iter().filter(|v| !documented(&v.attrs)) {
+                        out.push(format!("{place}{}::{}", e.ident, variant.ident));
+                    }
+                }
+                syn::Item::Impl(block) if block.trait_.is_none() => {
+                    for member in &block.items {
+                        if let syn::ImplItem::Fn(f) = member {
+                            if public(&f.vis) && !documented(&f.attrs) {
+                                out.push(format!("{place}fn {}", f.sig.ident));
+                            }
+                        }
+                    }
+                }
+                syn::Item::Mod(m) if public(&m.vis) => {
+                    let inner = format!("{place}{}::", m.ident);
+                    if let Some((_, items)) = &m.content {
+                        walk(items, &inner, out);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    let file = syn::parse_file(code).unwrap();
+    let mut out = Vec::new();
+    for item in &file.items {
+        if let syn::Item::Mod(m) = item {
+            if m.ident == "types" {
+                walk(&m.content.as_ref().unwrap().1, "types::", &mut out);
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn every_public_type_field_and_setter_of_the_real_spec_is_documented() {
+    let dir = generate_from(SPEC).unwrap();
+    let code = std::fs::read_to_string(dir.path().join("codegen.rs")).unwrap();
+    let bare = undocumented_types(&code);
+    assert!(
+        bare.is_empty(),
+        "{} public items have no doc (describe them in openapi.yaml):\n{}",
+        bare.len(),
+        bare.join("\n")
+    );
+    // One name for one thing: a type's builder is named as a builder.
+    assert!(code.contains("pub fn builder() -> builder::LipsyncBuilder"));
+}
+
+#[test]
+fn an_undescribed_member_is_found() {
+    let spec = SPEC.replacen(
+        "          description: 'A time-limited link to the SRT captions; set once the lip-sync is done.'\n",
+        "",
+        1,
+    );
+    assert_ne!(spec, SPEC);
+    let dir = generate_from(&spec).unwrap();
+    let code = std::fs::read_to_string(dir.path().join("codegen.rs")).unwrap();
+    let bare = undocumented_types(&code);
+    assert_eq!(
+        bare,
+        [
+            "types::Lipsync.caption_url",
+            "types::builder::fn caption_url"
+        ]
     );
 }
 
