@@ -368,6 +368,35 @@ pub fn source(spec: &Value, all: &[(String, Option<String>)]) -> Result<String, 
                 ))
             }
         };
+        // What a job stopped at a `needs_input` status waits for, and whether a batch run
+        // leaves it for the next run to take up again.
+        let pauses = stages
+            .iter()
+            .any(|stage| stage.get("needs_input").is_some_and(|n| n != &Value::Null));
+        let (waits_for, resumes) = match kind.body.get("input") {
+            None => ("input", false),
+            Some(_) if !pauses => {
+                return Err(format!(
+                    "{}: no stage has `needs_input` statuses to wait at",
+                    at("input")
+                ))
+            }
+            Some(input) => {
+                let waits_for = match input.get("waits_for") {
+                    None => "input",
+                    Some(Value::String(what)) if !what.trim().is_empty() => what.as_str(),
+                    Some(_) => return Err(format!("{}: must be words", at("input.waits_for"))),
+                };
+                let resumes = match input.get("resume") {
+                    None => false,
+                    Some(Value::Bool(resume)) => *resume,
+                    Some(_) => {
+                        return Err(format!("{}: must be true or false", at("input.resume")))
+                    }
+                };
+                (waits_for, resumes)
+            }
+        };
         let events = kind.body.get("events");
         let succeeded_events = words(
             events.and_then(|e| e.get("succeeded")),
@@ -386,7 +415,7 @@ pub fn source(spec: &Value, all: &[(String, Option<String>)]) -> Result<String, 
         let _ = writeln!(arms, "            JobKind::{variant} => &{constant},");
         let _ = writeln!(
             statics,
-            "static {constant}: Description = Description {{\n    id: {name:?},\n    name: {noun:?},\n    family: {family:?},\n    create: {create:?},\n    created_ids: {},\n    stages: &[\n        {},\n    ],\n    results: {},\n    label: {label:?},\n    command: {command:?},\n    succeeded_events: {},\n    failed_events: {},\n}};\n",
+            "static {constant}: Description = Description {{\n    id: {name:?},\n    name: {noun:?},\n    family: {family:?},\n    create: {create:?},\n    created_ids: {},\n    stages: &[\n        {},\n    ],\n    results: {},\n    label: {label:?},\n    waits_for: {waits_for:?},\n    resumes: {resumes},\n    command: {command:?},\n    succeeded_events: {},\n    failed_events: {},\n}};\n",
             list(&created),
             stage_source.join(",\n        "),
             list(&results),

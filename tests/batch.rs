@@ -1080,3 +1080,47 @@ async fn a_late_session_answer_is_not_read_as_the_videos() {
     // "completed" as the video's would have ended it as failed.
     assert_eq!(outcomes[0].result.name(), "timed_out", "{outcomes:?}");
 }
+
+/// A chat-mode session that pauses for a reply ends the job: its kind says so, the journal
+/// keeps it as ended, and the same command run again makes no second session. (An avatar
+/// waiting for consent is the other case: taken up again, `tests/families.rs`.)
+#[tokio::test]
+async fn a_session_waiting_for_a_reply_ends_its_job_and_is_not_made_again() {
+    use heygen_api::batch::JobResult;
+    use heygen_api::types::AgentMode;
+    let sim = fast().start().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let journal = dir.path().join("chat.journal");
+    let jobs = || {
+        vec![
+            Job::video_agent(CreateVideoAgentRequest::new("Talk it over").mode(AgentMode::Chat))
+                .key("chat"),
+        ]
+    };
+    let mut first = runner(&sim)
+        .journal(&journal)
+        .run(futures_util::stream::iter(jobs()))
+        .unwrap();
+    let outcomes = collect(&mut first).await;
+    let JobResult::NeedsInput { session_id, .. } = &outcomes[0].result else {
+        panic!("{}", outcomes[0].result);
+    };
+    assert!(session_id.is_some());
+    assert_eq!(
+        outcomes[0].result.reason().as_deref(),
+        Some("the Video Agent session waits for input")
+    );
+    drop(first);
+    let mut second = runner(&sim)
+        .journal(&journal)
+        .run(futures_util::stream::iter(jobs()))
+        .unwrap();
+    let outcomes = collect(&mut second).await;
+    match &outcomes[0].result {
+        JobResult::AlreadyFinished { state, .. } => assert_eq!(*state, FinalState::NeedsInput),
+        other => panic!("{other}"),
+    }
+    assert_eq!(second.summary().requests.creates, 0);
+    assert_eq!(sim.session_count(), 1);
+    sim.shutdown().await;
+}

@@ -457,6 +457,18 @@ fn a_wrong_kind_description_names_the_kind_and_the_problem() {
             "x-heygen-jobs.lipsync.stages[0]: `get: get_lipsyncs` is no operation",
         ),
         (
+            SPEC.replacen(
+                "    results: [/preview_audio_url]\n",
+                "    results: [/preview_audio_url]\n    input:\n      waits_for: a cup of tea\n",
+                1,
+            ),
+            "x-heygen-jobs.voice.input: no stage has `needs_input` statuses to wait at",
+        ),
+        (
+            SPEC.replacen("      waits_for: consent\n      resume: true\n", "      waits_for: consent\n      resume: later\n", 1),
+            "x-heygen-jobs.avatar.input.resume: must be true or false",
+        ),
+        (
             SPEC.replacen("        kind: lipsync\n", "        kind: lipsynk\n", 1),
             "x-heygen-jobs.lipsync.create: `create_lipsync` says its jobs are of the kind `lipsynk`",
         ),

@@ -114,6 +114,12 @@ pub(crate) struct Description {
     /// Where what tells a job from the others of its create is in its record (a
     /// translation's output language), if the kind says.
     pub(crate) label: Option<&'static str>,
+    /// What a job stopped at a `needs_input` status waits for (`consent`, `input`).
+    pub(crate) waits_for: &'static str,
+    /// Whether a batch run leaves such a job in flight, for the next run to take up again
+    /// once the user has acted (an avatar waiting for consent), instead of ending it (a
+    /// Video Agent session waiting for a reply).
+    pub(crate) resumes: bool,
     /// What the CLI calls it: the command its create is under (`clipping`).
     pub(crate) command: &'static str,
     /// Webhook event types that announce a job of this kind ended well.

@@ -724,7 +724,8 @@ impl Engine {
 
     /// Ends a job: journals it, counts it, and hands its outcome to the stream. A job that
     /// is tracked no more (it ended already) is left alone, except for refusals before any
-    /// create.
+    /// create. An ending the journal does not keep as final (a job whose kind takes it up
+    /// again once the user has acted) leaves the job in flight there for the next run.
     async fn finish(&mut self, key: String, result: JobResult) {
         let before_create = matches!(result, JobResult::Invalid(_) | JobResult::Rejected(_));
         if !before_create && !self.jobs.contains_key(&key) {
@@ -766,16 +767,6 @@ impl Engine {
             });
         }
         self.report(key, result).await;
-    }
-
-    /// Stops tracking a job that waits for the user, leaving its journal record in flight.
-    fn leave_waiting(&mut self, key: &str) {
-        if let Some(job) = self.jobs.remove(key) {
-            if let Some(video_id) = &job.video_id {
-                self.by_video.remove(video_id);
-            }
-            self.cap_now = (self.cap_now + 1).min(self.cap);
-        }
     }
 
     /// Counts an outcome and hands it to the stream.
@@ -1173,18 +1164,12 @@ impl Engine {
                             download_error: None,
                         }
                     }
-                    (End::NeedsInput, _) => {
-                        // Not journaled as ended: the next run takes up this same job, once
-                        // its consent is given, instead of making another.
-                        self.leave_waiting(key);
-                        let result = JobResult::NeedsInput {
-                            kind,
-                            id,
-                            session_id: None,
-                        };
-                        self.report(key.to_string(), result).await;
-                        return;
-                    }
+                    // Whether it is journaled as ended is the kind's to say (`finish`).
+                    (End::NeedsInput, _) => JobResult::NeedsInput {
+                        kind,
+                        id,
+                        session_id: None,
+                    },
                     (End::Failed, Evidence::Record(record)) => {
                         let reason = kind
                             .failure_in(&record)

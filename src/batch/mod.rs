@@ -565,12 +565,16 @@ impl JobResult {
                 ..
             } => Some(format!("download failed: {e}")),
             JobResult::Failed { reason, .. } => Some(reason.clone()),
-            JobResult::NeedsInput {
-                kind: JobKind::VideoAgent,
-                ..
-            } => Some("the session waits for input".into()),
-            JobResult::NeedsInput { .. } => {
-                Some("it waits for consent; give it, then run the same command again".into())
+            JobResult::NeedsInput { kind, .. } => {
+                let kind = kind.describe();
+                Some(if kind.resumes {
+                    format!(
+                        "it waits for {}; give it, then run the same command again",
+                        kind.waits_for
+                    )
+                } else {
+                    format!("the {} waits for {}", kind.name, kind.waits_for)
+                })
             }
             JobResult::Invalid(invalid) => Some(invalid.to_string()),
             JobResult::Rejected(error) => Some(error.to_string()),
@@ -586,15 +590,15 @@ impl JobResult {
     }
 
     /// How the journal records this ending; `None` for endings it does not record as final
-    /// (a deadline, a job finished before, a job that waits for consent).
+    /// (a deadline, a job finished before, a job that waits for what its kind takes up again,
+    /// such as an avatar's consent).
     fn final_state(&self) -> Option<FinalState> {
         Some(match self {
             JobResult::Completed { .. } => FinalState::Completed,
             JobResult::Failed { .. } => FinalState::Failed,
-            JobResult::NeedsInput {
-                kind: JobKind::VideoAgent,
-                ..
-            } => FinalState::NeedsInput,
+            JobResult::NeedsInput { kind, .. } if !kind.describe().resumes => {
+                FinalState::NeedsInput
+            }
             JobResult::Invalid(_) => FinalState::Invalid,
             JobResult::Rejected(_) => FinalState::Rejected,
             JobResult::NeedsInput { .. }
