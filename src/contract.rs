@@ -271,6 +271,25 @@ impl Spec {
         Some(self.inline(schema, &mut Vec::new()))
     }
 
+    /// The JSON schema of one of an operation's parameters, by name, with every `$ref`
+    /// replaced by the schema it names and the parameter's description beside it.
+    pub fn parameter_schema(&self, operation_id: &str, name: &str) -> Option<Value> {
+        let (_, data) = self
+            .parameters(operation_id)
+            .into_iter()
+            .find(|(_, data)| data.name == name)?;
+        let openapiv3::ParameterSchemaOrContent::Schema(schema) = &data.format else {
+            return None;
+        };
+        let mut schema = self.inline(serde_json::to_value(schema).ok()?, &mut Vec::new());
+        if let (Some(description), Some(members)) = (&data.description, schema.as_object_mut()) {
+            members
+                .entry("description")
+                .or_insert_with(|| Value::String(description.clone()));
+        }
+        Some(schema)
+    }
+
     fn inline(&self, value: Value, stack: &mut Vec<String>) -> Value {
         match value {
             Value::Object(map) => {

@@ -89,6 +89,13 @@ pub(crate) enum Command {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
+    /// Serve the API to AI assistants: a Model Context Protocol server on stdin and stdout
+    ///
+    /// An assistant starts it as a command (`heygen mcp`) and calls its tools: the API's
+    /// operations, a wait that reports progress, downloads of a job's files and uploads of
+    /// local ones. The key is the one every command uses (--api-key, HEYGEN_API_KEY, or
+    /// `heygen auth login`). Nothing but protocol messages is written to standard output.
+    Mcp(McpArgs),
     /// Serve a local HeyGen simulator until interrupted
     Simulate {
         /// Port on 127.0.0.1 (0: any free port).
@@ -105,6 +112,35 @@ pub(crate) enum Command {
         #[arg(long, value_name = "DURATION", default_value = "0s", value_parser = parse_duration)]
         file_delay: Duration,
     },
+}
+
+/// What `heygen mcp` serves, and where it may read and write files.
+#[derive(Debug, Args)]
+pub(crate) struct McpArgs {
+    /// Serve against an in-process simulator instead of HeyGen: no key, nothing spent.
+    #[arg(long)]
+    pub(crate) simulate: bool,
+    /// With --simulate: simulated seconds per real second.
+    #[arg(long, default_value_t = 1.0, requires = "simulate")]
+    pub(crate) time_scale: f64,
+    /// Serve no tool that creates, changes, deletes or spends anything, at HeyGen or on disk.
+    #[arg(long)]
+    pub(crate) read_only: bool,
+    /// A folder uploads may read from and downloads write into (repeatable; the working
+    /// folder when none is given). Paths outside, through `..` or a symbolic link, are
+    /// refused.
+    #[arg(long = "allow-dir", value_name = "DIR")]
+    pub(crate) allow_dirs: Vec<PathBuf>,
+    /// Families whose operations are served too, beside the core ones (`translations`,
+    /// `lipsync`, ...; comma-separated or repeated).
+    #[arg(long, value_delimiter = ',', value_name = "FAMILY")]
+    pub(crate) families: Vec<String>,
+    /// Serve every operation as a tool (a long list for a model to read each turn).
+    #[arg(long)]
+    pub(crate) all_operations: bool,
+    /// Print the tools as `tools/list` would answer (JSON) and exit.
+    #[arg(long)]
+    pub(crate) list_tools: bool,
 }
 
 #[derive(Debug, Subcommand)]

@@ -41,6 +41,7 @@ pub(crate) async fn run(cli: Cli) -> i32 {
                 .file_delay(file_delay);
             return simulate(simulator).await;
         }
+        Command::Mcp(options) => return crate::mcp::run(&globals, options).await,
         Command::Webhook(WebhookCommand::Verify {
             secret,
             headers,
@@ -94,6 +95,7 @@ pub(crate) async fn run(cli: Cli) -> i32 {
         | Command::Auth(_)
         | Command::Completions { .. }
         | Command::Simulate { .. }
+        | Command::Mcp(_)
         | Command::Batch(BatchCommand::Status { .. } | BatchCommand::Compact { .. }) => {
             Ok(output::OK)
         }

@@ -41,6 +41,11 @@ pub(crate) struct Waiting {
 }
 
 impl Waiting {
+    /// The kind of job the create starts, if it is one this build knows.
+    pub(crate) fn kind(&self) -> Option<JobKind> {
+        self.kind.parse().ok()
+    }
+
     /// The operation's extensions, if it has either.
     pub(crate) fn of(operation_id: &str) -> Option<Self> {
         let op = Spec::get().ok()?.operation(operation_id)?;
@@ -84,7 +89,7 @@ impl Waiting {
         })
     }
 
-    fn waits(&self) -> bool {
+    pub(crate) fn waits(&self) -> bool {
         !self.ids.is_empty()
     }
 
@@ -110,7 +115,7 @@ impl Waiting {
 
     /// The URLs of the files in `value` (a finished job's record, or the answer), each with
     /// its place there (a clip's number, a layer's name; empty for a single result).
-    fn urls(&self, value: &Value) -> Vec<(String, String)> {
+    pub(crate) fn urls(&self, value: &Value) -> Vec<(String, String)> {
         self.download
             .iter()
             .flatten()
@@ -120,7 +125,7 @@ impl Waiting {
     }
 
     /// The ids of the jobs the answer names.
-    fn created(&self, answer: &Value) -> Vec<String> {
+    pub(crate) fn created(&self, answer: &Value) -> Vec<String> {
         heygen_api::operations::first_pointed(answer, self.ids.iter().map(String::as_str))
             .into_iter()
             .map(str::to_string)
@@ -559,7 +564,7 @@ fn slug(text: &str) -> String {
 /// translation's language) and `-<place>` (a clip's number, a layer's name, when the job
 /// makes several files) added. A file name for a single result: the path itself. A file
 /// name for several results (`clips.mp4`): beside it, `<stem>-<what tells them apart>.<ext>`.
-fn result_path(
+pub(crate) fn result_path(
     path: &Path,
     folder: bool,
     many: bool,
@@ -602,6 +607,31 @@ fn result_path(
     path.with_file_name(format!("{stem}-{apart}.{extension}"))
 }
 
+/// The extension of the file at `url` (`bin` when it names none), and what tells the `n`th
+/// of `count` results of a job apart: its place in the record, else its number (none for a
+/// single result).
+pub(crate) fn extension_and_place<'u>(
+    url: &'u str,
+    place: &str,
+    n: usize,
+    count: usize,
+) -> (&'u str, Option<String>) {
+    let extension = url
+        .split(['?', '#'])
+        .next()
+        .and_then(|u| u.rsplit('/').next())
+        .and_then(|file| file.rsplit_once('.'))
+        .map_or("bin", |(_, ext)| ext);
+    let place = (count > 1).then(|| {
+        if place.is_empty() {
+            (n + 1).to_string()
+        } else {
+            place.to_string()
+        }
+    });
+    (extension, place)
+}
+
 /// Saves every URL (each with its place in the record) as [`result_path`] names it;
 /// `several` says that other jobs' files share `path`.
 async fn save_all(
@@ -620,20 +650,7 @@ async fn save_all(
     let folder = is_folder(path, many);
     let mut saved = Vec::new();
     for (n, (place, url)) in urls.iter().enumerate() {
-        let extension = url
-            .split(['?', '#'])
-            .next()
-            .and_then(|u| u.rsplit('/').next())
-            .and_then(|file| file.rsplit_once('.'))
-            .map_or("bin", |(_, ext)| ext);
-        // A job of several files tells them apart by their places (or their order).
-        let place = (urls.len() > 1).then(|| {
-            if place.is_empty() {
-                (n + 1).to_string()
-            } else {
-                place.clone()
-            }
-        });
+        let (extension, place) = extension_and_place(url, place, n, urls.len());
         let file = result_path(path, folder, many, name, label, place.as_deref(), extension);
         if let Some(parent) = file.parent().filter(|p| !p.as_os_str().is_empty()) {
             std::fs::create_dir_all(parent)

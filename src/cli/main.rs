@@ -11,6 +11,7 @@ mod commands;
 mod destination;
 mod human;
 mod jobs;
+mod mcp;
 mod output;
 mod spec_commands;
 

@@ -407,7 +407,7 @@ pub(crate) async fn run(
 /// (`mode: "turbo"` where the spec lists `speed` and `precision`), walking members and
 /// items; members the schema does not describe, and alternatives (`oneOf`), are left to the
 /// typed request.
-fn unlisted_value(schema: &Value, value: &Value, at: &str) -> Option<String> {
+pub(crate) fn unlisted_value(schema: &Value, value: &Value, at: &str) -> Option<String> {
     if let (Some(listed), Some(text)) =
         (schema.get("enum").and_then(Value::as_array), value.as_str())
     {

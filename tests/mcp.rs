@@ -1,0 +1,355 @@
+//! `heygen mcp --simulate`, driven by the MCP SDK's own client (`rmcp`) the way an assistant
+//! drives it: the server is started as a child process and spoken to over its stdin/stdout.
+//! (`tests/mcp_client.py`, run by CI, does the same with the Python SDK.)
+#![cfg(feature = "cli")]
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use rmcp::model::{
+    CallToolRequest, CallToolRequestParams, CallToolResult, ClientRequest,
+    ProgressNotificationParam,
+};
+use rmcp::service::{NotificationContext, PeerRequestOptions, RoleClient, RunningService};
+use rmcp::transport::TokioChildProcess;
+use rmcp::{ClientHandler, ServiceExt as _};
+use serde_json::{json, Value};
+
+/// A client that keeps the progress messages it is sent.
+#[derive(Clone, Default)]
+struct Assistant {
+    progress: Arc<Mutex<Vec<String>>>,
+}
+
+impl ClientHandler for Assistant {
+    async fn on_progress(
+        &self,
+        params: ProgressNotificationParam,
+        _context: NotificationContext<RoleClient>,
+    ) {
+        if let Ok(mut progress) = self.progress.lock() {
+            progress.push(params.message.unwrap_or_default());
+        }
+    }
+}
+
+type Session = RunningService<RoleClient, Assistant>;
+
+/// Starts `heygen mcp --simulate ARGS` with no key in its environment.
+async fn start(args: &[&str]) -> (Session, Assistant) {
+    let (session, assistant, _) = start_with_stderr(args).await;
+    (session, assistant)
+}
+
+/// The same, with the lines the server writes to its standard error.
+async fn start_with_stderr(
+    args: &[&str],
+) -> (
+    Session,
+    Assistant,
+    tokio::sync::mpsc::UnboundedReceiver<String>,
+) {
+    use tokio::io::AsyncBufReadExt as _;
+    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_heygen"));
+    command.arg("mcp").arg("--simulate").args(args);
+    // Jobs end in a second or two, unless the test says otherwise.
+    if !args.contains(&"--time-scale") {
+        command.args(["--time-scale", "60"]);
+    }
+    command
+        .env_remove("HEYGEN_API_KEY")
+        .env("HOME", std::env::temp_dir());
+    let (transport, stderr) = TokioChildProcess::builder(command)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (lines, said) = tokio::sync::mpsc::unbounded_channel();
+    if let Some(stderr) = stderr {
+        tokio::spawn(async move {
+            let mut reader = tokio::io::BufReader::new(stderr).lines();
+            while let Ok(Some(line)) = reader.next_line().await {
+                let _ = lines.send(line);
+            }
+        });
+    }
+    let assistant = Assistant::default();
+    let session = assistant.clone().serve(transport).await.unwrap();
+    (session, assistant, said)
+}
+
+async fn call(session: &Session, tool: &str, arguments: Value) -> CallToolResult {
+    let Value::Object(arguments) = arguments else {
+        panic!("arguments are an object")
+    };
+    session
+        .call_tool(CallToolRequestParams::new(tool.to_string()).with_arguments(arguments))
+        .await
+        .unwrap()
+}
+
+fn text(result: &CallToolResult) -> String {
+    result
+        .content
+        .iter()
+        .filter_map(|block| block.as_text().map(|t| t.text.clone()))
+        .collect()
+}
+
+fn answer(result: &CallToolResult) -> Value {
+    assert_ne!(result.is_error, Some(true), "{}", text(result));
+    serde_json::from_str(&text(result)).unwrap()
+}
+
+async fn tools(session: &Session) -> Vec<rmcp::model::Tool> {
+    session.list_all_tools().await.unwrap()
+}
+
+#[tokio::test]
+async fn every_operation_is_a_tool_with_hints_from_its_method() {
+    let (session, _) = start(&["--all-operations"]).await;
+    let tools = tools(&session).await;
+    let operations = heygen_api::operations::all()
+        .iter()
+        .filter(|op| op.invocable())
+        .count();
+    assert_eq!(
+        tools.len(),
+        operations + 3,
+        "every operation and the job tools"
+    );
+    let hint = |name: &str| {
+        let tool = tools.iter().find(|t| t.name == name).unwrap();
+        tool.annotations.clone().unwrap()
+    };
+    assert_eq!(hint("get_video").read_only_hint, Some(true));
+    assert_eq!(hint("delete_video").destructive_hint, Some(true));
+    assert_eq!(hint("create_video").read_only_hint, Some(false));
+    // The input is one object: the path parameter, and the body's members beside it.
+    let schema = &tools
+        .iter()
+        .find(|t| t.name == "create_video_translation")
+        .unwrap()
+        .input_schema;
+    let members = schema["properties"].as_object().unwrap();
+    assert!(members.contains_key("output_languages") && members.contains_key("wait"));
+    session.cancel().await.unwrap();
+}
+
+#[tokio::test]
+async fn read_only_serves_no_tool_that_writes() {
+    let (session, _) = start(&["--read-only", "--all-operations"]).await;
+    let tools = tools(&session).await;
+    assert!(tools.iter().any(|t| t.name == "get_video"));
+    for tool in &tools {
+        let hints = tool.annotations.clone().unwrap();
+        assert_eq!(hints.read_only_hint, Some(true), "{}", tool.name);
+        assert!(!tool.name.starts_with("create_") && !tool.name.starts_with("delete_"));
+    }
+    assert!(!tools
+        .iter()
+        .any(|t| t.name == "upload_file" || t.name == "download_results"));
+    // A writing tool asked for by name is not there.
+    let refused = session
+        .call_tool(CallToolRequestParams::new("create_video_agent_session"))
+        .await;
+    assert!(refused.is_err(), "{refused:?}");
+    session.cancel().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_create_waits_with_progress_and_its_files_go_only_where_allowed() {
+    let dir = tempfile::tempdir().unwrap();
+    let allowed = dir.path().join("allowed");
+    std::fs::create_dir(&allowed).unwrap();
+    let (session, assistant) = start(&["--allow-dir", allowed.to_str().unwrap()]).await;
+
+    let made = answer(
+        &call(
+            &session,
+            "create_video_agent_session",
+            json!({"prompt": "A product tour", "wait": true, "timeout_seconds": 300}),
+        )
+        .await,
+    );
+    let job = &made["jobs"][0];
+    assert_eq!(job["state"], "completed", "{made}");
+    assert!(job["urls"][0].as_str().unwrap().ends_with(".mp4"));
+    let session_id = made["created"]["session_id"].as_str().unwrap().to_string();
+    let progress = assistant.progress.lock().unwrap().clone();
+    assert!(
+        progress.iter().any(|p| p.contains("completed")),
+        "{progress:?}"
+    );
+
+    let saved = answer(
+        &call(
+            &session,
+            "download_results",
+            json!({"kind": "video_agent", "id": session_id, "folder": "videos"}),
+        )
+        .await,
+    );
+    let path = saved["files"][0]["path"].as_str().unwrap();
+    assert!(path.starts_with(allowed.canonicalize().unwrap().to_str().unwrap()));
+    assert!(std::fs::metadata(path).unwrap().len() > 0);
+    // Not again over it, unless asked.
+    let again = call(
+        &session,
+        "download_results",
+        json!({"kind": "video_agent", "id": session_id, "folder": "videos"}),
+    )
+    .await;
+    assert_eq!(again.is_error, Some(true));
+    assert!(text(&again).contains("exists"), "{}", text(&again));
+    // Outside the allowed folder: by an absolute path, by `..`, through a link.
+    std::os::unix::fs::symlink(dir.path(), allowed.join("out")).unwrap();
+    for folder in [dir.path().to_str().unwrap(), "../", "out/videos"] {
+        let refused = call(
+            &session,
+            "download_results",
+            json!({"kind": "video_agent", "id": session_id, "folder": folder}),
+        )
+        .await;
+        assert_eq!(refused.is_error, Some(true), "{folder}");
+        assert!(
+            !dir.path().join("videos").exists(),
+            "nothing written outside"
+        );
+    }
+    std::fs::write(dir.path().join("secret.png"), b"x").unwrap();
+    let refused = call(&session, "upload_file", json!({"path": "out/secret.png"})).await;
+    assert!(
+        text(&refused).contains("outside the folders"),
+        "{}",
+        text(&refused)
+    );
+    session.cancel().await.unwrap();
+}
+
+#[tokio::test]
+async fn bad_arguments_are_tool_errors_and_nothing_is_sent() {
+    let (session, _) = start(&[]).await;
+    let typo = call(
+        &session,
+        "create_video_agent_session",
+        json!({"prompt": "A tour", "orientaton": "portrait"}),
+    )
+    .await;
+    assert_eq!(typo.is_error, Some(true));
+    assert!(
+        text(&typo).contains("no argument `orientaton`"),
+        "{}",
+        text(&typo)
+    );
+    assert!(text(&typo).contains("orientation"), "{}", text(&typo));
+    let value = call(
+        &session,
+        "create_video_agent_session",
+        json!({"prompt": "A tour", "orientation": "diagonal"}),
+    )
+    .await;
+    assert_eq!(value.is_error, Some(true));
+    assert!(text(&value).contains("diagonal"), "{}", text(&value));
+    let missing = call(&session, "get_video", json!({})).await;
+    assert!(
+        text(&missing).contains("`video_id` is required"),
+        "{}",
+        text(&missing)
+    );
+    // Nothing was made by the refused calls.
+    let sessions = answer(&call(&session, "list_video_agent_sessions", json!({})).await);
+    assert_eq!(
+        sessions["data"].as_array().map(Vec::len),
+        Some(0),
+        "{sessions}"
+    );
+    session.cancel().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_cancelled_wait_stops_and_the_server_keeps_serving() {
+    // At the real pace: the session is still going when the wait is cancelled.
+    let (session, _, mut stderr) = start_with_stderr(&["--time-scale", "1"]).await;
+    let created = answer(
+        &call(
+            &session,
+            "create_video_agent_session",
+            json!({"prompt": "Slow"}),
+        )
+        .await,
+    );
+    let id = created["session_id"].as_str().unwrap().to_string();
+    let Value::Object(arguments) =
+        json!({"kind": "video_agent", "ids": [id], "timeout_seconds": 3600})
+    else {
+        unreachable!()
+    };
+    let request = ClientRequest::CallToolRequest(CallToolRequest::new(
+        CallToolRequestParams::new("wait_for_jobs").with_arguments(arguments),
+    ));
+    let handle = session
+        .peer()
+        .send_cancellable_request(request, PeerRequestOptions::no_options())
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    handle
+        .cancel(Some("the user moved on".into()))
+        .await
+        .unwrap();
+    // The server stops the wait, and says so on its standard error.
+    let said = tokio::time::timeout(Duration::from_secs(10), async {
+        while let Some(line) = stderr.recv().await {
+            if line.contains("stopped waiting") {
+                return line;
+            }
+        }
+        String::new()
+    })
+    .await
+    .unwrap();
+    assert!(said.contains(&id), "{said}");
+    // The server answers the next call at once.
+    let user = tokio::time::timeout(
+        Duration::from_secs(10),
+        call(&session, "get_current_user", json!({})),
+    )
+    .await
+    .unwrap();
+    assert_eq!(answer(&user)["username"], "simulated");
+    session.cancel().await.unwrap();
+}
+
+/// The key never shows: not in a tool's error, not on standard error.
+#[tokio::test]
+async fn the_key_shows_nowhere() {
+    use tokio::io::AsyncReadExt as _;
+    let key = "hg_secret_4242_do_not_print";
+    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_heygen"));
+    command
+        .args(["mcp", "--api-key", key, "--base-url", "http://127.0.0.1:9"])
+        .env_remove("HEYGEN_API_KEY")
+        .env("HOME", std::env::temp_dir());
+    let (transport, stderr) = TokioChildProcess::builder(command)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let session = Assistant::default().serve(transport).await.unwrap();
+    let failed = call(&session, "get_current_user", json!({})).await;
+    assert_eq!(failed.is_error, Some(true));
+    let said = text(&failed);
+    assert!(!said.is_empty() && !said.contains(key), "{said}");
+    let waited = call(
+        &session,
+        "wait_for_jobs",
+        json!({"kind": "video", "ids": ["vid_1"], "timeout_seconds": 1}),
+    )
+    .await;
+    assert!(!text(&waited).contains(key), "{}", text(&waited));
+    session.cancel().await.unwrap();
+    let mut logged = String::new();
+    if let Some(mut stderr) = stderr {
+        let _ = stderr.read_to_string(&mut logged).await;
+    }
+    assert!(!logged.contains(key), "{logged}");
+}
