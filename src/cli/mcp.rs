@@ -932,9 +932,13 @@ fn unknown_argument(name: &str, op: &OperationInfo, members: &BTreeSet<String>) 
     if members.is_empty() && op.has_body {
         known.push("body");
     }
+    let takes = if known.is_empty() {
+        "it takes no arguments".to_string()
+    } else {
+        format!("it takes: {}", known.join(", "))
+    };
     format!(
-        "no argument `{name}` for {} (nothing was sent); it takes: {}",
-        op.id,
-        known.join(", ")
+        "no argument `{name}` for {} (nothing was sent); {takes}",
+        op.id
     )
 }
