@@ -114,8 +114,8 @@ async fn every_operation_is_a_tool_with_hints_from_its_method() {
         .count();
     assert_eq!(
         tools.len(),
-        operations + 3,
-        "every operation and the job tools"
+        operations + 5,
+        "every operation, and the job and batch tools"
     );
     let hint = |name: &str| {
         let tool = tools.iter().find(|t| t.name == name).unwrap();
@@ -352,4 +352,137 @@ async fn the_key_shows_nowhere() {
         let _ = stderr.read_to_string(&mut logged).await;
     }
     assert!(!logged.contains(key), "{logged}");
+}
+
+/// A batch through the tool: each job's end a progress note, a journal that makes the same
+/// call safe to repeat (nothing made twice), and its status read back.
+#[tokio::test]
+async fn a_batch_runs_with_a_journal_and_is_not_made_twice() {
+    let dir = tempfile::tempdir().unwrap();
+    let (session, assistant) = start(&["--allow-dir", dir.path().to_str().unwrap()]).await;
+    let jobs = json!([
+        {"key": "tour", "prompt": "A product tour"},
+        {"key": "hello", "prompt": "Say hello"},
+    ]);
+    let first = answer(
+        &call(
+            &session,
+            "batch_run",
+            json!({"jobs": jobs, "journal": "runs/first.journal", "timeout_seconds": 300}),
+        )
+        .await,
+    );
+    let states: Vec<&str> = first["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["state"].as_str().unwrap())
+        .collect();
+    assert_eq!(states, ["completed", "completed"], "{first}");
+    assert_eq!(first["summary"]["requests"]["creates"], 2, "{first}");
+    let progress = assistant.progress.lock().unwrap().clone();
+    assert!(
+        progress
+            .iter()
+            .filter(|p| p.ends_with(": completed"))
+            .count()
+            >= 2,
+        "{progress:?}"
+    );
+    let again = answer(
+        &call(
+            &session,
+            "batch_run",
+            json!({"jobs": jobs, "journal": "runs/first.journal"}),
+        )
+        .await,
+    );
+    assert_eq!(again["summary"]["requests"]["creates"], 0, "{again}");
+    assert_eq!(again["results"][0]["state"], "already_finished", "{again}");
+    let status = answer(
+        &call(
+            &session,
+            "batch_status",
+            json!({"journal": "runs/first.journal"}),
+        )
+        .await,
+    );
+    assert_eq!(status["jobs"], 2, "{status}");
+    assert_eq!(status["counts"]["completed"], 2, "{status}");
+    // A bad job is named, and nothing is sent; a journal outside the folders is refused.
+    let bad = call(
+        &session,
+        "batch_run",
+        json!({"jobs": [{"prompt": "fine"}, {"kind": "nonsense"}], "journal": "runs/bad.journal"}),
+    )
+    .await;
+    assert!(text(&bad).contains("jobs[1]"), "{}", text(&bad));
+    let outside = call(
+        &session,
+        "batch_run",
+        json!({"jobs": jobs, "journal": "/tmp/elsewhere.journal"}),
+    )
+    .await;
+    assert!(
+        text(&outside).contains("outside the folders"),
+        "{}",
+        text(&outside)
+    );
+    session.cancel().await.unwrap();
+}
+
+/// Hostile input on standard input: not JSON, a line of 17 MiB, an unknown method. Each gets
+/// a JSON-RPC error and the server goes on serving.
+#[tokio::test]
+async fn a_hostile_client_gets_errors_and_the_server_goes_on() {
+    use tokio::io::{AsyncBufReadExt as _, AsyncWriteExt as _};
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_heygen"))
+        .args(["mcp", "--simulate"])
+        .env_remove("HEYGEN_API_KEY")
+        .env("HOME", std::env::temp_dir())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let mut lines = tokio::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut exchange = async |message: String| -> Value {
+        stdin.write_all(message.as_bytes()).await.unwrap();
+        stdin.write_all(b"\n").await.unwrap();
+        stdin.flush().await.unwrap();
+        let line = tokio::time::timeout(Duration::from_secs(30), lines.next_line())
+            .await
+            .unwrap()
+            .unwrap()
+            .unwrap();
+        serde_json::from_str(&line).unwrap()
+    };
+    let init = json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+        "protocolVersion": "2025-06-18", "capabilities": {},
+        "clientInfo": {"name": "hostile", "version": "0"}}});
+    assert!(exchange(init.to_string()).await["result"].is_object());
+    // The notification that ends the handshake, then a line that is not JSON.
+    let initialized = json!({"jsonrpc": "2.0", "method": "notifications/initialized"});
+    let garbage = exchange(format!("{initialized}\nthis is not JSON")).await;
+    assert_eq!(garbage["error"]["code"], -32700, "{garbage}");
+    let huge = format!(
+        "{{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/call\",\"params\":{{\"name\":\"get_current_user\",\"arguments\":{{\"x\":\"{}\"}}}}}}",
+        "a".repeat(17 * 1024 * 1024)
+    );
+    let dropped = exchange(huge).await;
+    assert_eq!(dropped["error"]["code"], -32700, "{dropped}");
+    let unknown =
+        exchange(json!({"jsonrpc": "2.0", "id": 3, "method": "no/such"}).to_string()).await;
+    assert_eq!(unknown["id"], 3);
+    assert!(unknown["error"].is_object(), "{unknown}");
+    let served = exchange(
+        json!({"jsonrpc": "2.0", "id": 4, "method": "tools/call",
+               "params": {"name": "get_current_user", "arguments": {}}})
+        .to_string(),
+    )
+    .await;
+    assert_eq!(served["id"], 4);
+    assert_eq!(served["result"]["isError"], false, "{served}");
 }

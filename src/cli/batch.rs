@@ -176,7 +176,7 @@ fn short_key(key: &str) -> String {
 
 /// Why a line of a jobs file is not a job, if it is not: not UTF-8, not JSON, not a job, or
 /// a job that the runner would refuse as invalid.
-fn line_problem(bytes: Vec<u8>) -> Result<Option<Job>, String> {
+pub(crate) fn line_problem(bytes: Vec<u8>) -> Result<Option<Job>, String> {
     let mut line = String::from_utf8(bytes).map_err(|error| {
         let at = error.utf8_error().valid_up_to() + 1;
         format!("is not UTF-8 text (byte {at})")
@@ -594,7 +594,7 @@ impl View {
 /// One outcome as a JSON object: for every kind, what ended (`id`), its session, its result
 /// URLs and the files written; a video's also by the names of a video (`video_id`,
 /// `video_url`, `duration`, `file`).
-fn outcome_json(outcome: &JobReport) -> Value {
+pub(crate) fn outcome_json(outcome: &JobReport) -> Value {
     let result = &outcome.result;
     let mut value = json!({"key": outcome.key, "state": result.name()});
     if let Some(kind) = result.kind() {

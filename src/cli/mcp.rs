@@ -42,6 +42,10 @@ const DEFAULT_WAIT: Duration = Duration::from_secs(20 * 60);
 const WAIT_FOR_JOBS: &str = "wait_for_jobs";
 const DOWNLOAD_RESULTS: &str = "download_results";
 const UPLOAD_FILE: &str = "upload_file";
+const BATCH_RUN: &str = "batch_run";
+const BATCH_STATUS: &str = "batch_status";
+/// The most jobs one `batch_run` call takes (a longer campaign belongs in `heygen batch run`).
+const MOST_BATCH_JOBS: usize = 1_000;
 
 /// Runs `heygen mcp` until its client closes standard input.
 pub(crate) async fn run(globals: &Globals, args: McpArgs) -> i32 {
@@ -103,7 +107,8 @@ pub(crate) async fn run(globals: &Globals, args: McpArgs) -> i32 {
         tools: Arc::new(tools),
         folders: Arc::new(folders),
     };
-    let code = match server.serve(rmcp::transport::stdio()).await {
+    let (transport, pumps) = guarded_stdio();
+    let code = match server.serve(transport).await {
         Ok(running) => match running.waiting().await {
             Ok(_) => output::OK,
             Err(error) => {
@@ -116,10 +121,139 @@ pub(crate) async fn run(globals: &Globals, args: McpArgs) -> i32 {
             output::API_ERROR
         }
     };
+    // What the server said last reaches standard output before the process ends.
+    let _ = pumps.await;
     if let Some(simulator) = simulator {
         simulator.shutdown().await;
     }
     code
+}
+
+/// The longest message read from standard input: a longer line is dropped and answered with
+/// a JSON-RPC parse error, and the server reads on. (It bounds the memory a client can make
+/// the server hold; an inline file of a few MB fits well within it.)
+const MOST_LINE_BYTES: usize = 16 * 1024 * 1024;
+
+/// The protocol's standard input and output, between the process's and the server's: lines
+/// from standard input pass through unless longer than [`MOST_LINE_BYTES`] or not JSON, each
+/// answered with a parse error instead (the SDK would drop them without a word), and the
+/// server's lines,
+/// with those errors between them, go to standard output whole. Returns the server's side
+/// of both and the task that carries them, done once both ends have closed.
+fn guarded_stdio() -> (
+    (tokio::io::DuplexStream, tokio::io::DuplexStream),
+    tokio::task::JoinHandle<()>,
+) {
+    use tokio::io::{AsyncBufReadExt as _, AsyncWriteExt as _};
+    let (server_in, mut feeder) = tokio::io::duplex(64 * 1024);
+    let (server_out, drain) = tokio::io::duplex(64 * 1024);
+    let (errors, mut refused) = tokio::sync::mpsc::unbounded_channel::<String>();
+    let reader = tokio::spawn(async move {
+        let mut stdin = tokio::io::BufReader::new(tokio::io::stdin());
+        let mut line = Vec::new();
+        loop {
+            line.clear();
+            match read_line_bounded(&mut stdin, &mut line, MOST_LINE_BYTES).await {
+                Ok(LineRead::Line) => {
+                    let text = line.trim_ascii();
+                    if text.is_empty() {
+                        continue;
+                    }
+                    if let Err(problem) = serde_json::from_slice::<serde::de::IgnoredAny>(text) {
+                        let _ = errors.send(parse_error(&format!("not JSON ({problem})")));
+                        continue;
+                    }
+                    if feeder.write_all(&line).await.is_err() {
+                        break;
+                    }
+                }
+                Ok(LineRead::TooLong) => {
+                    let _ = errors.send(parse_error(&format!(
+                        "the message is longer than {} MiB; it was dropped",
+                        MOST_LINE_BYTES / (1024 * 1024)
+                    )));
+                }
+                Ok(LineRead::End) | Err(_) => break,
+            }
+        }
+        let _ = feeder.shutdown().await;
+    });
+    let writer = tokio::spawn(async move {
+        let mut stdout = tokio::io::stdout();
+        let mut lines = tokio::io::BufReader::new(drain).lines();
+        loop {
+            let line = tokio::select! {
+                line = lines.next_line() => match line {
+                    Ok(Some(line)) => line,
+                    _ => break,
+                },
+                Some(error) = refused.recv() => error,
+            };
+            let written = stdout.write_all(format!("{line}\n").as_bytes()).await;
+            if written.is_err() || stdout.flush().await.is_err() {
+                break;
+            }
+        }
+    });
+    let pumps = tokio::spawn(async move {
+        let _ = writer.await;
+        reader.abort();
+    });
+    ((server_in, server_out), pumps)
+}
+
+/// A JSON-RPC parse error (its request's id cannot be known), as a line of output.
+fn parse_error(why: &str) -> String {
+    json!({"jsonrpc": "2.0", "error": {"code": -32700, "message": format!("Parse error: {why}")}})
+        .to_string()
+}
+
+/// How reading one line ended.
+enum LineRead {
+    /// A line, its newline included (the last line of the input may have none).
+    Line,
+    /// A line longer than the bound: read to its end and dropped.
+    TooLong,
+    /// The end of the input.
+    End,
+}
+
+/// Reads one line into `line`, holding no more than `most` bytes of it.
+async fn read_line_bounded<R: tokio::io::AsyncBufRead + Unpin>(
+    reader: &mut R,
+    line: &mut Vec<u8>,
+    most: usize,
+) -> std::io::Result<LineRead> {
+    use tokio::io::AsyncBufReadExt as _;
+    let mut too_long = false;
+    loop {
+        let buffer = reader.fill_buf().await?;
+        if buffer.is_empty() {
+            return Ok(match (too_long, line.is_empty()) {
+                (true, _) => LineRead::TooLong,
+                (false, true) => LineRead::End,
+                (false, false) => LineRead::Line,
+            });
+        }
+        let end = buffer.iter().position(|b| *b == b'\n');
+        let taken = end.map_or(buffer.len(), |at| at + 1);
+        if !too_long {
+            if line.len() + taken > most {
+                too_long = true;
+                line.clear();
+            } else {
+                line.extend_from_slice(&buffer[..taken]);
+            }
+        }
+        reader.consume(taken);
+        if end.is_some() {
+            return Ok(if too_long {
+                LineRead::TooLong
+            } else {
+                LineRead::Line
+            });
+        }
+    }
 }
 
 /// Which operations are served.
@@ -162,6 +296,8 @@ enum Action {
     WaitForJobs,
     DownloadResults,
     UploadFile,
+    BatchRun,
+    BatchStatus,
 }
 
 /// An operation served as a tool.
@@ -248,7 +384,54 @@ impl Tools {
                 .open_world(true),
             Action::WaitForJobs,
         );
+        tools.add(
+            BATCH_STATUS,
+            "Reads a batch run's journal (a file under a folder this server may read) and \
+             says how many jobs are in each state and why each failed one failed.",
+            json!({
+                "type": "object",
+                "properties": {
+                    "journal": {"type": "string", "description": "The journal file."},
+                },
+                "required": ["journal"],
+            }),
+            ToolAnnotations::new()
+                .read_only(true)
+                .idempotent(true)
+                .open_world(false),
+            Action::BatchStatus,
+        );
         if !read_only {
+            tools.add(
+                BATCH_RUN,
+                "Makes many jobs at once (videos, sessions, translations, ...) and waits for \
+                 them, reporting each one's end, with a journal that makes the run safe to \
+                 repeat: a job the journal knows is never made twice, so calling this again \
+                 with the same journal after a stop or a crash takes up where it left off. \
+                 Each job is one object as a line of a jobs file: `{\"prompt\": ...}` for a \
+                 Video Agent session, `{\"type\": \"avatar\", ...}` for a video, or \
+                 `{\"kind\": \"video_translation\", ...}` with its create's members; an optional \
+                 `key` names it.",
+                json!({
+                    "type": "object",
+                    "properties": {
+                        "jobs": {"type": "array", "items": {"type": "object"}, "maxItems": MOST_BATCH_JOBS,
+                                 "description": "The jobs, each as a line of a jobs file (not with `file`)."},
+                        "file": {"type": "string", "description": "A jobs file, one JSON object a line, under a folder this server may read (not with `jobs`)."},
+                        "journal": {"type": "string", "description": "The journal file, under a folder this server may write to; the same journal resumes the run."},
+                        "download_folder": {"type": "string", "description": "Save each finished job's files here, under a folder this server may write to."},
+                        "retry_failed": {"type": "boolean", "description": "Make again the jobs the journal says failed."},
+                        "timeout_seconds": timeout_schema(),
+                    },
+                    "required": ["journal"],
+                }),
+                ToolAnnotations::new()
+                    .read_only(false)
+                    .destructive(false)
+                    .idempotent(true)
+                    .open_world(true),
+                Action::BatchRun,
+            );
             tools.add(
                 DOWNLOAD_RESULTS,
                 "Saves the files a finished job made (a video, every clip, every layer) into \
@@ -548,6 +731,8 @@ impl ServerHandler for Server {
             Action::WaitForJobs => self.wait_for_jobs(arguments, &context).await,
             Action::DownloadResults => self.download_results(arguments).await,
             Action::UploadFile => self.upload_file(arguments).await,
+            Action::BatchRun => self.batch_run(arguments, &context).await,
+            Action::BatchStatus => self.batch_status(arguments),
         };
         Ok(match answer {
             Ok(value) => CallToolResult::success(vec![ContentBlock::text(value.to_string())]),
@@ -847,6 +1032,163 @@ impl Server {
             saved.push(json!({"path": file.display().to_string(), "bytes": download.bytes}));
         }
         Ok(json!({"id": id, "files": saved}))
+    }
+
+    async fn batch_run(
+        &self,
+        mut arguments: JsonObject,
+        context: &RequestContext<RoleServer>,
+    ) -> Answer {
+        use heygen_api::batch::{BatchRunner, Job};
+        let journal = match arguments.remove("journal") {
+            Some(journal) => self.folders.resolve(&text("journal", journal)?)?,
+            None => {
+                return Err(
+                    "`journal` is required: the file that makes the run safe to repeat".into(),
+                )
+            }
+        };
+        let jobs: Vec<Job> = match (arguments.remove("jobs"), arguments.remove("file")) {
+            (Some(Value::Array(items)), None) => {
+                if items.len() > MOST_BATCH_JOBS {
+                    return Err(format!(
+                        "{} jobs is more than one call takes ({MOST_BATCH_JOBS}); use `heygen batch run` for a campaign",
+                        items.len()
+                    ));
+                }
+                let mut jobs = Vec::new();
+                let mut problems = Vec::new();
+                for (n, item) in items.into_iter().enumerate() {
+                    match Job::from_json(item) {
+                        Ok(job) => jobs.push(job),
+                        Err(error) => {
+                            problems.push(format!("jobs[{n}]: {}", output::error_text(&error)))
+                        }
+                    }
+                }
+                if !problems.is_empty() {
+                    return Err(format!("{} (nothing was sent)", problems.join("; ")));
+                }
+                jobs
+            }
+            (None, Some(file)) => {
+                let path = self.folders.resolve(&text("file", file)?)?;
+                let bytes = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+                let mut jobs = Vec::new();
+                let mut problems = Vec::new();
+                for (n, line) in bytes.split(|b| *b == b'\n').enumerate() {
+                    match crate::batch::line_problem(line.to_vec()) {
+                        Ok(Some(job)) => jobs.push(job),
+                        Ok(None) => {}
+                        Err(problem) => problems.push(format!("line {}: {problem}", n + 1)),
+                    }
+                }
+                if !problems.is_empty() {
+                    return Err(format!("{} (nothing was sent)", problems.join("; ")));
+                }
+                if jobs.len() > MOST_BATCH_JOBS {
+                    return Err(format!(
+                        "{} jobs is more than one call takes ({MOST_BATCH_JOBS}); use `heygen batch run` for a campaign",
+                        jobs.len()
+                    ));
+                }
+                jobs
+            }
+            _ => {
+                return Err(
+                    "give `jobs` (a list of jobs) or `file` (a jobs file), one of the two".into(),
+                )
+            }
+        };
+        let download = match arguments.remove("download_folder") {
+            None | Some(Value::Null) => None,
+            Some(folder) => Some(self.folders.resolve(&text("download_folder", folder)?)?),
+        };
+        let retry_failed = match arguments.remove("retry_failed") {
+            None | Some(Value::Null) => false,
+            Some(Value::Bool(retry)) => retry,
+            Some(other) => {
+                return Err(format!("`retry_failed` must be true or false, not {other}"))
+            }
+        };
+        let timeout = timeout(arguments.remove("timeout_seconds"))?;
+        if let Some(unknown) = arguments.keys().next() {
+            return Err(format!(
+                "no argument `{unknown}`; this tool takes jobs or file, journal, download_folder, retry_failed and timeout_seconds"
+            ));
+        }
+        if let Some(parent) = journal.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| format!("{}: {e}", parent.display()))?;
+        }
+        let total = jobs.len();
+        let mut runner = BatchRunner::new(self.client.clone())
+            .journal(&journal)
+            .retry_failed(retry_failed)
+            .deadline(timeout);
+        if let Some(folder) = &download {
+            std::fs::create_dir_all(folder).map_err(|e| format!("{}: {e}", folder.display()))?;
+            runner = runner.download_dir(folder);
+        }
+        let mut run = runner
+            .run(futures_util::stream::iter(jobs))
+            .map_err(|error| format!("{} (nothing was sent)", output::error_text(&error)))?;
+        let token = context.meta.get_progress_token();
+        let mut results = Vec::new();
+        loop {
+            tokio::select! {
+                outcome = run.next() => match outcome {
+                    Some(outcome) => {
+                        let result = crate::batch::outcome_json(&outcome);
+                        if let Some(token) = &token {
+                            let note = ProgressNotificationParam::new(token.clone(), (results.len() + 1) as f64)
+                                .with_total(total as f64)
+                                .with_message(format!("{}: {}", outcome.key, outcome.result.name()));
+                            let _ = context.peer.notify_progress(note).await;
+                        }
+                        results.push(result);
+                    }
+                    None => break,
+                },
+                () = context.ct.cancelled() => {
+                    drop(run);
+                    eprintln!(
+                        "heygen mcp: stopped the batch run: the client cancelled; jobs in flight stay in {}",
+                        journal.display()
+                    );
+                    return Err(format!(
+                        "stopped; the jobs in flight go on at HeyGen and stay in {}: call {BATCH_RUN} again with the same journal to take them up",
+                        journal.display()
+                    ));
+                }
+            }
+        }
+        let summary = run.summary();
+        Ok(json!({"summary": summary, "results": results}))
+    }
+
+    fn batch_status(&self, mut arguments: JsonObject) -> Answer {
+        let journal = match arguments.remove("journal") {
+            Some(journal) => self.folders.resolve(&text("journal", journal)?)?,
+            None => return Err("`journal` is required".into()),
+        };
+        if let Some(unknown) = arguments.keys().next() {
+            return Err(format!("no argument `{unknown}`; this tool takes journal"));
+        }
+        let mut failed = Vec::new();
+        let read = heygen_api::batch::journal_jobs(&journal, |key, job| {
+            if let Some((state, reason)) = &job.finished {
+                if *state != heygen_api::batch::FinalState::Completed {
+                    failed.push(json!({"key": key, "state": state.as_str(), "reason": reason}));
+                }
+            }
+        })
+        .map_err(|error| output::error_text(&error))?;
+        let mut answer = json!({"jobs": read.jobs, "counts": read.counts, "failed": failed});
+        if read.torn_tail {
+            answer["note"] =
+                json!("the journal ends in a torn line (a run was cut off); it is ignored");
+        }
+        Ok(answer)
     }
 
     async fn upload_file(&self, mut arguments: JsonObject) -> Answer {
