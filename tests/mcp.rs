@@ -486,3 +486,72 @@ async fn a_hostile_client_gets_errors_and_the_server_goes_on() {
     assert_eq!(served["id"], 4);
     assert_eq!(served["result"]["isError"], false, "{served}");
 }
+
+/// The families the same way as videos: served when asked for, made and waited for in one
+/// call, their files (every clip) saved.
+#[tokio::test]
+async fn family_jobs_are_made_waited_for_and_downloaded() {
+    let dir = tempfile::tempdir().unwrap();
+    let (session, _) = start(&[
+        "--families",
+        "translations,clipping",
+        "--allow-dir",
+        dir.path().to_str().unwrap(),
+    ])
+    .await;
+    let avatars = answer(&call(&session, "list_avatar_groups", json!({})).await);
+    assert!(!avatars["data"].as_array().unwrap().is_empty(), "{avatars}");
+    let source = json!({"type": "url", "url": "https://example.com/tour.mp4"});
+    let translated = answer(
+        &call(
+            &session,
+            "create_video_translation",
+            json!({"video": source, "output_languages": ["Spanish", "French"], "wait": true}),
+        )
+        .await,
+    );
+    let jobs = translated["jobs"].as_array().unwrap();
+    let labels: Vec<&str> = jobs.iter().map(|j| j["label"].as_str().unwrap()).collect();
+    assert_eq!(labels, ["Spanish", "French"], "{translated}");
+    assert!(
+        jobs.iter().all(|j| j["state"] == "completed"),
+        "{translated}"
+    );
+    let saved = answer(
+        &call(
+            &session,
+            "download_results",
+            json!({"kind": "video_translation", "id": jobs[0]["id"], "folder": "out"}),
+        )
+        .await,
+    );
+    let file = saved["files"][0]["path"].as_str().unwrap();
+    assert!(file.ends_with("-spanish.mp4"), "{file}");
+
+    let clipped = answer(
+        &call(
+            &session,
+            "create_clipping_job",
+            json!({"video": source, "wait": true}),
+        )
+        .await,
+    );
+    let job = &clipped["jobs"][0];
+    assert_eq!(job["state"], "completed", "{clipped}");
+    let clips = job["urls"].as_array().unwrap().len();
+    let saved = answer(
+        &call(
+            &session,
+            "download_results",
+            json!({"kind": "clipping_job", "id": job["id"], "folder": "clips"}),
+        )
+        .await,
+    );
+    assert_eq!(
+        saved["files"].as_array().unwrap().len(),
+        clips,
+        "every clip"
+    );
+    assert!(clips > 1, "{clipped}");
+    session.cancel().await.unwrap();
+}
