@@ -41,7 +41,7 @@ pub(crate) async fn run(cli: Cli) -> i32 {
                 .file_delay(file_delay);
             return simulate(simulator).await;
         }
-        Command::Mcp(options) => return crate::mcp::run(&globals, options).await,
+        Command::Mcp(options) => return crate::mcp::run(|| client(&globals), options).await,
         Command::Webhook(WebhookCommand::Verify {
             secret,
             headers,

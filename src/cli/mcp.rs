@@ -30,7 +30,7 @@ use rmcp::service::{RequestContext, RoleServer};
 use rmcp::{ErrorData as McpError, ServerHandler, ServiceExt as _};
 use serde_json::{json, Map, Value};
 
-use crate::args::{Globals, McpArgs};
+use crate::args::McpArgs;
 use crate::jobs::Waiting;
 use crate::output;
 
@@ -47,8 +47,9 @@ const BATCH_STATUS: &str = "batch_status";
 /// The most jobs one `batch_run` call takes (a longer campaign belongs in `heygen batch run`).
 const MOST_BATCH_JOBS: usize = 1_000;
 
-/// Runs `heygen mcp` until its client closes standard input.
-pub(crate) async fn run(globals: &Globals, args: McpArgs) -> i32 {
+/// Runs `heygen mcp` until its client closes standard input; `make_client` makes the client of
+/// every command (its key and base URL), called unless the server runs against the simulator.
+pub(crate) async fn run(make_client: impl FnOnce() -> Result<Client, i32>, args: McpArgs) -> i32 {
     let folders = match Folders::new(&args.allow_dirs) {
         Ok(folders) => folders,
         Err(problem) => {
@@ -93,7 +94,7 @@ pub(crate) async fn run(globals: &Globals, args: McpArgs) -> i32 {
             Err(error) => return output::error(&error),
         }
     } else {
-        match crate::commands::client(globals) {
+        match make_client() {
             Ok(client) => Ok(client),
             Err(code) => return code,
         }
