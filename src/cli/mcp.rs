@@ -108,6 +108,13 @@ pub(crate) async fn run(make_client: impl FnOnce() -> Result<Client, i32>, args:
         tools: Arc::new(tools),
         folders: Arc::new(folders),
     };
+    if std::io::IsTerminal::is_terminal(&std::io::stdin()) {
+        // A person at a terminal, not an assistant: say what this is waiting for.
+        eprintln!(
+            "heygen mcp: serving the Model Context Protocol on standard input and output, for an \
+             assistant to start as a command (see the README); Ctrl-D or Ctrl-C ends it"
+        );
+    }
     let (transport, pumps) = guarded_stdio();
     let code = match server.serve(transport).await {
         Ok(running) => match running.waiting().await {
@@ -117,6 +124,13 @@ pub(crate) async fn run(make_client: impl FnOnce() -> Result<Client, i32>, args:
                 output::API_ERROR
             }
         },
+        // Standard input ended before any client spoke: nothing went wrong.
+        Err(rmcp::service::ServerInitializeError::ConnectionClosed(_)) => {
+            eprintln!(
+                "heygen mcp: standard input closed before a client began; nothing was served"
+            );
+            output::OK
+        }
         Err(error) => {
             eprintln!("error: the MCP session could not start: {error}");
             output::API_ERROR
