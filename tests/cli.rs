@@ -30,8 +30,16 @@ impl Sim {
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
-        child.stdin.take().unwrap().write_all(input).unwrap();
-        child.wait_with_output().unwrap()
+        // Written beside the wait: a command that stops reading early (a bounded read) ends
+        // the pipe, and what it printed is read meanwhile.
+        let mut stdin = child.stdin.take().unwrap();
+        let input = input.to_vec();
+        let writer = std::thread::spawn(move || {
+            let _ = stdin.write_all(&input);
+        });
+        let output = child.wait_with_output().unwrap();
+        let _ = writer.join();
+        output
     }
 
     fn heygen_with_key(&self, key: &str, args: &[&str]) -> Output {
@@ -767,6 +775,63 @@ fn bodies_come_from_data_text_files_or_stdin_and_bad_ones_send_nothing() {
             String::from_utf8_lossy(&refused.stderr)
         );
     }
+    // What is not a file, or more than any request, is not read to its end: a device that
+    // never ends, a pipe, a file or standard input of 33 MiB.
+    let fifo = dir.path().join("body.fifo");
+    assert!(Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap()
+        .success());
+    let huge = dir.path().join("huge.json");
+    std::fs::File::create(&huge)
+        .unwrap()
+        .set_len(33 * 1024 * 1024)
+        .unwrap();
+    for (data, said) in [
+        ("@/dev/zero".to_string(), "not a regular file"),
+        (format!("@{}", fifo.display()), "not a regular file"),
+        (format!("@{}", huge.display()), "more than 32 MiB"),
+    ] {
+        let refused = sim.heygen(&["webhook", "create-endpoint", "--data", &data]);
+        let stderr = String::from_utf8_lossy(&refused.stderr);
+        assert_eq!(code(&refused), 2, "{data}: {stderr}");
+        assert!(
+            stderr.contains(said) && stderr.contains("nothing was sent"),
+            "{data}: {stderr}"
+        );
+    }
+    let flood = vec![b' '; 33 * 1024 * 1024];
+    let refused = sim.heygen_with_stdin(&["webhook", "create-endpoint", "--data", "-"], &flood);
+    assert_eq!(code(&refused), 2);
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("more than 32 MiB"));
+    // Standard input that never ends is read no further than the bound.
+    let mut endless = Command::new(env!("CARGO_BIN_EXE_heygen"))
+        .args(["webhook", "create-endpoint", "--data", "-"])
+        .env("HEYGEN_BASE_URL", sim.sim().base_url())
+        .env("HEYGEN_API_KEY", sim.sim().api_key())
+        .stdin(std::fs::File::open("/dev/zero").unwrap())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = endless.try_wait().unwrap() {
+            break status;
+        }
+        if started.elapsed() > std::time::Duration::from_secs(60) {
+            let _ = endless.kill();
+            panic!("--data - still reading an endless input after a minute");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    let mut said = String::new();
+    std::io::Read::read_to_string(&mut endless.stderr.take().unwrap(), &mut said).unwrap();
+    assert_eq!(status.code(), Some(2), "{said}");
+    // Stopped at the bound, not by memory running out.
+    assert!(said.contains("more than 32 MiB"), "{said}");
+    assert_eq!(sim.sim().request_count(), before, "nothing was sent");
     let refused = sim.heygen(&["video", "list", "--limit", "500"]);
     assert_eq!(code(&refused), 2);
     assert!(String::from_utf8_lossy(&refused.stderr).contains("between 1 and 100"));

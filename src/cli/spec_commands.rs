@@ -619,15 +619,45 @@ pub(crate) fn note_unknown_fields(operation_id: &str, body: &Value) {
 /// `--data`: JSON text, `@FILE`, or `-` for standard input.
 pub(crate) fn read_data(data: &str) -> Result<Value, String> {
     let text = if data == "-" {
-        let mut text = String::new();
-        std::io::stdin()
-            .read_to_string(&mut text)
-            .map_err(|e| format!("cannot read standard input: {e}"))?;
-        text
+        read_bounded(std::io::stdin().lock(), "standard input")?
     } else if let Some(path) = data.strip_prefix('@') {
-        std::fs::read_to_string(path).map_err(|e| format!("cannot read {path}: {e}"))?
+        let meta = std::fs::metadata(path).map_err(|e| format!("cannot read {path}: {e}"))?;
+        if !meta.is_file() {
+            // A pipe or a device may never end (`/dev/zero`); `-` reads standard input.
+            return Err(format!(
+                "{path} is not a regular file (a pipe or a device is not read; `--data -` reads standard input)"
+            ));
+        }
+        let file = std::fs::File::open(path).map_err(|e| format!("cannot read {path}: {e}"))?;
+        read_bounded(file, path)?
     } else {
         data.to_string()
     };
     serde_json::from_str(&text).map_err(|e| format!("not valid JSON: {e}"))
+}
+
+/// The most a request body read from a file or standard input may be: far more than any
+/// request HeyGen takes (files above 4 MB go up as assets, not inline), and little enough to
+/// hold in memory. Reading stops there instead of going on until memory runs out.
+const MOST_DATA_BYTES: u64 = 32 * 1024 * 1024;
+
+/// Reads at most [`MOST_DATA_BYTES`] of UTF-8 text from `reader`.
+fn read_bounded(reader: impl std::io::Read, what: &str) -> Result<String, String> {
+    let mut bytes = Vec::new();
+    reader
+        .take(MOST_DATA_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| format!("cannot read {what}: {e}"))?;
+    if bytes.len() as u64 > MOST_DATA_BYTES {
+        return Err(format!(
+            "{what} holds more than {} MiB, more than any request takes; it was not read to its end",
+            MOST_DATA_BYTES / (1024 * 1024)
+        ));
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        format!(
+            "{what} is not UTF-8 text (byte {})",
+            e.utf8_error().valid_up_to() + 1
+        )
+    })
 }
