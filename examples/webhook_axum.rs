@@ -85,6 +85,8 @@ async fn receive(
             return (StatusCode::PAYLOAD_TOO_LARGE, "too large")
         }
         Err(WebhookError::MalformedPayload(_)) => return (StatusCode::BAD_REQUEST, "malformed"),
+        // A body taken before under another event id (a replay, or HeyGen's retry): 2xx.
+        Err(WebhookError::Replayed { .. }) => return (StatusCode::OK, "duplicate"),
         Err(error) => {
             eprintln!("refused a delivery: {error}");
             return (StatusCode::UNAUTHORIZED, "unverified");

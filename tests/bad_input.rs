@@ -466,13 +466,29 @@ async fn the_bad_input_table() {
             "webhook with garbage JSON",
             {
                 let garbage = b"{\"event_type\": ";
-                let headers = HashMap::from([(
-                    "Heygen-Signature".to_string(),
-                    webhook::signature(secret, garbage),
-                )]);
+                let headers = HashMap::from([
+                    (
+                        "Heygen-Signature".to_string(),
+                        webhook::signature(secret, garbage),
+                    ),
+                    ("Heygen-Timestamp".to_string(), now.to_string()),
+                ]);
                 verify(headers, garbage).map(drop).map_err(Error::from)
             },
             Expect::Webhook(|e| matches!(e, WebhookError::MalformedPayload(_))),
+        ),
+        (
+            "webhook without a timestamp",
+            verify(
+                HashMap::from([(
+                    "Heygen-Signature".to_string(),
+                    webhook::signature(secret, body),
+                )]),
+                body,
+            )
+            .map(drop)
+            .map_err(Error::from),
+            Expect::Webhook(|e| matches!(e, WebhookError::MissingTimestamp)),
         ),
     ];
     assert!(cases.len() >= 48, "{} cases", cases.len());

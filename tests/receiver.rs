@@ -167,6 +167,30 @@ async fn each_bad_delivery_is_refused_and_counted_and_nothing_reaches_the_run() 
         Some("vid_2")
     );
     assert_eq!(receiver.stats().accepted, 1);
+
+    // The same signed body again, under a new event id and a fresh timestamp: a replay,
+    // answered 200 (HeyGen may stop) and not handed over. Without a timestamp: refused.
+    let again = body("vid_2");
+    let statuses = client(move || {
+        let unstamped = vec![(
+            "heygen-signature".to_string(),
+            webhook::signature(SECRET, &again),
+        )];
+        [
+            send(
+                address,
+                "POST",
+                &signed(SECRET, &again, webhook::now_unix(), "e6"),
+                &again,
+            ),
+            send(address, "POST", &unstamped, &again),
+        ]
+    })
+    .await;
+    assert_eq!(statuses, [200, 401]);
+    let stats = receiver.stats();
+    assert_eq!((stats.accepted, stats.duplicates, stats.stale), (1, 1, 2));
+    assert!(events.try_recv().is_err(), "the replay was not handed over");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

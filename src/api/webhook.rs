@@ -5,12 +5,22 @@
 //! seen using `Signature`; both are read). `Heygen-Event-Id` identifies the event; retried
 //! deliveries repeat it.
 //!
-//! **Replays.** The signature covers the body only, not the timestamp or the event id, so a
-//! captured delivery stays valid: re-sent later with a fresh `Heygen-Timestamp`, it verifies
-//! again. The timestamp check ([`Verifier::tolerance`]) refuses stale *headers*, not replays.
-//! The defence is to de-duplicate on the event id ([`Delivery::event_id`]): remember the ids
-//! already processed (for at least as long as HeyGen retries) and acknowledge a repeat with
-//! a 2xx without acting on it again. That also makes HeyGen's own retries harmless.
+//! **What a verified delivery proves.** The signature covers the body only, not the
+//! timestamp or the event id. So a delivery that verifies proves that its body was signed
+//! with the endpoint's secret, by HeyGen or by whoever else holds the secret; it does not prove
+//! when, nor that this is the first time it arrives: a captured delivery re-sent later with a
+//! fresh `Heygen-Timestamp` and a new event id is the same signed body. The verifier therefore
+//! also:
+//! - refuses a delivery with no timestamp ([`WebhookError::MissingTimestamp`]; a deployment
+//!   whose deliveries carry none can accept them with [`Verifier::allow_missing_timestamp`])
+//!   or one further from now than [`Verifier::tolerance`];
+//! - remembers the bodies it accepted (the last [`DEFAULT_REMEMBERED`], shared by its clones;
+//!   [`Verifier::remember`]) and refuses the same body again as [`WebhookError::Replayed`],
+//!   whatever its headers say. Answer a replay with a 2xx and do not act on it again: it is
+//!   also how HeyGen's own retry of a delivery you already took arrives.
+//!
+//! Acting on a delivery once is then the verifier's job; acting on a *job* once is still
+//! yours: fetch the job before trusting a state, as the batch runner does.
 //!
 //! ```
 //! use heygen_api::webhook::{self, Verifier, WebhookEvent};
@@ -115,12 +125,17 @@ pub const SIGNATURE_HEADER: &str = "heygen-signature";
 pub const FALLBACK_SIGNATURE_HEADER: &str = "signature";
 /// When the event was dispatched, in Unix seconds.
 pub const TIMESTAMP_HEADER: &str = "heygen-timestamp";
+/// The timestamp header seen beside the unprefixed `signature`; read when the first is absent.
+pub const FALLBACK_TIMESTAMP_HEADER: &str = "timestamp";
 /// Unique ID of the event; repeated on redelivery.
 pub const EVENT_ID_HEADER: &str = "heygen-event-id";
 /// Default accepted clock difference for `Heygen-Timestamp`, either direction.
 pub const DEFAULT_TOLERANCE: Duration = Duration::from_secs(300);
 /// Default largest accepted body.
 pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
+/// How many accepted bodies a verifier remembers by default, to refuse them again (32 bytes
+/// each, about 3 MiB in all).
+pub const DEFAULT_REMEMBERED: usize = 100_000;
 
 type HmacSha256 = Hmac<Sha256>;
 
@@ -196,6 +211,14 @@ pub enum WebhookError {
     },
     /// `Heygen-Timestamp` is not a Unix time in seconds.
     InvalidTimestamp(String),
+    /// No `Heygen-Timestamp` (nor `timestamp`) header: its age cannot be checked.
+    MissingTimestamp,
+    /// This body was accepted before (a replay, or a retry of a delivery already taken):
+    /// answer it with a 2xx and do not act on it again.
+    Replayed {
+        /// The delivery's event id, if it has one.
+        event_id: Option<String>,
+    },
     /// The body is larger than the verifier accepts.
     BodyTooLarge {
         /// The body's size.
@@ -228,6 +251,17 @@ impl fmt::Display for WebhookError {
             WebhookError::InvalidTimestamp(value) => {
                 write!(f, "webhook timestamp {value:?} is not Unix seconds")
             }
+            WebhookError::MissingTimestamp => write!(
+                f,
+                "webhook has no Heygen-Timestamp header, so its age cannot be checked"
+            ),
+            WebhookError::Replayed { event_id } => match event_id {
+                Some(id) => write!(
+                    f,
+                    "webhook body was accepted before (event {id}): a replay or a retry"
+                ),
+                None => write!(f, "webhook body was accepted before: a replay or a retry"),
+            },
             WebhookError::BodyTooLarge { size, limit } => {
                 write!(f, "webhook body is {size} bytes; the limit is {limit}")
             }
@@ -267,6 +301,29 @@ impl fmt::Debug for Secret {
 
 type Clock = Arc<dyn Fn() -> SystemTime + Send + Sync>;
 
+/// The signatures of the bodies a verifier accepted, the oldest forgotten first.
+#[derive(Debug, Default)]
+struct Accepted {
+    order: std::collections::VecDeque<[u8; 32]>,
+    known: std::collections::HashSet<[u8; 32]>,
+}
+
+impl Accepted {
+    /// Notes `signature`, forgetting the oldest beyond `most`; `false` if it was known.
+    fn note(&mut self, signature: [u8; 32], most: usize) -> bool {
+        if !self.known.insert(signature) {
+            return false;
+        }
+        self.order.push_back(signature);
+        while self.order.len() > most {
+            if let Some(oldest) = self.order.pop_front() {
+                self.known.remove(&oldest);
+            }
+        }
+        true
+    }
+}
+
 /// Verifies deliveries against one or more endpoint secrets.
 ///
 /// Several secrets are accepted at once so that a rotation does not drop deliveries signed
@@ -278,6 +335,9 @@ pub struct Verifier {
     tolerance: Duration,
     max_body: usize,
     clock: Clock,
+    timestamp_required: bool,
+    remembered: usize,
+    accepted: Arc<std::sync::Mutex<Accepted>>,
 }
 
 impl fmt::Debug for Verifier {
@@ -286,6 +346,8 @@ impl fmt::Debug for Verifier {
             .field("secrets", &self.secrets.len())
             .field("tolerance", &self.tolerance)
             .field("max_body", &self.max_body)
+            .field("timestamp_required", &self.timestamp_required)
+            .field("remembered", &self.remembered)
             .finish_non_exhaustive()
     }
 }
@@ -298,7 +360,25 @@ impl Verifier {
             tolerance: DEFAULT_TOLERANCE,
             max_body: DEFAULT_MAX_BODY_BYTES,
             clock: Arc::new(SystemTime::now),
+            timestamp_required: true,
+            remembered: DEFAULT_REMEMBERED,
+            accepted: Arc::default(),
         }
+    }
+
+    /// Accepts deliveries that carry no timestamp (their age unchecked), for a deployment
+    /// whose deliveries come without one. A timestamp that is there is still checked.
+    pub fn allow_missing_timestamp(mut self) -> Self {
+        self.timestamp_required = false;
+        self
+    }
+
+    /// How many accepted bodies to remember, to refuse them again as
+    /// [`WebhookError::Replayed`] (default [`DEFAULT_REMEMBERED`]; 0 remembers none, for a
+    /// receiver that de-duplicates on its own). The memory is shared by the verifier's clones.
+    pub fn remember(mut self, deliveries: usize) -> Self {
+        self.remembered = deliveries;
+        self
     }
 
     /// Also accepts deliveries signed with this secret (during a rotation).
@@ -325,7 +405,8 @@ impl Verifier {
         self
     }
 
-    /// Checks a delivery's signature and timestamp, then parses it.
+    /// Checks a delivery's signature and timestamp, parses it, and refuses a body it accepted
+    /// before.
     ///
     /// Pass the request's headers and its **raw** body bytes, exactly as received: a
     /// re-serialized JSON body will not verify.
@@ -362,8 +443,12 @@ impl Verifier {
         {
             return Err(WebhookError::BadSignature);
         }
-        let timestamp = match headers.header(TIMESTAMP_HEADER) {
+        let timestamp = match headers
+            .header(TIMESTAMP_HEADER)
+            .or_else(|| headers.header(FALLBACK_TIMESTAMP_HEADER))
+        {
             Some(value) => Some(self.check_timestamp(value)?),
+            None if self.timestamp_required => return Err(WebhookError::MissingTimestamp),
             None => None,
         };
         let event = parse(body)?;
@@ -375,6 +460,16 @@ impl Verifier {
                     .payload()
                     .and_then(|p| p.event_id().map(str::to_string))
             });
+        // Last, once everything else holds: a refused delivery is not remembered.
+        if self.remembered > 0 {
+            let fresh = match self.accepted.lock() {
+                Ok(mut accepted) => accepted.note(expected, self.remembered),
+                Err(poisoned) => poisoned.into_inner().note(expected, self.remembered),
+            };
+            if !fresh {
+                return Err(WebhookError::Replayed { event_id });
+            }
+        }
         Ok(Delivery {
             event,
             event_id,
@@ -710,7 +805,10 @@ mod tests {
     fn signatures_are_read_in_either_case_and_with_a_prefix() {
         let body = br#"{"event_type":"video_agent.success"}"#;
         let good = signature("whsec_x", body);
-        let verifier = Verifier::new("whsec_x");
+        // The same body again and again, without a timestamp: the signature alone is checked.
+        let verifier = Verifier::new("whsec_x")
+            .allow_missing_timestamp()
+            .remember(0);
         for sig in [good.clone(), good.to_uppercase(), format!("sha256={good}")] {
             let mut headers = http::HeaderMap::new();
             headers.insert(SIGNATURE_HEADER, http::HeaderValue::from_str(&sig).unwrap());
@@ -733,13 +831,89 @@ mod tests {
     fn signatures_of_the_wrong_length_are_refused_before_any_mac() {
         let body = br#"{"event_type":"video_agent.success"}"#;
         let good = signature("whsec_x", body);
-        let verifier = Verifier::new("whsec_x");
+        let verifier = Verifier::new("whsec_x").allow_missing_timestamp();
         for sig in [&good[..62], &format!("{good}00")[..], &good[..]] {
             let mut headers = http::HeaderMap::new();
             headers.insert(SIGNATURE_HEADER, http::HeaderValue::from_str(sig).unwrap());
             let result = verifier.verify(&headers, body);
             assert_eq!(result.is_ok(), sig.len() == 64, "{sig}: {result:?}");
         }
+    }
+
+    /// The signature covers the body alone: the same body under a new event id and a fresh
+    /// timestamp is a replay, refused once accepted; refused deliveries are not remembered;
+    /// the memory is bounded and shared by clones.
+    #[test]
+    fn a_body_accepted_once_is_refused_again_whatever_its_headers() {
+        let body = br#"{"event_type":"video_agent.success","event_data":{"video_id":"v1"}}"#;
+        let verifier = Verifier::new("whsec_x");
+        let forged = sign("whsec_other", body, now_unix(), "evt_0");
+        assert!(matches!(
+            verifier.verify(&forged, body),
+            Err(WebhookError::BadSignature)
+        ));
+        let first = sign("whsec_x", body, now_unix(), "evt_1");
+        assert!(
+            verifier.verify(&first, body).is_ok(),
+            "not poisoned by the forgery"
+        );
+        let replay = sign("whsec_x", body, now_unix() + 60, "evt_2");
+        match verifier.clone().verify(&replay, body) {
+            Err(WebhookError::Replayed { event_id }) => {
+                assert_eq!(event_id.as_deref(), Some("evt_2"))
+            }
+            other => panic!("{other:?}"),
+        }
+        // None remembered: the receiver de-duplicates on its own.
+        let forgetful = Verifier::new("whsec_x").remember(0);
+        assert!(forgetful.verify(&first, body).is_ok());
+        assert!(forgetful.verify(&replay, body).is_ok());
+        // Two remembered: the oldest of three is forgotten.
+        let small = Verifier::new("whsec_x").remember(2);
+        let bodies: Vec<String> = (0..3)
+            .map(|n| {
+                format!(
+                    r#"{{"event_type":"avatar_video.success","event_data":{{"video_id":"v{n}"}}}}"#
+                )
+            })
+            .collect();
+        for body in &bodies {
+            let headers = sign("whsec_x", body.as_bytes(), now_unix(), "evt");
+            assert!(small.verify(&headers, body.as_bytes()).is_ok());
+        }
+        let oldest = sign("whsec_x", bodies[0].as_bytes(), now_unix(), "evt");
+        assert!(small.verify(&oldest, bodies[0].as_bytes()).is_ok());
+        let newest = sign("whsec_x", bodies[2].as_bytes(), now_unix(), "evt");
+        assert!(matches!(
+            small.verify(&newest, bodies[2].as_bytes()),
+            Err(WebhookError::Replayed { .. })
+        ));
+    }
+
+    /// No timestamp, no delivery, unless the verifier is told to accept it; `timestamp`
+    /// (unprefixed) is read as well.
+    #[test]
+    fn a_delivery_without_a_timestamp_is_refused_unless_allowed() {
+        let body = br#"{"event_type":"video_agent.success","event_data":{}}"#;
+        let mut headers = http::HeaderMap::new();
+        headers.insert(
+            FALLBACK_SIGNATURE_HEADER,
+            http::HeaderValue::from_str(&signature("whsec_x", body)).unwrap(),
+        );
+        assert!(matches!(
+            Verifier::new("whsec_x").verify(&headers, body),
+            Err(WebhookError::MissingTimestamp)
+        ));
+        assert!(Verifier::new("whsec_x")
+            .allow_missing_timestamp()
+            .verify(&headers, body)
+            .is_ok());
+        headers.insert(
+            FALLBACK_TIMESTAMP_HEADER,
+            http::HeaderValue::from_str(&now_unix().to_string()).unwrap(),
+        );
+        let delivery = Verifier::new("whsec_x").verify(&headers, body).unwrap();
+        assert!(delivery.timestamp.is_some());
     }
 
     #[test]

@@ -188,14 +188,14 @@ impl Drop for WebhookReceiver {
 pub struct ReceiverStats {
     /// Verified deliveries of new events, handed to the run.
     pub accepted: u64,
-    /// Verified or not, repeats of an event already handed over: answered 200, not read
-    /// further.
+    /// Repeats of an event already handed over (by its id, or by its signed body under a
+    /// new id): answered 200, not handed over again.
     pub duplicates: u64,
     /// Without a signature header (401).
     pub unsigned: u64,
     /// With a signature that does not match the body (401).
     pub forged: u64,
-    /// Signed, with a timestamp too far from now or not a time (401).
+    /// Signed, with a timestamp too far from now, not a time, or none (401).
     pub stale: u64,
     /// Larger than the limit, announced or as it arrived (413).
     pub too_large: u64,
@@ -482,9 +482,13 @@ async fn receive(inbox: &Inbox, request: Request<Incoming>) -> Response<Full<Byt
                 WebhookError::MalformedPayload(_) => {
                     (&counts.malformed, StatusCode::BAD_REQUEST, "malformed")
                 }
-                WebhookError::StaleTimestamp { .. } | WebhookError::InvalidTimestamp(_) => {
+                WebhookError::StaleTimestamp { .. }
+                | WebhookError::InvalidTimestamp(_)
+                | WebhookError::MissingTimestamp => {
                     (&counts.stale, StatusCode::UNAUTHORIZED, "stale")
                 }
+                // A body taken before, under whatever event id: HeyGen may stop.
+                WebhookError::Replayed { .. } => (&counts.duplicates, StatusCode::OK, "duplicate"),
                 WebhookError::MissingSignature => {
                     (&counts.unsigned, StatusCode::UNAUTHORIZED, "unsigned")
                 }

@@ -325,7 +325,8 @@ pub(crate) enum WebhookCommand {
         #[arg(long, env = "HEYGEN_WEBHOOK_SECRET", hide_env_values = true)]
         secret: String,
         /// A header of the delivery, `Name: value` (repeatable). HeyGen sends
-        /// `Heygen-Signature` (the hex HMAC-SHA256 of the body) and `Heygen-Timestamp`.
+        /// `Heygen-Signature` (the hex HMAC-SHA256 of the body) and `Heygen-Timestamp`, which
+        /// must be there and within 5 minutes of now.
         #[arg(long = "header")]
         headers: Vec<String>,
         /// The raw body (stdin when absent).
