@@ -652,6 +652,13 @@ fn a_stored_key_is_private_used_last_and_never_shown() {
     let empty = heygen(&["auth", "login"], None, b"\n");
     assert_eq!(code(&empty), 2, "{empty:?}");
 
+    // A folder that is there already, open to everyone, is closed before the key goes in.
+    std::fs::create_dir_all(stored.parent().unwrap()).unwrap();
+    std::fs::set_permissions(
+        stored.parent().unwrap(),
+        std::fs::Permissions::from_mode(0o777),
+    )
+    .unwrap();
     let login = heygen(&["auth", "login"], None, format!("{key}\n").as_bytes());
     assert_eq!(code(&login), 0, "{login:?}");
     assert!(!String::from_utf8_lossy(&login.stderr).contains("instead"));
@@ -2356,4 +2363,40 @@ fn a_waited_record_is_the_record_the_server_sent() {
     }
     let keys = |v: &Value| v.as_object().unwrap().keys().cloned().collect::<Vec<_>>();
     assert_eq!(keys(&waited), keys(&got));
+}
+
+/// Messages that say what is wrong: a key that cannot be sent is not "no key", and an id of
+/// 120,000 characters is refused as such, briefly, with nothing sent.
+#[test]
+fn a_bad_key_or_an_absurd_id_is_named_for_what_it_is() {
+    let sim = Sim::start(fast());
+    let key = "sim_key\r\nX-Injected: yes";
+    let refused = sim.heygen_with_key(key, &["video", "list"]);
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(code(&refused), 2, "{stderr}");
+    assert!(
+        stderr.contains("not allowed in a header") && !stderr.contains("no API key"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("X-Injected"),
+        "the key is not shown: {stderr}"
+    );
+
+    let before = sim.sim().request_count();
+    let id = "a".repeat(120_000);
+    let refused = sim.heygen(&["video", "get", &id]);
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(code(&refused), 2, "{}", &stderr[..stderr.len().min(300)]);
+    assert!(
+        stderr.contains("120000 bytes long"),
+        "{}",
+        &stderr[..stderr.len().min(300)]
+    );
+    assert!(
+        stderr.len() < 300,
+        "a short message, not the URL: {} bytes",
+        stderr.len()
+    );
+    assert_eq!(sim.sim().request_count(), before, "nothing was sent");
 }

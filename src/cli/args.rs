@@ -89,8 +89,9 @@ pub(crate) enum Command {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
-    /// Serve the API to AI assistants: a Model Context Protocol server on stdin and stdout
+    /// Serve the API as tools for AI assistants, over MCP on stdin and stdout
     ///
+    /// A Model Context Protocol server.
     /// An assistant starts it as a command (`heygen mcp`) and calls its tools: the API's
     /// operations, a wait that reports progress, downloads of a job's files and uploads of
     /// local ones. The key is the one every command uses (--api-key, HEYGEN_API_KEY, or

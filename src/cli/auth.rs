@@ -200,6 +200,14 @@ fn store(path: &Path, key: &str) -> std::io::Result<()> {
         builder.mode(0o700);
     }
     builder.create(dir)?;
+    // A folder made earlier may be open to others: closed before the key goes in.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        if std::fs::metadata(dir)?.permissions().mode() & 0o077 != 0 {
+            std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
+        }
+    }
     let temporary = dir.join(".credentials.json.tmp");
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create(true).truncate(true);

@@ -113,20 +113,28 @@ pub(crate) fn client(globals: &Globals) -> Result<Client, i32> {
     if let Some(url) = &globals.base_url {
         builder = builder.base_url(url.clone());
     }
-    builder.build().map_err(|error| {
-        if error
-            .invalid_request()
-            .is_some_and(|i| i.field == "api_key")
-        {
-            eprintln!(
-                "error: no API key: pass --api-key KEY, set {}, or run `heygen auth login`",
-                heygen_api::API_KEY_ENV
-            );
-            output::USAGE
-        } else {
-            output::error(&error)
-        }
-    })
+    builder
+        .build()
+        .map_err(|error| match error.invalid_request() {
+            // None given, or only blanks.
+            Some(invalid)
+                if invalid.field == "api_key"
+                    && (invalid.reason.starts_with("is missing")
+                        || invalid.reason.contains("must not be empty")) =>
+            {
+                eprintln!(
+                    "error: no API key: pass --api-key KEY, set {}, or run `heygen auth login`",
+                    heygen_api::API_KEY_ENV
+                );
+                output::USAGE
+            }
+            // A key that cannot be sent as it is (a line break in it): said, never shown.
+            Some(invalid) if invalid.field == "api_key" => {
+                eprintln!("error: the API key {} (nothing was sent)", invalid.reason);
+                output::USAGE
+            }
+            _ => output::error(&error),
+        })
 }
 
 /// Chooses JSON or a summary.

@@ -202,8 +202,8 @@ mod tests {
     #[test]
     fn every_summary_has_one_style() {
         // Names that keep their capitals inside a phrase.
-        const NAMES: [&str; 8] = [
-            "Video", "Agent", "HeyGen", "MP4", "JSON", "URL", "URLs", "API",
+        const NAMES: [&str; 10] = [
+            "Video", "Agent", "HeyGen", "MP4", "JSON", "URL", "URLs", "API", "AI", "MCP",
         ];
         fn visit(command: &clap::Command, path: &str, problems: &mut Vec<String>) {
             for sub in command.get_subcommands().filter(|s| s.get_name() != "help") {

@@ -84,10 +84,24 @@ pub(crate) fn check_number(
     ))
 }
 
-/// Checks a path parameter: an empty one would address a different endpoint.
+/// The longest path parameter sent. HeyGen's ids are a few dozen characters; a far longer
+/// one is a mistake (a file pasted where an id goes), and past about 64 KiB no URL can carry
+/// it at all.
+pub(crate) const MOST_PATH_PARAM_BYTES: usize = 1024;
+
+/// Checks a path parameter: an empty one would address a different endpoint, and one longer
+/// than [`MOST_PATH_PARAM_BYTES`] is no id.
 pub(crate) fn check_path_param(field: &'static str, value: &str) -> Result<()> {
     if value.trim().is_empty() {
         Err(Error::invalid(field, "must not be empty"))
+    } else if value.len() > MOST_PATH_PARAM_BYTES {
+        Err(Error::invalid(
+            field,
+            format!(
+                "is {} bytes long; an id is at most {MOST_PATH_PARAM_BYTES}",
+                value.len()
+            ),
+        ))
     } else {
         Ok(())
     }
@@ -112,8 +126,12 @@ mod tests {
     }
 
     #[test]
-    fn empty_path_parameters_are_refused() {
+    fn empty_and_overlong_path_parameters_are_refused() {
         assert!(check_path_param("video_id", " ").is_err());
         assert!(check_path_param("video_id", "v1").is_ok());
+        let long = "a".repeat(MOST_PATH_PARAM_BYTES + 1);
+        let e = check_path_param("video_id", &long).unwrap_err();
+        assert!(e.to_string().contains("1025 bytes long"), "{e}");
+        assert!(check_path_param("video_id", &long[1..]).is_ok());
     }
 }
