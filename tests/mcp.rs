@@ -250,6 +250,16 @@ async fn bad_arguments_are_tool_errors_and_nothing_is_sent() {
     .await;
     assert_eq!(value.is_error, Some(true));
     assert!(text(&value).contains("diagonal"), "{}", text(&value));
+    let typed = call(
+        &session,
+        "create_video_agent_session",
+        json!({"prompt": 42}),
+    )
+    .await;
+    assert_eq!(
+        text(&typed),
+        "argument `prompt`: expected a string, got integer `42` (nothing was sent)"
+    );
     let missing = call(&session, "get_video", json!({})).await;
     assert!(
         text(&missing).contains("`video_id` is required"),

@@ -817,7 +817,7 @@ impl Server {
             .client
             .invoke(op.id, invocation)
             .await
-            .map_err(|error| output::error_text(&error))?;
+            .map_err(|error| tool_error(&error))?;
         match (&tool.waiting, wait) {
             (Some((kind, waiting)), true) => {
                 let ids = waiting.created(&answer);
@@ -1234,6 +1234,23 @@ impl Server {
             answer["use_as"] = json!({"type": "asset_id", "asset_id": id});
         }
         Ok(answer)
+    }
+}
+
+/// An error as a tool's answer: a body member is an argument here (the CLI says `--data`).
+fn tool_error(error: &heygen_api::Error) -> String {
+    match error.invalid_request().filter(|i| i.field == "body") {
+        Some(invalid) if invalid.reason == "is required" => {
+            "the request's members are required (nothing was sent)".into()
+        }
+        Some(invalid) => {
+            let reason = match invalid.reason.strip_prefix("at ") {
+                Some(at) => format!("argument {at}"),
+                None => invalid.reason.clone(),
+            };
+            format!("{reason} (nothing was sent)")
+        }
+        None => output::error_text(error),
     }
 }
 
