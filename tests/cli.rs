@@ -1364,6 +1364,25 @@ fn bad_job_lines_fail_alone_with_their_line_numbers() {
     let text = String::from_utf8_lossy(&status.stdout);
     assert!(text.contains("completed: 2"), "{text}");
     assert!(text.contains("c: invalid: "), "{text}");
+
+    // A run cut off while writing a line leaves it torn: status and run both say so.
+    let mut torn = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&journal)
+        .unwrap();
+    torn.write_all(b"{\"event\":\"crea").unwrap();
+    drop(torn);
+    let status = sim.heygen(&["batch", "status", "--journal", journal.to_str().unwrap()]);
+    assert!(String::from_utf8_lossy(&status.stderr).contains("torn line"));
+    let rerun = sim.heygen_with_stdin(
+        &["batch", "run", "-", "--journal", journal.to_str().unwrap()],
+        b"",
+    );
+    let stderr = String::from_utf8_lossy(&rerun.stderr);
+    assert!(
+        stderr.contains("torn line (14 bytes") && stderr.contains("no job is lost"),
+        "{stderr}"
+    );
 }
 
 /// A run that never reached some of its jobs says so, and does not exit 0: a deadline that

@@ -857,6 +857,8 @@ pub(crate) struct Journal {
     broken: bool,
     /// The journal's lock, until the run takes it to hold in its own hands.
     lock: Option<JournalLock>,
+    /// The bytes of a torn last line cut off on opening, if there was one.
+    cut_tail: Option<u64>,
 }
 
 impl std::fmt::Debug for Journal {
@@ -898,8 +900,14 @@ impl Journal {
         let lock = hold(path)?;
         let reader = File::open(path).map_err(|source| io(path, "opening", source))?;
         let (known, scanned) = Known::fold(path, reader)?;
+        let mut cut_tail = None;
         if scanned.torn {
             tracing::warn!(journal = %path.display(), "cutting off a torn last line");
+            let length = file
+                .metadata()
+                .map_err(|source| io(path, "repairing", source))?
+                .len();
+            cut_tail = Some(length.saturating_sub(scanned.whole));
             truncate(path, scanned.whole).map_err(|source| io(path, "repairing", source))?;
             file.seek(SeekFrom::End(0))
                 .map_err(|source| io(path, "repairing", source))?;
@@ -916,9 +924,15 @@ impl Journal {
                 written: 0,
                 broken: false,
                 lock: Some(lock),
+                cut_tail,
             },
             known,
         ))
+    }
+
+    /// The bytes of a torn last line cut off when the journal was opened, if there was one.
+    pub(crate) fn cut_tail(&self) -> Option<u64> {
+        self.cut_tail
     }
 
     /// The journal's lock, for the run to hold: the run's handle lets go of it the moment the

@@ -838,6 +838,9 @@ pub struct Summary {
     /// Syncs of the journal to the disk before creates (one covers every create taken
     /// together).
     pub journal_syncs: u64,
+    /// The bytes of a torn last line (a run cut off while writing it) that opening the
+    /// journal cut away, if there was one; no job is lost by it, the line was never whole.
+    pub journal_cut_tail: Option<u64>,
 }
 
 impl Summary {
@@ -1068,7 +1071,10 @@ impl BatchRunner {
                 source,
             })?;
         }
-        let summary = Arc::new(Mutex::new(Summary::default()));
+        let summary = Arc::new(Mutex::new(Summary {
+            journal_cut_tail: journal.as_ref().and_then(|(journal, _)| journal.cut_tail()),
+            ..Summary::default()
+        }));
         let (sender, outcomes) = tokio::sync::mpsc::channel(256);
         let engine = engine::Engine::new(self, journal, Arc::clone(&summary), sender);
         let task = tokio::spawn(engine.run(Box::pin(jobs)));

@@ -84,6 +84,11 @@ pub(crate) async fn run(client: Client, globals: &Globals, args: BatchRunArgs) -
             return output::USAGE;
         }
     };
+    if let Some(bytes) = run.summary().journal_cut_tail {
+        eprintln!(
+            "note: the journal ended in a torn line ({bytes} bytes: a run was cut off while writing it); it was cut away, and no job is lost by it"
+        );
+    }
     let every = args.heartbeat.max(Duration::from_millis(100));
     let mut heartbeat = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
     let interrupted = loop {
