@@ -1368,7 +1368,7 @@ fn bad_job_lines_fail_alone_with_their_line_numbers() {
     // A run cut off while writing a line leaves it torn: status and run both say so.
     let mut torn = std::fs::OpenOptions::new()
         .append(true)
-        .open(&journal)
+        .open(journal)
         .unwrap();
     torn.write_all(b"{\"event\":\"crea").unwrap();
     drop(torn);
