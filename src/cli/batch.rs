@@ -677,6 +677,28 @@ pub(crate) fn compact(journal: &Path, json_output: bool) -> i32 {
     output::OK
 }
 
+/// The jobs of a journal that did not complete: key, state and why.
+pub(crate) type NotCompleted = Vec<(String, &'static str, String)>;
+
+/// A journal's jobs counted by state, and the ones that did not complete, sorted by key:
+/// what `batch status` and the MCP server's `batch_status` report.
+pub(crate) fn journal_status(
+    journal: &Path,
+) -> Result<(heygen_api::batch::JournalJobs, NotCompleted), heygen_api::Error> {
+    // One job at a time: a campaign's journal of millions of jobs is read in tens of MiB.
+    let mut failed = Vec::new();
+    let read = heygen_api::batch::journal_jobs(journal, |key, job| {
+        if let Some((state, reason)) = &job.finished {
+            if *state != heygen_api::batch::FinalState::Completed {
+                let reason = reason.clone().unwrap_or_default();
+                failed.push((key.to_string(), state.as_str(), reason));
+            }
+        }
+    })?;
+    failed.sort();
+    Ok((read, failed))
+}
+
 pub(crate) fn status(journal: &Path, jobs_file: Option<&Path>, json_output: bool) -> i32 {
     // The jobs the file holds, counted as a run counts them (its lines that are not blank).
     let in_file = match jobs_file {
@@ -689,24 +711,13 @@ pub(crate) fn status(journal: &Path, jobs_file: Option<&Path>, json_output: bool
         },
         None => None,
     };
-    // One job at a time: a campaign's journal of millions of jobs is read in tens of MiB.
-    let mut failed: Vec<(String, &'static str, String)> = Vec::new();
-    let read = heygen_api::batch::journal_jobs(journal, |key, job| {
-        if let Some((state, reason)) = &job.finished {
-            if *state != heygen_api::batch::FinalState::Completed {
-                let reason = reason.clone().unwrap_or_default();
-                failed.push((key.to_string(), state.as_str(), reason));
-            }
-        }
-    });
-    let read = match read {
-        Ok(read) => read,
+    let (read, failed) = match journal_status(journal) {
+        Ok(status) => status,
         Err(error) => {
             eprintln!("error: {}", output::error_text(&error));
             return output::USAGE;
         }
     };
-    failed.sort();
     if json_output {
         let failed: Vec<Value> = failed
             .iter()

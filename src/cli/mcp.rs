@@ -1189,15 +1189,12 @@ impl Server {
         if let Some(unknown) = arguments.keys().next() {
             return Err(format!("no argument `{unknown}`; this tool takes journal"));
         }
-        let mut failed = Vec::new();
-        let read = heygen_api::batch::journal_jobs(&journal, |key, job| {
-            if let Some((state, reason)) = &job.finished {
-                if *state != heygen_api::batch::FinalState::Completed {
-                    failed.push(json!({"key": key, "state": state.as_str(), "reason": reason}));
-                }
-            }
-        })
-        .map_err(|error| output::error_text(&error))?;
+        let (read, failed) =
+            crate::batch::journal_status(&journal).map_err(|error| output::error_text(&error))?;
+        let failed: Vec<Value> = failed
+            .iter()
+            .map(|(key, state, reason)| json!({"key": key, "state": state, "reason": reason}))
+            .collect();
         let mut answer = json!({"jobs": read.jobs, "counts": read.counts, "failed": failed});
         if read.torn_tail {
             answer["note"] =
