@@ -2,6 +2,7 @@
 //!
 //! Alone in its own test binary: it installs the global tracing subscriber.
 
+#[path = "suite/common.rs"]
 mod common;
 
 use std::sync::{Arc, Mutex};

@@ -197,6 +197,92 @@ mod tests {
         super::command(true).debug_assert();
     }
 
+    /// Every command, handwritten or derived from the spec, and every argument it takes
+    /// (the global ones included) has help text.
+    #[test]
+    fn every_command_and_argument_has_help_text() {
+        fn visit(
+            command: &clap::Command,
+            path: &str,
+            seen: &mut usize,
+            problems: &mut Vec<String>,
+        ) {
+            *seen += 1;
+            for arg in command.get_arguments().filter(|a| !a.is_hide_set()) {
+                let help = arg.get_help().or(arg.get_long_help());
+                if help.is_none_or(|h| h.to_string().trim().is_empty()) {
+                    problems.push(format!("{path}: `{}` has no help text", arg.get_id()));
+                }
+            }
+            for sub in command.get_subcommands().filter(|s| s.get_name() != "help") {
+                let path = format!("{path} {}", sub.get_name());
+                if sub
+                    .get_about()
+                    .is_none_or(|a| a.to_string().trim().is_empty())
+                {
+                    problems.push(format!("{path}: no summary"));
+                }
+                visit(sub, &path, seen, problems);
+            }
+        }
+        let mut root = super::command(false);
+        // Global options are copied into every subcommand by the build.
+        root.build();
+        let (mut seen, mut problems) = (0, Vec::new());
+        visit(&root, "heygen", &mut seen, &mut problems);
+        assert!(problems.is_empty(), "{problems:#?}");
+        assert!(seen > 100, "only {seen} commands were visited");
+    }
+
+    /// Every operation of the spec has its command, and a command derived from the spec takes
+    /// each path parameter as an argument, each query parameter as a flag, and a body.
+    #[test]
+    fn every_operation_has_a_command_with_its_parameters() {
+        let root = super::command(false);
+        let spec = heygen_api::contract::Spec::get().expect("the embedded spec");
+        let ops = heygen_api::operations::all();
+        assert_eq!(ops.len(), spec.operations().len());
+        for op in ops {
+            let command = root
+                .find_subcommand(op.command)
+                .and_then(|group| group.find_subcommand(op.verb))
+                .unwrap_or_else(|| panic!("{}: no `heygen {} {}`", op.id, op.command, op.verb));
+            if op.cli_handwritten {
+                // A handwritten command shapes its own arguments; that it has help for each is
+                // `every_command_and_argument_has_help_text`.
+                continue;
+            }
+            let takes = |check: &dyn Fn(&clap::Arg) -> bool| command.get_arguments().any(check);
+            for name in op.path_params {
+                let upper = name.to_uppercase();
+                assert!(
+                    takes(&|a| a.is_positional()
+                        && a.get_value_names()
+                            .is_some_and(|v| v.iter().any(|v| *v == *upper))),
+                    "{}: no argument <{upper}>",
+                    op.id
+                );
+            }
+            for name in op.query_params {
+                let flag = name.replace('_', "-");
+                assert!(
+                    takes(&|a| a.get_long() == Some(flag.as_str())),
+                    "{}: no flag for `{name}`",
+                    op.id
+                );
+            }
+            if op.has_body {
+                for flag in ["data", "request-schema"] {
+                    assert!(
+                        takes(&|a| a.get_long() == Some(flag)),
+                        "{}: no --{flag}",
+                        op.id
+                    );
+                }
+            }
+        }
+    }
+
     /// Every command's one-line summary has one style: a short phrase in sentence case,
     /// without a full stop ("List videos, newest first", never "List Videos" or "Get Voice.").
     #[test]

@@ -341,7 +341,7 @@ async fn gate(State(shared): Sim, request: Request, next: Next) -> Response {
             .is_some_and(|every| n % every == 0);
         let fault = if config.rate_limit_every.is_some_and(|every| n % every == 0) {
             Some(StatusCode::TOO_MANY_REQUESTS)
-        } else if config.error_rate > 0.0 && world.rng.f64() < config.error_rate {
+        } else if config.error_rate > 0.0 && world.faults.f64() < config.error_rate {
             Some(StatusCode::INTERNAL_SERVER_ERROR)
         } else {
             None

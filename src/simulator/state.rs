@@ -176,7 +176,11 @@ pub(crate) enum VideoPhase {
 
 pub(crate) struct World {
     pub(crate) config: SimulatorConfig,
+    /// Draws for ids. Secrets and faults draw from streams of their own, so that how far
+    /// jobs moved on between two requests (the wall clock's doing) changes neither.
     pub(crate) rng: fastrand::Rng,
+    secrets: fastrand::Rng,
+    pub(crate) faults: fastrand::Rng,
     pub(crate) counter: u64,
     pub(crate) requests: u64,
     pub(crate) sessions: BTreeMap<String, Session>,
@@ -249,6 +253,8 @@ impl World {
     pub(crate) fn new(config: SimulatorConfig) -> Self {
         World {
             rng: fastrand::Rng::with_seed(config.seed),
+            secrets: fastrand::Rng::with_seed(config.seed ^ 0x5ec2_e75e_c2e7_5ec2),
+            faults: fastrand::Rng::with_seed(config.seed ^ 0xfa17_fa17_fa17_fa17),
             config,
             counter: 0,
             requests: 0,
@@ -284,7 +290,7 @@ impl World {
 
     pub(crate) fn secret(&mut self) -> String {
         // Byte by byte: the same seed gives the same secret on any host.
-        let bytes: [u8; 24] = std::array::from_fn(|_| self.rng.u8(..));
+        let bytes: [u8; 24] = std::array::from_fn(|_| self.secrets.u8(..));
         format!("whsec_{}", hex::encode(bytes))
     }
 

@@ -9,10 +9,8 @@ use heygen_api::simulator::Simulator;
 use heygen_api::webhook;
 use serde_json::Value;
 
-mod common;
-
-use common::Served as Sim;
-use common::PNG;
+use crate::common::Served as Sim;
+use crate::common::PNG;
 
 impl Sim {
     fn heygen(&self, args: &[&str]) -> Output {
@@ -71,7 +69,7 @@ fn code(output: &Output) -> i32 {
     output.status.code().unwrap_or(-1)
 }
 
-use common::fast_simulator as fast;
+use crate::common::fast_simulator as fast;
 
 #[test]
 fn create_wait_download_and_inspect() {
@@ -482,113 +480,6 @@ fn simulate_prints_how_to_connect_and_serves() {
     let _ = child.kill();
     let _ = child.wait();
     assert_eq!(json(&output)["status"], "completed");
-}
-
-/// `heygen <command> <verb> --help` for an operation, and its short help text.
-fn help(op: &heygen_api::operations::OperationInfo) -> String {
-    let output = Command::new(env!("CARGO_BIN_EXE_heygen"))
-        .args([op.command, op.verb, "-h"])
-        .env_remove("HEYGEN_API_KEY")
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{}: `heygen {} {}` has no command: {}",
-        op.id,
-        op.command,
-        op.verb,
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout).unwrap()
-}
-
-#[test]
-fn every_operation_has_a_command_and_every_argument_has_help() {
-    let spec = heygen_api::contract::Spec::get().unwrap();
-    let ops = heygen_api::operations::all();
-    assert_eq!(ops.len(), spec.operations().len());
-    for op in ops {
-        let text = help(op);
-        if op.cli_handwritten {
-            // A handwritten command shapes its own arguments; it exists, and every argument
-            // it has carries help (`every_command_and_argument_has_help_text`).
-            continue;
-        }
-        for name in op.path_params {
-            assert!(
-                text.contains(&format!("<{}>", name.to_uppercase())),
-                "{text}"
-            );
-        }
-        for name in op.query_params {
-            assert!(
-                text.contains(&format!("--{}", name.replace('_', "-"))),
-                "{}: no flag for `{name}`:\n{text}",
-                op.id
-            );
-        }
-        if op.has_body {
-            assert!(text.contains("--data") && text.contains("--request-schema"));
-        }
-    }
-}
-
-/// The subcommands a short help lists.
-fn subcommands(text: &str) -> Vec<String> {
-    text.lines()
-        .skip_while(|l| !l.starts_with("Commands:"))
-        .skip(1)
-        .take_while(|l| l.starts_with("  "))
-        .filter_map(|l| l.split_whitespace().next())
-        .filter(|name| *name != "help")
-        .map(str::to_string)
-        .collect()
-}
-
-#[test]
-fn every_command_and_argument_has_help_text() {
-    let mut pending = vec![Vec::<String>::new()];
-    let mut seen = 0;
-    while let Some(path) = pending.pop() {
-        let mut args = path.clone();
-        args.push("-h".into());
-        let output = Command::new(env!("CARGO_BIN_EXE_heygen"))
-            .args(&args)
-            .env_remove("HEYGEN_API_KEY")
-            .output()
-            .unwrap();
-        assert!(output.status.success(), "heygen {args:?}");
-        let text = String::from_utf8(output.stdout).unwrap();
-        seen += 1;
-        let mut section = "";
-        let lines: Vec<&str> = text.lines().collect();
-        for (i, line) in lines.iter().enumerate() {
-            if !line.starts_with(' ') {
-                section = line;
-                continue;
-            }
-            // A long option's help goes on the line below it, indented further.
-            let below = lines.get(i + 1).copied().unwrap_or("");
-            let help_below = below.starts_with("          ") && !below.trim().is_empty();
-            if line.starts_with("          ") {
-                continue;
-            }
-            if matches!(section, "Commands:" | "Arguments:" | "Options:") {
-                let parts: Vec<&str> = line.trim().split("  ").filter(|p| !p.is_empty()).collect();
-                assert!(
-                    parts.len() >= 2 || help_below,
-                    "heygen {path:?}: `{}` has no help text:\n{text}",
-                    line.trim()
-                );
-            }
-        }
-        for sub in subcommands(&text) {
-            let mut next = path.clone();
-            next.push(sub);
-            pending.push(next);
-        }
-    }
-    assert!(seen > 25, "only {seen} commands were visited");
 }
 
 #[test]
@@ -2342,7 +2233,19 @@ fn values_and_limits_the_spec_states_are_checked_before_sending() {
         &made.join(","),
     ]));
     assert_eq!(listed["data"].as_array().unwrap().len(), 2, "{listed}");
-    assert_eq!(listed, flagged);
+    // The same jobs both ways (their statuses may move on between the two calls).
+    let ids = |answer: &Value| -> Vec<String> {
+        let items = answer["data"].as_array().unwrap();
+        items
+            .iter()
+            .map(|item| item["video_id"].to_string())
+            .collect()
+    };
+    assert_eq!(ids(&listed), ids(&flagged));
+    assert_eq!(
+        ids(&listed),
+        made.iter().map(|id| format!("{id:?}")).collect::<Vec<_>>()
+    );
     let shown = sim.heygen(&["translation", "statuses", made[0]]);
     let text = String::from_utf8_lossy(&shown.stdout);
     assert!(

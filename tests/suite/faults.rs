@@ -5,15 +5,14 @@
 //! reset mid-body (retried on a GET and a keyed create, never on a keyless create), and a
 //! webhook delivery processed, unacknowledged and delivered again (de-duplicated by event id). Covered elsewhere:
 //! 5xx bursts on GET, truncated JSON, an HTML 502, an empty 500, a server slower than the
-//! timeout and keyless-POST behaviour (`tests/resilience.rs`); session 404 after `video_id` and
-//! unknown statuses (`tests/simulator.rs`, `src/jobs/wait/tests.rs`); a list that repeats its token
-//! (`tests/transfers_and_waits.rs`).
+//! timeout and keyless-POST behaviour (`tests/suite/resilience.rs`); session 404 after `video_id` and
+//! unknown statuses (`tests/suite/simulator.rs`, `src/jobs/wait/tests.rs`); a list that repeats its token
+//! (`tests/suite/transfers_and_waits.rs`).
 
-mod common;
-
+use crate::common;
 use std::collections::HashSet;
 
-use common::{cut_response, whole_response, ScriptedServer};
+use crate::common::{cut_response, whole_response, ScriptedServer};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -28,7 +27,7 @@ use heygen_api::{Client, CreateVideoAgentRequest, Error, RetryPolicy};
 
 const NO_HANG: Duration = Duration::from_secs(30);
 
-use common::quick_wait as wait;
+use crate::common::quick_wait as wait;
 
 fn client(base: &str, key: &str, retries: u32) -> Client {
     Client::builder()

@@ -10,12 +10,11 @@
 //! has returned.
 #![cfg(feature = "cli")]
 
-mod common;
-
+use crate::common;
 use std::collections::{HashMap, HashSet};
 use std::process::Command;
 
-use common::Served as Sim;
+use crate::common::Served as Sim;
 
 /// The idempotency key of a journal write of a `creating` record, as strace prints it.
 fn recorded_key(line: &str) -> Option<&str> {

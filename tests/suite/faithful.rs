@@ -14,7 +14,7 @@ use std::collections::BTreeSet;
 use heygen_api::contract::Spec;
 use serde_json::Value;
 
-const OFFICIAL: &str = include_str!("fixtures/official-schemas.json");
+const OFFICIAL: &str = include_str!("../fixtures/official-schemas.json");
 
 /// The spec as JSON, with `$ref`s resolved on demand.
 struct Ours {

@@ -3,13 +3,11 @@
 //! bodies the crate checks by hand (Video Agent create, send message) follow it as the
 //! generated ones do; the body with alternatives (create video) is one value, chosen whole.
 
-mod common;
-
 use heygen_api::{AgentMode, CreateVideoAgentRequest, FileInput, Orientation, SendMessageRequest};
 use httpmock::prelude::*;
 use serde_json::json;
 
-use common::{client, response_example};
+use crate::common::{client, response_example};
 
 /// A server that answers `POST path` with the operation's example, only for exactly `body`.
 async fn expecting<'a>(

@@ -2,8 +2,7 @@
 //! `extra` maps, and back out when serialized) and the CLI's JSON output, and `--data`
 //! members the spec does not name are sent, with a note that names them.
 
-mod common;
-
+use crate::common;
 use httpmock::MockServer;
 use serde_json::{json, Value};
 

@@ -11,9 +11,7 @@ use heygen_api::simulator::Simulator;
 use portable_pty::{CommandBuilder, PtySize};
 use regex::Regex;
 
-mod common;
-
-use common::{Served, PNG};
+use crate::common::{Served, PNG};
 
 const ROWS: u16 = 40;
 const COLS: u16 = 160;

@@ -1,8 +1,7 @@
 //! Uploads, downloads, pagination streams and waits, through real HTTP (httpmock and scripted
 //! servers).
 
-mod common;
-
+use crate::common;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -15,7 +14,7 @@ use heygen_api::{
 use httpmock::MockServer;
 use serde_json::json;
 
-use common::{client, cut_response, whole_response, ScriptedServer, KEY};
+use crate::common::{client, cut_response, whole_response, ScriptedServer, KEY};
 
 const PNG_HEADER: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR";
 

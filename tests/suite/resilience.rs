@@ -1,7 +1,5 @@
 //! Forward compatibility, error mapping and retries, against httpmock.
 
-mod common;
-
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -13,7 +11,7 @@ use heygen_api::{
 use httpmock::MockServer;
 use serde_json::json;
 
-use common::{builder, client, error_body, KEY};
+use crate::common::{builder, client, error_body, KEY};
 
 /// The `Idempotency-Key`s a mock saw, in order.
 type KeyLog = Arc<Mutex<Vec<Option<String>>>>;

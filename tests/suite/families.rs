@@ -3,8 +3,7 @@
 //! repeat their `request_id` on every retry.
 #![cfg(feature = "full")]
 
-mod common;
-
+use crate::common;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -13,7 +12,7 @@ use heygen_api::{Error, FileInput, JobKind, JobOutcome, RequestOptions};
 use httpmock::MockServer;
 use serde_json::{json, Value};
 
-use common::{client, fast_simulator, quick_wait};
+use crate::common::{client, fast_simulator, quick_wait};
 
 fn source() -> FileInput {
     FileInput::url("https://example.com/talk.mp4")

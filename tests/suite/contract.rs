@@ -3,8 +3,6 @@
 //! examples. The list of operations comes from `openapi.yaml`, so an operation added to the
 //! spec without a test here fails the suite.
 
-mod common;
-
 use std::collections::BTreeSet;
 use std::future::Future;
 use std::pin::Pin;
@@ -21,7 +19,7 @@ use heygen_api::{
 use httpmock::MockServer;
 use serde_json::{json, Value};
 
-use common::{client, response_example, without_nulls, KEY};
+use crate::common::{client, response_example, without_nulls, KEY};
 
 fn spec() -> &'static Spec {
     Spec::get().expect("the embedded spec parses")

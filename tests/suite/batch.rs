@@ -2,8 +2,7 @@
 //! webhook-first completion, deadlines, downloads and running out of credit.
 #![cfg(feature = "simulator")]
 
-mod common;
-
+use crate::common;
 use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -14,7 +13,7 @@ use heygen_api::simulator::RunningSimulator;
 use heygen_api::{CreateVideoAgentRequest, CreateVideoRequest, RequestOptions};
 use serde_json::json;
 
-use common::fast_simulator as fast;
+use crate::common::fast_simulator as fast;
 
 /// A poll schedule for a simulator at 600× speed.
 fn quick_polls() -> heygen_api::WaitOptions {
@@ -1086,7 +1085,7 @@ async fn a_late_session_answer_is_not_read_as_the_videos() {
 
 /// A chat-mode session that pauses for a reply ends the job: its kind says so, the journal
 /// keeps it as ended, and the same command run again makes no second session. (An avatar
-/// waiting for consent is the other case: taken up again, `tests/families.rs`.)
+/// waiting for consent is the other case: taken up again, `tests/suite/families.rs`.)
 #[tokio::test]
 async fn a_session_waiting_for_a_reply_ends_its_job_and_is_not_made_again() {
     use heygen_api::batch::JobResult;

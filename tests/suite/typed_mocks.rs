@@ -1,7 +1,5 @@
 //! progenitor's generated, typed httpmock helpers drive the handwritten client.
 
-mod common;
-
 mod mocks {
     #![allow(dead_code, clippy::all)]
     include!(concat!(env!("OUT_DIR"), "/httpmock.rs"));
@@ -12,7 +10,7 @@ use heygen_api::{ErrorCode, SessionStatus, VideoStatus};
 use httpmock::MockServer;
 use mocks::MockServerExt as _;
 
-use common::{client, error_body, response_example};
+use crate::common::{client, error_body, response_example};
 
 #[test]
 fn generated_mock_helpers_serve_typed_bodies() {

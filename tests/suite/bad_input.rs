@@ -1,7 +1,6 @@
 //! Every client-side bad input gets its own specific error, and nothing reaches the server.
 
-mod common;
-
+use crate::common;
 use std::collections::HashMap;
 use std::time::{SystemTime, UNIX_EPOCH};
 
