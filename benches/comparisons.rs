@@ -903,6 +903,152 @@ async fn receiver_load() {
     );
     drop(receiver);
     drain.abort();
+    keep_alive_attack().await;
+}
+
+/// Row 11, the keep-alive attack: `ATTACKERS` connections (more than the receiver's 256
+/// slots) each send a 2-byte unsigned `POST` every 2 s over keep-alive, connecting again
+/// whenever the receiver closes them, while `GENUINE` signed deliveries, one after another and
+/// each on a new connection as a webhook sender makes them, are timed from connect to answer.
+/// The same deliveries are timed with no attack first. A delivery not answered within 20 s
+/// counts as lost (HeyGen would retry it later).
+#[cfg(feature = "receiver")]
+async fn keep_alive_attack() {
+    use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+    use std::sync::Arc;
+
+    use heygen_api::batch::WebhookReceiver;
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+
+    const SECRET: &str = "whsec_attack";
+    const ATTACKERS: usize = 400;
+    const GENUINE: usize = 50;
+    let (receiver, mut events) = WebhookReceiver::builder(Verifier::new(SECRET))
+        .start("127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let address = receiver.local_addr();
+    let drain = tokio::spawn(async move { while events.recv().await.is_some() {} });
+
+    // One request over `stream`, its answer read; false when the connection is done.
+    async fn exchange(stream: &mut tokio::net::TcpStream, request: &[u8]) -> bool {
+        if stream.write_all(request).await.is_err() {
+            return false;
+        }
+        let mut answer = Vec::new();
+        let mut chunk = [0u8; 1024];
+        loop {
+            match stream.read(&mut chunk).await {
+                Ok(0) | Err(_) => return false,
+                Ok(n) => answer.extend_from_slice(&chunk[..n]),
+            }
+            let text = String::from_utf8_lossy(&answer).to_ascii_lowercase();
+            if let Some(end) = text.find("\r\n\r\n") {
+                let length: usize = text
+                    .lines()
+                    .find_map(|l| l.strip_prefix("content-length: "))
+                    .and_then(|n| n.trim().parse().ok())
+                    .unwrap_or(0);
+                if answer.len() >= end + 4 + length {
+                    return !text.contains("connection: close");
+                }
+            }
+        }
+    }
+    // The genuine deliveries, timed; `label` names the phase.
+    let genuine = |label: &'static str, first: usize| async move {
+        let mut waits = Vec::new();
+        let mut lost = 0;
+        for i in first..first + GENUINE {
+            let body = format!(
+                r#"{{"event_type":"avatar_video.success","event_data":{{"video_id":"vid_{i}"}}}}"#
+            );
+            let mut request = format!(
+                "POST /webhooks HTTP/1.1\r\nhost: r\r\ncontent-length: {}\r\n",
+                body.len()
+            );
+            for (name, value) in &webhook::sign(
+                SECRET,
+                body.as_bytes(),
+                webhook::now_unix(),
+                &format!("evt_g{i}"),
+            ) {
+                request.push_str(&format!("{name}: {}\r\n", value.to_str().unwrap()));
+            }
+            request.push_str("\r\n");
+            request.push_str(&body);
+            let started = Instant::now();
+            let answered = tokio::time::timeout(Duration::from_secs(20), async {
+                let mut stream = tokio::net::TcpStream::connect(address).await.ok()?;
+                exchange(&mut stream, request.as_bytes())
+                    .await
+                    .then_some(())
+            })
+            .await;
+            match answered {
+                Ok(Some(())) => waits.push(started.elapsed()),
+                _ => lost += 1,
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        waits.sort();
+        let at = |q: f64| {
+            waits
+                .get(((waits.len() as f64 - 1.0) * q).round() as usize)
+                .map_or(f64::NAN, |d| d.as_secs_f64() * 1000.0)
+        };
+        println!(
+            "   {label:<19} genuine deliveries answered {}/{GENUINE}: median {:.2} ms, p90 {:.2} ms, max {:.2} ms; lost (no answer in 20 s) {lost}",
+            waits.len(),
+            at(0.5),
+            at(0.9),
+            at(1.0),
+        );
+    };
+    println!("   keep-alive attack: {ATTACKERS} connections, each an unsigned 2-byte POST every 2 s over keep-alive (reconnecting when closed); {GENUINE} signed deliveries one after another, each on a new connection");
+    genuine("no attack", 0).await;
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let sent = Arc::new(AtomicU64::new(0));
+    let mut attackers = Vec::new();
+    for _ in 0..ATTACKERS {
+        let (stop, sent) = (Arc::clone(&stop), Arc::clone(&sent));
+        attackers.push(tokio::spawn(async move {
+            let request = b"POST /webhooks HTTP/1.1\r\nhost: r\r\ncontent-length: 2\r\n\r\n{}";
+            while !stop.load(Ordering::Relaxed) {
+                let Ok(mut stream) = tokio::net::TcpStream::connect(address).await else {
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                };
+                while !stop.load(Ordering::Relaxed) {
+                    sent.fetch_add(1, Ordering::Relaxed);
+                    if !exchange(&mut stream, request).await {
+                        break;
+                    }
+                    tokio::time::sleep(Duration::from_secs(2)).await;
+                }
+            }
+        }));
+    }
+    // Time for the attack to take the slots it can.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let before = receiver.stats();
+    genuine("under attack", GENUINE).await;
+    let after = receiver.stats();
+    stop.store(true, Ordering::Relaxed);
+    for attacker in attackers {
+        attacker.abort();
+    }
+    println!(
+        "   during the timed deliveries: attack requests {} in all, refused unsigned {}, connections closed to make room {}, times every slot had delivered {}; peak open {}",
+        sent.load(Ordering::Relaxed),
+        after.unsigned - before.unsigned,
+        after.evicted - before.evicted,
+        after.full - before.full,
+        after.peak_open,
+    );
+    drop(receiver);
+    drain.abort();
 }
 
 /// Waits until the parent closes this child's standard input.

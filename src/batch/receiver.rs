@@ -4,15 +4,19 @@
 //!
 //! What it costs an attacker is kept small on purpose. Connections in flight are capped; a
 //! client gets a fixed time to send its headers and then its body, and a connection a fixed
-//! time in all. A delivery is refused, and counted, as early as what it lacks shows: a body
+//! time in all. A refused request ends its connection, so each refusal costs the sender a new
+//! one. A slot is kept only by a connection that has delivered a new, verified event: when
+//! every slot is taken, the oldest connection that has not is closed for the newcomer, so
+//! peers that send nothing valid cannot hold the receiver shut. A delivery is refused, and
+//! counted, as early as what it lacks shows: a body
 //! announced too large before it is read, one without a signature before it is read, a repeat
 //! of an event already taken (by `Heygen-Event-Id`) before it is read, a body that grows past
 //! the limit as it arrives, then a bad signature before any JSON is parsed.
 
-use std::collections::{HashSet, VecDeque};
+use std::collections::{BTreeMap, HashSet, VecDeque};
 use std::convert::Infallible;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -21,7 +25,7 @@ use http::{Request, Response, StatusCode};
 use http_body_util::{BodyExt as _, Full, Limited};
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
-use tokio::sync::{mpsc, Semaphore, TryAcquireError};
+use tokio::sync::{mpsc, Notify, Semaphore, TryAcquireError};
 
 use crate::api::error::{Error, Result};
 use crate::api::webhook::{Verifier, WebhookError, WebhookEvent, EVENT_ID_HEADER};
@@ -44,7 +48,9 @@ pub struct ReceiverBuilder {
 }
 
 impl ReceiverBuilder {
-    /// Most connections open at once (default 256); more wait to be accepted.
+    /// Most connections open at once (default 256). When all are taken, the oldest that has
+    /// not delivered a new, verified event is closed for the next; when every one has, the
+    /// next waits to be accepted.
     pub fn max_connections(mut self, connections: usize) -> Self {
         self.max_connections = connections;
         self
@@ -210,8 +216,12 @@ pub struct ReceiverStats {
     pub open: u64,
     /// The most connections open at once (never more than the cap).
     pub peak_open: u64,
-    /// Times every slot was taken, so that the next connection waited to be accepted.
+    /// Times every slot was taken by a connection that had delivered an event, so that the
+    /// next connection waited to be accepted.
     pub full: u64,
+    /// Connections closed to make room for a new one, every slot being taken: each the oldest
+    /// of those that had delivered no new, verified event.
+    pub evicted: u64,
 }
 
 impl ReceiverStats {
@@ -240,6 +250,7 @@ struct Counters {
     open: AtomicU64,
     peak_open: AtomicU64,
     full: AtomicU64,
+    evicted: AtomicU64,
 }
 
 impl Counters {
@@ -258,6 +269,7 @@ impl Counters {
             open: get(&self.open),
             peak_open: get(&self.peak_open),
             full: get(&self.full),
+            evicted: get(&self.evicted),
         }
     }
 }
@@ -327,22 +339,69 @@ impl Inbox {
     }
 }
 
-/// Accepts connections while fewer than the cap are open, each served with the limits.
+/// One open connection, as the slots see it.
+#[derive(Default)]
+struct Peer {
+    /// It delivered a new, verified event: it keeps its slot.
+    proven: AtomicBool,
+    /// Told to close, to make room.
+    evict: Notify,
+}
+
+/// The open connections, oldest first.
+#[derive(Default)]
+struct Peers {
+    next: u64,
+    open: BTreeMap<u64, Arc<Peer>>,
+}
+
+impl Peers {
+    fn join(peers: &Mutex<Peers>) -> (u64, Arc<Peer>) {
+        let mut peers = peers
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let (number, peer) = (peers.next, Arc::new(Peer::default()));
+        peers.next += 1;
+        peers.open.insert(number, Arc::clone(&peer));
+        (number, peer)
+    }
+
+    fn leave(peers: &Mutex<Peers>, number: u64) {
+        let mut peers = peers
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        peers.open.remove(&number);
+    }
+
+    /// Tells the oldest connection that has delivered nothing to close; false when every
+    /// open one has.
+    fn evict_one(peers: &Mutex<Peers>) -> bool {
+        let mut peers = peers
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let oldest = peers
+            .open
+            .iter()
+            .find(|(_, peer)| !peer.proven.load(Ordering::Relaxed))
+            .map(|(number, _)| *number);
+        let Some(number) = oldest else {
+            return false;
+        };
+        if let Some(peer) = peers.open.remove(&number) {
+            // Stored if the connection is not waiting yet: it closes as soon as it looks.
+            peer.evict.notify_one();
+        }
+        true
+    }
+}
+
+/// Accepts connections, at most the cap served at once, each with the limits; when every
+/// slot is taken, the oldest connection that has delivered nothing gives way.
 async fn accept(listener: tokio::net::TcpListener, inbox: Arc<Inbox>, limits: ReceiverBuilder) {
     let open = Arc::new(Semaphore::new(limits.max_connections));
+    let peers = Arc::new(Mutex::new(Peers::default()));
     let counts = Arc::clone(&inbox.counts);
     loop {
-        let permit = match Arc::clone(&open).try_acquire_owned() {
-            Ok(permit) => permit,
-            Err(TryAcquireError::Closed) => return,
-            Err(TryAcquireError::NoPermits) => {
-                bump(&counts.full);
-                let Ok(permit) = Arc::clone(&open).acquire_owned().await else {
-                    return;
-                };
-                permit
-            }
-        };
         let stream = match listener.accept().await {
             Ok((stream, _)) => stream,
             Err(error) => {
@@ -352,27 +411,51 @@ async fn accept(listener: tokio::net::TcpListener, inbox: Arc<Inbox>, limits: Re
                 continue;
             }
         };
+        let permit = match Arc::clone(&open).try_acquire_owned() {
+            Ok(permit) => permit,
+            Err(TryAcquireError::Closed) => return,
+            Err(TryAcquireError::NoPermits) => {
+                if Peers::evict_one(&peers) {
+                    bump(&counts.evicted);
+                } else {
+                    bump(&counts.full);
+                }
+                let Ok(permit) = Arc::clone(&open).acquire_owned().await else {
+                    return;
+                };
+                permit
+            }
+        };
         let now_open = counts.open.fetch_add(1, Ordering::Relaxed) + 1;
         counts.peak_open.fetch_max(now_open, Ordering::Relaxed);
         let inbox = Arc::clone(&inbox);
         let counts = Arc::clone(&inbox.counts);
         let header_timeout = limits.header_timeout;
         let lifetime = limits.connection_lifetime;
+        let (number, peer) = Peers::join(&peers);
+        let peers = Arc::clone(&peers);
         tokio::spawn(async move {
+            let served = Arc::clone(&peer);
             let service = hyper::service::service_fn(move |request| {
                 let inbox = Arc::clone(&inbox);
-                async move { Ok::<_, Infallible>(receive(&inbox, request).await) }
+                let peer = Arc::clone(&served);
+                async move { Ok::<_, Infallible>(receive(&inbox, &peer, request).await) }
             });
             let connection = hyper::server::conn::http1::Builder::new()
                 .timer(TokioTimer::new())
                 .header_read_timeout(header_timeout)
                 .serve_connection(TokioIo::new(stream), service);
-            match tokio::time::timeout(lifetime, connection).await {
-                Ok(Err(error)) if error.is_timeout() => bump(&counts.timed_out),
-                Err(_) => bump(&counts.timed_out),
-                // Served, or the client went away.
-                Ok(_) => {}
+            tokio::select! {
+                ended = tokio::time::timeout(lifetime, connection) => match ended {
+                    Ok(Err(error)) if error.is_timeout() => bump(&counts.timed_out),
+                    Err(_) => bump(&counts.timed_out),
+                    // Served, or the client went away.
+                    Ok(_) => {}
+                },
+                // Counted where it was decided; dropping the connection closes it.
+                () = peer.evict.notified() => {}
             }
+            Peers::leave(&peers, number);
             counts.open.fetch_sub(1, Ordering::Relaxed);
             drop(permit);
         });
@@ -385,8 +468,8 @@ fn answer(status: StatusCode, text: &'static str) -> Response<Full<Bytes>> {
     response
 }
 
-/// An answer before the body was read: the connection cannot carry another request (the
-/// unread body is in the way), and the client is told so rather than finding out.
+/// An answer that ends the connection, said in the answer rather than found out: a refusal,
+/// or an answer before the body was read (the unread body is in the way of the next request).
 fn answer_and_close(status: StatusCode, text: &'static str) -> Response<Full<Bytes>> {
     let mut response = answer(status, text);
     response.headers_mut().insert(
@@ -396,8 +479,9 @@ fn answer_and_close(status: StatusCode, text: &'static str) -> Response<Full<Byt
     response
 }
 
-/// One delivery, refused at the first check it fails, cheapest first.
-async fn receive(inbox: &Inbox, request: Request<Incoming>) -> Response<Full<Bytes>> {
+/// One delivery, refused at the first check it fails, cheapest first. A refusal ends the
+/// connection; a new event, verified, lets `peer` keep its slot.
+async fn receive(inbox: &Inbox, peer: &Peer, request: Request<Incoming>) -> Response<Full<Bytes>> {
     let counts = &inbox.counts;
     if request.method() != http::Method::POST {
         bump(&counts.wrong_method);
@@ -433,9 +517,10 @@ async fn receive(inbox: &Inbox, request: Request<Incoming>) -> Response<Full<Byt
     };
     if let Some((counter, status, text)) = early {
         bump(counter);
-        // A body of announced, allowed size is read past, unparsed, so that the connection
-        // can carry the next request; any other ends with the connection.
-        let passed = announced.is_some()
+        // A repeat's body of announced, allowed size is read past, unparsed, so that the
+        // connection can carry the next request; a refusal ends with the connection.
+        let passed = status == StatusCode::OK
+            && announced.is_some()
             && tokio::time::timeout(
                 inbox.body_timeout,
                 Limited::new(request.into_body(), inbox.max_body).collect(),
@@ -463,7 +548,7 @@ async fn receive(inbox: &Inbox, request: Request<Incoming>) -> Response<Full<Byt
             }
             // The client went away mid-body: nobody reads the answer.
             bump(&counts.malformed);
-            return answer(StatusCode::BAD_REQUEST, "incomplete body");
+            return answer_and_close(StatusCode::BAD_REQUEST, "incomplete body");
         }
         Err(_) => {
             bump(&counts.timed_out);
@@ -496,7 +581,11 @@ async fn receive(inbox: &Inbox, request: Request<Incoming>) -> Response<Full<Byt
             };
             tracing::debug!(%error, "refused a webhook delivery");
             bump(counter);
-            return answer(status, text);
+            return if status == StatusCode::OK {
+                answer(status, text)
+            } else {
+                answer_and_close(status, text)
+            };
         }
     };
     let fresh = delivery
@@ -509,6 +598,7 @@ async fn receive(inbox: &Inbox, request: Request<Incoming>) -> Response<Full<Byt
         return answer(StatusCode::OK, "duplicate");
     }
     bump(&counts.accepted);
+    peer.proven.store(true, Ordering::Relaxed);
     // A runner that is gone takes nothing more: answer so that HeyGen stops trying.
     let _ = inbox.events.send(delivery.event).await;
     answer(StatusCode::OK, "ok")

@@ -248,29 +248,154 @@ async fn slow_clients_are_cut_off() {
     assert_eq!(receiver.stats().timed_out, 2);
 }
 
+/// One delivery over `stream`, kept open (HTTP/1.1 keep-alive): the answer's status, and
+/// whether the server said it closes the connection.
+fn deliver_on(stream: &mut TcpStream, headers: &[(String, String)], body: &[u8]) -> (u16, bool) {
+    let mut head = format!(
+        "POST /webhooks HTTP/1.1\r\nhost: test\r\ncontent-length: {}\r\n",
+        body.len()
+    );
+    for (name, value) in headers {
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    head.push_str("\r\n");
+    stream.write_all(head.as_bytes()).unwrap();
+    stream.write_all(body).unwrap();
+    // The answers here are short: read until the head and its small body are in.
+    let mut answer = Vec::new();
+    let mut chunk = [0u8; 1024];
+    while !String::from_utf8_lossy(&answer).contains("\r\n\r\n") {
+        let n = stream.read(&mut chunk).unwrap();
+        assert!(n > 0, "closed without an answer");
+        answer.extend_from_slice(&chunk[..n]);
+    }
+    let text = String::from_utf8_lossy(&answer).to_lowercase();
+    let status = text.split(' ').nth(1).and_then(|c| c.parse().ok()).unwrap();
+    (status, text.contains("connection: close"))
+}
+
+/// Whether the server closed `stream` (reads end) within a few seconds.
+fn closed(stream: &mut TcpStream) -> bool {
+    stream
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    let mut rest = Vec::new();
+    stream.read_to_end(&mut rest).is_ok()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn connections_beyond_the_cap_wait_for_one_to_close() {
+async fn a_refused_request_costs_its_connection_and_a_delivery_keeps_it() {
+    let (receiver, mut events) = start(|b| b).await;
+    let address = receiver.local_addr();
+    client(move || {
+        let good = body("vid_keep");
+        let forged = body("vid_forged");
+        let now = webhook::now_unix();
+        // A good delivery keeps the connection: the next request goes over it.
+        let mut stream = TcpStream::connect(address).unwrap();
+        let first = deliver_on(&mut stream, &signed(SECRET, &good, now, "k-1"), &good);
+        assert_eq!(first, (200, false));
+        // Refused on it, unsigned or forged: answered, then closed.
+        let refused = deliver_on(&mut stream, &[], &forged);
+        assert_eq!(refused, (401, true));
+        assert!(closed(&mut stream));
+        let mut stream = TcpStream::connect(address).unwrap();
+        let refused = deliver_on(
+            &mut stream,
+            &signed("whsec_other", &forged, now, "k-2"),
+            &forged,
+        );
+        assert_eq!(refused, (401, true));
+        assert!(closed(&mut stream));
+    })
+    .await;
+    assert!(events.recv().await.is_some());
+    let stats = receiver.stats();
+    assert_eq!(
+        (stats.accepted, stats.unsigned, stats.forged),
+        (1, 1, 1),
+        "{stats:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connections_that_delivered_nothing_give_way_to_a_new_one() {
+    // Slow headers would hold a slot for a minute: only giving way lets the delivery in.
+    let (receiver, mut events) =
+        start(|b| b.max_connections(2).header_timeout(Duration::from_secs(60))).await;
+    let address = receiver.local_addr();
+    let mut first = tokio::net::TcpStream::connect(address).await.unwrap();
+    let second = tokio::net::TcpStream::connect(address).await.unwrap();
+    until(
+        || receiver.stats().open == 2,
+        "both connections to be served",
+    )
+    .await;
+    let good = body("vid_cap");
+    let headers = signed(SECRET, &good, webhook::now_unix(), "cap-1");
+    let status = client(move || {
+        let mut stream = TcpStream::connect(address).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        deliver_on(&mut stream, &headers, &good).0
+    })
+    .await;
+    assert_eq!(status, 200);
+    assert!(events.recv().await.is_some());
+    // The oldest gave way: the server closed it.
+    let mut rest = Vec::new();
+    let read = tokio::time::timeout(
+        Duration::from_secs(5),
+        tokio::io::AsyncReadExt::read_to_end(&mut first, &mut rest),
+    )
+    .await;
+    assert!(matches!(read, Ok(Ok(0))), "{read:?}");
+    let stats = receiver.stats();
+    assert_eq!(
+        (stats.evicted, stats.full, stats.peak_open),
+        (1, 0, 2),
+        "{stats:?}"
+    );
+    drop(second);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connections_beyond_the_cap_wait_while_every_slot_has_delivered() {
     let (receiver, mut events) = start(|b| b.max_connections(2)).await;
     let address = receiver.local_addr();
-    // Two idle connections take both slots: the receiver says so by waiting for a free one.
-    let first = tokio::net::TcpStream::connect(address).await.unwrap();
-    let second = tokio::net::TcpStream::connect(address).await.unwrap();
+    // Two connections deliver an event each and stay open: they keep their slots.
+    let mut kept = Vec::new();
+    for n in 0..2 {
+        let good = body(&format!("vid_kept_{n}"));
+        let headers = signed(SECRET, &good, webhook::now_unix(), &format!("kept-{n}"));
+        let (stream, answer) = client(move || {
+            let mut stream = TcpStream::connect(address).unwrap();
+            let answer = deliver_on(&mut stream, &headers, &good);
+            (stream, answer)
+        })
+        .await;
+        assert_eq!(answer, (200, false));
+        kept.push(stream);
+    }
+    // A third waits for a free slot: the receiver says so.
+    let good = body("vid_third");
+    let headers = signed(SECRET, &good, webhook::now_unix(), "third");
+    let third = tokio::task::spawn_blocking(move || send(address, "POST", &headers, &good));
     until(
         || receiver.stats().full > 0,
         "the receiver to wait for a free slot",
     )
     .await;
-    assert_eq!(receiver.stats().open, 2);
-    // A third connection delivers; it is served once the first closes, never beside it.
-    let good = body("vid_cap");
-    let headers = signed(SECRET, &good, webhook::now_unix(), "cap-1");
-    let third = tokio::task::spawn_blocking(move || send(address, "POST", &headers, &good));
-    drop(first);
+    assert_eq!(receiver.stats().evicted, 0);
+    // It is served once one closes, never beside them.
+    drop(kept.remove(0));
     assert_eq!(third.await.unwrap(), 200);
-    assert!(events.recv().await.is_some());
+    for _ in 0..3 {
+        assert!(events.recv().await.is_some());
+    }
     let stats = receiver.stats();
     assert_eq!(stats.peak_open, 2, "{stats:?}");
-    drop(second);
 }
 
 /// Waits for `condition`, checking often; a condition that never holds fails the test.
