@@ -358,7 +358,18 @@ struct Scanned {
 /// Reads the whole lines of a journal one at a time, from the start, handing each record and
 /// the offset of its line to `each`; a torn last line (one without its end, even one cut
 /// inside a character) is left out. Memory stays that of one line, whatever the file's size.
-fn scan(path: &Path, file: &mut File, mut each: impl FnMut(u64, Record)) -> Result<Scanned> {
+fn scan(path: &Path, file: &mut File, each: impl FnMut(u64, Record)) -> Result<Scanned> {
+    scan_keeping(path, file, each, None)
+}
+
+/// [`scan`], with a damaged line before the last either an error (`dropped` is `None`) or
+/// set aside in `dropped` while the reading goes on.
+fn scan_keeping(
+    path: &Path,
+    file: &mut File,
+    mut each: impl FnMut(u64, Record),
+    mut dropped: Option<&mut Vec<DroppedLine>>,
+) -> Result<Scanned> {
     file.seek(SeekFrom::Start(0))
         .map_err(|source| io(path, "reading", source))?;
     let mut reader = BufReader::with_capacity(64 * 1024, file);
@@ -385,17 +396,26 @@ fn scan(path: &Path, file: &mut File, mut each: impl FnMut(u64, Record)) -> Resu
         number += 1;
         let text = &line[..read - 1];
         if !text.iter().all(u8::is_ascii_whitespace) {
-            let record: Record = serde_json::from_slice(text).map_err(|e| {
-                io(
-                    path,
-                    "reading",
-                    std::io::Error::new(
-                        std::io::ErrorKind::InvalidData,
-                        format!("line {number} is damaged: {e}"),
-                    ),
-                )
-            })?;
-            each(offset, record);
+            match serde_json::from_slice::<Record>(text) {
+                Ok(record) => each(offset, record),
+                Err(e) => match dropped.as_deref_mut() {
+                    Some(dropped) => dropped.push(DroppedLine::of(number, offset, text, &e)),
+                    None => {
+                        return Err(io(
+                            path,
+                            "reading",
+                            std::io::Error::new(
+                                std::io::ErrorKind::InvalidData,
+                                format!(
+                                    "line {number} is damaged: {e} (`heygen batch salvage`, or \
+                                     `batch::salvage_journal`, keeps every readable job and \
+                                     lists the lines it could not read)"
+                                ),
+                            ),
+                        ))
+                    }
+                },
+            }
         }
         offset += read as u64;
     }
@@ -480,26 +500,40 @@ impl Known {
     }
 
     /// Folds a journal, one line at a time; `file` is kept, to read lines back.
-    fn fold(path: &Path, mut file: File) -> Result<(Known, Scanned)> {
+    fn fold(path: &Path, file: File) -> Result<(Known, Scanned)> {
+        Self::fold_keeping(path, file, None)
+    }
+
+    /// [`Known::fold`], with damaged lines set aside in `dropped` rather than an error.
+    fn fold_keeping(
+        path: &Path,
+        mut file: File,
+        dropped: Option<&mut Vec<DroppedLine>>,
+    ) -> Result<(Known, Scanned)> {
         let mut ended = Vec::new();
         let mut open: HashMap<String, Open> = HashMap::new();
-        let scanned = scan(path, &mut file, |offset, record| {
-            if record.ends_job_alone() {
-                ended.push((short_hash(record.key()), offset));
-                open.remove(record.key());
-                return;
-            }
-            let begins = matches!(record, Record::Creating { .. } | Record::Job { .. });
-            let job = open.entry(record.key().to_string()).or_insert(Open {
-                record: JobRecord::default(),
-                began: None,
-            });
-            let attempt = job.record.idempotency_key.clone();
-            job.record.apply(record);
-            if begins && (job.began.is_none() || job.record.idempotency_key != attempt) {
-                job.began = Some(offset);
-            }
-        })?;
+        let scanned = scan_keeping(
+            path,
+            &mut file,
+            |offset, record| {
+                if record.ends_job_alone() {
+                    ended.push((short_hash(record.key()), offset));
+                    open.remove(record.key());
+                    return;
+                }
+                let begins = matches!(record, Record::Creating { .. } | Record::Job { .. });
+                let job = open.entry(record.key().to_string()).or_insert(Open {
+                    record: JobRecord::default(),
+                    began: None,
+                });
+                let attempt = job.record.idempotency_key.clone();
+                job.record.apply(record);
+                if begins && (job.began.is_none() || job.record.idempotency_key != attempt) {
+                    job.began = Some(offset);
+                }
+            },
+            dropped,
+        )?;
         ended.sort_unstable();
         let mut known = Known {
             path: path.to_path_buf(),
@@ -627,7 +661,6 @@ impl Known {
     }
 
     /// How many jobs the journal held (those taken included).
-    #[cfg(test)]
     fn len(&self) -> usize {
         self.ended
             .iter()
@@ -753,6 +786,17 @@ pub fn compact(path: impl AsRef<Path>) -> Result<Compacted> {
         .map_err(|source| io(path, "reading", source))?
         .len();
     let (known, _) = Known::fold(path, reader)?;
+    let (jobs, bytes_after) = replace_with(path, known)?;
+    Ok(Compacted {
+        jobs,
+        bytes_before,
+        bytes_after,
+    })
+}
+
+/// Writes one line per job of `known` beside `path`, then puts it in place of `path` in one
+/// rename; how many jobs, and the new size.
+fn replace_with(path: &Path, known: Known) -> Result<(u64, u64)> {
     let mut name = path.file_name().unwrap_or_default().to_os_string();
     name.push(".compacting");
     let new = path.with_file_name(name);
@@ -790,10 +834,127 @@ pub fn compact(path: impl AsRef<Path>) -> Result<Compacted> {
             let _ = dir.sync_all();
         }
     }
-    Ok(Compacted {
+    Ok((jobs, bytes_after))
+}
+
+/// A line of a journal that could not be read, as [`salvage`] set it aside.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct DroppedLine {
+    /// Its number in the file, from 1.
+    pub number: usize,
+    /// Where it starts in the file, in bytes.
+    pub offset: u64,
+    /// The job it names, when a key can still be read in it (`"key":"…"`).
+    pub key: Option<String>,
+    /// The job it names is in no line that reads: the journal no longer knows it, and a run
+    /// of its jobs file would create it again under a new idempotency key.
+    pub job_lost: bool,
+    /// Why it could not be read.
+    pub reason: String,
+    /// Its first 200 characters (invalid UTF-8 replaced).
+    pub text: String,
+}
+
+impl DroppedLine {
+    fn of(number: usize, offset: u64, line: &[u8], error: &serde_json::Error) -> Self {
+        let text = String::from_utf8_lossy(line);
+        let key = text.find("\"key\":\"").and_then(|at| {
+            let rest = &text[at + 7..];
+            rest.find('"').map(|end| rest[..end].to_string())
+        });
+        DroppedLine {
+            number,
+            offset,
+            key,
+            job_lost: false,
+            reason: error.to_string(),
+            text: text.chars().take(200).collect(),
+        }
+    }
+}
+
+/// What [`salvage`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Salvaged {
+    /// The jobs the journal holds now, one line each.
+    pub jobs: u64,
+    /// The lines that could not be read, in file order; empty when nothing was damaged (the
+    /// journal is then left as it was).
+    pub dropped: Vec<DroppedLine>,
+    /// Where the journal as it was is kept, byte for byte, when lines were dropped.
+    pub original: Option<PathBuf>,
+    /// Whether a torn last line was left out.
+    pub torn_tail: bool,
+}
+
+/// Makes a journal with damaged lines usable again, losing nothing silently: every line that
+/// reads is kept (the journal is rewritten with one line per job, as [`compact`] writes it),
+/// each line that does not is listed with the job it names where a key can be read, and the
+/// file as it was is kept beside it (`<journal>.damaged`, or `.damaged.2` and on when that
+/// exists). A job whose lines were all dropped ([`DroppedLine::job_lost`]) is unknown to the
+/// next run, which would create it again under a new idempotency key: look it up at HeyGen
+/// before running again. A journal with no damaged line is left untouched. Refused while a run
+/// has the journal open.
+///
+/// # Errors
+/// [`Error::Io`] when a run has the journal open, it cannot be read, or the copy or the new
+/// journal cannot be written.
+pub fn salvage(path: impl AsRef<Path>) -> Result<Salvaged> {
+    let path = path.as_ref();
+    let reader = File::open(path).map_err(|source| io(path, "opening", source))?;
+    // Held until the new journal is in place.
+    lock(path, &reader)?;
+    let mut dropped = Vec::new();
+    let (mut known, scanned) = Known::fold_keeping(path, reader, Some(&mut dropped))?;
+    for line in &mut dropped {
+        if let Some(key) = &line.key {
+            line.job_lost = !known.open.contains_key(key) && known.find(key)?.is_none();
+        }
+    }
+    if dropped.is_empty() {
+        return Ok(Salvaged {
+            jobs: known.len() as u64,
+            dropped,
+            original: None,
+            torn_tail: scanned.torn,
+        });
+    }
+    let mut copy = None;
+    for n in 1..1000 {
+        let mut name = path.file_name().unwrap_or_default().to_os_string();
+        name.push(if n == 1 {
+            ".damaged".to_string()
+        } else {
+            format!(".damaged.{n}")
+        });
+        let candidate = path.with_file_name(name);
+        if !candidate.exists() {
+            copy = Some(candidate);
+            break;
+        }
+    }
+    let copy = copy.ok_or_else(|| {
+        io(
+            path,
+            "keeping a copy of",
+            std::io::Error::new(
+                std::io::ErrorKind::AlreadyExists,
+                "999 damaged copies are there already",
+            ),
+        )
+    })?;
+    std::fs::copy(path, &copy).map_err(|source| io(&copy, "writing", source))?;
+    File::open(&copy)
+        .and_then(|file| file.sync_all())
+        .map_err(|source| io(&copy, "syncing", source))?;
+    let (jobs, _) = replace_with(path, known)?;
+    Ok(Salvaged {
         jobs,
-        bytes_before,
-        bytes_after,
+        dropped,
+        original: Some(copy),
+        torn_tail: scanned.torn,
     })
 }
 
@@ -1339,6 +1500,62 @@ mod tests {
         assert_eq!(job.finished, None);
         assert_eq!(job.idempotency_key.as_deref(), Some("second"));
         assert_eq!(job.create_sent_at, Some(5));
+    }
+
+    #[test]
+    fn salvage_keeps_every_readable_job_and_lists_what_it_dropped() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("j");
+        let line = |record: &Record| serde_json::to_string(record).unwrap();
+        let a = line(&creating("a"));
+        let b = line(&creating("b"));
+        let c_end = line(&finished("c", FinalState::Completed, Some(JobKind::Video)));
+        let a_end = line(&finished("a", FinalState::Completed, None));
+        // b's only line torn, a line without a key, then a's second line torn: a keeps its
+        // first line; b is lost; c reads whole.
+        let text = format!(
+            "{a}\n{}\nnot json\n{c_end}\n{}\n",
+            &b[..b.len() - 5],
+            &a_end[..a_end.len() - 3]
+        );
+        std::fs::write(&path, &text).unwrap();
+        assert!(Journal::open(&path).is_err());
+
+        let salvaged = salvage(&path).unwrap();
+        assert_eq!(salvaged.jobs, 2);
+        let dropped: Vec<_> = salvaged
+            .dropped
+            .iter()
+            .map(|d| (d.number, d.key.as_deref(), d.job_lost))
+            .collect();
+        assert_eq!(
+            dropped,
+            [
+                (2, Some("b"), true),
+                (3, None, false),
+                (5, Some("a"), false)
+            ]
+        );
+        let original = salvaged.original.unwrap();
+        assert_eq!(std::fs::read_to_string(&original).unwrap(), text);
+        // The journal opens again, with a in flight and c ended.
+        let (_, mut jobs) = Journal::open(&path).unwrap();
+        assert_eq!(jobs.len(), 2);
+        assert!(jobs.find("c").unwrap().is_some());
+        assert_eq!(
+            known(&mut jobs, "a").idempotency_key.as_deref(),
+            Some("idem-a")
+        );
+
+        // Nothing more to set aside: the file is left as it is, and no copy is made.
+        let after = std::fs::read(&path).unwrap();
+        let again = salvage(&path).unwrap();
+        assert!(again.dropped.is_empty() && again.original.is_none());
+        assert_eq!(std::fs::read(&path).unwrap(), after);
+        // A second salvage that drops lines keeps its copy under a new name.
+        std::fs::write(&path, format!("{a}\nnoise\n{a}\n")).unwrap();
+        let second = salvage(&path).unwrap();
+        assert!(second.original.unwrap().ends_with("j.damaged.2"));
     }
 
     #[test]

@@ -82,8 +82,8 @@ use crate::resources::generated::TypedRecord;
 /// The kinds of job, as everywhere in the crate.
 pub use crate::api::kinds::JobKind;
 pub use journal::{
-    compact as compact_journal, journal_jobs, Compacted, FinalState, JobRecord, JournalJobs,
-    JournalSummary,
+    compact as compact_journal, journal_jobs, salvage as salvage_journal, Compacted, DroppedLine,
+    FinalState, JobRecord, JournalJobs, JournalSummary, Salvaged,
 };
 #[cfg(feature = "receiver")]
 pub use receiver::{ReceiverBuilder, ReceiverStats, WebhookReceiver};

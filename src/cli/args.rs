@@ -364,6 +364,18 @@ pub(crate) enum BatchCommand {
         #[arg(long)]
         journal: PathBuf,
     },
+    /// Make a journal with damaged lines usable again, offline
+    ///
+    /// Keeps every job whose lines read (one line per job, as `compact` writes them), lists
+    /// each line that does not with the job it names, and keeps the file as it was beside it
+    /// (`<journal>.damaged`). A job named only in dropped lines is unknown to the next run,
+    /// which would create it again: look it up first. A journal without damage is left as it
+    /// is; refused while a run has the journal open.
+    Salvage {
+        /// The journal of a run.
+        #[arg(long)]
+        journal: PathBuf,
+    },
 }
 
 #[derive(Debug, Args)]

@@ -648,7 +648,6 @@ pub(crate) fn outcome_json(outcome: &JobReport) -> Value {
     value
 }
 
-/// `heygen batch status`: counts per state and the failed jobs, from the journal alone.
 /// `heygen batch compact`: one line per job.
 pub(crate) fn compact(journal: &Path, json_output: bool) -> i32 {
     let compacted = match heygen_api::batch::compact_journal(journal) {
@@ -673,6 +672,75 @@ pub(crate) fn compact(journal: &Path, json_output: bool) -> i32 {
             compacted.bytes_after,
             compacted.bytes_before
         ));
+    }
+    output::OK
+}
+
+/// `heygen batch salvage`: every readable job kept, each damaged line listed.
+pub(crate) fn salvage(journal: &Path, json_output: bool) -> i32 {
+    let salvaged = match heygen_api::batch::salvage_journal(journal) {
+        Ok(salvaged) => salvaged,
+        Err(error) => {
+            eprintln!("error: {}", output::error_text(&error));
+            return output::USAGE;
+        }
+    };
+    if json_output {
+        let dropped: Vec<Value> = salvaged
+            .dropped
+            .iter()
+            .map(|line| {
+                json!({
+                    "line": line.number,
+                    "offset": line.offset,
+                    "key": line.key,
+                    "job_lost": line.job_lost,
+                    "reason": line.reason,
+                    "text": line.text,
+                })
+            })
+            .collect();
+        output::json(&json!({
+            "jobs": salvaged.jobs,
+            "dropped": dropped,
+            "original": salvaged.original,
+            "torn_tail": salvaged.torn_tail,
+        }));
+        return output::OK;
+    }
+    let jobs = |n: u64| format!("{n} job{}", if n == 1 { "" } else { "s" });
+    let Some(original) = &salvaged.original else {
+        output::line(&format!(
+            "{}: no damaged line, left as it is ({})",
+            journal.display(),
+            jobs(salvaged.jobs)
+        ));
+        return output::OK;
+    };
+    let count = salvaged.dropped.len();
+    output::line(&format!(
+        "{}: {} kept; {count} damaged line{} set aside; the file as it was is kept as {}",
+        journal.display(),
+        jobs(salvaged.jobs),
+        if count == 1 { "" } else { "s" },
+        original.display()
+    ));
+    for line in &salvaged.dropped {
+        let job = match (&line.key, line.job_lost) {
+            (Some(key), true) => format!("job {key}, known nowhere else now"),
+            (Some(key), false) => format!("job {key}, kept from its other lines"),
+            (None, _) => "no job key readable".to_string(),
+        };
+        output::line(&format!(
+            "  line {} ({job}): {}; starts {:?}",
+            line.number, line.reason, line.text
+        ));
+    }
+    if salvaged.dropped.iter().any(|line| line.job_lost) {
+        output::line(
+            "A job known nowhere else now would be created again by the next run, under a new \
+             idempotency key: look it up at HeyGen first (or take its line out of the jobs file).",
+        );
     }
     output::OK
 }

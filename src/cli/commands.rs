@@ -53,6 +53,9 @@ pub(crate) async fn run(cli: Cli) -> i32 {
         Command::Batch(BatchCommand::Compact { journal }) => {
             return crate::batch::compact(&journal, globals.json)
         }
+        Command::Batch(BatchCommand::Salvage { journal }) => {
+            return crate::batch::salvage(&journal, globals.json)
+        }
         Command::Auth(AuthCommand::Login) => {
             use crate::auth::KeySource;
             let given = globals
@@ -96,9 +99,11 @@ pub(crate) async fn run(cli: Cli) -> i32 {
         | Command::Completions { .. }
         | Command::Simulate { .. }
         | Command::Mcp(_)
-        | Command::Batch(BatchCommand::Status { .. } | BatchCommand::Compact { .. }) => {
-            Ok(output::OK)
-        }
+        | Command::Batch(
+            BatchCommand::Status { .. }
+            | BatchCommand::Compact { .. }
+            | BatchCommand::Salvage { .. },
+        ) => Ok(output::OK),
     };
     result.unwrap_or_else(|error| output::error(&error))
 }

@@ -1134,6 +1134,94 @@ fn a_killed_batch_run_resumes_and_creates_nothing_twice() {
     let _ = simulator.wait();
 }
 
+/// A journal damaged in the middle stops `batch status` and `batch run` with the line and the
+/// way on, nothing sent; `batch salvage` keeps every readable job, lists each line it set
+/// aside, keeps the file as it was, and the run then goes on without making anything twice.
+#[test]
+fn a_damaged_journal_is_salvaged_and_the_run_goes_on() {
+    let sim = Sim::start(fast());
+    let files = BatchFiles::new(
+        "{\"key\": \"a\", \"prompt\": \"First\"}\n{\"key\": \"b\", \"prompt\": \"Second\"}\n{\"key\": \"c\", \"prompt\": \"Third\"}\n",
+    );
+    let quick = ["--poll-interval", "10ms", "--max-poll-interval", "50ms"];
+    assert_eq!(code(&sim.heygen(&files.run_args(&quick))), 0);
+    assert_eq!(sim.sim().session_count(), 3);
+
+    // Job b's last line torn in the middle of the file, and a line of noise after it.
+    let text = std::fs::read_to_string(&files.journal).unwrap();
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    let b_ended = lines
+        .iter()
+        .rposition(|l| l.contains("\"key\":\"b\"") && l.contains("finished"))
+        .unwrap_or_else(|| panic!("no end of b in {text}"));
+    let half = lines[b_ended].len() / 2;
+    lines[b_ended].truncate(half);
+    lines.insert(b_ended + 1, "\u{1}\u{2} noise".to_string());
+    let damaged = lines.join("\n") + "\n";
+    std::fs::write(&files.journal, &damaged).unwrap();
+    let journal = files.journal.to_str().unwrap();
+
+    let requests = sim.sim().request_count();
+    for args in [
+        &["batch", "status", "--journal", journal][..],
+        &files.run_args(&quick)[..],
+    ] {
+        let out = sim.heygen(args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(code(&out), 2, "{args:?}: {stderr}");
+        assert!(
+            stderr.contains(&format!("line {} is damaged", b_ended + 1))
+                && stderr.contains("heygen batch salvage"),
+            "{stderr}"
+        );
+    }
+    assert_eq!(sim.sim().request_count(), requests, "nothing was sent");
+
+    let out = sim.heygen(&["batch", "salvage", "--journal", journal]);
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        code(&out),
+        0,
+        "{said}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        said.contains("3 jobs kept; 2 damaged lines set aside"),
+        "{said}"
+    );
+    assert!(
+        said.contains(&format!(
+            "line {} (job b, kept from its other lines)",
+            b_ended + 1
+        )),
+        "{said}"
+    );
+    assert!(
+        said.contains(&format!("line {} (no job key readable)", b_ended + 2)),
+        "{said}"
+    );
+    let kept = format!("{journal}.damaged");
+    assert_eq!(
+        std::fs::read_to_string(&kept).unwrap(),
+        damaged,
+        "the file as it was"
+    );
+
+    // The run goes on: b, whose end was lost, is looked up again, not made again.
+    let run = sim.heygen(&files.run_args(&quick));
+    assert_eq!(code(&run), 0, "{}", String::from_utf8_lossy(&run.stderr));
+    assert_eq!(sim.sim().session_count(), 3, "nothing made twice");
+    let status = json(&sim.heygen(&["--json", "batch", "status", "--journal", journal]));
+    assert_eq!(
+        status["counts"],
+        serde_json::json!({"completed": 3}),
+        "{status}"
+    );
+    // Salvaged once is enough: nothing more to set aside, and the file is left alone.
+    let again = sim.heygen(&["batch", "salvage", "--journal", journal]);
+    assert!(String::from_utf8_lossy(&again.stdout).contains("no damaged line"));
+}
+
 /// A journal another run holds is refused before anything is sent, as bad input is (exit 2),
 /// by `batch run` and by `batch compact` alike; so is a webhook address already taken.
 #[test]
