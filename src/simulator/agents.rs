@@ -57,7 +57,7 @@ pub(super) async fn create_session(
             prompt,
         };
         let status = world.create_status(&session);
-        world.sessions.insert(id.clone(), session);
+        world.add_session(session);
         remembered(json!({
             "session_id": id,
             "status": status,

@@ -97,18 +97,35 @@ impl World {
 
     /// Jobs of the families still running.
     pub(crate) fn family_jobs_in_flight(&self) -> usize {
-        self.jobs
-            .values()
+        self.unsettled_jobs()
             .filter(|j| matches!(self.job_phase(j), Phase::Pending | Phase::Running))
             .count()
+    }
+
+    /// The family jobs that can still change by themselves.
+    pub(crate) fn unsettled_jobs(&self) -> impl Iterator<Item = &Job> {
+        self.unsettled
+            .jobs
+            .iter()
+            .filter_map(|id| self.jobs.get(id))
+    }
+
+    /// Whether a job can no longer change by itself: ended, announced, charged if it
+    /// completed.
+    pub(crate) fn job_settled(&self, job: &Job) -> bool {
+        job.notified
+            && match self.job_phase(job) {
+                Phase::Completed => job.charged,
+                Phase::Failed => true,
+                _ => false,
+            }
     }
 
     /// Takes the cost of newly finished jobs from the balance, at a video's price.
     pub(crate) fn charge_finished_jobs(&mut self) {
         let cost = self.video_cost();
         let done: Vec<String> = self
-            .jobs
-            .values()
+            .unsettled_jobs()
             .filter(|j| !j.charged && self.job_phase(j) == Phase::Completed)
             .map(|j| j.id.clone())
             .collect();
@@ -138,6 +155,7 @@ impl World {
                 Some("photo" | "digital_twin")
             );
         let now = self.now();
+        self.unsettled.jobs.insert(id.clone());
         self.jobs.insert(
             id.clone(),
             Job {
@@ -942,7 +960,7 @@ pub(super) async fn generate_from_template(
             notified: false,
         };
         let answer = world.video_json(&video);
-        world.videos.insert(video_id, video);
+        world.add_video(video);
         remembered(answer)
     })
 }

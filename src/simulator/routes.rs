@@ -437,6 +437,7 @@ mod tests {
     /// with the spec's example, marked as such.
     #[tokio::test]
     async fn an_operation_without_state_answers_its_example() {
+        crate::api::client::install_crypto_provider();
         let shared = Arc::new(Shared {
             world: std::sync::Mutex::new(World::new(super::super::Simulator::new().config)),
             http: reqwest::Client::new(),

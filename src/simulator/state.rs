@@ -174,6 +174,17 @@ pub(crate) enum VideoPhase {
     Failed,
 }
 
+/// The sessions, videos and family jobs that can still change without a request: not yet
+/// ended, charged (when they completed) and announced. Advancing the world, counting the jobs
+/// in flight and the webhook ticker look at these alone, so that a request costs what the
+/// jobs in flight cost, however many jobs the simulator remembers.
+#[derive(Debug, Default)]
+pub(crate) struct Unsettled {
+    pub(crate) sessions: std::collections::BTreeSet<String>,
+    pub(crate) videos: std::collections::BTreeSet<String>,
+    pub(crate) jobs: std::collections::BTreeSet<String>,
+}
+
 pub(crate) struct World {
     pub(crate) config: SimulatorConfig,
     /// Draws for ids. Secrets and faults draw from streams of their own, so that how far
@@ -185,6 +196,9 @@ pub(crate) struct World {
     pub(crate) requests: u64,
     pub(crate) sessions: BTreeMap<String, Session>,
     pub(crate) videos: BTreeMap<String, Video>,
+    /// What may still change by itself (see [`Unsettled`]); every session, video and job is
+    /// added through [`World::add_session`], [`World::add_video`] and the families' `new_job`.
+    pub(crate) unsettled: Unsettled,
     pub(crate) deleted_videos: std::collections::BTreeSet<String>,
     pub(crate) assets: BTreeMap<String, Asset>,
     pub(crate) endpoints: BTreeMap<String, Endpoint>,
@@ -253,6 +267,7 @@ impl World {
     pub(crate) fn new(config: SimulatorConfig) -> Self {
         World {
             rng: fastrand::Rng::with_seed(config.seed),
+            unsettled: Unsettled::default(),
             secrets: fastrand::Rng::with_seed(config.seed ^ 0x5ec2_e75e_c2e7_5ec2),
             faults: fastrand::Rng::with_seed(config.seed ^ 0xfa17_fa17_fa17_fa17),
             config,
@@ -348,12 +363,72 @@ impl World {
         }
     }
 
+    /// A new session, watched until it settles.
+    pub(crate) fn add_session(&mut self, session: Session) {
+        self.unsettled.sessions.insert(session.id.clone());
+        self.sessions.insert(session.id.clone(), session);
+    }
+
+    /// A new video, watched until it settles.
+    pub(crate) fn add_video(&mut self, video: Video) {
+        self.unsettled.videos.insert(video.id.clone());
+        self.videos.insert(video.id.clone(), video);
+    }
+
+    /// Stops watching what can no longer change by itself: a session once announced, a video
+    /// once announced and charged (or failed), a family job the same.
+    pub(crate) fn settle(&mut self) {
+        let sessions = &self.sessions;
+        self.unsettled
+            .sessions
+            .retain(|id| sessions.get(id).is_some_and(|s| !s.notified));
+        let videos: Vec<String> = self
+            .unsettled
+            .videos
+            .iter()
+            .filter(|id| {
+                self.videos.get(*id).is_none_or(|v| {
+                    v.notified && (v.charged || self.video_phase(v) == VideoPhase::Failed)
+                })
+            })
+            .cloned()
+            .collect();
+        for id in videos {
+            self.unsettled.videos.remove(&id);
+        }
+        let jobs: Vec<String> = self
+            .unsettled
+            .jobs
+            .iter()
+            .filter(|id| self.jobs.get(*id).is_none_or(|j| self.job_settled(j)))
+            .cloned()
+            .collect();
+        for id in jobs {
+            self.unsettled.jobs.remove(&id);
+        }
+    }
+
+    /// The sessions that can still change by themselves.
+    pub(crate) fn unsettled_sessions(&self) -> impl Iterator<Item = &Session> {
+        self.unsettled
+            .sessions
+            .iter()
+            .filter_map(|id| self.sessions.get(id))
+    }
+
+    /// The videos that can still change by themselves.
+    pub(crate) fn unsettled_videos(&self) -> impl Iterator<Item = &Video> {
+        self.unsettled
+            .videos
+            .iter()
+            .filter_map(|id| self.videos.get(id))
+    }
+
     /// Starts rendering for sessions whose thinking is over (generate mode) or which were
     /// approved (chat mode).
     pub(crate) fn advance(&mut self) {
         let due: Vec<String> = self
-            .sessions
-            .values()
+            .unsettled_sessions()
             .filter(|s| s.video_id.is_none() && !s.stopped && !s.prompt.contains(FAIL_SESSION))
             .filter(|s| match s.render_from {
                 Some(at) => self.elapsed(at) >= 0.0,
@@ -381,13 +456,14 @@ impl World {
                 callback_id: None,
                 notified: true,
             };
-            self.videos.insert(video_id.clone(), video);
+            self.add_video(video);
             if let Some(session) = self.sessions.get_mut(&session_id) {
                 session.video_id = Some(video_id);
             }
         }
         self.charge_completed();
         self.charge_finished_jobs();
+        self.settle();
     }
 
     /// A video's status in the bulk vocabulary (`queued`, not `pending`).
@@ -408,8 +484,7 @@ impl World {
     /// Takes the rendered seconds of newly completed videos from the balance.
     fn charge_completed(&mut self) {
         let done: Vec<String> = self
-            .videos
-            .values()
+            .unsettled_videos()
             .filter(|v| !v.charged && self.video_phase(v) == VideoPhase::Completed)
             .map(|v| v.id.clone())
             .collect();
@@ -437,8 +512,7 @@ impl World {
     /// directly that are still rendering.
     pub(crate) fn jobs_in_flight(&self) -> usize {
         let sessions = self
-            .sessions
-            .values()
+            .unsettled_sessions()
             .filter(|s| !s.stopped)
             .filter(|s| {
                 matches!(
@@ -448,8 +522,7 @@ impl World {
             })
             .count();
         let videos = self
-            .videos
-            .values()
+            .unsettled_videos()
             .filter(|v| v.session_id.is_none())
             .filter(|v| {
                 matches!(

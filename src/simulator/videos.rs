@@ -75,7 +75,7 @@ pub(super) async fn create_video(State(shared): Sim, headers: HeaderMap, bytes: 
             callback_id: text(&value, "callback_id"),
             notified: false,
         };
-        world.videos.insert(id.clone(), video);
+        world.add_video(video);
         remembered(json!({
             "video_id": id,
             "status": "pending",
@@ -154,22 +154,18 @@ pub(super) async fn create_video_batch(
         for video in &videos {
             let id = world.id("vid");
             let script = text(video, "script").unwrap_or_default();
-            world.videos.insert(
-                id.clone(),
-                super::state::Video {
-                    id: id.clone(),
-                    session_id: None,
-                    title: text(video, "title")
-                        .unwrap_or_else(|| script.chars().take(60).collect()),
-                    started: world.now(),
-                    created_unix: super::unix_now(),
-                    fail: script.contains(super::state::FAIL_RENDER),
-                    charged: false,
-                    callback_url: text(video, "callback_url"),
-                    callback_id: text(video, "callback_id"),
-                    notified: false,
-                },
-            );
+            world.add_video(super::state::Video {
+                id: id.clone(),
+                session_id: None,
+                title: text(video, "title").unwrap_or_else(|| script.chars().take(60).collect()),
+                started: world.now(),
+                created_unix: super::unix_now(),
+                fail: script.contains(super::state::FAIL_RENDER),
+                charged: false,
+                callback_url: text(video, "callback_url"),
+                callback_id: text(video, "callback_id"),
+                notified: false,
+            });
             video_ids.push(id);
         }
         let total = video_ids.len();

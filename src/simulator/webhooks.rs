@@ -52,8 +52,7 @@ fn due(shared: &Shared) -> Vec<Delivery> {
     let mut world = shared.world();
     world.advance();
     let finished: Vec<(String, SessionPhase)> = world
-        .sessions
-        .values()
+        .unsettled_sessions()
         .filter(|s| !s.notified)
         .map(|s| (s.id.clone(), world.session_phase(s)))
         .filter(|(_, phase)| matches!(phase, SessionPhase::Completed | SessionPhase::Failed))
@@ -104,8 +103,7 @@ fn due(shared: &Shared) -> Vec<Delivery> {
     }
     // Videos made directly: `avatar_video.success` or `avatar_video.fail`.
     let finished: Vec<(String, VideoPhase)> = world
-        .videos
-        .values()
+        .unsettled_videos()
         .filter(|v| !v.notified)
         .map(|v| (v.id.clone(), world.video_phase(v)))
         .filter(|(_, phase)| matches!(phase, VideoPhase::Completed | VideoPhase::Failed))
@@ -138,8 +136,7 @@ fn due(shared: &Shared) -> Vec<Delivery> {
     }
     // Jobs of the other families, where HeyGen has an event type for them.
     let finished: Vec<String> = world
-        .jobs
-        .values()
+        .unsettled_jobs()
         .filter(|j| !j.notified)
         .filter(|j| {
             matches!(
@@ -166,6 +163,7 @@ fn due(shared: &Shared) -> Vec<Delivery> {
             ));
         }
     }
+    world.settle();
     deliveries
 }
 
@@ -252,5 +250,63 @@ async fn deliver(http: reqwest::Client, delivery: Delivery) {
             tokio::time::sleep(wait).await;
             wait *= 2;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::simulator::state::{Video, World};
+
+    /// Once a video has ended, been charged and announced, nothing looks at it again: what a
+    /// request or a tick goes through shrinks back to the jobs in flight, however many the
+    /// simulator remembers.
+    #[test]
+    fn what_has_settled_is_watched_no_more() {
+        let config = crate::simulator::Simulator::new().time_scale(600.0).config;
+        crate::api::client::install_crypto_provider();
+        let shared = Shared {
+            world: std::sync::Mutex::new(World::new(config)),
+            http: reqwest::Client::new(),
+        };
+        let in_flight = {
+            let mut world = shared.world();
+            let now = world.now();
+            let mut video = |world: &mut World, started, fail| {
+                let id = world.id("vid");
+                world.add_video(Video {
+                    id: id.clone(),
+                    session_id: None,
+                    title: String::new(),
+                    started,
+                    created_unix: 0,
+                    fail,
+                    charged: false,
+                    callback_url: None,
+                    callback_id: None,
+                    notified: false,
+                });
+                id
+            };
+            // A render takes about 0.1 s of real time at 600×: these ended long ago.
+            let long_ago = now - Duration::from_secs(30);
+            for i in 0..100 {
+                video(&mut world, long_ago, i % 10 == 0);
+            }
+            let in_flight = video(&mut world, now, false);
+            assert_eq!(world.unsettled.videos.len(), 101);
+            in_flight
+        };
+        let deliveries = due(&shared);
+        assert!(deliveries.is_empty(), "no endpoint, no callback");
+        let world = shared.world();
+        assert_eq!(world.videos.len(), 101);
+        assert_eq!(
+            world.unsettled.videos.iter().collect::<Vec<_>>(),
+            [&in_flight]
+        );
+        assert_eq!(world.jobs_in_flight(), 1);
+        // The 90 that completed were charged once each.
+        assert!((world.spent_usd - 90.0 * world.video_cost()).abs() < 1e-6);
     }
 }
