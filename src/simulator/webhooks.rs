@@ -272,7 +272,7 @@ mod tests {
         let in_flight = {
             let mut world = shared.world();
             let now = world.now();
-            let mut video = |world: &mut World, started, fail| {
+            let video = |world: &mut World, started, fail| {
                 let id = world.id("vid");
                 world.add_video(Video {
                     id: id.clone(),
