@@ -5,7 +5,7 @@
 //! back with its result, and every result is typed by its kind. Offline, against the simulator.
 //!
 //! ```sh
-//! cargo run --example batch_kinds --features translations,lipsync
+//! cargo run --example batch_kinds
 //! ```
 //!
 //! Against the real API only the client differs: set `HEYGEN_API_KEY` and build it with

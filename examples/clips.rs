@@ -2,7 +2,7 @@
 //! it made. Offline, against the simulator.
 //!
 //! ```sh
-//! cargo run --example clips --features clipping
+//! cargo run --example clips
 //! ```
 
 use std::time::{Duration, Instant};

@@ -3,7 +3,7 @@
 //! simulator.
 //!
 //! ```sh
-//! cargo run --example translate --features translations
+//! cargo run --example translate
 //! ```
 //!
 //! Against the real API only the client differs: set `HEYGEN_API_KEY` and build it with
