@@ -73,8 +73,13 @@ fn machine() -> String {
 }
 
 fn peak_rss_mib() -> Option<f64> {
+    memory_mib("VmHWM:")
+}
+
+/// A line of this process's `/proc/self/status` (`VmHWM:`, `VmRSS:`), in MiB.
+fn memory_mib(field: &str) -> Option<f64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let line = status.lines().find(|l| l.starts_with(field))?;
     let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kib / 1024.0)
 }
@@ -1062,8 +1067,14 @@ async fn until_stdin_closes() {
     .await;
 }
 
+/// This process's resident memory now (`VmRSS`), in MiB.
+fn rss_mib() -> Option<f64> {
+    memory_mib("VmRSS:")
+}
+
 /// The simulator for row 12 in a process of its own: `comparisons --sim-child <scale>`. Prints
-/// its base URL and key, and serves until its standard input closes.
+/// its base URL and key, and serves until its standard input closes; then prints its resident
+/// memory when it started serving and now (MiB), and how many videos it holds.
 fn sim_child(args: &[String]) {
     let scale: f64 = args[0].parse().unwrap();
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -1079,7 +1090,13 @@ fn sim_child(args: &[String]) {
             .await
             .unwrap();
         println!("{} {}", sim.base_url(), sim.api_key());
+        let before = rss_mib().unwrap_or(f64::NAN);
         until_stdin_closes().await;
+        println!(
+            "{before} {} {}",
+            rss_mib().unwrap_or(f64::NAN),
+            sim.video_count()
+        );
         sim.shutdown().await;
     });
 }
@@ -1193,7 +1210,7 @@ fn campaign_child(args: &[String]) {
 
 /// A server for rows 12 and 13 in a process of its own: the child, and the URL and key (if
 /// any) it prints first.
-fn serve_child(args: &[&str]) -> (std::process::Child, String, String) {
+fn serve_child(args: &[&str]) -> (std::process::Child, String, String, ChildLines) {
     use std::io::BufRead as _;
     let mut child = std::process::Command::new(std::env::current_exe().unwrap())
         .args(args)
@@ -1204,8 +1221,11 @@ fn serve_child(args: &[&str]) -> (std::process::Child, String, String) {
     let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
     let first = lines.next().unwrap().unwrap();
     let (base, key) = first.split_once(' ').unwrap_or((first.as_str(), ""));
-    (child, base.to_string(), key.to_string())
+    (child, base.to_string(), key.to_string(), lines)
 }
+
+/// What a server child prints after its first line.
+type ChildLines = std::io::Lines<std::io::BufReader<std::process::ChildStdout>>;
 
 /// Row 12: a campaign of 10,000 jobs against the simulator, then 100,000 against a stateless
 /// stand-in and against the simulator with renders near-instant (what each request costs the
@@ -1236,7 +1256,7 @@ fn campaign() {
         ),
     ];
     for (server, jobs, scale, against) in runs {
-        let (mut child, base, key) = serve_child(server);
+        let (mut child, base, key, mut lines) = serve_child(server);
         let out = std::process::Command::new(std::env::current_exe().unwrap())
             .args([
                 "--campaign-child",
@@ -1248,6 +1268,14 @@ fn campaign() {
             .output()
             .unwrap();
         drop(child.stdin.take());
+        // The simulator's memory: what it holds after the run, over what it held before.
+        let memory: Vec<f64> = lines
+            .next()
+            .and_then(Result::ok)
+            .unwrap_or_default()
+            .split_whitespace()
+            .filter_map(|f| f.parse().ok())
+            .collect();
         let _ = child.wait();
         let f: Vec<f64> = String::from_utf8_lossy(&out.stdout)
             .split_whitespace()
@@ -1269,6 +1297,12 @@ fn campaign() {
             f[4],
             f[5]
         );
+        if let [before, after, videos] = memory[..] {
+            println!(
+                "      the simulator's resident memory: {before:.1} MiB serving, {after:.1} MiB holding {videos:.0} videos after the run: {:.2} KiB a job",
+                (after - before) * 1024.0 / jobs as f64
+            );
+        }
     }
 }
 
@@ -1459,7 +1493,7 @@ fn download_vs_curl() {
         println!("13. download vs curl   skipped: no {tool}");
         return;
     }
-    let (mut server, url, _) = serve_child(&["--bytes-server-child", &SIZE.to_string()]);
+    let (mut server, url, _, _) = serve_child(&["--bytes-server-child", &SIZE.to_string()]);
     // On the project's disk, as a real download would be (not a memory file system).
     let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
     let target = dir.path().join("file.mp4");

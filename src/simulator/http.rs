@@ -140,6 +140,11 @@ pub(super) fn idempotent(
         .get("idempotency-key")
         .and_then(|v| v.to_str().ok())
         .map(|k| format!("{scope} {k}"));
+    let now = world.now();
+    let scale = world.config.time_scale;
+    world
+        .idempotency
+        .expire(|stored| now.saturating_duration_since(stored).as_secs_f64() * scale);
     if let Some(key) = &key {
         if let Some(stored) = world.idempotency.get(key) {
             return (StatusCode::OK, Json(stored.clone())).into_response();
@@ -149,7 +154,7 @@ pub(super) fn idempotent(
     if let (Some(Remember(body)), Some(key)) =
         (response.extensions().get::<Remember>().cloned(), key)
     {
-        world.idempotency.insert(key, body);
+        world.idempotency.insert(key, body, now);
     }
     response
 }

@@ -28,6 +28,10 @@
 //! request, a 5xx rate, answers lost after the request took effect, added latency (to the API,
 //! and apart to the files it serves), sessions that answer 404 once their video exists, and
 //! status values the spec does not list.
+//!
+//! A repeated `Idempotency-Key` replays its first answer for 24 hours of simulated time, then
+//! makes a new request, as on HeyGen; older answers are forgotten, so a long run holds a
+//! constant amount per job.
 
 mod agents;
 mod assets;

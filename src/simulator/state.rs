@@ -185,6 +185,46 @@ pub(crate) struct Unsettled {
     pub(crate) jobs: std::collections::BTreeSet<String>,
 }
 
+/// How long HeyGen replays the answer to an `Idempotency-Key` (24 hours), in simulated
+/// seconds.
+pub(crate) const IDEMPOTENCY_WINDOW_SECONDS: f64 = 24.0 * 3600.0;
+
+/// The answers to `Idempotency-Key`s, oldest first, forgotten once their window has passed: a
+/// campaign holds the answers of the last 24 simulated hours, not of every create it made.
+#[derive(Debug, Default)]
+pub(crate) struct Remembered {
+    answers: std::collections::HashMap<String, Value>,
+    /// Keys in the order they were stored, with when.
+    order: std::collections::VecDeque<(Instant, String)>,
+}
+
+impl Remembered {
+    /// The answer stored under `key`, if its window has not passed.
+    pub(crate) fn get(&self, key: &str) -> Option<&Value> {
+        self.answers.get(key)
+    }
+
+    /// Stores an answer under `key`, at `now`.
+    pub(crate) fn insert(&mut self, key: String, answer: Value, now: Instant) {
+        if self.answers.insert(key.clone(), answer).is_none() {
+            self.order.push_back((now, key));
+        }
+    }
+
+    /// Forgets the answers stored more than the window before `now`; `elapsed` is the
+    /// simulator's measure of time (simulated seconds since a moment).
+    pub(crate) fn expire(&mut self, elapsed: impl Fn(Instant) -> f64) {
+        while let Some((stored, _)) = self.order.front() {
+            if elapsed(*stored) < IDEMPOTENCY_WINDOW_SECONDS {
+                break;
+            }
+            if let Some((_, key)) = self.order.pop_front() {
+                self.answers.remove(&key);
+            }
+        }
+    }
+}
+
 pub(crate) struct World {
     pub(crate) config: SimulatorConfig,
     /// Draws for ids. Secrets and faults draw from streams of their own, so that how far
@@ -203,8 +243,8 @@ pub(crate) struct World {
     pub(crate) assets: BTreeMap<String, Asset>,
     pub(crate) endpoints: BTreeMap<String, Endpoint>,
     pub(crate) events: Vec<Event>,
-    /// Answers stored under `Idempotency-Key`s, replayed on repeats.
-    pub(crate) idempotency: std::collections::HashMap<String, Value>,
+    /// Answers stored under `Idempotency-Key`s, replayed on repeats within 24 hours.
+    pub(crate) idempotency: Remembered,
     /// US dollars spent on rendered seconds.
     pub(crate) spent_usd: f64,
     /// Video batches: their videos, in item order.

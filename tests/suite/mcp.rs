@@ -279,7 +279,7 @@ async fn bad_arguments_are_tool_errors_and_nothing_is_sent() {
 #[tokio::test]
 async fn a_cancelled_wait_stops_and_the_server_keeps_serving() {
     // At the real pace: the session is still going when the wait is cancelled.
-    let (session, _, mut stderr) = start_with_stderr(&["--time-scale", "1"]).await;
+    let (session, assistant, mut stderr) = start_with_stderr(&["--time-scale", "1"]).await;
     let created = answer(
         &call(
             &session,
@@ -302,7 +302,12 @@ async fn a_cancelled_wait_stops_and_the_server_keeps_serving() {
         .send_cancellable_request(request, PeerRequestOptions::no_options())
         .await
         .unwrap();
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // Cancelled once the wait has polled (its first progress note), not after a guess.
+    crate::common::eventually(Duration::from_secs(10), "the wait's first poll", || {
+        let polled = assistant.progress.lock().is_ok_and(|p| !p.is_empty());
+        async move { polled }
+    })
+    .await;
     handle
         .cancel(Some("the user moved on".into()))
         .await

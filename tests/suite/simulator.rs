@@ -1571,6 +1571,46 @@ async fn videos_made_directly_render_fail_on_request_and_replay_their_key() {
     sim.shutdown().await;
 }
 
+/// HeyGen replays an `Idempotency-Key`'s answer for 24 hours; after that the key is a new
+/// request. The simulator forgets answers as their window passes (so a long campaign does not
+/// hold every answer it ever gave), and not before.
+#[tokio::test]
+async fn an_idempotency_key_replays_for_24_hours_then_is_a_new_request() {
+    let sim = fast().start().await.unwrap();
+    let client = sim.client().unwrap();
+    let create = |key: &'static str| {
+        let client = client.clone();
+        async move {
+            client
+                .videos()
+                .create(heygen_api::CreateVideoRequest::cinematic_avatar(
+                    "A chase",
+                    ["look_1", "look_2"],
+                ))
+                .options(heygen_api::RequestOptions::new().idempotency_key(key))
+                .await
+                .unwrap()
+                .video_id
+        }
+    };
+    let first = create("campaign-1").await;
+    sim.advance(Duration::from_secs(23 * 3600));
+    let later = create("later").await;
+    assert_eq!(
+        create("campaign-1").await,
+        first,
+        "replayed within 24 hours"
+    );
+    sim.advance(Duration::from_secs(3600 + 1));
+    let again = create("campaign-1").await;
+    assert_ne!(again, first, "a new request after 24 hours");
+    // The key stored an hour later still has its own window, and the new answer its own.
+    assert_eq!(create("later").await, later);
+    assert_eq!(create("campaign-1").await, again);
+    assert_eq!(sim.video_count(), 3);
+    sim.shutdown().await;
+}
+
 #[tokio::test]
 async fn bulk_statuses_go_100_ids_a_request_and_report_unknown_ids() {
     let sim = fast().start().await.unwrap();
