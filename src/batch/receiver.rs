@@ -462,20 +462,19 @@ async fn accept(listener: tokio::net::TcpListener, inbox: Arc<Inbox>, limits: Re
     }
 }
 
-fn answer(status: StatusCode, text: &'static str) -> Response<Full<Bytes>> {
+/// Every answer of the receiver. Only a 200 to a request whose body was read keeps the
+/// connection for the next delivery. Anything else ends it, said in the answer
+/// (`Connection: close`) rather than found out: a refusal costs the sender its connection,
+/// and a body left unread would be in the way of the next request.
+fn reply(status: StatusCode, text: &'static str, body_read: bool) -> Response<Full<Bytes>> {
     let mut response = Response::new(Full::new(Bytes::from_static(text.as_bytes())));
     *response.status_mut() = status;
-    response
-}
-
-/// An answer that ends the connection, said in the answer rather than found out: a refusal,
-/// or an answer before the body was read (the unread body is in the way of the next request).
-fn answer_and_close(status: StatusCode, text: &'static str) -> Response<Full<Bytes>> {
-    let mut response = answer(status, text);
-    response.headers_mut().insert(
-        http::header::CONNECTION,
-        http::HeaderValue::from_static("close"),
-    );
+    if status != StatusCode::OK || !body_read {
+        response.headers_mut().insert(
+            http::header::CONNECTION,
+            http::HeaderValue::from_static("close"),
+        );
+    }
     response
 }
 
@@ -485,7 +484,7 @@ async fn receive(inbox: &Inbox, peer: &Peer, request: Request<Incoming>) -> Resp
     let counts = &inbox.counts;
     if request.method() != http::Method::POST {
         bump(&counts.wrong_method);
-        return answer_and_close(StatusCode::METHOD_NOT_ALLOWED, "POST only");
+        return reply(StatusCode::METHOD_NOT_ALLOWED, "POST only", false);
     }
     let headers = request.headers();
     let announced = headers
@@ -494,7 +493,7 @@ async fn receive(inbox: &Inbox, peer: &Peer, request: Request<Incoming>) -> Resp
         .and_then(|value| value.parse::<u64>().ok());
     if announced.is_some_and(|length| length > inbox.max_body as u64) {
         bump(&counts.too_large);
-        return answer_and_close(StatusCode::PAYLOAD_TOO_LARGE, "too large");
+        return reply(StatusCode::PAYLOAD_TOO_LARGE, "too large", false);
     }
     let signed = [
         crate::api::webhook::SIGNATURE_HEADER,
@@ -518,8 +517,8 @@ async fn receive(inbox: &Inbox, peer: &Peer, request: Request<Incoming>) -> Resp
     if let Some((counter, status, text)) = early {
         bump(counter);
         // A repeat's body of announced, allowed size is read past, unparsed, so that the
-        // connection can carry the next request; a refusal ends with the connection.
-        let passed = status == StatusCode::OK
+        // connection can carry the next request; a refusal's is not read at all.
+        let read = status == StatusCode::OK
             && announced.is_some()
             && tokio::time::timeout(
                 inbox.body_timeout,
@@ -527,11 +526,7 @@ async fn receive(inbox: &Inbox, peer: &Peer, request: Request<Incoming>) -> Resp
             )
             .await
             .is_ok_and(|read| read.is_ok());
-        return if passed {
-            answer(status, text)
-        } else {
-            answer_and_close(status, text)
-        };
+        return reply(status, text, read);
     }
     let (parts, body) = request.into_parts();
     let body = match tokio::time::timeout(
@@ -544,15 +539,15 @@ async fn receive(inbox: &Inbox, peer: &Peer, request: Request<Incoming>) -> Resp
         Ok(Err(error)) => {
             if error.is::<http_body_util::LengthLimitError>() {
                 bump(&counts.too_large);
-                return answer_and_close(StatusCode::PAYLOAD_TOO_LARGE, "too large");
+                return reply(StatusCode::PAYLOAD_TOO_LARGE, "too large", false);
             }
             // The client went away mid-body: nobody reads the answer.
             bump(&counts.malformed);
-            return answer_and_close(StatusCode::BAD_REQUEST, "incomplete body");
+            return reply(StatusCode::BAD_REQUEST, "incomplete body", false);
         }
         Err(_) => {
             bump(&counts.timed_out);
-            return answer_and_close(StatusCode::REQUEST_TIMEOUT, "body too slow");
+            return reply(StatusCode::REQUEST_TIMEOUT, "body too slow", false);
         }
     };
     let delivery = match inbox.verifier.verify(&parts.headers, &body) {
@@ -581,11 +576,7 @@ async fn receive(inbox: &Inbox, peer: &Peer, request: Request<Incoming>) -> Resp
             };
             tracing::debug!(%error, "refused a webhook delivery");
             bump(counter);
-            return if status == StatusCode::OK {
-                answer(status, text)
-            } else {
-                answer_and_close(status, text)
-            };
+            return reply(status, text, true);
         }
     };
     let fresh = delivery
@@ -595,11 +586,11 @@ async fn receive(inbox: &Inbox, peer: &Peer, request: Request<Incoming>) -> Resp
         .is_none_or(|id| inbox.remember(id));
     if !fresh {
         bump(&counts.duplicates);
-        return answer(StatusCode::OK, "duplicate");
+        return reply(StatusCode::OK, "duplicate", true);
     }
     bump(&counts.accepted);
     peer.proven.store(true, Ordering::Relaxed);
     // A runner that is gone takes nothing more: answer so that HeyGen stops trying.
     let _ = inbox.events.send(delivery.event).await;
-    answer(StatusCode::OK, "ok")
+    reply(StatusCode::OK, "ok", true)
 }
