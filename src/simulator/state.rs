@@ -199,7 +199,7 @@ pub(crate) struct Remembered {
 }
 
 impl Remembered {
-    /// The answer stored under `key`, if its window has not passed.
+    /// The answer stored under `key`, unless [`expire`](Self::expire) has forgotten it.
     pub(crate) fn get(&self, key: &str) -> Option<&Value> {
         self.answers.get(key)
     }
