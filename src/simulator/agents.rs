@@ -9,8 +9,8 @@ use axum::Json;
 use serde_json::{json, Value};
 
 use super::http::{
-    at_capacity, body, check_files, data, error, idempotent, invalid, not_found, page, remembered,
-    text, Params, Sim,
+    at_capacity, body, check_files, data, error, idempotent, invalid, not_found, page, page_of,
+    remembered, text, Params, Sim,
 };
 use super::state::{Session, World};
 use super::{media, Shared};
@@ -69,13 +69,12 @@ pub(super) async fn create_session(
 
 pub(super) async fn list_sessions(State(shared): Sim, Query(query): Params) -> Response {
     let world = shared.world();
-    let items = world
-        .sessions
-        .values()
-        .rev()
-        .map(|s| json!({"session_id": s.id, "created_at": s.created_unix, "title": s.title}))
-        .collect();
-    page(items, &query, 20)
+    page_of(
+        world.sessions.values().rev(),
+        |s| json!({"session_id": s.id, "created_at": s.created_unix, "title": s.title}),
+        &query,
+        20,
+    )
 }
 
 pub(super) async fn list_styles(Query(query): Params) -> Response {
@@ -203,10 +202,12 @@ pub(super) async fn stop_session(
 pub(super) async fn session_videos(State(shared): Sim, Path(id): Path<String>) -> Response {
     with_session(&shared, &id, |world, id| {
         let items: Vec<Value> = world
-            .videos
-            .values()
+            .session_videos
+            .get(id)
+            .into_iter()
+            .flatten()
             .rev()
-            .filter(|v| v.session_id.as_deref() == Some(id))
+            .filter_map(|video| world.videos.get(video))
             .map(|v| world.video_json(v))
             .collect();
         Json(json!({"data": items, "has_more": false, "next_token": null})).into_response()

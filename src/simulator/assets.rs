@@ -10,8 +10,8 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{json, Value};
 
 use super::http::{
-    batch_page, body, data, error, id_lists, idempotent, invalid, not_found, page, remembered,
-    text, Params, Sim,
+    batch_page, body, data, error, id_lists, idempotent, invalid, not_found, page, page_of,
+    remembered, text, Params, Sim,
 };
 use super::media;
 use super::state::{Asset, AssetBatch, PendingUpload, World};
@@ -242,13 +242,12 @@ fn asset_record(world: &World, id: &str, asset: &Asset) -> Value {
 
 pub(super) async fn list_assets(State(shared): Sim, Query(query): Params) -> Response {
     let world = shared.world();
-    let items = world
-        .assets
-        .iter()
-        .rev()
-        .map(|(id, asset)| asset_record(&world, id, asset))
-        .collect();
-    page(items, &query, 20)
+    page_of(
+        world.assets.iter().rev(),
+        |(id, asset)| asset_record(&world, id, asset),
+        &query,
+        20,
+    )
 }
 
 pub(super) async fn get_asset(State(shared): Sim, Path(id): Path<String>) -> Response {

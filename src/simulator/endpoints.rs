@@ -9,7 +9,7 @@ use axum::Json;
 use serde_json::{json, Value};
 
 use super::http::{
-    body, data, idempotent, invalid, not_found, page, remembered, text, Params, Sim,
+    body, data, idempotent, invalid, not_found, page, page_of, remembered, text, Params, Sim,
 };
 use super::state::Endpoint;
 use crate::api::types::EventType;
@@ -146,8 +146,15 @@ pub(super) async fn list_events(State(shared): Sim, Query(query): Params) -> Res
         .iter()
         .rev()
         .filter(|e| query.get("event_type").is_none_or(|t| &e.event_type == t))
-        .filter(|e| query.get("entity_id").is_none_or(|id| e.entity_id.as_ref() == Some(id)))
-        .map(|e| json!({"event_id": e.id, "event_type": e.event_type, "event_data": e.data, "created_at": e.created_at}))
-        .collect();
-    page(items, &query, 10)
+        .filter(|e| {
+            query
+                .get("entity_id")
+                .is_none_or(|id| e.entity_id.as_ref() == Some(id))
+        });
+    page_of(
+        items,
+        |e| json!({"event_id": e.id, "event_type": e.event_type, "event_data": e.data, "created_at": e.created_at}),
+        &query,
+        10,
+    )
 }

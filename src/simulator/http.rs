@@ -198,7 +198,7 @@ pub(super) fn window(
             .and_then(|t| t.parse::<usize>().ok())
         {
             Some(offset) if offset <= len => offset,
-            _ => return Err(invalid("token", "The page token is invalid or expired.")),
+            _ => return Err(invalid("token", TOKEN_INVALID)),
         },
     };
     let end = (offset + limit).min(len);
@@ -207,17 +207,51 @@ pub(super) fn window(
 
 /// One page of `items` (newest first), with an opaque token for the next.
 pub(super) fn page(items: Vec<Value>, query: &HashMap<String, String>, default: usize) -> Response {
-    let (range, next) = match window(items.len(), query, default) {
-        Ok(window) => window,
+    page_of(items, |item| item, query, default)
+}
+
+/// One page of `items` (newest first), each written as JSON by `json` only if it is on the
+/// page: items before the page are walked past, not written, and those after it are not
+/// visited beyond the first. A list costs its page, not every record the simulator holds.
+pub(super) fn page_of<T>(
+    items: impl IntoIterator<Item = T>,
+    json: impl FnMut(T) -> Value,
+    query: &HashMap<String, String>,
+    default: usize,
+) -> Response {
+    let limit = match limit(query, default) {
+        Ok(limit) => limit,
         Err(response) => return response,
     };
+    let offset = match query.get("token") {
+        None => 0,
+        Some(token) => match token
+            .strip_prefix("pg_")
+            .and_then(|t| t.parse::<usize>().ok())
+        {
+            Some(offset) => offset,
+            None => return invalid("token", TOKEN_INVALID),
+        },
+    };
+    let mut items = items.into_iter();
+    if offset > 0 && items.by_ref().take(offset).count() < offset {
+        return invalid("token", TOKEN_INVALID);
+    }
+    let data: Vec<Value> = items.by_ref().take(limit).map(json).collect();
+    let next = items
+        .next()
+        .is_some()
+        .then(|| format!("pg_{}", offset + data.len()));
     Json(json!({
-        "data": items[range].to_vec(),
+        "data": data,
         "has_more": next.is_some(),
         "next_token": next,
     }))
     .into_response()
 }
+
+/// What a page token that names no page is told.
+const TOKEN_INVALID: &str = "The page token is invalid or expired.";
 
 pub(super) fn check_files(world: &World, value: &Value) -> Option<Response> {
     for file in value
@@ -344,5 +378,61 @@ pub(super) fn one_of(items: Vec<Value>, field: &str, id: &str, what: &str) -> Re
     match items.into_iter().find(|item| item[field] == id) {
         Some(item) => data(item),
         None => not_found(what),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn read(response: Response) -> (StatusCode, Value) {
+        let status = response.status();
+        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+            .await
+            .unwrap_or_default();
+        (
+            status,
+            serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+        )
+    }
+
+    fn query(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    /// A list writes only its page: the items before it are walked past and the one after it
+    /// only looked at, so the third page of 10 out of 1,000 writes 10 records, not 1,000.
+    #[tokio::test]
+    async fn a_page_writes_only_its_own_items() {
+        let written = std::cell::Cell::new(0);
+        let write = |i: usize| {
+            written.set(written.get() + 1);
+            json!(i)
+        };
+        let asked = query(&[("limit", "10"), ("token", "pg_20")]);
+        let (status, page) = read(page_of(0..1000, write, &asked, 10)).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(page["data"], json!((20..30).collect::<Vec<_>>()));
+        assert_eq!(page["has_more"], true);
+        assert_eq!(page["next_token"], "pg_30");
+        assert_eq!(written.get(), 10);
+
+        // Of 25 items: the last page says so; a token at the very end is an empty last page;
+        // one past the end names no page, nor does a limit of 0.
+        let of_25 = |pairs: &[(&str, &str)]| read(page_of(0..25, |i| json!(i), &query(pairs), 10));
+        let (_, last) = of_25(&[("token", "pg_20")]).await;
+        assert_eq!(last["data"], json!([20, 21, 22, 23, 24]));
+        assert_eq!(last["has_more"], false);
+        assert!(last["next_token"].is_null());
+        let (status, end) = of_25(&[("token", "pg_25")]).await;
+        assert_eq!((status, end["data"].clone()), (StatusCode::OK, json!([])));
+        assert_eq!(
+            of_25(&[("token", "pg_26")]).await.0,
+            StatusCode::BAD_REQUEST
+        );
+        assert_eq!(of_25(&[("limit", "0")]).await.0, StatusCode::BAD_REQUEST);
     }
 }

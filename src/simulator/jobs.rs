@@ -24,7 +24,7 @@ use axum::Json;
 use serde_json::{json, Value};
 
 use super::http::{
-    at_capacity, batch_page, body, data, id_lists, idempotent, invalid, not_found, page,
+    at_capacity, batch_page, body, data, id_lists, idempotent, invalid, not_found, page, page_of,
     remembered, text, Params, Sim,
 };
 pub(crate) use super::state::{Family, Job, JobBatch};
@@ -393,14 +393,8 @@ fn check_file(world: &World, field: &str, file: Option<&Value>) -> Option<Respon
 
 pub(super) async fn list(State(shared): Sim, Query(query): Params, family: Family) -> Response {
     let world = shared.world();
-    let items = world
-        .jobs
-        .values()
-        .rev()
-        .filter(|j| j.family == family)
-        .map(|j| world.job_json(j))
-        .collect();
-    page(items, &query, 10)
+    let items = world.jobs.values().rev().filter(|j| j.family == family);
+    page_of(items, |j| world.job_json(j), &query, 10)
 }
 
 pub(super) async fn get(State(shared): Sim, Path(id): Path<String>, family: Family) -> Response {

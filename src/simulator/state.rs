@@ -236,6 +236,8 @@ pub(crate) struct World {
     pub(crate) requests: u64,
     pub(crate) sessions: BTreeMap<String, Session>,
     pub(crate) videos: BTreeMap<String, Video>,
+    /// Each session's videos, oldest first (a deleted one stays named here, and is skipped).
+    pub(crate) session_videos: std::collections::HashMap<String, Vec<String>>,
     /// What may still change by itself (see [`Unsettled`]); every session, video and job is
     /// added through [`World::add_session`], [`World::add_video`] and the families' `new_job`.
     pub(crate) unsettled: Unsettled,
@@ -326,6 +328,7 @@ impl World {
             background_requests: Default::default(),
             speeches: Default::default(),
             videos: BTreeMap::new(),
+            session_videos: Default::default(),
             deleted_videos: Default::default(),
             assets: BTreeMap::new(),
             endpoints: BTreeMap::new(),
@@ -412,6 +415,12 @@ impl World {
     /// A new video, watched until it settles.
     pub(crate) fn add_video(&mut self, video: Video) {
         self.unsettled.videos.insert(video.id.clone());
+        if let Some(session) = &video.session_id {
+            self.session_videos
+                .entry(session.clone())
+                .or_default()
+                .push(video.id.clone());
+        }
         self.videos.insert(video.id.clone(), video);
     }
 

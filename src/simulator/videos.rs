@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 
 use super::http::{
     at_capacity, batch_page, body, check_files, data, id_lists, idempotent, invalid, not_found,
-    page, remembered, text, Params, Sim,
+    page_of, remembered, text, Params, Sim,
 };
 use super::media;
 
@@ -26,10 +26,8 @@ pub(super) async fn list_videos(State(shared): Sim, Query(query): Params) -> Res
                 .get("title")
                 .is_none_or(|t| v.title.contains(t.as_str()))
         })
-        .filter(|_| !query.contains_key("folder_id"))
-        .map(|v| world.video_json(v))
-        .collect();
-    page(items, &query, 10)
+        .filter(|_| !query.contains_key("folder_id"));
+    page_of(items, |v| world.video_json(v), &query, 10)
 }
 
 /// Starts rendering a video made directly; a `script` containing `[fail:render]` fails.
