@@ -154,6 +154,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     // reqwest is built here without a bundled TLS provider (see heygen-api's `rustls` feature);
     // a heygen client installs `ring` when it is built, a bare reqwest client needs it first.
+    #[allow(deprecated)] // rustls 0.23.48: ring has no post-quantum key exchange
     let _ = rustls::crypto::ring::default_provider().install_default();
     let body = br#"{"event_type":"video_agent.success","event_data":{"session_id":"sess_1","video_id":"vid_1","callback_id":"order-42"}}"#;
     let http = reqwest::Client::new();

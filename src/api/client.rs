@@ -445,7 +445,13 @@ pub fn default_user_agent() -> String {
 
 /// reqwest is built without a bundled rustls provider; install `ring` unless the application
 /// chose one.
+///
+/// rustls 0.23.48 marks `ring`'s provider deprecated because it has no post-quantum key
+/// exchange; the one that has it, aws-lc-rs, is the large C build this feature avoids. The
+/// choice stays with the application: one that installs a provider before building a client
+/// (aws-lc-rs's, for post-quantum key exchange) keeps it.
 #[cfg(feature = "rustls")]
+#[allow(deprecated)]
 pub(crate) fn install_crypto_provider() {
     if rustls::crypto::CryptoProvider::get_default().is_none() {
         let _ = rustls::crypto::ring::default_provider().install_default();
