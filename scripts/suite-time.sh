@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Times the README's two commands on a fresh clone of this repository's HEAD, as a new
 # contributor runs them: the quickstart (which builds the crate and the simulator), then the
-# test command. With `--ci`, also `.ci/run` on a second fresh clone. Figures go to stdout;
+# test command, then the test command again after a one-line edit of the crate (a
+# contributor's loop). With `--ci`, also `.ci/run` on a second fresh clone. Figures go to stdout;
 # each command's own output to files under the work folder, which is removed at the end
 # unless `--keep` is given. Written to BENCHMARKS.md by hand, with the date.
 #
@@ -43,6 +44,10 @@ cd "$work/clone"
 timed "quickstart (fresh clone)" "$work/quickstart.log" cargo run --locked --example quickstart
 timed "test command after the quickstart" "$work/test.log" cargo test --features cli --locked
 grep -E '^test result' "$work/test.log" | sed 's/^/  /'
+# A contributor's loop: one line of the crate changed, the command again.
+echo "// an edit" >> src/simulator/http.rs
+timed "test command after a one-line edit" "$work/edit.log" cargo test --features cli --locked
+grep -E '^test result' "$work/edit.log" | sed 's/^/  /'
 
 if $ci; then
   git clone -q "$repo" "$work/ci"

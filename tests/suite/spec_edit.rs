@@ -7,7 +7,10 @@
 //! spec (the simulator's and the contract's) pass.
 //!
 //! The copy builds in this crate's own target directory, so only the crate itself is
-//! compiled again, not its dependencies.
+//! compiled again, not its dependencies. It lives there too (`target/spec-edit/`) and is
+//! brought up to date file by file, each file written only when its content changed: the
+//! copy's next build, after an edit of this crate, recompiles what the edit touched, as a
+//! build of this crate would, instead of the whole crate again.
 #![cfg(feature = "cli")]
 
 use std::path::{Path, PathBuf};
@@ -337,15 +340,41 @@ async fn the_added_operation_is_a_method_and_a_command_that_answer() {
 }
 "#;
 
-fn copy_dir(from: &Path, to: &Path) {
+/// Writes `bytes` to `path` unless it holds them already: a file left alone keeps its time,
+/// and the copy's next build finds it unchanged.
+fn write_if_changed(path: &Path, bytes: &[u8]) {
+    if std::fs::read(path).is_ok_and(|old| old == bytes) {
+        return;
+    }
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).unwrap();
+    }
+    std::fs::write(path, bytes).unwrap();
+}
+
+/// Makes `to` hold what `from` holds: changed files written, files and folders `from` no
+/// longer has removed.
+fn sync_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
+    let mut names = std::collections::BTreeSet::new();
     for entry in std::fs::read_dir(from).unwrap() {
         let entry = entry.unwrap();
         let target = to.join(entry.file_name());
+        names.insert(entry.file_name());
         if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
+            sync_dir(&entry.path(), &target);
         } else {
-            std::fs::copy(entry.path(), &target).unwrap();
+            write_if_changed(&target, &std::fs::read(entry.path()).unwrap());
+        }
+    }
+    for entry in std::fs::read_dir(to).unwrap() {
+        let entry = entry.unwrap();
+        if !names.contains(&entry.file_name()) {
+            if entry.file_type().unwrap().is_dir() {
+                std::fs::remove_dir_all(entry.path()).unwrap();
+            } else {
+                std::fs::remove_file(entry.path()).unwrap();
+            }
         }
     }
 }
@@ -362,37 +391,42 @@ fn target_dir() -> PathBuf {
 /// The test, run from the suite's root (`main.rs`).
 pub(crate) fn a_crate_with_one_operation_added_to_its_spec_builds_answers_and_passes() {
     let here = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let copy = tempfile::tempdir().unwrap();
-    let root = copy.path().join("heygen-api");
-    for file in [
-        "Cargo.toml",
-        "Cargo.lock",
-        "build.rs",
-        "openapi.yaml",
-        "README.md",
-    ] {
-        std::fs::create_dir_all(&root).unwrap();
-        std::fs::copy(here.join(file), root.join(file)).unwrap();
+    let target = target_dir();
+    let root = target.join("spec-edit/heygen-api");
+    let read = |file: &str| std::fs::read_to_string(here.join(file)).unwrap();
+    for file in ["Cargo.lock", "build.rs", "README.md"] {
+        write_if_changed(&root.join(file), read(file).as_bytes());
     }
-    for dir in ["src", "build", "benches", "examples", "tests/fixtures"] {
-        copy_dir(&here.join(dir), &root.join(dir));
+    for dir in ["src", "build", "benches", "tests/fixtures"] {
+        sync_dir(&here.join(dir), &root.join(dir));
     }
     // One test binary: the suite's tests that walk every operation, and the added ones.
     let edited = root.join("tests/edited");
+    let files = [
+        ("common.rs", read("tests/suite/common.rs")),
+        ("simulator.rs", read("tests/suite/simulator.rs")),
+        ("contract.rs", read("tests/suite/contract.rs")),
+        ("added_operation.rs", USE_IT.to_string()),
+        ("added_kind.rs", USE_THE_KIND.to_string()),
+        (
+            "main.rs",
+            "mod common;\nmod contract;\nmod simulator;\nmod added_kind;\nmod added_operation;\n"
+                .to_string(),
+        ),
+    ];
     std::fs::create_dir_all(&edited).unwrap();
-    for test in ["common.rs", "simulator.rs", "contract.rs"] {
-        std::fs::copy(here.join("tests/suite").join(test), edited.join(test)).unwrap();
+    for entry in std::fs::read_dir(&edited).unwrap() {
+        let entry = entry.unwrap();
+        if !files.iter().any(|(name, _)| entry.file_name() == *name) {
+            std::fs::remove_file(entry.path()).unwrap();
+        }
     }
-    std::fs::write(edited.join("added_operation.rs"), USE_IT).unwrap();
-    std::fs::write(edited.join("added_kind.rs"), USE_THE_KIND).unwrap();
-    std::fs::write(
-        edited.join("main.rs"),
-        "mod common;\nmod contract;\nmod simulator;\nmod added_kind;\nmod added_operation;\n",
-    )
-    .unwrap();
+    for (name, text) in &files {
+        write_if_changed(&edited.join(name), text.as_bytes());
+    }
 
     // The one edit, to the spec alone: two tags with their operations, and a kind of job.
-    let spec = std::fs::read_to_string(root.join("openapi.yaml")).unwrap();
+    let spec = read("openapi.yaml");
     assert!(
         spec.ends_with("    results: [/preview_audio_url]\n"),
         "x-heygen-jobs ends the spec"
@@ -410,13 +444,12 @@ pub(crate) fn a_crate_with_one_operation_added_to_its_spec_builds_answers_and_pa
         )
         + ADDED_KIND;
     assert!(spec.contains("operationId: create_ping") && spec.contains("name: pings"));
-    std::fs::write(root.join("openapi.yaml"), spec).unwrap();
+    write_if_changed(&root.join("openapi.yaml"), spec.as_bytes());
 
     // The copy is a package of its own name, and so is its binary, so that building it in the
     // shared target directory replaces nothing of this crate's (`target/debug/heygen` stays
     // this crate's). Its library keeps the name `heygen_api`.
-    let manifest = std::fs::read_to_string(root.join("Cargo.toml")).unwrap();
-    let manifest = manifest
+    let manifest = read("Cargo.toml")
         .replacen("name = \"heygen-api\"", "name = \"heygen-api-edited\"", 1)
         .replacen(
             "heygen-api = { path = \".\",",
@@ -430,20 +463,19 @@ pub(crate) fn a_crate_with_one_operation_added_to_its_spec_builds_answers_and_pa
             1,
         );
     assert!(manifest.contains("heygen-api-edited") && manifest.contains("heygen-edited\""));
-    std::fs::write(root.join("Cargo.toml"), manifest).unwrap();
+    write_if_changed(&root.join("Cargo.toml"), manifest.as_bytes());
     // The examples' package of the workspace depends on the renamed one.
-    let examples = std::fs::read_to_string(root.join("examples/Cargo.toml")).unwrap();
-    let examples = examples.replacen(
+    sync_dir(&here.join("examples"), &root.join("examples"));
+    let examples = read("examples/Cargo.toml").replacen(
         "heygen-api = { path = \"..\",",
         "heygen-api = { package = \"heygen-api-edited\", path = \"..\",",
         1,
     );
     assert!(examples.contains("heygen-api-edited"));
-    std::fs::write(root.join("examples/Cargo.toml"), examples).unwrap();
-    let lock = std::fs::read_to_string(root.join("Cargo.lock")).unwrap();
+    write_if_changed(&root.join("examples/Cargo.toml"), examples.as_bytes());
+    let lock = read("Cargo.lock");
 
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let target = target_dir();
     let mut command = Command::new(&cargo);
     // What cargo set for this test process describes this crate, and build scripts of shared
     // dependencies (ring's, through `cc`) rerun when it changes: left in, the copy would
@@ -472,8 +504,6 @@ pub(crate) fn a_crate_with_one_operation_added_to_its_spec_builds_answers_and_pa
     let tests = command
         .current_dir(&root)
         .env("CARGO_TARGET_DIR", &target)
-        // Built once and thrown away: incremental compilation's bookkeeping is only cost.
-        .env("CARGO_INCREMENTAL", "0")
         .env("HEYGEN_ANSWERED_BY_EXAMPLE", "create_ping,get_ping")
         .args([
             "test",
