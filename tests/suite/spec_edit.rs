@@ -392,6 +392,11 @@ fn target_dir() -> PathBuf {
 pub(crate) fn a_crate_with_one_operation_added_to_its_spec_builds_answers_and_passes() {
     let here = Path::new(env!("CARGO_MANIFEST_DIR"));
     let target = target_dir();
+    // Two test runs at once in one target directory take turns with the copy: neither
+    // rewrites it under the other's build.
+    std::fs::create_dir_all(target.join("spec-edit")).unwrap();
+    let turn = std::fs::File::create(target.join("spec-edit/.lock")).unwrap();
+    turn.lock().unwrap();
     let root = target.join("spec-edit/heygen-api");
     let read = |file: &str| std::fs::read_to_string(here.join(file)).unwrap();
     for file in ["Cargo.lock", "build.rs", "README.md"] {
