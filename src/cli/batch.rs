@@ -648,14 +648,20 @@ pub(crate) fn outcome_json(outcome: &JobReport) -> Value {
     value
 }
 
+/// The result of a call on a journal, or the exit code after its error is said (a journal
+/// that cannot be used is the user's to mend: 2, nothing sent).
+fn journal_call<T>(result: heygen_api::Result<T>) -> Result<T, i32> {
+    result.map_err(|error| {
+        eprintln!("error: {}", output::error_text(&error));
+        output::USAGE
+    })
+}
+
 /// `heygen batch compact`: one line per job.
 pub(crate) fn compact(journal: &Path, json_output: bool) -> i32 {
-    let compacted = match heygen_api::batch::compact_journal(journal) {
+    let compacted = match journal_call(heygen_api::batch::compact_journal(journal)) {
         Ok(compacted) => compacted,
-        Err(error) => {
-            eprintln!("error: {}", output::error_text(&error));
-            return output::USAGE;
-        }
+        Err(code) => return code,
     };
     if json_output {
         output::json(&json!({
@@ -678,12 +684,9 @@ pub(crate) fn compact(journal: &Path, json_output: bool) -> i32 {
 
 /// `heygen batch salvage`: every readable job kept, each damaged line listed.
 pub(crate) fn salvage(journal: &Path, json_output: bool) -> i32 {
-    let salvaged = match heygen_api::batch::salvage_journal(journal) {
+    let salvaged = match journal_call(heygen_api::batch::salvage_journal(journal)) {
         Ok(salvaged) => salvaged,
-        Err(error) => {
-            eprintln!("error: {}", output::error_text(&error));
-            return output::USAGE;
-        }
+        Err(code) => return code,
     };
     if json_output {
         let dropped: Vec<Value> = salvaged
@@ -779,12 +782,9 @@ pub(crate) fn status(journal: &Path, jobs_file: Option<&Path>, json_output: bool
         },
         None => None,
     };
-    let (read, failed) = match journal_status(journal) {
+    let (read, failed) = match journal_call(journal_status(journal)) {
         Ok(status) => status,
-        Err(error) => {
-            eprintln!("error: {}", output::error_text(&error));
-            return output::USAGE;
-        }
+        Err(code) => return code,
     };
     if json_output {
         let failed: Vec<Value> = failed
